@@ -1,0 +1,94 @@
+// swift-tools-version:6.0
+// Switchyard: a serverless model router. One package, several small Lambda functions.
+//
+// Layout: C system libraries (C*), Foundation-free libraries (Switchyard*), one executable per
+// Lambda function (*Function, each packaged as a `bootstrap`), and developer tools (LambdaEmulator).
+// Each area keeps its targets in its own list below so the areas can grow independently.
+import PackageDescription
+
+// MARK: - C system libraries (found through pkg-config, installed by scripts/setup)
+
+let systemLibraries: [Target] = [
+    .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+    .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+]
+
+// MARK: - Foundation: JSON, shared primitives, the Runtime API loop, the local emulator
+
+let foundationTargets: [Target] = [
+    .target(name: "SwitchyardJSON"),
+    .target(name: "SwitchyardCore", dependencies: ["SwitchyardJSON"]),
+    .target(
+        name: "SwitchyardRuntime",
+        dependencies: ["SwitchyardCore", "SwitchyardJSON", .product(name: "Logging", package: "swift-log")]
+    ),
+    .target(
+        name: "SwitchyardEmulator",
+        dependencies: [
+            "SwitchyardCore", "SwitchyardJSON",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ],
+        // NIO's handler types predate strict concurrency checking.
+        swiftSettings: [.swiftLanguageMode(.v5)]
+    ),
+    .executableTarget(name: "LambdaEmulator", dependencies: ["SwitchyardEmulator", "SwitchyardCore"], swiftSettings: [.swiftLanguageMode(.v5)]),
+    .executableTarget(name: "EchoFunction", dependencies: ["SwitchyardRuntime"]),
+    // A function that misbehaves on request, for testing the runtime and emulator end to end.
+    .executableTarget(name: "RuntimeProbeFunction", dependencies: ["SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON"]),
+    .testTarget(name: "SwitchyardJSONTests", dependencies: ["SwitchyardJSON"]),
+    .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardEmulator"]),
+]
+
+// MARK: - LLM area: outbound HTTP (libcurl), AWS SigV4 + Secrets Manager, LLM providers, the llm-caller function
+
+let llmTargets: [Target] = [
+    .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+    .target(name: "SwitchyardHTTP", dependencies: ["CCurl", "SwitchyardCore"]),
+    .target(name: "SwitchyardAWS", dependencies: ["CCrypto", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
+    .testTarget(name: "SwitchyardHTTPTests", dependencies: ["SwitchyardHTTP"]),
+    .testTarget(name: "SwitchyardAWSTests", dependencies: ["SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON"]),
+]
+
+// MARK: - Usage area: billing arithmetic, usage records, the MongoDB sink, the usage-logger function
+
+let usageTargets: [Target] = [
+    .target(name: "SwitchyardBilling", dependencies: ["SwitchyardCore", "SwitchyardJSON"]),
+    .testTarget(name: "SwitchyardBillingTests", dependencies: ["SwitchyardBilling", "SwitchyardJSON"]),
+]
+
+// MARK: - Vision area: JPEG/PNG decoding, YOLOv8 pre/post-processing, model backends, the vision function
+
+let visionTargets: [Target] = [
+    .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+    // C, not a system library: libpng reports errors by longjmp, which must not cross Swift frames.
+    .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
+    .target(name: "SwitchyardVision", dependencies: ["CTurboJPEG", "CPNG", "SwitchyardCore", "SwitchyardJSON"]),
+    .executableTarget(name: "VisionTool", dependencies: ["SwitchyardVision", "SwitchyardCore", "SwitchyardJSON"]),
+    .testTarget(name: "SwitchyardVisionTests", dependencies: ["SwitchyardVision", "SwitchyardCore", "SwitchyardJSON"]),
+    .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"]),
+]
+
+// MARK: - Routing area: policy, classifiers, live signals, the router function and its tools
+
+let routingTargets: [Target] = [
+    .target(name: "SwitchyardRouting", dependencies: ["SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime", "CCurl"]),
+]
+
+let package = Package(
+    name: "Switchyard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchyard-emulator", targets: ["LambdaEmulator"]),
+        .executable(name: "echo-function", targets: ["EchoFunction"]),
+        .executable(name: "runtime-probe-function", targets: ["RuntimeProbeFunction"]),
+        .executable(name: "vision-tool", targets: ["VisionTool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: systemLibraries + foundationTargets + llmTargets + usageTargets + visionTargets + routingTargets
+)

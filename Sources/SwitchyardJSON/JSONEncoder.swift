@@ -1,0 +1,190 @@
+/// Encodes `Encodable` values to compact JSON bytes or to a `JSON` value.
+///
+/// Members are written in the order the type encodes them (declaration order for synthesized
+/// conformances); `nil` optionals encoded with `encodeIfPresent` are omitted. Non-finite floating
+/// point values are an error, never invalid JSON.
+public struct JSONEncoder: Sendable {
+    public init() {}
+
+    public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        try encodeToJSON(value).serialized()
+    }
+
+    public func encodeToJSON<T: Encodable>(_ value: T) throws -> JSON {
+        if let json = value as? JSON { return json }
+        let encoder = JSONValueEncoder(storage: JSONNode(), codingPath: [])
+        try value.encode(to: encoder)
+        return encoder.storage.json
+    }
+}
+
+/// Mutable tree that containers write into; converted to an immutable `JSON` at the end.
+final class JSONNode {
+    enum Content {
+        case unset
+        case value(JSON)
+        case array([JSONNode])
+        case object([(key: String, node: JSONNode)])
+    }
+
+    var content: Content = .unset
+
+    func set(_ value: JSON) { content = .value(value) }
+
+    var json: JSON {
+        switch content {
+        case .unset: return .object(JSONObject())
+        case .value(let v): return v
+        case .array(let nodes): return .array(nodes.map(\.json))
+        case .object(let members): return .object(JSONObject(members.map { (key: $0.key, value: $0.node.json) }))
+        }
+    }
+
+    func childForKey(_ key: String) -> JSONNode {
+        var members: [(key: String, node: JSONNode)]
+        if case .object(let existing) = content { members = existing } else { members = [] }
+        if let found = members.first(where: { $0.key == key }) { return found.node }
+        let child = JSONNode()
+        members.append((key: key, node: child))
+        content = .object(members)
+        return child
+    }
+
+    func appendChild() -> JSONNode {
+        var nodes: [JSONNode]
+        if case .array(let existing) = content { nodes = existing } else { nodes = [] }
+        let child = JSONNode()
+        nodes.append(child)
+        content = .array(nodes)
+        return child
+    }
+
+    var arrayCount: Int {
+        if case .array(let nodes) = content { return nodes.count }
+        return 0
+    }
+}
+
+struct JSONValueEncoder: Encoder {
+    let storage: JSONNode
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        if case .object = storage.content {} else { storage.content = .object([]) }
+        return KeyedEncodingContainer(KeyedContainer<Key>(node: storage, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        if case .array = storage.content {} else { storage.content = .array([]) }
+        return UnkeyedContainer(node: storage, codingPath: codingPath)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer { self }
+}
+
+func encodeValue<T: Encodable>(_ value: T, into node: JSONNode, codingPath: [any CodingKey]) throws {
+    switch value {
+    case let json as JSON: node.set(json)
+    case let s as String: node.set(.string(s))
+    case let b as Bool: node.set(.bool(b))
+    case let i as Int: node.set(.integer(Int64(i)))
+    case let i as Int64: node.set(.integer(i))
+    case let d as Double:
+        guard d.isFinite else {
+            throw EncodingError.invalidValue(d, .init(codingPath: codingPath, debugDescription: "\(d) cannot be represented in JSON"))
+        }
+        node.set(.double(d))
+    default:
+        try value.encode(to: JSONValueEncoder(storage: node, codingPath: codingPath))
+    }
+}
+
+extension JSONValueEncoder: SingleValueEncodingContainer {
+    func encodeNil() throws { storage.set(.null) }
+    func encode(_ value: Bool) throws { storage.set(.bool(value)) }
+    func encode(_ value: String) throws { storage.set(.string(value)) }
+    func encode(_ value: Double) throws { try encodeValue(value, into: storage, codingPath: codingPath) }
+    func encode(_ value: Float) throws { try encodeValue(Double(value), into: storage, codingPath: codingPath) }
+    func encode(_ value: Int) throws { storage.set(.integer(Int64(value))) }
+    func encode(_ value: Int8) throws { storage.set(.integer(Int64(value))) }
+    func encode(_ value: Int16) throws { storage.set(.integer(Int64(value))) }
+    func encode(_ value: Int32) throws { storage.set(.integer(Int64(value))) }
+    func encode(_ value: Int64) throws { storage.set(.integer(value)) }
+    func encode(_ value: UInt) throws { try encodeUnsigned(UInt64(value)) }
+    func encode(_ value: UInt8) throws { storage.set(.integer(Int64(value))) }
+    func encode(_ value: UInt16) throws { storage.set(.integer(Int64(value))) }
+    func encode(_ value: UInt32) throws { storage.set(.integer(Int64(value))) }
+    func encode(_ value: UInt64) throws { try encodeUnsigned(value) }
+    func encode<T: Encodable>(_ value: T) throws { try encodeValue(value, into: storage, codingPath: codingPath) }
+
+    private func encodeUnsigned(_ value: UInt64) throws {
+        if let exact = Int64(exactly: value) { storage.set(.integer(exact)) } else { storage.set(.double(Double(value))) }
+    }
+}
+
+private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let node: JSONNode
+    let codingPath: [any CodingKey]
+
+    private func child(_ key: Key) -> JSONNode { node.childForKey(key.stringValue) }
+
+    mutating func encodeNil(forKey key: Key) throws { child(key).set(.null) }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { child(key).set(.bool(value)) }
+    mutating func encode(_ value: String, forKey key: Key) throws { child(key).set(.string(value)) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { child(key).set(.integer(Int64(value))) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { child(key).set(.integer(value)) }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        try encodeValue(value, into: child(key), codingPath: codingPath + [key])
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+        -> KeyedEncodingContainer<NestedKey>
+    {
+        JSONValueEncoder(storage: child(key), codingPath: codingPath + [key]).container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        JSONValueEncoder(storage: child(key), codingPath: codingPath + [key]).unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        JSONValueEncoder(storage: node.childForKey("super"), codingPath: codingPath + [JSONCodingKey(stringValue: "super")])
+    }
+
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        JSONValueEncoder(storage: child(key), codingPath: codingPath + [key])
+    }
+}
+
+private struct UnkeyedContainer: UnkeyedEncodingContainer {
+    let node: JSONNode
+    let codingPath: [any CodingKey]
+    var count: Int { node.arrayCount }
+
+    private func nextPath() -> [any CodingKey] { codingPath + [JSONCodingKey(intValue: count)] }
+
+    mutating func encodeNil() throws { node.appendChild().set(.null) }
+    mutating func encode(_ value: Bool) throws { node.appendChild().set(.bool(value)) }
+    mutating func encode(_ value: String) throws { node.appendChild().set(.string(value)) }
+    mutating func encode(_ value: Int) throws { node.appendChild().set(.integer(Int64(value))) }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        let path = nextPath()
+        try encodeValue(value, into: node.appendChild(), codingPath: path)
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        let path = nextPath()
+        return JSONValueEncoder(storage: node.appendChild(), codingPath: path).container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        let path = nextPath()
+        return JSONValueEncoder(storage: node.appendChild(), codingPath: path).unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder {
+        let path = nextPath()
+        return JSONValueEncoder(storage: node.appendChild(), codingPath: path)
+    }
+}
