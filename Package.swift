@@ -56,7 +56,9 @@ let llmTargets: [Target] = [
 
 let usageTargets: [Target] = [
     .target(name: "SwitchyardBilling", dependencies: ["SwitchyardCore", "SwitchyardJSON"]),
+    .target(name: "SwitchyardUsage", dependencies: ["CMongoC", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
     .testTarget(name: "SwitchyardBillingTests", dependencies: ["SwitchyardBilling", "SwitchyardJSON"]),
+    .testTarget(name: "SwitchyardUsageTests", dependencies: ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardJSON"]),
 ]
 
 // MARK: - Vision area: JPEG/PNG decoding, YOLOv8 pre/post-processing, model backends, the vision function
@@ -67,14 +69,14 @@ let visionTargets: [Target] = [
     .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
     .target(name: "SwitchyardVision", dependencies: ["CTurboJPEG", "CPNG", "SwitchyardCore", "SwitchyardJSON"]),
     .executableTarget(name: "VisionTool", dependencies: ["SwitchyardVision", "SwitchyardCore", "SwitchyardJSON"]),
-    .testTarget(name: "SwitchyardVisionTests", dependencies: ["SwitchyardVision", "SwitchyardCore", "SwitchyardJSON"]),
+    .testTarget(name: "SwitchyardVisionTests", dependencies: ["SwitchyardVision", "SwitchyardCore", "SwitchyardJSON", "CZlib"]),
     .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"]),
 ]
 
 // MARK: - Routing area: policy, classifiers, live signals, the router function and its tools
 
 let routingTargets: [Target] = [
-    .target(name: "SwitchyardRouting", dependencies: ["SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime", "CCurl"]),
+    .target(name: "SwitchyardRouting", dependencies: ["SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime", "SwitchyardHTTP"]),
 ]
 
 let package = Package(

@@ -1,0 +1,103 @@
+/// What a request asks for; quality scores in the catalog are given per category.
+///
+/// The raw values are the policy file's and the decision document's spelling, so rules and the
+/// state machine match on them verbatim.
+public enum TaskCategory: String, Codable, Sendable, CaseIterable, Hashable {
+    case chat
+    case code
+    case summarization
+    case extraction
+    case translation
+    case creative
+    case math
+    case legal
+    case medical
+    case visionQA = "vision-qa"
+    case detection
+    case embedding
+
+    /// The backend kind that serves this category.
+    public var backendKind: BackendKind {
+        switch self {
+        case .detection: .vision
+        case .embedding: .embedding
+        default: .llm
+        }
+    }
+
+    /// Dense index for per-category arrays (quality tables, classifier scores).
+    @inlinable public var index: Int {
+        switch self {
+        case .chat: 0
+        case .code: 1
+        case .summarization: 2
+        case .extraction: 3
+        case .translation: 4
+        case .creative: 5
+        case .math: 6
+        case .legal: 7
+        case .medical: 8
+        case .visionQA: 9
+        case .detection: 10
+        case .embedding: 11
+        }
+    }
+
+    public static let count = 12
+}
+
+/// How hard a request looks; selects the default quality floor.
+public enum Difficulty: String, Codable, Sendable, CaseIterable, Hashable, Comparable {
+    case easy
+    case medium
+    case hard
+
+    public static func < (lhs: Difficulty, rhs: Difficulty) -> Bool { lhs.rank < rhs.rank }
+
+    var rank: Int {
+        switch self {
+        case .easy: 0
+        case .medium: 1
+        case .hard: 2
+        }
+    }
+}
+
+/// The kind of backend a model runs on, which decides the state machine's branch.
+public enum BackendKind: String, Codable, Sendable, CaseIterable, Hashable {
+    case llm
+    case vision
+    case embedding
+}
+
+/// Who serves a model; the LLM caller picks its codec from this.
+public enum ModelProvider: String, Codable, Sendable, CaseIterable, Hashable {
+    case openAI = "openai"
+    case anthropic
+    case openAICompatible = "openai-compatible"
+    case bedrock
+    case sagemaker
+    case lambda
+}
+
+/// Optional features a request may need from a model.
+public enum ModelCapability: String, Codable, Sendable, CaseIterable, Hashable {
+    /// Accepts image input alongside text.
+    case vision
+    case streaming
+    /// Honours a JSON response format.
+    case json
+    case tools
+}
+
+/// How a router picks among the models that pass the hard constraints.
+public enum RoutingStrategy: String, Codable, Sendable, CaseIterable, Hashable {
+    /// Lowest estimated cost among models at or above the quality floor.
+    case cheapest
+    /// Lowest expected latency within the cost limits, at or above the quality floor.
+    case fastest
+    /// Highest quality for the category within the latency and cost limits.
+    case best
+    /// The model the request named, checked against the tenant's tier.
+    case explicit
+}
