@@ -52,7 +52,9 @@ fflush(stdout)
 
 signal(SIGTERM, SIG_IGN)
 signal(SIGINT, SIG_IGN)
-let signals = [SIGTERM, SIGINT].map { DispatchSource.makeSignalSource(signal: $0, queue: .main) }
+// Signals are handled on a background queue: the main thread is inside Swift concurrency's
+// async top level, where dispatchMain() must not be called.
+let signals = [SIGTERM, SIGINT].map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
 for source in signals {
     source.setEventHandler {
         ChildProcesses.shared.killAll()
@@ -60,4 +62,4 @@ for source in signals {
     }
     source.resume()
 }
-dispatchMain()
+while true { try? await Task.sleep(for: .seconds(3600)) }

@@ -1,7 +1,7 @@
 // runtime-probe: a function whose misbehaviour is chosen by its event, for testing the runtime
 // and the emulator with a real process (`Tests/Integration/test_runtime.py`).
 //
-// Event: {"action": "echo" | "fail" | "unhandled" | "nan" | "big" | "sleep" | "crash" | "env", ...}
+// Event: {"action": "echo" | "fail" | "unhandled" | "nan" | "big" | "sleep" | "block" | "crash" | "freeze" | "env", ...}
 // Env:   PROBE_INIT_FAIL=1 makes init fail (reported to /runtime/init/error).
 #if canImport(Glibc)
 import Glibc
@@ -26,8 +26,28 @@ struct ProbeFailure: FunctionError {
 
 struct PlainSwiftError: Error {}
 
+/// Either a JSON document or a bare number; a NaN number makes the runtime's encoding fail.
+enum ProbeOutput: Encodable, Sendable {
+    case document(JSON)
+    case number(Double)
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .document(let json): try container.encode(json)
+        case .number(let value): try container.encode(value)
+        }
+    }
+}
+
 struct ProbeHandler: FunctionHandler {
-    func handle(_ event: ProbeEvent, context: InvocationContext) async throws -> JSON {
+    func handle(_ event: ProbeEvent, context: InvocationContext) async throws -> ProbeOutput {
+        // NaN is not representable in JSON: the runtime must report it, not emit invalid JSON.
+        if event.action == "nan" { return .number(.nan) }
+        return .document(try await respond(to: event, context: context))
+    }
+
+    func respond(to event: ProbeEvent, context: InvocationContext) async throws -> JSON {
         switch event.action {
         case "echo":
             return ["message": .string(event.message ?? ""), "requestId": .string(context.requestID)]
@@ -35,9 +55,6 @@ struct ProbeHandler: FunctionHandler {
             throw ProbeFailure(message: event.message ?? "failed on purpose")
         case "unhandled":
             throw PlainSwiftError()
-        case "nan":
-            // Not representable in JSON: the runtime must report it, not emit invalid JSON.
-            return try JSONEncoder().encodeToJSON(["value": Double.nan])
         case "big":
             return .string(String(repeating: "x", count: event.bytes ?? 7_000_000))
         case "sleep":
@@ -49,6 +66,10 @@ struct ProbeHandler: FunctionHandler {
             return ["blocked": .integer(Int64(event.milliseconds ?? 10_000))]
         case "crash":
             exit(3)
+        case "freeze":
+            // Stops the whole process, so only the emulator's own timeout can end the invocation.
+            raise(SIGSTOP)
+            return [:]
         case "env":
             var values = JSONObject()
             for name in event.names ?? [] {
@@ -58,6 +79,7 @@ struct ProbeHandler: FunctionHandler {
             values["traceId"] = context.traceID.map(JSON.string) ?? .null
             values["clientContext"] = context.clientContext.map(JSON.string) ?? .null
             values["functionArn"] = .string(context.invokedFunctionARN)
+            values["pid"] = .integer(Int64(getpid()))
             return .object(values)
         default:
             throw ProbeFailure(message: "unknown action \(event.action)")

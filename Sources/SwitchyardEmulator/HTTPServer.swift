@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
 
 /// A request as the emulator's handlers see it: fully buffered.
 public struct ServerRequest: Sendable {
@@ -36,33 +37,44 @@ public final class HTTPServer: Sendable {
 
     public let port: Int
     private let channel: any Channel
+    private let counter: ConnectionCounter
 
-    private init(channel: any Channel, port: Int) {
+    /// Connections accepted so far (tests use it to check that clients keep connections alive).
+    public var connectionsAccepted: Int { counter.value.load(ordering: .relaxed) }
+
+    private init(channel: any Channel, port: Int, counter: ConnectionCounter) {
         self.channel = channel
         self.port = port
+        self.counter = counter
     }
 
     /// Binds `host:port` (port 0 picks a free one) and starts serving.
     public static func start(
         host: String, port: Int, group: any EventLoopGroup, maxBodyBytes: Int, handler: @escaping Handler
     ) async throws -> HTTPServer {
+        let counter = ConnectionCounter()
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true).flatMap {
+                counter.value.add(1, ordering: .relaxed)
+                return channel.pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true).flatMap {
                     channel.pipeline.addHandler(HTTPServerHandler(maxBodyBytes: maxBodyBytes, handler: handler))
                 }
             }
             .bind(host: host, port: port)
             .get()
-        return HTTPServer(channel: channel, port: channel.localAddress?.port ?? port)
+        return HTTPServer(channel: channel, port: channel.localAddress?.port ?? port, counter: counter)
     }
 
     public func close() async {
         try? await channel.close()
     }
+}
+
+private final class ConnectionCounter: Sendable {
+    let value = Atomic<Int>(0)
 }
 
 private final class HTTPServerHandler: ChannelInboundHandler, RemovableChannelHandler {

@@ -46,7 +46,8 @@ public enum RuntimeError: FunctionError, Equatable {
         case .invalidResponse(let detail): "the function's response could not be encoded: \(detail)"
         case .responseTooLarge(let bytes, let limit):
             "Response payload size (\(bytes) bytes) exceeded maximum allowed payload size (\(limit) bytes)."
-        case .deadlineExceeded(let ms): "Task timed out after \(ms) ms"
+        case .deadlineExceeded(let ms):
+            "Task timed out after \(ms / 1000).\(ms % 1000 / 100)\(ms % 100 / 10) seconds"
         }
     }
 }

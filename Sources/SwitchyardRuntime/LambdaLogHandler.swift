@@ -33,7 +33,20 @@ public struct LambdaLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let timestamp = WallClock.iso8601(milliseconds: WallClock.nowMilliseconds())
+        let line = format(event, timestamp: WallClock.nowMilliseconds())
+        line.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 { if errno == EINTR { continue } else { return } }
+                offset += n
+            }
+        }
+    }
+
+    /// The bytes of one log line, newline included.
+    public func format(_ event: LogEvent, timestamp milliseconds: Int64) -> [UInt8] {
+        let timestamp = WallClock.iso8601(milliseconds: milliseconds)
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         let requestID = merged.removeValue(forKey: "aws-request-id").map { "\($0)" }
@@ -56,14 +69,7 @@ public struct LambdaLogHandler: LogHandler {
             line = Array(text.utf8)
         }
         line.append(0x0A)
-        line.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 { if errno == EINTR { continue } else { return } }
-                offset += n
-            }
-        }
+        return line
     }
 
     private static func json(_ value: Logger.MetadataValue) -> JSON {

@@ -1,0 +1,187 @@
+"""The runtime loop and the emulator end to end: real bootstrap processes behind the Invoke API."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+
+from emulator_fixtures import bin_dir, start_emulator
+from servers import REPO
+
+
+def config(**probe_overrides):
+    probe = {"name": "runtime-probe", "bootstrap": "${SWITCHYARD_BIN}/runtime-probe-function", "timeoutSeconds": 2,
+             "maxConcurrency": 2, "environment": {}}
+    probe.update(probe_overrides)
+    return {"functions": [{"name": "echo", "bootstrap": "${SWITCHYARD_BIN}/echo-function"}, probe]}
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory):
+    em, process = start_emulator(config(), tmp_path=tmp_path_factory.mktemp("emulator"))
+    yield em
+    process.stop()
+
+
+def error_of(result):
+    assert result.status == 200
+    assert result.function_error == "Unhandled", result.body
+    return result.json
+
+
+def test_echo_returns_the_event_byte_for_byte(emulator):
+    event = (REPO / "events" / "echo" / "hello.json").read_bytes()
+    result = emulator.invoke("echo", None, raw=event)
+    assert result.status == 200 and result.function_error is None
+    assert result.body == event
+
+
+def test_replay_script_prints_the_echoed_event():
+    out = subprocess.run([str(REPO / "scripts" / "replay"), "echo", "events/echo/hello.json"], cwd=REPO,
+                         capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "SWITCHYARD_BIN": str(bin_dir())})
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == json.loads((REPO / "events" / "echo" / "hello.json").read_text())
+
+
+def test_function_error_keeps_its_type(emulator):
+    doc = error_of(emulator.invoke("runtime-probe", {"action": "fail", "message": "no such tenant"}))
+    assert doc == {"errorMessage": "no such tenant", "errorType": "Probe.Failure", "stackTrace": []}
+
+
+def test_unknown_swift_error_is_unhandled(emulator):
+    assert error_of(emulator.invoke("runtime-probe", {"action": "unhandled"}))["errorType"] == "Switchyard.Unhandled"
+
+
+def test_unencodable_output_is_a_typed_error_not_invalid_json(emulator):
+    doc = error_of(emulator.invoke("runtime-probe", {"action": "nan"}))
+    assert doc["errorType"] == "Runtime.InvalidResponse"
+
+
+def test_malformed_event_is_a_typed_error(emulator):
+    doc = error_of(emulator.invoke("runtime-probe", {"action": 12}))
+    assert doc["errorType"] == "Runtime.InvalidEvent"
+    assert "action: expected string, found number" in doc["errorMessage"]
+
+
+def test_oversized_response_is_reported_not_crashed(emulator):
+    doc = error_of(emulator.invoke("runtime-probe", {"action": "big", "bytes": 7_000_000}))
+    assert doc["errorType"] == "Function.ResponseSizeTooLarge"
+    # The same environment keeps serving.
+    assert emulator.invoke("runtime-probe", {"action": "echo", "message": "still here"}).json["message"] == "still here"
+
+
+@pytest.mark.parametrize("action", ["sleep", "block"])
+def test_deadline_overrun_is_reported_by_the_runtime(emulator, action):
+    started = time.monotonic()
+    doc = error_of(emulator.invoke("runtime-probe", {"action": action, "milliseconds": 10_000}))
+    elapsed = time.monotonic() - started
+    assert doc["errorType"] == "Sandbox.Timedout"
+    assert 1.5 < elapsed < 3.0, elapsed
+
+
+def test_a_frozen_process_is_killed_by_the_emulator_at_the_timeout(emulator):
+    started = time.monotonic()
+    doc = error_of(emulator.invoke("runtime-probe", {"action": "freeze"}))
+    assert doc["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 2.00 seconds" in doc["errorMessage"]
+    assert time.monotonic() - started < 3.5
+    assert emulator.invoke("runtime-probe", {"action": "echo", "message": "fresh"}).json["message"] == "fresh"
+
+
+def test_a_crash_is_reported_and_the_next_invoke_gets_a_new_environment(emulator):
+    before = emulator.invoke("runtime-probe", {"action": "env"}).json["pid"]
+    doc = error_of(emulator.invoke("runtime-probe", {"action": "crash"}))
+    assert doc["errorType"] == "Runtime.ExitError"
+    assert "exit status 3" in doc["errorMessage"]
+    after = emulator.invoke("runtime-probe", {"action": "env"}).json["pid"]
+    assert after != before
+
+
+def test_warm_environments_are_reused(emulator):
+    pids = {emulator.invoke("runtime-probe", {"action": "env"}).json["pid"] for _ in range(5)}
+    assert len(pids) == 1
+
+
+def test_context_trace_id_and_client_context_reach_the_handler(emulator):
+    result = emulator.invoke("runtime-probe", {"action": "env", "names": ["_X_AMZN_TRACE_ID", "AWS_LAMBDA_FUNCTION_NAME",
+                                                                          "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"]},
+                             client_context={"custom": {"tenant": "acme"}})
+    doc = result.json
+    assert doc["_X_AMZN_TRACE_ID"].startswith("Root=1-") and doc["_X_AMZN_TRACE_ID"] == doc["traceId"]
+    assert doc["AWS_LAMBDA_FUNCTION_NAME"] == "runtime-probe"
+    assert doc["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
+    assert json.loads(doc["clientContext"]) == {"custom": {"tenant": "acme"}}
+    assert doc["functionArn"].endswith(":function:runtime-probe")
+    assert 0 < doc["remainingMs"] <= 2000
+
+
+def test_concurrent_invokes_use_separate_environments_up_to_the_limit_then_throttle(emulator):
+    results = []
+
+    def call():
+        results.append(emulator.invoke("runtime-probe", {"action": "sleep", "milliseconds": 800}))
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(r.status for r in results)
+    assert statuses == [200, 200, 429], [(r.status, r.body) for r in results]
+    throttled = next(r for r in results if r.status == 429)
+    assert throttled.headers["x-amzn-errortype"] == "TooManyRequestsException"
+    assert all(r.json == {"slept": 800} for r in results if r.status == 200)
+
+
+def test_invoke_api_errors_match_lambda(emulator):
+    missing = emulator.invoke("nope", {})
+    assert missing.status == 404 and missing.headers["x-amzn-errortype"] == "ResourceNotFoundException"
+    bad = emulator.invoke("echo", None, raw=b"{not json")
+    assert bad.status == 400 and bad.headers["x-amzn-errortype"] == "InvalidRequestContentException"
+    huge = emulator.invoke("echo", None, raw=b'"' + b"x" * (6 * 1024 * 1024 + 10) + b'"')
+    assert huge.status == 413 and huge.headers["x-amzn-errortype"] == "RequestEntityTooLargeException"
+    by_arn = emulator.invoke("arn:aws:lambda:us-east-1:000000000000:function:echo", {"a": 1})
+    assert by_arn.status == 200 and by_arn.json == {"a": 1}
+    assert emulator.invoke("echo", {"a": 1}, invocation_type="Event").status == 202
+    assert emulator.invoke("echo", {"a": 1}, invocation_type="DryRun").status == 204
+
+
+def test_init_failure_is_reported_with_its_type(tmp_path):
+    em, process = start_emulator(config(environment={"PROBE_INIT_FAIL": "1"}), tmp_path=tmp_path)
+    try:
+        doc = error_of(em.invoke("runtime-probe", {"action": "echo"}))
+        assert doc["errorType"] == "Config.Missing"
+        assert "PROBE_REQUIRED_SETTING" in doc["errorMessage"]
+    finally:
+        process.stop()
+
+
+def test_json_log_format_is_honoured(tmp_path):
+    em, process = start_emulator(config(), tmp_path=tmp_path, env={"AWS_LAMBDA_LOG_FORMAT": "JSON"})
+    try:
+        em.invoke("runtime-probe", {"action": "fail", "message": "logged"})
+    finally:
+        process.stop()
+    lines = [json.loads(l) for l in process.output().splitlines() if l.startswith("{")]
+    failure = next(l for l in lines if l.get("errorType") == "Probe.Failure")
+    assert failure["level"] == "ERROR" and failure["requestId"] and failure["timestamp"].endswith("Z")
+
+
+def test_stopping_the_emulator_stops_every_environment_it_started(tmp_path):
+    em, process = start_emulator(config(), tmp_path=tmp_path)
+    pid = em.invoke("runtime-probe", {"action": "env"}).json["pid"]
+    os.kill(pid, 0)  # alive
+    process.stop()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    pytest.fail(f"bootstrap {pid} outlived the emulator")
