@@ -1,0 +1,136 @@
+import SwitchyardHTTP
+import XCTest
+
+final class CurlTransportTests: XCTestCase {
+    nonisolated(unsafe) static var server: FakeProvidersServer!
+    let transport = CurlTransport()
+
+    override class func setUp() {
+        server = try! FakeProvidersServer()
+    }
+
+    override class func tearDown() {
+        server.stop()
+    }
+
+    var base: String { Self.server.baseURL }
+    func deadline(_ ms: Int = 5000) -> ContinuousClock.Instant { .now.advanced(by: .milliseconds(ms)) }
+
+    func openAIRequest(model: String, stream: Bool = false, key: String = "sk-fake-openai") -> HTTPRequest {
+        let body = #"{"model":"\#(model)","stream":\#(stream),"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello there"}]}"#
+        return HTTPRequest(
+            method: .post, url: base + "/v1/chat/completions",
+            headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"], body: Array(body.utf8))
+    }
+
+    func testGetReturnsStatusHeadersAndBody() async throws {
+        let response = try await transport.send(HTTPRequest(url: base + "/health"), deadline: deadline())
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.headers["content-type"], "application/json")
+        XCTAssertEqual(response.bodyText, #"{"status":"ok"}"#)
+        XCTAssertNotNil(response.timeToFirstByte)
+    }
+
+    func testPostSendsBodyAndHeaders() async throws {
+        let ok = try await transport.send(openAIRequest(model: "gpt-fake"), deadline: deadline())
+        XCTAssertEqual(ok.status, 200)
+        XCTAssertTrue(ok.bodyText.contains(#""object":"chat.completion""#))
+        let unauthorized = try await transport.send(openAIRequest(model: "gpt-fake", key: "wrong"), deadline: deadline())
+        XCTAssertEqual(unauthorized.status, 401)
+        XCTAssertTrue(unauthorized.bodyText.contains("invalid_api_key"))
+    }
+
+    func testRepeatedCallsReuseTheConnectionPoolWithoutErrors() async throws {
+        for _ in 0..<50 {
+            let response = try await transport.send(HTTPRequest(url: base + "/health"), deadline: deadline())
+            XCTAssertEqual(response.status, 200)
+        }
+    }
+
+    final class Collector: HTTPStreamReceiver {
+        var head: HTTPResponseHead?
+        var bytes: [UInt8] = []
+        var chunks = 0
+        var bodyBeforeHead = false
+        func receiveHead(_ head: HTTPResponseHead) { self.head = head }
+        func receiveBody(_ chunk: UnsafeRawBufferPointer) -> Bool {
+            if head == nil { bodyBeforeHead = true }
+            bytes.append(contentsOf: chunk)
+            chunks += 1
+            return true
+        }
+    }
+
+    func testStreamDeliversHeadThenChunks() async throws {
+        let collector = Collector()
+        let head = try await transport.stream(openAIRequest(model: "gpt-fake", stream: true), deadline: deadline(), into: collector)
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(collector.head?.headers["content-type"], "text/event-stream; charset=utf-8")
+        XCTAssertFalse(collector.bodyBeforeHead)
+        let text = String(decoding: collector.bytes, as: UTF8.self)
+        XCTAssertTrue(text.hasSuffix("data: [DONE]\n\n"))
+        XCTAssertGreaterThan(collector.chunks, 1)
+    }
+
+    func testBrokenChunkedStreamIsConnectionClosed() async throws {
+        let collector = Collector()
+        do {
+            _ = try await transport.stream(openAIRequest(model: "gpt-fake?fault=drop", stream: true), deadline: deadline(), into: collector)
+            XCTFail("a stream cut mid-chunk must fail")
+        } catch {
+            XCTAssertEqual(error.errorType, "HTTP.ConnectionClosed")
+        }
+    }
+
+    func testResponseSizeCap() async throws {
+        var request = HTTPRequest(url: base + "/health")
+        request.maxResponseBytes = 5
+        do {
+            _ = try await transport.send(request, deadline: deadline())
+            XCTFail("expected responseTooLarge")
+        } catch {
+            XCTAssertEqual(error, .responseTooLarge(limit: 5))
+        }
+    }
+
+    func testDeadlineBoundsASlowServer() async throws {
+        let start = ContinuousClock.now
+        do {
+            _ = try await transport.send(openAIRequest(model: "gpt-fake?fault=slow&delay_ms=1500"), deadline: deadline(200))
+            XCTFail("expected a timeout")
+        } catch {
+            XCTAssertEqual(error.errorType, "HTTP.Timeout")
+        }
+        XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(1000))
+    }
+
+    func testPassedDeadlineFailsWithoutSending() async throws {
+        do {
+            _ = try await transport.send(HTTPRequest(url: base + "/health"), deadline: .now.advanced(by: .milliseconds(-1)))
+            XCTFail("expected a timeout")
+        } catch {
+            XCTAssertEqual(error, .timeout(milliseconds: 0))
+        }
+    }
+
+    func testRefusedConnectionIsConnectFailed() async throws {
+        do {
+            _ = try await transport.send(HTTPRequest(url: "http://127.0.0.1:1/"), deadline: deadline())
+            XCTFail("expected connectFailed")
+        } catch {
+            XCTAssertEqual(error.errorType, "HTTP.ConnectFailed")
+        }
+    }
+
+    func testURLParts() throws {
+        let url = try XCTUnwrap(HTTPURL("https://bedrock-runtime.us-east-1.amazonaws.com:443/model/a%3A0/converse?x=1"))
+        XCTAssertEqual(url.host, "bedrock-runtime.us-east-1.amazonaws.com")
+        XCTAssertEqual(url.hostHeader, "bedrock-runtime.us-east-1.amazonaws.com")
+        XCTAssertEqual(url.path, "/model/a%3A0/converse")
+        XCTAssertEqual(url.query, "x=1")
+        XCTAssertEqual(HTTPURL("http://127.0.0.1:8080")?.hostHeader, "127.0.0.1:8080")
+        XCTAssertEqual(HTTPURL("http://127.0.0.1:8080")?.path, "/")
+        XCTAssertNil(HTTPURL("ftp://x/"))
+        XCTAssertNil(HTTPURL("http://user@host/"))
+    }
+}

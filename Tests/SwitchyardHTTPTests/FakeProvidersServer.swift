@@ -1,0 +1,38 @@
+import Foundation
+
+/// Runs `Tests/Fakes/fake_providers.py` on a free loopback port for the duration of a test
+/// class, and stops exactly that process.
+final class FakeProvidersServer {
+    let process = Process()
+    let baseURL: String
+
+    init() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let venvPython = root.appendingPathComponent(".venv/bin/python").path
+        let python = FileManager.default.isExecutableFile(atPath: venvPython) ? venvPython : "/usr/bin/python3"
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [root.appendingPathComponent("Tests/Fakes/fake_providers.py").path, "--port", "0"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        // The first line names the port: "fake-providers listening on http://127.0.0.1:PORT".
+        var line = Data()
+        while !line.contains(0x0A) {
+            let byte = out.fileHandleForReading.readData(ofLength: 1)
+            if byte.isEmpty { throw NSError(domain: "FakeProvidersServer", code: 1) }
+            line.append(byte)
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let range = text.range(of: "http://") else { throw NSError(domain: "FakeProvidersServer", code: 2) }
+        baseURL = String(text[range.lowerBound...])
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+}
