@@ -1,0 +1,5 @@
+import SwitchyardCore
+import SwitchyardRuntime
+import SwitchyardVision
+
+await RuntimeLoop.run { try VisionHandler(configuration: VisionConfiguration(environment: .process)) }
