@@ -1,0 +1,33 @@
+/// The two ways to look at a provisioned endpoint's cost.
+///
+/// *Amortised* (what `CostCalculator` puts on each record): busy time × hourly price, so a
+/// request pays only for the seconds it used. *Always-on* (what the AWS bill says): every hour
+/// the instances are up is paid, idle or not; spread over the invocations of a period it gives
+/// the real cost per invocation, which falls as traffic grows. Comparing the two shows when a
+/// warm endpoint pays off against a serverless path.
+public enum EndpointCostView {
+    /// What `instances` instances cost while up for `uptimeMilliseconds`, rounded once to pico-USD.
+    public static func alwaysOn(rate: EndpointRate, instances: Int64, uptimeMilliseconds: Int64) -> PicoUSD {
+        var sum = ExactSum()
+        sum.add(rate: rate.perHour, quantity: instances * uptimeMilliseconds, divisor: 3_600_000)
+        return sum.exact.rounded()
+    }
+
+    /// The always-on cost of a period spread evenly over its invocations; nil when there were none.
+    public static func alwaysOnPerInvocation(
+        rate: EndpointRate, instances: Int64, uptimeMilliseconds: Int64, invocations: Int64
+    ) -> PicoUSD? {
+        guard invocations > 0 else { return nil }
+        var sum = ExactSum()
+        sum.add(rate: rate.perHour, quantity: instances * uptimeMilliseconds, divisor: 3_600_000)
+        let exact = sum.exact
+        return ExactAmount(numerator: exact.numerator, denominator: exact.denominator * Int128(invocations)).rounded()
+    }
+
+    /// Busy-time cost of a single invocation (the amortised view).
+    public static func amortised(rate: EndpointRate, busyMilliseconds: Int64) -> PicoUSD {
+        var sum = ExactSum()
+        sum.add(rate: rate.perHour, quantity: busyMilliseconds, divisor: 3_600_000)
+        return sum.exact.rounded()
+    }
+}

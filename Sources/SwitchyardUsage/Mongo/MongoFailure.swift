@@ -1,0 +1,35 @@
+import CMongoC
+
+/// A libmongoc error, classified by whether retrying against the same URI can help.
+struct MongoFailure: Error, CustomStringConvertible {
+    var domain: UInt32
+    var code: UInt32
+    var message: String
+
+    init(_ error: bson_error_t) {
+        domain = error.domain
+        code = error.code
+        var copy = error
+        message = withUnsafeBytes(of: &copy.message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    init(domain: UInt32, code: UInt32, message: String) {
+        self.domain = domain
+        self.code = code
+        self.message = message
+    }
+
+    /// Server error codes that mean "not now" (shutting down, stepping down, network).
+    static let transientServerCodes: Set<UInt32> = [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]
+
+    /// True when the store could not be reached or was going away: retry, then `Usage.StoreUnavailable`.
+    var isUnavailable: Bool {
+        if domain == MONGOC_ERROR_STREAM.rawValue || domain == MONGOC_ERROR_SERVER_SELECTION.rawValue { return true }
+        if domain == MONGOC_ERROR_CLIENT.rawValue && code == MONGOC_ERROR_CLIENT_NOT_READY.rawValue { return true }
+        return Self.transientServerCodes.contains(code)
+    }
+
+    var description: String { "mongoc error \(domain).\(code): \(message)" }
+}

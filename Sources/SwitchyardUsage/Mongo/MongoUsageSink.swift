@@ -1,0 +1,145 @@
+import CMongoC
+import SwitchyardCore
+import SwitchyardJSON
+import Synchronization
+
+/// Stores usage records in MongoDB through libmongoc, idempotently, with per-minute rollups.
+///
+/// Raw records live in `usage`, keyed by `_id` = requestId + step (plus a unique index on
+/// `{requestId, step}`); rollups in `usage_rollups_minute`. How duplicates and crashes are kept
+/// out of the rollups is described in `MongoUsageSink+Rollups.swift`.
+///
+/// Every public operation runs with bounded retries: a store that cannot be reached after
+/// `maxAttempts` gives `Usage.StoreUnavailable`, which the state machine retries with the record
+/// still in its input, so nothing is dropped.
+public final class MongoUsageSink: UsageSink {
+    public let configuration: MongoUsageConfiguration
+    private let state: Mutex<State>
+
+    private struct State: @unchecked Sendable {
+        // The connection is only touched while the mutex is held.
+        var connection: MongoConnection
+        var prepared = false
+    }
+
+    /// Parses the URI; no I/O happens until the first operation.
+    /// - Throws: `ConfigurationError.invalid` for a URI libmongoc rejects.
+    public init(configuration: MongoUsageConfiguration) throws(ConfigurationError) {
+        self.configuration = configuration
+        do {
+            let connection = try MongoConnection(
+                uri: configuration.uri, database: configuration.database,
+                serverSelectionTimeoutMS: Int32(configuration.serverSelectionTimeoutMilliseconds))
+            state = Mutex(State(connection: connection))
+        } catch {
+            throw .invalid(variable: "MONGODB_URI", value: "(hidden)", expected: "a MongoDB connection string (\(error.message))")
+        }
+    }
+
+    // MARK: - Writing
+
+    public func write(_ records: [UsageRecord]) async throws(UsageError) -> UsageWriteSummary {
+        try await write(records, rollups: configuration.rollups)
+    }
+
+    /// Writes records; `rollups: false` stores raw records only (rollups catch up on the next
+    /// `repairRollups`), which the ingest benchmark uses to compare raw write paths.
+    public func write(_ records: [UsageRecord], rollups: Bool) async throws(UsageError) -> UsageWriteSummary {
+        guard !records.isEmpty else { return UsageWriteSummary() }
+        let documents = try rawDocuments(records)
+        let unpriced = records.count { !($0.cost?.unpriced.isEmpty ?? true) }
+        return try await withStore { connection throws(MongoFailure) in
+            var summary = try self.upsertRaw(documents, connection)
+            summary.unpriced = unpriced
+            if rollups {
+                summary.rollupBuckets = try self.rollUp(ids: documents.map(\.id), connection)
+            }
+            return summary
+        }
+    }
+
+    struct RawDocument {
+        var id: String
+        var fields: BSONDocument
+        var hash: Int64
+    }
+
+    private func rawDocuments(_ records: [UsageRecord]) throws(UsageError) -> [RawDocument] {
+        var documents: [RawDocument] = []
+        documents.reserveCapacity(records.count)
+        for (index, record) in records.enumerated() {
+            let fields: BSONDocument
+            do { fields = try record.documentFields() } catch {
+                if case .invalidRecord(_, let detail) = error { throw .invalidRecord(index: index, detail: detail) }
+                throw error
+            }
+            guard fields.byteCount <= configuration.maxDocumentBytes else {
+                throw .recordTooLarge(index: index, bytes: fields.byteCount, limit: configuration.maxDocumentBytes)
+            }
+            documents.append(RawDocument(id: record.documentID, fields: fields, hash: fields.contentHash))
+        }
+        return documents
+    }
+
+    /// Upserts raw documents. The filter `{_id, h: {$ne: hash}}` makes an identical re-delivery
+    /// fail with a duplicate-key error instead of rewriting the document, so it is recognised
+    /// without a read and leaves the document untouched (not dirty, not rolled up again).
+    private func upsertRaw(_ documents: [RawDocument], _ connection: MongoConnection) throws(MongoFailure) -> UsageWriteSummary {
+        let operations = documents.map { document -> MongoConnection.UpdateOne in
+            let set = BSONDocument()
+            withExtendedLifetime(document.fields) { _ = bson_concat(set.pointer, document.fields.pointer) }
+            set.append("h", .integer(document.hash))
+            set.append("dirty", .bool(true))
+            let update = BSONDocument()
+            update.appendDocument("$set", set)
+            return MongoConnection.UpdateOne(
+                filter: ["_id": .string(document.id), "h": .object(["$ne": .integer(document.hash)])], update: update,
+                upsert: true)
+        }
+        let result = try connection.bulkUpdate(UsageCollections.raw, operations)
+        var duplicates = 0
+        for error in result.writeErrors {
+            guard error.code == 11000 else {
+                throw MongoFailure(domain: 0, code: UInt32(clamping: error.code), message: "usage write: \(error.message)")
+            }
+            duplicates += 1
+        }
+        let inserted = result.upsertedIndices.count
+        return UsageWriteSummary(inserted: inserted, updated: documents.count - inserted - duplicates, duplicates: duplicates)
+    }
+
+    // MARK: - Store access with retries
+
+    /// Runs `body` with the connection, preparing indexes once; retries when the store is
+    /// unreachable (dropping the client so the next attempt reconnects), with doubling backoff.
+    func withStore<T: Sendable>(_ body: (MongoConnection) throws(MongoFailure) -> T) async throws(UsageError) -> T {
+        var delay = configuration.backoffMilliseconds
+        var attempt = 0
+        while true {
+            attempt += 1
+            let outcome: Result<T, MongoFailure> = state.withLock { state in
+                do throws(MongoFailure) {
+                    if !state.prepared {
+                        try self.prepare(state.connection)
+                        state.prepared = true
+                    }
+                    return .success(try body(state.connection))
+                } catch {
+                    if error.isUnavailable { state.connection.dropClient() }
+                    return .failure(error)
+                }
+            }
+            switch outcome {
+            case .success(let value):
+                return value
+            case .failure(let failure):
+                guard failure.isUnavailable else { throw .storeRejected(detail: failure.description) }
+                guard attempt < configuration.maxAttempts else {
+                    throw .storeUnavailable(attempts: attempt, detail: failure.description)
+                }
+                try? await Task.sleep(for: .milliseconds(delay))
+                delay = min(delay * 2, 10_000)
+            }
+        }
+    }
+}

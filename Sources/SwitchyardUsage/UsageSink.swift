@@ -1,0 +1,29 @@
+/// Where usage records go. Writes are idempotent on (requestID, step).
+public protocol UsageSink: Sendable {
+    /// Stores priced records (insert or replace by key) and brings rollups up to date.
+    /// - Throws: `UsageError.storeUnavailable` when the store cannot be reached after retries,
+    ///   `UsageError.storeRejected` for any other store error.
+    func write(_ records: [UsageRecord]) async throws(UsageError) -> UsageWriteSummary
+}
+
+/// What a write did.
+public struct UsageWriteSummary: Sendable, Hashable, Codable {
+    /// Records stored for the first time.
+    public var inserted: Int
+    /// Records whose stored content changed (a later delivery of the same key).
+    public var updated: Int
+    /// Identical re-deliveries: nothing stored, nothing counted.
+    public var duplicates: Int
+    /// Records whose cost is flagged unpriced.
+    public var unpriced: Int
+    /// Rollup buckets updated.
+    public var rollupBuckets: Int
+
+    public init(inserted: Int = 0, updated: Int = 0, duplicates: Int = 0, unpriced: Int = 0, rollupBuckets: Int = 0) {
+        self.inserted = inserted
+        self.updated = updated
+        self.duplicates = duplicates
+        self.unpriced = unpriced
+        self.rollupBuckets = rollupBuckets
+    }
+}
