@@ -67,9 +67,15 @@ let visionTargets: [Target] = [
     .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
     // C, not a system library: libpng reports errors by longjmp, which must not cross Swift frames.
     .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
-    .target(name: "SwitchyardVision", dependencies: ["CTurboJPEG", "CPNG", "SwitchyardCore", "SwitchyardJSON"]),
+    .target(
+        name: "SwitchyardVision",
+        dependencies: ["CTurboJPEG", "CPNG", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP", "SwitchyardAWS", "SwitchyardRuntime"]
+    ),
+    .executableTarget(name: "VisionFunction", dependencies: ["SwitchyardVision", "SwitchyardRuntime", "SwitchyardCore"]),
     .executableTarget(name: "VisionTool", dependencies: ["SwitchyardVision", "SwitchyardCore", "SwitchyardJSON"]),
-    .testTarget(name: "SwitchyardVisionTests", dependencies: ["SwitchyardVision", "SwitchyardCore", "SwitchyardJSON", "CZlib"]),
+    .testTarget(
+        name: "SwitchyardVisionTests", dependencies: ["SwitchyardVision", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP", "CZlib"]
+    ),
     .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"]),
 ]
 
@@ -87,6 +93,7 @@ let package = Package(
         .executable(name: "echo-function", targets: ["EchoFunction"]),
         .executable(name: "runtime-probe-function", targets: ["RuntimeProbeFunction"]),
         .executable(name: "vision-tool", targets: ["VisionTool"]),
+        .executable(name: "vision-function", targets: ["VisionFunction"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
