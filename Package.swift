@@ -83,6 +83,10 @@ let visionTargets: [Target] = [
 
 let routingTargets: [Target] = [
     .target(name: "SwitchyardRouting", dependencies: ["SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime", "SwitchyardHTTP"]),
+    .testTarget(
+        name: "SwitchyardRoutingTests",
+        dependencies: ["SwitchyardRouting", "SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime"]
+    ),
 ]
 
 let package = Package(

@@ -187,7 +187,9 @@ public struct HeuristicClassifier: TaskClassifier {
             if best == .chat { top = chat }
             category = best
         }
-        let confidence = Double(max(0, min(1, (top - second) / (top + 1))))
+        // Chat by default (no keyword spoke) is a guess, and says so.
+        let guessed = category == .chat && raw[TaskCategory.chat.index] == 0 && raw.codeSymbols < 3
+        let confidence = guessed ? 0.2 : Double(max(0, min(1, (top - second) / (top + 1))))
         return Classification(
             category: category, difficulty: difficulty(scores: raw, category: category, bytes: bytes),
             confidence: (confidence * 100).rounded() / 100, classifier: "heuristic")
@@ -199,7 +201,7 @@ public struct HeuristicClassifier: TaskClassifier {
         if scores.words > 600 || bytes > 8000 { points += 1 }
         if scores.words < 20, scores.hard == 0 { points -= 1 }
         switch category {
-        case .legal, .medical: points += 1
+        case .legal, .medical: points += 1.5
         case .chat, .translation, .detection: points -= 0.5
         default: break
         }

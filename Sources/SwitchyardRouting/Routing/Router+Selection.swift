@@ -152,8 +152,8 @@ extension Router {
         } else if let ruleModels, explicit == nil, !ruleModels.contains(model.id) {
             return .excludedByRule(ruleName ?? "")
         }
-        guard e.quality >= 0 else { return .cannotServe(category) }
         if needsVision, !table.hasVision[e.model] { return .noVisionInput }
+        guard e.quality >= 0 else { return .cannotServe(category) }
         if model.kind != .vision {
             let needed = profile.inputTokens + outputTokens
             if needed > model.contextWindow { return .contextTooSmall(window: model.contextWindow, needed: needed) }
