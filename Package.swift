@@ -50,6 +50,18 @@ let llmTargets: [Target] = [
     .target(name: "SwitchyardAWS", dependencies: ["CCrypto", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
     .testTarget(name: "SwitchyardHTTPTests", dependencies: ["SwitchyardHTTP"]),
     .testTarget(name: "SwitchyardAWSTests", dependencies: ["SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON"]),
+    .target(name: "SwitchyardProviders", dependencies: ["SwitchyardHTTP", "SwitchyardAWS", "SwitchyardJSON", "SwitchyardCore"]),
+    .target(
+        name: "SwitchyardLLMCaller",
+        dependencies: ["SwitchyardProviders", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardJSON", "SwitchyardCore"]
+    ),
+    .executableTarget(name: "LLMCallerFunction", dependencies: ["SwitchyardLLMCaller", "SwitchyardRuntime", "SwitchyardCore"]),
+    .executableTarget(name: "LLMCallTool", dependencies: ["SwitchyardLLMCaller", "SwitchyardProviders", "SwitchyardJSON", "SwitchyardCore"]),
+    .testTarget(
+        name: "SwitchyardProvidersTests",
+        dependencies: ["SwitchyardProviders", "SwitchyardLLMCaller", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON"],
+        exclude: ["Fixtures"]
+    ),
 ]
 
 // MARK: - Usage area: billing arithmetic, usage records, the MongoDB sink, the usage-logger function
@@ -98,6 +110,8 @@ let package = Package(
         .executable(name: "runtime-probe-function", targets: ["RuntimeProbeFunction"]),
         .executable(name: "vision-tool", targets: ["VisionTool"]),
         .executable(name: "vision-function", targets: ["VisionFunction"]),
+        .executable(name: "llm-caller-function", targets: ["LLMCallerFunction"]),
+        .executable(name: "llm-call", targets: ["LLMCallTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

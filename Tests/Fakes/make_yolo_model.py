@@ -8,10 +8,11 @@ Same contract as an Ultralytics export: input `images` float32 [1, 3, S, S] (RGB
 (a Python dict literal), `imgsz`, `stride`, `task`, `batch` as Ultralytics writes them.
 
 What it computes is simple and known, so tests can predict its output exactly: for stride 16
-and 32, the box of each grid cell is centred on the cell, 2 and 1 cells wide; the score of class k
-is the mean of colour channel k % 3 over the cell (AveragePool), times 1 / (1 + k // 3) and
-a per-stride gain (0.9 for stride 16, 1.0 for 32). Stride-8 anchors always score 0. So a red
-square yields "class 0" boxes over it, and overlapping stride-16/32 boxes exercise NMS.
+and 32, the box of each grid cell is centred on the cell, 2 and 1 cells wide; with m the mean of
+colour channel k % 3 over the cell (AveragePool), the score of class k is
+max(0, 2m - 1) / (1 + k // 3), times a per-stride gain (0.9 for stride 16, 1.0 for 32). Stride-8
+anchors always score 0. So the gray letterbox padding (114) and dark or gray backgrounds score 0,
+a saturated red square yields "class 0" boxes over it, and overlapping boxes exercise NMS.
 
     make_yolo_model.py OUT.onnx [--imgsz 640] [--names person,bicycle,car | --classes 80]
 """
@@ -26,12 +27,15 @@ from onnx import TensorProto, helper, numpy_helper
 COCO_HEAD = ["person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck"]
 
 
-def class_gains(nc: int) -> np.ndarray:
-    """Conv weights [nc, 3, 1, 1]: class k reads channel k % 3 with gain 1 / (1 + k // 3)."""
+def class_gains(nc: int) -> tuple[np.ndarray, np.ndarray]:
+    """Conv weights [nc, 3, 1, 1] and bias [nc]: class k computes g·(2m - 1) for channel k % 3, g = 1 / (1 + k // 3)."""
     w = np.zeros((nc, 3, 1, 1), np.float32)
+    b = np.zeros(nc, np.float32)
     for k in range(nc):
-        w[k, k % 3, 0, 0] = 1.0 / (1 + k // 3)
-    return w
+        g = 1.0 / (1 + k // 3)
+        w[k, k % 3, 0, 0] = 2 * g
+        b[k] = -g
+    return w, b
 
 
 def grid_boxes(size: int, stride: int, cells_wide: float) -> np.ndarray:
@@ -47,7 +51,9 @@ def grid_boxes(size: int, stride: int, cells_wide: float) -> np.ndarray:
 def build(size: int, names: list[str]) -> onnx.ModelProto:
     nc = len(names)
     nodes, inits = [], []
-    inits.append(numpy_helper.from_array(class_gains(nc), "class_gains"))
+    weights, bias = class_gains(nc)
+    inits.append(numpy_helper.from_array(weights, "class_gains"))
+    inits.append(numpy_helper.from_array(bias, "class_bias"))
     pieces = []
     # Stride 8: fixed boxes, zero scores (independent of the input).
     n8 = (size // 8) ** 2
@@ -56,11 +62,13 @@ def build(size: int, names: list[str]) -> onnx.ModelProto:
     pieces.append("stride8")
     for stride, cells, gain in ((16, 2.0, 0.9), (32, 1.0, 1.0)):
         n = (size // stride) ** 2
-        pooled, scored, scaled, flat, boxes, both = (f"{name}{stride}" for name in ("pool", "conv", "gain", "flat", "boxes", "out"))
+        pooled, scored, rectified, scaled, flat, boxes, both = (
+            f"{name}{stride}" for name in ("pool", "conv", "relu", "gain", "flat", "boxes", "out"))
         nodes.append(helper.make_node("AveragePool", ["images"], [pooled], kernel_shape=[stride, stride], strides=[stride, stride]))
-        nodes.append(helper.make_node("Conv", [pooled, "class_gains"], [scored]))
+        nodes.append(helper.make_node("Conv", [pooled, "class_gains", "class_bias"], [scored]))
+        nodes.append(helper.make_node("Relu", [scored], [rectified]))
         inits.append(numpy_helper.from_array(np.array(gain, np.float32), f"gainvalue{stride}"))
-        nodes.append(helper.make_node("Mul", [scored, f"gainvalue{stride}"], [scaled]))
+        nodes.append(helper.make_node("Mul", [rectified, f"gainvalue{stride}"], [scaled]))
         inits.append(numpy_helper.from_array(np.array([1, nc, n], np.int64), f"shape{stride}"))
         nodes.append(helper.make_node("Reshape", [scaled, f"shape{stride}"], [flat]))
         inits.append(numpy_helper.from_array(grid_boxes(size, stride, cells), boxes))

@@ -1,0 +1,69 @@
+import SwitchyardProviders
+import XCTest
+
+final class RetryPolicyTests: XCTestCase {
+    let upstream = LLMError.upstream(provider: "p", status: 500, message: "x")
+
+    func testExponentialBackoffWithEqualJitter() {
+        let policy = RetryPolicy(maxAttemptsPerModel: 6, baseDelay: .milliseconds(100), maxDelay: .milliseconds(500))
+        var rng = SplitMix64(seed: 1)
+        for _ in 0..<200 {
+            let d1 = policy.delay(afterFailedAttempts: 1, error: upstream, using: &rng)!
+            XCTAssert(d1 >= .milliseconds(50) && d1 <= .milliseconds(100), "\(d1)")
+            let d3 = policy.delay(afterFailedAttempts: 3, error: upstream, using: &rng)!
+            XCTAssert(d3 >= .milliseconds(200) && d3 <= .milliseconds(400), "\(d3)")
+            let d5 = policy.delay(afterFailedAttempts: 5, error: upstream, using: &rng)!
+            XCTAssert(d5 >= .milliseconds(250) && d5 <= .milliseconds(500), "capped: \(d5)")
+        }
+    }
+
+    func testRetryAfterIsAFloorAndTooLongMeansFallBack() {
+        let policy = RetryPolicy(maxAttemptsPerModel: 3, baseDelay: .milliseconds(10), maxRetryAfter: .seconds(5))
+        var rng = SplitMix64(seed: 2)
+        let honoured = LLMError.rateLimited(provider: "p", message: "", retryAfter: .seconds(2))
+        XCTAssertEqual(policy.delay(afterFailedAttempts: 1, error: honoured, using: &rng), .seconds(2))
+        let tooLong = LLMError.rateLimited(provider: "p", message: "", retryAfter: .seconds(60))
+        XCTAssertNil(policy.delay(afterFailedAttempts: 1, error: tooLong, using: &rng))
+    }
+
+    func testNoRetryForRequestErrorsOrAfterTheLastAttempt() {
+        let policy = RetryPolicy(maxAttemptsPerModel: 2)
+        var rng = SplitMix64(seed: 3)
+        XCTAssertNil(policy.delay(afterFailedAttempts: 1, error: .invalidRequest("x"), using: &rng))
+        XCTAssertNil(policy.delay(afterFailedAttempts: 1, error: .contextWindowExceeded("x"), using: &rng))
+        XCTAssertNil(policy.delay(afterFailedAttempts: 1, error: .authentication(provider: "p", message: ""), using: &rng))
+        XCTAssertNotNil(policy.delay(afterFailedAttempts: 1, error: upstream, using: &rng))
+        XCTAssertNil(policy.delay(afterFailedAttempts: 2, error: upstream, using: &rng))
+    }
+
+    func testNeverPlansPastTheDeadline() {
+        let policy = RetryPolicy(minimumAttemptTime: .milliseconds(100))
+        let now = ContinuousClock.now
+        XCTAssertTrue(policy.fits(.milliseconds(100), before: now.advanced(by: .milliseconds(250)), now: now))
+        XCTAssertFalse(policy.fits(.milliseconds(200), before: now.advanced(by: .milliseconds(250)), now: now))
+    }
+
+    func testCooldownAfterRepeatedFailuresAndReset() {
+        let tracker = CooldownTracker(failureThreshold: 2, cooldown: .seconds(30))
+        let now = ContinuousClock.now
+        tracker.recordFailure("a", error: upstream, now: now)
+        XCTAssertFalse(tracker.isCoolingDown("a", now: now))
+        tracker.recordFailure("a", error: upstream, now: now)
+        XCTAssertTrue(tracker.isCoolingDown("a", now: now))
+        XCTAssertFalse(tracker.isCoolingDown("a", now: now.advanced(by: .seconds(31))))
+        XCTAssertFalse(tracker.isCoolingDown("b", now: now))
+        // Request errors say nothing about the provider's health.
+        tracker.recordFailure("c", error: .invalidRequest("x"), now: now)
+        tracker.recordFailure("c", error: .invalidRequest("x"), now: now)
+        XCTAssertFalse(tracker.isCoolingDown("c", now: now))
+        // A success clears the count.
+        tracker.recordFailure("d", error: upstream, now: now)
+        tracker.recordSuccess("d")
+        tracker.recordFailure("d", error: upstream, now: now)
+        XCTAssertFalse(tracker.isCoolingDown("d", now: now))
+        // retry-after cools at once, for that long.
+        tracker.recordFailure("e", error: .rateLimited(provider: "p", message: "", retryAfter: .seconds(5)), now: now)
+        XCTAssertTrue(tracker.isCoolingDown("e", now: now.advanced(by: .seconds(4))))
+        XCTAssertFalse(tracker.isCoolingDown("e", now: now.advanced(by: .seconds(6))))
+    }
+}
