@@ -9,7 +9,7 @@ public enum UsageError: FunctionError, Equatable {
     /// A token or image count below zero.
     case negativeCount(index: Int, field: String, value: Int64)
     /// A successful text step with no token counts: its cost would silently read as $0.
-    case missingTokens(index: Int, requestID: String, step: String)
+    case missingTokens(index: Int, requestID: String, step: String, field: String = "tokens")
     /// The stored document would exceed the configured size limit.
     case recordTooLarge(index: Int, bytes: Int, limit: Int)
     /// MongoDB could not be reached after the configured attempts.
@@ -32,8 +32,8 @@ public enum UsageError: FunctionError, Equatable {
         switch self {
         case .invalidRecord(let index, let detail): "record \(index): \(detail.prefix(300))"
         case .negativeCount(let index, let field, let value): "record \(index): \(field) must be ≥ 0, found \(value)"
-        case .missingTokens(let index, let requestID, let step):
-            "record \(index) (requestId \(requestID.prefix(80)), step \(step.prefix(40))): a succeeded text step needs token counts"
+        case .missingTokens(let index, let requestID, let step, let field):
+            "record \(index) (requestId \(requestID.prefix(80)), step \(step.prefix(40))): \(field) token count missing; a succeeded text step needs input and output counts"
         case .recordTooLarge(let index, let bytes, let limit): "record \(index): \(bytes) bytes exceeds the limit of \(limit)"
         case .storeUnavailable(let attempts, let detail): "MongoDB unreachable after \(attempts) attempts: \(detail.prefix(300))"
         case .storeRejected(let detail): "MongoDB rejected the write: \(detail.prefix(300))"

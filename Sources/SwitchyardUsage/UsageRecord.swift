@@ -93,11 +93,19 @@ public struct UsageRecord: Codable, Sendable, Hashable {
 
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            input = try c.decode(Int64.self, forKey: .input)
-            output = try c.decode(Int64.self, forKey: .output)
+            guard let input = try c.decodeIfPresent(Int64.self, forKey: .input) else { throw MissingTokenCount(field: "input") }
+            guard let output = try c.decodeIfPresent(Int64.self, forKey: .output) else { throw MissingTokenCount(field: "output") }
+            self.input = input
+            self.output = output
             cached = try c.decodeIfPresent(Int64.self, forKey: .cached) ?? 0
             reasoning = try c.decodeIfPresent(Int64.self, forKey: .reasoning) ?? 0
         }
+    }
+
+    /// Thrown while decoding `tokens` without `input` or `output`, so that the logger reports
+    /// `Usage.MissingTokens` rather than a generic decoding error.
+    public struct MissingTokenCount: Error, Sendable {
+        public var field: String
     }
 
     public struct Images: Codable, Sendable, Hashable {

@@ -19,8 +19,8 @@ extension MongoUsageSink {
                     MongoConnection.UpdateOne(
                         filter: ["_id": .string(id)],
                         update: [
-                            "$set": .object(["applied": contribution?.document ?? .null]),
-                            "$unset": .object(["rb": .string(""), "rbAt": .string(""), "pending": .string(""), "dirty": .string("")]),
+                            "$set": .object(["a": contribution?.document ?? .null, "ah": document["h"] ?? .null]),
+                            "$unset": .object(["rb": .string(""), "rbAt": .string(""), "p": .string(""), "ph": .string("")]),
                         ], upsert: false))
             }
             try connection.deleteMany(UsageCollections.rollups, filter: ["minute": range])

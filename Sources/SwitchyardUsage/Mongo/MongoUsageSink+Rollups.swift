@@ -3,110 +3,124 @@ import SwitchyardJSON
 
 // MARK: - Exactly-once rollups without transactions
 //
-// A raw write marks the document `dirty`. Rolling up then goes:
-//   1. claim:   dirty, unclaimed documents of this write get `rb` = a new batch id (one updateMany).
-//   2. pending: each claimed document gets `pending` = its contribution, computed from its content.
-//   3. buckets: per bucket, `$inc` by (pending − applied) summed over the batch, guarded by
-//               `{b: {$ne: batch}}` and `$push: {b: batch}`, so a bucket takes a batch at most once
-//               (a second try hits the unique `_id` on upsert and is recognised as done).
-//   4. finish:  each document gets `applied` = `pending`, and `rb`/`pending` are removed.
-// A crash after any step leaves the documents claimed (`rb` set). Any later write touching them,
-// or `repairRollups`, resumes the batch from step 2: `pending` is only set where missing, the
-// bucket guard skips buckets already done, and finishing is idempotent. Resuming is also safe
-// when two processes do it at once. A duplicate delivery never becomes dirty (see `upsertRaw`),
-// and a changed record is rolled up as a delta, so counts and sums stay exact.
+// Each raw document carries `h` (content hash) and, once rolled up, `a` (the contribution the
+// rollups include) with `ah` (the hash it was computed from); `h ≠ ah` means "not yet rolled up".
+// Rolling up a set of documents is a *batch* with a random id:
+//   1. claim:   the documents get `rb` = batch and `p` = their pending contribution, `ph` = its
+//               hash. A new document is claimed by the raw upsert itself (`$setOnInsert`).
+//   2. buckets: per bucket, `$inc` by Σ(p − a) over the batch, guarded by `{b: {$ne: batch}}` and
+//               `$push: {b: batch}`, so a bucket takes a batch at most once (a second try hits the
+//               unique `_id` on upsert and is recognised as done).
+//   3. finish:  one `updateMany({rb: batch}, {$rename: {p: a, ph: ah}, $unset: {rb, rbAt}})`.
+// A crash after any step leaves the documents claimed; `repairRollups` resumes batches older than
+// a grace period (their owner is gone) from step 2, reading every document of the batch, and
+// claims documents with `h ≠ ah` that nobody claimed (a change written just before a crash).
+// A duplicate delivery changes nothing (see `upsertRaw`); a changed record is rolled up as the
+// delta between its new and applied contributions; so counts and sums stay exact.
 
 extension MongoUsageSink {
-    /// Claims the dirty documents among `ids` and completes every batch that holds any of them.
-    /// - Returns: the number of bucket updates applied.
-    func rollUp(ids: [String], _ connection: MongoConnection) throws(MongoFailure) -> Int {
-        let batch = Self.newBatchID()
-        let idList = JSON.array(ids.map(JSON.string))
-        try connection.updateMany(
-            UsageCollections.raw,
-            filter: ["_id": .object(["$in": idList]), "dirty": .bool(true), "rb": .object(["$exists": .bool(false)])],
-            update: [
-                "$set": .object(["rb": .string(batch), "rbAt": .integer(WallClock.nowMilliseconds())]),
-                "$unset": .object(["dirty": .string("")]),
-            ])
-        let claimed = try connection.find(
-            UsageCollections.raw, filter: ["_id": .object(["$in": idList]), "rb": .object(["$exists": .bool(true)])])
-        return try complete(claimed, connection)
+    /// Completes the rollup of a raw write: the batch of documents it inserted (whose
+    /// contributions are known in memory) and a new batch for the documents it changed.
+    /// - Returns: bucket updates applied.
+    func rollUpWritten(
+        _ documents: [RawDocument], _ outcome: RawOutcome, batch: String, _ connection: MongoConnection
+    ) throws(MongoFailure) -> Int {
+        var buckets = 0
+        if !outcome.inserted.isEmpty {
+            var delta = RollupDelta()
+            for index in outcome.inserted { delta.add(documents[index].contribution, sign: 1) }
+            buckets += try applyBuckets(delta, batch: batch, connection)
+            try finish(batch: batch, connection)
+        }
+        if !outcome.modified.isEmpty {
+            buckets += try claimAndComplete(ids: outcome.modified.map { documents[$0].id }, connection)
+        }
+        return buckets
     }
 
-    /// Completes rollups left unfinished: claims every dirty document, and resumes every batch
-    /// claimed more than `graceMilliseconds` ago (a writer that crashed or timed out).
-    /// - Returns: raw documents brought up to date.
+    /// Claims the unclaimed documents among `ids` as a new batch and completes it.
+    private func claimAndComplete(ids: [String], _ connection: MongoConnection) throws(MongoFailure) -> Int {
+        let batch = Self.newBatchID()
+        let (claimed, _) = try connection.updateMany(
+            UsageCollections.raw,
+            filter: ["_id": .object(["$in": .array(ids.map(JSON.string))]), "rb": .object(["$exists": .bool(false)])],
+            update: ["$set": .object(["rb": .string(batch), "rbAt": .integer(WallClock.nowMilliseconds())])])
+        return claimed == 0 ? 0 : try resume(batch: batch, connection)
+    }
+
+    /// Completes rollups left unfinished: resumes every batch claimed more than
+    /// `graceMilliseconds` ago (its writer crashed or timed out), then claims and completes
+    /// documents whose content is not rolled up (`h ≠ ah`) and that nobody has claimed.
+    /// Use a grace of 0 only when no writer is running (tests, maintenance).
+    /// - Returns: batches resumed plus documents claimed.
     public func repairRollups(graceMilliseconds: Int64 = 60_000) async throws(UsageError) -> Int {
         try await withStore { connection throws(MongoFailure) in
             var repaired = 0
-            while true {
-                let dirty = try connection.find(
-                    UsageCollections.raw, filter: ["dirty": .bool(true)],
-                    options: ["projection": .object(["_id": .integer(1)]), "limit": .integer(1000)])
-                let ids = dirty.compactMap { $0["_id"]?.stringValue }
-                if ids.isEmpty { break }
-                _ = try self.rollUp(ids: ids, connection)
-                repaired += ids.count
-            }
             let cutoff = WallClock.nowMilliseconds() - graceMilliseconds
+            var seen: Set<String> = []
             while true {
                 let stale = try connection.find(
                     UsageCollections.raw,
                     filter: ["rb": .object(["$exists": .bool(true)]), "rbAt": .object(["$lte": .integer(cutoff)])],
-                    options: ["limit": .integer(1000)])
-                if stale.isEmpty { break }
-                _ = try self.complete(stale, connection)
-                repaired += stale.count
+                    options: ["projection": .object(["rb": .integer(1)]), "limit": .integer(1000)])
+                let batches = Set(stale.compactMap { $0["rb"]?.stringValue }).subtracting(seen)
+                if batches.isEmpty { break }
+                for batch in batches.sorted() {
+                    _ = try self.resume(batch: batch, connection)
+                    seen.insert(batch)
+                    repaired += 1
+                }
+            }
+            while true {
+                let unrolled = try connection.find(
+                    UsageCollections.raw,
+                    filter: ["$expr": .object(["$ne": .array([.string("$h"), .string("$ah")])]), "rb": .object(["$exists": .bool(false)])],
+                    options: ["projection": .object(["_id": .integer(1)]), "limit": .integer(1000)])
+                let ids = unrolled.compactMap { $0["_id"]?.stringValue }
+                if ids.isEmpty { break }
+                _ = try self.claimAndComplete(ids: ids, connection)
+                repaired += ids.count
             }
             return repaired
         }
     }
 
-    /// Groups claimed documents by batch and completes each batch.
-    private func complete(_ claimed: [JSON], _ connection: MongoConnection) throws(MongoFailure) -> Int {
-        var byBatch: [String: [JSON]] = [:]
-        for document in claimed {
-            if let batch = document["rb"]?.stringValue { byBatch[batch, default: []].append(document) }
+    /// Steps 1 (where `p` is missing), 2 and 3 for one batch, from all of its documents.
+    func resume(batch: String, _ connection: MongoConnection) throws(MongoFailure) -> Int {
+        var documents = try connection.find(UsageCollections.raw, filter: ["rb": .string(batch)])
+        var operations: [MongoConnection.UpdateOne] = []
+        for (i, document) in documents.enumerated() where document["p"] == nil {
+            guard let id = document["_id"]?.stringValue else { continue }
+            let pending = Self.contribution(of: document)?.document ?? .null
+            let hash = document["h"] ?? .null
+            documents[i] = Self.setting(Self.setting(document, "p", pending), "ph", hash)
+            operations.append(
+                MongoConnection.UpdateOne(
+                    filter: ["_id": .string(id), "rb": .string(batch), "p": .object(["$exists": .bool(false)])],
+                    update: ["$set": .object(["p": pending, "ph": hash])], upsert: false))
         }
-        var buckets = 0
-        for (batch, documents) in byBatch.sorted(by: { $0.key < $1.key }) {
-            buckets += try resume(batch: batch, documents, connection)
-        }
-        return buckets
-    }
-
-    /// Steps 2-4 for one batch.
-    private func resume(batch: String, _ documents: [JSON], _ connection: MongoConnection) throws(MongoFailure) -> Int {
-        var documents = documents
-        // 2. pending, where missing. If another process set some first, re-read to use theirs.
-        let missing = documents.filter { $0["pending"] == nil }
-        if !missing.isEmpty {
-            var operations: [MongoConnection.UpdateOne] = []
-            for (i, document) in documents.enumerated() where document["pending"] == nil {
-                guard let id = document["_id"]?.stringValue else { continue }
-                let pending = Self.contribution(of: document)?.document ?? .null
-                documents[i] = Self.setting(document, "pending", pending)
-                operations.append(
-                    MongoConnection.UpdateOne(
-                        filter: ["_id": .string(id), "rb": .string(batch), "pending": .object(["$exists": .bool(false)])],
-                        update: ["$set": .object(["pending": pending])], upsert: false))
-            }
+        if !operations.isEmpty {
             let result = try connection.bulkUpdate(UsageCollections.raw, operations)
             if let failure = result.writeErrors.first {
                 throw MongoFailure(domain: 0, code: UInt32(clamping: failure.code), message: "rollup pending: \(failure.message)")
             }
             if result.matched < operations.count {
-                // Another process resumed this batch too, or finished it: use what is stored.
+                // Another process resumed this batch at the same time, or finished it: use what is stored.
                 documents = try connection.find(UsageCollections.raw, filter: ["rb": .string(batch)])
             }
         }
-        // 3. buckets, each at most once per batch.
         var delta = RollupDelta()
         for document in documents {
-            if let applied = RollupContribution(document: document["applied"]) { delta.add(applied, sign: -1) }
-            if let pending = RollupContribution(document: document["pending"]) { delta.add(pending, sign: 1) }
+            if let applied = RollupContribution(document: document["a"]) { delta.add(applied, sign: -1) }
+            if let pending = RollupContribution(document: document["p"]) { delta.add(pending, sign: 1) }
         }
+        let buckets = try applyBuckets(delta, batch: batch, connection)
+        try finish(batch: batch, connection)
+        return buckets
+    }
+
+    /// Step 2: one guarded `$inc` per bucket with a non-zero delta.
+    private func applyBuckets(_ delta: RollupDelta, batch: String, _ connection: MongoConnection) throws(MongoFailure) -> Int {
         let changes = delta.nonZero
         let operations = changes.map { change -> MongoConnection.UpdateOne in
             var increments = JSONObject()
@@ -128,21 +142,17 @@ extension MongoUsageSink {
         for failure in result.writeErrors where failure.code != 11000 {
             throw MongoFailure(domain: 0, code: UInt32(clamping: failure.code), message: "rollup bucket: \(failure.message)")
         }
-        // 4. finish.
-        let finish = documents.compactMap { document -> MongoConnection.UpdateOne? in
-            guard let id = document["_id"]?.stringValue else { return nil }
-            return MongoConnection.UpdateOne(
-                filter: ["_id": .string(id), "rb": .string(batch)],
-                update: [
-                    "$set": .object(["applied": document["pending"] ?? .null]),
-                    "$unset": .object(["rb": .string(""), "rbAt": .string(""), "pending": .string("")]),
-                ], upsert: false)
-        }
-        let finished = try connection.bulkUpdate(UsageCollections.raw, finish)
-        if let failure = finished.writeErrors.first {
-            throw MongoFailure(domain: 0, code: UInt32(clamping: failure.code), message: "rollup finish: \(failure.message)")
-        }
         return changes.count
+    }
+
+    /// Step 3: the pending contribution becomes the applied one, for every document of the batch.
+    private func finish(batch: String, _ connection: MongoConnection) throws(MongoFailure) {
+        try connection.updateMany(
+            UsageCollections.raw, filter: ["rb": .string(batch)],
+            update: [
+                "$rename": .object(["p": .string("a"), "ph": .string("ah")]),
+                "$unset": .object(["rb": .string(""), "rbAt": .string("")]),
+            ])
     }
 
     /// The contribution of a stored raw document (nil if it does not decode as a usage record).

@@ -49,10 +49,12 @@ public final class MongoUsageSink: UsageSink {
         let documents = try rawDocuments(records)
         let unpriced = records.count { !($0.cost?.unpriced.isEmpty ?? true) }
         return try await withStore { connection throws(MongoFailure) in
-            var summary = try self.upsertRaw(documents, connection)
+            let batch = Self.newBatchID()
+            let outcome = try self.upsertRaw(documents, claimingNewAs: rollups ? batch : nil, connection)
+            var summary = outcome.summary
             summary.unpriced = unpriced
             if rollups {
-                summary.rollupBuckets = try self.rollUp(ids: documents.map(\.id), connection)
+                summary.rollupBuckets = try self.rollUpWritten(documents, outcome, batch: batch, connection)
             }
             return summary
         }
@@ -62,6 +64,7 @@ public final class MongoUsageSink: UsageSink {
         var id: String
         var fields: BSONDocument
         var hash: Int64
+        var contribution: RollupContribution
     }
 
     private func rawDocuments(_ records: [UsageRecord]) throws(UsageError) -> [RawDocument] {
@@ -76,36 +79,62 @@ public final class MongoUsageSink: UsageSink {
             guard fields.byteCount <= configuration.maxDocumentBytes else {
                 throw .recordTooLarge(index: index, bytes: fields.byteCount, limit: configuration.maxDocumentBytes)
             }
-            documents.append(RawDocument(id: record.documentID, fields: fields, hash: fields.contentHash))
+            documents.append(
+                RawDocument(id: record.documentID, fields: fields, hash: fields.contentHash, contribution: RollupContribution(record: record)))
         }
         return documents
     }
 
-    /// Upserts raw documents. The filter `{_id, h: {$ne: hash}}` makes an identical re-delivery
-    /// fail with a duplicate-key error instead of rewriting the document, so it is recognised
-    /// without a read and leaves the document untouched (not dirty, not rolled up again).
-    private func upsertRaw(_ documents: [RawDocument], _ connection: MongoConnection) throws(MongoFailure) -> UsageWriteSummary {
+    /// Which documents a raw upsert inserted, changed, or found identical.
+    struct RawOutcome {
+        var summary: UsageWriteSummary
+        var inserted: Set<Int>
+        var modified: [Int]
+    }
+
+    /// Upserts raw documents: `$set` the record fields and content hash `h`.
+    ///
+    /// The filter `{_id, h: {$ne: hash}}` makes an identical re-delivery fail with a duplicate-key
+    /// error instead of rewriting the document, so it is recognised without a read and changes
+    /// nothing. A newly inserted document is also claimed for rollup in the same write
+    /// (`$setOnInsert` of its pending contribution `p`, `ph` and batch `rb`), which saves a round
+    /// trip on the common path; a changed document keeps its applied contribution `a`/`ah` and
+    /// is rolled up as a delta.
+    private func upsertRaw(
+        _ documents: [RawDocument], claimingNewAs batch: String?, _ connection: MongoConnection
+    ) throws(MongoFailure) -> RawOutcome {
+        let now = WallClock.nowMilliseconds()
         let operations = documents.map { document -> MongoConnection.UpdateOne in
             let set = BSONDocument()
             withExtendedLifetime(document.fields) { _ = bson_concat(set.pointer, document.fields.pointer) }
             set.append("h", .integer(document.hash))
-            set.append("dirty", .bool(true))
             let update = BSONDocument()
             update.appendDocument("$set", set)
+            if let batch {
+                update.append(
+                    "$setOnInsert",
+                    .object([
+                        "p": document.contribution.document, "ph": .integer(document.hash), "rb": .string(batch),
+                        "rbAt": .integer(now),
+                    ]))
+            }
             return MongoConnection.UpdateOne(
                 filter: ["_id": .string(document.id), "h": .object(["$ne": .integer(document.hash)])], update: update,
                 upsert: true)
         }
         let result = try connection.bulkUpdate(UsageCollections.raw, operations)
-        var duplicates = 0
+        var duplicates: Set<Int> = []
         for error in result.writeErrors {
             guard error.code == 11000 else {
                 throw MongoFailure(domain: 0, code: UInt32(clamping: error.code), message: "usage write: \(error.message)")
             }
-            duplicates += 1
+            duplicates.insert(error.index)
         }
-        let inserted = result.upsertedIndices.count
-        return UsageWriteSummary(inserted: inserted, updated: documents.count - inserted - duplicates, duplicates: duplicates)
+        let modified = documents.indices.filter { !result.upsertedIndices.contains($0) && !duplicates.contains($0) }
+        return RawOutcome(
+            summary: UsageWriteSummary(
+                inserted: result.upsertedIndices.count, updated: modified.count, duplicates: duplicates.count),
+            inserted: result.upsertedIndices, modified: modified)
     }
 
     // MARK: - Store access with retries

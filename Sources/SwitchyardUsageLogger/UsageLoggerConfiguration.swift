@@ -1,0 +1,20 @@
+import SwitchyardCore
+import SwitchyardUsage
+
+/// Settings of the usage-logger function, read once at init.
+public struct UsageLoggerConfiguration: Sendable {
+    /// MongoDB settings: `MONGODB_URI`, `SWITCHYARD_DB` (default `switchyard`) and the `USAGE_*` keys.
+    public var store: MongoUsageConfiguration
+    /// The rates document. Env: `USAGE_RATES_FILE`. Default `$LAMBDA_TASK_ROOT/rates.json` on
+    /// Lambda, `infra/rates.json` elsewhere.
+    public var ratesPath: String
+    /// Most records one event may carry. Env: `USAGE_MAX_RECORDS`. Default 500.
+    public var maxRecordsPerEvent: Int
+
+    public init(environment: Environment) throws(ConfigurationError) {
+        store = try MongoUsageConfiguration(environment: environment)
+        let fallback = environment["LAMBDA_TASK_ROOT"].map { $0 + "/rates.json" } ?? "infra/rates.json"
+        ratesPath = environment.string("USAGE_RATES_FILE", default: fallback)
+        maxRecordsPerEvent = try environment.int("USAGE_MAX_RECORDS", default: 500, range: 1...10_000)
+    }
+}
