@@ -69,8 +69,20 @@ let llmTargets: [Target] = [
 let usageTargets: [Target] = [
     .target(name: "SwitchyardBilling", dependencies: ["SwitchyardCore", "SwitchyardJSON"]),
     .target(name: "SwitchyardUsage", dependencies: ["CMongoC", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
+    .target(
+        name: "SwitchyardUsageLogger",
+        dependencies: ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON"]
+    ),
+    .target(name: "SwitchyardUsageSignals", dependencies: ["SwitchyardUsage", "SwitchyardRouting", "SwitchyardCore"]),
+    .executableTarget(name: "UsageLoggerFunction", dependencies: ["SwitchyardUsageLogger", "SwitchyardRuntime", "SwitchyardCore"]),
+    .executableTarget(
+        name: "UsageIngestTool", dependencies: ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]
+    ),
     .testTarget(name: "SwitchyardBillingTests", dependencies: ["SwitchyardBilling", "SwitchyardJSON"]),
-    .testTarget(name: "SwitchyardUsageTests", dependencies: ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardJSON"]),
+    .testTarget(
+        name: "SwitchyardUsageTests",
+        dependencies: ["SwitchyardUsage", "SwitchyardUsageLogger", "SwitchyardBilling", "SwitchyardJSON", "SwitchyardRuntime"]
+    ),
 ]
 
 // MARK: - Vision area: JPEG/PNG decoding, YOLOv8 pre/post-processing, model backends, the vision function
@@ -107,6 +119,8 @@ let package = Package(
     products: [
         .executable(name: "switchyard-emulator", targets: ["LambdaEmulator"]),
         .executable(name: "echo-function", targets: ["EchoFunction"]),
+        .executable(name: "usage-ingest", targets: ["UsageIngestTool"]),
+        .executable(name: "usage-logger-function", targets: ["UsageLoggerFunction"]),
         .executable(name: "runtime-probe-function", targets: ["RuntimeProbeFunction"]),
         .executable(name: "vision-tool", targets: ["VisionTool"]),
         .executable(name: "vision-function", targets: ["VisionFunction"]),
