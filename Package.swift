@@ -107,6 +107,15 @@ let visionTargets: [Target] = [
 
 let routingTargets: [Target] = [
     .target(name: "SwitchyardRouting", dependencies: ["SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime", "SwitchyardHTTP"]),
+    .executableTarget(name: "RouterFunction", dependencies: ["SwitchyardRouting", "SwitchyardRuntime"]),
+    // Developer tools; Swift 5 mode keeps their top-level scripts free of isolation boilerplate.
+    .executableTarget(
+        name: "RouterBenchmark", dependencies: ["SwitchyardRouting", "SwitchyardJSON"], swiftSettings: [.swiftLanguageMode(.v5)]
+    ),
+    .executableTarget(
+        name: "RouterEval", dependencies: ["SwitchyardRouting", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP"],
+        swiftSettings: [.swiftLanguageMode(.v5)]
+    ),
     .testTarget(
         name: "SwitchyardRoutingTests",
         dependencies: ["SwitchyardRouting", "SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime"]
@@ -117,6 +126,7 @@ let package = Package(
     name: "Switchyard",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "router-function", targets: ["RouterFunction"]),
         .executable(name: "switchyard-emulator", targets: ["LambdaEmulator"]),
         .executable(name: "echo-function", targets: ["EchoFunction"]),
         .executable(name: "usage-ingest", targets: ["UsageIngestTool"]),

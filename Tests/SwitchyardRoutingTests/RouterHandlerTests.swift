@@ -107,10 +107,11 @@ final class RouterHandlerTests: XCTestCase {
     }
 
     func testConfigurationDefaults() throws {
-        let lambda = try RouterConfiguration(environment: Environment(["LAMBDA_TASK_ROOT": "/var/task"]))
-        XCTAssertEqual(lambda.policyPath, "/var/task/policy.json")
-        let local = try RouterConfiguration(environment: Environment([:]))
-        XCTAssertEqual(local.policyPath, "infra/policy.json")
+        let root = RoutingFixtures.repoRoot + "/infra"
+        let lambda = try RouterConfiguration(environment: Environment(["LAMBDA_TASK_ROOT": root]))
+        XCTAssertEqual(lambda.policyPath, root + "/policy.json", "a task root holding policy.json wins")
+        let explicit = try RouterConfiguration(environment: Environment(["SWITCHYARD_POLICY": "/etc/p.json", "LAMBDA_TASK_ROOT": root]))
+        XCTAssertEqual(explicit.policyPath, "/etc/p.json")
         XCTAssertThrowsError(try RouterConfiguration(environment: Environment(["ROUTER_SIGNALS_TTL_MS": "soon"])))
     }
 }

@@ -35,17 +35,20 @@ public struct RouteDecision: Codable, Sendable, Equatable {
     /// One line a person can read.
     public var explanation: String
 
+    // Declared in the order a reader wants them: what to do first, why after, candidates last.
     enum CodingKeys: String, CodingKey {
-        case tier, backend, strategy, primary, fallbacks, vision, batch, classification, budget, candidates, explanation
         case requestID = "request_id"
         case tenantID = "tenant_id"
+        case tier
         case policyID = "policy_id"
+        case backend, strategy, primary, fallbacks, vision, batch
         case attemptTimeoutMs = "attempt_timeout_ms"
         case costCeilingMicroUSD = "cost_ceiling_micro_usd"
         case estimatedCostMicroUSD = "estimated_cost_micro_usd"
         case matchedRule = "matched_rule"
         case qualityFloor = "quality_floor"
         case qualityFloorRelaxed = "quality_floor_relaxed"
+        case explanation, classification, budget, candidates
     }
 }
 
@@ -70,8 +73,9 @@ public struct ModelChoice: Codable, Sendable, Equatable {
     public var attemptTimeoutMs: Int
 
     enum CodingKeys: String, CodingKey {
-        case model, provider, endpoint, kind
+        case model, provider
         case providerModel = "provider_model"
+        case endpoint, kind
         case estimatedCostMicroUSD = "estimated_cost_micro_usd"
         case estimatedLatencyMs = "estimated_latency_ms"
         case attemptTimeoutMs = "attempt_timeout_ms"
@@ -106,10 +110,10 @@ public struct BudgetStatus: Codable, Sendable, Equatable {
     public var note: String?
 
     enum CodingKeys: String, CodingKey {
-        case downgraded, note
         case monthlyBudgetMicroUSD = "monthly_budget_micro_usd"
         case monthToDateMicroUSD = "month_to_date_micro_usd"
         case remainingMicroUSD = "remaining_micro_usd"
+        case downgraded, note
     }
 }
 
@@ -132,8 +136,9 @@ public struct CandidateReport: Codable, Sendable, Equatable {
     public var rejected: Rejection?
 
     enum CodingKeys: String, CodingKey {
-        case model, provider, role, quality, score, selected, rejected
+        case model, provider, role, quality
         case estimatedCostMicroUSD = "estimated_cost_micro_usd"
         case estimatedLatencyMs = "estimated_latency_ms"
+        case score, selected, rejected
     }
 }

@@ -12,7 +12,7 @@ extension RoutingTable {
     /// fraction-of-a-micro-dollar call still costs something and sums stay conservative.
     @inline(__always)
     func estimate(model i: Int, inputTokens: Int, outputTokens: Int, images: Int, health: ModelHealth?) -> CallEstimate {
-        let model = models[i]
+        let model = cores[i]
         let prior = model.latency
         var p50: Int
         var p95: Int

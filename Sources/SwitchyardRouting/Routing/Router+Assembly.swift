@@ -70,11 +70,11 @@ extension Router {
 
     private func report(_ evaluated: [Evaluated], into candidates: inout [CandidateReport]) {
         for e in evaluated {
-            let model = table.models[e.model]
+            let model = table.cores[e.model]
             let eligible = e.rejection == nil || e.rejection == .notExplicitModel
             candidates.append(
                 CandidateReport(
-                    model: model.id, provider: model.provider, role: e.role, quality: e.quality >= 0 ? e.quality : nil,
+                    model: table.ids[e.model], provider: model.provider, role: e.role, quality: e.quality >= 0 ? e.quality : nil,
                     estimatedCostMicroUSD: e.totalCost, estimatedLatencyMs: e.estimate.latencyP50Ms,
                     score: eligible || e.selected != nil ? (e.score * 1_000_000).rounded() / 1_000_000 : nil,
                     selected: e.selected, rejected: e.rejection))

@@ -74,14 +74,14 @@ extension Router {
         let useHealth = !signals.health.isEmpty
         // A downgraded tenant may only use its downgrade models, except for a detector whose
         // kind the downgrade list does not cover.
-        let downgradeCovers = downgraded && (strictDowngrade || tier.allowed.indices.contains { tier.downgrade[$0] && table.models[$0].kind == role })
+        let downgradeCovers = downgraded && (strictDowngrade || tier.allowed.indices.contains { tier.downgrade[$0] && table.cores[$0].kind == role })
 
         var evaluated: [Evaluated] = []
         evaluated.reserveCapacity(table.models.count)
-        for i in table.models.indices where table.models[i].kind == role {
-            let model = table.models[i]
+        for i in table.cores.indices where table.cores[i].kind == role {
+            let model = table.cores[i]
             let quality = table.quality(model: i, category: category)
-            let health = useHealth ? signals.health[model.id] : nil
+            let health = useHealth ? signals.health[table.ids[i]] : nil
             let estimate = table.estimate(
                 model: i, inputTokens: profile.inputTokens, outputTokens: outputTokens, images: profile.imageCount, health: health)
             var e = Evaluated(
@@ -126,8 +126,8 @@ extension Router {
         // outage does not take out the primary and its first fallback together.
         let fallbackCount = rule?.then.fallbackCount ?? table.policy.defaults.fallbackCount
         var ranked = [eligible[0]]
-        let primaryProvider = table.models[evaluated[eligible[0]].model].provider
-        if let other = eligible.dropFirst().first(where: { table.models[evaluated[$0].model].provider != primaryProvider }) {
+        let primaryProvider = table.cores[evaluated[eligible[0]].model].provider
+        if let other = eligible.dropFirst().first(where: { table.cores[evaluated[$0].model].provider != primaryProvider }) {
             ranked.append(other)
         }
         for i in eligible.dropFirst() where ranked.count < 1 + fallbackCount && !ranked.contains(i) { ranked.append(i) }
@@ -142,17 +142,17 @@ extension Router {
     /// The first hard reason this model cannot take the request, or the soft quality-floor miss.
     @inline(__always)
     func reject(
-        _ e: Evaluated, model: ModelSpec, tier: RoutingTable.CompiledTier, ruleName: String?, ruleModels: [String]?,
+        _ e: Evaluated, model: RoutingTable.ModelCore, tier: RoutingTable.CompiledTier, ruleName: String?, ruleModels: [String]?,
         downgraded: Bool, needsVision: Bool, category: TaskCategory, profile: RequestProfile, outputTokens: Int,
         limits: Limits, maxErrorRate: Double, explicit: Int?
     ) -> Rejection? {
         guard tier.allowed[e.model] else { return .notInTier(tier.name) }
         if downgraded {
             guard tier.downgrade[e.model] else { return .notADowngradeModel }
-        } else if let ruleModels, explicit == nil, !ruleModels.contains(model.id) {
+        } else if let ruleModels, explicit == nil, !ruleModels.contains(table.ids[e.model]) {
             return .excludedByRule(ruleName ?? "")
         }
-        if needsVision, !table.hasVision[e.model] { return .noVisionInput }
+        if needsVision, !model.hasVision { return .noVisionInput }
         guard e.quality >= 0 else { return .cannotServe(category) }
         if model.kind != .vision {
             let needed = profile.inputTokens + outputTokens

@@ -7,6 +7,19 @@ public struct RoutingTable: Sendable {
     /// `quality[model * TaskCategory.count + category.index]`; negative where unscored.
     let quality: [Double]
     let hasVision: [Bool]
+    /// Plain-data copies of what the per-model loop reads, so it never retains a `ModelSpec`'s
+    /// strings and dictionaries (copying one costs a dozen reference-count operations).
+    let cores: [ModelCore]
+    let ids: [String]
+
+    struct ModelCore: Sendable {
+        var kind: BackendKind
+        var provider: ModelProvider
+        var prices: ModelPrices
+        var latency: LatencyPrior
+        var contextWindow: Int
+        var hasVision: Bool
+    }
     let tiers: [String: CompiledTier]
     let tenants: [String: CompiledTenant]
     /// Expected output tokens per category index.
@@ -42,6 +55,11 @@ public struct RoutingTable: Sendable {
         }
         self.quality = quality
         hasVision = models.map { $0.capabilities.contains(.vision) }
+        cores = models.map {
+            ModelCore(kind: $0.kind, provider: $0.provider, prices: $0.prices, latency: $0.latency, contextWindow: $0.contextWindow,
+                      hasVision: $0.capabilities.contains(.vision))
+        }
+        ids = models.map(\.id)
         var tiers: [String: CompiledTier] = [:]
         for (name, spec) in policy.tiers {
             let listed = spec.models.map(Set.init)

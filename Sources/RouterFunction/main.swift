@@ -1,0 +1,5 @@
+// The router function: the state machine's first Task. Picks backend and models for each request.
+import SwitchyardRouting
+import SwitchyardRuntime
+
+await RuntimeLoop.run { try RouterHandler(configuration: RouterConfiguration(environment: .process)) }
