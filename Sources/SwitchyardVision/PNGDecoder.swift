@@ -4,12 +4,8 @@ import CPNG
 enum PNGDecoder {
     static func dimensions(_ bytes: UnsafeRawBufferPointer) throws(VisionError) -> (width: Int, height: Int) {
         // libpng rejects a zero side as a generic error; look at IHDR first to say what it is.
-        if bytes.count >= 24 {
-            let declaredWidth = bytes[16..<20].reduce(0) { $0 << 8 | Int($1) }
-            let declaredHeight = bytes[20..<24].reduce(0) { $0 << 8 | Int($1) }
-            if declaredWidth == 0 || declaredHeight == 0 {
-                throw .emptyImage("PNG header declares \(declaredWidth)x\(declaredHeight)")
-            }
+        if let (declaredWidth, declaredHeight) = declaredSize(bytes), declaredWidth == 0 || declaredHeight == 0 {
+            throw .emptyImage("PNG header declares \(declaredWidth)x\(declaredHeight)")
         }
         var width: UInt32 = 0, height: UInt32 = 0
         var message = [CChar](repeating: 0, count: 256)
@@ -20,7 +16,17 @@ enum PNGDecoder {
         return (Int(width), Int(height))
     }
 
+    /// Width and height straight from the IHDR chunk (always first), without libpng: the pixel
+    /// cap applies even when the rest of the file is garbage.
+    static func declaredSize(_ bytes: UnsafeRawBufferPointer) -> (width: Int, height: Int)? {
+        guard bytes.count >= 24, bytes[12] == 0x49, bytes[13] == 0x48, bytes[14] == 0x44, bytes[15] == 0x52 else { return nil }
+        return (bytes[16..<20].reduce(0) { $0 << 8 | Int($1) }, bytes[20..<24].reduce(0) { $0 << 8 | Int($1) })
+    }
+
     static func decode(_ bytes: UnsafeRawBufferPointer, limits: DecodeLimits) throws(VisionError) -> RGBImage {
+        if let (declaredWidth, declaredHeight) = declaredSize(bytes), declaredWidth > 0, declaredHeight > 0 {
+            try limits.check(width: declaredWidth, height: declaredHeight)
+        }
         let (width, height) = try dimensions(bytes)
         try limits.check(width: width, height: height)
         var message = [CChar](repeating: 0, count: 256)

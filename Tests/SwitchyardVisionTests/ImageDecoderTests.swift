@@ -48,6 +48,9 @@ final class ImageDecoderTests: XCTestCase {
         let bomb = TestImages.pngHeader(width: 60_000, height: 60_000)
         XCTAssertLessThan(bomb.count, 100)
         assertVisionError("Vision.ImageTooLarge") { _ = try ImageDecoder.decode(bomb) }
+        // No IDAT at all: libpng would call it corrupt, but the cap is checked from IHDR first.
+        let headerOnly = Array(bomb.prefix(33)) + TestImages.chunk("IEND", [])
+        assertVisionError("Vision.ImageTooLarge") { _ = try ImageDecoder.decode(headerOnly) }
         let wide = TestImages.pngHeader(width: 30_000, height: 10)
         assertVisionError("Vision.ImageTooLarge") { _ = try ImageDecoder.decode(wide) }
     }
