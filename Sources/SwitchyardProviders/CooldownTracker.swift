@@ -1,11 +1,14 @@
 import Synchronization
 
-/// Remembers which provider endpoints failed repeatedly, across invocations of a warm function,
-/// so later calls skip them for a while instead of paying a timeout each time.
+/// Remembers which providers failed, across invocations of a warm function, so later calls skip
+/// them for a while instead of paying a timeout each time.
 ///
-/// `failureThreshold` consecutive health failures (rate limits, 5xx, timeouts, truncations)
-/// start a cooldown of `cooldown`; a rate limit with `retry-after` cools the endpoint at least
-/// that long. Any success clears the count.
+/// Two scopes, because the two signals mean different things:
+/// - `failureThreshold` consecutive health failures (5xx, 529, timeouts, truncations, rate
+///   limits) at one provider endpoint cool the whole endpoint for `cooldown`: it is down.
+/// - A rate limit with `retry-after` cools only that model at that endpoint, for that long:
+///   providers limit per model, so the provider's other models stay usable.
+/// Any success clears the endpoint's count and the model's cooldown.
 public final class CooldownTracker: Sendable {
     public let failureThreshold: Int
     public let cooldown: Duration
@@ -21,28 +24,41 @@ public final class CooldownTracker: Sendable {
         self.cooldown = cooldown
     }
 
-    public func isCoolingDown(_ key: String, now: ContinuousClock.Instant = .now) -> Bool {
-        states.withLock { $0[key]?.coolUntil.map { $0 > now } ?? false }
+    static func modelKey(_ endpoint: String, _ model: String) -> String { endpoint + "\u{0}" + model }
+
+    public func isCoolingDown(endpoint: String, model: String, now: ContinuousClock.Instant = .now) -> Bool {
+        states.withLock { all in
+            for key in [endpoint, Self.modelKey(endpoint, model)] {
+                if let until = all[key]?.coolUntil, until > now { return true }
+            }
+            return false
+        }
     }
 
-    public func recordSuccess(_ key: String) {
-        states.withLock { $0[key] = nil }
+    public func recordSuccess(endpoint: String, model: String) {
+        states.withLock {
+            $0[endpoint] = nil
+            $0[Self.modelKey(endpoint, model)] = nil
+        }
     }
 
-    public func recordFailure(_ key: String, error: LLMError, now: ContinuousClock.Instant = .now) {
+    public func recordFailure(endpoint: String, model: String, error: LLMError, now: ContinuousClock.Instant = .now) {
         guard error.isRetryable else { return }
         let threshold = failureThreshold, cooldown = cooldown
         states.withLock { all in
-            var state = all[key] ?? State()
+            var state = all[endpoint] ?? State()
             state.consecutiveFailures += 1
             if state.consecutiveFailures >= threshold {
                 state.coolUntil = max(state.coolUntil ?? now, now.advanced(by: cooldown))
                 state.consecutiveFailures = 0
             }
+            all[endpoint] = state
             if case .rateLimited(_, _, let retryAfter?) = error {
-                state.coolUntil = max(state.coolUntil ?? now, now.advanced(by: retryAfter))
+                let key = Self.modelKey(endpoint, model)
+                var modelState = all[key] ?? State()
+                modelState.coolUntil = max(modelState.coolUntil ?? now, now.advanced(by: retryAfter))
+                all[key] = modelState
             }
-            all[key] = state
         }
     }
 }

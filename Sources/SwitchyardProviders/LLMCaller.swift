@@ -64,7 +64,7 @@ public struct LLMCaller: Sendable {
         var lastError: LLMError?
         var rng = SystemRandomNumberGenerator()
         // When every endpoint is cooling down, trying them beats failing without a call.
-        let allCooling = candidates.allSatisfy { cooldowns.isCoolingDown($0.target.endpointKey) }
+        let allCooling = candidates.allSatisfy { cooldowns.isCoolingDown(endpoint: $0.target.endpointKey, model: $0.target.model) }
         let promptEstimate = TokenEstimator.promptTokens(request)
 
         for candidate in candidates {
@@ -77,8 +77,8 @@ public struct LLMCaller: Sendable {
                 lastError = error
                 continue
             }
-            if !allCooling, cooldowns.isCoolingDown(target.endpointKey) {
-                let error = LLMError.upstream(provider: codec.name, status: 0, message: "skipped: provider is cooling down after repeated failures")
+            if !allCooling, cooldowns.isCoolingDown(endpoint: target.endpointKey, model: target.model) {
+                let error = LLMError.upstream(provider: codec.name, status: 0, message: "skipped: cooling down after repeated failures or a rate limit")
                 var record = Self.skipped(target, codec: codec, error: error)
                 record.outcome = "Provider.CoolingDown"
                 attempts.append(record)
@@ -97,11 +97,11 @@ public struct LLMCaller: Sendable {
                 let result = await client.attempt(request, target: target, codec: codec, deadline: attemptDeadline)
                 attempts.append(Self.record(result, target: target, codec: codec, startedAt: startedAt))
                 if let response = result.response {
-                    cooldowns.recordSuccess(target.endpointKey)
+                    cooldowns.recordSuccess(endpoint: target.endpointKey, model: target.model)
                     return CallOutcome(response: response, answeredBy: candidate, attempts: attempts)
                 }
                 let error = result.error ?? .badResponse(provider: codec.name, detail: "no response")
-                cooldowns.recordFailure(target.endpointKey, error: error)
+                cooldowns.recordFailure(endpoint: target.endpointKey, model: target.model, error: error)
                 lastError = error
                 guard error.allowsFallback else { return CallOutcome(error: error, attempts: attempts) }
                 failed += 1

@@ -281,8 +281,9 @@ class Handler(BaseHTTPRequestHandler):
             entry["usage"] = body.get("usage")
             self._record(entry)
             return self._json(200, body, common)
-        # streaming
+        # streaming: recorded up front (and updated in place) so a client that hangs up still shows
         self._start_stream(common)
+        self._record(entry)
 
         def chunk(delta, finish=None, with_usage=False, usage_value=None, choices=True):
             doc = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": base,
@@ -301,9 +302,7 @@ class Handler(BaseHTTPRequestHandler):
                 continue
             chunk({"content": piece}, with_usage=report_usage)
             if fault in ("cut", "drop") and i == len(pieces) // 2:
-                entry["status"] = 200
                 entry["truncated"] = fault
-                self._record(entry)
                 if fault == "cut":
                     return self._end_chunks()
                 self.wfile.write(b"40\r\ndata: {\"partial")
@@ -314,7 +313,6 @@ class Handler(BaseHTTPRequestHandler):
             entry["usage"] = usage
         self._chunk(b"data: [DONE]\n\n")
         self._end_chunks()
-        self._record(entry)
 
     def openai_error(self, fault, options):
         retry_after = options.get("retry_after", "1")
@@ -401,6 +399,7 @@ class Handler(BaseHTTPRequestHandler):
             self._record(entry)
             return self._json(200, body, common)
         self._start_stream(common)
+        self._record(entry)
 
         def event(name, doc):
             self._chunk(b"event: " + name.encode() + b"\ndata: " + json.dumps(doc, separators=(",", ":")).encode() + b"\n\n")
@@ -422,7 +421,6 @@ class Handler(BaseHTTPRequestHandler):
                                           "delta": {"type": "text_delta", "text": piece}})
             if fault in ("cut", "drop") and i == len(pieces) // 2:
                 entry["truncated"] = fault
-                self._record(entry)
                 if fault == "cut":
                     return self._end_chunks()
                 self.wfile.write(b"40\r\nevent: content_block_delta\ndata: {")
@@ -431,10 +429,9 @@ class Handler(BaseHTTPRequestHandler):
         final_usage = {"output_tokens": usage["output_tokens"]}
         event("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
                                 "usage": final_usage})
+        entry["usage"] = usage
         event("message_stop", {"type": "message_stop"})
         self._end_chunks()
-        entry["usage"] = usage
-        self._record(entry)
 
     # ---- Bedrock Converse (non-streaming) ----------------------------------------------------
     def bedrock(self, raw: bytes, model: str):

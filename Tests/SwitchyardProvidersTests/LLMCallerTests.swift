@@ -89,7 +89,7 @@ final class LLMCallerTests: XCTestCase {
     func testCoolingProviderIsSkippedUnlessAllAreCooling() async {
         let cooldowns = CooldownTracker(failureThreshold: 1, cooldown: .seconds(60))
         let first = candidate(.anthropic, "claude")
-        cooldowns.recordFailure(first.target.endpointKey, error: .upstream(provider: "anthropic", status: 529, message: ""))
+        cooldowns.recordFailure(endpoint: first.target.endpointKey, model: "claude", error: .upstream(provider: "anthropic", status: 529, message: ""))
         let transport = ScriptedTransport([.response(Self.openAIOK)])
         let outcome = await caller(transport, cooldowns: cooldowns).call(request, candidates: [first, candidate(.openai, "gpt")], deadline: deadline())
         XCTAssertEqual(outcome.attempts.map(\.outcome), ["Provider.CoolingDown", "ok"])

@@ -46,24 +46,25 @@ final class RetryPolicyTests: XCTestCase {
     func testCooldownAfterRepeatedFailuresAndReset() {
         let tracker = CooldownTracker(failureThreshold: 2, cooldown: .seconds(30))
         let now = ContinuousClock.now
-        tracker.recordFailure("a", error: upstream, now: now)
-        XCTAssertFalse(tracker.isCoolingDown("a", now: now))
-        tracker.recordFailure("a", error: upstream, now: now)
-        XCTAssertTrue(tracker.isCoolingDown("a", now: now))
-        XCTAssertFalse(tracker.isCoolingDown("a", now: now.advanced(by: .seconds(31))))
-        XCTAssertFalse(tracker.isCoolingDown("b", now: now))
+        tracker.recordFailure(endpoint: "a", model: "m", error: upstream, now: now)
+        XCTAssertFalse(tracker.isCoolingDown(endpoint: "a", model: "m", now: now))
+        tracker.recordFailure(endpoint: "a", model: "m", error: upstream, now: now)
+        XCTAssertTrue(tracker.isCoolingDown(endpoint: "a", model: "m", now: now))
+        XCTAssertFalse(tracker.isCoolingDown(endpoint: "a", model: "m", now: now.advanced(by: .seconds(31))))
+        XCTAssertFalse(tracker.isCoolingDown(endpoint: "b", model: "m", now: now))
         // Request errors say nothing about the provider's health.
-        tracker.recordFailure("c", error: .invalidRequest("x"), now: now)
-        tracker.recordFailure("c", error: .invalidRequest("x"), now: now)
-        XCTAssertFalse(tracker.isCoolingDown("c", now: now))
+        tracker.recordFailure(endpoint: "c", model: "m", error: .invalidRequest("x"), now: now)
+        tracker.recordFailure(endpoint: "c", model: "m", error: .invalidRequest("x"), now: now)
+        XCTAssertFalse(tracker.isCoolingDown(endpoint: "c", model: "m", now: now))
         // A success clears the count.
-        tracker.recordFailure("d", error: upstream, now: now)
-        tracker.recordSuccess("d")
-        tracker.recordFailure("d", error: upstream, now: now)
-        XCTAssertFalse(tracker.isCoolingDown("d", now: now))
-        // retry-after cools at once, for that long.
-        tracker.recordFailure("e", error: .rateLimited(provider: "p", message: "", retryAfter: .seconds(5)), now: now)
-        XCTAssertTrue(tracker.isCoolingDown("e", now: now.advanced(by: .seconds(4))))
-        XCTAssertFalse(tracker.isCoolingDown("e", now: now.advanced(by: .seconds(6))))
+        tracker.recordFailure(endpoint: "d", model: "m", error: upstream, now: now)
+        tracker.recordSuccess(endpoint: "d", model: "m")
+        tracker.recordFailure(endpoint: "d", model: "m", error: upstream, now: now)
+        XCTAssertFalse(tracker.isCoolingDown(endpoint: "d", model: "m", now: now))
+        // retry-after cools that model at once, for that long; the endpoint's other models stay usable.
+        tracker.recordFailure(endpoint: "e", model: "m", error: .rateLimited(provider: "p", message: "", retryAfter: .seconds(5)), now: now)
+        XCTAssertTrue(tracker.isCoolingDown(endpoint: "e", model: "m", now: now.advanced(by: .seconds(4))))
+        XCTAssertFalse(tracker.isCoolingDown(endpoint: "e", model: "other", now: now.advanced(by: .seconds(4))))
+        XCTAssertFalse(tracker.isCoolingDown(endpoint: "e", model: "m", now: now.advanced(by: .seconds(6))))
     }
 }
