@@ -12,6 +12,8 @@ func option(_ name: String, _ fallback: String) -> String {
 let policyPath = option("--policy", "infra/policy.json")
 let iterations = Int(option("--iterations", "20000")) ?? 20000
 let modelCount = Int(option("--models", "50")) ?? 50
+/// `--only rule` times one mode (for profiling).
+let only = option("--only", "")
 
 let base = try RoutingPolicy.load(path: policyPath)
 let policy = SyntheticCatalog.grow(base, to: modelCount)
@@ -46,7 +48,8 @@ func percentile(_ sorted: [Int64], _ p: Double) -> Int64 { sorted[min(sorted.cou
 func nanoseconds(_ d: Duration) -> Int64 { d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000 }
 
 /// Times `body` once per iteration, cycling through the request mix; returns sorted ns samples.
-func measure(_ body: (Int) throws -> Void) rethrows -> [Int64] {
+func measure(_ name: String, _ body: (Int) throws -> Void) rethrows -> [Int64] {
+    if !only.isEmpty, only != name { return [0] }
     let clock = ContinuousClock()
     for i in 0..<2000 { try body(i % profiles.count) }  // warm-up
     var samples = [Int64](repeating: 0, count: iterations)
@@ -59,23 +62,23 @@ func measure(_ body: (Int) throws -> Void) rethrows -> [Int64] {
 }
 
 var sink = 0
-let rule = try measure { i in
+let rule = try measure("rule") { i in
     let d = try router.decide(profiles[i], classification: classifications[i], signals: signals)
     sink &+= d.candidates.count
 }
-let heuristicRouting = try measure { i in
+let heuristicRouting = try measure("heuristic") { i in
     let c = heuristic.classify(ClassificationInput(profiles[i]))
     let d = try router.decide(profiles[i], classification: c, signals: signals)
     sink &+= d.candidates.count
 }
-let endToEnd = try measure { i in
+let endToEnd = try measure("end-to-end") { i in
     let p = try RequestProfile(inputs[i], limits: policy.limits)
     let d = try router.decide(p, classification: heuristic.classify(ClassificationInput(p)), signals: signals)
     sink &+= d.candidates.count
 }
-let classifyOnly = measure { i in sink &+= heuristic.classify(ClassificationInput(profiles[i])).category.index }
+let classifyOnly = measure("classify") { i in sink &+= heuristic.classify(ClassificationInput(profiles[i])).category.index }
 let decisions = try profiles.indices.map { try router.decide(profiles[$0], classification: classifications[$0], signals: signals) }
-let encode = try measure { i in sink &+= try JSONEncoder().encode(decisions[i]).count }
+let encode = try measure("encode") { i in sink &+= try JSONEncoder().encode(decisions[i]).count }
 let sizes = try decisions.map { try JSONEncoder().encode($0).count }
 
 func us(_ ns: Int64) -> String {

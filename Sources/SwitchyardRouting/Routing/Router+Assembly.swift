@@ -76,8 +76,8 @@ extension Router {
                 CandidateReport(
                     model: table.ids[e.model], provider: model.provider, role: e.role, quality: e.quality >= 0 ? e.quality : nil,
                     estimatedCostMicroUSD: e.totalCost, estimatedLatencyMs: e.estimate.latencyP50Ms,
-                    score: eligible || e.selected != nil ? (e.score * 1_000_000).rounded() / 1_000_000 : nil,
-                    selected: e.selected, rejected: e.rejection))
+                    score: eligible || e.selected != .none ? (e.score * 1_000_000).rounded() / 1_000_000 : nil,
+                    selected: e.selected == .primary ? "primary" : (e.selected == .fallback ? "fallback" : nil), rejected: e.rejection))
         }
     }
 }

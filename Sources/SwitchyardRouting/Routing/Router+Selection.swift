@@ -13,8 +13,10 @@ extension Router {
         /// Lower is better; the strategy's objective adjusted for error rate.
         var key: (Double, Double, Double) = (0, 0, 0)
         var score: Double = 0
-        var selected: String?
+        var selected: Pick = .none
     }
+
+    enum Pick { case none, primary, fallback }
 
     /// The outcome of one selection: ranked choices plus every candidate's evaluation.
     struct Selection {
@@ -71,7 +73,14 @@ extension Router {
         let ruleModels = rule?.then.models
         let batch = Int64(profile.batchCount)
         let strategy = downgraded ? RoutingStrategy.cheapest : strategy
-        let useHealth = !signals.health.isEmpty
+        // Health by catalog index: one hash per reported model instead of one per candidate.
+        var healthByIndex: [ModelHealth?] = []
+        if !signals.health.isEmpty {
+            healthByIndex = Array(repeating: nil, count: table.cores.count)
+            for (id, health) in signals.health {
+                if let i = table.modelIndex[id] { healthByIndex[i] = health }
+            }
+        }
         // A downgraded tenant may only use its downgrade models, except for a detector whose
         // kind the downgrade list does not cover.
         let downgradeCovers = downgraded && (strictDowngrade || tier.allowed.indices.contains { tier.downgrade[$0] && table.cores[$0].kind == role })
@@ -81,7 +90,7 @@ extension Router {
         for i in table.cores.indices where table.cores[i].kind == role {
             let model = table.cores[i]
             let quality = table.quality(model: i, category: category)
-            let health = useHealth ? signals.health[table.ids[i]] : nil
+            let health = healthByIndex.isEmpty ? nil : healthByIndex[i]
             let estimate = table.estimate(
                 model: i, inputTokens: profile.inputTokens, outputTokens: outputTokens, images: profile.imageCount, health: health)
             var e = Evaluated(
@@ -133,7 +142,7 @@ extension Router {
         for i in eligible.dropFirst() where ranked.count < 1 + fallbackCount && !ranked.contains(i) { ranked.append(i) }
         if ranked.count > 1 + fallbackCount { ranked.removeLast(ranked.count - 1 - fallbackCount) }
         for (n, i) in ranked.enumerated() {
-            evaluated[i].selected = n == 0 ? "primary" : "fallback"
+            evaluated[i].selected = n == 0 ? .primary : .fallback
             evaluated[i].rejection = nil
         }
         return Selection(ranked: ranked, evaluated: evaluated, relaxed: relaxed)
