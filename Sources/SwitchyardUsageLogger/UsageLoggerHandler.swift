@@ -17,6 +17,7 @@ public struct UsageLoggerHandler: FunctionHandler {
     let calculator: CostCalculator
     let maxRecordsPerEvent: Int
     let ratesPublisher: RatesPublisher?
+    let repairer: RollupRepairer?
 
     /// Builds the handler from configuration: reads and checks the rates file, sets up the store.
     /// - Throws: `ConfigurationError` / `RatesError` (reported to `/runtime/init/error`).
@@ -26,21 +27,27 @@ public struct UsageLoggerHandler: FunctionHandler {
         let sink = try MongoUsageSink(configuration: configuration.store)
         self.init(
             sink: sink, calculator: CostCalculator(rates: rates), maxRecordsPerEvent: configuration.maxRecordsPerEvent,
-            ratesPublisher: RatesPublisher(sink: sink, document: try? JSON.parse(bytes)))
+            ratesPublisher: RatesPublisher(sink: sink, document: try? JSON.parse(bytes)),
+            repairer: RollupRepairer(sink: sink))
     }
 
     /// For tests and other executables that bring their own sink.
-    public init(sink: any UsageSink, calculator: CostCalculator, maxRecordsPerEvent: Int = 500, ratesPublisher: RatesPublisher? = nil) {
+    public init(
+        sink: any UsageSink, calculator: CostCalculator, maxRecordsPerEvent: Int = 500, ratesPublisher: RatesPublisher? = nil,
+        repairer: RollupRepairer? = nil
+    ) {
         self.sink = sink
         self.calculator = calculator
         self.maxRecordsPerEvent = maxRecordsPerEvent
         self.ratesPublisher = ratesPublisher
+        self.repairer = repairer
     }
 
     public func handle(_ event: UsageLoggerEvent, context: InvocationContext) async throws -> UsageLoggerOutput {
         let records = try price(event)
         await ratesPublisher?.publishOnce()
         let summary = try await sink.write(records)
+        await repairer?.repairIfDue()
         context.logger.info(
             "usage stored",
             metadata: [
@@ -107,5 +114,30 @@ public actor RatesPublisher {
             try await sink.publishRates(document)
             published = true
         } catch {}
+    }
+}
+
+/// Finishes rollups that a crashed or timed-out writer left behind, at most once per interval
+/// per process, after a successful write (so it never delays a failing one). Best effort: a
+/// failure is retried at the next interval.
+public actor RollupRepairer {
+    let sink: MongoUsageSink
+    /// Minimum time between repairs. Default 5 minutes.
+    let interval: Duration
+    /// Only batches claimed longer ago than this are taken over (their writer is gone). Default 60 s.
+    let graceMilliseconds: Int64
+    var last: ContinuousClock.Instant?
+
+    public init(sink: MongoUsageSink, interval: Duration = .seconds(300), graceMilliseconds: Int64 = 60_000) {
+        self.sink = sink
+        self.interval = interval
+        self.graceMilliseconds = graceMilliseconds
+    }
+
+    func repairIfDue() async {
+        let now = ContinuousClock.now
+        if let last, now - last < interval { return }
+        last = now
+        _ = try? await sink.repairRollups(graceMilliseconds: graceMilliseconds)
     }
 }

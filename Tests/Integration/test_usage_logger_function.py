@@ -1,0 +1,90 @@
+"""The usage-logger function through the local Lambda emulator (real bootstrap, real Runtime API
+loop), writing into SecantusDB: sample events, typed errors, idempotent re-invocation, and the
+typed error Step Functions retries on when MongoDB is down."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from emulator_fixtures import start_emulator
+from mongo_fixtures import mongo  # noqa: F401 (fixture)
+from servers import REPO
+
+EVENTS = REPO / "events" / "usage-logger"
+
+
+def function_config(uri: str, database: str) -> dict:
+    return {"functions": [{
+        "name": "usage-logger", "bootstrap": "${SWITCHYARD_BIN}/usage-logger-function", "timeoutSeconds": 20,
+        "maxConcurrency": 2,
+        "environment": {"MONGODB_URI": uri, "SWITCHYARD_DB": database, "USAGE_RATES_FILE": str(REPO / "infra" / "rates.json"),
+                        "USAGE_STORE_ATTEMPTS": "2", "USAGE_STORE_BACKOFF_MS": "50",
+                        "MONGODB_SERVER_SELECTION_TIMEOUT_MS": "500"}}]}
+
+
+@pytest.fixture(scope="module")
+def logger(mongo, tmp_path_factory):
+    emulator, process = start_emulator(function_config(mongo.uri, "logger_fn"), tmp_path=tmp_path_factory.mktemp("em"))
+    yield emulator
+    process.stop()
+
+
+def event(name: str):
+    return json.loads((EVENTS / name).read_text())
+
+
+def test_brief_example_is_priced_and_stored(logger, mongo):
+    result = logger.invoke("usage-logger", event("gpt4o-brief-example.json"))
+    assert result.status == 200 and result.function_error is None, result.body
+    out = result.json
+    assert out["summary"]["inserted"] + out["summary"]["duplicates"] == 1
+    cost = out["costs"][0]
+    # model: 1,000 × $5/1M + 500 × $20/1M = $0.015 = 15,000,000,000 pico-USD
+    # compute: Lambda arm64 0.25 GB × 0.845 s = 0.21125 GB-s × 13,333,400 = 2,816,680.75 + 200,000 (request)
+    #          = 3,016,680.75 → 3,016,681
+    # orchestration: Express 0.0625 GB × 0.9 s = 0.05625 GB-s × 16,670,000 = 937,687.5 + 1,000,000 (request)
+    #          = 1,937,687.5 → 1,937,688 (half to even)
+    assert cost["costPicoUSD"] == 15_000_000_000 + 3_016_681 + 1_937_688
+    assert cost["costUSD"] == "0.015004954369"
+    stored = mongo.client()["logger_fn"].usage.find_one({"requestId": "req-0001", "step": "llm"})
+    assert stored["cost"]["modelPicoUSD"] == 15_000_000_000
+    assert stored["cost"]["rateVersion"] == json.loads((REPO / "infra" / "rates.json").read_text())["version"]
+    assert mongo.client()["logger_fn"].rates.find_one({"_id": stored["cost"]["rateVersion"]}) is not None
+
+
+def test_reinvocation_is_idempotent(logger, mongo):
+    first = logger.invoke("usage-logger", event("batch-mixed.json")).json
+    second = logger.invoke("usage-logger", event("batch-mixed.json")).json
+    assert second["summary"]["duplicates"] == 4 and second["summary"]["inserted"] == 0
+    assert first["costs"] == second["costs"]
+    db = mongo.client()["logger_fn"]
+    assert db.usage.count_documents({"requestId": "req-0002"}) == 3
+
+
+def test_unknown_model_is_kept_and_flagged(logger, mongo):
+    out = logger.invoke("usage-logger", event("unknown-model.json")).json
+    assert out["costs"][0]["unpriced"] == ["model"]
+    stored = mongo.client()["logger_fn"].usage.find_one({"requestId": "req-0004"})
+    assert stored["cost"]["unpriced"] == ["model"]
+
+
+@pytest.mark.parametrize("name,error_type", [
+    ("negative-tokens.json", "Usage.NegativeCount"),
+    ("missing-tokens.json", "Usage.MissingTokens"),
+    ("malformed.json", "Usage.InvalidRecord"),
+])
+def test_bad_input_gets_a_typed_error(logger, name, error_type):
+    result = logger.invoke("usage-logger", event(name))
+    assert result.status == 200 and result.function_error == "Unhandled", result.body
+    assert result.json["errorType"] == error_type
+
+
+def test_unreachable_store_is_a_retryable_typed_error(tmp_path):
+    emulator, process = start_emulator(function_config("mongodb://127.0.0.1:9/?directConnection=true", "x"), tmp_path=tmp_path)
+    try:
+        result = emulator.invoke("usage-logger", event("gpt4o-brief-example.json"))
+        assert result.function_error == "Unhandled"
+        assert result.json["errorType"] == "Usage.StoreUnavailable"
+    finally:
+        process.stop()
