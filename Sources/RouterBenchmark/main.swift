@@ -79,6 +79,7 @@ let endToEnd = try measure("end-to-end") { i in
 let classifyOnly = measure("classify") { i in sink &+= heuristic.classify(ClassificationInput(profiles[i])).category.index }
 let decisions = try profiles.indices.map { try router.decide(profiles[$0], classification: classifications[$0], signals: signals) }
 let encode = try measure("encode") { i in sink &+= try JSONEncoder().encode(decisions[i]).count }
+let encodeDirect = measure("encode-direct") { i in sink &+= decisions[i].jsonValue.serialized().count }
 let sizes = try decisions.map { try JSONEncoder().encode($0).count }
 
 func us(_ ns: Int64) -> String {
@@ -89,7 +90,8 @@ print("router benchmark: \(policy.models.count)-model catalog, \(profiles.count)
 print("mode                                  p50 µs   p99 µs   max µs")
 for (name, samples) in [
     ("rule routing (decide)", rule), ("heuristic routing (classify+decide)", heuristicRouting),
-    ("validate+classify+decide", endToEnd), ("heuristic classify only", classifyOnly), ("encode decision JSON", encode),
+    ("validate+classify+decide", endToEnd), ("heuristic classify only", classifyOnly), ("encode decision (Codable)", encode),
+    ("encode decision (jsonValue)", encodeDirect),
 ] {
     let pad = String(repeating: " ", count: max(0, 36 - name.count))
     print("\(name)\(pad)  \(us(percentile(samples, 0.5)).leftPad(7))  \(us(percentile(samples, 0.99)).leftPad(7))  \(us(samples.last!).leftPad(7))")

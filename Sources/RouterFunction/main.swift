@@ -2,4 +2,4 @@
 import SwitchyardRouting
 import SwitchyardRuntime
 
-await RuntimeLoop.run { try RouterHandler(configuration: RouterConfiguration(environment: .process)) }
+await RuntimeLoop.runBytes { RouterByteHandler(try RouterHandler(configuration: RouterConfiguration(environment: .process))) }
