@@ -53,12 +53,21 @@ for (name, classifier) in classifiers {
     var premiumQuality = 0.0
     var latencies: [Int] = []
     var fallbacks = 0
+    var modelAnswered = 0
+    var modelRight = 0
+    var unsure = 0
+    var tierCost: [String: (routed: Int64, premium: Int64)] = [:]
     var refusals: [String: Int] = [:]
     for (c, profile) in zip(cases, profiles) {
         let verdict = await classifier.classify(ClassificationInput(profile), deadline: .now + .seconds(30))
         if let ms = verdict.llmLatencyMs { latencies.append(ms) }
         if verdict.fallbackReason != nil { fallbacks += 1 }
         let right = verdict.category == c.expectedCategory
+        if verdict.classifier == "llm" {
+            modelAnswered += 1
+            if right { modelRight += 1 }
+        }
+        if verdict.confidence < policy.classifier.confidenceThreshold { unsure += 1 }
         if right { correct += 1 } else { confusions["\(c.expectedCategory.rawValue)→\(verdict.category.rawValue)", default: 0] += 1 }
         perCategory[c.expectedCategory, default: (0, 0)].total += 1
         if right { perCategory[c.expectedCategory]!.right += 1 }
@@ -74,6 +83,8 @@ for (name, classifier) in classifiers {
             if c.acceptableModels.contains(chosen) { acceptable += 1 }
             cost += decision.estimatedCostMicroUSD
             premiumCost += premium.estimatedCostMicroUSD
+            tierCost[c.tier, default: (0, 0)].routed += decision.estimatedCostMicroUSD
+            tierCost[c.tier, default: (0, 0)].premium += premium.estimatedCostMicroUSD
             quality += decision.candidates.first { $0.selected == "primary" && $0.model == chosen }?.quality ?? 0
             premiumQuality += premium.candidates.first { $0.selected == "primary" && $0.model == premium.primary.model }?.quality ?? 0
         } catch {
@@ -85,6 +96,9 @@ for (name, classifier) in classifiers {
     if !latencies.isEmpty {
         let sorted = latencies.sorted()
         print("classifier call latency: p50 \(sorted[sorted.count / 2]) ms, p95 \(sorted[min(sorted.count - 1, sorted.count * 95 / 100)]) ms; fell back to heuristic \(fallbacks)×")
+        print("model's own verdicts (fallbacks excluded): \(modelRight)/\(modelAnswered) = \(pct(modelRight, modelAnswered))")
+    } else {
+        print("below the hybrid threshold \(policy.classifier.confidenceThreshold) (would ask the model in hybrid mode): \(unsure)/\(cases.count) = \(pct(unsure, cases.count))")
     }
     print("per category:")
     for category in TaskCategory.allCases {
@@ -99,6 +113,11 @@ for (name, classifier) in classifiers {
     if !refusals.isEmpty { print("refused: \(refusals)") }
     let saved = premiumCost > 0 ? Int((Double(premiumCost - cost) / Double(premiumCost) * 1000).rounded()) : 0
     print("estimated cost: routed \(usd(cost)) vs always-premium (best strategy, same tier and floor) \(usd(premiumCost)): \(saved / 10).\(abs(saved % 10))% saved")
+    for tier in ["basic", "pro", "enterprise"] {
+        guard let t = tierCost[tier], t.premium > 0 else { continue }
+        let saved = Int((Double(t.premium - t.routed) / Double(t.premium) * 1000).rounded())
+        print("  \(pad(tier, 11)) routed \(usd(t.routed)) vs premium \(usd(t.premium)): \(saved / 10).\(abs(saved % 10))% saved")
+    }
     let q = routed > 0 ? Int((quality / Double(routed)) * 1000) : 0
     let pq = routed > 0 ? Int((premiumQuality / Double(routed)) * 1000) : 0
     print("mean catalog quality of the choice: routed 0.\(q) vs premium 0.\(pq)\n")
