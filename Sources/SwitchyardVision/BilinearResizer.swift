@@ -81,14 +81,18 @@ struct BilinearResizer {
                                 rowAIndex = top
                             }
                         }
-                        if rowBIndex != bottom {
+                        let b0 = beta0[dy], b1 = beta1[dy]
+                        // A zero bottom weight (every row of an odd integer downscale, e.g. 1080 → 360)
+                        // makes the bottom row irrelevant: skip its horizontal pass.
+                        if b1 != 0 && rowBIndex != bottom {
                             horizontal(source, row: bottom, into: b)
                             rowBIndex = bottom
                         }
-                        let b0 = beta0[dy], b1 = beta1[dy]
                         for i in 0..<rowCount {
                             // OpenCV's VResizeLinearVec_32s8u: (hi16((s0>>4)*b0) + hi16((s1>>4)*b1) + 2) >> 2.
-                            let v = ((((a[i] >> 4) * b0) >> 16) + (((b[i] >> 4) * b1) >> 16) + 2) >> 2
+                            // Wrapping operators: the values cannot overflow, and trapping ones block vectorisation.
+                            let bottomValue = b1 == 0 ? 0 : b[i]
+                            let v = ((((a[i] >> 4) &* b0) >> 16) &+ (((bottomValue >> 4) &* b1) >> 16) &+ 2) >> 2
                             out[i] = UInt8(clamping: v)
                         }
                         emit(dy, UnsafeBufferPointer(out))
@@ -108,9 +112,9 @@ struct BilinearResizer {
                             let l = base + Int(xl[dx]), r = base + Int(xr[dx])
                             let w0 = a0[dx], w1 = a1[dx]
                             let o = dx * 3
-                            dst[o] = Int32(source[l]) * w0 + Int32(source[r]) * w1
-                            dst[o + 1] = Int32(source[l + 1]) * w0 + Int32(source[r + 1]) * w1
-                            dst[o + 2] = Int32(source[l + 2]) * w0 + Int32(source[r + 2]) * w1
+                            dst[o] = Int32(source[l]) &* w0 &+ Int32(source[r]) &* w1
+                            dst[o + 1] = Int32(source[l + 1]) &* w0 &+ Int32(source[r + 1]) &* w1
+                            dst[o + 2] = Int32(source[l + 2]) &* w0 &+ Int32(source[r + 2]) &* w1
                         }
                     }
                 }

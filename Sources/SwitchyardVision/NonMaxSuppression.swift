@@ -1,7 +1,8 @@
 /// Greedy non-maximum suppression with OpenCV's `cv::dnn::NMSBoxesBatched` semantics, so kept
 /// indices are identical to the reference on any input:
 /// - class-aware through OpenCV's offset trick (each box moved by `class * (maxCoordinate + 1)`,
-///   computed in Double as OpenCV does);
+///   computed in Double as OpenCV does; with negative coordinates classes can then interact, as
+///   in OpenCV);
 /// - candidates are scores strictly above the threshold, stable-sorted by descending score,
 ///   truncated to `topK` when `topK > 0`;
 /// - a box is kept when its overlap with every kept box is `<= iouThreshold`, where overlap is
@@ -28,33 +29,46 @@ public enum NonMaxSuppression {
     ) -> [Int] {
         precondition(boxes.count == scores.count && scores.count == classIDs.count)
         var maxCoordinate = 0.0
+        var minCoordinate = 0.0
         for box in boxes {
             maxCoordinate = max(box.x, maxCoordinate)
             maxCoordinate = max(box.y, maxCoordinate)
             maxCoordinate = max(box.x + box.width, maxCoordinate)
             maxCoordinate = max(box.y + box.height, maxCoordinate)
+            minCoordinate = min(minCoordinate, box.x, box.y, box.x + box.width, box.y + box.height)
         }
         var candidates: [Int] = []
         for (index, score) in scores.enumerated() where score > scoreThreshold { candidates.append(index) }
         // Swift's sort is stable (a documented guarantee since Swift 5), as std::stable_sort.
         candidates.sort { scores[$0] > scores[$1] }
         if topK > 0 && topK < candidates.count { candidates.removeLast(candidates.count - topK) }
-
-        var kept: [Int] = []
-        var keptBoxes: [Box] = []
-        for index in candidates {
+        let shifted = boxes.indices.map { index in
             let offset = Double(classIDs[index]) * (maxCoordinate + 1)
-            var box = boxes[index]
-            box.x += offset
-            box.y += offset
+            return Box(x: boxes[index].x + offset, y: boxes[index].y + offset, width: boxes[index].width, height: boxes[index].height)
+        }
+        // With no negative coordinate, the offsets put every class in its own square, so boxes of
+        // different classes never intersect and only same-class comparisons can suppress.
+        return greedy(shifted, order: candidates, classIDs: classIDs, iouThreshold: iouThreshold, sameClassOnly: minCoordinate >= 0)
+    }
+
+    /// Greedy suppression over `order` (already sorted by descending score).
+    /// - Parameter sameClassOnly: compare a box only with kept boxes of its own class (per-class
+    ///   NMS); otherwise with every kept box.
+    static func greedy(_ boxes: [Box], order: [Int], classIDs: [Int], iouThreshold: Float, sameClassOnly: Bool) -> [Int] {
+        var kept: [Int] = []
+        var keptByClass: [Int: [Box]] = [:]
+        var keptBoxes: [Box] = []
+        for index in order {
+            let box = boxes[index]
+            let rivals = sameClassOnly ? keptByClass[classIDs[index], default: []] : keptBoxes
             var keep = true
-            for other in keptBoxes where overlap(box, other) > iouThreshold {
+            for other in rivals where overlap(box, other) > iouThreshold {
                 keep = false
                 break
             }
             if keep {
                 kept.append(index)
-                keptBoxes.append(box)
+                if sameClassOnly { keptByClass[classIDs[index], default: []].append(box) } else { keptBoxes.append(box) }
             }
         }
         return kept

@@ -60,18 +60,15 @@ public struct YOLOPostprocessor: Sendable {
         _ p: UnsafeBufferPointer<Float>, rows: Int, anchors: Int, geometry g: LetterboxGeometry, options: DetectionOptions
     ) throws(VisionError) -> [Detection] {
         let classes = rows - 4
-        // Best class per anchor, walking class rows (contiguous in memory) rather than anchors.
+        // Best score per anchor, walking class rows (contiguous in memory): a plain max that vectorises.
         var best = Array(p[(4 * anchors)..<(5 * anchors)])
-        var bestClass = [Int32](repeating: 0, count: anchors)
         best.withUnsafeMutableBufferPointer { best in
-            bestClass.withUnsafeMutableBufferPointer { bestClass in
-                for c in 1..<max(classes, 1) {
-                    let row = p.baseAddress! + (4 + c) * anchors
-                    let id = Int32(c)
-                    for i in 0..<anchors where row[i] > best[i] {
-                        best[i] = row[i]
-                        bestClass[i] = id
-                    }
+            let best = best.baseAddress!
+            for c in 1..<max(classes, 1) {
+                let row = p.baseAddress! + (4 + c) * anchors
+                for i in 0..<anchors {
+                    let value = row[i]
+                    best[i] = value > best[i] ? value : best[i]
                 }
             }
         }
@@ -93,11 +90,14 @@ public struct YOLOPostprocessor: Sendable {
             let x1 = cx - w / 2, y1 = cy - h / 2, x2 = cx + w / 2, y2 = cy + h / 2
             boxes.append(.init(x: Double(x1), y: Double(y1), width: Double(x2) - Double(x1), height: Double(y2) - Double(y1)))
             scores.append(best[i])
-            classIDs.append(Int(bestClass[i]))
+            // The class only for candidates: the first class reaching the maximum (NumPy's argmax).
+            var c = 0
+            while c < classes - 1 && p[(4 + c) * anchors + i] != best[i] { c += 1 }
+            classIDs.append(c)
         }
-        let kept = NonMaxSuppression.batched(
-            boxes: boxes, scores: scores, classIDs: classIDs, scoreThreshold: options.confidenceThreshold,
-            iouThreshold: options.iouThreshold)
+        // Candidates are already filtered and sorted; per-class NMS, as Ultralytics' class offsets amount to.
+        let kept = NonMaxSuppression.greedy(
+            boxes, order: Array(boxes.indices), classIDs: classIDs, iouThreshold: options.iouThreshold, sameClassOnly: true)
         let width = Double(g.sourceWidth), height = Double(g.sourceHeight)
         return kept.prefix(options.maxDetections).map { k in
             let b = boxes[k]

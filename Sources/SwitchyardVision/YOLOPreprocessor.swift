@@ -52,8 +52,18 @@ public struct YOLOPreprocessor: Sendable {
         precondition(output.count == 3 * plane)
         Self.unitScale.withUnsafeBufferPointer { lut in
             let pad = lut[Int(padValue)]
-            output.initialize(repeating: pad)
             let base = output.baseAddress!
+            // Only the border is padding; the resized rows below overwrite the rest.
+            for channel in 0..<3 {
+                let planeBase = base + channel * plane
+                planeBase.initialize(repeating: pad, count: g.top * inputWidth)
+                let below = (g.top + g.resizedHeight) * inputWidth
+                (planeBase + below).initialize(repeating: pad, count: plane - below)
+                for row in g.top..<(g.top + g.resizedHeight) {
+                    (planeBase + row * inputWidth).initialize(repeating: pad, count: g.left)
+                    (planeBase + row * inputWidth + g.left + g.resizedWidth).initialize(repeating: pad, count: g.right)
+                }
+            }
             let emitRow = { (row: Int, rgb: UnsafeBufferPointer<UInt8>) in
                 let offset = (g.top + row) * inputWidth + g.left
                 let r = base + offset, gr = base + plane + offset, b = base + 2 * plane + offset
