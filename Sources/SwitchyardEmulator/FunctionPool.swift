@@ -24,10 +24,14 @@ public actor FunctionPool {
     /// Invocations delivered (or reserved for a starting instance) and not yet answered.
     private var pending: [String: PendingInvocation] = [:]
 
+    /// An invocation from delivery until its environment asks for the next one. As in Lambda,
+    /// the timeout covers that whole span: an environment that answered but keeps running
+    /// instead of calling `/next` is killed at the timeout.
     private struct PendingInvocation {
         var invocation: QueuedInvocation
         var instanceID: Int
-        var reply: CheckedContinuation<InvokeOutcome, Never>
+        /// The invoker, until it has its answer.
+        var reply: CheckedContinuation<InvokeOutcome, Never>?
         var timer: Task<Void, Never>?
     }
 
@@ -108,20 +112,28 @@ public actor FunctionPool {
         waiter.resume(returning: entry.invocation)
     }
 
-    private func finish(_ requestID: String, _ outcome: InvokeOutcome) {
+    /// Gives the invoker its answer (once); the invocation stays pending until `release`.
+    private func answer(_ requestID: String, _ outcome: InvokeOutcome) {
+        guard let reply = pending[requestID]?.reply else { return }
+        pending[requestID]?.reply = nil
+        reply.resume(returning: outcome)
+    }
+
+    /// Ends an invocation for good: its environment asked for more work, or is gone.
+    private func release(_ requestID: String, _ outcome: InvokeOutcome) {
+        answer(requestID, outcome)
         guard let entry = pending.removeValue(forKey: requestID) else { return }
         entry.timer?.cancel()
-        if let instance = instances[entry.instanceID], instance.current == requestID || instance.reserved == requestID {
-            instance.current = nil
-            instance.reserved = nil
+        if let instance = instances[entry.instanceID] {
+            if instance.current == requestID { instance.current = nil }
+            if instance.reserved == requestID { instance.reserved = nil }
         }
-        entry.reply.resume(returning: outcome)
     }
 
     private func invocationTimedOut(_ requestID: String) {
         guard let entry = pending[requestID] else { return }
         let message = "RequestId: \(requestID) Error: Task timed out after \(Self.seconds(configuration.timeoutSeconds)) seconds"
-        finish(requestID, .functionError(errorType: "Sandbox.Timedout", document: Self.errorDocument(type: "Sandbox.Timedout", message: message)))
+        answer(requestID, .functionError(errorType: "Sandbox.Timedout", document: Self.errorDocument(type: "Sandbox.Timedout", message: message)))
         terminate(entry.instanceID)
     }
 
@@ -131,8 +143,8 @@ public actor FunctionPool {
         guard let instance = instances[instanceID] else { return nil }
         instance.initialized = true
         if let current = instance.current {
-            // A second /next before answering the first: Lambda treats the invocation as lost.
-            finish(current, .functionError(
+            // The previous invocation ends here; unanswered, Lambda treats it as lost.
+            release(current, .functionError(
                 errorType: "Runtime.NoResponse",
                 document: Self.errorDocument(type: "Runtime.NoResponse", message: "the runtime asked for the next invocation without answering \(current)")))
         }
@@ -143,14 +155,14 @@ public actor FunctionPool {
     }
 
     fileprivate func respond(instanceID: Int, requestID: String, outcome: InvokeOutcome) -> Bool {
-        guard let entry = pending[requestID], entry.instanceID == instanceID else { return false }
-        finish(requestID, outcome)
+        guard let entry = pending[requestID], entry.instanceID == instanceID, entry.reply != nil else { return false }
+        answer(requestID, outcome)
         return true
     }
 
     fileprivate func initFailed(instanceID: Int, errorType: String, document: [UInt8]) {
         guard let instance = instances[instanceID] else { return }
-        if let reserved = instance.reserved { finish(reserved, .functionError(errorType: errorType, document: document)) }
+        if let reserved = instance.reserved { answer(reserved, .functionError(errorType: errorType, document: document)) }
         terminate(instanceID)
     }
 
@@ -158,7 +170,7 @@ public actor FunctionPool {
         guard let instance = instances.removeValue(forKey: instanceID) else { return }
         let message = "RequestId: %@ Error: Runtime exited with error: exit status \(status)"
         for requestID in [instance.current, instance.reserved].compactMap({ $0 }) {
-            finish(requestID, .functionError(
+            release(requestID, .functionError(
                 errorType: "Runtime.ExitError",
                 document: Self.errorDocument(type: "Runtime.ExitError", message: message.replacingOccurrences(of: "%@", with: requestID))))
         }
@@ -212,7 +224,7 @@ public actor FunctionPool {
         guard let instance = instances[instanceID], !instance.initialized else { return }
         if let reserved = instance.reserved {
             let message = "init did not reach /next within \(Self.seconds(configuration.initTimeoutSeconds)) seconds"
-            finish(reserved, .functionError(errorType: "Sandbox.Timedout", document: Self.errorDocument(type: "Sandbox.Timedout", message: message)))
+            answer(reserved, .functionError(errorType: "Sandbox.Timedout", document: Self.errorDocument(type: "Sandbox.Timedout", message: message)))
         }
         terminate(instanceID)
     }

@@ -13,7 +13,9 @@ import Darwin
 /// client keeps one keep-alive connection, sends with `writev` (no copy of the payload), blocks
 /// on reads without a timeout (`/next` may wait for hours while the environment is frozen), and
 /// understands `Content-Length` and chunked bodies.
-final class LoopbackHTTPConnection {
+/// Not thread-safe: one connection belongs to one task at a time (the loop, or the watchdog
+/// with its own connection), which is why it is `@unchecked Sendable`.
+final class LoopbackHTTPConnection: @unchecked Sendable {
     struct Response {
         var status: Int
         /// Lower-cased names.

@@ -43,7 +43,7 @@ public struct ErrorReport: Error, Sendable, Equatable {
 
 /// The four calls a runtime makes. The loop is generic over this so tests can drive it
 /// without a socket, and so the transport can be swapped after measuring.
-public protocol RuntimeAPIClient {
+public protocol RuntimeAPIClient: Sendable {
     /// Blocks until the next invocation arrives (no timeout: Lambda freezes the process meanwhile).
     mutating func next() throws(RuntimeAPIError) -> Invocation
     mutating func respond(requestID: String, body: [UInt8]) throws(RuntimeAPIError)

@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Logging
+import Synchronization
 import SwitchyardCore
 
 /// The Lambda Runtime API loop: next → handler → response or error, forever.
@@ -53,22 +54,61 @@ public enum RuntimeLoop {
             exit(1)
         }
 
+        let endpoint = configuration.runtimeAPI
+        let loop = Loop(client: client, handler: handler, logger: logger, deadlineMargin: configuration.deadlineMargin)
         do {
-            var loop = Loop(client: client, handler: handler, logger: logger, deadlineMargin: configuration.deadlineMargin)
-            while true { try await loop.runOnce() }
+            try await serve(loop) { requestID, report in
+                // On the watchdog thread, over a connection of its own: the loop's connection
+                // belongs to the loop, which may still be inside the handler.
+                var reporter = try? SocketRuntimeAPIClient(endpoint: endpoint)
+                try? reporter?.reportError(requestID: requestID, report)
+            }
         } catch {
             logger.critical("Runtime API failure, exiting", metadata: ["error": "\(error)"])
-            exit(2)
+        }
+        exit(2)
+    }
+
+    /// Serves invocations until the Runtime API fails, enforcing each invocation's deadline.
+    ///
+    /// Handlers run inline in the loop's task (no task or thread hop per invocation). The loop
+    /// runs in epochs, one task each: when the watchdog times an invocation out it reports it
+    /// through `reportTimeout` and cancels the epoch's task so a cooperative handler stops; as
+    /// cancellation lasts for the rest of a task's life, the next invocation starts a new epoch.
+    public static func serve<Client: RuntimeAPIClient, Handler: ByteHandler>(
+        _ loop: Loop<Client, Handler>, reportTimeout: @escaping @Sendable (String, ErrorReport) -> Void
+    ) async throws(RuntimeAPIError) {
+        let epochs = EpochCanceller()
+        var loop = loop
+        loop.watchdog = DeadlineWatchdog()
+        loop.onTimeout = { requestID, report in
+            reportTimeout(requestID, report)
+            epochs.cancelCurrent()
+        }
+        while true {
+            let epoch = Task { [loop] () -> (Loop<Client, Handler>, RuntimeAPIError?) in
+                var loop = loop
+                while !Task.isCancelled {
+                    do throws(RuntimeAPIError) { try await loop.runOnce() } catch { return (loop, error) }
+                }
+                return (loop, nil)
+            }
+            epochs.set(epoch)
+            let (next, failure) = await epoch.value
+            if let failure { throw failure }
+            loop = next
         }
     }
 
     /// One iteration of the loop, separated from process concerns so tests can drive it with
     /// any `RuntimeAPIClient`.
-    public struct Loop<Client: RuntimeAPIClient, Handler: ByteHandler> {
+    public struct Loop<Client: RuntimeAPIClient, Handler: ByteHandler>: Sendable {
         public var client: Client
         public let handler: Handler
         public let logger: Logger
         public let deadlineMargin: Duration
+        var watchdog: DeadlineWatchdog?
+        var onTimeout: (@Sendable (String, ErrorReport) -> Void)?
 
         public init(client: Client, handler: Handler, logger: Logger, deadlineMargin: Duration = .milliseconds(50)) {
             self.client = client
@@ -94,11 +134,39 @@ public enum RuntimeLoop {
                 clientContext: invocation.clientContext, cognitoIdentity: invocation.cognitoIdentity,
                 logger: invocationLogger)
 
-            let outcome = await Self.invoke(handler, event: invocation.event, context: context, margin: deadlineMargin)
+            let marginMilliseconds = deadlineMargin.milliseconds
+            let allowed = invocation.deadlineMilliseconds - WallClock.nowMilliseconds()
+            if allowed <= marginMilliseconds {
+                try report(.failure(errorReport(for: RuntimeError.deadlineExceeded(milliseconds: max(0, allowed)))), invocation, invocationLogger)
+                return
+            }
+            if let watchdog, let onTimeout {
+                let timeoutLogger = invocationLogger
+                watchdog.arm(
+                    requestID: invocation.requestID, fireAtMilliseconds: invocation.deadlineMilliseconds - marginMilliseconds,
+                    allowedMilliseconds: allowed
+                ) { requestID, allowed in
+                    let report = errorReport(for: RuntimeError.deadlineExceeded(milliseconds: allowed))
+                    timeoutLogger.error("invocation timed out", metadata: ["errorType": "\(report.errorType)"])
+                    onTimeout(requestID, report)
+                }
+            }
+            let outcome: Result<[UInt8], ErrorReport>
+            do {
+                outcome = .success(try await handler.handle(invocation.event, context: context))
+            } catch {
+                outcome = .failure(errorReport(for: error))
+            }
+            // The watchdog may have answered this invocation already; never answer twice.
+            if let watchdog, !watchdog.settleByLoop() { return }
+            try report(outcome, invocation, invocationLogger)
+        }
+
+        private mutating func report(_ outcome: Result<[UInt8], ErrorReport>, _ invocation: Invocation, _ logger: Logger) throws(RuntimeAPIError) {
             switch outcome {
             case .success(let body) where body.count > RuntimeAPI.maximumResponseBytes:
                 let report = errorReport(for: RuntimeError.responseTooLarge(bytes: body.count, limit: RuntimeAPI.maximumResponseBytes))
-                invocationLogger.error("\(report.errorMessage)")
+                logger.error("\(report.errorMessage)")
                 try client.reportError(requestID: invocation.requestID, report)
             case .success(let body):
                 do {
@@ -109,42 +177,19 @@ public enum RuntimeLoop {
                     try client.reportError(requestID: invocation.requestID, report)
                 }
             case .failure(let report):
-                invocationLogger.error("invocation failed", metadata: ["errorType": "\(report.errorType)", "errorMessage": "\(report.errorMessage)"])
+                logger.error("invocation failed", metadata: ["errorType": "\(report.errorType)", "errorMessage": "\(report.errorMessage)"])
                 try client.reportError(requestID: invocation.requestID, report)
             }
         }
-
-        /// Runs the handler, racing it against the deadline minus `margin`. On a timeout the
-        /// handler task is cancelled and abandoned: the invocation is reported as
-        /// `Sandbox.Timedout` while the environment can still answer, instead of being killed.
-        static func invoke(_ handler: Handler, event: [UInt8], context: InvocationContext, margin: Duration) async
-            -> Result<[UInt8], ErrorReport>
-        {
-            let budget = context.remainingTime - margin
-            guard budget > .zero else {
-                return .failure(errorReport(for: RuntimeError.deadlineExceeded(milliseconds: max(0, context.remainingTime.milliseconds))))
-            }
-            let race = Race<[UInt8]>()
-            let work = Task {
-                do {
-                    race.finish(.success(try await handler.handle(event, context: context)))
-                } catch {
-                    race.finish(.failure(errorReport(for: error)))
-                }
-            }
-            let timer = Task {
-                try? await Task.sleep(for: budget)
-                if !Task.isCancelled {
-                    let allowed = budget + margin
-                    race.finish(.failure(errorReport(for: RuntimeError.deadlineExceeded(milliseconds: allowed.milliseconds))))
-                }
-            }
-            let result = await race.value
-            timer.cancel()
-            work.cancel()
-            return result
-        }
     }
+}
+
+/// The current epoch's task, so the watchdog thread can cancel it.
+final class EpochCanceller: Sendable {
+    private let current = Mutex<(@Sendable () -> Void)?>(nil)
+
+    func set<T>(_ task: Task<T, Never>) { current.withLock { $0 = { task.cancel() } } }
+    func cancelCurrent() { current.withLock { $0 }?() }
 }
 
 /// Maps any thrown error to the report Lambda expects. Only `FunctionError`s choose their

@@ -1,15 +1,23 @@
+import Synchronization
 import SwitchyardRuntime
 
-/// An in-memory Runtime API: hands out queued invocations and records what the loop posts.
+/// An in-memory Runtime API: hands out queued invocations and records what is posted, in order,
+/// in a journal shared with the watchdog's reporter.
 struct ScriptedRuntimeAPIClient: RuntimeAPIClient {
-    enum Posted: Equatable {
+    enum Posted: Equatable, Sendable {
         case response(requestID: String, body: [UInt8])
         case error(requestID: String, ErrorReport)
         case initError(ErrorReport)
     }
 
+    final class Journal: Sendable {
+        private let posted = Mutex<[Posted]>([])
+        func append(_ entry: Posted) { posted.withLock { $0.append(entry) } }
+        var entries: [Posted] { posted.withLock { $0 } }
+    }
+
     var queue: [Invocation]
-    var posted: [Posted] = []
+    var journal = Journal()
 
     init(_ invocations: [Invocation]) { queue = invocations }
 
@@ -19,14 +27,14 @@ struct ScriptedRuntimeAPIClient: RuntimeAPIClient {
     }
 
     mutating func respond(requestID: String, body: [UInt8]) throws(RuntimeAPIError) {
-        posted.append(.response(requestID: requestID, body: body))
+        journal.append(.response(requestID: requestID, body: body))
     }
 
     mutating func reportError(requestID: String, _ error: ErrorReport) throws(RuntimeAPIError) {
-        posted.append(.error(requestID: requestID, error))
+        journal.append(.error(requestID: requestID, error))
     }
 
     mutating func reportInitError(_ error: ErrorReport) throws(RuntimeAPIError) {
-        posted.append(.initError(error))
+        journal.append(.initError(error))
     }
 }

@@ -1,0 +1,212 @@
+/*
+ * A neutral Runtime API harness for scripts/bench-runtime: it serves /next and accepts
+ * /response for one runtime process at a time, with blocking sockets and no framework, so the
+ * numbers measure the runtime under test rather than the server.
+ *
+ *   harness <bootstrap> <cold-starts> <warm-invokes> <event-file>
+ *
+ * For each cold start: fork+exec the bootstrap, time spawn → first GET /next (init), then the
+ * first invocation (event sent → response received). The last process then serves the warm
+ * invokes. Prints one JSON object.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static char buf[1 << 20];
+static size_t buf_len;
+
+/* Waits until fd is readable; a runtime that stops answering for 10 s ends the benchmark. */
+static void await_readable(int fd) {
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 10000) != 1) {
+        fprintf(stderr, "harness: the runtime under test stopped talking (crashed or hung)\n");
+        exit(1);
+    }
+}
+
+/* Reads one HTTP request (headers + Content-Length body). Returns 0 on EOF. */
+static int read_request(int fd, char *method_out) {
+    buf_len = 0;
+    for (;;) {
+        char *end = memmem(buf, buf_len, "\r\n\r\n", 4);
+        if (end) {
+            size_t head = end - buf + 4, body = 0;
+            char *cl = strcasestr(buf, "content-length:");
+            if (cl && cl < end) body = strtoul(cl + 15, NULL, 10);
+            while (buf_len < head + body) {
+                await_readable(fd);
+                ssize_t n = recv(fd, buf + buf_len, sizeof buf - buf_len, 0);
+                if (n <= 0) return 0;
+                buf_len += n;
+            }
+            memcpy(method_out, buf, 4);
+            return 1;
+        }
+        await_readable(fd);
+        ssize_t n = recv(fd, buf + buf_len, sizeof buf - buf_len, 0);
+        if (n <= 0) return 0;
+        buf_len += n;
+    }
+}
+
+static void send_all(int fd, const char *data, size_t len) {
+    while (len) {
+        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        if (n <= 0) return;
+        data += n;
+        len -= n;
+    }
+}
+
+static char event[65536];
+static size_t event_len;
+static int listener;
+static int conn = -1;
+static long request_counter;
+
+static int next_request(char *method) {
+    for (;;) {
+        if (conn < 0) {
+            await_readable(listener);
+            conn = accept(listener, NULL, NULL);
+            int one = 1;
+            setsockopt(conn, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        }
+        if (read_request(conn, method)) return 1;
+        close(conn);
+        conn = -1;
+    }
+}
+
+static void send_invocation(void) {
+    char head[512];
+    long long deadline = (long long)time(NULL) * 1000 + 900000;
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: req-%ld\r\n"
+                     "Lambda-Runtime-Deadline-Ms: %lld\r\nLambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:0:function:echo\r\n"
+                     "Lambda-Runtime-Trace-Id: Root=1-00000000-000000000000000000000000;Sampled=0\r\nContent-Length: %zu\r\n\r\n",
+                     ++request_counter, deadline, event_len);
+    char *out = malloc(n + event_len);
+    memcpy(out, head, n);
+    memcpy(out + n, event, event_len);
+    send_all(conn, out, n + event_len);
+    free(out);
+}
+
+static const char accepted[] = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n";
+
+/* Sends one invocation, waits for the /response, answers it; returns the round trip in µs. */
+static double one_invoke(void) {
+    char method[5] = {0};
+    double start = now_us();
+    send_invocation();
+    if (!next_request(method) || strncmp(method, "POST", 4)) { fprintf(stderr, "expected POST /response\n"); exit(1); }
+    double end = now_us();
+    send_all(conn, accepted, sizeof accepted - 1);
+    /* The runtime's next GET /next. */
+    if (!next_request(method) || strncmp(method, "GET ", 4)) { fprintf(stderr, "expected GET /next\n"); exit(1); }
+    return end - start;
+}
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static long vm_hwm_kb(pid_t pid) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = strtol(line + 6, NULL, 10);
+    if (f) fclose(f);
+    return kb;
+}
+
+static int shared_libraries(pid_t pid) {
+    char path[64], line[512], seen[200][256];
+    int count = 0;
+    snprintf(path, sizeof path, "/proc/%d/maps", pid);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f)) {
+        char *p = strchr(line, '/');
+        if (!p || !strstr(p, ".so")) continue;
+        p[strcspn(p, "\n")] = 0;
+        int dup = 0;
+        for (int i = 0; i < count; i++) if (!strcmp(seen[i], p)) dup = 1;
+        if (!dup && count < 200) strncpy(seen[count++], p, 255);
+    }
+    if (f) fclose(f);
+    return count;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 5) { fprintf(stderr, "usage: harness <bootstrap> <cold-starts> <warm-invokes> <event>\n"); return 64; }
+    int colds = atoi(argv[2]), warms = atoi(argv[3]);
+    FILE *ef = fopen(argv[4], "rb");
+    if (!ef) { perror(argv[4]); return 66; }
+    event_len = fread(event, 1, sizeof event, ef);
+    fclose(ef);
+
+    listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bind(listener, (struct sockaddr *)&addr, sizeof addr);
+    listen(listener, 16);
+    socklen_t alen = sizeof addr;
+    getsockname(listener, (struct sockaddr *)&addr, &alen);
+    char api[64];
+    snprintf(api, sizeof api, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", ntohs(addr.sin_port));
+
+    double *init = calloc(colds, sizeof(double)), *first = calloc(colds, sizeof(double));
+    double *warm = calloc(warms > 0 ? warms : 1, sizeof(double));
+    long hwm = 0;
+    int libs = 0;
+    for (int c = 0; c < colds; c++) {
+        char method[5] = {0};
+        double t0 = now_us();
+        pid_t pid = fork();
+        if (pid == 0) {
+            char *envp[] = {api, "AWS_LAMBDA_FUNCTION_NAME=echo", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
+                            "LAMBDA_TASK_ROOT=/tmp", "PATH=/usr/bin:/bin", NULL};
+            execle(argv[1], argv[1], (char *)NULL, envp);
+            _exit(127);
+        }
+        if (!next_request(method)) { fprintf(stderr, "runtime did not call /next\n"); return 1; }
+        init[c] = now_us() - t0;
+        first[c] = one_invoke();
+        if (c == colds - 1) {
+            for (int i = 0; i < warms; i++) warm[i] = one_invoke();
+            hwm = vm_hwm_kb(pid);
+            libs = shared_libraries(pid);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        close(conn);
+        conn = -1;
+    }
+    qsort(init, colds, sizeof(double), cmp);
+    qsort(first, colds, sizeof(double), cmp);
+    qsort(warm, warms, sizeof(double), cmp);
+    printf("{\"init_median_us\":%.1f,\"init_min_us\":%.1f,\"first_invoke_median_us\":%.1f,"
+           "\"warm_p50_us\":%.1f,\"warm_p99_us\":%.1f,\"vm_hwm_kb\":%ld,\"shared_libraries\":%d,\"cold_starts\":%d,\"warm_invokes\":%d}\n",
+           init[colds / 2], init[0], first[colds / 2], warm[warms / 2], warm[(int)(warms * 0.99)], hwm, libs, colds, warms);
+    return 0;
+}
