@@ -49,7 +49,7 @@ let llmTargets: [Target] = [
     .target(name: "SwitchyardHTTP", dependencies: ["CCurl", "SwitchyardCore"]),
     .target(name: "SwitchyardAWS", dependencies: ["CCrypto", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
     .testTarget(name: "SwitchyardHTTPTests", dependencies: ["SwitchyardHTTP"]),
-    .testTarget(name: "SwitchyardAWSTests", dependencies: ["SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON"]),
+    .testTarget(name: "SwitchyardAWSTests", dependencies: ["SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON", "SwitchyardCore"]),
     .target(name: "SwitchyardProviders", dependencies: ["SwitchyardHTTP", "SwitchyardAWS", "SwitchyardJSON", "SwitchyardCore"]),
     .target(
         name: "SwitchyardLLMCaller",

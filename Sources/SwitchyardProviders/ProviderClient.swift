@@ -17,6 +17,7 @@ public struct AttemptResult: Sendable {
 /// Makes one attempt: encode, send (buffered or streamed), decode, map failures to `LLMError`.
 public struct ProviderClient: Sendable {
     public let transport: any HTTPTransport
+    let tokenizer = CompatibleTokenizer()
 
     public init(transport: any HTTPTransport) { self.transport = transport }
 
@@ -43,12 +44,14 @@ public struct ProviderClient: Sendable {
                     error: codec.error(status: response.status, headers: response.headers, body: response.body),
                     httpStatus: response.status, latency: latency)
             }
+            let decoded: ChatResponse
             do {
-                let decoded = try codec.decode(response, request: chat, for: target)
-                return AttemptResult(response: decoded, httpStatus: response.status, usage: decoded.usage, latency: latency)
+                decoded = try codec.decode(response, request: chat, for: target)
             } catch {
                 return AttemptResult(error: error, httpStatus: response.status, usage: codec.usage(in: response.body), latency: latency)
             }
+            let final = await withCountedUsage(decoded, request: chat, target: target, deadline: deadline)
+            return AttemptResult(response: final, httpStatus: response.status, usage: final.usage, latency: latency)
         } catch {
             return AttemptResult(error: Self.map(error, provider: codec.name), latency: ContinuousClock.now - start)
         }
@@ -99,11 +102,23 @@ public struct ProviderClient: Sendable {
         guard let error else {
             var response = accumulator.response(providerRequestID: receiver.head.flatMap(Self.requestID))
             response.timeToFirstToken = ttft
+            response = await withCountedUsage(response, request: chat, target: target, deadline: deadline)
             return AttemptResult(response: response, httpStatus: status, usage: response.usage, latency: latency, timeToFirstToken: ttft)
         }
         return AttemptResult(
             error: error, httpStatus: status, usage: receiver.head == nil ? nil : Self.partialUsage(accumulator, request: chat),
             latency: latency, timeToFirstToken: ttft)
+    }
+
+    /// Replaces rule-of-thumb usage with the server's tokenizer counts where it has one.
+    private func withCountedUsage(
+        _ response: ChatResponse, request: ChatRequest, target: ModelTarget, deadline: ContinuousClock.Instant
+    ) async -> ChatResponse {
+        guard response.usage.estimated else { return response }
+        var counted = response
+        counted.usage = await tokenizer.refine(
+            response.usage, request: request, output: response.text, target: target, transport: transport, deadline: deadline)
+        return counted
     }
 
     /// Usage of a stream that failed after it started: reported figures, with output at least

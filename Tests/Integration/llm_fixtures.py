@@ -74,7 +74,7 @@ def fake_providers():
 def llm_emulator(fake_providers, tmp_path_factory):
     if not (bin_dir() / "llm-caller-function").exists():
         pytest.fail(f"llm-caller-function is not built in {bin_dir()}")
-    emulator, process = start_emulator(function_config(caller_environment(fake_providers)),
+    emulator, process = start_emulator(function_config(caller_environment(fake_providers), timeout_seconds=180),
                                        tmp_path=tmp_path_factory.mktemp("llm-emulator"))
     try:
         yield emulator
