@@ -179,3 +179,50 @@ final class RoutingPolicyTests: XCTestCase {
         }
     }
 }
+
+final class RoutingPolicyKeyTests: XCTestCase {
+    private func assertUnknown(_ mutate: (inout [String: Any]) -> Void, path: String, file: StaticString = #filePath, line: UInt = #line) {
+        var json = RoutingFixtures.policyJSON()
+        mutate(&json)
+        XCTAssertThrowsError(try RoutingPolicy.parse(RoutingFixtures.bytes(json)), file: file, line: line) { error in
+            XCTAssertEqual((error as? PolicyError)?.path, path, file: file, line: line)
+            XCTAssertTrue((error as? PolicyError)?.errorMessage.contains("unknown field") ?? false, file: file, line: line)
+        }
+    }
+
+    func testMisspeltFieldsAreNamed() {
+        assertUnknown({ $0["rulez"] = [] as [Any] }, path: "rulez")
+        assertUnknown({ json in
+            var defaults = json["defaults"] as! [String: Any]
+            defaults["quality_flor"] = 0.5
+            json["defaults"] = defaults
+        }, path: "defaults.quality_flor")
+        assertUnknown({ json in
+            var models = json["models"] as! [[String: Any]]
+            var prices = models[5]["prices"] as! [String: Any]
+            prices["output_per_millon"] = 1
+            models[5]["prices"] = prices
+            json["models"] = models
+        }, path: "models[5].prices.output_per_millon")
+        assertUnknown({ json in
+            var tiers = json["tiers"] as! [String: Any]
+            var basic = tiers["basic"] as! [String: Any]
+            basic["overbudget"] = "reject"
+            tiers["basic"] = basic
+            json["tiers"] = tiers
+        }, path: "tiers.basic.overbudget")
+        assertUnknown({ json in
+            var rules = json["rules"] as! [[String: Any]]
+            rules[2]["when"] = ["category": ["legal"]]
+            json["rules"] = rules
+        }, path: "rules[2].when.category")
+    }
+
+    func testMissingTopLevelFieldIsNamed() {
+        var json = RoutingFixtures.policyJSON()
+        json.removeValue(forKey: "tenants")
+        XCTAssertThrowsError(try RoutingPolicy.parse(RoutingFixtures.bytes(json))) { error in
+            XCTAssertEqual((error as? PolicyError)?.path, "tenants")
+        }
+    }
+}

@@ -70,7 +70,13 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
     public static func parse(_ bytes: some Collection<UInt8>) throws(PolicyError) -> RoutingPolicy {
         let policy: RoutingPolicy
         do {
-            policy = try JSONDecoder().decode(RoutingPolicy.self, from: bytes)
+            let json = try JSON.parse(bytes)
+            // Version first: a future file should fail on its version, not on its new fields.
+            if let version = json["version"]?.int64Value, version != Int64(Self.supportedVersion) {
+                throw PolicyError.invalid(path: "version", problem: "version \(version) is not supported; this router reads version \(Self.supportedVersion)")
+            }
+            try checkKeys(json)
+            policy = try JSONDecoder().decode(RoutingPolicy.self, from: json)
         } catch let error as PolicyError {
             throw error
         } catch {
@@ -94,7 +100,11 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
 
     // describeDecodingError gives "path: problem" (or "missing field ..." at the root).
     private static func pathPart(of description: String) -> String {
-        guard let colon = description.firstRange(of: ": ") else { return "<root>" }
+        guard let colon = description.firstRange(of: ": ") else {
+            // "missing field \"models\"" at the root: the path is the field itself.
+            if description.hasPrefix("missing field \""), let name = description.split(separator: "\"").dropFirst().first { return String(name) }
+            return "<root>"
+        }
         return String(description[..<colon.lowerBound])
     }
 
