@@ -42,7 +42,10 @@ public struct LLMTaskClassifier: TaskClassifier {
         let start = ContinuousClock.now
         let callDeadline = min(deadline, start.advanced(by: timeout))
         var fallback = heuristic
-        func elapsedMs() -> Int { Int((ContinuousClock.now - start).components.seconds * 1000 + (ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000_000) }
+        func elapsedMs() -> Int {
+            let elapsed = ContinuousClock.now - start
+            return Int(elapsed.components.seconds) * 1000 + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
+        }
 
         let response: (status: Int, body: [UInt8])
         do {
