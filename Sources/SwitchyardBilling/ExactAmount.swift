@@ -19,38 +19,70 @@ public struct ExactAmount: Sendable, Hashable {
     /// Rounds to the nearest whole pico-dollar, ties to even (IEEE 754 / "banker's" rounding),
     /// so that systematic ties (e.g. exact halves from per-hour rates) do not bias sums upward.
     public func roundedHalfEven() -> Int64 {
-        var quotient = numerator / denominator
-        let remainder = numerator % denominator
-        let twice = 2 * remainder.magnitude
-        let d = denominator.magnitude
-        if twice > d || (twice == d && quotient & 1 != 0) {
-            quotient += numerator < 0 ? -1 : 1
+        if numerator == 0 { return 0 }
+        // Fast path: both fit in 64 bits (the usual case with per-component denominators), so the
+        // division is one machine instruction instead of a 128-bit library call.
+        if let n = Int64(exactly: numerator), let d = Int64(exactly: denominator) {
+            let (q, r) = n.quotientAndRemainder(dividingBy: d)
+            return Self.adjust(q, twiceRemainder: 2 * r.magnitude, d.magnitude, negative: n < 0)
         }
+        let (q, r) = numerator.quotientAndRemainder(dividingBy: denominator)
+        let twice = 2 * r.magnitude
+        let d = denominator.magnitude
+        var quotient = q
+        if twice > d || (twice == d && quotient & 1 != 0) { quotient += numerator < 0 ? -1 : 1 }
         return Int64(quotient)
+    }
+
+    @inline(__always)
+    private static func adjust(_ q: Int64, twiceRemainder twice: UInt64, _ d: UInt64, negative: Bool) -> Int64 {
+        if twice > d || (twice == d && q & 1 != 0) { return q + (negative ? -1 : 1) }
+        return q
     }
 
     /// The amount rounded once, as `PicoUSD`.
     public func rounded() -> PicoUSD { PicoUSD(roundedHalfEven()) }
 }
 
-/// Sums exact terms over one common denominator.
+/// Sums exact terms `rate × quantity / divisor` over one denominator.
 ///
 /// `commonDenominator` = 2¹⁷·3²·5⁸ = 460,800,000,000 is the least common multiple of every billing
-/// divisor Switchyard uses — 1 (per token, image, request), 1,024,000 (MB·ms → GB-s),
-/// 3,600,000 (ms → hour), 3,600,000,000 (milli-vCPU·ms → vCPU-hour) and 3,686,400,000
-/// (MB·ms → GB-hour) — so adding terms never loses precision.
+/// divisor Switchyard uses — 1 (per token, image, request), 1,000,000 (per 1M), 1,024,000
+/// (MB·ms → GB-s), 3,600,000 (ms → hour), 3,600,000,000 (milli-vCPU·ms → vCPU-hour) and
+/// 3,686,400,000 (MB·ms → GB-hour) — so adding any terms never loses precision. A cost component
+/// whose terms need fewer divisors uses a smaller denominator (their least common multiple):
+/// same exact value, smaller numbers, faster rounding.
 public struct ExactSum: Sendable {
     public static let commonDenominator: Int128 = 460_800_000_000
+    public let denominator: Int128
     public private(set) var numerator: Int128 = 0
 
-    public init() {}
-
-    /// Adds `rate × quantity / divisor` pico-dollars; `divisor` must divide `commonDenominator`.
-    @inline(__always)
-    public mutating func add(rate: PicoUSD, quantity: Int64, divisor: Int128 = 1) {
-        numerator += Int128(rate.rawValue) * Int128(quantity) * (Self.commonDenominator / divisor)
+    public init(denominator: Int128 = ExactSum.commonDenominator) {
+        self.denominator = denominator
     }
 
-    public var exact: ExactAmount { ExactAmount(numerator: numerator, denominator: Self.commonDenominator) }
+    /// Adds `rate × quantity / divisor` pico-dollars; `divisor` must divide `denominator`.
+    public mutating func add(rate: PicoUSD, quantity: Int64, divisor: Int128 = 1) {
+        add(rate: rate, quantity: quantity, scale: Scale(divisor: divisor, denominator: denominator))
+    }
+
+    /// Adds `rate × quantity / divisor` with `denominator / divisor` precomputed (no division on
+    /// the hot path). The scale must have been made for this sum's denominator.
+    @inline(__always)
+    public mutating func add(rate: PicoUSD, quantity: Int64, scale: Scale) {
+        numerator += Int128(rate.rawValue) * Int128(quantity) * scale.factor
+    }
+
+    /// `denominator / divisor`, computed once.
+    public struct Scale: Sendable {
+        public let factor: Int128
+
+        public init(divisor: Int128, denominator: Int128 = ExactSum.commonDenominator) {
+            precondition(divisor > 0 && denominator % divisor == 0, "divisor must divide the denominator")
+            factor = denominator / divisor
+        }
+    }
+
+    public var exact: ExactAmount { ExactAmount(numerator: numerator, denominator: denominator) }
     public var isZero: Bool { numerator == 0 }
 }

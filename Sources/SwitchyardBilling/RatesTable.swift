@@ -5,9 +5,10 @@
 /// table's `version` is written on every usage record priced with it.
 public struct RatesTable: Sendable {
     public let version: String
+    // Architectures index an array directly (no hashing on the hot path).
     private let models: [String: [ModelRate]]
-    private let lambda: [Architecture: [LambdaRate]]
-    private let fargate: [Architecture: [FargateRate]]
+    private let lambda: [[LambdaRate]]
+    private let fargate: [[FargateRate]]
     private let endpoints: [String: [EndpointRate]]
     private let expressWorkflows: [ExpressWorkflowRate]
 
@@ -17,12 +18,11 @@ public struct RatesTable: Sendable {
         fargate: [FargateRate] = [], endpoints: [EndpointRate] = []
     ) {
         self.version = version
-        self.models = Dictionary(grouping: models, by: \.model).mapValues { $0.sorted { $0.effectiveFrom > $1.effectiveFrom } }
-        self.lambda = Dictionary(grouping: lambda, by: \.architecture).mapValues { $0.sorted { $0.effectiveFrom > $1.effectiveFrom } }
-        self.fargate = Dictionary(grouping: fargate, by: \.architecture).mapValues { $0.sorted { $0.effectiveFrom > $1.effectiveFrom } }
-        self.endpoints = Dictionary(grouping: endpoints, by: \.instanceType).mapValues {
-            $0.sorted { $0.effectiveFrom > $1.effectiveFrom }
-        }
+        func newestFirst<R: EffectiveDated>(_ entries: [R]) -> [R] { entries.sorted { $0.effectiveFrom > $1.effectiveFrom } }
+        self.models = Dictionary(grouping: models, by: \.model).mapValues(newestFirst)
+        self.endpoints = Dictionary(grouping: endpoints, by: \.instanceType).mapValues(newestFirst)
+        self.lambda = Architecture.allCases.map { arch in newestFirst(lambda.filter { $0.architecture == arch }) }
+        self.fargate = Architecture.allCases.map { arch in newestFirst(fargate.filter { $0.architecture == arch }) }
         self.expressWorkflows = expressWorkflows.sorted { $0.effectiveFrom > $1.effectiveFrom }
     }
 
@@ -30,9 +30,11 @@ public struct RatesTable: Sendable {
     public var modelIDs: [String] { models.keys.sorted() }
 
     public func model(_ id: String, at time: Int64) -> ModelRate? { Self.newest(models[id], at: time) }
-    public func lambda(_ architecture: Architecture, at time: Int64) -> LambdaRate? { Self.newest(lambda[architecture], at: time) }
+    public func lambda(_ architecture: Architecture, at time: Int64) -> LambdaRate? {
+        Self.newest(lambda[architecture.index], at: time)
+    }
     public func fargate(_ architecture: Architecture, at time: Int64) -> FargateRate? {
-        Self.newest(fargate[architecture], at: time)
+        Self.newest(fargate[architecture.index], at: time)
     }
     public func endpoint(_ instanceType: String, at time: Int64) -> EndpointRate? {
         Self.newest(endpoints[instanceType], at: time)
@@ -45,6 +47,10 @@ public struct RatesTable: Sendable {
         for entry in entries where entry.effectiveFrom <= time { return entry }
         return nil
     }
+}
+
+extension Architecture {
+    var index: Int { self == .x86_64 ? 0 : 1 }
 }
 
 /// Anything with an `effectiveFrom` timestamp.
