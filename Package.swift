@@ -81,7 +81,10 @@ let usageTargets: [Target] = [
     .testTarget(name: "SwitchyardBillingTests", dependencies: ["SwitchyardBilling", "SwitchyardJSON"]),
     .testTarget(
         name: "SwitchyardUsageTests",
-        dependencies: ["SwitchyardUsage", "SwitchyardUsageLogger", "SwitchyardBilling", "SwitchyardJSON", "SwitchyardRuntime"]
+        dependencies: [
+            "SwitchyardUsage", "SwitchyardUsageLogger", "SwitchyardUsageSignals", "SwitchyardBilling", "SwitchyardJSON",
+            "SwitchyardRuntime", "SwitchyardRouting", "SwitchyardCore",
+        ]
     ),
 ]
 
