@@ -24,26 +24,35 @@ final class CurlTransfer {
 
     var head: HTTPResponseHead { HTTPResponseHead(status: status, headers: headers) }
 
-    /// One header line as libcurl delivers it, CRLF included.
+    /// One header line as libcurl delivers it, CRLF included. Parsed on bytes: this runs for
+    /// every header of every response, so it must not go through `Character`s.
     func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
-        var end = line.count
-        while end > 0, line[end - 1] == 0x0A || line[end - 1] == 0x0D { end -= 1 }
+        let bytes = line.bindMemory(to: UInt8.self)
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == 0x0A || bytes[end - 1] == 0x0D { end -= 1 }
         if end == 0 {
             // The blank line ends a header block; interim (1xx) blocks are skipped.
             if status >= 200 { deliverHead() }
             return
         }
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: line[0..<end]), as: UTF8.self)
-        if text.hasPrefix("HTTP/") {
-            status = Self.parseStatus(text)
+        if end > 5, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
+            bytes[3] == UInt8(ascii: "P"), bytes[4] == UInt8(ascii: "/")
+        {
+            status = Self.parseStatus(UnsafeBufferPointer(rebasing: bytes[0..<end]))
             headers = HTTPHeaders()
             headDelivered = false
             return
         }
-        guard let colon = text.firstIndex(of: ":") else { return }
-        let name = String(text[..<colon])
-        let value = text[text.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" })
-        headers.add(name, String(value.reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed()))
+        var colon = 0
+        while colon < end, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
+        guard colon < end else { return }
+        var valueStart = colon + 1
+        while valueStart < end, bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09 { valueStart += 1 }
+        var valueEnd = end
+        while valueEnd > valueStart, bytes[valueEnd - 1] == 0x20 || bytes[valueEnd - 1] == 0x09 { valueEnd -= 1 }
+        headers.add(
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<colon]), as: UTF8.self),
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd]), as: UTF8.self))
     }
 
     /// One body chunk; returns false to make libcurl stop with a write error.
@@ -71,11 +80,19 @@ final class CurlTransfer {
         onHead?(head)
     }
 
-    static func parseStatus(_ line: String) -> Int {
-        // "HTTP/1.1 200 OK" or "HTTP/2 200"
-        let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: true)
-        guard parts.count >= 2, let code = Int(parts[1]) else { return 0 }
-        return code
+    /// The code in "HTTP/1.1 200 OK" or "HTTP/2 200": the three digits after the first space.
+    static func parseStatus(_ line: UnsafeBufferPointer<UInt8>) -> Int {
+        var i = 0
+        while i < line.count, line[i] != 0x20 { i += 1 }
+        while i < line.count, line[i] == 0x20 { i += 1 }
+        var code = 0
+        var digits = 0
+        while i < line.count, digits < 3, (0x30...0x39).contains(line[i]) {
+            code = code * 10 + Int(line[i] - 0x30)
+            i += 1
+            digits += 1
+        }
+        return digits == 3 ? code : 0
     }
 }
 
