@@ -102,8 +102,12 @@ func measure(_ handler: LLMCallerHandler, _ input: LLMCallInput, calls: Int, war
     samples.sort()
     func pct(_ p: Double) -> JSON { .integer(samples[min(samples.count - 1, Int(Double(samples.count) * p))]) }
     let mean = samples.reduce(0, +) / Int64(max(1, samples.count))
+    // Peak resident set size after all calls: flat across call counts means no growth under load.
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
     return JSON.object(["calls": .integer(Int64(calls)), "failures": .integer(Int64(failures)), "p50_us": pct(0.5),
-        "p90_us": pct(0.9), "p99_us": pct(0.99), "max_us": .integer(samples.last ?? 0), "mean_us": .integer(mean)])
+        "p90_us": pct(0.9), "p99_us": pct(0.99), "max_us": .integer(samples.last ?? 0), "mean_us": .integer(mean),
+        "max_rss_kb": .integer(Int64(usage.ru_maxrss))])
 }
 
 do {
