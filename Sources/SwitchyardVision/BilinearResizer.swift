@@ -22,6 +22,8 @@ struct BilinearResizer {
     private var yBottom: [Int]
     private var beta0: [Int32]
     private var beta1: [Int32]
+    /// Every column takes its left pixel whole (weights 2048 and 0).
+    private var rightWeightsAreZero: Bool
 
     init(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int) {
         self.sourceWidth = sourceWidth
@@ -45,6 +47,7 @@ struct BilinearResizer {
             alpha0.append(a0)
             alpha1.append(a1)
         }
+        rightWeightsAreZero = alpha1.allSatisfy { $0 == 0 } && alpha0.allSatisfy { $0 == 2048 }
         yTop = []; yBottom = []; beta0 = []; beta1 = []
         for dy in 0..<height {
             var fy = Float((Double(dy) + 0.5) * scaleY - 0.5)
@@ -88,12 +91,19 @@ struct BilinearResizer {
                             horizontal(source, row: bottom, into: b)
                             rowBIndex = bottom
                         }
-                        for i in 0..<rowCount {
-                            // OpenCV's VResizeLinearVec_32s8u: (hi16((s0>>4)*b0) + hi16((s1>>4)*b1) + 2) >> 2.
-                            // Wrapping operators: the values cannot overflow, and trapping ones block vectorisation.
-                            let bottomValue = b1 == 0 ? 0 : b[i]
-                            let v = ((((a[i] >> 4) &* b0) >> 16) &+ (((bottomValue >> 4) &* b1) >> 16) &+ 2) >> 2
-                            out[i] = UInt8(clamping: v)
+                        // OpenCV's VResizeLinearVec_32s8u: (hi16((s0>>4)*b0) + hi16((s1>>4)*b1) + 2) >> 2, with
+                        // wrapping operators (no overflow is possible; trapping ones block vectorisation).
+                        let upper = a.baseAddress!, lower = b.baseAddress!, dst = out.baseAddress!
+                        if b1 == 0 {
+                            for i in 0..<rowCount {
+                                let v = ((((upper[i] >> 4) &* b0) >> 16) &+ 2) >> 2
+                                dst[i] = UInt8(truncatingIfNeeded: min(max(v, 0), 255))
+                            }
+                        } else {
+                            for i in 0..<rowCount {
+                                let v = ((((upper[i] >> 4) &* b0) >> 16) &+ (((lower[i] >> 4) &* b1) >> 16) &+ 2) >> 2
+                                dst[i] = UInt8(truncatingIfNeeded: min(max(v, 0), 255))
+                            }
                         }
                         emit(dy, UnsafeBufferPointer(out))
                     }
@@ -104,6 +114,18 @@ struct BilinearResizer {
 
     private func horizontal(_ source: UnsafeBufferPointer<UInt8>, row: Int, into dst: UnsafeMutableBufferPointer<Int32>) {
         let base = row * sourceWidth * 3
+        if rightWeightsAreZero {
+            // Odd integer downscales (1920 → 640) sample exact pixel centres: a strided copy.
+            xLeft.withUnsafeBufferPointer { xl in
+                for dx in 0..<width {
+                    let l = base + Int(xl[dx]), o = dx * 3
+                    dst[o] = Int32(source[l]) &<< 11
+                    dst[o + 1] = Int32(source[l + 1]) &<< 11
+                    dst[o + 2] = Int32(source[l + 2]) &<< 11
+                }
+            }
+            return
+        }
         xLeft.withUnsafeBufferPointer { xl in
             xRight.withUnsafeBufferPointer { xr in
                 alpha0.withUnsafeBufferPointer { a0 in
