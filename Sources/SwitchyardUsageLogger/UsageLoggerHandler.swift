@@ -138,6 +138,6 @@ public actor RollupRepairer {
         let now = ContinuousClock.now
         if let last, now - last < interval { return }
         last = now
-        _ = try? await sink.repairRollups(graceMilliseconds: graceMilliseconds)
+        _ = try? await sink.repairRollups(graceMilliseconds: graceMilliseconds, recentMilliseconds: 86_400_000)
     }
 }

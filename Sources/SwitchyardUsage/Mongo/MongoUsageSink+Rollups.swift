@@ -52,8 +52,11 @@ extension MongoUsageSink {
     /// `graceMilliseconds` ago (its writer crashed or timed out), then claims and completes
     /// documents whose content is not rolled up (`h ≠ ah`) and that nobody has claimed.
     /// Use a grace of 0 only when no writer is running (tests, maintenance).
+    /// - Parameter recentMilliseconds: look for unclaimed changes only among records at most this
+    ///   old (by `timestamp`, through the time index); nil scans the whole collection, which is
+    ///   for maintenance runs, not for every warm function.
     /// - Returns: batches resumed plus documents claimed.
-    public func repairRollups(graceMilliseconds: Int64 = 60_000) async throws(UsageError) -> Int {
+    public func repairRollups(graceMilliseconds: Int64 = 60_000, recentMilliseconds: Int64? = nil) async throws(UsageError) -> Int {
         try await withStore { connection throws(MongoFailure) in
             var repaired = 0
             let cutoff = WallClock.nowMilliseconds() - graceMilliseconds
@@ -71,10 +74,15 @@ extension MongoUsageSink {
                     repaired += 1
                 }
             }
+            var unrolledFilter: JSONObject = [
+                "$expr": .object(["$ne": .array([.string("$h"), .string("$ah")])]), "rb": .object(["$exists": .bool(false)]),
+            ]
+            if let recentMilliseconds {
+                unrolledFilter["timestamp"] = .object(["$gte": .integer(WallClock.nowMilliseconds() - recentMilliseconds)])
+            }
             while true {
                 let unrolled = try connection.find(
-                    UsageCollections.raw,
-                    filter: ["$expr": .object(["$ne": .array([.string("$h"), .string("$ah")])]), "rb": .object(["$exists": .bool(false)])],
+                    UsageCollections.raw, filter: unrolledFilter,
                     options: ["projection": .object(["_id": .integer(1)]), "limit": .integer(1000)])
                 let ids = unrolled.compactMap { $0["_id"]?.stringValue }
                 if ids.isEmpty { break }
