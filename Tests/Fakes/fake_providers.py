@@ -30,7 +30,9 @@ the reply text), `cached=N`, `reasoning=N`, `cache_write=N` (usage details repor
 
 Introspection for tests: GET /_fake/requests?model=... lists requests seen (path, model, stream,
 headers of interest, status returned, usage returned); POST /_fake/reset clears counters.
-GET /health answers 200.
+GET /health answers 200. It also answers Secrets Manager `GetSecretValue` (POST / with
+`X-Amz-Target: secretsmanager.GetSecretValue`, SigV4-signed) for the secret `llm-provider-keys`,
+a JSON object holding the two keys above.
 """
 from __future__ import annotations
 
@@ -201,6 +203,8 @@ class Handler(BaseHTTPRequestHandler):
             self._body()
             return self._json(200, {"reset": True})
         raw = self._body()
+        if url.path == "/" and self.headers.get("X-Amz-Target", "").startswith("secretsmanager."):
+            return self.secrets_manager(raw)
         if url.path == "/v1/chat/completions":
             return self.openai(raw)
         if url.path == "/v1/messages":
@@ -432,6 +436,34 @@ class Handler(BaseHTTPRequestHandler):
         entry["usage"] = usage
         event("message_stop", {"type": "message_stop"})
         self._end_chunks()
+
+    # ---- Secrets Manager GetSecretValue (awsJson1.1) -----------------------------------------
+    def secrets_manager(self, raw: bytes):
+        """Serves one secret, `llm-provider-keys`, holding the keys this fake accepts."""
+        auth = self.headers.get("Authorization", "")
+        entry = {"provider": "secretsmanager", "model": None, "status": 200,
+                 "signed": auth.startswith("AWS4-HMAC-SHA256 Credential=") and "/secretsmanager/aws4_request" in auth}
+        headers = {"x-amzn-RequestId": str(uuid.uuid4())}
+        if not entry["signed"]:
+            entry["status"] = 400
+            self._record(entry)
+            return self._send(400, json.dumps({"__type": "UnrecognizedClientException",
+                                               "message": "The security token included in the request is invalid."}).encode(),
+                              headers, "application/x-amz-json-1.1")
+        secret_id = json.loads(raw or b"{}").get("SecretId")
+        entry["model"] = secret_id
+        if self.headers.get("X-Amz-Target") != "secretsmanager.GetSecretValue" or secret_id != "llm-provider-keys":
+            entry["status"] = 400
+            self._record(entry)
+            return self._send(400, json.dumps({"__type": "ResourceNotFoundException",
+                                               "message": "Secrets Manager can't find the specified secret."}).encode(),
+                              headers, "application/x-amz-json-1.1")
+        self._record(entry)
+        body = {"ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:llm-provider-keys-AbCdEf",
+                "Name": "llm-provider-keys", "VersionId": "00000000-0000-0000-0000-000000000001",
+                "SecretString": json.dumps({"OPENAI_API_KEY": OPENAI_KEY, "ANTHROPIC_API_KEY": ANTHROPIC_KEY}),
+                "VersionStages": ["AWSCURRENT"], "CreatedDate": 1.7e9}
+        self._send(200, json.dumps(body).encode(), headers, "application/x-amz-json-1.1")
 
     # ---- Bedrock Converse (non-streaming) ----------------------------------------------------
     def bedrock(self, raw: bytes, model: str):

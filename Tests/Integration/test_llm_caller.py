@@ -3,6 +3,8 @@ protocol-exact fake OpenAI / Anthropic / Bedrock server. Every fault the fake ca
 checked for retry counts, fallbacks taken, exact usage and no double counting."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from emulator_fixtures import start_emulator
@@ -210,5 +212,29 @@ def test_cooldown_skips_a_failing_provider_on_later_calls(fake_providers, tmp_pa
         second = ok(emulator.invoke("llm-caller", event(cand("anthropic", broken), cand("openai", spare))))
         assert [(a["outcome"], a["sent"]) for a in second["attempts"]] == [("Provider.CoolingDown", False), ("ok", True)]
         assert len(fake_providers.requests(broken)) == 2
+    finally:
+        process.stop()
+
+
+def test_keys_come_from_secrets_manager_once_and_never_leak(fake_providers, tmp_path):
+    env = caller_environment(fake_providers, LLM_PROVIDER_SECRET_ID="llm-provider-keys",
+                             AWS_ENDPOINT_URL_SECRETS_MANAGER=fake_providers.url)
+    del env["OPENAI_API_KEY"], env["ANTHROPIC_API_KEY"]
+    emulator, process = start_emulator(function_config(env), tmp_path=tmp_path)
+    try:
+        for provider in ("openai", "anthropic", "openai"):
+            out = ok(emulator.invoke("llm-caller", event(cand(provider, scenario("m")))))
+            assert out["outcome"] == "succeeded"
+            assert "sk-" not in json.dumps(out)
+        reads = fake_providers.requests("llm-provider-keys")
+        assert len(reads) == 1 and reads[0]["signed"] and reads[0]["status"] == 200  # cached after the first read
+        missing = dict(env, LLM_PROVIDER_SECRET_ID="no-such-secret")
+    finally:
+        process.stop()
+    emulator, process = start_emulator(function_config(missing), tmp_path=tmp_path)
+    try:
+        body = failed(emulator.invoke("llm-caller", event(cand("openai", scenario("m")))), "LLM.CredentialsUnavailable")
+        assert "OPENAI_API_KEY" in body["errorMessage"] and "sk-" not in body["errorMessage"]
+        assert "sk-" not in process.output()
     finally:
         process.stop()
