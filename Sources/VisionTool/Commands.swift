@@ -118,6 +118,23 @@ enum VisionToolCommands {
         try printJSON(detections[0])
     }
 
+    // MARK: - invoke
+
+    struct InvokeResult: Encodable {
+        var response: VisionResponse
+        var peakRSSMegabytes: Double
+    }
+
+    /// Runs the vision function's handler once on an event file, configured from the environment
+    /// exactly as the function is (VISION_*), and reports the process's peak RSS with the response.
+    static func invoke(arguments: [String]) async throws {
+        guard arguments.count >= 2 else { throw VisionToolError.usage("invoke EVENT.json") }
+        let event = try JSONDecoder().decode(VisionRequest.self, from: try read(arguments[1]))
+        let handler = VisionHandler(configuration: try VisionConfiguration(environment: .process))
+        let response = try await handler.handle(event, deadline: ContinuousClock.now.advanced(by: .seconds(60)))
+        try printJSON(InvokeResult(response: response, peakRSSMegabytes: peakRSSMegabytes()))
+    }
+
     // MARK: - bench
 
     struct BenchResult: Encodable {
