@@ -55,10 +55,10 @@ def caller_environment(fake: FakeProviders, **overrides) -> dict[str, str]:
     return env
 
 
-def function_config(env: dict[str, str], timeout_seconds: int = 30) -> dict:
+def function_config(env: dict[str, str], timeout_seconds: int = 30, max_concurrency: int = 2) -> dict:
     return {"functions": [{
         "name": "llm-caller", "bootstrap": "${SWITCHYARD_BIN}/llm-caller-function", "timeoutSeconds": timeout_seconds,
-        "memoryMB": 128, "maxConcurrency": 2, "environment": env,
+        "memoryMB": 128, "maxConcurrency": max_concurrency, "environment": env,
     }]}
 
 

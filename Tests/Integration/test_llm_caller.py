@@ -203,7 +203,8 @@ def test_every_attempt_is_billed_once(llm_emulator, fake_providers):
 
 def test_cooldown_skips_a_failing_provider_on_later_calls(fake_providers, tmp_path):
     env = caller_environment(fake_providers, LLM_COOLDOWN_FAILURES="2", LLM_COOLDOWN_SECONDS="60")
-    emulator, process = start_emulator(function_config(env), tmp_path=tmp_path)
+    # One execution environment: cooldowns live in a warm environment's memory.
+    emulator, process = start_emulator(function_config(env, max_concurrency=1), tmp_path=tmp_path)
     try:
         broken = scenario("m", fault="server_error")
         spare = scenario("spare")
@@ -220,7 +221,8 @@ def test_keys_come_from_secrets_manager_once_and_never_leak(fake_providers, tmp_
     env = caller_environment(fake_providers, LLM_PROVIDER_SECRET_ID="llm-provider-keys",
                              AWS_ENDPOINT_URL_SECRETS_MANAGER=fake_providers.url)
     del env["OPENAI_API_KEY"], env["ANTHROPIC_API_KEY"]
-    emulator, process = start_emulator(function_config(env), tmp_path=tmp_path)
+    # One execution environment, so "read once" is about its cache (each environment has its own).
+    emulator, process = start_emulator(function_config(env, max_concurrency=1), tmp_path=tmp_path)
     try:
         for provider in ("openai", "anthropic", "openai"):
             out = ok(emulator.invoke("llm-caller", event(cand(provider, scenario("m")))))
@@ -231,7 +233,7 @@ def test_keys_come_from_secrets_manager_once_and_never_leak(fake_providers, tmp_
         missing = dict(env, LLM_PROVIDER_SECRET_ID="no-such-secret")
     finally:
         process.stop()
-    emulator, process = start_emulator(function_config(missing), tmp_path=tmp_path)
+    emulator, process = start_emulator(function_config(missing, max_concurrency=1), tmp_path=tmp_path)
     try:
         body = failed(emulator.invoke("llm-caller", event(cand("openai", scenario("m")))), "LLM.CredentialsUnavailable")
         assert "OPENAI_API_KEY" in body["errorMessage"] and "sk-" not in body["errorMessage"]
