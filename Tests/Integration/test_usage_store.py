@@ -110,3 +110,24 @@ def test_database_outage_mid_run_loses_and_duplicates_nothing(mongo, mongo_db, c
     assert db.usage.count_documents({}) == count
     assert raw_totals(db) == expected
     assert rollup_totals(db) == expected
+
+
+def test_concurrent_duplicate_deliveries_count_once(mongo, mongo_db):
+    """Three writers deliver the same records at the same time (a replayed task racing the
+    original): every record is stored once and the rollups count it once."""
+    import json
+    count, seed = 600, 21
+    writers = [start_ingest(mongo.uri, mongo_db, "load", "--count", str(count), "--batch", str(batch), "--seed", str(seed))
+               for batch in (50, 80, 120)]
+    summaries = []
+    for process in writers:
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err[-2000:]
+        summaries.append(json.loads(out.strip().splitlines()[-1]))
+    assert sum(s["inserted"] for s in summaries) == count
+    assert sum(s["inserted"] + s["duplicates"] + s["updated"] for s in summaries) == 3 * count
+    run_ingest(mongo.uri, mongo_db, "repair")
+    db = mongo.client()[mongo_db]
+    expected = expected_totals(exported_records(count, seed))
+    assert raw_totals(db) == expected
+    assert rollup_totals(db) == expected

@@ -122,19 +122,43 @@ public final class MongoUsageSink: UsageSink {
                 filter: ["_id": .string(document.id), "h": .object(["$ne": .integer(document.hash)])], update: update,
                 upsert: true)
         }
-        let result = try connection.bulkUpdate(UsageCollections.raw, operations)
+        // A duplicate-key error means "same content already stored" — unless two different
+        // versions of a new key raced to insert it. Those few are checked and written again.
+        var pending = Array(documents.indices)
+        var inserted: Set<Int> = []
         var duplicates: Set<Int> = []
-        for error in result.writeErrors {
-            guard error.code == 11000 else {
-                throw MongoFailure(domain: 0, code: UInt32(clamping: error.code), message: "usage write: \(error.message)")
+        for round in 0..<3 {
+            let result = try connection.bulkUpdate(UsageCollections.raw, pending.map { operations[$0] })
+            var conflicted: [Int] = []
+            for error in result.writeErrors {
+                guard error.code == 11000, pending.indices.contains(error.index) else {
+                    throw MongoFailure(domain: 0, code: UInt32(clamping: error.code), message: "usage write: \(error.message)")
+                }
+                conflicted.append(pending[error.index])
             }
-            duplicates.insert(error.index)
+            for position in result.upsertedIndices where pending.indices.contains(position) { inserted.insert(pending[position]) }
+            if conflicted.isEmpty { break }
+            let stored = try connection.find(
+                UsageCollections.raw, filter: ["_id": .object(["$in": .array(conflicted.map { .string(documents[$0].id) })])],
+                options: ["projection": .object(["h": .integer(1)])])
+            var storedHash: [String: Int64] = [:]
+            for document in stored {
+                if let id = document["_id"]?.stringValue, let h = document["h"]?.int64Value { storedHash[id] = h }
+            }
+            pending = []
+            for index in conflicted {
+                if storedHash[documents[index].id] == documents[index].hash || round == 2 {
+                    duplicates.insert(index)
+                } else {
+                    pending.append(index)
+                }
+            }
+            if pending.isEmpty { break }
         }
-        let modified = documents.indices.filter { !result.upsertedIndices.contains($0) && !duplicates.contains($0) }
+        let modified = documents.indices.filter { !inserted.contains($0) && !duplicates.contains($0) }
         return RawOutcome(
-            summary: UsageWriteSummary(
-                inserted: result.upsertedIndices.count, updated: modified.count, duplicates: duplicates.count),
-            inserted: result.upsertedIndices, modified: modified)
+            summary: UsageWriteSummary(inserted: inserted.count, updated: modified.count, duplicates: duplicates.count),
+            inserted: inserted, modified: modified)
     }
 
     // MARK: - Store access with retries
