@@ -89,6 +89,7 @@ public struct ProviderClient: Sendable {
             }
         }
 
+        if transportError == nil, receiver.failure == nil, receiver.mode == .events { receiver.finish() }
         let error: LLMError?
         if let failure = receiver.failure {
             error = failure
@@ -179,6 +180,18 @@ final class SSEStreamReceiver: HTTPStreamReceiver {
         self.head = head
         let type = head.headers["content-type"] ?? ""
         mode = head.isSuccess && type.hasPrefix("text/event-stream") ? .events : .buffered
+    }
+
+    /// Flushes an event completed by the end of the body.
+    func finish() {
+        let accumulator = self.accumulator
+        do {
+            try parser.finish { event in try accumulator.consume(event) }
+        } catch let error as LLMError {
+            failure = error
+        } catch {
+            failure = .badResponse(provider: provider, detail: "unreadable event stream: \(error)")
+        }
     }
 
     func receiveBody(_ chunk: UnsafeRawBufferPointer) -> Bool {

@@ -78,6 +78,18 @@ public struct SSEParser: Sendable {
         try bytes.withUnsafeBytes { try feed($0, onEvent) }
     }
 
+    /// Ends the stream: an event whose last line arrived complete but without the closing blank
+    /// line (some servers end with `data: [DONE]\n`) is dispatched; a half-received line is not,
+    /// and leaves `hasIncompleteEvent` true.
+    public mutating func finish(_ onEvent: (SSEEvent) throws -> Void) rethrows {
+        guard partialLine.isEmpty, hasData else { return }
+        let event = SSEEvent(event: pendingEvent, data: pendingData, id: pendingID)
+        pendingData.removeAll()
+        hasData = false
+        pendingEvent = nil
+        try onEvent(event)
+    }
+
     /// True when bytes of an unfinished event are buffered. At the end of a stream, such an
     /// event is discarded (the spec says so), and a caller should treat the stream as cut.
     public var hasIncompleteEvent: Bool { !partialLine.isEmpty || hasData || pendingEvent != nil }

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import os
 import sys
+import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -62,6 +63,23 @@ def function_config(env: dict[str, str], timeout_seconds: int = 30, max_concurre
     }]}
 
 
+class RetryingInvoker:
+    """Invokes through the emulator the way AWS SDKs call Lambda: a 429 TooManyRequests (all of
+    the function's execution environments busy, e.g. one that has answered but not yet asked for
+    its next event) is retried after a short pause."""
+
+    def __init__(self, emulator):
+        self.emulator = emulator
+
+    def invoke(self, function, payload, attempts: int = 50, **kwargs):
+        for _ in range(attempts):
+            result = self.emulator.invoke(function, payload, **kwargs)
+            if result.status != 429:
+                return result
+            time.sleep(0.02)
+        return result
+
+
 @pytest.fixture(scope="module")
 def fake_providers():
     port = free_port()
@@ -77,7 +95,7 @@ def llm_emulator(fake_providers, tmp_path_factory):
     emulator, process = start_emulator(function_config(caller_environment(fake_providers), timeout_seconds=180),
                                        tmp_path=tmp_path_factory.mktemp("llm-emulator"))
     try:
-        yield emulator
+        yield RetryingInvoker(emulator)
     finally:
         process.stop()
 

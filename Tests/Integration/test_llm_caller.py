@@ -8,8 +8,8 @@ import json
 import pytest
 
 from emulator_fixtures import start_emulator
-from llm_fixtures import (caller_environment, fake_providers, function_config, llm_emulator,  # noqa: F401
-                          scenario)
+from llm_fixtures import (RetryingInvoker, caller_environment, fake_providers, function_config,  # noqa: F401
+                          llm_emulator, scenario)
 
 PROVIDERS = ["openai", "anthropic", "bedrock"]
 
@@ -205,6 +205,7 @@ def test_cooldown_skips_a_failing_provider_on_later_calls(fake_providers, tmp_pa
     env = caller_environment(fake_providers, LLM_COOLDOWN_FAILURES="2", LLM_COOLDOWN_SECONDS="60")
     # One execution environment: cooldowns live in a warm environment's memory.
     emulator, process = start_emulator(function_config(env, max_concurrency=1), tmp_path=tmp_path)
+    emulator = RetryingInvoker(emulator)
     try:
         broken = scenario("m", fault="server_error")
         spare = scenario("spare")
@@ -223,6 +224,7 @@ def test_keys_come_from_secrets_manager_once_and_never_leak(fake_providers, tmp_
     del env["OPENAI_API_KEY"], env["ANTHROPIC_API_KEY"]
     # One execution environment, so "read once" is about its cache (each environment has its own).
     emulator, process = start_emulator(function_config(env, max_concurrency=1), tmp_path=tmp_path)
+    emulator = RetryingInvoker(emulator)
     try:
         for provider in ("openai", "anthropic", "openai"):
             out = ok(emulator.invoke("llm-caller", event(cand(provider, scenario("m")))))
@@ -234,6 +236,7 @@ def test_keys_come_from_secrets_manager_once_and_never_leak(fake_providers, tmp_
     finally:
         process.stop()
     emulator, process = start_emulator(function_config(missing, max_concurrency=1), tmp_path=tmp_path)
+    emulator = RetryingInvoker(emulator)
     try:
         body = failed(emulator.invoke("llm-caller", event(cand("openai", scenario("m")))), "LLM.CredentialsUnavailable")
         assert "OPENAI_API_KEY" in body["errorMessage"] and "sk-" not in body["errorMessage"]

@@ -73,6 +73,16 @@ final class LLMCallerTests: XCTestCase {
         XCTAssertNotNil(outcome.response?.timeToFirstToken)
     }
 
+    func testStreamEndingWithDoneButNoBlankLineIsComplete() async {
+        var sse = String(decoding: Fixture.bytes("openai_stream.sse"), as: UTF8.self)
+        sse.removeLast()  // "data: [DONE]\n" — the final blank line never comes
+        let transport = ScriptedTransport([.stream(status: 200, headers: ["content-type": "text/event-stream"], chunks: [Array(sse.utf8)], thenError: nil)])
+        var streamed = request
+        streamed.stream = true
+        let outcome = await caller(transport).call(streamed, candidates: [candidate(.openai, "gpt")], deadline: deadline())
+        XCTAssertEqual(outcome.attempts.map(\.outcome), ["ok"])
+    }
+
     func testContextWindowRefusedBeforeAnyCall() async {
         let transport = ScriptedTransport([.response(Self.openAIOK)])
         let long = ChatRequest(messages: [ChatMessage(role: .user, text: String(repeating: "word ", count: 4000))])

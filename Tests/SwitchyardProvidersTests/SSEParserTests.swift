@@ -40,6 +40,22 @@ final class SSEParserTests: XCTestCase {
         XCTAssertEqual(events.map(\.dataText), ["one", "two"])
     }
 
+    func testFinishDispatchesACompleteLastEventButNotAHalfLine() throws {
+        var parser = SSEParser()
+        var events: [String] = []
+        try parser.feed(Array("data: a\n\ndata: [DONE]\n".utf8)) { events.append($0.dataText) }
+        XCTAssertEqual(events, ["a"])
+        parser.finish { events.append($0.dataText) }
+        XCTAssertEqual(events, ["a", "[DONE]"])
+        XCTAssertFalse(parser.hasIncompleteEvent)
+
+        var cut = SSEParser()
+        try cut.feed(Array("data: [DO".utf8)) { events.append($0.dataText) }
+        cut.finish { events.append($0.dataText) }
+        XCTAssertEqual(events.count, 2)
+        XCTAssertTrue(cut.hasIncompleteEvent)
+    }
+
     func testOversizedEventIsRefused() {
         var parser = SSEParser(maxEventBytes: 64)
         XCTAssertThrowsError(try parser.feed(Array(("data: " + String(repeating: "x", count: 100)).utf8)) { _ in })
