@@ -7,7 +7,8 @@ import SwitchyardCore
 ///   `http://127.0.0.1:8080/invocations`), and for the others when not using a SageMaker endpoint name.
 /// - `VISION_SAGEMAKER_ENDPOINT`: SageMaker endpoint name (`sagemaker`, and `hosting-sample` on AWS);
 ///   with `AWS_REGION` and the execution role's credentials.
-/// - `VISION_MODEL_METADATA`: JSON file with class names and input size (`scripts/vision-model-metadata`).
+/// - `VISION_MODEL_METADATA`: class names and input size: the model's `.onnx` file itself (its
+///   Ultralytics metadata), or a JSON file from `scripts/vision-model-metadata` (to avoid shipping the model).
 /// - `VISION_INPUT_SIZE`: model input side when there is no metadata file. Default 640.
 /// - `VISION_MAX_BATCH`: images per endpoint request. Default 1.
 /// - `VISION_MAX_IMAGE_BYTES`: encoded image cap, inline or fetched. Default 20 MB.
@@ -54,7 +55,9 @@ public struct VisionConfiguration: Sendable {
             usesSigV4 = false
         }
         if let path = environment["VISION_MODEL_METADATA"], !path.isEmpty {
-            metadata = try ModelMetadata.parse(try FileReader.read(path, limit: 1 << 20), source: path)
+            metadata = path.hasSuffix(".onnx")
+                ? try ONNXMetadataReader.read(try FileReader.read(path, limit: 1 << 30), source: path)
+                : try ModelMetadata.parse(try FileReader.read(path, limit: 1 << 20), source: path)
         } else {
             let size = try environment.int("VISION_INPUT_SIZE", default: 640, range: 32...4096)
             metadata = ModelMetadata(inputWidth: size, inputHeight: size)

@@ -118,6 +118,22 @@ enum VisionToolCommands {
         try printJSON(detections[0])
     }
 
+    // MARK: - metadata
+
+    struct MetadataSummary: Encodable {
+        var names: [String: String]
+        var imgsz: [Int]
+    }
+
+    /// Class names and input size as the function reads them from `VISION_MODEL_METADATA`.
+    static func metadata(arguments: [String]) throws {
+        guard arguments.count >= 2 else { throw VisionToolError.usage("metadata MODEL.onnx|METADATA.json") }
+        let configuration = try VisionConfiguration(environment: Environment(["VISION_MODEL_METADATA": arguments[1]]))
+        let m = configuration.metadata
+        try printJSON(MetadataSummary(
+            names: Dictionary(uniqueKeysWithValues: m.classNames.map { (String($0.key), $0.value) }), imgsz: [m.inputHeight, m.inputWidth]))
+    }
+
     // MARK: - invoke
 
     struct InvokeResult: Encodable {

@@ -6,6 +6,7 @@
 //   vision-tool nms                                      JSON lines in → JSON lines out (kept indices)
 //   vision-tool postprocess OUTPUT.npy --width W --height H --size N [--conf C] [--iou I] [--max-det K]
 //   vision-tool bench FILE [--iterations N]              timings as JSON
+//   vision-tool metadata MODEL.onnx|META.json            class names and input size as the function reads them
 //   vision-tool invoke EVENT.json                        the function's handler once (VISION_* from the environment), with peak RSS
 // Errors print {"errorType","errorMessage"} and exit 2.
 import SwitchyardCore
@@ -45,6 +46,7 @@ do {
     case "postprocess": try VisionToolCommands.postprocess(arguments: arguments, option: option)
     case "bench": try VisionToolCommands.bench(arguments: arguments, option: option)
     case "invoke": try await VisionToolCommands.invoke(arguments: arguments)
+    case "metadata": try VisionToolCommands.metadata(arguments: arguments)
     default: usage()
     }
 } catch let error as any FunctionError {

@@ -193,9 +193,10 @@ def test_endpoint_down_is_retryable_unavailable(model_metadata_file, tmp_path):
     assert result.json["errorType"] == "Vision.BackendUnavailable"
 
 
-def test_hosting_sample_backend_against_the_same_endpoint(vision_endpoint, model_metadata_file, tmp_path):
-    """Backend (b): base64 JPEG in, boxes JSON out; the endpoint does the Python pre/post-processing."""
-    emu, process = start_emulator(function_config(vision_endpoint, model_metadata_file, backend="hosting-sample"), tmp_path=tmp_path)
+def test_hosting_sample_backend_against_the_same_endpoint(vision_endpoint, yolo_model, tmp_path):
+    """Backend (b): base64 JPEG in, boxes JSON out; the endpoint does the Python pre/post-processing.
+    Class names come straight from the .onnx file here (VISION_MODEL_METADATA=model.onnx)."""
+    emu, process = start_emulator(function_config(vision_endpoint, yolo_model, backend="hosting-sample"), tmp_path=tmp_path)
     try:
         result = emu.invoke("vision", {"image": base64.b64encode(red_square_jpeg()).decode()})
     finally:

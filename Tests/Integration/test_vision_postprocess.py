@@ -69,3 +69,38 @@ def test_wrong_output_shape_is_a_typed_error(tmp_path):
     result = run_tool("postprocess", path, check=False)
     assert result.returncode == 2
     assert json.loads(result.stdout)["errorType"] == "Vision.BadModelOutput"
+
+
+@pytest.mark.parametrize("names,imgsz", [(None, 640), (["person", "it's", 'say "hi"', "hair drier", "naïve"], 320)])
+def test_class_names_and_input_size_are_read_from_the_onnx_file(names, imgsz, tmp_path):
+    """The function reads the model's own Ultralytics metadata (names, imgsz), like the endpoint does."""
+    import make_yolo_model
+    import onnx
+
+    names = names or [make_yolo_model.COCO_HEAD[k] if k < 8 else f"class{k}" for k in range(80)]
+    path = tmp_path / "model.onnx"
+    onnx.save(make_yolo_model.build(imgsz, names), path)
+    ours = json.loads(run_tool("metadata", path).stdout)
+    reference = yolo_reference.model_metadata(str(path))
+    assert ours["imgsz"] == reference["imgsz"] == [imgsz, imgsz]
+    assert {int(k): v for k, v in ours["names"].items()} == reference["names"] == dict(enumerate(names))
+
+
+def test_input_size_falls_back_to_the_graph_input_shape(tmp_path):
+    import make_yolo_model
+    import onnx
+
+    model = make_yolo_model.build(416, ["a", "b"])
+    kept = [p for p in model.metadata_props if p.key != "imgsz"]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    path = tmp_path / "model.onnx"
+    onnx.save(model, path)
+    assert json.loads(run_tool("metadata", path).stdout) == {"names": {"0": "a", "1": "b"}, "imgsz": [416, 416]}
+
+
+def test_a_file_that_is_not_onnx_is_a_configuration_error(tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"\x0a\xff\xff\xff\xff\x0f")  # a length-delimited field running past the end
+    result = run_tool("metadata", path, check=False)
+    assert result.returncode == 2 and json.loads(result.stdout)["errorType"] == "Config.InvalidDocument"
