@@ -62,6 +62,16 @@ def test_indexes_are_created(mongo, mongo_db):
     assert "tenant_minute" in db.usage_rollups_minute.index_information()
 
 
+def test_raw_ttl_option_creates_a_ttl_index_on_raw_records_only(mongo, mongo_db):
+    run_ingest(mongo.uri, mongo_db, "load", "--count", "5", "--seed", "17", USAGE_RAW_TTL_DAYS="30")
+    db = mongo.client()[mongo_db]
+    ttl = db.usage.index_information()["raw_ttl"]
+    assert ttl["key"] == [("at", 1)] and ttl["expireAfterSeconds"] == 30 * 86400
+    assert all("expireAfterSeconds" not in index for index in db.usage_rollups_minute.index_information().values())
+    stored = db.usage.find_one()
+    assert stored["at"].timestamp() * 1000 == stored["timestamp"]
+
+
 def test_raw_only_writes_are_rolled_up_by_repair(mongo, mongo_db):
     run_ingest(mongo.uri, mongo_db, "load", "--count", "300", "--batch", "100", "--seed", "14", "--no-rollups")
     db = mongo.client()[mongo_db]
