@@ -79,19 +79,36 @@ public enum InputContent: Codable, Sendable, Equatable {
 
 /// `{"type":"text","text":…}`, `{"type":"image","url":"https://…"}` or
 /// `{"type":"image","mediaType":"image/png","data":"<base64>"}` (a `data:` URL also works).
+/// OpenAI's own form, `{"type":"image_url","image_url":{"url":…}}`, is accepted as well, since
+/// that is what clients send the router.
 public struct InputPart: Codable, Sendable, Equatable {
     public var type: String
     public var text: String?
     public var url: String?
     public var mediaType: String?
     public var data: String?
+    public var imageURL: OpenAIImageURL?
 
-    public init(type: String, text: String? = nil, url: String? = nil, mediaType: String? = nil, data: String? = nil) {
+    public struct OpenAIImageURL: Codable, Sendable, Equatable {
+        public var url: String
+        public init(url: String) { self.url = url }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, text, url, mediaType, data
+        case imageURL = "image_url"
+    }
+
+    public init(
+        type: String, text: String? = nil, url: String? = nil, mediaType: String? = nil, data: String? = nil,
+        imageURL: OpenAIImageURL? = nil
+    ) {
         self.type = type
         self.text = text
         self.url = url
         self.mediaType = mediaType
         self.data = data
+        self.imageURL = imageURL
     }
 }
 

@@ -52,8 +52,8 @@ public enum RequestValidation {
         case "text":
             guard let text = part.text, !text.isEmpty else { throw .invalidRequest("\(path).text: must be a non-empty string") }
             return .text(text)
-        case "image":
-            if let url = part.url {
+        case "image", "image_url":
+            if let url = part.url ?? part.imageURL?.url {
                 if url.hasPrefix("data:") { return .image(try dataURL(url, path: path)) }
                 guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
                     throw .invalidRequest("\(path).url: must be an http(s) or data: URL")
@@ -65,7 +65,7 @@ public enum RequestValidation {
             }
             return .image(try inlineImage(mediaType: mediaType, data: data, path: path))
         default:
-            throw .invalidRequest("\(path).type: \"\(part.type.prefix(40))\" is not text or image")
+            throw .invalidRequest("\(path).type: \"\(part.type.prefix(40))\" is not text, image or image_url")
         }
     }
 

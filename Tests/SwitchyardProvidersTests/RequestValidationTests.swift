@@ -36,6 +36,10 @@ final class RequestValidationTests: XCTestCase {
         let inline = InputPart(type: "image", mediaType: "image/png", data: Self.png)
         let dataURL = InputPart(type: "image", url: "data:image/png;base64," + Self.png)
         XCTAssertNil(validate([InputMessage(role: "user", content: .parts([InputPart(type: "text", text: "what?"), inline, dataURL]))]))
+        // OpenAI's content-part form, as clients send it to the router.
+        let json = #"{"requestId":"r","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/cat.jpg"}}]}],"candidates":[{"provider":"openai","model":"gpt"}]}"#
+        let request = try RequestValidation.chatRequest(from: JSONDecoder().decode(LLMCallInput.self, from: json))
+        XCTAssertEqual(request.messages[0].content, [.image(.url("https://x/cat.jpg"))])
     }
 
     func testEventDecodesStringAndPartContent() throws {
