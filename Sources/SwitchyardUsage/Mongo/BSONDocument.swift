@@ -38,11 +38,11 @@ final class BSONDocument {
         case .string(let s): bson_append_utf8(pointer, key, -1, s, Int32(s.utf8.count))
         case .object(let object):
             let child = BSONDocument(object)
-            withExtendedLifetime(child) { bson_append_document(pointer, key, -1, child.pointer) }
+            _ = withExtendedLifetime(child) { bson_append_document(pointer, key, -1, child.pointer) }
         case .array(let elements):
             let child = BSONDocument()
             for (i, element) in elements.enumerated() { child.append(String(i), element) }
-            withExtendedLifetime(child) { bson_append_array(pointer, key, -1, child.pointer) }
+            _ = withExtendedLifetime(child) { bson_append_array(pointer, key, -1, child.pointer) }
         }
     }
 
@@ -52,7 +52,7 @@ final class BSONDocument {
     }
 
     func appendDocument(_ key: String, _ child: BSONDocument) {
-        withExtendedLifetime(child) { bson_append_document(pointer, key, -1, child.pointer) }
+        _ = withExtendedLifetime(child) { bson_append_document(pointer, key, -1, child.pointer) }
     }
 
     /// FNV-1a over the encoded bytes: identifies identical content cheaply.
