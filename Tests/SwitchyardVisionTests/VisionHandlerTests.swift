@@ -88,6 +88,20 @@ final class VisionHandlerTests: XCTestCase {
         XCTAssertEqual(try Base64.decode(try XCTUnwrap(transport.requests.first).body), jpeg)
     }
 
+    /// A rotated JPEG or a PNG is re-encoded upright, so the endpoint's boxes refer to the pixels we report.
+    func testHostingSampleSendsUprightJPEG() async throws {
+        let transport = ScriptedTransport { _ in .success(HTTPResponse(status: 200, body: Array(#"{"boxes": []}"#.utf8))) }
+        let handler = VisionHandler(configuration: try configuration(["VISION_BACKEND": "hosting-sample"]), transport: transport)
+        let rotated = TestImages.withOrientation(try ImageEncoder.jpeg(TestImages.quadrants()), 6)
+        let png = try ImageEncoder.png(TestImages.gradient(width: 20, height: 10))
+        let response = try await handler.handle(VisionRequest(images: [Base64.encode(rotated), Base64.encode(png)]), deadline: farFuture)
+        XCTAssertEqual(response.results.map(\.detections.count), [0, 0])
+        let sent = try transport.requests.map { try ImageDecoder.decode(try Base64.decode($0.body)) }
+        XCTAssertEqual(sent.map(\.format), [.jpeg, .jpeg])
+        XCTAssertEqual(sent.map(\.orientation), [1, 1])
+        XCTAssertEqual(sent.map { [$0.image.width, $0.image.height] }, [[32, 64], [20, 10]])
+    }
+
     func assertVisionError(_ expected: String, _ body: () async throws -> Void, line: UInt = #line) async {
         do {
             try await body()
