@@ -50,7 +50,7 @@ let llmTargets: [Target] = [
     .target(name: "SwitchyardAWS", dependencies: ["CCrypto", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
     .testTarget(name: "SwitchyardHTTPTests", dependencies: ["SwitchyardHTTP"]),
     .testTarget(name: "SwitchyardAWSTests", dependencies: ["SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON", "SwitchyardCore"]),
-    .target(name: "SwitchyardProviders", dependencies: ["SwitchyardHTTP", "SwitchyardAWS", "SwitchyardJSON", "SwitchyardCore"]),
+    .target(name: "SwitchyardProviders", dependencies: ["CZlib", "SwitchyardHTTP", "SwitchyardAWS", "SwitchyardJSON", "SwitchyardCore"]),
     .target(
         name: "SwitchyardLLMCaller",
         dependencies: ["SwitchyardProviders", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardJSON", "SwitchyardCore"]
@@ -59,7 +59,7 @@ let llmTargets: [Target] = [
     .executableTarget(name: "LLMCallTool", dependencies: ["SwitchyardLLMCaller", "SwitchyardProviders", "SwitchyardJSON", "SwitchyardCore"]),
     .testTarget(
         name: "SwitchyardProvidersTests",
-        dependencies: ["SwitchyardProviders", "SwitchyardLLMCaller", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON"],
+        dependencies: ["SwitchyardProviders", "SwitchyardLLMCaller", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON", "CZlib"],
         exclude: ["Fixtures"]
     ),
 ]

@@ -2,11 +2,8 @@ import SwitchyardAWS
 import SwitchyardHTTP
 import SwitchyardJSON
 
-/// Amazon Bedrock Converse (`POST /model/{modelId}/converse`), signed with SigV4 (service `bedrock`).
-///
-/// Streaming (`converse-stream`) uses AWS's binary event-stream framing, not SSE; this codec
-/// sends streamed requests as plain Converse calls (`supportsStreaming` is false), so usage and
-/// completion checks stay exact and time to first token equals total latency.
+/// Amazon Bedrock Converse (`POST /model/{modelId}/converse`) and ConverseStream
+/// (`/converse-stream`, AWS event-stream framing), signed with SigV4 (service `bedrock`).
 public struct BedrockCodec: ProviderCodec {
     public let name = "bedrock"
     public let credentials: AWSCredentials?
@@ -19,7 +16,7 @@ public struct BedrockCodec: ProviderCodec {
         self.defaultMaxTokens = defaultMaxTokens
     }
 
-    public var supportsStreaming: Bool { false }
+    public var streamFraming: StreamFraming { .awsEventStream }
 
     public static func baseURL(region: String) -> String { "https://bedrock-runtime.\(region).amazonaws.com" }
 
@@ -36,7 +33,7 @@ public struct BedrockCodec: ProviderCodec {
         if let p = request.topP { config["topP"] = .double(p) }
         if !request.stop.isEmpty { config["stopSequences"] = .array(request.stop.map { .string($0) }) }
         body["inferenceConfig"] = .object(config)
-        let url = target.baseURL + "/model/" + URIEncoding.encode(target.model) + "/converse"
+        let url = target.baseURL + "/model/" + URIEncoding.encode(target.model) + (request.stream ? "/converse-stream" : "/converse")
         var http = HTTPRequest(method: .post, url: url, headers: ["Content-Type": "application/json"], body: JSON.object(body).serialized())
         let signer = SigV4Signer(credentials: credentials, region: target.region ?? defaultRegion, service: "bedrock")
         do { try signer.sign(&http) } catch { throw .invalidRequest("cannot sign the Bedrock request: \(error.errorMessage)") }
@@ -97,13 +94,21 @@ public struct BedrockCodec: ProviderCodec {
         let message = doc?["message"]?.stringValue ?? doc?["Message"]?.stringValue ?? Wire.excerpt(body)
         let rawType = headers["x-amzn-ErrorType"] ?? doc?["__type"]?.stringValue ?? ""
         let type = String(rawType.split(separator: ":").first ?? "").split(separator: "#").last.map(String.init) ?? ""
+        return Self.error(type: type, status: status, message: message, headers: headers)
+    }
+
+    /// Maps an exception name (`ThrottlingException`, or the stream's `throttlingException`).
+    static func error(type rawType: String, status: Int, message: String, headers: HTTPHeaders) -> LLMError {
+        let name = "bedrock"
+        let type = rawType.prefix(1).uppercased() + rawType.dropFirst()
         switch type {
         case "ThrottlingException": return .rateLimited(provider: name, message: message, retryAfter: Wire.retryAfter(headers))
         case "AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException":
             return .authentication(provider: name, message: message)
         case "ModelTimeoutException": return .timeout(provider: name, milliseconds: 0)
-        case "InternalServerException", "ServiceUnavailableException", "ModelNotReadyException", "ModelErrorException":
-            return .upstream(provider: name, status: status, message: message)
+        case "InternalServerException", "ServiceUnavailableException", "ModelNotReadyException", "ModelErrorException",
+            "ModelStreamErrorException":
+            return .upstream(provider: name, status: status == 200 ? 500 : status, message: message)
         default:
             let lower = message.lowercased()
             let context = type == "ValidationException" && (lower.contains("too long") || lower.contains("context"))
@@ -112,6 +117,63 @@ public struct BedrockCodec: ProviderCodec {
     }
 
     public func makeStreamAccumulator(request: ChatRequest, for target: ModelTarget) -> any StreamAccumulator {
-        preconditionFailure("Bedrock calls are not streamed over SSE")
+        BedrockStreamAccumulator(request: request, model: target.model)
+    }
+}
+
+/// ConverseStream events: `messageStart`, `contentBlockDelta` (text), `contentBlockStop`,
+/// `messageStop` (stop reason), then `metadata` (usage) — the last event, so the stream is
+/// complete only once it has arrived. Exception messages end the call.
+final class BedrockStreamAccumulator: StreamAccumulator {
+    let request: ChatRequest
+    let model: String
+    private var parts: [String] = []
+    private(set) var hasOutput = false
+    private(set) var reportedUsage: TokenUsage?
+    private var stopReason: String?
+    private var sawStop = false
+    private var sawMetadata = false
+
+    init(request: ChatRequest, model: String) {
+        self.request = request
+        self.model = model
+    }
+
+    var isComplete: Bool { sawStop && sawMetadata }
+    var text: String { parts.joined() }
+
+    func consume(_ event: SSEEvent) throws(LLMError) {
+        let doc: JSON
+        do { doc = try JSON.parse(event.data) } catch {
+            throw .badResponse(provider: "bedrock", detail: "stream event is not valid JSON (\(error))")
+        }
+        let type = event.event ?? ""
+        if type.hasPrefix("exception:") {
+            throw BedrockCodec.error(
+                type: String(type.dropFirst(10)), status: 200,
+                message: doc["message"]?.stringValue ?? doc["Message"]?.stringValue ?? "exception in stream", headers: [:])
+        }
+        switch type {
+        case "contentBlockDelta":
+            if let piece = doc["delta"]?["text"]?.stringValue, !piece.isEmpty {
+                parts.append(piece)
+                hasOutput = true
+            }
+        case "messageStop":
+            stopReason = doc["stopReason"]?.stringValue
+            sawStop = true
+        case "metadata":
+            if let usage = BedrockCodec.usage(doc["usage"]) { reportedUsage = usage }
+            sawMetadata = true
+        default:
+            break  // messageStart, contentBlockStart/Stop
+        }
+    }
+
+    func response(providerRequestID: String?) -> ChatResponse {
+        let text = self.text
+        return ChatResponse(
+            model: model, text: text, finishReason: BedrockCodec.finishReason(stopReason),
+            usage: reportedUsage ?? TokenEstimator.usage(request: request, output: text), providerRequestID: providerRequestID)
     }
 }

@@ -61,7 +61,8 @@ public struct ProviderClient: Sendable {
         _ http: HTTPRequest, chat: ChatRequest, target: ModelTarget, codec: any ProviderCodec,
         deadline: ContinuousClock.Instant, start: ContinuousClock.Instant
     ) async -> AttemptResult {
-        let receiver = SSEStreamReceiver(accumulator: codec.makeStreamAccumulator(request: chat, for: target), provider: codec.name)
+        let receiver = StreamReceiver(
+            accumulator: codec.makeStreamAccumulator(request: chat, for: target), provider: codec.name, framing: codec.streamFraming)
         var transportError: TransportError?
         do {
             _ = try await transport.stream(http, deadline: deadline, into: receiver)
@@ -95,7 +96,7 @@ public struct ProviderClient: Sendable {
             error = failure
         } else if let transportError {
             error = Self.map(transportError, provider: codec.name, midStream: receiver.head != nil)
-        } else if !accumulator.isComplete || receiver.parser.hasIncompleteEvent {
+        } else if !accumulator.isComplete || receiver.hasIncompleteFrame {
             error = .truncated(provider: codec.name, detail: "the stream ended without its terminator after \(receiver.bytes) bytes")
         } else {
             error = nil
@@ -156,14 +157,16 @@ public struct ProviderClient: Sendable {
     }
 }
 
-/// Feeds a streamed body through the SSE parser into a provider's accumulator, or buffers it
-/// when the answer is an error status or not an event stream at all.
-final class SSEStreamReceiver: HTTPStreamReceiver {
+/// Feeds a streamed body through its framing parser (SSE or AWS event-stream) into a provider's
+/// accumulator, or buffers it when the answer is an error status or not a stream at all.
+final class StreamReceiver: HTTPStreamReceiver {
     enum Mode { case events, buffered }
 
     let accumulator: any StreamAccumulator
     let provider: String
-    var parser = SSEParser()
+    let framing: StreamFraming
+    private var sse = SSEParser()
+    private var eventStream = AWSEventStreamParser()
     private(set) var head: HTTPResponseHead?
     private(set) var mode = Mode.events
     private(set) var buffered: [UInt8] = []
@@ -171,27 +174,31 @@ final class SSEStreamReceiver: HTTPStreamReceiver {
     private(set) var firstTokenAt: ContinuousClock.Instant?
     private(set) var bytes = 0
 
-    init(accumulator: any StreamAccumulator, provider: String) {
+    init(accumulator: any StreamAccumulator, provider: String, framing: StreamFraming) {
         self.accumulator = accumulator
         self.provider = provider
+        self.framing = framing
+    }
+
+    /// Part of an event or message is buffered: the body ended inside it.
+    var hasIncompleteFrame: Bool {
+        switch framing {
+        case .serverSentEvents: sse.hasIncompleteEvent
+        case .awsEventStream: eventStream.hasIncompleteMessage
+        }
     }
 
     func receiveHead(_ head: HTTPResponseHead) {
         self.head = head
         let type = head.headers["content-type"] ?? ""
-        mode = head.isSuccess && type.hasPrefix("text/event-stream") ? .events : .buffered
+        mode = head.isSuccess && type.hasPrefix(framing.contentType) ? .events : .buffered
     }
 
-    /// Flushes an event completed by the end of the body.
+    /// Flushes an SSE event completed by the end of the body.
     func finish() {
+        guard framing == .serverSentEvents else { return }
         let accumulator = self.accumulator
-        do {
-            try parser.finish { event in try accumulator.consume(event) }
-        } catch let error as LLMError {
-            failure = error
-        } catch {
-            failure = .badResponse(provider: provider, detail: "unreadable event stream: \(error)")
-        }
+        capture { try sse.finish { event in try accumulator.consume(event) } }
     }
 
     func receiveBody(_ chunk: UnsafeRawBufferPointer) -> Bool {
@@ -201,16 +208,22 @@ final class SSEStreamReceiver: HTTPStreamReceiver {
             return true
         }
         let accumulator = self.accumulator
-        do {
-            try parser.feed(chunk) { event in try accumulator.consume(event) }
-        } catch let error as LLMError {
-            failure = error
-            return false
-        } catch {
-            failure = .badResponse(provider: provider, detail: "unreadable event stream: \(error)")
-            return false
+        switch framing {
+        case .serverSentEvents: capture { try sse.feed(chunk) { event in try accumulator.consume(event) } }
+        case .awsEventStream: capture { try eventStream.feed(chunk) { message in try accumulator.consume(message.asEvent) } }
         }
+        if failure != nil { return false }
         if firstTokenAt == nil, accumulator.hasOutput { firstTokenAt = .now }
         return true
+    }
+
+    private func capture(_ body: () throws -> Void) {
+        do {
+            try body()
+        } catch let error as LLMError {
+            failure = error
+        } catch {
+            failure = .badResponse(provider: provider, detail: "unreadable \(framing.contentType) stream: \(error)")
+        }
     }
 }

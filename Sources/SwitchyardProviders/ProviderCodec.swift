@@ -55,14 +55,32 @@ public protocol ProviderCodec: Sendable {
     func usage(in body: [UInt8]) -> TokenUsage?
     /// Maps a non-2xx response to a typed error carrying the provider's message.
     func error(status: Int, headers: HTTPHeaders, body: [UInt8]) -> LLMError
-    /// False when the provider's streaming is not SSE; streamed requests are then sent buffered.
+    /// False when streamed requests must be sent buffered.
     var supportsStreaming: Bool { get }
+    /// How a streamed body is framed.
+    var streamFraming: StreamFraming { get }
     /// A fresh accumulator for one streamed response.
     func makeStreamAccumulator(request: ChatRequest, for target: ModelTarget) -> any StreamAccumulator
 }
 
 extension ProviderCodec {
     public var supportsStreaming: Bool { true }
+    public var streamFraming: StreamFraming { .serverSentEvents }
+}
+
+/// The framings streamed responses come in.
+public enum StreamFraming: Sendable, Equatable {
+    /// `text/event-stream` (OpenAI, Anthropic, compatible servers).
+    case serverSentEvents
+    /// `application/vnd.amazon.eventstream` (Bedrock ConverseStream).
+    case awsEventStream
+
+    var contentType: String {
+        switch self {
+        case .serverSentEvents: "text/event-stream"
+        case .awsEventStream: "application/vnd.amazon.eventstream"
+        }
+    }
 }
 
 /// Builds a `ChatResponse` from a provider's stream, event by event.

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Protocol-exact fake of the OpenAI Chat Completions, Anthropic Messages and Bedrock Converse
-APIs, with fault injection, for tests and benchmarks of the llm-caller.
+"""Protocol-exact fake of the OpenAI Chat Completions, Anthropic Messages and Bedrock Converse /
+ConverseStream APIs, with fault injection, for tests and benchmarks of the llm-caller.
 
 Real SaaS endpoints cannot be reached from CI, so this server reproduces what the llm-caller
-depends on: paths, auth headers, JSON bodies, SSE framing (`data:` chunks and `[DONE]`; Anthropic's
-event types), error bodies and rate-limit headers as the providers document them.
+depends on: paths, auth headers, JSON bodies, stream framing (`data:` chunks and `[DONE]`; Anthropic's
+event types; Bedrock's binary AWS event-stream), error bodies and rate-limit headers as documented.
 
 Faults are chosen per request through the model name, so a test picks its scenario without any
 side channel: everything after the first `?` in the model is a query string, e.g.
@@ -43,6 +43,7 @@ import sys
 import threading
 import time
 import uuid
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -210,7 +211,8 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/v1/messages":
             return self.anthropic(raw)
         if url.path.startswith("/model/") and (url.path.endswith("/converse") or url.path.endswith("/converse-stream")):
-            return self.bedrock(raw, unquote(url.path[len("/model/"):url.path.rindex("/")]))
+            return self.bedrock(raw, unquote(url.path[len("/model/"):url.path.rindex("/")]),
+                                url.path.endswith("/converse-stream"))
         self._json(404, {"error": {"message": f"Unknown path {url.path}", "type": "invalid_request_error"}})
 
     # ---- OpenAI -----------------------------------------------------------------------------
@@ -465,12 +467,12 @@ class Handler(BaseHTTPRequestHandler):
                 "VersionStages": ["AWSCURRENT"], "CreatedDate": 1.7e9}
         self._send(200, json.dumps(body).encode(), headers, "application/x-amz-json-1.1")
 
-    # ---- Bedrock Converse (non-streaming) ----------------------------------------------------
-    def bedrock(self, raw: bytes, model: str):
+    # ---- Bedrock Converse and ConverseStream ------------------------------------------------
+    def bedrock(self, raw: bytes, model: str, stream: bool = False):
         rid = str(uuid.uuid4())
         common = {"x-amzn-RequestId": rid}
         base, options = parse_model(model)
-        entry = {"provider": "bedrock", "model": model, "stream": False, "status": 200, "usage": None,
+        entry = {"provider": "bedrock", "model": model, "stream": stream, "status": 200, "usage": None,
                  "signed": self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 Credential=")
                  and "/bedrock/aws4_request" in self.headers.get("Authorization", "")
                  and bool(self.headers.get("X-Amz-Date"))}
@@ -504,6 +506,8 @@ class Handler(BaseHTTPRequestHandler):
         if options.get("cached"):
             usage["cacheReadInputTokens"] = int(options["cached"])
             usage["cacheWriteInputTokens"] = int(options.get("cache_write", "0"))
+        if stream:
+            return self.bedrock_stream(entry, common, text, usage, fault)
         if fault == "malformed":
             self._record(entry)
             return self._send(200, b'{"output":{"message":', common)
@@ -512,6 +516,53 @@ class Handler(BaseHTTPRequestHandler):
         entry["usage"] = usage
         self._record(entry)
         self._json(200, body, common)
+
+    @staticmethod
+    def event_stream_message(headers: dict[str, str], payload: bytes) -> bytes:
+        """One AWS event-stream message: prelude (lengths + CRC32), string headers, payload, CRC32."""
+        encoded = b""
+        for name, value in headers.items():
+            n, v = name.encode(), value.encode()
+            encoded += bytes([len(n)]) + n + b"\x07" + len(v).to_bytes(2, "big") + v
+        total = 12 + len(encoded) + len(payload) + 4
+        prelude = total.to_bytes(4, "big") + len(encoded).to_bytes(4, "big")
+        prelude += zlib.crc32(prelude).to_bytes(4, "big")
+        message = prelude + encoded + payload
+        return message + zlib.crc32(message).to_bytes(4, "big")
+
+    def bedrock_stream(self, entry, common, text, usage, fault):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.amazon.eventstream")
+        self.send_header("Transfer-Encoding", "chunked")
+        for k, v in common.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self._record(entry)
+
+        def event(name, doc, corrupt=False):
+            doc = {**doc, "p": "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"[:len(name)]}  # Bedrock pads payloads
+            message = self.event_stream_message(
+                {":event-type": name, ":content-type": "application/json", ":message-type": "event"},
+                json.dumps(doc, separators=(",", ":")).encode())
+            if corrupt:
+                message = message[:-1] + bytes([message[-1] ^ 0xFF])
+            self._chunk(message)
+
+        event("messageStart", {"role": "assistant"})
+        pieces = split_chunks(text)
+        for i, piece in enumerate(pieces):
+            event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": piece}}, corrupt=fault == "malformed" and i == 1)
+            if fault in ("cut", "drop") and i == len(pieces) // 2:
+                entry["truncated"] = fault
+                if fault == "cut":
+                    return self._end_chunks()
+                self.wfile.write(b"40\r\n\x00\x00\x00")
+                return self._drop()
+        event("contentBlockStop", {"contentBlockIndex": 0})
+        event("messageStop", {"stopReason": "end_turn"})
+        entry["usage"] = usage
+        event("metadata", {"usage": usage, "metrics": {"latencyMs": 1}})
+        self._end_chunks()
 
 
 def main(argv=None) -> int:

@@ -61,15 +61,14 @@ def test_success_usage_is_exact(llm_emulator, fake_providers, provider, stream):
     out = ok(llm_emulator.invoke("llm-caller", event(cand(provider, model), stream=stream)))
     seen = fake_providers.requests(model)
     assert len(seen) == 1 and seen[0]["status"] == 200
-    # Bedrock's Converse stream is binary event-stream, so it is sent buffered.
-    assert seen[0]["stream"] == (stream and provider != "bedrock")
+    assert seen[0]["stream"] == stream  # Bedrock: ConverseStream, AWS event-stream framing
     assert out["outcome"] == "succeeded" and out["provider"] == provider and out["model"] == model
     assert out["text"].startswith("Echo: Be brief.") and out["finishReason"] == "stop"
     assert out["usage"] == expected_usage(provider, seen[0]["usage"])
     assert [a["outcome"] for a in out["attempts"]] == ["ok"]
     assert out["attempts"][0]["usage"] == out["usage"]
     assert out["providerRequestId"]
-    assert (out.get("ttftMs") is not None) == (stream and provider != "bedrock")
+    assert (out.get("ttftMs") is not None) == stream
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
@@ -116,11 +115,11 @@ def test_slow_first_byte_times_out_per_attempt(llm_emulator, fake_providers):
 
 
 @pytest.mark.parametrize("fault", ["cut", "drop"])
-@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+@pytest.mark.parametrize("provider", PROVIDERS)
 def test_stream_cut_before_terminator_is_never_a_success(llm_emulator, fake_providers, provider, fault):
     cut = scenario("m", fault=fault)
     spare = scenario("spare")
-    other = "anthropic" if provider == "openai" else "openai"
+    other = "openai" if provider == "anthropic" else "anthropic"
     out = ok(llm_emulator.invoke("llm-caller", event(cand(provider, cut), cand(other, spare), stream=True)))
     assert [a["outcome"] for a in out["attempts"]] == ["Provider.Truncated", "Provider.Truncated", "ok"]
     # The cut attempts streamed text: billing gets their usage, marked as estimated.
