@@ -33,7 +33,7 @@ final class RouterHandlerTests: XCTestCase {
         let expected: [String: String] = [
             "chat-basic.json": "llm", "legal-pro.json": "llm", "image-detect.json": "vision", "image-question.json": "vision+llm",
             "batch-labeling.json": "batch", "batch-images.json": "batch", "explicit-model.json": "llm", "realtime-chat.json": "llm",
-            "cheapest-hint-code.json": "llm", "over-budget-downgrade.json": "llm",
+            "cheapest-hint-code.json": "llm", "over-budget-downgrade.json": "llm", "local-model.json": "llm",
             "over-budget-reject.json": "Router.BudgetExceeded", "error-model-not-allowed.json": "Router.ModelNotAllowed",
         ]
         let files = try FileManager.default.contentsOfDirectory(atPath: RoutingFixtures.repoRoot + "/events/router").filter { $0.hasSuffix(".json") }

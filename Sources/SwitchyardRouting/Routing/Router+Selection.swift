@@ -40,66 +40,80 @@ extension Router {
         }
     }
 
-    func select(
-        _ plan: Plan, profile: RequestProfile, tier: RoutingTable.CompiledTier, rule: RoutingRule?, strategy: RoutingStrategy,
-        explicit: Int?, limits: Limits, downgraded: Bool, signals: SignalsSnapshot
-    ) throws(SelectionFailure) -> (primary: Selection, vision: Selection?) {
-        var limits = limits
+    /// What every selection of one decision shares.
+    struct SelectionContext {
+        var profile: RequestProfile
+        var tier: RoutingTable.CompiledTier
+        var rule: RoutingRule?
+        var strategy: RoutingStrategy
+        var explicit: Int?
+        var limits: Limits
+        var downgraded: Bool
+        /// Live health by catalog index; empty when there is none.
+        var health: [ModelHealth?]
+    }
+
+    /// What one selection picks: a role, the category its quality is judged on, what it needs.
+    struct SelectionTarget {
+        var role: BackendKind
+        var category: TaskCategory
+        var needsVision: Bool
+        /// A downgraded tenant may only use its downgrade models; a non-strict selection (the
+        /// detector beside an LLM) may use others when the downgrade list has none of its kind.
+        var strictDowngrade: Bool
+    }
+
+    /// Health by catalog index: one hash per reported model instead of one per candidate.
+    func healthByIndex(_ signals: SignalsSnapshot) -> [ModelHealth?] {
+        guard !signals.health.isEmpty else { return [] }
+        var health = [ModelHealth?](repeating: nil, count: table.cores.count)
+        for (id, value) in signals.health {
+            if let i = table.modelIndex[id] { health[i] = value }
+        }
+        return health
+    }
+
+    func select(_ plan: Plan, context: SelectionContext) throws(SelectionFailure) -> (primary: Selection, vision: Selection?) {
+        var context = context
         var vision: Selection?
         if plan.parallelVision {
             // The detector is chosen first; the LLM then gets what is left of the caps.
+            var visionContext = context
+            visionContext.explicit = nil
+            if context.strategy == .explicit { visionContext.strategy = .fastest }
             let chosen = try selectOne(
-                role: .vision, category: .detection, needsVision: false, profile: profile, tier: tier, rule: rule,
-                strategy: strategy == .explicit ? .fastest : strategy, explicit: nil, limits: limits, downgraded: downgraded,
-                signals: signals, strictDowngrade: false)
+                SelectionTarget(role: .vision, category: .detection, needsVision: false, strictDowngrade: false), context: visionContext)
             let cost = chosen.evaluated[chosen.ranked[0]].totalCost
-            limits.costCapMicroUSD = limits.costCapMicroUSD.map { $0 - cost }
-            limits.remainingMicroUSD = limits.remainingMicroUSD.map { $0 - cost }
+            context.limits.costCapMicroUSD = context.limits.costCapMicroUSD.map { $0 - cost }
+            context.limits.remainingMicroUSD = context.limits.remainingMicroUSD.map { $0 - cost }
             vision = chosen
         }
         let primary = try selectOne(
-            role: plan.role, category: plan.category, needsVision: plan.needsVision, profile: profile, tier: tier, rule: rule,
-            strategy: strategy, explicit: explicit, limits: limits, downgraded: downgraded, signals: signals, strictDowngrade: true)
+            SelectionTarget(role: plan.role, category: plan.category, needsVision: plan.needsVision, strictDowngrade: true), context: context)
         return (primary, vision)
     }
 
-    func selectOne(
-        role: BackendKind, category: TaskCategory, needsVision: Bool, profile: RequestProfile, tier: RoutingTable.CompiledTier,
-        rule: RoutingRule?, strategy: RoutingStrategy, explicit: Int?, limits: Limits, downgraded: Bool,
-        signals: SignalsSnapshot, strictDowngrade: Bool
-    ) throws(SelectionFailure) -> Selection {
+    func selectOne(_ target: SelectionTarget, context: SelectionContext) throws(SelectionFailure) -> Selection {
+        let (role, category, profile, tier, rule, explicit, downgraded) =
+            (target.role, target.category, context.profile, context.tier, context.rule, context.explicit, context.downgraded)
         let outputTokens = profile.hints.outputTokens ?? table.outputTokens[category.index]
-        let maxErrorRate = table.policy.defaults.maxErrorRate
-        let ruleModels = rule?.then.models
         let batch = Int64(profile.batchCount)
-        let strategy = downgraded ? RoutingStrategy.cheapest : strategy
-        // Health by catalog index: one hash per reported model instead of one per candidate.
-        var healthByIndex: [ModelHealth?] = []
-        if !signals.health.isEmpty {
-            healthByIndex = Array(repeating: nil, count: table.cores.count)
-            for (id, health) in signals.health {
-                if let i = table.modelIndex[id] { healthByIndex[i] = health }
-            }
-        }
-        // A downgraded tenant may only use its downgrade models, except for a detector whose
-        // kind the downgrade list does not cover.
-        let downgradeCovers = downgraded && (strictDowngrade || tier.allowed.indices.contains { tier.downgrade[$0] && table.cores[$0].kind == role })
+        let strategy = downgraded ? RoutingStrategy.cheapest : context.strategy
+        let downgradeCovers = downgraded
+            && (target.strictDowngrade || tier.allowed.indices.contains { tier.downgrade[$0] && table.cores[$0].kind == role })
 
         var evaluated: [Evaluated] = []
         evaluated.reserveCapacity(table.models.count)
         for i in table.cores.indices where table.cores[i].kind == role {
             let model = table.cores[i]
             let quality = table.quality(model: i, category: category)
-            let health = healthByIndex.isEmpty ? nil : healthByIndex[i]
+            let health = context.health.isEmpty ? nil : context.health[i]
             let estimate = table.estimate(
                 model: i, inputTokens: profile.inputTokens, outputTokens: outputTokens, images: profile.imageCount, health: health)
             var e = Evaluated(
                 model: i, role: role, quality: quality, estimate: estimate, totalCost: estimate.costMicroUSD * batch,
                 errorRate: health.map { $0.samples >= table.policy.defaults.minLatencySamples ? $0.errorRate : 0 } ?? 0)
-            e.rejection = reject(
-                e, model: model, tier: tier, ruleName: rule?.name, ruleModels: ruleModels, downgraded: downgradeCovers,
-                needsVision: needsVision, category: category, profile: profile, outputTokens: outputTokens,
-                limits: limits, maxErrorRate: maxErrorRate, explicit: explicit)
+            e.rejection = reject(e, model: model, target: target, context: context, outputTokens: outputTokens, downgraded: downgradeCovers)
             rank(&e, strategy: strategy, explicit: explicit)
             evaluated.append(e)
         }
@@ -151,18 +165,19 @@ extension Router {
     /// The first hard reason this model cannot take the request, or the soft quality-floor miss.
     @inline(__always)
     func reject(
-        _ e: Evaluated, model: RoutingTable.ModelCore, tier: RoutingTable.CompiledTier, ruleName: String?, ruleModels: [String]?,
-        downgraded: Bool, needsVision: Bool, category: TaskCategory, profile: RequestProfile, outputTokens: Int,
-        limits: Limits, maxErrorRate: Double, explicit: Int?
+        _ e: Evaluated, model: RoutingTable.ModelCore, target: SelectionTarget, context: SelectionContext, outputTokens: Int,
+        downgraded: Bool
     ) -> Rejection? {
+        let (tier, limits, explicit, profile) = (context.tier, context.limits, context.explicit, context.profile)
+        let maxErrorRate = table.policy.defaults.maxErrorRate
         guard tier.allowed[e.model] else { return .notInTier(tier.name) }
         if downgraded {
             guard tier.downgrade[e.model] else { return .notADowngradeModel }
-        } else if let ruleModels, explicit == nil, !ruleModels.contains(table.ids[e.model]) {
-            return .excludedByRule(ruleName ?? "")
+        } else if let rule = context.rule, let models = rule.then.models, explicit == nil, !models.contains(table.ids[e.model]) {
+            return .excludedByRule(rule.name)
         }
-        if needsVision, !model.hasVision { return .noVisionInput }
-        guard e.quality >= 0 else { return .cannotServe(category) }
+        if target.needsVision, !model.hasVision { return .noVisionInput }
+        guard e.quality >= 0 else { return .cannotServe(target.category) }
         if model.kind != .vision {
             let needed = profile.inputTokens + outputTokens
             if needed > model.contextWindow { return .contextTooSmall(window: model.contextWindow, needed: needed) }

@@ -71,10 +71,12 @@ public struct Router: Sendable {
             downgraded = true
         }
 
+        var context = SelectionContext(
+            profile: profile, tier: tier, rule: rule, strategy: strategy, explicit: explicit, limits: limits, downgraded: downgraded,
+            health: healthByIndex(signals))
         var selection: (primary: Selection, vision: Selection?)
         do {
-            selection = try select(plan, profile: profile, tier: tier, rule: rule, strategy: strategy, explicit: explicit,
-                                   limits: limits, downgraded: downgraded, signals: signals)
+            selection = try select(plan, context: context)
         } catch SelectionFailure.budget {
             // Within budget overall, but every fitting model costs more than what is left.
             guard tier.spec.overBudget == .downgrade else {
@@ -83,9 +85,9 @@ public struct Router: Sendable {
                     budgetMicroUSD: tenant.monthlyBudgetMicroUSD)
             }
             downgraded = true
+            context.downgraded = true
             do {
-                selection = try select(plan, profile: profile, tier: tier, rule: rule, strategy: strategy, explicit: explicit,
-                                       limits: limits, downgraded: true, signals: signals)
+                selection = try select(plan, context: context)
             } catch {
                 throw error.routerError(tier: tier.name)
             }
