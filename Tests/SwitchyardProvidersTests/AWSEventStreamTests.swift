@@ -88,4 +88,23 @@ final class AWSEventStreamTests: XCTestCase {
             XCTAssertEqual(($0 as? LLMError)?.errorType, "Provider.UpstreamError")
         }
     }
+
+    /// Fuzz: random bytes, and valid messages with random bytes flipped, never crash the parser.
+    func testRandomAndMutatedInputNeverCrashes() {
+        var rng = SplitMix64(seed: 77)
+        for round in 0..<400 {
+            var bytes: [UInt8]
+            if round % 2 == 0 {
+                bytes = (0..<Int(rng.next() % 300)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            } else {
+                bytes = Self.stream
+                for _ in 0..<Int(rng.next() % 4 + 1) {
+                    let i = Int(rng.next() % UInt64(bytes.count))
+                    bytes[i] ^= UInt8(truncatingIfNeeded: rng.next() | 1)
+                }
+            }
+            var parser = AWSEventStreamParser(maxMessageBytes: 1 << 16)
+            try? parser.feed(bytes) { _ in }
+        }
+    }
 }
