@@ -72,3 +72,21 @@ final class RoutingSignalsTests: XCTestCase {
         XCTAssertTrue(snapshot.note?.contains("model health unavailable") ?? false)
     }
 }
+
+final class CachedSignalsFailureTests: XCTestCase {
+    func testFailureIsCachedForOneTTL() async throws {
+        let clock = RoutingSignalsTests.ManualClock()
+        let base = RoutingSignalsTests.FlakySignals()
+        await base.setFailing(true)
+        let cached = CachedRoutingSignals(base, ttl: .seconds(10), staleLimit: .seconds(60), now: { clock.now })
+        for _ in 0..<5 { _ = try? await cached.monthToDateSpend(tenantID: "t") }
+        var calls = await cached.baseCalls
+        XCTAssertEqual(calls, 1, "a down store is asked once per TTL, not once per request")
+        clock.now += .seconds(11)
+        await base.setFailing(false)
+        let value = try await cached.monthToDateSpend(tenantID: "t")
+        XCTAssertEqual(value, 100)
+        calls = await cached.baseCalls
+        XCTAssertEqual(calls, 2)
+    }
+}

@@ -2,7 +2,8 @@
 /// per TTL per tenant rather than on every request.
 ///
 /// A failed refresh serves the last good value while it is younger than `staleLimit`; past that
-/// the failure passes through (and `snapshot` turns it into a note).
+/// the failure passes through (and `snapshot` turns it into a note). A failure is itself cached
+/// for one TTL, so a store that is down costs one timeout per TTL, not one per request.
 public actor CachedRoutingSignals: RoutingSignals {
     private let base: any RoutingSignals
     private let ttl: Duration
@@ -10,6 +11,8 @@ public actor CachedRoutingSignals: RoutingSignals {
     private let now: @Sendable () -> ContinuousClock.Instant
     private var spend: [String: (value: Int64?, at: ContinuousClock.Instant)] = [:]
     private var health: (value: [String: ModelHealth], at: ContinuousClock.Instant)?
+    private var spendFailedAt: [String: ContinuousClock.Instant] = [:]
+    private var healthFailedAt: ContinuousClock.Instant?
     /// Calls made to the base source, for tests and diagnostics.
     public private(set) var baseCalls = 0
 
@@ -30,12 +33,18 @@ public actor CachedRoutingSignals: RoutingSignals {
     public func monthToDateSpend(tenantID: String) async throws -> Int64? {
         let t = now()
         if let cached = spend[tenantID], t - cached.at < ttl { return cached.value }
+        if let failed = spendFailedAt[tenantID], t - failed < ttl {
+            if let cached = spend[tenantID], t - cached.at < staleLimit { return cached.value }
+            throw SignalsUnavailable(what: "spend")
+        }
         do {
             baseCalls += 1
             let value = try await base.monthToDateSpend(tenantID: tenantID)
             spend[tenantID] = (value, now())
+            spendFailedAt[tenantID] = nil
             return value
         } catch {
+            spendFailedAt[tenantID] = now()
             if let cached = spend[tenantID], t - cached.at < staleLimit { return cached.value }
             throw error
         }
@@ -44,12 +53,18 @@ public actor CachedRoutingSignals: RoutingSignals {
     public func modelHealth() async throws -> [String: ModelHealth] {
         let t = now()
         if let cached = health, t - cached.at < ttl { return cached.value }
+        if let failed = healthFailedAt, t - failed < ttl {
+            if let cached = health, t - cached.at < staleLimit { return cached.value }
+            throw SignalsUnavailable(what: "model health")
+        }
         do {
             baseCalls += 1
             let value = try await base.modelHealth()
             health = (value, now())
+            healthFailedAt = nil
             return value
         } catch {
+            healthFailedAt = now()
             if let cached = health, t - cached.at < staleLimit { return cached.value }
             throw error
         }
@@ -59,5 +74,13 @@ public actor CachedRoutingSignals: RoutingSignals {
     public func invalidate() {
         spend.removeAll()
         health = nil
+        spendFailedAt.removeAll()
+        healthFailedAt = nil
     }
+}
+
+/// The source failed within the last TTL and there is no fresh-enough value to serve.
+public struct SignalsUnavailable: Error, CustomStringConvertible {
+    public var what: String
+    public var description: String { "\(what) source failed recently; retrying after the TTL" }
 }
