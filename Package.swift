@@ -110,7 +110,10 @@ let visionTargets: [Target] = [
 
 let routingTargets: [Target] = [
     .target(name: "SwitchyardRouting", dependencies: ["SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime", "SwitchyardHTTP"]),
-    .executableTarget(name: "RouterFunction", dependencies: ["SwitchyardRouting", "SwitchyardRuntime"]),
+    .executableTarget(
+        name: "RouterFunction",
+        dependencies: ["SwitchyardRouting", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardUsage", "SwitchyardUsageSignals"]
+    ),
     // Developer tools; Swift 5 mode keeps their top-level scripts free of isolation boilerplate.
     .executableTarget(
         name: "RouterBenchmark", dependencies: ["SwitchyardRouting", "SwitchyardJSON"], swiftSettings: [.swiftLanguageMode(.v5)]

@@ -1,5 +1,14 @@
 // The router function: the state machine's first Task. Picks backend and models for each request.
+// Live signals (spend, model health) come from the usage store when MONGODB_URI is set.
+import SwitchyardCore
 import SwitchyardRouting
 import SwitchyardRuntime
+import SwitchyardUsage
+import SwitchyardUsageSignals
 
-await RuntimeLoop.runBytes { RouterByteHandler(try RouterHandler(configuration: RouterConfiguration(environment: .process))) }
+await RuntimeLoop.runBytes {
+    let environment = Environment.process
+    let store = environment["MONGODB_URI"] == nil ? nil : try MongoUsageSink(configuration: MongoUsageConfiguration(environment: environment))
+    let handler = try RouterHandler(configuration: RouterConfiguration(environment: environment), signals: store.map { MongoRoutingSignals(sink: $0) })
+    return RouterByteHandler(handler)
+}

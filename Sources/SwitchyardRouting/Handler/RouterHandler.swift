@@ -24,11 +24,13 @@ public struct RouterHandler: FunctionHandler {
 
     /// Loads the policy and builds the classifiers and signal source.
     /// - Throws: `PolicyError` (`Router.InvalidPolicy`) or `ConfigurationError`, reported as init errors.
-    public init(configuration: RouterConfiguration, transport: (any ClassifierTransport)? = nil) throws {
+    /// - Parameters:
+    ///   - signals: the live source (MongoDB in the function); nil uses `SWITCHYARD_SIGNALS_FILE` or none.
+    public init(configuration: RouterConfiguration, transport: (any ClassifierTransport)? = nil, signals: (any RoutingSignals)? = nil) throws {
         let policy = try RoutingPolicy.load(path: configuration.policyPath)
         let router = try Router(policy: policy)
-        var base: any RoutingSignals = InMemoryRoutingSignals()
-        if let file = configuration.signalsFile { base = try Self.loadSignals(file) }
+        var base: any RoutingSignals = signals ?? InMemoryRoutingSignals()
+        if signals == nil, let file = configuration.signalsFile { base = try Self.loadSignals(file) }
         var llm: (any TaskClassifier)?
         let settings = policy.classifier
         if settings.mode != .heuristic || policy.tiers.values.contains(where: { ($0.classifier ?? .heuristic) != .heuristic }),
