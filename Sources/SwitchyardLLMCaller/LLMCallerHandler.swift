@@ -17,8 +17,7 @@ public struct LLMCallerHandler: FunctionHandler {
 
     public init(configuration: LLMCallerConfiguration, transport: any HTTPTransport = CurlTransport()) throws(ConfigurationError) {
         self.configuration = configuration
-        var codecs = CodecRegistry(bedrock: BedrockCodec(credentials: configuration.awsCredentials, defaultRegion: configuration.awsRegion))
-        codecs.anthropic = AnthropicCodec()
+        let codecs = CodecRegistry(bedrock: BedrockCodec(credentials: configuration.awsCredentials, defaultRegion: configuration.awsRegion))
         caller = LLMCaller(
             client: ProviderClient(transport: transport), codecs: codecs, retry: configuration.retry,
             cooldowns: CooldownTracker(failureThreshold: configuration.cooldownFailures, cooldown: configuration.cooldown))
@@ -38,10 +37,10 @@ public struct LLMCallerHandler: FunctionHandler {
         let start = ContinuousClock.now
         let returnFailures = event.onFailure == "return"
         let request: ChatRequest
-        let candidates: [CallCandidate]
+        let resolved: Resolved
         do {
             request = try RequestValidation.chatRequest(from: event)
-            candidates = try await resolve(event, deadline: deadline)
+            resolved = try await resolve(event, deadline: deadline)
         } catch {
             if returnFailures {
                 return failureOutput(event, error: error, attempts: [], latency: LLMCaller.milliseconds(ContinuousClock.now - start))
@@ -54,7 +53,8 @@ public struct LLMCallerHandler: FunctionHandler {
             retry.maxAttemptsPerModel = max(1, min(attempts, 10))
             caller = LLMCaller(client: caller.client, codecs: caller.codecs, retry: retry, cooldowns: caller.cooldowns)
         }
-        let outcome = await caller.call(request, candidates: candidates, deadline: deadline)
+        var outcome = await caller.call(request, candidates: resolved.candidates, deadline: deadline)
+        outcome.attempts = resolved.skipped + outcome.attempts
         let latency = LLMCaller.milliseconds(ContinuousClock.now - start)
         if let response = outcome.response, let answeredBy = outcome.answeredBy {
             return LLMCallOutput(
@@ -62,7 +62,8 @@ public struct LLMCallerHandler: FunctionHandler {
                 provider: answeredBy.target.provider.rawValue, model: answeredBy.target.model, providerModel: response.model,
                 text: response.text, finishReason: response.finishReason.rawValue, usage: response.usage, latencyMs: latency,
                 ttftMs: response.timeToFirstToken.map(LLMCaller.milliseconds),
-                fallbackUsed: answeredBy != candidates.first, providerRequestId: response.providerRequestID,
+                fallbackUsed: !resolved.primaryUsable || answeredBy != resolved.candidates.first,
+                providerRequestId: response.providerRequestID,
                 attempts: outcome.attempts, error: nil)
         }
         let error = outcome.error ?? .invalidRequest("no model candidates given")
@@ -77,10 +78,19 @@ public struct LLMCallerHandler: FunctionHandler {
             attempts: attempts, error: OutputError(errorType: error.errorType, errorMessage: error.errorMessage))
     }
 
-    /// Candidates with endpoints and keys filled in.
-    func resolve(_ event: LLMCallInput, deadline: ContinuousClock.Instant) async throws(LLMError) -> [CallCandidate] {
+    /// The candidates that can be called, and records for those that cannot (no key).
+    struct Resolved {
+        var candidates: [CallCandidate]
+        var skipped: [AttemptRecord]
+        var primaryUsable: Bool
+    }
+
+    /// Candidates with endpoints and keys filled in. A candidate whose key cannot be found is
+    /// skipped (and recorded) as long as another one is usable; a malformed candidate fails the call.
+    func resolve(_ event: LLMCallInput, deadline: ContinuousClock.Instant) async throws(LLMError) -> Resolved {
         guard !event.candidates.isEmpty else { throw .invalidRequest("candidates: at least one model is required") }
-        var out: [CallCandidate] = []
+        var out = Resolved(candidates: [], skipped: [], primaryUsable: false)
+        var firstKeyError: LLMError?
         for (i, c) in event.candidates.enumerated() {
             guard let kind = ProviderKind(rawValue: c.provider) else {
                 throw .invalidRequest(
@@ -92,13 +102,22 @@ public struct LLMCallerHandler: FunctionHandler {
             guard let base, base.hasPrefix("http://") || base.hasPrefix("https://") else {
                 throw .invalidRequest("candidates[\(i)].baseURL: required for \(kind.rawValue) (or set LLM_COMPATIBLE_BASE_URL)")
             }
-            let key = try await credentials.apiKey(for: kind, keyName: c.apiKeyName, deadline: deadline)
+            let key: String?
+            do {
+                key = try await credentials.apiKey(for: kind, keyName: c.apiKeyName, deadline: deadline)
+            } catch {
+                firstKeyError = firstKeyError ?? error
+                out.skipped.append(.notSent(provider: kind.rawValue, model: c.model, error: error))
+                continue
+            }
+            if i == 0 { out.primaryUsable = true }
             let timeout = c.timeoutMs ?? event.attemptTimeoutMs
-            out.append(CallCandidate(
+            out.candidates.append(CallCandidate(
                 target: ModelTarget(provider: kind, model: c.model, baseURL: base, apiKey: key, region: region),
                 attemptTimeout: timeout.map { .milliseconds($0) } ?? configuration.attemptTimeout,
                 contextWindow: c.contextWindow))
         }
+        if out.candidates.isEmpty, let firstKeyError { throw firstKeyError }
         return out
     }
 }

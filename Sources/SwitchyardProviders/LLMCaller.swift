@@ -35,6 +35,15 @@ public struct AttemptRecord: Sendable, Equatable, Codable {
     public var startedAtMs: Int64
 }
 
+extension AttemptRecord {
+    /// A candidate passed over without a request (cooling down, prompt too long, no key).
+    public static func notSent(provider: String, model: String, error: LLMError) -> AttemptRecord {
+        AttemptRecord(
+            provider: provider, model: model, outcome: error.errorType, errorMessage: error.errorMessage, httpStatus: nil,
+            latencyMs: 0, ttftMs: nil, usage: nil, sent: false, startedAtMs: WallClock.nowMilliseconds())
+    }
+}
+
 /// The result of a call with retries and fallbacks: the answer or the last error, and every attempt.
 public struct CallOutcome: Sendable {
     public var response: ChatResponse?
@@ -122,9 +131,7 @@ public struct LLMCaller: Sendable {
     }
 
     static func skipped(_ target: ModelTarget, codec: any ProviderCodec, error: LLMError) -> AttemptRecord {
-        AttemptRecord(
-            provider: target.provider.rawValue, model: target.model, outcome: error.errorType, errorMessage: error.errorMessage,
-            httpStatus: nil, latencyMs: 0, ttftMs: nil, usage: nil, sent: false, startedAtMs: WallClock.nowMilliseconds())
+        .notSent(provider: target.provider.rawValue, model: target.model, error: error)
     }
 
     public static func milliseconds(_ d: Duration) -> Double {

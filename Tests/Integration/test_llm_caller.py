@@ -242,3 +242,19 @@ def test_keys_come_from_secrets_manager_once_and_never_leak(fake_providers, tmp_
         assert "sk-" not in process.output()
     finally:
         process.stop()
+
+
+def test_candidate_without_a_key_is_skipped_not_fatal(fake_providers, tmp_path):
+    env = caller_environment(fake_providers)
+    del env["ANTHROPIC_API_KEY"]
+    emulator, process = start_emulator(function_config(env), tmp_path=tmp_path)
+    emulator = RetryingInvoker(emulator)
+    try:
+        spare = scenario("gpt")
+        out = ok(emulator.invoke("llm-caller", event(cand("anthropic", scenario("claude")), cand("openai", spare))))
+        assert [(a["outcome"], a["sent"]) for a in out["attempts"]] == [("LLM.CredentialsUnavailable", False), ("ok", True)]
+        assert out["fallbackUsed"] is True and out["model"] == spare
+        body = failed(emulator.invoke("llm-caller", event(cand("anthropic", scenario("claude")))), "LLM.CredentialsUnavailable")
+        assert "ANTHROPIC_API_KEY" in body["errorMessage"]
+    finally:
+        process.stop()
