@@ -8,7 +8,8 @@ import SwitchyardUsageSignals
 
 await RuntimeLoop.runBytes {
     let environment = Environment.process
-    let store = environment["MONGODB_URI"] == nil ? nil : try MongoUsageSink(configuration: MongoUsageConfiguration(environment: environment))
+    let live = !(environment["MONGODB_URI"] ?? "").isEmpty
+    let store = live ? try MongoUsageSink(configuration: MongoUsageConfiguration(environment: environment)) : nil
     let handler = try RouterHandler(configuration: RouterConfiguration(environment: environment), signals: store.map { MongoRoutingSignals(sink: $0) })
     return RouterByteHandler(handler)
 }
