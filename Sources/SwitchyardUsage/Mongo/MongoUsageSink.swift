@@ -161,6 +161,14 @@ public final class MongoUsageSink: UsageSink {
             inserted: inserted, modified: modified)
     }
 
+    /// Connects and creates the indexes now rather than on the first write (a warm-up, e.g.
+    /// before timing a benchmark). With retries, like every operation.
+    public func prepare() async throws(UsageError) {
+        try await withStore { connection throws(MongoFailure) in
+            try connection.command(["ping": .integer(1)])
+        }
+    }
+
     // MARK: - Store access with retries
 
     /// Runs `body` with the connection, preparing indexes once; retries when the store is
