@@ -19,50 +19,61 @@ public struct JSONEncoder: Sendable {
 }
 
 /// Mutable tree that containers write into; converted to an immutable `JSON` at the end.
+/// Children are stored in arrays that are appended to in place, so building an object or array
+/// of n members is O(n), not a copy per member.
 final class JSONNode {
-    enum Content {
-        case unset
-        case value(JSON)
-        case array([JSONNode])
-        case object([(key: String, node: JSONNode)])
+    enum Kind { case unset, value, array, object }
+
+    var kind = Kind.unset
+    var value = JSON.null
+    var elements: [JSONNode] = []
+    var members: [(key: String, node: JSONNode)] = []
+
+    func set(_ newValue: JSON) {
+        kind = .value
+        value = newValue
     }
 
-    var content: Content = .unset
-
-    func set(_ value: JSON) { content = .value(value) }
-
     var json: JSON {
-        switch content {
+        switch kind {
         case .unset: return .object(JSONObject())
-        case .value(let v): return v
-        case .array(let nodes): return .array(nodes.map(\.json))
-        case .object(let members): return .object(JSONObject(members.map { (key: $0.key, value: $0.node.json) }))
+        case .value: return value
+        case .array: return .array(elements.map(\.json))
+        case .object: return .object(JSONObject(members.map { (key: $0.key, value: $0.node.json) }))
+        }
+    }
+
+    func becomeObject() {
+        if kind != .object {
+            kind = .object
+            members = []
+        }
+    }
+
+    func becomeArray() {
+        if kind != .array {
+            kind = .array
+            elements = []
         }
     }
 
     func childForKey(_ key: String) -> JSONNode {
-        var members: [(key: String, node: JSONNode)]
-        if case .object(let existing) = content { members = existing } else { members = [] }
-        if let found = members.first(where: { $0.key == key }) { return found.node }
+        becomeObject()
+        // Re-opening a key (nested containers, superEncoder) must reuse its node.
+        for member in members where member.key == key { return member.node }
         let child = JSONNode()
         members.append((key: key, node: child))
-        content = .object(members)
         return child
     }
 
     func appendChild() -> JSONNode {
-        var nodes: [JSONNode]
-        if case .array(let existing) = content { nodes = existing } else { nodes = [] }
+        becomeArray()
         let child = JSONNode()
-        nodes.append(child)
-        content = .array(nodes)
+        elements.append(child)
         return child
     }
 
-    var arrayCount: Int {
-        if case .array(let nodes) = content { return nodes.count }
-        return 0
-    }
+    var arrayCount: Int { kind == .array ? elements.count : 0 }
 }
 
 struct JSONValueEncoder: Encoder {
@@ -71,12 +82,12 @@ struct JSONValueEncoder: Encoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        if case .object = storage.content {} else { storage.content = .object([]) }
+        storage.becomeObject()
         return KeyedEncodingContainer(KeyedContainer<Key>(node: storage, codingPath: codingPath))
     }
 
     func unkeyedContainer() -> any UnkeyedEncodingContainer {
-        if case .array = storage.content {} else { storage.content = .array([]) }
+        storage.becomeArray()
         return UnkeyedContainer(node: storage, codingPath: codingPath)
     }
 
