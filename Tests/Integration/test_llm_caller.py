@@ -258,3 +258,14 @@ def test_candidate_without_a_key_is_skipped_not_fatal(fake_providers, tmp_path):
         assert "ANTHROPIC_API_KEY" in body["errorMessage"]
     finally:
         process.stop()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_missing_usage_is_estimated_and_marked(llm_emulator, fake_providers, stream):
+    model = scenario("m", fault="no_usage")
+    out = ok(llm_emulator.invoke("llm-caller", event(cand("openai", model), stream=stream)))
+    assert fake_providers.requests(model)[0]["usage"] is None
+    usage = out["usage"]
+    assert usage["estimated"] is True
+    assert usage["inputTokens"] > 0 and usage["outputTokens"] > 0
+    assert out["attempts"][0]["usage"] == usage
