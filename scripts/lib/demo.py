@@ -11,6 +11,8 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import shutil
+import tempfile
 import subprocess
 import sys
 import time
@@ -39,7 +41,10 @@ class Demo:
 
     def start_services(self) -> None:
         print("== starting local services")
-        self.env["MONGODB_URI"] = run_script("start-mongo", "--name", "demo")
+        # A fresh database each run, so the figures printed are this run's alone.
+        storage = tempfile.mkdtemp(prefix="switchyard-demo-db-")
+        self.env["MONGODB_URI"] = run_script("start-mongo", "--name", "demo", "--storage", storage)
+        self.started.append(lambda: shutil.rmtree(storage, ignore_errors=True))
         self.started.append(lambda: run_script("stop-mongo", "--name", "demo"))
         print(f"   SecantusDB        {self.env['MONGODB_URI']}")
 
@@ -140,32 +145,40 @@ class Demo:
             return {"outcome": "failed", "error": e.doc}
 
     def log_usage(self, event: dict, decision: dict, outputs: list, elapsed_ms: float) -> str:
+        """One usage record per billed step. For an LLM call that is every attempt that reported
+        usage (a failed attempt the provider charged for is billed too), never the sum twice."""
         records = []
-        for step, output in outputs:
-            usage = (output or {}).get("usage") or {}
-            record = {
-                "requestId": decision["request_id"], "executionId": f"demo:{decision['request_id']}",
-                "step": f"{step}-{len(records)}", "timestamp": int(time.time() * 1000),
+        base = {"requestId": decision["request_id"], "executionId": f"demo:{decision['request_id']}",
                 "tenant": decision["tenant_id"], "user": event.get("user", "demo"), "tier": decision["tier"],
-                "route": f"rule={decision.get('matched_rule')} strategy={decision.get('strategy')}",
-                "provider": output.get("provider") or decision["primary"]["provider"],
-                "model": output.get("model") or decision["primary"]["model"],
-                "backend": "lambda" if step == "llm" else "sagemaker",
-                "modality": "text" if step == "llm" else "image",
-                "latency": {"totalMs": int(elapsed_ms), "backendMs": int(output.get("latencyMs") or elapsed_ms)},
-                "attempts": len(output.get("attempts") or [1]),
-                "status": "succeeded" if output.get("outcome", "succeeded") != "failed" else "failed",
-            }
+                "route": f"rule={decision.get('matched_rule')} strategy={decision.get('strategy')}"}
+        for index, (step, output) in enumerate(outputs):
             if step == "llm":
-                record["model"] = catalog_id(decision, output.get("model")) or record["model"]
-                record["tokens"] = {"input": usage.get("inputTokens", 0), "output": usage.get("outputTokens", 0),
-                                    "cached": usage.get("cachedInputTokens", 0), "reasoning": usage.get("reasoningTokens", 0)}
+                attempts = output.get("attempts") or []
+                for number, attempt in enumerate(attempts):
+                    usage = attempt.get("usage")
+                    if not usage:
+                        continue  # never sent, or the provider charged nothing
+                    records.append({**base, "step": f"llm-{index}-attempt-{number}", "timestamp": int(time.time() * 1000),
+                                    "provider": attempt["provider"], "model": catalog_id(decision, attempt["model"]),
+                                    "backend": "external" if attempt["provider"] != "openai-compatible" else "lambda",
+                                    "modality": "text", "attempts": 1,
+                                    "status": "succeeded" if attempt.get("outcome") == "ok" else "failed",
+                                    "latency": {"totalMs": int(elapsed_ms), "backendMs": int(attempt.get("latencyMs", 0))},
+                                    "tokens": {"input": usage.get("inputTokens", 0), "output": usage.get("outputTokens", 0),
+                                               "cached": usage.get("cachedInputTokens", 0),
+                                               "reasoning": usage.get("reasoningTokens", 0)}})
             else:
+                vision = (decision.get("vision") or {}).get("primary") or decision["primary"]
                 vision_usage = output.get("usage") or {}
-                record["model"] = (decision.get("vision") or {}).get("primary", {}).get("model") or decision["primary"]["model"]
-                record["provider"] = (decision.get("vision") or {}).get("primary", {}).get("provider") or "sagemaker"
-                record["images"] = {"count": vision_usage.get("images", 1), "pixels": vision_usage.get("pixels", 0)}
-            records.append(record)
+                records.append({**base, "step": f"vision-{index}", "timestamp": int(time.time() * 1000),
+                                "provider": vision.get("provider", "sagemaker"), "model": vision["model"],
+                                "backend": "sagemaker", "modality": "image", "attempts": 1,
+                                "status": "failed" if output.get("outcome") == "failed" else "succeeded",
+                                "latency": {"totalMs": int(elapsed_ms),
+                                            "backendMs": int((output.get("timings") or {}).get("totalMs", 0))},
+                                "images": {"count": vision_usage.get("images", 1), "pixels": vision_usage.get("pixels", 0)}})
+        if not records:
+            return "0"
         try:
             logged = self.invoke("usage-logger", {"records": records} if len(records) > 1 else records[0])
         except FunctionFailed as e:
