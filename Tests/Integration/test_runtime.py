@@ -93,13 +93,20 @@ def test_a_frozen_process_is_killed_by_the_emulator_at_the_timeout(emulator):
     assert emulator.invoke("runtime-probe", {"action": "echo", "message": "fresh"}).json["message"] == "fresh"
 
 
-def test_a_crash_is_reported_and_the_next_invoke_gets_a_new_environment(emulator):
-    before = emulator.invoke("runtime-probe", {"action": "env"}).json["pid"]
-    doc = error_of(emulator.invoke("runtime-probe", {"action": "crash"}))
-    assert doc["errorType"] == "Runtime.ExitError"
-    assert "exit status 3" in doc["errorMessage"]
-    after = emulator.invoke("runtime-probe", {"action": "env"}).json["pid"]
-    assert after != before
+def test_a_crash_is_reported_and_the_next_invoke_gets_a_new_environment(tmp_path):
+    # One environment only, so the invocations after the crash cannot land on a second one.
+    em, process = start_emulator(config(maxConcurrency=1), tmp_path=tmp_path)
+    try:
+        before = em.invoke("runtime-probe", {"action": "env"}).json["pid"]
+        doc = error_of(em.invoke("runtime-probe", {"action": "crash"}))
+        assert doc["errorType"] == "Runtime.ExitError"
+        assert "exit status 3" in doc["errorMessage"]
+        after = em.invoke("runtime-probe", {"action": "env"}).json["pid"]
+        assert after != before
+        with pytest.raises(ProcessLookupError):
+            os.kill(before, 0)
+    finally:
+        process.stop()
 
 
 def test_warm_environments_are_reused(emulator):
