@@ -38,7 +38,7 @@ let foundationTargets: [Target] = [
     .executableTarget(name: "EchoFunction", dependencies: ["SwitchyardRuntime"]),
     // A function that misbehaves on request, for testing the runtime and emulator end to end.
     .executableTarget(name: "RuntimeProbeFunction", dependencies: ["SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON"]),
-    .testTarget(name: "SwitchyardJSONTests", dependencies: ["SwitchyardJSON"]),
+    .testTarget(name: "SwitchyardJSONTests", dependencies: ["SwitchyardJSON", "SwitchyardCore"]),
     .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardEmulator"]),
 ]
 
@@ -59,7 +59,7 @@ let llmTargets: [Target] = [
     .executableTarget(name: "LLMCallTool", dependencies: ["SwitchyardLLMCaller", "SwitchyardProviders", "SwitchyardJSON", "SwitchyardCore"]),
     .testTarget(
         name: "SwitchyardProvidersTests",
-        dependencies: ["SwitchyardProviders", "SwitchyardLLMCaller", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON", "CZlib"],
+        dependencies: ["SwitchyardProviders", "SwitchyardLLMCaller", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON", "SwitchyardCore", "CZlib"],
         exclude: ["Fixtures"]
     ),
 ]

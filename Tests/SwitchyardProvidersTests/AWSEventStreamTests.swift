@@ -1,5 +1,6 @@
 import CZlib
 import SwitchyardProviders
+import SwitchyardCore
 import XCTest
 
 final class AWSEventStreamTests: XCTestCase {

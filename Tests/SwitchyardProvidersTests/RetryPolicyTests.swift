@@ -1,4 +1,5 @@
 import SwitchyardProviders
+import SwitchyardCore
 import XCTest
 
 final class RetryPolicyTests: XCTestCase {

@@ -1,4 +1,5 @@
 import SwitchyardProviders
+import SwitchyardCore
 import XCTest
 
 final class SSEParserTests: XCTestCase {
@@ -99,18 +100,5 @@ final class SSEParserTests: XCTestCase {
             let bytes = (0..<Int(rng.next() % 2000)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
             try? parser.feed(bytes) { XCTAssertLessThanOrEqual($0.data.count, 4096) }
         }
-    }
-}
-
-/// A small deterministic generator, so property tests are repeatable.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

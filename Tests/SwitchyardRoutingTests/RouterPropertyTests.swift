@@ -1,19 +1,10 @@
 import SwitchyardRouting
+import SwitchyardCore
 import XCTest
 
 /// Random requests from a seeded generator: every decision the router makes must respect the
 /// tenant's tier, its budget and the request's constraints, and every refusal must be typed.
 final class RouterPropertyTests: XCTestCase {
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static let fragments = [
         "Summarize this report", "Translate into Spanish", "Write a Python function", "Review this contract clause",
@@ -65,7 +56,7 @@ final class RouterPropertyTests: XCTestCase {
     }
 
     func testDecisionsRespectTierBudgetAndConstraints() throws {
-        var rng = SplitMix64(state: 0x5EED_2026)
+        var rng = SplitMix64(seed: 0x5EED_2026)
         let table = RoutingFixtures.router.table
         var decided = 0
         var refused: [String: Int] = [:]

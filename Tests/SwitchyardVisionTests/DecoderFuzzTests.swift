@@ -1,22 +1,13 @@
 import SwitchyardVision
+import SwitchyardCore
 import XCTest
 
 /// Property test: mutated and random inputs either decode or throw a `VisionError`; the process
 /// never crashes, hangs or reads out of bounds (run under the address sanitizer in CI with
 /// `swift test --sanitize=address` for the strongest form).
 final class DecoderFuzzTests: XCTestCase {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
-    func mutate(_ seed: [UInt8], _ rng: inout SplitMix) -> [UInt8] {
+    func mutate(_ seed: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
         var bytes = seed
         for _ in 0..<Int.random(in: 1...8, using: &rng) {
             guard !bytes.isEmpty else { break }
@@ -46,18 +37,18 @@ final class DecoderFuzzTests: XCTestCase {
             try ImageEncoder.jpeg(TestImages.gradient(width: 48, height: 40), quality: 80),
             TestImages.withOrientation(try ImageEncoder.jpeg(TestImages.quadrants()), 6),
         ]
-        var rng = SplitMix(state: 1)
+        var rng = SplitMix64(seed: 1)
         for i in 0..<1500 { check(mutate(seeds[i % seeds.count], &rng)) }
     }
 
     func testMutatedPNGsNeverCrash() throws {
         let seed = try ImageEncoder.png(TestImages.gradient(width: 40, height: 30))
-        var rng = SplitMix(state: 2)
+        var rng = SplitMix64(seed: 2)
         for _ in 0..<1500 { check(mutate(seed, &rng)) }
     }
 
     func testRandomBytesBehindValidSignaturesNeverCrash() {
-        var rng = SplitMix(state: 3)
+        var rng = SplitMix64(seed: 3)
         let signatures: [[UInt8]] = [[0xFF, 0xD8, 0xFF], [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], []]
         for i in 0..<3000 {
             let tail = (0..<Int.random(in: 0..<300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
