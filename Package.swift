@@ -17,11 +17,13 @@ let systemLibraries: [Target] = [
 // MARK: - Foundation: JSON, shared primitives, the Runtime API loop, the local emulator
 
 let foundationTargets: [Target] = [
+    // Linked into every function through SwitchyardRuntime: keeps binaries within glibc 2.34.
+    .target(name: "CGlibcCompat", linkerSettings: [.linkedLibrary("m")]),
     .target(name: "SwitchyardJSON"),
     .target(name: "SwitchyardCore", dependencies: ["SwitchyardJSON"]),
     .target(
         name: "SwitchyardRuntime",
-        dependencies: ["SwitchyardCore", "SwitchyardJSON", .product(name: "Logging", package: "swift-log")]
+        dependencies: ["CGlibcCompat", "SwitchyardCore", "SwitchyardJSON", .product(name: "Logging", package: "swift-log")]
     ),
     .target(
         name: "SwitchyardEmulator",
