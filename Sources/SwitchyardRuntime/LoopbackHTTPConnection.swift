@@ -84,10 +84,7 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
     /// Sends one request and reads its response. A keep-alive connection the peer closed while
     /// idle is reopened once; any other failure is thrown.
     func request(method: String, path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws(RuntimeAPIError) -> Response {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: switchyard-runtime/1.0\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        if method != "GET" { head += "Content-Length: \(body.count)\r\n" }
-        head += "\r\n"
+        let head = requestHead(method: method, path: path, headers: headers, bodyCount: body.count)
         let reused = fd >= 0
         do {
             try connectIfNeeded()
@@ -102,6 +99,29 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
             disconnect()
             throw error
         }
+    }
+
+    private func requestHead(method: String, path: String, headers: [(String, String)], bodyCount: Int) -> String {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: switchyard-runtime/1.0\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        if method != "GET" { head += "Content-Length: \(bodyCount)\r\n" }
+        head += "\r\n"
+        return head
+    }
+
+    /// Formats a request and parses a canned `/next` response from memory, without any I/O, so
+    /// the first real invocation does not pay for running this code for the first time (page
+    /// faults, lazily instantiated metadata). Called once at init, before the first `/next`.
+    func warmUp(cannedResponse: [UInt8]) -> Response? {
+        _ = requestHead(method: "POST", path: RuntimeAPI.responsePath("warm-up"), headers: [("Content-Type", "application/json")], bodyCount: 2)
+        guard fd < 0, start == end, cannedResponse.count <= storage.count else { return nil }
+        storage.replaceSubrange(0..<cannedResponse.count, with: cannedResponse)
+        end = cannedResponse.count
+        defer {
+            start = 0
+            end = 0
+        }
+        return try? readResponse()
     }
 
     // MARK: - Writing

@@ -55,6 +55,7 @@ public enum RuntimeLoop {
         }
 
         let endpoint = configuration.runtimeAPI
+        client.warmUp()
         let loop = Loop(client: client, handler: handler, logger: logger, deadlineMargin: configuration.deadlineMargin)
         do {
             try await serve(loop) { requestID, report in
@@ -85,6 +86,7 @@ public enum RuntimeLoop {
             reportTimeout(requestID, report)
             epochs.cancelCurrent()
         }
+        loop.warmUp()
         while true {
             let epoch = Task { [loop] () -> (Loop<Client, Handler>, RuntimeAPIError?) in
                 var loop = loop
@@ -121,18 +123,7 @@ public enum RuntimeLoop {
         /// - Throws: `RuntimeAPIError` only; handler failures are reported, not thrown.
         public mutating func runOnce() async throws(RuntimeAPIError) {
             let invocation = try client.next()
-            if let traceID = invocation.traceID {
-                setenv("_X_AMZN_TRACE_ID", traceID, 1)
-            } else {
-                unsetenv("_X_AMZN_TRACE_ID")
-            }
-            var invocationLogger = logger
-            invocationLogger[metadataKey: "aws-request-id"] = "\(invocation.requestID)"
-            let context = InvocationContext(
-                requestID: invocation.requestID, deadlineMilliseconds: invocation.deadlineMilliseconds,
-                invokedFunctionARN: invocation.invokedFunctionARN, traceID: invocation.traceID,
-                clientContext: invocation.clientContext, cognitoIdentity: invocation.cognitoIdentity,
-                logger: invocationLogger)
+            let (context, invocationLogger) = prepare(invocation)
 
             let marginMilliseconds = deadlineMargin.milliseconds
             let allowed = invocation.deadlineMilliseconds - WallClock.nowMilliseconds()
@@ -160,6 +151,39 @@ public enum RuntimeLoop {
             // The watchdog may have answered this invocation already; never answer twice.
             if let watchdog, !watchdog.settleByLoop() { return }
             try report(outcome, invocation, invocationLogger)
+        }
+
+        /// Exports the trace id and builds the handler's context and the invocation's logger.
+        private func prepare(_ invocation: Invocation) -> (InvocationContext, Logger) {
+            if let traceID = invocation.traceID {
+                setenv("_X_AMZN_TRACE_ID", traceID, 1)
+            } else {
+                unsetenv("_X_AMZN_TRACE_ID")
+            }
+            var invocationLogger = logger
+            invocationLogger[metadataKey: "aws-request-id"] = "\(invocation.requestID)"
+            let context = InvocationContext(
+                requestID: invocation.requestID, deadlineMilliseconds: invocation.deadlineMilliseconds,
+                invokedFunctionARN: invocation.invokedFunctionARN, traceID: invocation.traceID,
+                clientContext: invocation.clientContext, cognitoIdentity: invocation.cognitoIdentity,
+                logger: invocationLogger)
+            return (context, invocationLogger)
+        }
+
+        /// Runs the loop's own per-invocation code once, without I/O and without the handler,
+        /// so the first real invocation is not slowed by code running for the first time. It
+        /// moves those microseconds into init, which Lambda runs before any request waits.
+        func warmUp() {
+            let invocation = Invocation(
+                requestID: "warm-up", deadlineMilliseconds: WallClock.nowMilliseconds() + 60_000, invokedFunctionARN: "",
+                traceID: "Root=1-0", event: [])
+            _ = prepare(invocation)
+            unsetenv("_X_AMZN_TRACE_ID")
+            if let watchdog {
+                watchdog.arm(requestID: invocation.requestID, fireAtMilliseconds: invocation.deadlineMilliseconds, allowedMilliseconds: 60_000) { _, _ in }
+                _ = watchdog.settleByLoop()
+            }
+            _ = errorReport(for: RuntimeError.deadlineExceeded(milliseconds: 0)).body
         }
 
         private mutating func report(_ outcome: Result<[UInt8], ErrorReport>, _ invocation: Invocation, _ logger: Logger) throws(RuntimeAPIError) {

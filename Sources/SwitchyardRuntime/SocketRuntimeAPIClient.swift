@@ -15,7 +15,22 @@ public struct SocketRuntimeAPIClient: RuntimeAPIClient {
     }
 
     public mutating func next() throws(RuntimeAPIError) -> Invocation {
-        let response = try connection.request(method: "GET", path: RuntimeAPI.nextPath)
+        try invocation(from: try connection.request(method: "GET", path: RuntimeAPI.nextPath))
+    }
+
+    /// Runs the client's per-invocation code once on a canned response (see
+    /// `LoopbackHTTPConnection.warmUp`).
+    public func warmUp() {
+        let body = Array(#"{"warm":"up"}"#.utf8)
+        let canned = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: warm-up\r\n"
+            + "Lambda-Runtime-Deadline-Ms: 1\r\nLambda-Runtime-Invoked-Function-Arn: arn\r\n"
+            + "Lambda-Runtime-Trace-Id: Root=1-0\r\nContent-Length: \(body.count)\r\n\r\n"
+        if let response = connection.warmUp(cannedResponse: Array(canned.utf8) + body) {
+            _ = try? invocation(from: response)
+        }
+    }
+
+    private func invocation(from response: LoopbackHTTPConnection.Response) throws(RuntimeAPIError) -> Invocation {
         guard response.status == 200 else {
             throw .unexpectedStatus(response.status, String(decoding: response.body, as: UTF8.self))
         }
