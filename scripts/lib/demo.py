@@ -166,7 +166,10 @@ class Demo:
                                     "latency": {"totalMs": int(elapsed_ms), "backendMs": int(attempt.get("latencyMs", 0))},
                                     "tokens": {"input": usage.get("inputTokens", 0), "output": usage.get("outputTokens", 0),
                                                "cached": usage.get("cachedInputTokens", 0),
-                                               "reasoning": usage.get("reasoningTokens", 0)}})
+                                               "reasoning": usage.get("reasoningTokens", 0)},
+                                    # The llm-caller Lambda's own time while it waited on this attempt.
+                                    "compute": {"kind": "lambda", "architecture": "x86_64", "memoryMB": 256,
+                                                "durationMs": max(1, int(attempt.get("latencyMs", 0)))}})
             else:
                 vision = (decision.get("vision") or {}).get("primary") or decision["primary"]
                 vision_usage = output.get("usage") or {}
@@ -176,9 +179,14 @@ class Demo:
                                 "status": "failed" if output.get("outcome") == "failed" else "succeeded",
                                 "latency": {"totalMs": int(elapsed_ms),
                                             "backendMs": int((output.get("timings") or {}).get("totalMs", 0))},
-                                "images": {"count": vision_usage.get("images", 1), "pixels": vision_usage.get("pixels", 0)}})
+                                "images": {"count": vision_usage.get("images", 1), "pixels": vision_usage.get("pixels", 0)},
+                                # GPU time on the endpoint, amortised per invocation.
+                                "compute": {"kind": "endpoint", "instanceType": "ml.g4dn.xlarge",
+                                            "durationMs": max(1, int((output.get("timings") or {}).get("inferenceMs", 0)))}})
         if not records:
             return "0"
+        # The Express workflow is billed once per request: requests plus GB-seconds.
+        records[0]["orchestration"] = {"memoryMB": 64, "durationMs": max(1, int(elapsed_ms)), "requests": 1}
         try:
             logged = self.invoke("usage-logger", {"records": records} if len(records) > 1 else records[0])
         except FunctionFailed as e:
