@@ -94,7 +94,9 @@ struct JSONValueEncoder: Encoder {
     func singleValueContainer() -> any SingleValueEncodingContainer { self }
 }
 
-func encodeValue<T: Encodable>(_ value: T, into node: JSONNode, codingPath: [any CodingKey]) throws {
+/// The coding path is an autoclosure: building `codingPath + [key]` for every field allocated an
+/// array per value, most of the encoder's time; now it is built only for nested values and errors.
+func encodeValue<T: Encodable>(_ value: T, into node: JSONNode, codingPath: @autoclosure () -> [any CodingKey]) throws {
     switch value {
     case let json as JSON: node.set(json)
     case let s as String: node.set(.string(s))
@@ -103,11 +105,11 @@ func encodeValue<T: Encodable>(_ value: T, into node: JSONNode, codingPath: [any
     case let i as Int64: node.set(.integer(i))
     case let d as Double:
         guard d.isFinite else {
-            throw EncodingError.invalidValue(d, .init(codingPath: codingPath, debugDescription: "\(d) cannot be represented in JSON"))
+            throw EncodingError.invalidValue(d, .init(codingPath: codingPath(), debugDescription: "\(d) cannot be represented in JSON"))
         }
         node.set(.double(d))
     default:
-        try value.encode(to: JSONValueEncoder(storage: node, codingPath: codingPath))
+        try value.encode(to: JSONValueEncoder(storage: node, codingPath: codingPath()))
     }
 }
 
@@ -180,8 +182,8 @@ private struct UnkeyedContainer: UnkeyedEncodingContainer {
     mutating func encode(_ value: String) throws { node.appendChild().set(.string(value)) }
     mutating func encode(_ value: Int) throws { node.appendChild().set(.integer(Int64(value))) }
     mutating func encode<T: Encodable>(_ value: T) throws {
-        let path = nextPath()
-        try encodeValue(value, into: node.appendChild(), codingPath: path)
+        let index = count
+        try encodeValue(value, into: node.appendChild(), codingPath: codingPath + [JSONCodingKey(intValue: index)])
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
