@@ -25,14 +25,35 @@ public enum WallClock {
 
     /// RFC 3339 UTC with milliseconds, e.g. `2026-11-25T12:00:00.123Z`.
     public static func iso8601(milliseconds: Int64) -> String {
-        var seconds = time_t(milliseconds / 1000)
+        let f = UTCFields(epochSeconds: milliseconds / 1000)
+        return "\(f.year)-\(f.month)-\(f.day)T\(f.hour):\(f.minute):\(f.second).\(zeroPadded(milliseconds % 1000, width: 3))Z"
+    }
+}
+
+/// The calendar fields of a UTC instant, zero-padded as timestamp formats write them
+/// (`2026`, `11`, `05`, …), so each format is only a matter of separators.
+public struct UTCFields: Sendable, Equatable {
+    public let year: String
+    public let month: String
+    public let day: String
+    public let hour: String
+    public let minute: String
+    public let second: String
+
+    public init(epochSeconds: Int64) {
+        var seconds = time_t(epochSeconds)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let s = String(value)
-            return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds % 1000), 3))Z"
+        year = zeroPadded(Int64(parts.tm_year) + 1900, width: 4)
+        month = zeroPadded(Int64(parts.tm_mon) + 1, width: 2)
+        day = zeroPadded(Int64(parts.tm_mday), width: 2)
+        hour = zeroPadded(Int64(parts.tm_hour), width: 2)
+        minute = zeroPadded(Int64(parts.tm_min), width: 2)
+        second = zeroPadded(Int64(parts.tm_sec), width: 2)
     }
+}
+
+private func zeroPadded(_ value: Int64, width: Int) -> String {
+    let s = String(value)
+    return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
 }

@@ -68,7 +68,7 @@ struct InvokeAPIRoutes: Sendable {
         guard (try? JSON.parse(payload)) != nil else {
             return awsError(.badRequest, "InvalidRequestContentException", "Could not parse request body into json: the payload is not valid JSON")
         }
-        let clientContext = request.headers.first(name: "X-Amz-Client-Context").flatMap { Data(base64Encoded: $0) }.map {
+        let clientContext = request.headers.first(name: "X-Amz-Client-Context").flatMap { try? Base64.decode($0) }.map {
             String(decoding: $0, as: UTF8.self)
         }
         switch request.headers.first(name: "X-Amz-Invocation-Type") ?? "RequestResponse" {
