@@ -1,30 +1,113 @@
 // swift-tools-version:6.0
 // Switchyard: a serverless model router. One package, several small Lambda functions.
 //
-// Layout: C system libraries (C*), Foundation-free libraries (Switchyard*), one executable per
-// Lambda function (*Function, each packaged as a `bootstrap`), and developer tools (LambdaEmulator).
-// Each area keeps its targets in its own list below so the areas can grow independently.
+// The layout shows the kinds of target (see docs/architecture.md for the import rules):
+//   Sources/System/     C system libraries and shims (libcurl, libmongoc, zlib, libcrypto, TurboJPEG, libpng)
+//   Sources/Libraries/  Foundation-free libraries: shared primitives, the contract, pure domain logic, I/O clients
+//   Sources/Functions/  one folder per Lambda function: `Function/` (handler, configuration, I/O wiring) and
+//                       `Main/main.swift` (a few lines, packaged as `bootstrap`)
+//   Sources/Tools/      the local Lambda emulator, command-line tools and benchmarks
 import PackageDescription
 
-// MARK: - C system libraries (found through pkg-config, installed by scripts/setup)
+// MARK: - Helpers that keep each target's path next to its name
 
-let systemLibraries: [Target] = [
-    .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-    .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
-    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+func system(_ name: String, pkgConfig: String, apt: [String]) -> Target {
+    .systemLibrary(name: name, path: "Sources/System/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
+}
+
+func library(
+    _ name: String, _ dependencies: [Target.Dependency], swiftSettings: [SwiftSetting]? = nil
+) -> Target {
+    .target(name: name, dependencies: dependencies, path: "Sources/Libraries/\(name)", swiftSettings: swiftSettings)
+}
+
+/// A function's library (handler, configuration, I/O) and its executable (`main.swift`).
+func function(_ folder: String, executable: String, library: String?, dependencies: [Target.Dependency]) -> [Target] {
+    var targets: [Target] = []
+    var mainDependencies: [Target.Dependency] = ["SwitchyardRuntime", "SwitchyardCore"]
+    if let library {
+        targets.append(.target(name: library, dependencies: dependencies, path: "Sources/Functions/\(folder)/Function"))
+        mainDependencies.append(.target(name: library))
+    } else {
+        mainDependencies += dependencies
+    }
+    targets.append(
+        .executableTarget(name: executable, dependencies: mainDependencies, path: "Sources/Functions/\(folder)/Main"))
+    return targets
+}
+
+func tool(_ name: String, folder: String, _ dependencies: [Target.Dependency], swift5: Bool = false) -> Target {
+    .executableTarget(
+        name: name, dependencies: dependencies, path: "Sources/Tools/\(folder)",
+        // Swift 5 mode keeps top-level tool scripts free of isolation boilerplate.
+        swiftSettings: swift5 ? [.swiftLanguageMode(.v5)] : nil)
+}
+
+// MARK: - System libraries (found through pkg-config, installed by scripts/setup)
+
+let systemTargets: [Target] = [
+    system("CCurl", pkgConfig: "libcurl", apt: ["libcurl4-openssl-dev"]),
+    system("CMongoC", pkgConfig: "libmongoc-1.0", apt: ["libmongoc-dev"]),
+    system("CZlib", pkgConfig: "zlib", apt: ["zlib1g-dev"]),
+    system("CCrypto", pkgConfig: "libcrypto", apt: ["libssl-dev"]),
+    system("CTurboJPEG", pkgConfig: "libturbojpeg", apt: ["libturbojpeg0-dev"]),
+    // C, not a system library: libpng reports errors by longjmp, which must not cross Swift frames.
+    .target(name: "CPNG", path: "Sources/System/CPNG", linkerSettings: [.linkedLibrary("png16")]),
+    // Linked into every function through SwitchyardRuntime: keeps binaries within glibc 2.34.
+    .target(name: "CGlibcCompat", path: "Sources/System/CGlibcCompat", linkerSettings: [.linkedLibrary("m")]),
 ]
 
-// MARK: - Foundation: JSON, shared primitives, the Runtime API loop, the local emulator
+// MARK: - Libraries
 
-let foundationTargets: [Target] = [
-    // Linked into every function through SwitchyardRuntime: keeps binaries within glibc 2.34.
-    .target(name: "CGlibcCompat", linkerSettings: [.linkedLibrary("m")]),
-    .target(name: "SwitchyardJSON"),
-    .target(name: "SwitchyardCore", dependencies: ["SwitchyardJSON"]),
-    .target(
-        name: "SwitchyardRuntime",
-        dependencies: ["CGlibcCompat", "SwitchyardCore", "SwitchyardJSON", .product(name: "Logging", package: "swift-log")]
-    ),
+let libraryTargets: [Target] = [
+    // Shared primitives
+    library("SwitchyardJSON", []),
+    library("SwitchyardCore", ["SwitchyardJSON"]),
+    library(
+        "SwitchyardRuntime",
+        ["CGlibcCompat", "SwitchyardCore", "SwitchyardJSON", .product(name: "Logging", package: "swift-log")]),
+    // I/O clients
+    library("SwitchyardHTTP", ["CCurl", "SwitchyardCore"]),
+    library("SwitchyardAWS", ["CCrypto", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
+    // Domains
+    library("SwitchyardRouting", ["SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime", "SwitchyardHTTP"]),
+    library("SwitchyardProviders", ["CZlib", "SwitchyardHTTP", "SwitchyardAWS", "SwitchyardJSON", "SwitchyardCore"]),
+    library("SwitchyardVision", ["CTurboJPEG", "CPNG", "SwitchyardCore", "SwitchyardJSON"]),
+    library("SwitchyardBilling", ["SwitchyardCore", "SwitchyardJSON"]),
+    library("SwitchyardUsage", ["CMongoC", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
+]
+
+// MARK: - Functions (each packaged as a provided.al2023 zip by scripts/package)
+
+let functionTargets: [Target] =
+    function(
+        "Router", executable: "RouterFunction", library: "SwitchyardRouterFunction",
+        dependencies: [
+            "SwitchyardRouting", "SwitchyardUsage", "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardCore",
+            "SwitchyardJSON",
+        ])
+    + function(
+        "LLMCaller", executable: "LLMCallerFunction", library: "SwitchyardLLMCallerFunction",
+        dependencies: [
+            "SwitchyardProviders", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardJSON",
+            "SwitchyardCore",
+        ])
+    + function(
+        "Vision", executable: "VisionFunction", library: "SwitchyardVisionFunction",
+        dependencies: [
+            "SwitchyardVision", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardJSON",
+            "SwitchyardCore",
+        ])
+    + function(
+        "UsageLogger", executable: "UsageLoggerFunction", library: "SwitchyardUsageLoggerFunction",
+        dependencies: ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON"])
+    + function("Echo", executable: "EchoFunction", library: nil, dependencies: [])
+    // A function that misbehaves on request, for testing the runtime and emulator end to end.
+    + function("RuntimeProbe", executable: "RuntimeProbeFunction", library: nil, dependencies: ["SwitchyardJSON"])
+
+// MARK: - Tools
+
+let toolTargets: [Target] = [
     .target(
         name: "SwitchyardEmulator",
         dependencies: [
@@ -33,101 +116,62 @@ let foundationTargets: [Target] = [
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ],
+        path: "Sources/Tools/Emulator/Library",
         // NIO's handler types predate strict concurrency checking.
-        swiftSettings: [.swiftLanguageMode(.v5)]
-    ),
-    .executableTarget(name: "LambdaEmulator", dependencies: ["SwitchyardEmulator", "SwitchyardCore"], swiftSettings: [.swiftLanguageMode(.v5)]),
-    .executableTarget(name: "EchoFunction", dependencies: ["SwitchyardRuntime"]),
-    // A function that misbehaves on request, for testing the runtime and emulator end to end.
-    .executableTarget(name: "RuntimeProbeFunction", dependencies: ["SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON"]),
-    .testTarget(name: "SwitchyardJSONTests", dependencies: ["SwitchyardJSON", "SwitchyardCore"]),
-    .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardEmulator"]),
+        swiftSettings: [.swiftLanguageMode(.v5)]),
+    tool("LambdaEmulator", folder: "Emulator/Main", ["SwitchyardEmulator", "SwitchyardCore"], swift5: true),
+    tool(
+        "LLMCallTool", folder: "LLMCall",
+        ["SwitchyardLLMCallerFunction", "SwitchyardProviders", "SwitchyardJSON", "SwitchyardCore"]),
+    tool(
+        "UsageIngestTool", folder: "UsageIngest",
+        ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
+    tool(
+        "VisionTool", folder: "VisionTool",
+        ["SwitchyardVision", "SwitchyardVisionFunction", "SwitchyardCore", "SwitchyardJSON"]),
+    tool("RouterBenchmark", folder: "RouterBenchmark", ["SwitchyardRouting", "SwitchyardJSON"], swift5: true),
+    tool(
+        "RouterEval", folder: "RouterEval",
+        ["SwitchyardRouting", "SwitchyardRouterFunction", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP"],
+        swift5: true),
 ]
 
-// MARK: - LLM area: outbound HTTP (libcurl), AWS SigV4 + Secrets Manager, LLM providers, the llm-caller function
+// MARK: - Tests (one target per library; Tests/Integration runs the real binaries with pytest)
 
-let llmTargets: [Target] = [
-    .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-    .target(name: "SwitchyardHTTP", dependencies: ["CCurl", "SwitchyardCore"]),
-    .target(name: "SwitchyardAWS", dependencies: ["CCrypto", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
+let testTargets: [Target] = [
+    .testTarget(name: "SwitchyardJSONTests", dependencies: ["SwitchyardJSON", "SwitchyardCore"]),
+    .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"]),
+    .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardEmulator"]),
     .testTarget(name: "SwitchyardHTTPTests", dependencies: ["SwitchyardHTTP"]),
-    .testTarget(name: "SwitchyardAWSTests", dependencies: ["SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON", "SwitchyardCore"]),
-    .target(name: "SwitchyardProviders", dependencies: ["CZlib", "SwitchyardHTTP", "SwitchyardAWS", "SwitchyardJSON", "SwitchyardCore"]),
-    .target(
-        name: "SwitchyardLLMCaller",
-        dependencies: ["SwitchyardProviders", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardJSON", "SwitchyardCore"]
-    ),
-    .executableTarget(name: "LLMCallerFunction", dependencies: ["SwitchyardLLMCaller", "SwitchyardRuntime", "SwitchyardCore"]),
-    .executableTarget(name: "LLMCallTool", dependencies: ["SwitchyardLLMCaller", "SwitchyardProviders", "SwitchyardJSON", "SwitchyardCore"]),
+    .testTarget(
+        name: "SwitchyardAWSTests",
+        dependencies: ["SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON", "SwitchyardCore"]),
     .testTarget(
         name: "SwitchyardProvidersTests",
-        dependencies: ["SwitchyardProviders", "SwitchyardLLMCaller", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON", "SwitchyardCore", "CZlib"],
-        exclude: ["Fixtures"]
-    ),
-]
-
-// MARK: - Usage area: billing arithmetic, usage records, the MongoDB sink, the usage-logger function
-
-let usageTargets: [Target] = [
-    .target(name: "SwitchyardBilling", dependencies: ["SwitchyardCore", "SwitchyardJSON"]),
-    .target(name: "SwitchyardUsage", dependencies: ["CMongoC", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
-    .target(
-        name: "SwitchyardUsageLogger",
-        dependencies: ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON"]
-    ),
-    .target(name: "SwitchyardUsageSignals", dependencies: ["SwitchyardUsage", "SwitchyardRouting", "SwitchyardCore"]),
-    .executableTarget(name: "UsageLoggerFunction", dependencies: ["SwitchyardUsageLogger", "SwitchyardRuntime", "SwitchyardCore"]),
-    .executableTarget(
-        name: "UsageIngestTool", dependencies: ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]
-    ),
+        dependencies: [
+            "SwitchyardProviders", "SwitchyardLLMCallerFunction", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON",
+            "SwitchyardCore", "CZlib",
+        ],
+        exclude: ["Fixtures"]),
     .testTarget(name: "SwitchyardBillingTests", dependencies: ["SwitchyardBilling", "SwitchyardJSON"]),
     .testTarget(
         name: "SwitchyardUsageTests",
         dependencies: [
-            "SwitchyardUsage", "SwitchyardUsageLogger", "SwitchyardUsageSignals", "SwitchyardBilling", "SwitchyardJSON",
+            "SwitchyardUsage", "SwitchyardUsageLoggerFunction", "SwitchyardRouterFunction", "SwitchyardBilling",
+            "SwitchyardJSON",
             "SwitchyardRuntime", "SwitchyardRouting", "SwitchyardCore",
-        ]
-    ),
-]
-
-// MARK: - Vision area: JPEG/PNG decoding, YOLOv8 pre/post-processing, model backends, the vision function
-
-let visionTargets: [Target] = [
-    .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
-    // C, not a system library: libpng reports errors by longjmp, which must not cross Swift frames.
-    .target(name: "CPNG", linkerSettings: [.linkedLibrary("png16")]),
-    .target(
-        name: "SwitchyardVision",
-        dependencies: ["CTurboJPEG", "CPNG", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP", "SwitchyardAWS", "SwitchyardRuntime"]
-    ),
-    .executableTarget(name: "VisionFunction", dependencies: ["SwitchyardVision", "SwitchyardRuntime", "SwitchyardCore"]),
-    .executableTarget(name: "VisionTool", dependencies: ["SwitchyardVision", "SwitchyardCore", "SwitchyardJSON"]),
+        ]),
     .testTarget(
-        name: "SwitchyardVisionTests", dependencies: ["SwitchyardVision", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP", "CZlib"]
-    ),
-    .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"]),
-]
-
-// MARK: - Routing area: policy, classifiers, live signals, the router function and its tools
-
-let routingTargets: [Target] = [
-    .target(name: "SwitchyardRouting", dependencies: ["SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime", "SwitchyardHTTP"]),
-    .executableTarget(
-        name: "RouterFunction",
-        dependencies: ["SwitchyardRouting", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardUsage", "SwitchyardUsageSignals"]
-    ),
-    // Developer tools; Swift 5 mode keeps their top-level scripts free of isolation boilerplate.
-    .executableTarget(
-        name: "RouterBenchmark", dependencies: ["SwitchyardRouting", "SwitchyardJSON"], swiftSettings: [.swiftLanguageMode(.v5)]
-    ),
-    .executableTarget(
-        name: "RouterEval", dependencies: ["SwitchyardRouting", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP"],
-        swiftSettings: [.swiftLanguageMode(.v5)]
-    ),
+        name: "SwitchyardVisionTests",
+        dependencies: [
+            "SwitchyardVision", "SwitchyardVisionFunction", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP",
+            "CZlib",
+        ]),
     .testTarget(
         name: "SwitchyardRoutingTests",
-        dependencies: ["SwitchyardRouting", "SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime"]
-    ),
+        dependencies: [
+            "SwitchyardRouting", "SwitchyardRouterFunction", "SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime",
+        ]),
 ]
 
 let package = Package(
@@ -135,19 +179,19 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "router-function", targets: ["RouterFunction"]),
-        .executable(name: "switchyard-emulator", targets: ["LambdaEmulator"]),
-        .executable(name: "echo-function", targets: ["EchoFunction"]),
-        .executable(name: "usage-ingest", targets: ["UsageIngestTool"]),
-        .executable(name: "usage-logger-function", targets: ["UsageLoggerFunction"]),
-        .executable(name: "runtime-probe-function", targets: ["RuntimeProbeFunction"]),
-        .executable(name: "vision-tool", targets: ["VisionTool"]),
-        .executable(name: "vision-function", targets: ["VisionFunction"]),
         .executable(name: "llm-caller-function", targets: ["LLMCallerFunction"]),
+        .executable(name: "vision-function", targets: ["VisionFunction"]),
+        .executable(name: "usage-logger-function", targets: ["UsageLoggerFunction"]),
+        .executable(name: "echo-function", targets: ["EchoFunction"]),
+        .executable(name: "runtime-probe-function", targets: ["RuntimeProbeFunction"]),
+        .executable(name: "switchyard-emulator", targets: ["LambdaEmulator"]),
         .executable(name: "llm-call", targets: ["LLMCallTool"]),
+        .executable(name: "usage-ingest", targets: ["UsageIngestTool"]),
+        .executable(name: "vision-tool", targets: ["VisionTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
-    targets: systemLibraries + foundationTargets + llmTargets + usageTargets + visionTargets + routingTargets
+    targets: systemTargets + libraryTargets + functionTargets + toolTargets + testTargets
 )

@@ -15,11 +15,15 @@ final class SecretsEndpoint: HTTPTransport {
 
     func send(_ request: HTTPRequest, deadline: ContinuousClock.Instant) async throws(TransportError) -> HTTPResponse {
         requests.withLock { $0.append(request) }
-        guard let answer = answers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { throw .connectFailed("no answer") }
+        guard let answer = answers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else {
+            throw .connectFailed("no answer")
+        }
         return answer
     }
 
-    func stream(_ request: HTTPRequest, deadline: ContinuousClock.Instant, into receiver: some HTTPStreamReceiver) async throws(TransportError) -> HTTPResponseHead {
+    func stream(_ request: HTTPRequest, deadline: ContinuousClock.Instant, into receiver: some HTTPStreamReceiver)
+        async throws(TransportError) -> HTTPResponseHead
+    {
         throw .io("not used")
     }
 }
@@ -32,7 +36,9 @@ final class SecretsManagerClientTests: XCTestCase {
 
     func testGetSecretValueIsSignedCachedAndParsed() async throws {
         let secret = #"{"OPENAI_API_KEY":"sk-live-123","ANTHROPIC_API_KEY":"sk-ant-456"}"#
-        let body = JSON.object(["ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:llm", "Name": "llm", "SecretString": .string(secret)]).serialized()
+        let body = JSON.object([
+            "ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:llm", "Name": "llm", "SecretString": .string(secret),
+        ]).serialized()
         let endpoint = SecretsEndpoint([HTTPResponse(status: 200, body: body)])
         let client = try SecretsManagerClient(environment: environment, transport: endpoint)
         let deadline = ContinuousClock.now.advanced(by: .seconds(5))
@@ -55,8 +61,14 @@ final class SecretsManagerClientTests: XCTestCase {
         var env = environment
         env.values["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = "http://127.0.0.1:4566/"
         let endpoint = SecretsEndpoint([
-            HTTPResponse(status: 400, body: Array(#"{"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."}"#.utf8)),
-            HTTPResponse(status: 400, body: Array(#"{"__type":"com.amazonaws#ThrottlingException","message":"Rate exceeded"}"#.utf8)),
+            HTTPResponse(
+                status: 400,
+                body: Array(
+                    #"{"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."}"#
+                        .utf8)),
+            HTTPResponse(
+                status: 400,
+                body: Array(#"{"__type":"com.amazonaws#ThrottlingException","message":"Rate exceeded"}"#.utf8)),
         ])
         let client = try SecretsManagerClient(environment: env, transport: endpoint)
         let deadline = ContinuousClock.now.advanced(by: .seconds(5))
@@ -64,7 +76,11 @@ final class SecretsManagerClientTests: XCTestCase {
             _ = try await client.secretString("missing", deadline: deadline)
             XCTFail("expected an error")
         } catch {
-            XCTAssertEqual(error, .service(service: "secretsmanager", status: 400, code: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret."))
+            XCTAssertEqual(
+                error,
+                .service(
+                    service: "secretsmanager", status: 400, code: "ResourceNotFoundException",
+                    message: "Secrets Manager can't find the specified secret."))
             XCTAssertEqual(error.errorType, "AWS.ServiceError")
         }
         do {
@@ -77,7 +93,10 @@ final class SecretsManagerClientTests: XCTestCase {
     }
 
     func testMissingCredentialsAreAConfigurationError() {
-        XCTAssertThrowsError(try SecretsManagerClient(environment: Environment(["AWS_REGION": "us-east-1"]), transport: SecretsEndpoint([]))) {
+        XCTAssertThrowsError(
+            try SecretsManagerClient(
+                environment: Environment(["AWS_REGION": "us-east-1"]), transport: SecretsEndpoint([]))
+        ) {
             XCTAssertEqual($0 as? ConfigurationError, .missing(variable: "AWS_ACCESS_KEY_ID"))
         }
     }

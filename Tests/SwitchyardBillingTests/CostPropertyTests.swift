@@ -26,10 +26,14 @@ final class CostPropertyTests: XCTestCase {
             let cached = Int64.random(in: 0...input, using: &generator)
             let output = Int64.random(in: 0...200_000, using: &generator)
             let cost = calculator.cost(
-                of: BillableUsage(timestamp: now, model: "gpt-4o", tokens: TokenCounts(input: input, cachedInput: cached, output: output)))
-            let numerator = Int128(input - cached) * 5_000_000_000_000 + Int128(cached) * 2_500_000_000_000
+                of: BillableUsage(
+                    timestamp: now, model: "gpt-4o",
+                    tokens: TokenCounts(input: input, cachedInput: cached, output: output)))
+            let numerator =
+                Int128(input - cached) * 5_000_000_000_000 + Int128(cached) * 2_500_000_000_000
                 + Int128(output) * 20_000_000_000_000
-            XCTAssertEqual(cost.model.rawValue, roundHalfEven(numerator, 1_000_000), "in=\(input) cached=\(cached) out=\(output)")
+            XCTAssertEqual(
+                cost.model.rawValue, roundHalfEven(numerator, 1_000_000), "in=\(input) cached=\(cached) out=\(output)")
             // In dollars the same figure, to float precision: the brief's "$5 / $20 per 1M".
             let dollars = Double(input - cached) * 5e-6 + Double(cached) * 2.5e-6 + Double(output) * 20e-6
             XCTAssertEqual(Double(cost.model.rawValue) / 1e12, dollars, accuracy: 1e-9)
@@ -45,20 +49,26 @@ final class CostPropertyTests: XCTestCase {
             let cost = calculator.cost(
                 of: BillableUsage(
                     timestamp: now,
-                    compute: .lambda(architecture: arm ? .arm64 : .x86_64, memoryMB: memory, durationMilliseconds: duration)))
+                    compute: .lambda(
+                        architecture: arm ? .arm64 : .x86_64, memoryMB: memory, durationMilliseconds: duration)))
             // GB-s = memory/1024 × duration/1000; pico per GB-s 13,333,400 (arm) or 16,666,700 (x86);
             // request $0.20/1M = 200,000 pico, added before the single rounding.
             let perGBSecond: Int128 = arm ? 13_333_400 : 16_666_700
             let numerator = perGBSecond * Int128(memory) * Int128(duration) + 200_000 * 1_024_000
-            XCTAssertEqual(cost.compute.rawValue, roundHalfEven(numerator, 1_024_000), "mem=\(memory) ms=\(duration) arm=\(arm)")
+            XCTAssertEqual(
+                cost.compute.rawValue, roundHalfEven(numerator, 1_024_000), "mem=\(memory) ms=\(duration) arm=\(arm)")
         }
     }
 
     func testComponentsAddUpAndRoundingErrorIsBounded() {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<2_000 {
-            let a = TokenCounts(input: Int64.random(in: 0...50_000, using: &generator), output: Int64.random(in: 0...5_000, using: &generator))
-            let b = TokenCounts(input: Int64.random(in: 0...50_000, using: &generator), output: Int64.random(in: 0...5_000, using: &generator))
+            let a = TokenCounts(
+                input: Int64.random(in: 0...50_000, using: &generator),
+                output: Int64.random(in: 0...5_000, using: &generator))
+            let b = TokenCounts(
+                input: Int64.random(in: 0...50_000, using: &generator),
+                output: Int64.random(in: 0...5_000, using: &generator))
             let ms = Int64.random(in: 1...60_000, using: &generator)
             func cost(_ t: TokenCounts, _ duration: Int64) -> CostBreakdown {
                 calculator.cost(

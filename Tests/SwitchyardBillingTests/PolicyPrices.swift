@@ -20,7 +20,8 @@ enum PolicyPrices {
             let prices = model["prices"] ?? .object([:])
             var result: [(String, PicoUSD)] = []
             for (key, kind) in [
-                ("input_per_million", "input"), ("cached_input_per_million", "cachedInput"), ("output_per_million", "output"),
+                ("input_per_million", "input"), ("cached_input_per_million", "cachedInput"),
+                ("output_per_million", "output"),
                 ("per_image", "image"),
             ] {
                 let microUSD = prices[key]?.int64Value ?? 0

@@ -25,13 +25,18 @@ final class RatesTableTests: XCTestCase {
         }
         XCTAssertEqual(error(#"{"models":[]}"#)?.field, "version")
         XCTAssertEqual(
-            error(#"{"version":"v","models":[{"model":"m","provider":"p","effectiveFrom":"2024-02-30","perImage":"0"}]}"#)?.field,
+            error(
+                #"{"version":"v","models":[{"model":"m","provider":"p","effectiveFrom":"2024-02-30","perImage":"0"}]}"#)?
+                .field,
             "models[0].effectiveFrom")
         XCTAssertEqual(
-            error(#"{"version":"v","models":[{"model":"m","provider":"p","effectiveFrom":"2024-02-01","inputPerMillionTokens":5}]}"#)?.field,
+            error(
+                #"{"version":"v","models":[{"model":"m","provider":"p","effectiveFrom":"2024-02-01","inputPerMillionTokens":5}]}"#
+            )?.field,
             "models[0].inputPerMillionTokens", "numbers are refused: prices must be decimal strings")
         XCTAssertEqual(
-            error(#"{"version":"v","models":[{"model":"m","provider":"p","effectiveFrom":"2024-02-01"}]}"#)?.field, "models[0]")
+            error(#"{"version":"v","models":[{"model":"m","provider":"p","effectiveFrom":"2024-02-01"}]}"#)?.field,
+            "models[0]")
         XCTAssertEqual(
             error(#"{"version":"v","lambda":[{"architecture":"sparc","effectiveFrom":"2024-02-01"}]}"#)?.field,
             "lambda[0].architecture")
@@ -51,7 +56,9 @@ final class RatesTableTests: XCTestCase {
         var compared = 0
         for entry in catalog {
             guard let rate = entry.candidates.lazy.compactMap({ table.model($0, at: now) }).first else {
-                XCTFail("policy model \(entry.id) (or its provider_model) has no entry in infra/rates.json: its calls would be unpriced")
+                XCTFail(
+                    "policy model \(entry.id) (or its provider_model) has no entry in infra/rates.json: its calls would be unpriced"
+                )
                 continue
             }
             for (name, price) in entry.prices {

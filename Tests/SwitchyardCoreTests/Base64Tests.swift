@@ -4,8 +4,10 @@ import XCTest
 final class Base64Tests: XCTestCase {
     /// RFC 4648 §10 test vectors.
     func testRFC4648Vectors() throws {
-        let vectors = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="),
-                       ("foobar", "Zm9vYmFy")]
+        let vectors = [
+            ("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ]
         for (plain, encoded) in vectors {
             XCTAssertEqual(Base64.encode(Array(plain.utf8)), encoded)
             XCTAssertEqual(try Base64.decode(encoded), Array(plain.utf8))
@@ -60,7 +62,9 @@ final class Base64Tests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("ABCxyz019+/-_= \n!".utf8)
         for _ in 0..<5000 {
-            let text = (0..<Int.random(in: 0..<40, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! }
+            let text = (0..<Int.random(in: 0..<40, using: &generator)).map { _ in
+                alphabet.randomElement(using: &generator)!
+            }
             _ = try? Base64.decode(text)
         }
     }

@@ -1,5 +1,6 @@
-@testable import SwitchyardHTTP
 import XCTest
+
+@testable import SwitchyardHTTP
 
 final class CurlTransportTests: XCTestCase {
     nonisolated(unsafe) static var server: FakeProvidersServer!
@@ -17,7 +18,8 @@ final class CurlTransportTests: XCTestCase {
     func deadline(_ ms: Int = 5000) -> ContinuousClock.Instant { .now.advanced(by: .milliseconds(ms)) }
 
     func openAIRequest(model: String, stream: Bool = false, key: String = "sk-fake-openai") -> HTTPRequest {
-        let body = #"{"model":"\#(model)","stream":\#(stream),"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello there"}]}"#
+        let body =
+            #"{"model":"\#(model)","stream":\#(stream),"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello there"}]}"#
         return HTTPRequest(
             method: .post, url: base + "/v1/chat/completions",
             headers: ["Authorization": "Bearer \(key)", "Content-Type": "application/json"], body: Array(body.utf8))
@@ -35,7 +37,8 @@ final class CurlTransportTests: XCTestCase {
         let ok = try await transport.send(openAIRequest(model: "gpt-fake"), deadline: deadline())
         XCTAssertEqual(ok.status, 200)
         XCTAssertTrue(ok.bodyText.contains(#""object":"chat.completion""#))
-        let unauthorized = try await transport.send(openAIRequest(model: "gpt-fake", key: "wrong"), deadline: deadline())
+        let unauthorized = try await transport.send(
+            openAIRequest(model: "gpt-fake", key: "wrong"), deadline: deadline())
         XCTAssertEqual(unauthorized.status, 401)
         XCTAssertTrue(unauthorized.bodyText.contains("invalid_api_key"))
     }
@@ -63,7 +66,8 @@ final class CurlTransportTests: XCTestCase {
 
     func testStreamDeliversHeadThenChunks() async throws {
         let collector = Collector()
-        let head = try await transport.stream(openAIRequest(model: "gpt-fake", stream: true), deadline: deadline(), into: collector)
+        let head = try await transport.stream(
+            openAIRequest(model: "gpt-fake", stream: true), deadline: deadline(), into: collector)
         XCTAssertEqual(head.status, 200)
         XCTAssertEqual(collector.head?.headers["content-type"], "text/event-stream; charset=utf-8")
         XCTAssertFalse(collector.bodyBeforeHead)
@@ -75,7 +79,8 @@ final class CurlTransportTests: XCTestCase {
     func testBrokenChunkedStreamIsConnectionClosed() async throws {
         let collector = Collector()
         do {
-            _ = try await transport.stream(openAIRequest(model: "gpt-fake?fault=drop", stream: true), deadline: deadline(), into: collector)
+            _ = try await transport.stream(
+                openAIRequest(model: "gpt-fake?fault=drop", stream: true), deadline: deadline(), into: collector)
             XCTFail("a stream cut mid-chunk must fail")
         } catch {
             XCTAssertEqual(error.errorType, "HTTP.ConnectionClosed")
@@ -96,7 +101,8 @@ final class CurlTransportTests: XCTestCase {
     func testDeadlineBoundsASlowServer() async throws {
         let start = ContinuousClock.now
         do {
-            _ = try await transport.send(openAIRequest(model: "gpt-fake?fault=slow&delay_ms=1500"), deadline: deadline(200))
+            _ = try await transport.send(
+                openAIRequest(model: "gpt-fake?fault=slow&delay_ms=1500"), deadline: deadline(200))
             XCTFail("expected a timeout")
         } catch {
             XCTAssertEqual(error.errorType, "HTTP.Timeout")
@@ -106,7 +112,8 @@ final class CurlTransportTests: XCTestCase {
 
     func testPassedDeadlineFailsWithoutSending() async throws {
         do {
-            _ = try await transport.send(HTTPRequest(url: base + "/health"), deadline: .now.advanced(by: .milliseconds(-1)))
+            _ = try await transport.send(
+                HTTPRequest(url: base + "/health"), deadline: .now.advanced(by: .milliseconds(-1)))
             XCTFail("expected a timeout")
         } catch {
             XCTAssertEqual(error, .timeout(milliseconds: 0))
@@ -146,8 +153,11 @@ final class CurlTransferHeaderTests: XCTestCase {
     func testInterimResponsesAreSkippedAndValuesTrimmed() {
         var heads: [HTTPResponseHead] = []
         let transfer = CurlTransfer(limit: 1 << 20, onHead: { heads.append($0) })
-        feed(["HTTP/1.1 100 Continue\r\n", "\r\n", "HTTP/1.1 429 Too Many Requests\r\n", "Retry-After:  7 \r\n",
-              "X-Empty:\r\n", "content-type: application/json\r\n", "\r\n"], into: transfer)
+        feed(
+            [
+                "HTTP/1.1 100 Continue\r\n", "\r\n", "HTTP/1.1 429 Too Many Requests\r\n", "Retry-After:  7 \r\n",
+                "X-Empty:\r\n", "content-type: application/json\r\n", "\r\n",
+            ], into: transfer)
         XCTAssertEqual(heads.count, 1)
         XCTAssertEqual(heads.first?.status, 429)
         XCTAssertEqual(heads.first?.headers["retry-after"], "7")
@@ -156,7 +166,9 @@ final class CurlTransferHeaderTests: XCTestCase {
     }
 
     func testStatusLineForms() {
-        for (line, code) in [("HTTP/2 200", 200), ("HTTP/1.1 503 Service Unavailable", 503), ("HTTP/1.0 20", 0), ("HTTP/1.1 abc", 0)] {
+        for (line, code) in [
+            ("HTTP/2 200", 200), ("HTTP/1.1 503 Service Unavailable", 503), ("HTTP/1.0 20", 0), ("HTTP/1.1 abc", 0),
+        ] {
             let transfer = CurlTransfer(limit: 1)
             feed([line + "\r\n"], into: transfer)
             XCTAssertEqual(transfer.status, code, line)

@@ -7,7 +7,8 @@ final class FakeProvidersServer {
     let baseURL: String
 
     init() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let venvPython = root.appendingPathComponent(".venv/bin/python").path
         let python = FileManager.default.isExecutableFile(atPath: venvPython) ? venvPython : "/usr/bin/python3"
         process.executableURL = URL(fileURLWithPath: python)

@@ -33,21 +33,31 @@ final class JSONCodableTests: XCTestCase {
     }
 
     func testEncodesInDeclarationOrderAndOmitsNil() throws {
-        let request = Request(model: "m", messages: [], maxTokens: nil, temperature: 1, mode: .fast, tags: [:], extra: nil)
+        let request = Request(
+            model: "m", messages: [], maxTokens: nil, temperature: 1, mode: .fast, tags: [:], extra: nil)
         let text = String(decoding: try SwitchyardJSON.JSONEncoder().encode(request), as: UTF8.self)
         XCTAssertEqual(text, #"{"model":"m","messages":[],"temperature":1,"mode":"fast","tags":{}}"#)
     }
 
     func testErrorsNameThePathOfTheBadField() {
         let cases: [(String, String)] = [
-            (#"{"model":"m","messages":[{"role":"user","content":"x"},{"role":7,"content":"y"}],"temperature":1,"mode":"fast","tags":{}}"#,
-             "messages[1].role: expected string, found number"),
+            (
+                #"{"model":"m","messages":[{"role":"user","content":"x"},{"role":7,"content":"y"}],"temperature":1,"mode":"fast","tags":{}}"#,
+                "messages[1].role: expected string, found number"
+            ),
             (#"{"messages":[],"temperature":1,"mode":"fast","tags":{}}"#, "missing field \"model\""),
-            (#"{"model":"m","messages":[],"temperature":"hot","mode":"fast","tags":{}}"#, "temperature: expected number, found string"),
-            (#"{"model":"m","messages":[],"temperature":1,"mode":"fast","tags":{},"max_tokens":1.5}"#,
-             "max_tokens: 1.5 is not a whole number in range of Int"),
-            (#"{"model":"m","messages":[],"temperature":1,"mode":"fast","tags":{},"max_tokens":99999999999999999999}"#,
-             "max_tokens: 1e+20 is not a whole number in range of Int"),
+            (
+                #"{"model":"m","messages":[],"temperature":"hot","mode":"fast","tags":{}}"#,
+                "temperature: expected number, found string"
+            ),
+            (
+                #"{"model":"m","messages":[],"temperature":1,"mode":"fast","tags":{},"max_tokens":1.5}"#,
+                "max_tokens: 1.5 is not a whole number in range of Int"
+            ),
+            (
+                #"{"model":"m","messages":[],"temperature":1,"mode":"fast","tags":{},"max_tokens":99999999999999999999}"#,
+                "max_tokens: 1e+20 is not a whole number in range of Int"
+            ),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try SwitchyardJSON.JSONDecoder().decode(Request.self, from: text)) { error in
@@ -58,7 +68,8 @@ final class JSONCodableTests: XCTestCase {
 
     func testUnknownEnumValueIsAnError() {
         XCTAssertThrowsError(
-            try SwitchyardJSON.JSONDecoder().decode(Request.self, from: #"{"model":"m","messages":[],"temperature":1,"mode":"slow","tags":{}}"#))
+            try SwitchyardJSON.JSONDecoder().decode(
+                Request.self, from: #"{"model":"m","messages":[],"temperature":1,"mode":"slow","tags":{}}"#))
     }
 
     func testNonFiniteDoublesAreRejectedNotWritten() {
@@ -69,7 +80,8 @@ final class JSONCodableTests: XCTestCase {
     func testIntegersBeyondDoublePrecisionSurvive() throws {
         struct Counter: Codable, Equatable { var tokens: Int64 }
         let value = Counter(tokens: 9_007_199_254_740_993)  // 2^53 + 1: not representable as Double
-        let decoded = try SwitchyardJSON.JSONDecoder().decode(Counter.self, from: try SwitchyardJSON.JSONEncoder().encode(value))
+        let decoded = try SwitchyardJSON.JSONDecoder().decode(
+            Counter.self, from: try SwitchyardJSON.JSONEncoder().encode(value))
         XCTAssertEqual(decoded.tokens, value.tokens)
     }
 }

@@ -25,7 +25,9 @@ final class JSONRoundTripTests: XCTestCase {
         case 5: return .array((0..<Int.random(in: 0...5, using: &rng)).map { _ in randomJSON(&rng, depth: depth + 1) })
         default:
             var object = JSONObject()
-            for _ in 0..<Int.random(in: 0...5, using: &rng) { object[randomString(&rng)] = randomJSON(&rng, depth: depth + 1) }
+            for _ in 0..<Int.random(in: 0...5, using: &rng) {
+                object[randomString(&rng)] = randomJSON(&rng, depth: depth + 1)
+            }
             return .object(object)
         }
     }
@@ -66,7 +68,9 @@ final class JSONRoundTripTests: XCTestCase {
 
     func testRandomBytesNeverCrash() {
         var rng = SplitMix64(seed: 99)
-        let seeds = [#"{"a":[1,2,{"b":"c\u00e9"}],"d":-1.5e3}"#, "[true,false,null]", #""\ud83d\ude00""#].map { Array($0.utf8) }
+        let seeds = [#"{"a":[1,2,{"b":"c\u00e9"}],"d":-1.5e3}"#, "[true,false,null]", #""\ud83d\ude00""#].map {
+            Array($0.utf8)
+        }
         for i in 0..<20_000 {
             var bytes = seeds[i % seeds.count]
             for _ in 0..<Int.random(in: 1...4, using: &rng) {

@@ -1,6 +1,6 @@
 import CZlib
-import SwitchyardProviders
 import SwitchyardCore
+import SwitchyardProviders
 import XCTest
 
 final class AWSEventStreamTests: XCTestCase {
@@ -23,8 +23,12 @@ final class AWSEventStreamTests: XCTestCase {
         return out
     }
 
-    static func be(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
-    static func crc(_ b: [UInt8]) -> UInt32 { UInt32(truncatingIfNeeded: b.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32(b.count)) }) }
+    static func be(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+    }
+    static func crc(_ b: [UInt8]) -> UInt32 {
+        UInt32(truncatingIfNeeded: b.withUnsafeBufferPointer { crc32(0, $0.baseAddress, UInt32(b.count)) })
+    }
 
     static func event(_ type: String, _ json: String) -> [UInt8] {
         message([(":event-type", type), (":content-type", "application/json"), (":message-type", "event")], json)
@@ -36,7 +40,10 @@ final class AWSEventStreamTests: XCTestCase {
         + event("contentBlockDelta", #"{"contentBlockIndex":0,"delta":{"text":"jour"}}"#)
         + event("contentBlockStop", #"{"contentBlockIndex":0}"#)
         + event("messageStop", #"{"stopReason":"max_tokens"}"#)
-        + event("metadata", #"{"usage":{"inputTokens":12,"outputTokens":2,"totalTokens":19,"cacheReadInputTokens":5},"metrics":{"latencyMs":80}}"#)
+        + event(
+            "metadata",
+            #"{"usage":{"inputTokens":12,"outputTokens":2,"totalTokens":19,"cacheReadInputTokens":5},"metrics":{"latencyMs":80}}"#
+        )
 
     func accumulate(_ chunks: [[UInt8]]) throws -> (any StreamAccumulator, AWSEventStreamParser) {
         let accumulator = BedrockCodec(credentials: nil).makeStreamAccumulator(
@@ -68,7 +75,13 @@ final class AWSEventStreamTests: XCTestCase {
     }
 
     func testStreamWithoutMetadataIsIncomplete() throws {
-        let withoutMetadata = Array(Self.stream[0..<(Self.stream.count - Self.event("metadata", #"{"usage":{"inputTokens":12,"outputTokens":2,"totalTokens":19,"cacheReadInputTokens":5},"metrics":{"latencyMs":80}}"#).count)])
+        let withoutMetadata = Array(
+            Self.stream[
+                0..<(Self.stream.count
+                    - Self.event(
+                        "metadata",
+                        #"{"usage":{"inputTokens":12,"outputTokens":2,"totalTokens":19,"cacheReadInputTokens":5},"metrics":{"latencyMs":80}}"#
+                    ).count)])
         let (accumulator, _) = try accumulate([withoutMetadata])
         XCTAssertFalse(accumulator.isComplete)
         let (_, parser) = try accumulate([Array(Self.stream.dropLast(3))])
@@ -77,14 +90,19 @@ final class AWSEventStreamTests: XCTestCase {
 
     func testCorruptChecksumAndExceptionsAreTyped() throws {
         var parser = AWSEventStreamParser()
-        XCTAssertThrowsError(try parser.feed(Self.message([(":event-type", "messageStart")], "{}", corrupt: true)) { _ in }) {
+        XCTAssertThrowsError(
+            try parser.feed(Self.message([(":event-type", "messageStart")], "{}", corrupt: true)) { _ in }
+        ) {
             XCTAssertEqual($0 as? AWSEventStreamParser.Failure, .badChecksum)
         }
-        let exception = Self.message([(":message-type", "exception"), (":exception-type", "throttlingException")], #"{"message":"Too many tokens"}"#)
+        let exception = Self.message(
+            [(":message-type", "exception"), (":exception-type", "throttlingException")],
+            #"{"message":"Too many tokens"}"#)
         XCTAssertThrowsError(try accumulate([exception])) {
             XCTAssertEqual(($0 as? LLMError)?.errorType, "Provider.RateLimited")
         }
-        let streamError = Self.message([(":message-type", "exception"), (":exception-type", "modelStreamErrorException")], #"{"message":"boom"}"#)
+        let streamError = Self.message(
+            [(":message-type", "exception"), (":exception-type", "modelStreamErrorException")], #"{"message":"boom"}"#)
         XCTAssertThrowsError(try accumulate([streamError])) {
             XCTAssertEqual(($0 as? LLMError)?.errorType, "Provider.UpstreamError")
         }

@@ -6,11 +6,13 @@ import XCTest
 
 final class CodecTests: XCTestCase {
     let request = ChatRequest(
-        messages: [ChatMessage(role: .system, text: "Be brief."), ChatMessage(role: .user, text: "Hello")], maxTokens: 50,
+        messages: [ChatMessage(role: .system, text: "Be brief."), ChatMessage(role: .user, text: "Hello")],
+        maxTokens: 50,
         temperature: 0.2)
 
     func target(_ kind: ProviderKind, model: String = "m") -> ModelTarget {
-        ModelTarget(provider: kind, model: model, baseURL: "https://api.example.com/", apiKey: "sk-test", region: "us-west-2")
+        ModelTarget(
+            provider: kind, model: model, baseURL: "https://api.example.com/", apiKey: "sk-test", region: "us-west-2")
     }
 
     func body(_ http: HTTPRequest) throws -> JSON { try JSON.parse(http.body) }
@@ -34,12 +36,18 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(doc["stream_options"], ["include_usage": true])
         XCTAssertEqual(doc["response_format"], ["type": "json_object"])
         // Compatible servers get max_tokens.
-        XCTAssertEqual(try body(OpenAICodec(compatible: true).encode(request, for: target(.openaiCompatible)))["max_tokens"], 50)
+        XCTAssertEqual(
+            try body(OpenAICodec(compatible: true).encode(request, for: target(.openaiCompatible)))["max_tokens"], 50)
     }
 
     func testOpenAIImagePartsUseImageURL() throws {
         let vision = ChatRequest(messages: [
-            ChatMessage(role: .user, content: [.text("What is this?"), .image(.base64(mediaType: "image/png", data: "iVBORw0KGgo=")), .image(.url("https://x/y.jpg"))])
+            ChatMessage(
+                role: .user,
+                content: [
+                    .text("What is this?"), .image(.base64(mediaType: "image/png", data: "iVBORw0KGgo=")),
+                    .image(.url("https://x/y.jpg")),
+                ])
         ])
         let content = try body(OpenAICodec().encode(vision, for: target(.openai)))["messages"]?[0]?["content"]
         XCTAssertEqual(content?[0], ["type": "text", "text": "What is this?"])
@@ -48,12 +56,15 @@ final class CodecTests: XCTestCase {
     }
 
     func testOpenAIResponseUsageIsExactIncludingCachedAndReasoning() throws {
-        let response = try OpenAICodec().decode(Fixture.response("openai_chat_completion.json"), request: request, for: target(.openai))
+        let response = try OpenAICodec().decode(
+            Fixture.response("openai_chat_completion.json"), request: request, for: target(.openai))
         XCTAssertEqual(response.text, "The image shows a wooden boardwalk path.")
         XCTAssertEqual(response.model, "gpt-4o-2024-08-06")
         XCTAssertEqual(response.finishReason, .stop)
         XCTAssertEqual(
-            response.usage, TokenUsage(inputTokens: 1117, outputTokens: 46, cachedInputTokens: 1024, reasoningTokens: 12, estimated: false))
+            response.usage,
+            TokenUsage(
+                inputTokens: 1117, outputTokens: 46, cachedInputTokens: 1024, reasoningTokens: 12, estimated: false))
     }
 
     func testOpenAIStreamAccumulatesTextAndFinalUsage() throws {
@@ -74,7 +85,8 @@ final class CodecTests: XCTestCase {
         try parser.feed(Array(cut.utf8)) { try accumulator.consume($0) }
         XCTAssertFalse(accumulator.isComplete)
 
-        let noUsage = text.components(separatedBy: "\n\n").filter { !$0.contains("\"usage\":{") }.joined(separator: "\n\n")
+        let noUsage = text.components(separatedBy: "\n\n").filter { !$0.contains("\"usage\":{") }.joined(
+            separator: "\n\n")
         let second = OpenAICodec().makeStreamAccumulator(request: request, for: target(.openai))
         var parser2 = SSEParser()
         try parser2.feed(Array(noUsage.utf8)) { try second.consume($0) }
@@ -94,24 +106,35 @@ final class CodecTests: XCTestCase {
         let codec = OpenAICodec()
         let limited = codec.error(
             status: 429, headers: ["retry-after-ms": "1500", "retry-after": "2"],
-            body: Array(#"{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#.utf8))
-        XCTAssertEqual(limited, .rateLimited(provider: "openai", message: "Rate limit reached", retryAfter: .milliseconds(1500)))
+            body: Array(
+                #"{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#
+                    .utf8))
+        XCTAssertEqual(
+            limited, .rateLimited(provider: "openai", message: "Rate limit reached", retryAfter: .milliseconds(1500)))
         let context = codec.error(
             status: 400, headers: [:],
-            body: Array(#"{"error":{"message":"This model's maximum context length is 128000 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}"#.utf8))
+            body: Array(
+                #"{"error":{"message":"This model's maximum context length is 128000 tokens.","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}"#
+                    .utf8))
         XCTAssertEqual(context.errorType, "LLM.ContextWindowExceeded")
         XCTAssertTrue(context.errorMessage.contains("maximum context length"))
-        XCTAssertEqual(codec.error(status: 401, headers: [:], body: Array(#"{"error":{"message":"bad key"}}"#.utf8)).errorType, "Provider.AuthenticationFailed")
-        XCTAssertEqual(codec.error(status: 503, headers: [:], body: Array("<html>".utf8)), .upstream(provider: "openai", status: 503, message: "<html>"))
+        XCTAssertEqual(
+            codec.error(status: 401, headers: [:], body: Array(#"{"error":{"message":"bad key"}}"#.utf8)).errorType,
+            "Provider.AuthenticationFailed")
+        XCTAssertEqual(
+            codec.error(status: 503, headers: [:], body: Array("<html>".utf8)),
+            .upstream(provider: "openai", status: 503, message: "<html>"))
     }
 
     // MARK: Anthropic
 
     func testAnthropicRequestWireFormat() throws {
-        let vision = ChatRequest(messages: [
-            ChatMessage(role: .system, text: "Be brief."),
-            ChatMessage(role: .user, content: [.text("What?"), .image(.base64(mediaType: "image/jpeg", data: "/9j/4AAQ"))]),
-        ], stop: ["END"], stream: true)
+        let vision = ChatRequest(
+            messages: [
+                ChatMessage(role: .system, text: "Be brief."),
+                ChatMessage(
+                    role: .user, content: [.text("What?"), .image(.base64(mediaType: "image/jpeg", data: "/9j/4AAQ"))]),
+            ], stop: ["END"], stream: true)
         let http = try AnthropicCodec().encode(vision, for: target(.anthropic))
         XCTAssertEqual(http.url, "https://api.example.com/v1/messages")
         XCTAssertEqual(http.headers["x-api-key"], "sk-test")
@@ -128,10 +151,14 @@ final class CodecTests: XCTestCase {
     }
 
     func testAnthropicUsageFoldsCacheIntoInput() throws {
-        let response = try AnthropicCodec().decode(Fixture.response("anthropic_message.json"), request: request, for: target(.anthropic))
+        let response = try AnthropicCodec().decode(
+            Fixture.response("anthropic_message.json"), request: request, for: target(.anthropic))
         XCTAssertEqual(response.text, "Hi! My name is Claude.")
         XCTAssertEqual(
-            response.usage, TokenUsage(inputTokens: 21 + 1800 + 188, outputTokens: 393, cachedInputTokens: 1800, cacheCreationInputTokens: 188))
+            response.usage,
+            TokenUsage(
+                inputTokens: 21 + 1800 + 188, outputTokens: 393, cachedInputTokens: 1800, cacheCreationInputTokens: 188)
+        )
     }
 
     func testAnthropicStreamUsageFromStartAndDelta() throws {
@@ -142,19 +169,34 @@ final class CodecTests: XCTestCase {
         let response = accumulator.response(providerRequestID: nil)
         XCTAssertEqual(response.text, "Hello!")
         XCTAssertEqual(response.finishReason, .stop)
-        XCTAssertEqual(response.usage, TokenUsage(inputTokens: 135, outputTokens: 15, cachedInputTokens: 100, cacheCreationInputTokens: 10))
+        XCTAssertEqual(
+            response.usage,
+            TokenUsage(inputTokens: 135, outputTokens: 15, cachedInputTokens: 100, cacheCreationInputTokens: 10))
     }
 
     func testAnthropicErrorsAreTyped() {
         let codec = AnthropicCodec()
-        let overloaded = codec.error(status: 529, headers: [:], body: Array(#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#.utf8))
+        let overloaded = codec.error(
+            status: 529, headers: [:],
+            body: Array(#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#.utf8))
         XCTAssertEqual(overloaded, .upstream(provider: "anthropic", status: 529, message: "Overloaded"))
-        let limited = codec.error(status: 429, headers: ["retry-after": "3"], body: Array(#"{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}"#.utf8))
+        let limited = codec.error(
+            status: 429, headers: ["retry-after": "3"],
+            body: Array(#"{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}"#.utf8))
         XCTAssertEqual(limited, .rateLimited(provider: "anthropic", message: "slow down", retryAfter: .seconds(3)))
-        let context = codec.error(status: 400, headers: [:], body: Array(#"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}"#.utf8))
+        let context = codec.error(
+            status: 400, headers: [:],
+            body: Array(
+                #"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}"#
+                    .utf8))
         XCTAssertEqual(context.errorType, "LLM.ContextWindowExceeded")
         let accumulator = codec.makeStreamAccumulator(request: request, for: target(.anthropic))
-        XCTAssertThrowsError(try accumulator.consume(SSEEvent(event: "error", data: Array(#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#.utf8)))) {
+        XCTAssertThrowsError(
+            try accumulator.consume(
+                SSEEvent(
+                    event: "error",
+                    data: Array(#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#.utf8)))
+        ) {
             XCTAssertEqual(($0 as? LLMError)?.errorType, "Provider.UpstreamError")
         }
     }
@@ -162,9 +204,16 @@ final class CodecTests: XCTestCase {
     // MARK: Bedrock
 
     func testBedrockRequestIsSignedAndModelIDEncoded() throws {
-        let codec = BedrockCodec(credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "secret", sessionToken: "tok"))
-        let http = try codec.encode(request, for: ModelTarget(provider: .bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0", baseURL: BedrockCodec.baseURL(region: "us-west-2"), region: "us-west-2"))
-        XCTAssertEqual(http.url, "https://bedrock-runtime.us-west-2.amazonaws.com/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse")
+        let codec = BedrockCodec(
+            credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "secret", sessionToken: "tok"))
+        let http = try codec.encode(
+            request,
+            for: ModelTarget(
+                provider: .bedrock, model: "anthropic.claude-3-haiku-20240307-v1:0",
+                baseURL: BedrockCodec.baseURL(region: "us-west-2"), region: "us-west-2"))
+        XCTAssertEqual(
+            http.url,
+            "https://bedrock-runtime.us-west-2.amazonaws.com/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse")
         let auth = try XCTUnwrap(http.headers["Authorization"])
         XCTAssertTrue(auth.hasPrefix("AWS4-HMAC-SHA256 Credential=AKID/"))
         XCTAssertTrue(auth.contains("/us-west-2/bedrock/aws4_request"))
@@ -178,14 +227,18 @@ final class CodecTests: XCTestCase {
 
     func testBedrockUsageAndErrors() throws {
         let codec = BedrockCodec(credentials: nil)
-        let response = try codec.decode(Fixture.response("bedrock_converse.json"), request: request, for: target(.bedrock))
+        let response = try codec.decode(
+            Fixture.response("bedrock_converse.json"), request: request, for: target(.bedrock))
         XCTAssertEqual(response.finishReason, .length)
         XCTAssertEqual(response.usage, TokenUsage(inputTokens: 130, outputTokens: 628, cachedInputTokens: 100))
         let throttled = codec.error(
-            status: 429, headers: ["x-amzn-ErrorType": "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"],
+            status: 429,
+            headers: ["x-amzn-ErrorType": "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"],
             body: Array(#"{"message":"Too many requests"}"#.utf8))
         XCTAssertEqual(throttled.errorType, "Provider.RateLimited")
-        let tooLong = codec.error(status: 400, headers: ["x-amzn-ErrorType": "ValidationException"], body: Array(#"{"message":"Input is too long for requested model."}"#.utf8))
+        let tooLong = codec.error(
+            status: 400, headers: ["x-amzn-ErrorType": "ValidationException"],
+            body: Array(#"{"message":"Input is too long for requested model."}"#.utf8))
         XCTAssertEqual(tooLong.errorType, "LLM.ContextWindowExceeded")
     }
 }

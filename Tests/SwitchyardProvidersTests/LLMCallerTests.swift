@@ -5,17 +5,23 @@ import XCTest
 
 final class LLMCallerTests: XCTestCase {
     let request = ChatRequest(messages: [ChatMessage(role: .user, text: "Hello")])
-    let fast = RetryPolicy(maxAttemptsPerModel: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2), minimumAttemptTime: .milliseconds(10))
+    let fast = RetryPolicy(
+        maxAttemptsPerModel: 2, baseDelay: .milliseconds(1), maxDelay: .milliseconds(2),
+        minimumAttemptTime: .milliseconds(10))
 
     func candidate(_ kind: ProviderKind, _ model: String, window: Int? = nil) -> CallCandidate {
-        CallCandidate(target: ModelTarget(provider: kind, model: model, baseURL: "http://\(kind.rawValue).test", apiKey: "k"), contextWindow: window)
+        CallCandidate(
+            target: ModelTarget(provider: kind, model: model, baseURL: "http://\(kind.rawValue).test", apiKey: "k"),
+            contextWindow: window)
     }
 
     func caller(_ transport: ScriptedTransport, cooldowns: CooldownTracker = CooldownTracker()) -> LLMCaller {
-        LLMCaller(client: ProviderClient(transport: transport), codecs: CodecRegistry(), retry: fast, cooldowns: cooldowns)
+        LLMCaller(
+            client: ProviderClient(transport: transport), codecs: CodecRegistry(), retry: fast, cooldowns: cooldowns)
     }
 
-    static let openAIOK = HTTPResponse(status: 200, headers: ["x-request-id": "req_1"], body: Fixture.bytes("openai_chat_completion.json"))
+    static let openAIOK = HTTPResponse(
+        status: 200, headers: ["x-request-id": "req_1"], body: Fixture.bytes("openai_chat_completion.json"))
     static func error(_ status: Int, _ body: String, headers: HTTPHeaders = [:]) -> ScriptedTransport.Reply {
         .response(HTTPResponse(status: status, headers: headers, body: Array(body.utf8)))
     }
@@ -26,7 +32,8 @@ final class LLMCallerTests: XCTestCase {
 
     func testRetryThenSucceedRecordsBothAttempts() async {
         let transport = ScriptedTransport([Self.serverError, .response(Self.openAIOK)])
-        let outcome = await caller(transport).call(request, candidates: [candidate(.openai, "gpt")], deadline: deadline())
+        let outcome = await caller(transport).call(
+            request, candidates: [candidate(.openai, "gpt")], deadline: deadline())
         XCTAssertEqual(outcome.response?.usage.inputTokens, 1117)
         XCTAssertEqual(outcome.attempts.map(\.outcome), ["Provider.UpstreamError", "ok"])
         XCTAssertNil(outcome.attempts[0].usage, "a 500 is not billed")
@@ -41,27 +48,41 @@ final class LLMCallerTests: XCTestCase {
         XCTAssertEqual(outcome.answeredBy?.target.model, "gpt")
         XCTAssertEqual(outcome.attempts.map(\.model), ["claude", "claude", "gpt"])
         XCTAssertEqual(outcome.attempts.map(\.httpStatus), [529, 529, 200])
-        XCTAssertEqual(transport.sent.map(\.url), ["http://anthropic.test/v1/messages", "http://anthropic.test/v1/messages", "http://openai.test/v1/chat/completions"])
+        XCTAssertEqual(
+            transport.sent.map(\.url),
+            [
+                "http://anthropic.test/v1/messages", "http://anthropic.test/v1/messages",
+                "http://openai.test/v1/chat/completions",
+            ])
     }
 
     func testInvalidRequestStopsWithoutFallback() async {
-        let transport = ScriptedTransport([Self.error(400, #"{"error":{"message":"bad","type":"invalid_request_error"}}"#), .response(Self.openAIOK)])
-        let outcome = await caller(transport).call(request, candidates: [candidate(.openai, "a"), candidate(.openai, "b")], deadline: deadline())
+        let transport = ScriptedTransport([
+            Self.error(400, #"{"error":{"message":"bad","type":"invalid_request_error"}}"#), .response(Self.openAIOK),
+        ])
+        let outcome = await caller(transport).call(
+            request, candidates: [candidate(.openai, "a"), candidate(.openai, "b")], deadline: deadline())
         // A 400 the provider rejects is not retried on the same model but may fall back.
         XCTAssertEqual(outcome.attempts.map(\.outcome), ["Provider.RequestRejected", "ok"])
     }
 
     func testTruncatedStreamIsAFailureWithPartialUsageThenFallback() async {
         let sse = Fixture.bytes("anthropic_stream.sse")
-        let cut = Array(String(decoding: sse, as: UTF8.self).components(separatedBy: "event: content_block_stop")[0].utf8)
+        let cut = Array(
+            String(decoding: sse, as: UTF8.self).components(separatedBy: "event: content_block_stop")[0].utf8)
         let transport = ScriptedTransport([
             .stream(status: 200, headers: ["content-type": "text/event-stream"], chunks: [cut], thenError: nil),
-            .stream(status: 200, headers: ["content-type": "text/event-stream"], chunks: [cut], thenError: .connectionClosed("reset")),
-            .stream(status: 200, headers: ["content-type": "text/event-stream"], chunks: [Fixture.bytes("openai_stream.sse")], thenError: nil),
+            .stream(
+                status: 200, headers: ["content-type": "text/event-stream"], chunks: [cut],
+                thenError: .connectionClosed("reset")),
+            .stream(
+                status: 200, headers: ["content-type": "text/event-stream"],
+                chunks: [Fixture.bytes("openai_stream.sse")], thenError: nil),
         ])
         var streamed = request
         streamed.stream = true
-        let outcome = await caller(transport).call(streamed, candidates: [candidate(.anthropic, "claude"), candidate(.openai, "gpt")], deadline: deadline())
+        let outcome = await caller(transport).call(
+            streamed, candidates: [candidate(.anthropic, "claude"), candidate(.openai, "gpt")], deadline: deadline())
         XCTAssertEqual(outcome.attempts.map(\.outcome), ["Provider.Truncated", "Provider.Truncated", "ok"])
         // Input was reported in message_start; output is at least what arrived, marked estimated.
         let partial = try! XCTUnwrap(outcome.attempts[0].usage)
@@ -76,57 +97,77 @@ final class LLMCallerTests: XCTestCase {
     func testStreamEndingWithDoneButNoBlankLineIsComplete() async {
         var sse = String(decoding: Fixture.bytes("openai_stream.sse"), as: UTF8.self)
         sse.removeLast()  // "data: [DONE]\n" — the final blank line never comes
-        let transport = ScriptedTransport([.stream(status: 200, headers: ["content-type": "text/event-stream"], chunks: [Array(sse.utf8)], thenError: nil)])
+        let transport = ScriptedTransport([
+            .stream(
+                status: 200, headers: ["content-type": "text/event-stream"], chunks: [Array(sse.utf8)], thenError: nil)
+        ])
         var streamed = request
         streamed.stream = true
-        let outcome = await caller(transport).call(streamed, candidates: [candidate(.openai, "gpt")], deadline: deadline())
+        let outcome = await caller(transport).call(
+            streamed, candidates: [candidate(.openai, "gpt")], deadline: deadline())
         XCTAssertEqual(outcome.attempts.map(\.outcome), ["ok"])
     }
 
     func testContextWindowRefusedBeforeAnyCall() async {
         let transport = ScriptedTransport([.response(Self.openAIOK)])
         let long = ChatRequest(messages: [ChatMessage(role: .user, text: String(repeating: "word ", count: 4000))])
-        let outcome = await caller(transport).call(long, candidates: [candidate(.openai, "small", window: 1000)], deadline: deadline())
+        let outcome = await caller(transport).call(
+            long, candidates: [candidate(.openai, "small", window: 1000)], deadline: deadline())
         XCTAssertEqual(outcome.error?.errorType, "LLM.ContextWindowExceeded")
         XCTAssertEqual(transport.sent.count, 0)
         XCTAssertEqual(outcome.attempts.map(\.sent), [false])
         // A larger-window fallback is used instead.
         let fallback = await caller(ScriptedTransport([.response(Self.openAIOK)])).call(
-            long, candidates: [candidate(.openai, "small", window: 1000), candidate(.openai, "big", window: 128_000)], deadline: deadline())
+            long, candidates: [candidate(.openai, "small", window: 1000), candidate(.openai, "big", window: 128_000)],
+            deadline: deadline())
         XCTAssertEqual(fallback.answeredBy?.target.model, "big")
     }
 
     func testCoolingProviderIsSkippedUnlessAllAreCooling() async {
         let cooldowns = CooldownTracker(failureThreshold: 1, cooldown: .seconds(60))
         let first = candidate(.anthropic, "claude")
-        cooldowns.recordFailure(endpoint: first.target.endpointKey, model: "claude", error: .upstream(provider: "anthropic", status: 529, message: ""))
+        cooldowns.recordFailure(
+            endpoint: first.target.endpointKey, model: "claude",
+            error: .upstream(provider: "anthropic", status: 529, message: ""))
         let transport = ScriptedTransport([.response(Self.openAIOK)])
-        let outcome = await caller(transport, cooldowns: cooldowns).call(request, candidates: [first, candidate(.openai, "gpt")], deadline: deadline())
+        let outcome = await caller(transport, cooldowns: cooldowns).call(
+            request, candidates: [first, candidate(.openai, "gpt")], deadline: deadline())
         XCTAssertEqual(outcome.attempts.map(\.outcome), ["Provider.CoolingDown", "ok"])
         XCTAssertEqual(transport.sent.count, 1)
-        let alone = await caller(ScriptedTransport([.response(HTTPResponse(status: 200, body: Fixture.bytes("anthropic_message.json")))]), cooldowns: cooldowns)
-            .call(request, candidates: [first], deadline: deadline())
+        let alone = await caller(
+            ScriptedTransport([.response(HTTPResponse(status: 200, body: Fixture.bytes("anthropic_message.json")))]),
+            cooldowns: cooldowns
+        )
+        .call(request, candidates: [first], deadline: deadline())
         XCTAssertEqual(alone.attempts.map(\.outcome), ["ok"])
     }
 
     func testRetryAfterBeyondTheDeadlineFallsBackInsteadOfWaiting() async {
-        let limited = Self.error(429, #"{"error":{"message":"slow down","code":"rate_limit_exceeded"}}"#, headers: ["retry-after": "3"])
+        let limited = Self.error(
+            429, #"{"error":{"message":"slow down","code":"rate_limit_exceeded"}}"#, headers: ["retry-after": "3"])
         let transport = ScriptedTransport([limited, .response(Self.openAIOK)])
         let start = ContinuousClock.now
-        let outcome = await caller(transport).call(request, candidates: [candidate(.openai, "a"), candidate(.openai, "b")], deadline: deadline(2))
+        let outcome = await caller(transport).call(
+            request, candidates: [candidate(.openai, "a"), candidate(.openai, "b")], deadline: deadline(2))
         XCTAssertLessThan(ContinuousClock.now - start, .seconds(1))
         XCTAssertEqual(outcome.attempts.map(\.model), ["a", "b"])
     }
 
     func testTimeoutsAndUnreachableAreTyped() async {
-        let transport = ScriptedTransport([.failure(.timeout(milliseconds: 10)), .failure(.connectFailed("refused")), .failure(.connectFailed("refused"))])
+        let transport = ScriptedTransport([
+            .failure(.timeout(milliseconds: 10)), .failure(.connectFailed("refused")),
+            .failure(.connectFailed("refused")),
+        ])
         let outcome = await caller(transport).call(request, candidates: [candidate(.openai, "a")], deadline: deadline())
         XCTAssertEqual(outcome.attempts.map(\.outcome), ["Provider.Timeout", "Provider.Unreachable"])
         XCTAssertEqual(outcome.error?.errorType, "Provider.Unreachable")
     }
 
     func testMalformedSuccessBodyIsBadResponse() async {
-        let transport = ScriptedTransport([.response(HTTPResponse(status: 200, body: Array(#"{"id":"x","choices":[{"#.utf8))), .response(Self.openAIOK)])
+        let transport = ScriptedTransport([
+            .response(HTTPResponse(status: 200, body: Array(#"{"id":"x","choices":[{"#.utf8))),
+            .response(Self.openAIOK),
+        ])
         let outcome = await caller(transport).call(request, candidates: [candidate(.openai, "a")], deadline: deadline())
         XCTAssertEqual(outcome.attempts.map(\.outcome), ["Provider.BadResponse", "ok"])
     }

@@ -1,5 +1,5 @@
-import SwitchyardProviders
 import SwitchyardCore
+import SwitchyardProviders
 import XCTest
 
 final class RetryPolicyTests: XCTestCase {
@@ -32,7 +32,8 @@ final class RetryPolicyTests: XCTestCase {
         var rng = SplitMix64(seed: 3)
         XCTAssertNil(policy.delay(afterFailedAttempts: 1, error: .invalidRequest("x"), using: &rng))
         XCTAssertNil(policy.delay(afterFailedAttempts: 1, error: .contextWindowExceeded("x"), using: &rng))
-        XCTAssertNil(policy.delay(afterFailedAttempts: 1, error: .authentication(provider: "p", message: ""), using: &rng))
+        XCTAssertNil(
+            policy.delay(afterFailedAttempts: 1, error: .authentication(provider: "p", message: ""), using: &rng))
         XCTAssertNotNil(policy.delay(afterFailedAttempts: 1, error: upstream, using: &rng))
         XCTAssertNil(policy.delay(afterFailedAttempts: 2, error: upstream, using: &rng))
     }
@@ -63,7 +64,9 @@ final class RetryPolicyTests: XCTestCase {
         tracker.recordFailure(endpoint: "d", model: "m", error: upstream, now: now)
         XCTAssertFalse(tracker.isCoolingDown(endpoint: "d", model: "m", now: now))
         // retry-after cools that model at once, for that long; the endpoint's other models stay usable.
-        tracker.recordFailure(endpoint: "e", model: "m", error: .rateLimited(provider: "p", message: "", retryAfter: .seconds(5)), now: now)
+        tracker.recordFailure(
+            endpoint: "e", model: "m", error: .rateLimited(provider: "p", message: "", retryAfter: .seconds(5)),
+            now: now)
         XCTAssertTrue(tracker.isCoolingDown(endpoint: "e", model: "m", now: now.advanced(by: .seconds(4))))
         XCTAssertFalse(tracker.isCoolingDown(endpoint: "e", model: "other", now: now.advanced(by: .seconds(4))))
         XCTAssertFalse(tracker.isCoolingDown(endpoint: "e", model: "m", now: now.advanced(by: .seconds(6))))

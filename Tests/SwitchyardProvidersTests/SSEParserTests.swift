@@ -1,5 +1,5 @@
-import SwitchyardProviders
 import SwitchyardCore
+import SwitchyardProviders
 import XCTest
 
 final class SSEParserTests: XCTestCase {
@@ -11,13 +11,16 @@ final class SSEParserTests: XCTestCase {
     }
 
     func testFieldsCommentsAndMultilineData() throws {
-        let text = ": keep-alive\nevent: message_start\ndata: {\"a\":1}\n\ndata: line1\ndata: line2\nid: 7\n\ndata:no-space\n\nevent: lonely\n\n"
+        let text =
+            ": keep-alive\nevent: message_start\ndata: {\"a\":1}\n\ndata: line1\ndata: line2\nid: 7\n\ndata:no-space\n\nevent: lonely\n\n"
         let events = try parse([Array(text.utf8)])
-        XCTAssertEqual(events, [
-            SSEEvent(event: "message_start", data: Array("{\"a\":1}".utf8)),
-            SSEEvent(data: Array("line1\nline2".utf8), id: "7"),
-            SSEEvent(data: Array("no-space".utf8), id: "7"),
-        ])
+        XCTAssertEqual(
+            events,
+            [
+                SSEEvent(event: "message_start", data: Array("{\"a\":1}".utf8)),
+                SSEEvent(data: Array("line1\nline2".utf8), id: "7"),
+                SSEEvent(data: Array("no-space".utf8), id: "7"),
+            ])
     }
 
     func testCRLFAndCROnlyLineEndings() throws {

@@ -34,7 +34,9 @@ final class ScriptedTransport: HTTPTransport {
         }
     }
 
-    func stream(_ request: HTTPRequest, deadline: ContinuousClock.Instant, into receiver: some HTTPStreamReceiver) async throws(TransportError) -> HTTPResponseHead {
+    func stream(_ request: HTTPRequest, deadline: ContinuousClock.Instant, into receiver: some HTTPStreamReceiver)
+        async throws(TransportError) -> HTTPResponseHead
+    {
         switch next(request) {
         case .response(let r):
             receiver.receiveHead(r.head)

@@ -5,7 +5,9 @@ final class HeuristicClassifierTests: XCTestCase {
     let classifier = HeuristicClassifier()
 
     private func classify(_ text: String, images: Int = 0) -> Classification {
-        classifier.classify(ClassificationInput(text: text, imageCount: images, modality: images == 0 ? .text : (text.isEmpty ? .image : .imageText)))
+        classifier.classify(
+            ClassificationInput(
+                text: text, imageCount: images, modality: images == 0 ? .text : (text.isEmpty ? .image : .imageText)))
     }
 
     func testCategoriesFromTypicalPrompts() {
@@ -13,13 +15,22 @@ final class HeuristicClassifierTests: XCTestCase {
             ("Hey! How are you today? Any tips for a rainy weekend?", .chat),
             ("Write a Python function that parses ISO dates and add unit tests.", .code),
             ("```swift\nfunc f(x: Int) -> Int { return x * 2 }\n```\nWhy does this not compile?", .code),
-            ("Summarize the following article in three bullet points: The city council met on Tuesday...", .summarization),
+            (
+                "Summarize the following article in three bullet points: The city council met on Tuesday...",
+                .summarization
+            ),
             ("Extract the invoice number, total and due date from this text as JSON: Invoice #4411 ...", .extraction),
             ("Translate this paragraph into French: The meeting is postponed until next week.", .translation),
             ("Write a short poem about autumn leaves and a lonely lighthouse.", .creative),
             ("Solve the equation 3x + 7 = 22 and show the derivative of x^3.", .math),
-            ("Review this NDA clause: the receiving party shall indemnify the disclosing party for any breach.", .legal),
-            ("The patient has a fever of 39C, chronic cough and takes 20 mg of lisinopril. Possible diagnosis?", .medical),
+            (
+                "Review this NDA clause: the receiving party shall indemnify the disclosing party for any breach.",
+                .legal
+            ),
+            (
+                "The patient has a fever of 39C, chronic cough and takes 20 mg of lisinopril. Possible diagnosis?",
+                .medical
+            ),
         ]
         for (text, expected) in cases {
             XCTAssertEqual(classify(text).category, expected, text)
@@ -39,7 +50,8 @@ final class HeuristicClassifierTests: XCTestCase {
 
     func testDifficulty() {
         XCTAssertEqual(classify("hi there, thanks!").difficulty, .easy)
-        let hard = "Prove step by step that the algorithm is correct, analyze its complexity in detail, "
+        let hard =
+            "Prove step by step that the algorithm is correct, analyze its complexity in detail, "
             + "and compare and contrast it with two alternatives, discussing edge cases and trade-offs."
         XCTAssertEqual(classify(hard).difficulty, .hard)
         XCTAssertGreaterThanOrEqual(classify("Is this lease clause enforceable?").difficulty, .medium)

@@ -11,7 +11,8 @@ final class FakeChatEndpoint: ClassifierTransport, @unchecked Sendable {
 
     init(content: String?) { self.content = content }
 
-    func postJSON(url: String, headers: [(String, String)], body: [UInt8], deadline: ContinuousClock.Instant) async throws
+    func postJSON(url: String, headers: [(String, String)], body: [UInt8], deadline: ContinuousClock.Instant)
+        async throws
         -> (status: Int, body: [UInt8])
     {
         requests.append((url, headers, try JSON.parse(body)))
@@ -35,10 +36,13 @@ final class FakeChatEndpoint: ClassifierTransport, @unchecked Sendable {
 }
 
 final class LLMTaskClassifierTests: XCTestCase {
-    let input = ClassificationInput(text: "Please review this NDA clause for enforceability.", imageCount: 0, modality: .text)
+    let input = ClassificationInput(
+        text: "Please review this NDA clause for enforceability.", imageCount: 0, modality: .text)
 
     func classifier(_ endpoint: FakeChatEndpoint, timeout: Duration = .seconds(2)) -> LLMTaskClassifier {
-        LLMTaskClassifier(transport: endpoint, baseURL: "http://127.0.0.1:8765/v1/", model: "smollm2-135m", apiKey: "k-123", timeout: timeout)
+        LLMTaskClassifier(
+            transport: endpoint, baseURL: "http://127.0.0.1:8765/v1/", model: "smollm2-135m", apiKey: "k-123",
+            timeout: timeout)
     }
 
     func testValidVerdictIsUsedAndRequestIsWellFormed() async throws {
@@ -77,10 +81,13 @@ final class LLMTaskClassifierTests: XCTestCase {
             (#"{"category": "legal"} trailing"#, "not a JSON object"),
         ]
         for (content, reason) in answers {
-            let result = await classifier(FakeChatEndpoint(content: content)).classify(input, deadline: .now + .seconds(5))
+            let result = await classifier(FakeChatEndpoint(content: content)).classify(
+                input, deadline: .now + .seconds(5))
             XCTAssertEqual(result.classifier, "heuristic", String(describing: content))
             XCTAssertEqual(result.category, .legal, "the heuristic's verdict")
-            XCTAssertTrue(result.fallbackReason?.contains(reason) ?? false, "\(String(describing: result.fallbackReason)) for \(String(describing: content))")
+            XCTAssertTrue(
+                result.fallbackReason?.contains(reason) ?? false,
+                "\(String(describing: result.fallbackReason)) for \(String(describing: content))")
         }
     }
 
@@ -96,7 +103,8 @@ final class LLMTaskClassifierTests: XCTestCase {
         let endpoint = FakeChatEndpoint(content: #"{"category": "legal", "difficulty": "hard"}"#)
         endpoint.delay = .seconds(3)
         let start = ContinuousClock.now
-        let result = await classifier(endpoint, timeout: .milliseconds(100)).classify(input, deadline: .now + .seconds(5))
+        let result = await classifier(endpoint, timeout: .milliseconds(100)).classify(
+            input, deadline: .now + .seconds(5))
         XCTAssertLessThan(ContinuousClock.now - start, .seconds(1))
         XCTAssertEqual(result.classifier, "heuristic")
         XCTAssertEqual(result.fallbackReason, "classifier timed out")
@@ -105,7 +113,8 @@ final class LLMTaskClassifierTests: XCTestCase {
     func testImagesSkipTheModel() async {
         let endpoint = FakeChatEndpoint(content: #"{"category": "legal", "difficulty": "hard"}"#)
         let result = await classifier(endpoint).classify(
-            ClassificationInput(text: "count the cars", imageCount: 1, modality: .imageText), deadline: .now + .seconds(5))
+            ClassificationInput(text: "count the cars", imageCount: 1, modality: .imageText),
+            deadline: .now + .seconds(5))
         XCTAssertEqual(result.category, .detection)
         XCTAssertTrue(endpoint.requests.isEmpty)
     }

@@ -1,5 +1,6 @@
 import SwitchyardCore
 import SwitchyardJSON
+import SwitchyardRouterFunction
 import SwitchyardRouting
 import SwitchyardRuntime
 import XCTest
@@ -9,11 +10,14 @@ final class RouteDecisionJSONTests: XCTestCase {
     func decisions() throws -> [RouteDecision] {
         [
             try RoutingFixtures.decide(tenant: "acme-startup", prompt: "hello there"),
-            try RoutingFixtures.decide(tenant: "globex-health", prompt: "What is in this image?", images: [RoutingFixtures.photo], spend: 5),
-            try RoutingFixtures.decide(tenant: "lexcorp-legal", batch: [BatchItem(id: "1", prompt: "Summarize: fine product")]),
+            try RoutingFixtures.decide(
+                tenant: "globex-health", prompt: "What is in this image?", images: [RoutingFixtures.photo], spend: 5),
+            try RoutingFixtures.decide(
+                tenant: "lexcorp-legal", batch: [BatchItem(id: "1", prompt: "Summarize: fine product")]),
             try RoutingFixtures.decide(tenant: "spendy-pro", prompt: "Review this contract clause", spend: 99_000_000),
             try RoutingFixtures.decide(
-                tenant: "lexcorp-legal", prompt: "hi", health: ["gpt-4o-mini": ModelHealth(p50Ms: 10, p95Ms: 20, errorRate: 0.9, samples: 99)]),
+                tenant: "lexcorp-legal", prompt: "hi",
+                health: ["gpt-4o-mini": ModelHealth(p50Ms: 10, p95Ms: 20, errorRate: 0.9, samples: 99)]),
         ]
     }
 
@@ -22,16 +26,22 @@ final class RouteDecisionJSONTests: XCTestCase {
             let codable = try SwitchyardJSON.JSONEncoder().encodeToJSON(decision)
             XCTAssertEqual(decision.jsonValue, codable, decision.explanation)
             // And it reads back as the same decision.
-            let decoded = try SwitchyardJSON.JSONDecoder().decode(RouteDecision.self, from: decision.jsonValue.serialized())
+            let decoded = try SwitchyardJSON.JSONDecoder().decode(
+                RouteDecision.self, from: decision.jsonValue.serialized())
             XCTAssertEqual(decoded.primary, decision.primary)
-            XCTAssertEqual(decoded.candidates.map(\.rejected?.description), decision.candidates.map(\.rejected?.description))
+            XCTAssertEqual(
+                decoded.candidates.map(\.rejected?.description), decision.candidates.map(\.rejected?.description))
         }
     }
 
     func testByteHandlerAnswersWithTheDecisionAndTypesBadEvents() async throws {
-        let handler = RouterByteHandler(try RouterHandler(configuration: RouterConfiguration(policyPath: RoutingFixtures.repoRoot + "/infra/policy.json")))
-        let context = InvocationContext(requestID: "r", deadlineMilliseconds: WallClock.nowMilliseconds() + 3000, invokedFunctionARN: "arn:router")
-        let out = try await handler.handle(Array(#"{"tenant_id":"initech","prompt":"Translate into French: hello"}"#.utf8), context: context)
+        let handler = RouterByteHandler(
+            try RouterHandler(
+                configuration: RouterConfiguration(policyPath: RoutingFixtures.repoRoot + "/infra/policy.json")))
+        let context = InvocationContext(
+            requestID: "r", deadlineMilliseconds: WallClock.nowMilliseconds() + 3000, invokedFunctionARN: "arn:router")
+        let out = try await handler.handle(
+            Array(#"{"tenant_id":"initech","prompt":"Translate into French: hello"}"#.utf8), context: context)
         let json = try JSON.parse(out)
         XCTAssertEqual(json["classification"]?["category"]?.stringValue, "translation")
         do {

@@ -3,7 +3,8 @@ import XCTest
 
 final class RouterErrorTests: XCTestCase {
     private func assertError(
-        _ expected: String, _ input: RouterInput, mentions: String? = nil, file: StaticString = #filePath, line: UInt = #line
+        _ expected: String, _ input: RouterInput, mentions: String? = nil, file: StaticString = #filePath,
+        line: UInt = #line
     ) {
         XCTAssertThrowsError(try RoutingFixtures.decide(input), file: file, line: line) { error in
             guard let e = error as? RouterError else { return XCTFail("\(error)", file: file, line: line) }
@@ -19,89 +20,128 @@ final class RouterErrorTests: XCTestCase {
     }
 
     func testUnknownModel() {
-        assertError("Router.UnknownModel", RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(model: "gpt-7")), mentions: "gpt-7")
+        assertError(
+            "Router.UnknownModel",
+            RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(model: "gpt-7")),
+            mentions: "gpt-7")
     }
 
     func testModelNotAllowedForTier() {
         assertError(
-            "Router.ModelNotAllowed", RoutingFixtures.input(tenant: "acme-startup", prompt: "hi", hints: RoutingHints(model: "gpt-4o")),
+            "Router.ModelNotAllowed",
+            RoutingFixtures.input(tenant: "acme-startup", prompt: "hi", hints: RoutingHints(model: "gpt-4o")),
             mentions: "basic tier")
     }
 
     func testEmptyPrompt() {
         assertError("Router.EmptyPrompt", RoutingFixtures.input(tenant: "initech"), mentions: "send messages")
-        assertError("Router.EmptyPrompt", RoutingFixtures.input(tenant: "initech", prompt: "   \n\t "), mentions: "blank")
+        assertError(
+            "Router.EmptyPrompt", RoutingFixtures.input(tenant: "initech", prompt: "   \n\t "), mentions: "blank")
         var chat = RoutingFixtures.input(tenant: "initech")
         chat.messages = [ChatMessage(role: "user", text: "")]
         assertError("Router.EmptyPrompt", chat)
-        assertError("Router.EmptyPrompt", RoutingFixtures.input(tenant: "initech", batch: [BatchItem(id: "a", prompt: "x"), BatchItem(id: "b")]), mentions: "batch[1]")
+        assertError(
+            "Router.EmptyPrompt",
+            RoutingFixtures.input(tenant: "initech", batch: [BatchItem(id: "a", prompt: "x"), BatchItem(id: "b")]),
+            mentions: "batch[1]")
     }
 
     func testPromptTooLarge() {
         let huge = String(repeating: "a", count: RoutingFixtures.policy.limits.maxPromptBytes + 1)
         assertError("Router.PromptTooLarge", RoutingFixtures.input(tenant: "initech", prompt: huge), mentions: "bytes")
         let images = Array(repeating: RoutingFixtures.photo, count: 9)
-        assertError("Router.PromptTooLarge", RoutingFixtures.input(tenant: "initech", prompt: "what is this", images: images), mentions: "9 images")
+        assertError(
+            "Router.PromptTooLarge", RoutingFixtures.input(tenant: "initech", prompt: "what is this", images: images),
+            mentions: "9 images")
         let big = ImageRef(url: "s3://b/k.png", sizeBytes: 50_000_000)
         assertError("Router.PromptTooLarge", RoutingFixtures.input(tenant: "initech", images: [big]), mentions: "s3://")
         // Fits the byte limit but not smollm2's 2k context.
         let medium = String(repeating: "word ", count: 3000)
         assertError(
-            "Router.PromptTooLarge", RoutingFixtures.input(tenant: "initech", prompt: medium, hints: RoutingHints(model: "smollm2-135m")),
+            "Router.PromptTooLarge",
+            RoutingFixtures.input(tenant: "initech", prompt: medium, hints: RoutingHints(model: "smollm2-135m")),
             mentions: "context window")
     }
 
     func testUnsupportedContent() {
         let ftp = ImageRef(url: "ftp://example/cat.jpg")
-        assertError("Router.UnsupportedContent", RoutingFixtures.input(tenant: "initech", images: [ftp]), mentions: "ftp")
+        assertError(
+            "Router.UnsupportedContent", RoutingFixtures.input(tenant: "initech", images: [ftp]), mentions: "ftp")
         let tiff = ImageRef(url: "s3://bucket/scan.tiff")
-        assertError("Router.UnsupportedContent", RoutingFixtures.input(tenant: "initech", images: [tiff]), mentions: "image/tiff")
+        assertError(
+            "Router.UnsupportedContent", RoutingFixtures.input(tenant: "initech", images: [tiff]),
+            mentions: "image/tiff")
         var audio = RoutingFixtures.input(tenant: "initech")
         audio.messages = [ChatMessage(role: "user", content: .parts([ContentPart(type: "input_audio")]))]
         assertError("Router.UnsupportedContent", audio, mentions: "input_audio")
         assertError(
             "Router.UnsupportedContent",
-            RoutingFixtures.input(tenant: "initech", prompt: "what is this?", images: [RoutingFixtures.photo], hints: RoutingHints(model: "claude-3-5-haiku")),
+            RoutingFixtures.input(
+                tenant: "initech", prompt: "what is this?", images: [RoutingFixtures.photo],
+                hints: RoutingHints(model: "claude-3-5-haiku")),
             mentions: "image input")
         assertError(
-            "Router.UnsupportedContent", RoutingFixtures.input(tenant: "initech", prompt: "hello", hints: RoutingHints(model: "yolov8n-lambda")),
+            "Router.UnsupportedContent",
+            RoutingFixtures.input(tenant: "initech", prompt: "hello", hints: RoutingHints(model: "yolov8n-lambda")),
             mentions: "needs an image")
-        assertError("Router.UnsupportedContent", RoutingFixtures.input(tenant: "initech", images: [ImageRef()]), mentions: "neither")
+        assertError(
+            "Router.UnsupportedContent", RoutingFixtures.input(tenant: "initech", images: [ImageRef()]),
+            mentions: "neither")
     }
 
     func testContradictoryHints() {
         assertError(
             "Router.ContradictoryHints",
-            RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(route: "cheapest", model: "gpt-4o")), mentions: "hints.route")
+            RoutingFixtures.input(
+                tenant: "initech", prompt: "hi", hints: RoutingHints(route: "cheapest", model: "gpt-4o")),
+            mentions: "hints.route")
         assertError(
             "Router.ContradictoryHints",
-            RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(maxLatencyMs: 500, model: "claude-3-opus")),
+            RoutingFixtures.input(
+                tenant: "initech", prompt: "hi", hints: RoutingHints(maxLatencyMs: 500, model: "claude-3-opus")),
             mentions: "max_latency_ms")
         assertError(
             "Router.ContradictoryHints",
-            RoutingFixtures.input(tenant: "initech", prompt: "long essay please", hints: RoutingHints(maxCostUSD: 0.000002, model: "claude-3-opus")),
+            RoutingFixtures.input(
+                tenant: "initech", prompt: "long essay please",
+                hints: RoutingHints(maxCostUSD: 0.000002, model: "claude-3-opus")),
             mentions: "cost cap")
         assertError(
             "Router.ContradictoryHints",
-            RoutingFixtures.input(tenant: "initech", hints: RoutingHints(route: "fastest"), batch: [BatchItem(prompt: "a")]), mentions: "batch")
+            RoutingFixtures.input(
+                tenant: "initech", hints: RoutingHints(route: "fastest"), batch: [BatchItem(prompt: "a")]),
+            mentions: "batch")
         assertError(
-            "Router.ContradictoryHints", RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(category: "detection")),
+            "Router.ContradictoryHints",
+            RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(category: "detection")),
             mentions: "needs an image")
     }
 
     func testInvalidHints() {
-        assertError("Router.InvalidHint", RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(route: "cheap")), mentions: "hints.route")
-        assertError("Router.InvalidHint", RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(maxCostUSD: -1)))
-        assertError("Router.InvalidHint", RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(maxLatencyMs: 0)))
-        assertError("Router.InvalidHint", RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(category: "poetry")))
+        assertError(
+            "Router.InvalidHint",
+            RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(route: "cheap")),
+            mentions: "hints.route")
+        assertError(
+            "Router.InvalidHint",
+            RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(maxCostUSD: -1)))
+        assertError(
+            "Router.InvalidHint",
+            RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(maxLatencyMs: 0)))
+        assertError(
+            "Router.InvalidHint",
+            RoutingFixtures.input(tenant: "initech", prompt: "hi", hints: RoutingHints(category: "poetry")))
     }
 
     func testNoEligibleModel() {
         assertError(
-            "Router.NoEligibleModel", RoutingFixtures.input(tenant: "acme-startup", prompt: "hello", hints: RoutingHints(maxLatencyMs: 10)),
+            "Router.NoEligibleModel",
+            RoutingFixtures.input(tenant: "acme-startup", prompt: "hello", hints: RoutingHints(maxLatencyMs: 10)),
             mentions: "expected latency above 10 ms")
         assertError(
-            "Router.NoEligibleModel", RoutingFixtures.input(tenant: "initech", prompt: "write an essay", hints: RoutingHints(maxCostUSD: 0.000001)),
+            "Router.NoEligibleModel",
+            RoutingFixtures.input(
+                tenant: "initech", prompt: "write an essay", hints: RoutingHints(maxCostUSD: 0.000001)),
             mentions: "estimated cost above 1 micro-USD")
     }
 

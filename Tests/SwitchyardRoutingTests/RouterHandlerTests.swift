@@ -1,12 +1,14 @@
 import Foundation
 import SwitchyardCore
 import SwitchyardJSON
+import SwitchyardRouterFunction
 import SwitchyardRouting
 import SwitchyardRuntime
 import XCTest
 
 final class RouterHandlerTests: XCTestCase {
-    func makeHandler(transport: (any ClassifierTransport)? = nil, classifierMode: String? = nil) throws -> RouterHandler {
+    func makeHandler(transport: (any ClassifierTransport)? = nil, classifierMode: String? = nil) throws -> RouterHandler
+    {
         var path = RoutingFixtures.repoRoot + "/infra/policy.json"
         if let classifierMode {
             var json = RoutingFixtures.policyJSON()
@@ -18,25 +20,31 @@ final class RouterHandlerTests: XCTestCase {
         }
         let configuration = try RouterConfiguration(
             environment: Environment([
-                "SWITCHYARD_POLICY": path, "SWITCHYARD_SIGNALS_FILE": RoutingFixtures.repoRoot + "/infra/local/router-signals.json",
+                "SWITCHYARD_POLICY": path,
+                "SWITCHYARD_SIGNALS_FILE": RoutingFixtures.repoRoot + "/infra/local/router-signals.json",
             ]))
         return try RouterHandler(configuration: configuration, transport: transport)
     }
 
     func event(_ name: String) throws -> RouterInput {
-        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: RoutingFixtures.repoRoot + "/events/router/\(name)")))
+        let bytes = try Array(
+            Data(contentsOf: URL(fileURLWithPath: RoutingFixtures.repoRoot + "/events/router/\(name)")))
         return try SwitchyardJSON.JSONDecoder().decode(RouterInput.self, from: bytes)
     }
 
     func testSampleEventsRouteAsDocumented() async throws {
         let handler = try makeHandler()
         let expected: [String: String] = [
-            "chat-basic.json": "llm", "legal-pro.json": "llm", "image-detect.json": "vision", "image-question.json": "vision+llm",
-            "batch-labeling.json": "batch", "batch-images.json": "batch", "explicit-model.json": "llm", "realtime-chat.json": "llm",
+            "chat-basic.json": "llm", "legal-pro.json": "llm", "image-detect.json": "vision",
+            "image-question.json": "vision+llm",
+            "batch-labeling.json": "batch", "batch-images.json": "batch", "explicit-model.json": "llm",
+            "realtime-chat.json": "llm",
             "cheapest-hint-code.json": "llm", "over-budget-downgrade.json": "llm", "local-model.json": "llm",
-            "over-budget-reject.json": "Router.BudgetExceeded", "error-model-not-allowed.json": "Router.ModelNotAllowed",
+            "over-budget-reject.json": "Router.BudgetExceeded",
+            "error-model-not-allowed.json": "Router.ModelNotAllowed",
         ]
-        let files = try FileManager.default.contentsOfDirectory(atPath: RoutingFixtures.repoRoot + "/events/router").filter { $0.hasSuffix(".json") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: RoutingFixtures.repoRoot + "/events/router")
+            .filter { $0.hasSuffix(".json") }
         XCTAssertEqual(Set(files), Set(expected.keys), "every sample event has an expectation")
         for (file, outcome) in expected {
             do {
@@ -59,8 +67,11 @@ final class RouterHandlerTests: XCTestCase {
 
     func testHandleThroughTheByteAdapterProducesDecisionJSON() async throws {
         let handler = CodableByteHandler(try makeHandler())
-        let context = InvocationContext(requestID: "r-1", deadlineMilliseconds: WallClock.nowMilliseconds() + 3000, invokedFunctionARN: "arn:router")
-        let out = try await handler.handle(Array(#"{"tenant_id":"acme-startup","prompt":"hello there"}"#.utf8), context: context)
+        let context = InvocationContext(
+            requestID: "r-1", deadlineMilliseconds: WallClock.nowMilliseconds() + 3000, invokedFunctionARN: "arn:router"
+        )
+        let out = try await handler.handle(
+            Array(#"{"tenant_id":"acme-startup","prompt":"hello there"}"#.utf8), context: context)
         let json = try JSON.parse(out)
         XCTAssertEqual(json["backend"]?.stringValue, "llm")
         XCTAssertEqual(json["tenant_id"]?.stringValue, "acme-startup")
@@ -72,36 +83,46 @@ final class RouterHandlerTests: XCTestCase {
         let handler = try makeHandler(transport: endpoint)
         // Enterprise uses hybrid: a clear translation request stays with the heuristic…
         let clear = try await handler.route(
-            RouterInput(tenantID: "initech", prompt: "Translate into French: the invoice is attached."), deadline: .now + .seconds(3))
+            RouterInput(tenantID: "initech", prompt: "Translate into French: the invoice is attached."),
+            deadline: .now + .seconds(3))
         XCTAssertEqual(clear.classification.classifier, "heuristic")
         XCTAssertTrue(endpoint.requests.isEmpty)
         // …a vague one goes to the model.
-        let vague = try await handler.route(RouterInput(tenantID: "initech", prompt: "banana umbrella purple"), deadline: .now + .seconds(3))
+        let vague = try await handler.route(
+            RouterInput(tenantID: "initech", prompt: "banana umbrella purple"), deadline: .now + .seconds(3))
         XCTAssertEqual(vague.classification.classifier, "llm")
         XCTAssertEqual(vague.classification.category, .creative)
         XCTAssertEqual(endpoint.requests.count, 1)
         // Basic tier uses the policy's heuristic mode: never asks.
-        _ = try await handler.route(RouterInput(tenantID: "acme-startup", prompt: "banana umbrella purple"), deadline: .now + .seconds(3))
+        _ = try await handler.route(
+            RouterInput(tenantID: "acme-startup", prompt: "banana umbrella purple"), deadline: .now + .seconds(3))
         XCTAssertEqual(endpoint.requests.count, 1)
     }
 
     func testLLMModeWithUnreachableEndpointStillRoutes() async throws {
         // A real libcurl transport to a closed port: connection refused, heuristic answers.
         var json = RoutingFixtures.policyJSON()
-        json["classifier"] = ["mode": "llm", "model": "smollm2-135m", "base_url": "http://127.0.0.1:9/v1", "timeout_ms": 500, "confidence_threshold": 0.3]
+        json["classifier"] = [
+            "mode": "llm", "model": "smollm2-135m", "base_url": "http://127.0.0.1:9/v1", "timeout_ms": 500,
+            "confidence_threshold": 0.3,
+        ]
         let path = NSTemporaryDirectory() + "policy-\(UUID().uuidString).json"
         try Data(RoutingFixtures.bytes(json)).write(to: URL(fileURLWithPath: path))
         let handler = try RouterHandler(configuration: RouterConfiguration(policyPath: path))
         let start = ContinuousClock.now
-        let decision = try await handler.route(RouterInput(tenantID: "acme-startup", prompt: "Summarize this memo please"), deadline: .now + .seconds(3))
+        let decision = try await handler.route(
+            RouterInput(tenantID: "acme-startup", prompt: "Summarize this memo please"), deadline: .now + .seconds(3))
         XCTAssertLessThan(ContinuousClock.now - start, .seconds(2))
         XCTAssertEqual(decision.classification.classifier, "heuristic")
-        XCTAssertTrue(decision.classification.fallbackReason?.contains("failed") ?? false, String(describing: decision.classification.fallbackReason))
+        XCTAssertTrue(
+            decision.classification.fallbackReason?.contains("failed") ?? false,
+            String(describing: decision.classification.fallbackReason))
         XCTAssertEqual(decision.classification.category, .summarization)
     }
 
     func testBadPolicyIsAnInitError() {
-        XCTAssertThrowsError(try RouterHandler(configuration: RouterConfiguration(policyPath: "/nonexistent.json"))) { error in
+        XCTAssertThrowsError(try RouterHandler(configuration: RouterConfiguration(policyPath: "/nonexistent.json"))) {
+            error in
             XCTAssertEqual((error as? PolicyError)?.errorType, "Router.PolicyUnreadable")
         }
     }
@@ -110,7 +131,8 @@ final class RouterHandlerTests: XCTestCase {
         let root = RoutingFixtures.repoRoot + "/infra"
         let lambda = try RouterConfiguration(environment: Environment(["LAMBDA_TASK_ROOT": root]))
         XCTAssertEqual(lambda.policyPath, root + "/policy.json", "a task root holding policy.json wins")
-        let explicit = try RouterConfiguration(environment: Environment(["SWITCHYARD_POLICY": "/etc/p.json", "LAMBDA_TASK_ROOT": root]))
+        let explicit = try RouterConfiguration(
+            environment: Environment(["SWITCHYARD_POLICY": "/etc/p.json", "LAMBDA_TASK_ROOT": root]))
         XCTAssertEqual(explicit.policyPath, "/etc/p.json")
         XCTAssertThrowsError(try RouterConfiguration(environment: Environment(["ROUTER_SIGNALS_TTL_MS": "soon"])))
     }

@@ -1,5 +1,5 @@
-import SwitchyardRouting
 import SwitchyardCore
+import SwitchyardRouting
 import XCTest
 
 /// Random requests from a seeded generator: every decision the router makes must respect the
@@ -24,7 +24,9 @@ final class RouterPropertyTests: XCTestCase {
         let tenant = policy.tenants.randomElement(using: &rng)!.id
         let words = (0..<Int.random(in: 1...12, using: &rng)).map { _ in Self.fragments.randomElement(using: &rng)! }
         var prompt: String? = words.joined(separator: ". ")
-        if Int.random(in: 0..<10, using: &rng) == 0 { prompt = String(repeating: prompt!, count: Int.random(in: 20...400, using: &rng)) }
+        if Int.random(in: 0..<10, using: &rng) == 0 {
+            prompt = String(repeating: prompt!, count: Int.random(in: 20...400, using: &rng))
+        }
         let imageCount = [0, 0, 0, 1, 2].randomElement(using: &rng)!
         let images: [ImageRef]? = imageCount == 0 ? nil : (0..<imageCount).map { _ in RoutingFixtures.photo }
         if images != nil, Bool.random(using: &rng) { prompt = nil }
@@ -34,24 +36,33 @@ final class RouterPropertyTests: XCTestCase {
         case 1: hints.model = policy.models.randomElement(using: &rng)!.id
         default: break
         }
-        if Int.random(in: 0..<3, using: &rng) == 0 { hints.maxCostUSD = [0.00005, 0.0005, 0.005, 0.05, 1].randomElement(using: &rng)! }
-        if Int.random(in: 0..<3, using: &rng) == 0 { hints.maxLatencyMs = [100, 800, 2000, 5000, 20000].randomElement(using: &rng)! }
+        if Int.random(in: 0..<3, using: &rng) == 0 {
+            hints.maxCostUSD = [0.00005, 0.0005, 0.005, 0.05, 1].randomElement(using: &rng)!
+        }
+        if Int.random(in: 0..<3, using: &rng) == 0 {
+            hints.maxLatencyMs = [100, 800, 2000, 5000, 20000].randomElement(using: &rng)!
+        }
         if Int.random(in: 0..<5, using: &rng) == 0 { hints.tags = ["realtime"] }
         var batch: [BatchItem]?
         if Int.random(in: 0..<8, using: &rng) == 0 {
             batch = (0..<Int.random(in: 1...30, using: &rng)).map { i in
-                BatchItem(id: "\(i)", prompt: Self.fragments.randomElement(using: &rng)!, images: imageCount > 0 ? [RoutingFixtures.photo] : nil)
+                BatchItem(
+                    id: "\(i)", prompt: Self.fragments.randomElement(using: &rng)!,
+                    images: imageCount > 0 ? [RoutingFixtures.photo] : nil)
             }
         }
-        let spend: Int64? = [nil, 0, 1_000_000, 49_000_000, 199_000_000, 250_000_000, 6_000_000].randomElement(using: &rng)!
+        let spend: Int64? = [nil, 0, 1_000_000, 49_000_000, 199_000_000, 250_000_000, 6_000_000].randomElement(
+            using: &rng)!
         var health: [String: ModelHealth] = [:]
         for model in policy.models where Int.random(in: 0..<6, using: &rng) == 0 {
             health[model.id] = ModelHealth(
-                p50Ms: Int.random(in: 30...12000, using: &rng), p95Ms: 15000, errorRate: Double.random(in: 0...0.6, using: &rng),
+                p50Ms: Int.random(in: 30...12000, using: &rng), p95Ms: 15000,
+                errorRate: Double.random(in: 0...0.6, using: &rng),
                 samples: Int.random(in: 0...300, using: &rng))
         }
         return Case(
-            input: RouterInput(requestID: "prop", tenantID: tenant, prompt: prompt, images: images, hints: hints, batch: batch),
+            input: RouterInput(
+                requestID: "prop", tenantID: tenant, prompt: prompt, images: images, hints: hints, batch: batch),
             spend: spend, health: health)
     }
 
@@ -63,7 +74,8 @@ final class RouterPropertyTests: XCTestCase {
         for iteration in 0..<3000 {
             let c = makeCase(&rng)
             let signals = SignalsSnapshot(monthToDateSpendMicroUSD: c.spend, health: c.health)
-            let context = "case \(iteration): \(c.input.tenantID) hints=\(String(describing: c.input.hints)) spend=\(String(describing: c.spend))"
+            let context =
+                "case \(iteration): \(c.input.tenantID) hints=\(String(describing: c.input.hints)) spend=\(String(describing: c.spend))"
             let decision: RouteDecision
             do {
                 decision = try RoutingFixtures.decide(c.input, signals: signals)
@@ -84,8 +96,11 @@ final class RouterPropertyTests: XCTestCase {
             // Tier.
             let tier = table.tierName(ofTenant: c.input.tenantID)!
             XCTAssertEqual(decision.tier, tier)
-            let all = decision.chosenModels + (decision.vision.map { [$0.primary.model] + $0.fallbacks.map(\.model) } ?? [])
-            for model in all { XCTAssertTrue(table.isAllowed(model: model, tier: tier), "\(model) not allowed on \(tier): \(context)") }
+            let all =
+                decision.chosenModels + (decision.vision.map { [$0.primary.model] + $0.fallbacks.map(\.model) } ?? [])
+            for model in all {
+                XCTAssertTrue(table.isAllowed(model: model, tier: tier), "\(model) not allowed on \(tier): \(context)")
+            }
 
             // Budget.
             let tierSpec = RoutingFixtures.policy.tiers[tier]!
@@ -110,12 +125,16 @@ final class RouterPropertyTests: XCTestCase {
                 XCTAssertLessThanOrEqual(decision.primary.estimatedLatencyMs, cap, context)
                 XCTAssertLessThanOrEqual(decision.attemptTimeoutMs, cap, context)
             }
-            if let model = hints.model, !decision.budget.downgraded { XCTAssertEqual(decision.primary.model, model, context) }
+            if let model = hints.model, !decision.budget.downgraded {
+                XCTAssertEqual(decision.primary.model, model, context)
+            }
 
             // Paths.
             let imageCount = (c.input.images?.count ?? 0)
             if decision.backend == .batch {
-                XCTAssertEqual(decision.strategy, hints.model == nil || decision.budget.downgraded ? .cheapest : .explicit, context)
+                XCTAssertEqual(
+                    decision.strategy, hints.model == nil || decision.budget.downgraded ? .cheapest : .explicit, context
+                )
                 XCTAssertEqual(decision.batch?.items, c.input.batch?.count)
             } else if imageCount > 0 {
                 XCTAssertTrue(decision.backend == .vision || decision.backend == .visionLLM, context)
@@ -129,18 +148,28 @@ final class RouterPropertyTests: XCTestCase {
 
             // Quality floor, unless explicitly relaxed, downgraded or the client named the model.
             if !decision.qualityFloorRelaxed, !decision.budget.downgraded, decision.strategy != .explicit {
-                let chosen = decision.candidates.first { $0.model == decision.primary.model && $0.selected == "primary" }!
+                let chosen = decision.candidates.first {
+                    $0.model == decision.primary.model && $0.selected == "primary"
+                }!
                 XCTAssertGreaterThanOrEqual(chosen.quality ?? 0, decision.qualityFloor, context)
             }
 
             // Strategy objective among healthy, eligible candidates of the primary's role.
             let role = decision.primary.kind
-            let peers = decision.candidates.filter { $0.role == role && $0.rejected == nil && (c.health[$0.model]?.errorRate ?? 0) == 0 }
+            let peers = decision.candidates.filter {
+                $0.role == role && $0.rejected == nil && (c.health[$0.model]?.errorRate ?? 0) == 0
+            }
             let primary = decision.candidates.first { $0.selected == "primary" && $0.role == role }!
             if (c.health[primary.model]?.errorRate ?? 0) == 0, !decision.qualityFloorRelaxed {
                 switch decision.strategy {
-                case .cheapest: for p in peers { XCTAssertGreaterThanOrEqual(p.estimatedCostMicroUSD, primary.estimatedCostMicroUSD, context) }
-                case .fastest: for p in peers { XCTAssertGreaterThanOrEqual(p.estimatedLatencyMs, primary.estimatedLatencyMs, context) }
+                case .cheapest:
+                    for p in peers {
+                        XCTAssertGreaterThanOrEqual(p.estimatedCostMicroUSD, primary.estimatedCostMicroUSD, context)
+                    }
+                case .fastest:
+                    for p in peers {
+                        XCTAssertGreaterThanOrEqual(p.estimatedLatencyMs, primary.estimatedLatencyMs, context)
+                    }
                 case .best: for p in peers { XCTAssertLessThanOrEqual(p.quality ?? 0, primary.quality ?? 0, context) }
                 case .explicit: break
                 }

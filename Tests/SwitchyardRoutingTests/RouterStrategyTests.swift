@@ -30,7 +30,8 @@ final class RouterStrategyTests: XCTestCase {
 
     func testFastestHintPicksLowestLatency() throws {
         let d = try RoutingFixtures.decide(
-            tenant: "lexcorp-legal", prompt: "Give me three ideas for a team lunch", hints: RoutingHints(route: "fastest"))
+            tenant: "lexcorp-legal", prompt: "Give me three ideas for a team lunch",
+            hints: RoutingHints(route: "fastest"))
         XCTAssertEqual(d.strategy, .fastest)
         for c in d.candidates where c.role == .llm && c.rejected == nil {
             XCTAssertGreaterThanOrEqual(c.estimatedLatencyMs, d.primary.estimatedLatencyMs, c.model)
@@ -53,7 +54,8 @@ final class RouterStrategyTests: XCTestCase {
     }
 
     func testExplicitModelIsUsedWhenAllowed() throws {
-        let d = try RoutingFixtures.decide(tenant: "lexcorp-legal", prompt: "Hello there", hints: RoutingHints(model: "claude-3-5-sonnet"))
+        let d = try RoutingFixtures.decide(
+            tenant: "lexcorp-legal", prompt: "Hello there", hints: RoutingHints(model: "claude-3-5-sonnet"))
         XCTAssertEqual(d.strategy, .explicit)
         XCTAssertEqual(d.primary.model, "claude-3-5-sonnet")
         XCTAssertEqual(d.primary.provider, .anthropic)
@@ -64,7 +66,9 @@ final class RouterStrategyTests: XCTestCase {
     func testLegalOnProGoesToTopTierThroughRule() throws {
         let d = try RoutingFixtures.decide(
             tenant: "lexcorp-legal",
-            prompt: "Review this indemnification clause of the master services agreement and flag liability risks for the licensee.")
+            prompt:
+                "Review this indemnification clause of the master services agreement and flag liability risks for the licensee."
+        )
         XCTAssertEqual(d.classification.category, .legal)
         XCTAssertEqual(d.matchedRule, "legal-medical-accuracy")
         XCTAssertEqual(d.strategy, .best)
@@ -74,7 +78,8 @@ final class RouterStrategyTests: XCTestCase {
     }
 
     func testLegalOnBasicUsesBestCheapModelAboveItsFloor() throws {
-        let d = try RoutingFixtures.decide(tenant: "acme-startup", prompt: "Is this non-compete clause in my employment agreement enforceable?")
+        let d = try RoutingFixtures.decide(
+            tenant: "acme-startup", prompt: "Is this non-compete clause in my employment agreement enforceable?")
         XCTAssertEqual(d.matchedRule, "legal-medical-basic")
         XCTAssertEqual(d.primary.model, "gpt-4o-mini")
     }
@@ -84,7 +89,9 @@ final class RouterStrategyTests: XCTestCase {
         // so force a higher one with a tight catalog: the cheapest basic model for math is below 0.85.
         let d = try RoutingFixtures.decide(
             tenant: "acme-startup",
-            prompt: "Prove step by step that the integral of a polynomial is a polynomial, analyze each derivative in detail and compare and contrast the approaches.")
+            prompt:
+                "Prove step by step that the integral of a polynomial is a polynomial, analyze each derivative in detail and compare and contrast the approaches."
+        )
         XCTAssertEqual(d.classification.category, .math)
         XCTAssertEqual(d.classification.difficulty, .hard)
         XCTAssertTrue(d.qualityFloorRelaxed)
@@ -108,7 +115,8 @@ final class RouterStrategyTests: XCTestCase {
 
     func testImageWithQuestionRunsVisionAndLLMInParallel() throws {
         let d = try RoutingFixtures.decide(
-            tenant: "globex-health", prompt: "What is happening in this picture? Describe it.", images: [RoutingFixtures.photo])
+            tenant: "globex-health", prompt: "What is happening in this picture? Describe it.",
+            images: [RoutingFixtures.photo])
         XCTAssertEqual(d.backend, .visionLLM)
         XCTAssertEqual(d.classification.category, .visionQA)
         let vision = try XCTUnwrap(d.vision)
@@ -122,7 +130,9 @@ final class RouterStrategyTests: XCTestCase {
     }
 
     func testBatchGoesToMapWithLowCostStrategy() throws {
-        let items = (0..<40).map { BatchItem(id: "doc-\($0)", prompt: "Summarize product review #\($0): great battery, weak speaker.") }
+        let items = (0..<40).map {
+            BatchItem(id: "doc-\($0)", prompt: "Summarize product review #\($0): great battery, weak speaker.")
+        }
         let d = try RoutingFixtures.decide(tenant: "lexcorp-legal", batch: items)
         XCTAssertEqual(d.backend, .batch)
         XCTAssertEqual(d.strategy, .cheapest)
@@ -142,14 +152,16 @@ final class RouterStrategyTests: XCTestCase {
     }
 
     func testEmbeddingHint() throws {
-        let d = try RoutingFixtures.decide(tenant: "initech", prompt: "vectorise me", hints: RoutingHints(category: "embedding"))
+        let d = try RoutingFixtures.decide(
+            tenant: "initech", prompt: "vectorise me", hints: RoutingHints(category: "embedding"))
         XCTAssertEqual(d.backend, .embedding)
         XCTAssertEqual(d.primary.kind, .embedding)
         XCTAssertEqual(d.classification.classifier, "hint")
     }
 
     func testRealtimeTagRuleCapsLatency() throws {
-        let d = try RoutingFixtures.decide(tenant: "initech", prompt: "hey, what's up?", hints: RoutingHints(tags: ["realtime"]))
+        let d = try RoutingFixtures.decide(
+            tenant: "initech", prompt: "hey, what's up?", hints: RoutingHints(tags: ["realtime"]))
         XCTAssertEqual(d.matchedRule, "realtime-ui")
         XCTAssertEqual(d.strategy, .fastest)
         XCTAssertLessThanOrEqual(d.primary.estimatedLatencyMs, 2500)
@@ -189,20 +201,24 @@ final class RouterStrategyTests: XCTestCase {
         let few = ModelHealth(p50Ms: 30000, p95Ms: 60000, errorRate: 0, samples: 3)
         let prior = try RoutingFixtures.decide(
             tenant: "initech", prompt: prompt, hints: RoutingHints(route: "fastest"), health: ["claude-3-haiku": few])
-        XCTAssertLessThan(try XCTUnwrap(prior.candidates.first { $0.model == "claude-3-haiku" }).estimatedLatencyMs, 30000)
+        XCTAssertLessThan(
+            try XCTUnwrap(prior.candidates.first { $0.model == "claude-3-haiku" }).estimatedLatencyMs, 30000)
     }
 
     func testAttemptTimeoutFollowsP95AndClamps() throws {
         let d = try RoutingFixtures.decide(tenant: "lexcorp-legal", images: [RoutingFixtures.photo])
         XCTAssertEqual(d.attemptTimeoutMs, 1000, "yolo p95 120 ms x2 is clamped up to min_ms")
-        let slow = try RoutingFixtures.decide(tenant: "umbrella-labs", prompt: "hello", hints: RoutingHints(model: "claude-3-opus"))
+        let slow = try RoutingFixtures.decide(
+            tenant: "umbrella-labs", prompt: "hello", hints: RoutingHints(model: "claude-3-opus"))
         XCTAssertGreaterThan(slow.attemptTimeoutMs, 20000)
         XCTAssertLessThanOrEqual(slow.attemptTimeoutMs, 60000)
     }
 
     func testDecisionIsDeterministicAndEncodesUnderStateLimit() throws {
-        let a = try RoutingFixtures.decide(tenant: "acme-startup", prompt: "Translate into German: where is the station?")
-        let b = try RoutingFixtures.decide(tenant: "acme-startup", prompt: "Translate into German: where is the station?")
+        let a = try RoutingFixtures.decide(
+            tenant: "acme-startup", prompt: "Translate into German: where is the station?")
+        let b = try RoutingFixtures.decide(
+            tenant: "acme-startup", prompt: "Translate into German: where is the station?")
         XCTAssertEqual(a, b)
         let bytes = try SwitchyardJSON.JSONEncoder().encode(a)
         XCTAssertLessThan(bytes.count, 16 * 1024)
@@ -213,4 +229,3 @@ final class RouterStrategyTests: XCTestCase {
         XCTAssertEqual(decoded.primary, a.primary)
     }
 }
-

@@ -9,7 +9,9 @@ final class RouterTierTests: XCTestCase {
             let d = try RoutingFixtures.decide(tenant: tenant.id, prompt: question)
             XCTAssertEqual(d.tier, tenant.tier)
             for model in d.chosenModels {
-                XCTAssertTrue(RoutingFixtures.router.table.isAllowed(model: model, tier: tenant.tier), "\(model) on \(tenant.tier)")
+                XCTAssertTrue(
+                    RoutingFixtures.router.table.isAllowed(model: model, tier: tenant.tier),
+                    "\(model) on \(tenant.tier)")
             }
         }
     }
@@ -26,7 +28,10 @@ final class RouterTierTests: XCTestCase {
     func testEnterpriseOnlyModel() throws {
         let d = try RoutingFixtures.decide(tenant: "initech", prompt: "hi", hints: RoutingHints(model: "claude-3-opus"))
         XCTAssertEqual(d.primary.model, "claude-3-opus")
-        XCTAssertThrowsError(try RoutingFixtures.decide(tenant: "lexcorp-legal", prompt: "hi", hints: RoutingHints(model: "claude-3-opus"))) {
+        XCTAssertThrowsError(
+            try RoutingFixtures.decide(
+                tenant: "lexcorp-legal", prompt: "hi", hints: RoutingHints(model: "claude-3-opus"))
+        ) {
             XCTAssertEqual(($0 as? RouterError)?.errorType, "Router.ModelNotAllowed")
         }
     }
@@ -42,7 +47,8 @@ final class RouterTierTests: XCTestCase {
 
     func testOverBudgetProTenantIsDowngraded() throws {
         let d = try RoutingFixtures.decide(
-            tenant: "spendy-pro", prompt: "Review this indemnification clause of the agreement for liability risks.", spend: 50_000_001)
+            tenant: "spendy-pro", prompt: "Review this indemnification clause of the agreement for liability risks.",
+            spend: 50_000_001)
         XCTAssertTrue(d.budget.downgraded)
         XCTAssertEqual(d.strategy, .cheapest)
         let downgrade = Set(RoutingFixtures.policy.tiers["pro"]!.downgradeModels!)
@@ -53,13 +59,15 @@ final class RouterTierTests: XCTestCase {
     }
 
     func testOverBudgetExplicitModelIsDowngradedToo() throws {
-        let d = try RoutingFixtures.decide(tenant: "spendy-pro", prompt: "hello", hints: RoutingHints(model: "gpt-4o"), spend: 60_000_000)
+        let d = try RoutingFixtures.decide(
+            tenant: "spendy-pro", prompt: "hello", hints: RoutingHints(model: "gpt-4o"), spend: 60_000_000)
         XCTAssertTrue(d.budget.downgraded)
         XCTAssertNotEqual(d.primary.model, "gpt-4o")
     }
 
     func testOverBudgetBasicTenantIsRejected() {
-        XCTAssertThrowsError(try RoutingFixtures.decide(tenant: "free-demo", prompt: question, spend: 1_000_000)) { error in
+        XCTAssertThrowsError(try RoutingFixtures.decide(tenant: "free-demo", prompt: question, spend: 1_000_000)) {
+            error in
             let e = error as? RouterError
             XCTAssertEqual(e?.errorType, "Router.BudgetExceeded")
             XCTAssertTrue(e?.errorMessage.contains("$1.000000") ?? false, e?.errorMessage ?? "")

@@ -4,11 +4,14 @@ import SwitchyardRouting
 
 /// The repository's policy and small builders shared by the routing tests.
 enum RoutingFixtures {
-    static let repoRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let repoRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent().path
 
     static let policy: RoutingPolicy = {
-        do { return try RoutingPolicy.load(path: repoRoot + "/infra/policy.json") } catch { fatalError("infra/policy.json: \(error)") }
+        do { return try RoutingPolicy.load(path: repoRoot + "/infra/policy.json") } catch {
+            fatalError("infra/policy.json: \(error)")
+        }
     }()
 
     static let router: Router = {
@@ -18,20 +21,24 @@ enum RoutingFixtures {
     static let heuristic = HeuristicClassifier()
 
     static func input(
-        tenant: String, prompt: String? = nil, images: [ImageRef]? = nil, hints: RoutingHints? = nil, batch: [BatchItem]? = nil
+        tenant: String, prompt: String? = nil, images: [ImageRef]? = nil, hints: RoutingHints? = nil,
+        batch: [BatchItem]? = nil
     ) -> RouterInput {
         RouterInput(requestID: "test", tenantID: tenant, prompt: prompt, images: images, hints: hints, batch: batch)
     }
 
     /// Validates, classifies with the heuristic and decides, as the handler does without its I/O.
-    static func decide(_ input: RouterInput, signals: SignalsSnapshot = .none, router: Router = router) throws(RouterError) -> RouteDecision {
+    static func decide(_ input: RouterInput, signals: SignalsSnapshot = .none, router: Router = router)
+        throws(RouterError) -> RouteDecision
+    {
         let profile = try RequestProfile(input, limits: router.table.policy.limits)
         let classification = heuristic.classify(ClassificationInput(profile))
         return try router.decide(profile, classification: classification, signals: signals)
     }
 
     static func decide(
-        tenant: String, prompt: String? = nil, images: [ImageRef]? = nil, hints: RoutingHints? = nil, batch: [BatchItem]? = nil,
+        tenant: String, prompt: String? = nil, images: [ImageRef]? = nil, hints: RoutingHints? = nil,
+        batch: [BatchItem]? = nil,
         spend: Int64? = nil, health: [String: ModelHealth] = [:]
     ) throws(RouterError) -> RouteDecision {
         try decide(

@@ -16,12 +16,15 @@ final class RoutingPolicyTests: XCTestCase {
     }
 
     private func assertInvalid(
-        _ mutate: (inout [String: Any]) -> Void, path expected: String, mentions: String, file: StaticString = #filePath, line: UInt = #line
+        _ mutate: (inout [String: Any]) -> Void, path expected: String, mentions: String,
+        file: StaticString = #filePath, line: UInt = #line
     ) {
         var json = RoutingFixtures.policyJSON()
         mutate(&json)
         XCTAssertThrowsError(try RoutingPolicy.parse(RoutingFixtures.bytes(json)), file: file, line: line) { error in
-            guard let policyError = error as? PolicyError else { return XCTFail("not a PolicyError: \(error)", file: file, line: line) }
+            guard let policyError = error as? PolicyError else {
+                return XCTFail("not a PolicyError: \(error)", file: file, line: line)
+            }
             XCTAssertEqual(policyError.errorType, "Router.InvalidPolicy", file: file, line: line)
             XCTAssertEqual(policyError.path, expected, policyError.errorMessage, file: file, line: line)
             XCTAssertTrue(policyError.errorMessage.contains(mentions), policyError.errorMessage, file: file, line: line)
@@ -40,45 +43,58 @@ final class RoutingPolicyTests: XCTestCase {
 
     func testTypeMismatchNamesTheNestedField() {
         assertInvalid(
-            { json in self.editModel(&json, 1) { model in
-                var prices = model["prices"] as! [String: Any]
-                prices["input_per_million"] = "two dollars"
-                model["prices"] = prices
-            } }, path: "models[1].prices.input_per_million", mentions: "expected")
+            { json in
+                self.editModel(&json, 1) { model in
+                    var prices = model["prices"] as! [String: Any]
+                    prices["input_per_million"] = "two dollars"
+                    model["prices"] = prices
+                }
+            }, path: "models[1].prices.input_per_million", mentions: "expected")
     }
 
     func testMissingFieldIsNamed() {
-        assertInvalid({ json in self.editModel(&json, 2) { $0.removeValue(forKey: "latency") } }, path: "models[2]", mentions: "latency")
+        assertInvalid(
+            { json in self.editModel(&json, 2) { $0.removeValue(forKey: "latency") } }, path: "models[2]",
+            mentions: "latency")
     }
 
     func testUnknownEnumValueIsNamed() {
-        assertInvalid({ json in self.editModel(&json, 0) { $0["provider"] = "openia" } }, path: "models[0].provider", mentions: "openia")
+        assertInvalid(
+            { json in self.editModel(&json, 0) { $0["provider"] = "openia" } }, path: "models[0].provider",
+            mentions: "openia")
     }
 
     func testQualityOutOfRange() {
         assertInvalid(
-            { json in self.editModel(&json, 0) { model in
-                var quality = model["quality"] as! [String: Any]
-                quality["legal"] = 1.4
-                model["quality"] = quality
-            } }, path: "models[0].quality.legal", mentions: "outside 0...1")
+            { json in
+                self.editModel(&json, 0) { model in
+                    var quality = model["quality"] as! [String: Any]
+                    quality["legal"] = 1.4
+                    model["quality"] = quality
+                }
+            }, path: "models[0].quality.legal", mentions: "outside 0...1")
     }
 
     func testUnknownCategoryInQuality() {
         assertInvalid(
-            { json in self.editModel(&json, 0) { model in
-                var quality = model["quality"] as! [String: Any]
-                quality["lgeal"] = 0.9
-                model["quality"] = quality
-            } }, path: "models[0].quality.lgeal", mentions: "unknown category")
+            { json in
+                self.editModel(&json, 0) { model in
+                    var quality = model["quality"] as! [String: Any]
+                    quality["lgeal"] = 0.9
+                    model["quality"] = quality
+                }
+            }, path: "models[0].quality.lgeal", mentions: "unknown category")
     }
 
     func testDuplicateModelID() {
-        assertInvalid({ json in self.editModel(&json, 1) { $0["id"] = "gpt-4o" } }, path: "models[1].id", mentions: "duplicate")
+        assertInvalid(
+            { json in self.editModel(&json, 1) { $0["id"] = "gpt-4o" } }, path: "models[1].id", mentions: "duplicate")
     }
 
     func testModelNamingUnknownTier() {
-        assertInvalid({ json in self.editModel(&json, 0) { $0["tiers"] = ["pro", "platinum"] } }, path: "models[0].tiers[1]", mentions: "platinum")
+        assertInvalid(
+            { json in self.editModel(&json, 0) { $0["tiers"] = ["pro", "platinum"] } }, path: "models[0].tiers[1]",
+            mentions: "platinum")
     }
 
     func testNegativePrice() {
@@ -95,7 +111,8 @@ final class RoutingPolicyTests: XCTestCase {
 
     func testVisionQAWithoutVisionCapability() {
         assertInvalid(
-            { json in self.editModel(&json, 0) { $0["capabilities"] = ["streaming"] } }, path: "models[0].capabilities", mentions: "vision")
+            { json in self.editModel(&json, 0) { $0["capabilities"] = ["streaming"] } }, path: "models[0].capabilities",
+            mentions: "vision")
     }
 
     func testTierNamingUnknownModel() {
@@ -181,41 +198,48 @@ final class RoutingPolicyTests: XCTestCase {
 }
 
 final class RoutingPolicyKeyTests: XCTestCase {
-    private func assertUnknown(_ mutate: (inout [String: Any]) -> Void, path: String, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertUnknown(
+        _ mutate: (inout [String: Any]) -> Void, path: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
         var json = RoutingFixtures.policyJSON()
         mutate(&json)
         XCTAssertThrowsError(try RoutingPolicy.parse(RoutingFixtures.bytes(json)), file: file, line: line) { error in
             XCTAssertEqual((error as? PolicyError)?.path, path, file: file, line: line)
-            XCTAssertTrue((error as? PolicyError)?.errorMessage.contains("unknown field") ?? false, file: file, line: line)
+            XCTAssertTrue(
+                (error as? PolicyError)?.errorMessage.contains("unknown field") ?? false, file: file, line: line)
         }
     }
 
     func testMisspeltFieldsAreNamed() {
         assertUnknown({ $0["rulez"] = [] as [Any] }, path: "rulez")
-        assertUnknown({ json in
-            var defaults = json["defaults"] as! [String: Any]
-            defaults["quality_flor"] = 0.5
-            json["defaults"] = defaults
-        }, path: "defaults.quality_flor")
-        assertUnknown({ json in
-            var models = json["models"] as! [[String: Any]]
-            var prices = models[5]["prices"] as! [String: Any]
-            prices["output_per_millon"] = 1
-            models[5]["prices"] = prices
-            json["models"] = models
-        }, path: "models[5].prices.output_per_millon")
-        assertUnknown({ json in
-            var tiers = json["tiers"] as! [String: Any]
-            var basic = tiers["basic"] as! [String: Any]
-            basic["overbudget"] = "reject"
-            tiers["basic"] = basic
-            json["tiers"] = tiers
-        }, path: "tiers.basic.overbudget")
-        assertUnknown({ json in
-            var rules = json["rules"] as! [[String: Any]]
-            rules[2]["when"] = ["category": ["legal"]]
-            json["rules"] = rules
-        }, path: "rules[2].when.category")
+        assertUnknown(
+            { json in
+                var defaults = json["defaults"] as! [String: Any]
+                defaults["quality_flor"] = 0.5
+                json["defaults"] = defaults
+            }, path: "defaults.quality_flor")
+        assertUnknown(
+            { json in
+                var models = json["models"] as! [[String: Any]]
+                var prices = models[5]["prices"] as! [String: Any]
+                prices["output_per_millon"] = 1
+                models[5]["prices"] = prices
+                json["models"] = models
+            }, path: "models[5].prices.output_per_millon")
+        assertUnknown(
+            { json in
+                var tiers = json["tiers"] as! [String: Any]
+                var basic = tiers["basic"] as! [String: Any]
+                basic["overbudget"] = "reject"
+                tiers["basic"] = basic
+                json["tiers"] = tiers
+            }, path: "tiers.basic.overbudget")
+        assertUnknown(
+            { json in
+                var rules = json["rules"] as! [[String: Any]]
+                rules[2]["when"] = ["category": ["legal"]]
+                json["rules"] = rules
+            }, path: "rules[2].when.category")
     }
 
     func testMissingTopLevelFieldIsNamed() {

@@ -7,13 +7,16 @@ import XCTest
 
 final class LambdaLogHandlerTests: XCTestCase {
     private func event(_ level: Logger.Level, _ message: String, _ metadata: Logger.Metadata) -> LogEvent {
-        LogEvent(level: level, message: "\(message)", metadata: metadata, source: nil, file: #file, function: #function, line: #line)
+        LogEvent(
+            level: level, message: "\(message)", metadata: metadata, source: nil, file: #file, function: #function,
+            line: #line)
     }
 
     func testJSONFormatIsLambdasStructuredShape() throws {
         var handler = LambdaLogHandler(label: "router", format: .json, level: .info)
         handler[metadataKey: "aws-request-id"] = "req-7"
-        let line = handler.format(event(.warning, "slow provider", ["switchyard.model": "gpt-4o"]), timestamp: 1_764_072_000_123)
+        let line = handler.format(
+            event(.warning, "slow provider", ["switchyard.model": "gpt-4o"]), timestamp: 1_764_072_000_123)
         XCTAssertEqual(line.last, 0x0A)
         let json = try JSON.parse(line.dropLast())
         XCTAssertEqual(json["timestamp"], "2025-11-25T12:00:00.123Z")
@@ -30,14 +33,18 @@ final class LambdaLogHandlerTests: XCTestCase {
     }
 
     func testConfigurationReadsLambdaVariables() throws {
-        let configuration = try RuntimeConfiguration(environment: .init([
-            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": "DEBUG",
-        ]))
+        let configuration = try RuntimeConfiguration(
+            environment: .init([
+                "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001", "AWS_LAMBDA_LOG_FORMAT": "JSON",
+                "AWS_LAMBDA_LOG_LEVEL": "DEBUG",
+            ]))
         XCTAssertEqual(configuration.logFormat, .json)
         XCTAssertEqual(configuration.logLevel, .debug)
         XCTAssertThrowsError(try RuntimeConfiguration(environment: .init([:]))) { error in
             XCTAssertEqual(error as? ConfigurationError, .missing(variable: "AWS_LAMBDA_RUNTIME_API"))
         }
-        XCTAssertThrowsError(try RuntimeConfiguration(environment: .init(["AWS_LAMBDA_RUNTIME_API": "x:1", "AWS_LAMBDA_LOG_LEVEL": "LOUD"])))
+        XCTAssertThrowsError(
+            try RuntimeConfiguration(
+                environment: .init(["AWS_LAMBDA_RUNTIME_API": "x:1", "AWS_LAMBDA_LOG_LEVEL": "LOUD"])))
     }
 }

@@ -40,13 +40,17 @@ final class RuntimeLoopTests: XCTestCase {
     private func run(_ invocations: [Invocation]) async -> [ScriptedRuntimeAPIClient.Posted] {
         let loop = RuntimeLoop.Loop(
             client: ScriptedRuntimeAPIClient(invocations), handler: CodableByteHandler(GreetingHandler()),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), deadlineMargin: .milliseconds(20))
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), deadlineMargin: .milliseconds(20)
+        )
         let journal = ScriptedRuntimeAPIClient.Journal()
         var client = loop.client
         client.journal = journal
-        let journaled = RuntimeLoop.Loop(client: client, handler: loop.handler, logger: loop.logger, deadlineMargin: loop.deadlineMargin)
+        let journaled = RuntimeLoop.Loop(
+            client: client, handler: loop.handler, logger: loop.logger, deadlineMargin: loop.deadlineMargin)
         do {
-            try await RuntimeLoop.serve(journaled) { requestID, report in journal.append(.error(requestID: requestID, report)) }
+            try await RuntimeLoop.serve(journaled) { requestID, report in
+                journal.append(.error(requestID: requestID, report))
+            }
         } catch {
             XCTAssertEqual(error, .connectionClosed, "the loop ends only when the script runs out")
         }
@@ -60,7 +64,14 @@ final class RuntimeLoopTests: XCTestCase {
 
     func testFunctionErrorKeepsItsStableType() async {
         let posted = await run([invocation("r2", #"{"name":"broke"}"#)])
-        XCTAssertEqual(posted, [.error(requestID: "r2", ErrorReport(errorType: "Router.BudgetExceeded", errorMessage: "tenant acme is over its monthly budget"))])
+        XCTAssertEqual(
+            posted,
+            [
+                .error(
+                    requestID: "r2",
+                    ErrorReport(
+                        errorType: "Router.BudgetExceeded", errorMessage: "tenant acme is over its monthly budget"))
+            ])
     }
 
     func testOtherErrorsAreUnhandledNotTheSwiftTypeName() async {
@@ -74,7 +85,13 @@ final class RuntimeLoopTests: XCTestCase {
             invocation("a", #"{"name": 5}"#), invocation("b", "not json"), invocation("c", #"{"name":"bob"}"#),
         ])
         XCTAssertEqual(posted.count, 3)
-        XCTAssertEqual(posted[0], .error(requestID: "a", ErrorReport(errorType: "Runtime.InvalidEvent", errorMessage: "the event is not valid for this function: name: expected string, found number")))
+        XCTAssertEqual(
+            posted[0],
+            .error(
+                requestID: "a",
+                ErrorReport(
+                    errorType: "Runtime.InvalidEvent",
+                    errorMessage: "the event is not valid for this function: name: expected string, found number")))
         guard case .error("b", let report) = posted[1] else { return XCTFail("\(posted[1])") }
         XCTAssertEqual(report.errorType, "Runtime.InvalidEvent")
         XCTAssertTrue(report.errorMessage.contains("invalid JSON at byte 1"), report.errorMessage)
@@ -99,7 +116,9 @@ final class RuntimeLoopTests: XCTestCase {
     }
 
     func testTheLoopCarriesOnAfterATimeout() async {
-        let posted = await run([invocation("slow", #"{"name":"slow"}"#, deadlineIn: 200), invocation("next", #"{"name":"eve"}"#)])
+        let posted = await run([
+            invocation("slow", #"{"name":"slow"}"#, deadlineIn: 200), invocation("next", #"{"name":"eve"}"#),
+        ])
         XCTAssertEqual(posted.count, 2)
         XCTAssertEqual(posted.last, .response(requestID: "next", body: Array(#"{"text":"hello eve (next)"}"#.utf8)))
     }
@@ -112,6 +131,8 @@ final class RuntimeLoopTests: XCTestCase {
 
     func testErrorReportBodyIsLambdasShape() throws {
         let body = ErrorReport(errorType: "A.B", errorMessage: "quote \" here").body
-        XCTAssertEqual(String(decoding: body, as: UTF8.self), #"{"errorMessage":"quote \" here","errorType":"A.B","stackTrace":[]}"#)
+        XCTAssertEqual(
+            String(decoding: body, as: UTF8.self),
+            #"{"errorMessage":"quote \" here","errorType":"A.B","stackTrace":[]}"#)
     }
 }

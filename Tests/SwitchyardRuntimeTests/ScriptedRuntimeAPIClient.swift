@@ -1,5 +1,5 @@
-import Synchronization
 import SwitchyardRuntime
+import Synchronization
 
 /// An in-memory Runtime API: hands out queued invocations and records what is posted, in order,
 /// in a journal shared with the watchdog's reporter.

@@ -1,9 +1,9 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 import SwitchyardEmulator
 import SwitchyardJSON
+import Synchronization
 import XCTest
 
 @testable import SwitchyardRuntime
@@ -52,20 +52,25 @@ final class SocketRuntimeAPIClientTests: XCTestCase {
     ]
 
     func testNextParsesEveryHeaderAndTheBody() async throws {
-        try await withServer({ _ in ServerResponse(status: .ok, headers: Self.nextHeaders, body: Array(#"{"x":1}"#.utf8)) }) { port, _ in
+        try await withServer({ _ in
+            ServerResponse(status: .ok, headers: Self.nextHeaders, body: Array(#"{"x":1}"#.utf8))
+        }) { port, _ in
             var client = try SocketRuntimeAPIClient(endpoint: "127.0.0.1:\(port)")
             let invocation = try client.next()
             XCTAssertEqual(invocation.requestID, "req-1")
             XCTAssertEqual(invocation.deadlineMilliseconds, 1_764_000_000_000)
             XCTAssertEqual(invocation.invokedFunctionARN, "arn:aws:lambda:us-east-1:1:function:f")
-            XCTAssertEqual(invocation.traceID, "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
+            XCTAssertEqual(
+                invocation.traceID, "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
             XCTAssertEqual(invocation.clientContext, #"{"custom":{"k":"v"}}"#)
             XCTAssertEqual(invocation.event, Array(#"{"x":1}"#.utf8))
         }
     }
 
     func testMissingRequestIDIsAnError() async throws {
-        try await withServer({ _ in ServerResponse(status: .ok, headers: [("Lambda-Runtime-Deadline-Ms", "1")], body: []) }) { port, _ in
+        try await withServer({ _ in
+            ServerResponse(status: .ok, headers: [("Lambda-Runtime-Deadline-Ms", "1")], body: [])
+        }) { port, _ in
             var client = try SocketRuntimeAPIClient(endpoint: "127.0.0.1:\(port)")
             XCTAssertThrowsError(try client.next()) { error in
                 XCTAssertEqual(error as? RuntimeAPIError, .missingHeader("lambda-runtime-aws-request-id"))
@@ -74,15 +79,20 @@ final class SocketRuntimeAPIClientTests: XCTestCase {
     }
 
     func testResponsesAndErrorsArePostedWhereLambdaExpectsThem() async throws {
-        try await withServer({ _ in ServerResponse(status: .accepted, body: Array(#"{"status":"OK"}"#.utf8)) }) { port, recorder in
+        try await withServer({ _ in ServerResponse(status: .accepted, body: Array(#"{"status":"OK"}"#.utf8)) }) {
+            port, recorder in
             var client = try SocketRuntimeAPIClient(endpoint: "localhost:\(port)")
             try client.respond(requestID: "r9", body: Array("[1,2]".utf8))
-            try client.reportError(requestID: "r9", ErrorReport(errorType: "Vision.CorruptImage", errorMessage: "truncated JPEG"))
+            try client.reportError(
+                requestID: "r9", ErrorReport(errorType: "Vision.CorruptImage", errorMessage: "truncated JPEG"))
             try client.reportInitError(ErrorReport(errorType: "Config.Missing", errorMessage: "MONGODB_URI"))
             let requests = recorder.all
-            XCTAssertEqual(requests.map(\.path), [
-                "/2018-06-01/runtime/invocation/r9/response", "/2018-06-01/runtime/invocation/r9/error", "/2018-06-01/runtime/init/error",
-            ])
+            XCTAssertEqual(
+                requests.map(\.path),
+                [
+                    "/2018-06-01/runtime/invocation/r9/response", "/2018-06-01/runtime/invocation/r9/error",
+                    "/2018-06-01/runtime/init/error",
+                ])
             XCTAssertEqual(requests[0].body, Array("[1,2]".utf8))
             XCTAssertEqual(requests[1].headers.first(name: "Lambda-Runtime-Function-Error-Type"), "Vision.CorruptImage")
             let document = try JSON.parse(requests[1].body)
@@ -114,7 +124,9 @@ final class SocketRuntimeAPIClientTests: XCTestCase {
     }
 
     func testPayloadTooLargeIsReported() async throws {
-        try await withServer({ _ in ServerResponse(status: .payloadTooLarge, body: Array(#"{"errorType":"RequestEntityTooLarge"}"#.utf8)) }) { port, _ in
+        try await withServer({ _ in
+            ServerResponse(status: .payloadTooLarge, body: Array(#"{"errorType":"RequestEntityTooLarge"}"#.utf8))
+        }) { port, _ in
             var client = try SocketRuntimeAPIClient(endpoint: "127.0.0.1:\(port)")
             XCTAssertThrowsError(try client.respond(requestID: "r", body: Array("{}".utf8))) { error in
                 XCTAssertEqual(error as? RuntimeAPIError, .payloadTooLarge)
@@ -136,7 +148,12 @@ final class SocketRuntimeAPIClientTests: XCTestCase {
     }
 
     func testUnreachableEndpointFailsFast() {
-        XCTAssertThrowsError(try { var c = try SocketRuntimeAPIClient(endpoint: "127.0.0.1:1"); _ = try c.next() }()) { error in
+        XCTAssertThrowsError(
+            try {
+                var c = try SocketRuntimeAPIClient(endpoint: "127.0.0.1:1")
+                _ = try c.next()
+            }()
+        ) { error in
             guard case .connectFailed = error as? RuntimeAPIError else { return XCTFail("\(error)") }
         }
         XCTAssertThrowsError(try SocketRuntimeAPIClient(endpoint: "no-port")) { error in

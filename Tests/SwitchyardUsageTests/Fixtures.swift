@@ -19,13 +19,15 @@ enum Fixtures {
     static let noon: Int64 = 1_795_003_200_000
 
     static func llm(
-        _ requestID: String, tenant: String = "acme", model: String = "gpt-4o", input: Int64 = 1000, output: Int64 = 500,
+        _ requestID: String, tenant: String = "acme", model: String = "gpt-4o", input: Int64 = 1000,
+        output: Int64 = 500,
         latencyMs: Int64 = 120, status: String = "succeeded", at timestamp: Int64 = noon
     ) -> UsageRecord {
         UsageRecord(
             requestID: requestID, executionID: "exec-\(requestID)", step: "llm", timestamp: timestamp, tenant: tenant,
             user: "u1", tier: "pro", route: "rule=default strategy=cheapest", provider: "openai", model: model,
-            backend: "external", modality: "text", tokens: .init(input: input, output: output), latency: .init(totalMs: latencyMs),
+            backend: "external", modality: "text", tokens: .init(input: input, output: output),
+            latency: .init(totalMs: latencyMs),
             attempts: 1, status: status, errorType: status == "failed" ? "Provider.Timeout" : nil,
             compute: .init(kind: "lambda", architecture: "arm64", memoryMB: 256, durationMs: latencyMs))
     }

@@ -1,8 +1,8 @@
 import Foundation
 import SwitchyardCore
+import SwitchyardRouterFunction
 import SwitchyardRouting
 import SwitchyardUsage
-import SwitchyardUsageSignals
 import XCTest
 
 /// The router's live signals read back from rollups. Needs `MONGODB_URI`; skipped without it.
@@ -19,11 +19,16 @@ final class MongoRoutingSignalsTests: XCTestCase {
         for i in 0..<10 {
             // gpt-4o: 8 fast successes, 2 slow failures; claude-3-haiku: 3 calls (below the sample floor).
             records.append(
-                Fixtures.llm("s-\(i)", tenant: "acme", latencyMs: i < 8 ? 90 : 2_000, status: i < 8 ? "succeeded" : "failed", at: now - 60_000)
-                    .priced(by: Fixtures.calculator))
+                Fixtures.llm(
+                    "s-\(i)", tenant: "acme", latencyMs: i < 8 ? 90 : 2_000, status: i < 8 ? "succeeded" : "failed",
+                    at: now - 60_000
+                )
+                .priced(by: Fixtures.calculator))
         }
         for i in 0..<3 {
-            records.append(Fixtures.llm("h-\(i)", tenant: "globex", model: "claude-3-haiku", at: now - 60_000).priced(by: Fixtures.calculator))
+            records.append(
+                Fixtures.llm("h-\(i)", tenant: "globex", model: "claude-3-haiku", at: now - 60_000).priced(
+                    by: Fixtures.calculator))
         }
         _ = try await sink.write(records)
         let signals = MongoRoutingSignals(sink: sink)

@@ -11,7 +11,8 @@ final class MongoUsageSinkIntegrationTests: XCTestCase {
 
     override func setUpWithError() throws {
         guard let uri = ProcessInfo.processInfo.environment["MONGODB_URI"], !uri.isEmpty else {
-            throw XCTSkip("MONGODB_URI not set: start a database with scripts/start-mongo to run the MongoDB integration tests")
+            throw XCTSkip(
+                "MONGODB_URI not set: start a database with scripts/start-mongo to run the MongoDB integration tests")
         }
         database = "usage_test_\(UInt32.random(in: 0...UInt32.max))"
         var configuration = MongoUsageConfiguration(uri: uri)
@@ -44,7 +45,8 @@ final class MongoUsageSinkIntegrationTests: XCTestCase {
         succeeded.attempts = 2
         let summary = try await sink.write([succeeded])
         XCTAssertEqual(summary.updated, 1)
-        let estimates = try await sink.latencyEstimates(groupBy: "model", from: Fixtures.noon, to: Fixtures.noon + 60_000)
+        let estimates = try await sink.latencyEstimates(
+            groupBy: "model", from: Fixtures.noon, to: Fixtures.noon + 60_000)
         XCTAssertEqual(estimates.first?.count, 1)
         XCTAssertEqual(estimates.first?.errors, 0)
         XCTAssertEqual(estimates.first?.p50Ms, 100)
@@ -70,7 +72,9 @@ final class MongoUsageSinkIntegrationTests: XCTestCase {
         for i in 0..<30 {
             let tenant = i % 2 == 0 ? "acme" : "globex"
             let at = Fixtures.noon + Int64(i) * 7_000
-            records.append(Fixtures.llm("req-r\(i)", tenant: tenant, latencyMs: Int64(i * 37), at: at).priced(by: Fixtures.calculator))
+            records.append(
+                Fixtures.llm("req-r\(i)", tenant: tenant, latencyMs: Int64(i * 37), at: at).priced(
+                    by: Fixtures.calculator))
         }
         _ = try await sink.write(records)
         let before = try await sink.totals(groupBy: "minute", from: Fixtures.noon, to: Fixtures.noon + 3_600_000)

@@ -1,7 +1,7 @@
 import SwitchyardBilling
 import SwitchyardJSON
 import SwitchyardUsage
-import SwitchyardUsageLogger
+import SwitchyardUsageLoggerFunction
 import XCTest
 
 final class UsageRecordValidationTests: XCTestCase {
@@ -47,7 +47,9 @@ final class UsageRecordValidationTests: XCTestCase {
         XCTAssertEqual(errorType { try record.validate(index: 0) }, "Usage.InvalidRecord")
         record = Fixtures.llm("r1")
         record.compute = .init(kind: "lambda", durationMs: 5)
-        XCTAssertEqual(errorType { try record.validate(index: 0) }, "Usage.InvalidRecord", "lambda compute needs architecture and memory")
+        XCTAssertEqual(
+            errorType { try record.validate(index: 0) }, "Usage.InvalidRecord",
+            "lambda compute needs architecture and memory")
         record = Fixtures.llm("r1")
         record.errorCause = String(repeating: "x", count: 9000)
         XCTAssertEqual(errorType { try record.validate(index: 0) }, "Usage.RecordTooLarge")
@@ -75,7 +77,8 @@ final class UsageRecordValidationTests: XCTestCase {
         counts[LatencyHistogram.bucket(forMilliseconds: 4000)] = 10
         XCTAssertEqual(LatencyHistogram.percentile(0.5, counts: counts), 100)
         XCTAssertEqual(LatencyHistogram.percentile(0.95, counts: counts), 5000)
-        XCTAssertNil(LatencyHistogram.percentile(0.5, counts: [Int64](repeating: 0, count: LatencyHistogram.bucketCount)))
+        XCTAssertNil(
+            LatencyHistogram.percentile(0.5, counts: [Int64](repeating: 0, count: LatencyHistogram.bucketCount)))
     }
 
     func testMonthStart() {
@@ -97,7 +100,8 @@ final class UsageLoggerHandlerTests: XCTestCase {
     func event(_ text: String) throws -> UsageLoggerEvent { UsageLoggerEvent(json: try JSON.parse(text)) }
 
     func sampleEvent(_ name: String) throws -> UsageLoggerEvent {
-        let bytes = try XCTUnwrap(FileManager.default.contents(atPath: Fixtures.repositoryRoot + "/events/usage-logger/" + name))
+        let bytes = try XCTUnwrap(
+            FileManager.default.contents(atPath: Fixtures.repositoryRoot + "/events/usage-logger/" + name))
         return UsageLoggerEvent(json: try JSON.parse(Array(bytes)))
     }
 

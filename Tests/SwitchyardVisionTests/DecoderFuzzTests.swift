@@ -1,5 +1,5 @@
-import SwitchyardVision
 import SwitchyardCore
+import SwitchyardVision
 import XCTest
 
 /// Property test: mutated and random inputs either decode or throw a `VisionError`; the process
@@ -16,7 +16,11 @@ final class DecoderFuzzTests: XCTestCase {
             case 0: bytes[at] ^= UInt8(1 << Int.random(in: 0..<8, using: &rng))
             case 1: bytes[at] = UInt8.random(in: 0...255, using: &rng)
             case 2: bytes.removeSubrange(at..<min(bytes.count, at + Int.random(in: 1...64, using: &rng)))
-            case 3: bytes.insert(contentsOf: (0..<Int.random(in: 1...16, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }, at: at)
+            case 3:
+                bytes.insert(
+                    contentsOf: (0..<Int.random(in: 1...16, using: &rng)).map { _ in
+                        UInt8.random(in: 0...255, using: &rng)
+                    }, at: at)
             default: bytes = Array(bytes.prefix(at))
             }
         }

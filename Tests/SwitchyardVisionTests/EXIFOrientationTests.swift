@@ -18,7 +18,9 @@ final class EXIFOrientationTests: XCTestCase {
         let jpeg = try ImageEncoder.jpeg(TestImages.quadrants())
         for value in UInt16(1)...8 {
             jpeg.withUnsafeBytes { XCTAssertEqual(EXIFOrientation.read(jpeg: $0), 1) }
-            TestImages.withOrientation(jpeg, value).withUnsafeBytes { XCTAssertEqual(EXIFOrientation.read(jpeg: $0), Int(value)) }
+            TestImages.withOrientation(jpeg, value).withUnsafeBytes {
+                XCTAssertEqual(EXIFOrientation.read(jpeg: $0), Int(value))
+            }
             TestImages.withOrientation(jpeg, value, bigEndianTIFF: true).withUnsafeBytes {
                 XCTAssertEqual(EXIFOrientation.read(jpeg: $0), Int(value))
             }
@@ -52,7 +54,8 @@ final class EXIFOrientationTests: XCTestCase {
         ]
         for (orientation, expected) in expectations {
             let turned = EXIFOrientation.apply(orientation, to: image)
-            XCTAssertTrue(isGreen(color(turned, expected.green.0, expected.green.1)), "orientation \(orientation) green")
+            XCTAssertTrue(
+                isGreen(color(turned, expected.green.0, expected.green.1)), "orientation \(orientation) green")
             XCTAssertTrue(isRed(color(turned, expected.red.0, expected.red.1)), "orientation \(orientation) red")
         }
     }

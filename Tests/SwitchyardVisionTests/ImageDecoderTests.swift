@@ -2,7 +2,9 @@ import SwitchyardVision
 import XCTest
 
 final class ImageDecoderTests: XCTestCase {
-    func assertVisionError(_ expected: String, _ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) {
+    func assertVisionError(
+        _ expected: String, _ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try body(), file: file, line: line) { error in
             XCTAssertEqual((error as? VisionError)?.errorType, expected, "\(error)", file: file, line: line)
         }
@@ -57,14 +59,20 @@ final class ImageDecoderTests: XCTestCase {
 
     func testPixelCapIsConfigurable() throws {
         let jpeg = try ImageEncoder.jpeg(TestImages.gradient(width: 100, height: 100))
-        assertVisionError("Vision.ImageTooLarge") { _ = try ImageDecoder.decode(jpeg, limits: DecodeLimits(maxPixels: 9_999)) }
+        assertVisionError("Vision.ImageTooLarge") {
+            _ = try ImageDecoder.decode(jpeg, limits: DecodeLimits(maxPixels: 9_999))
+        }
         XCTAssertNoThrow(try ImageDecoder.decode(jpeg, limits: DecodeLimits(maxPixels: 10_000)))
     }
 
     func testEmptyAndZeroSizedImages() {
         assertVisionError("Vision.EmptyImage") { _ = try ImageDecoder.decode([]) }
-        assertVisionError("Vision.EmptyImage") { _ = try ImageDecoder.decode(TestImages.pngHeader(width: 0, height: 10)) }
-        assertVisionError("Vision.EmptyImage") { _ = try ImageDecoder.decode(TestImages.pngHeader(width: 10, height: 0)) }
+        assertVisionError("Vision.EmptyImage") {
+            _ = try ImageDecoder.decode(TestImages.pngHeader(width: 0, height: 10))
+        }
+        assertVisionError("Vision.EmptyImage") {
+            _ = try ImageDecoder.decode(TestImages.pngHeader(width: 10, height: 0))
+        }
     }
 
     func testZeroHeightJPEGIsEmpty() throws {

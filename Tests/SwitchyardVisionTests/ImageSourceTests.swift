@@ -4,8 +4,10 @@ import XCTest
 
 final class ImageSourceTests: XCTestCase {
     func testReferencesAndInlineForms() throws {
-        XCTAssertEqual(try ImageSource.parse("s3://bucket/a/b.jpg", maxBytes: 10), .s3(bucket: "bucket", key: "a/b.jpg"))
-        XCTAssertEqual(try ImageSource.parse("https://example.com/x.png", maxBytes: 10), .url("https://example.com/x.png"))
+        XCTAssertEqual(
+            try ImageSource.parse("s3://bucket/a/b.jpg", maxBytes: 10), .s3(bucket: "bucket", key: "a/b.jpg"))
+        XCTAssertEqual(
+            try ImageSource.parse("https://example.com/x.png", maxBytes: 10), .url("https://example.com/x.png"))
         XCTAssertEqual(try ImageSource.parse("data:image/png;base64,AQID", maxBytes: 10), .inline([1, 2, 3]))
         XCTAssertEqual(try ImageSource.parse("AQID", maxBytes: 10), .inline([1, 2, 3]))
     }

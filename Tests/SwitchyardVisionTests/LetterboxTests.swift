@@ -1,5 +1,6 @@
-@testable import SwitchyardVision
 import XCTest
+
+@testable import SwitchyardVision
 
 final class LetterboxTests: XCTestCase {
     func testFullHDGeometry() {
@@ -81,7 +82,10 @@ final class LetterboxTests: XCTestCase {
     }
 
     func testBatchStacksImagesWithTheirOwnGeometry() {
-        let images = [RGBImage(width: 1920, height: 1080, red: 1, green: 2, blue: 3), RGBImage(width: 50, height: 100, red: 4, green: 5, blue: 6)]
+        let images = [
+            RGBImage(width: 1920, height: 1080, red: 1, green: 2, blue: 3),
+            RGBImage(width: 50, height: 100, red: 4, green: 5, blue: 6),
+        ]
         let preprocessor = YOLOPreprocessor(inputWidth: 320, inputHeight: 320)
         let (batch, geometries) = preprocessor.batch(images)
         XCTAssertEqual(batch.shape, [2, 3, 320, 320])

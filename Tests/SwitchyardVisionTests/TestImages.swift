@@ -53,14 +53,18 @@ enum TestImages {
     static func pngHeader(width: UInt32, height: UInt32) -> [UInt8] {
         let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         let ihdr = bigEndian(width) + bigEndian(height) + [8, 2, 0, 0, 0]
-        return signature + chunk("IHDR", ihdr) + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + chunk("IEND", [])
+        return signature + chunk("IHDR", ihdr) + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])
+            + chunk("IEND", [])
     }
 
     /// `jpeg` with an APP1 Exif segment carrying `orientation`, inserted after SOI.
     static func withOrientation(_ jpeg: [UInt8], _ orientation: UInt16, bigEndianTIFF: Bool = false) -> [UInt8] {
-        func u16(_ v: UInt16) -> [UInt8] { bigEndianTIFF ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)] }
+        func u16(_ v: UInt16) -> [UInt8] {
+            bigEndianTIFF ? [UInt8(v >> 8), UInt8(v & 0xFF)] : [UInt8(v & 0xFF), UInt8(v >> 8)]
+        }
         func u32(_ v: UInt32) -> [UInt8] {
-            bigEndianTIFF ? bigEndian(v) : [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)]
+            bigEndianTIFF
+                ? bigEndian(v) : [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)]
         }
         var tiff: [UInt8] = bigEndianTIFF ? [0x4D, 0x4D] : [0x49, 0x49]
         tiff += u16(42) + u32(8)

@@ -1,8 +1,10 @@
 import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
-@testable import SwitchyardVision
 import XCTest
+
+@testable import SwitchyardVision
+@testable import SwitchyardVisionFunction
 
 /// An endpoint stand-in: records requests and answers with a fixed response or error.
 final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
@@ -16,7 +18,9 @@ final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
         return try answer(request).get()
     }
 
-    func stream(_ request: HTTPRequest, deadline: ContinuousClock.Instant, into receiver: some HTTPStreamReceiver) async throws(TransportError) -> HTTPResponseHead {
+    func stream(_ request: HTTPRequest, deadline: ContinuousClock.Instant, into receiver: some HTTPStreamReceiver)
+        async throws(TransportError) -> HTTPResponseHead
+    {
         throw .io("not used")
     }
 }
@@ -25,13 +29,17 @@ final class VisionHandlerTests: XCTestCase {
     let farFuture = ContinuousClock.now.advanced(by: .seconds(60))
 
     func configuration(_ values: [String: String] = [:]) throws -> VisionConfiguration {
-        try VisionConfiguration(environment: Environment(["VISION_ENDPOINT_URL": "http://127.0.0.1:9/invocations"].merging(values) { $1 }))
+        try VisionConfiguration(
+            environment: Environment(["VISION_ENDPOINT_URL": "http://127.0.0.1:9/invocations"].merging(values) { $1 }))
     }
 
     /// A model output with one confident class-1 box in the middle of a 640x640 input.
     func oneBoxOutput() -> [UInt8] {
         var values = [Float](repeating: 0, count: 7 * 10)
-        values[0] = 320; values[10] = 320; values[20] = 100; values[30] = 50
+        values[0] = 320
+        values[10] = 320
+        values[20] = 100
+        values[30] = 50
         values[50] = 0.8  // class 1 of 3
         return NPYFormat.encode(Tensor(shape: [1, 7, 10], values: values))
     }
@@ -62,7 +70,8 @@ final class VisionHandlerTests: XCTestCase {
             "VISION_BACKEND": "sagemaker", "VISION_SAGEMAKER_ENDPOINT": "yolo-prod", "AWS_REGION": "eu-west-1",
             "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token",
         ])
-        XCTAssertEqual(config.endpointURL, "https://runtime.sagemaker.eu-west-1.amazonaws.com/endpoints/yolo-prod/invocations")
+        XCTAssertEqual(
+            config.endpointURL, "https://runtime.sagemaker.eu-west-1.amazonaws.com/endpoints/yolo-prod/invocations")
         let handler = VisionHandler(configuration: config, transport: transport)
         let jpeg = try ImageEncoder.jpeg(TestImages.gradient(width: 64, height: 64))
         _ = try await handler.handle(VisionRequest(image: Base64.encode(jpeg)), deadline: farFuture)
@@ -90,11 +99,15 @@ final class VisionHandlerTests: XCTestCase {
 
     /// A rotated JPEG or a PNG is re-encoded upright, so the endpoint's boxes refer to the pixels we report.
     func testHostingSampleSendsUprightJPEG() async throws {
-        let transport = ScriptedTransport { _ in .success(HTTPResponse(status: 200, body: Array(#"{"boxes": []}"#.utf8))) }
-        let handler = VisionHandler(configuration: try configuration(["VISION_BACKEND": "hosting-sample"]), transport: transport)
+        let transport = ScriptedTransport { _ in
+            .success(HTTPResponse(status: 200, body: Array(#"{"boxes": []}"#.utf8)))
+        }
+        let handler = VisionHandler(
+            configuration: try configuration(["VISION_BACKEND": "hosting-sample"]), transport: transport)
         let rotated = TestImages.withOrientation(try ImageEncoder.jpeg(TestImages.quadrants()), 6)
         let png = try ImageEncoder.png(TestImages.gradient(width: 20, height: 10))
-        let response = try await handler.handle(VisionRequest(images: [Base64.encode(rotated), Base64.encode(png)]), deadline: farFuture)
+        let response = try await handler.handle(
+            VisionRequest(images: [Base64.encode(rotated), Base64.encode(png)]), deadline: farFuture)
         XCTAssertEqual(response.results.map(\.detections.count), [0, 0])
         let sent = try transport.requests.map { try ImageDecoder.decode(try Base64.decode($0.body)) }
         XCTAssertEqual(sent.map(\.format), [.jpeg, .jpeg])
@@ -118,27 +131,48 @@ final class VisionHandlerTests: XCTestCase {
             (.failure(.connectFailed("refused")), "Vision.BackendUnavailable"),
             (.success(HTTPResponse(status: 503)), "Vision.BackendUnavailable"),
             (.success(HTTPResponse(status: 400, body: Array("bad".utf8))), "Vision.BackendRejected"),
-            (.success(HTTPResponse(status: 200, body: NPYFormat.encode(Tensor(shape: [1, 2, 3], values: [0, 0, 0, 0, 0, 0])))), "Vision.BadModelOutput"),
+            (
+                .success(
+                    HTTPResponse(
+                        status: 200, body: NPYFormat.encode(Tensor(shape: [1, 2, 3], values: [0, 0, 0, 0, 0, 0])))),
+                "Vision.BadModelOutput"
+            ),
             (.success(HTTPResponse(status: 200, body: Array("{}".utf8))), "Vision.BadModelOutput"),
         ]
         for (answer, expected) in cases {
-            let handler = VisionHandler(configuration: try configuration(), transport: ScriptedTransport { _ in answer })
-            await assertVisionError(expected) { _ = try await handler.handle(VisionRequest(image: png), deadline: self.farFuture) }
+            let handler = VisionHandler(
+                configuration: try configuration(), transport: ScriptedTransport { _ in answer })
+            await assertVisionError(expected) {
+                _ = try await handler.handle(VisionRequest(image: png), deadline: self.farFuture)
+            }
         }
     }
 
     func testBadRequestsAreTyped() async throws {
-        let handler = VisionHandler(configuration: try configuration(["VISION_MAX_IMAGE_BYTES": "1000"]), transport: ScriptedTransport { _ in .failure(.io("unused")) })
-        await assertVisionError("Vision.InvalidRequest") { _ = try await handler.handle(VisionRequest(), deadline: self.farFuture) }
-        await assertVisionError("Vision.InvalidRequest") { _ = try await handler.handle(VisionRequest(image: "not base64!"), deadline: self.farFuture) }
-        await assertVisionError("Vision.NotAnImage") { _ = try await handler.handle(VisionRequest(image: Base64.encode(Array("hello world".utf8))), deadline: self.farFuture) }
-        await assertVisionError("Vision.PayloadTooLarge") {
-            _ = try await handler.handle(VisionRequest(image: String(repeating: "A", count: 4000)), deadline: self.farFuture)
+        let handler = VisionHandler(
+            configuration: try configuration(["VISION_MAX_IMAGE_BYTES": "1000"]),
+            transport: ScriptedTransport { _ in .failure(.io("unused")) })
+        await assertVisionError("Vision.InvalidRequest") {
+            _ = try await handler.handle(VisionRequest(), deadline: self.farFuture)
         }
         await assertVisionError("Vision.InvalidRequest") {
-            _ = try await handler.handle(VisionRequest(image: "http://169.254.169.254/latest/meta-data"), deadline: self.farFuture)
+            _ = try await handler.handle(VisionRequest(image: "not base64!"), deadline: self.farFuture)
         }
-        await assertVisionError("Vision.InvalidRequest") { _ = try await handler.handle(VisionRequest(image: "s3://bucket-only"), deadline: self.farFuture) }
+        await assertVisionError("Vision.NotAnImage") {
+            _ = try await handler.handle(
+                VisionRequest(image: Base64.encode(Array("hello world".utf8))), deadline: self.farFuture)
+        }
+        await assertVisionError("Vision.PayloadTooLarge") {
+            _ = try await handler.handle(
+                VisionRequest(image: String(repeating: "A", count: 4000)), deadline: self.farFuture)
+        }
+        await assertVisionError("Vision.InvalidRequest") {
+            _ = try await handler.handle(
+                VisionRequest(image: "http://169.254.169.254/latest/meta-data"), deadline: self.farFuture)
+        }
+        await assertVisionError("Vision.InvalidRequest") {
+            _ = try await handler.handle(VisionRequest(image: "s3://bucket-only"), deadline: self.farFuture)
+        }
         await assertVisionError("Vision.InvalidRequest") {
             _ = try await handler.handle(VisionRequest(image: "AAAA", confidenceThreshold: 2), deadline: self.farFuture)
         }
@@ -150,11 +184,21 @@ final class VisionHandlerTests: XCTestCase {
             if request.url.contains("huge") { return .failure(.responseTooLarge(limit: 1000)) }
             return .success(HTTPResponse(status: 404))
         }
-        let handler = VisionHandler(configuration: try configuration(["VISION_MAX_IMAGE_BYTES": "1000"]), transport: transport)
-        await assertVisionError("Vision.FetchFailed") { _ = try await handler.handle(VisionRequest(image: "https://example.com/slow.jpg"), deadline: self.farFuture) }
-        await assertVisionError("Vision.PayloadTooLarge") { _ = try await handler.handle(VisionRequest(image: "https://example.com/huge.jpg"), deadline: self.farFuture) }
-        await assertVisionError("Vision.FetchFailed") { _ = try await handler.handle(VisionRequest(image: "https://example.com/missing.jpg"), deadline: self.farFuture) }
-        await assertVisionError("Vision.FetchFailed") { _ = try await handler.handle(VisionRequest(image: "s3://bucket/key.jpg"), deadline: self.farFuture) }
+        let handler = VisionHandler(
+            configuration: try configuration(["VISION_MAX_IMAGE_BYTES": "1000"]), transport: transport)
+        await assertVisionError("Vision.FetchFailed") {
+            _ = try await handler.handle(VisionRequest(image: "https://example.com/slow.jpg"), deadline: self.farFuture)
+        }
+        await assertVisionError("Vision.PayloadTooLarge") {
+            _ = try await handler.handle(VisionRequest(image: "https://example.com/huge.jpg"), deadline: self.farFuture)
+        }
+        await assertVisionError("Vision.FetchFailed") {
+            _ = try await handler.handle(
+                VisionRequest(image: "https://example.com/missing.jpg"), deadline: self.farFuture)
+        }
+        await assertVisionError("Vision.FetchFailed") {
+            _ = try await handler.handle(VisionRequest(image: "s3://bucket/key.jpg"), deadline: self.farFuture)
+        }
     }
 
     func testS3GetObjectIsSignedAndPathStyle() async throws {
@@ -164,7 +208,8 @@ final class VisionHandlerTests: XCTestCase {
             return .success(HTTPResponse(status: 200, body: self.oneBoxOutput()))
         }
         let config = try configuration([
-            "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:4566", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "s",
+            "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:4566", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKID",
+            "AWS_SECRET_ACCESS_KEY": "s",
         ])
         let handler = VisionHandler(configuration: config, transport: transport)
         let response = try await handler.handle(VisionRequest(image: "s3://photos/2026/cat 1.png"), deadline: farFuture)
@@ -175,7 +220,10 @@ final class VisionHandlerTests: XCTestCase {
     }
 
     func testPrivateHostDetection() {
-        for host in ["localhost", "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "[::1]", "fd00::1", "0.0.0.0"] {
+        for host in [
+            "localhost", "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "[::1]", "fd00::1",
+            "0.0.0.0",
+        ] {
             XCTAssertTrue(ImageFetcher.isPrivateHost(host), host)
         }
         for host in ["example.com", "8.8.8.8", "172.32.0.1", "s3.amazonaws.com"] {
@@ -184,7 +232,8 @@ final class VisionHandlerTests: XCTestCase {
     }
 
     func testModelMetadataFormats() throws {
-        let ultralytics = try ModelMetadata.parse(Array(#"{"names": {"0": "person", "1": "bicycle"}, "imgsz": [480, 640]}"#.utf8), source: "m.json")
+        let ultralytics = try ModelMetadata.parse(
+            Array(#"{"names": {"0": "person", "1": "bicycle"}, "imgsz": [480, 640]}"#.utf8), source: "m.json")
         XCTAssertEqual(ultralytics.classNames, [0: "person", 1: "bicycle"])
         XCTAssertEqual(ultralytics.inputHeight, 480)
         XCTAssertEqual(ultralytics.inputWidth, 640)

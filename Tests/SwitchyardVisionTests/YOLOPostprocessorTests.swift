@@ -3,7 +3,9 @@ import XCTest
 
 final class YOLOPostprocessorTests: XCTestCase {
     /// A `[1, 4+classes, anchors]` output with the given anchors set; all other scores zero.
-    func output(classes: Int, anchors: Int, set: [(anchor: Int, box: (Float, Float, Float, Float), cls: Int, score: Float)]) -> Tensor {
+    func output(
+        classes: Int, anchors: Int, set: [(anchor: Int, box: (Float, Float, Float, Float), cls: Int, score: Float)]
+    ) -> Tensor {
         var values = [Float](repeating: 0, count: (4 + classes) * anchors)
         for entry in set {
             values[entry.anchor] = entry.box.0
@@ -19,7 +21,8 @@ final class YOLOPostprocessorTests: XCTestCase {
 
     func testBoxesAreMappedBackToTheSourceImage() throws {
         let out = output(classes: 3, anchors: 10, set: [(2, (320, 320, 64, 32), 1, 0.9)])
-        let detections = try YOLOPostprocessor(classNames: [1: "bicycle"]).detections(from: out, geometries: [fullHD])[0]
+        let detections = try YOLOPostprocessor(classNames: [1: "bicycle"]).detections(from: out, geometries: [fullHD])[
+            0]
         XCTAssertEqual(detections.count, 1)
         let d = detections[0]
         XCTAssertEqual(d.classID, 1)
@@ -41,11 +44,13 @@ final class YOLOPostprocessorTests: XCTestCase {
     }
 
     func testClassAwareSuppressionAndThresholds() throws {
-        let out = output(classes: 2, anchors: 6, set: [
-            (0, (100, 200, 50, 50), 0, 0.9), (1, (102, 201, 50, 50), 0, 0.8),  // same class, overlapping
-            (2, (101, 200, 50, 50), 1, 0.7),  // other class, same place
-            (3, (400, 300, 20, 20), 1, 0.2),  // below 0.25
-        ])
+        let out = output(
+            classes: 2, anchors: 6,
+            set: [
+                (0, (100, 200, 50, 50), 0, 0.9), (1, (102, 201, 50, 50), 0, 0.8),  // same class, overlapping
+                (2, (101, 200, 50, 50), 1, 0.7),  // other class, same place
+                (3, (400, 300, 20, 20), 1, 0.2),  // below 0.25
+            ])
         let detections = try YOLOPostprocessor().detections(from: out, geometries: [fullHD])[0]
         XCTAssertEqual(detections.map(\.classID), [0, 1])
         let strict = try YOLOPostprocessor().detections(

@@ -1,0 +1,6 @@
+// The llm-caller Lambda function: see SwitchyardLLMCaller.LLMCallerHandler.
+import SwitchyardCore
+import SwitchyardLLMCallerFunction
+import SwitchyardRuntime
+
+await RuntimeLoop.run { try LLMCallerHandler(configuration: LLMCallerConfiguration(environment: .process)) }

@@ -1,0 +1,6 @@
+import SwitchyardCore
+import SwitchyardRuntime
+import SwitchyardVision
+import SwitchyardVisionFunction
+
+await RuntimeLoop.run { try VisionHandler(configuration: VisionConfiguration(environment: .process)) }

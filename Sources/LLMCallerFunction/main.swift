@@ -1,6 +1,0 @@
-// The llm-caller Lambda function: see SwitchyardLLMCaller.LLMCallerHandler.
-import SwitchyardCore
-import SwitchyardLLMCaller
-import SwitchyardRuntime
-
-await RuntimeLoop.run { try LLMCallerHandler(configuration: LLMCallerConfiguration(environment: .process)) }

@@ -1,0 +1,42 @@
+import CCrypto
+
+/// SHA-256 and HMAC-SHA-256 through OpenSSL's libcrypto, the two primitives SigV4 needs.
+public enum Digest {
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        bytes.withUnsafeBytes { input in
+            out.withUnsafeMutableBufferPointer { switchyard_sha256(input.baseAddress, input.count, $0.baseAddress) }
+        }
+        return out
+    }
+
+    public static func sha256(_ string: String) -> [UInt8] { sha256(Array(string.utf8)) }
+
+    public static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        key.withUnsafeBytes { k in
+            data.withUnsafeBytes { d in
+                out.withUnsafeMutableBufferPointer {
+                    _ = switchyard_hmac_sha256(k.baseAddress, k.count, d.baseAddress, d.count, $0.baseAddress)
+                }
+            }
+        }
+        return out
+    }
+
+    public static func hmacSHA256(key: [UInt8], string: String) -> [UInt8] {
+        hmacSHA256(key: key, data: Array(string.utf8))
+    }
+
+    /// Lowercase hexadecimal, as SigV4 writes hashes and signatures.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

@@ -1,0 +1,349 @@
+/// Why a byte sequence is not JSON, with the byte offset where parsing stopped.
+public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Reason: Sendable, Equatable {
+        case unexpectedEnd
+        case unexpectedByte(UInt8)
+        case invalidNumber
+        case invalidEscape
+        case invalidUnicodeEscape
+        case invalidUTF8
+        case controlCharacterInString
+        case duplicateKey(String)
+        case tooDeep
+        case trailingData
+    }
+
+    public var reason: Reason
+    public var offset: Int
+
+    public var description: String {
+        let what: String
+        switch reason {
+        case .unexpectedEnd: what = "unexpected end of input"
+        case .unexpectedByte(let b):
+            what =
+                b >= 0x20 && b < 0x7F
+                ? "unexpected character '\(Character(Unicode.Scalar(b)))'" : "unexpected byte 0x\(String(b, radix: 16))"
+        case .invalidNumber: what = "invalid number"
+        case .invalidEscape: what = "invalid escape sequence"
+        case .invalidUnicodeEscape: what = "invalid \\u escape"
+        case .invalidUTF8: what = "invalid UTF-8"
+        case .controlCharacterInString: what = "unescaped control character in string"
+        case .duplicateKey(let k): what = "duplicate key \"\(k.prefix(64))\""
+        case .tooDeep: what = "nesting deeper than \(JSON.maximumDepth) levels"
+        case .trailingData: what = "data after the JSON value"
+        }
+        return "invalid JSON at byte \(offset): \(what)"
+    }
+}
+
+extension JSON {
+    /// Nesting limit: deep enough for any wire format, shallow enough that a hostile document
+    /// cannot exhaust the stack.
+    public static let maximumDepth = 256
+
+    /// Parses one complete JSON document (RFC 8259). Strict: no comments, no trailing commas,
+    /// no NaN, no duplicate keys, valid UTF-8 only; whitespace around the value is allowed.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSON {
+        // The stdlib's buffer accessors rethrow untyped errors, so results travel as `Result`.
+        if let result = bytes.withContiguousStorageIfAvailable({ buffer in
+            Result { () throws(JSONParseError) in try parseBuffer(buffer) }
+        }) {
+            return try result.get()
+        }
+        let copy = Array(bytes)
+        return try copy.withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONParseError) in try parseBuffer(buffer) }
+        }.get()
+    }
+
+    public static func parse(_ string: String) throws(JSONParseError) -> JSON {
+        var string = string
+        return try string.withUTF8 { buffer in Result { () throws(JSONParseError) in try parseBuffer(buffer) } }.get()
+    }
+
+    private static func parseBuffer(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSON {
+        var parser = JSONParser(buffer)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == buffer.count else { throw parser.error(.trailingData) }
+        return value
+    }
+}
+
+struct JSONParser {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    func error(_ reason: JSONParseError.Reason) -> JSONParseError {
+        JSONParseError(reason: reason, offset: index)
+    }
+
+    mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    mutating func parseValue(depth: Int) throws(JSONParseError) -> JSON {
+        guard index < bytes.count else { throw error(.unexpectedEnd) }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return try parseObject(depth: depth + 1)
+        case UInt8(ascii: "["): return try parseArray(depth: depth + 1)
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case let other: throw error(.unexpectedByte(other))
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONParseError) {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count else { throw error(.unexpectedEnd) }
+        let expected = UnsafeBufferPointer(start: literal.utf8Start, count: count)
+        for i in 0..<count where bytes[index + i] != expected[i] {
+            index += i
+            throw error(.unexpectedByte(bytes[index]))
+        }
+        index += count
+    }
+
+    private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSON {
+        guard depth <= JSON.maximumDepth else { throw error(.tooDeep) }
+        index += 1  // {
+        var members: [(key: String, value: JSON)] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            return .object(JSONObject(members))
+        }
+        while true {
+            skipWhitespace()
+            guard index < bytes.count else { throw error(.unexpectedEnd) }
+            guard bytes[index] == UInt8(ascii: "\"") else { throw error(.unexpectedByte(bytes[index])) }
+            let keyStart = index
+            let key = try parseString()
+            // Duplicate keys are ambiguous (which one wins differs between parsers); reject them.
+            // Linear scan is cheap for wire-format objects; large objects switch to a set.
+            if members.count < 32 {
+                if members.contains(where: { $0.key == key }) {
+                    index = keyStart
+                    throw error(.duplicateKey(key))
+                }
+            } else if Set(members.lazy.map(\.key)).contains(key) {
+                index = keyStart
+                throw error(.duplicateKey(key))
+            }
+            skipWhitespace()
+            guard index < bytes.count else { throw error(.unexpectedEnd) }
+            guard bytes[index] == UInt8(ascii: ":") else { throw error(.unexpectedByte(bytes[index])) }
+            index += 1
+            skipWhitespace()
+            let value = try parseValue(depth: depth)
+            members.append((key: key, value: value))
+            skipWhitespace()
+            guard index < bytes.count else { throw error(.unexpectedEnd) }
+            switch bytes[index] {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "}"):
+                index += 1
+                return .object(JSONObject(members))
+            case let other: throw error(.unexpectedByte(other))
+            }
+        }
+    }
+
+    private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSON {
+        guard depth <= JSON.maximumDepth else { throw error(.tooDeep) }
+        index += 1  // [
+        var elements: [JSON] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            return .array(elements)
+        }
+        while true {
+            skipWhitespace()
+            elements.append(try parseValue(depth: depth))
+            skipWhitespace()
+            guard index < bytes.count else { throw error(.unexpectedEnd) }
+            switch bytes[index] {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "]"):
+                index += 1
+                return .array(elements)
+            case let other: throw error(.unexpectedByte(other))
+            }
+        }
+    }
+
+    private mutating func parseNumber() throws(JSONParseError) -> JSON {
+        let start = index
+        var isInteger = true
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count else { throw error(.unexpectedEnd) }
+        // Integer part: "0" or a non-zero digit followed by digits (no leading zeros).
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+        } else if isDigit(bytes[index]) {
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        } else {
+            throw error(.invalidNumber)
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            isInteger = false
+            index += 1
+            guard index < bytes.count, isDigit(bytes[index]) else { throw error(.invalidNumber) }
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            isInteger = false
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                index += 1
+            }
+            guard index < bytes.count, isDigit(bytes[index]) else { throw error(.invalidNumber) }
+            while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        if isInteger, let value = parseInt64(slice) { return .integer(value) }
+        let text = String(decoding: slice, as: UTF8.self)
+        guard let value = Double(text), value.isFinite else { throw error(.invalidNumber) }
+        return .double(value)
+    }
+
+    /// Exact Int64 parse; nil on overflow (the caller then falls back to Double).
+    private func parseInt64(_ digits: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var i = 0
+        let negative = digits[0] == UInt8(ascii: "-")
+        if negative { i = 1 }
+        var value: Int64 = 0
+        while i < digits.count {
+            let digit = Int64(digits[i] &- UInt8(ascii: "0"))
+            let (m, o1) = value.multipliedReportingOverflow(by: 10)
+            let (s, o2) = negative ? m.subtractingReportingOverflow(digit) : m.addingReportingOverflow(digit)
+            if o1 || o2 { return nil }
+            value = s
+            i += 1
+        }
+        return value
+    }
+
+    @inline(__always) private func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
+
+    mutating func parseString() throws(JSONParseError) -> String {
+        index += 1  // opening quote
+        let start = index
+        // Fast path: no escapes. Scan to the closing quote, then validate UTF-8 once.
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                return try makeString(slice, at: start)
+            }
+            if b == UInt8(ascii: "\\") { break }
+            if b < 0x20 { throw error(.controlCharacterInString) }
+            index += 1
+        }
+        guard index < bytes.count else { throw error(.unexpectedEnd) }
+        var scratch = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        while index < bytes.count {
+            let b = bytes[index]
+            switch b {
+            case UInt8(ascii: "\""):
+                index += 1
+                return try scratch.withUnsafeBufferPointer { buffer in
+                    Result { () throws(JSONParseError) in try makeString(buffer, at: start) }
+                }.get()
+            case UInt8(ascii: "\\"):
+                index += 1
+                guard index < bytes.count else { throw error(.unexpectedEnd) }
+                let escape = bytes[index]
+                index += 1
+                switch escape {
+                case UInt8(ascii: "\""): scratch.append(0x22)
+                case UInt8(ascii: "\\"): scratch.append(0x5C)
+                case UInt8(ascii: "/"): scratch.append(0x2F)
+                case UInt8(ascii: "b"): scratch.append(0x08)
+                case UInt8(ascii: "f"): scratch.append(0x0C)
+                case UInt8(ascii: "n"): scratch.append(0x0A)
+                case UInt8(ascii: "r"): scratch.append(0x0D)
+                case UInt8(ascii: "t"): scratch.append(0x09)
+                case UInt8(ascii: "u"): try appendUnicodeEscape(to: &scratch)
+                default:
+                    index -= 1
+                    throw error(.invalidEscape)
+                }
+            default:
+                if b < 0x20 { throw error(.controlCharacterInString) }
+                scratch.append(b)
+                index += 1
+            }
+        }
+        throw error(.unexpectedEnd)
+    }
+
+    private func makeString(_ utf8: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParseError) -> String {
+        // ASCII needs no validation; otherwise reject invalid UTF-8 instead of repairing it silently.
+        var ascii = true
+        for b in utf8 where b >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return String(decoding: utf8, as: UTF8.self) }
+        guard let s = String(validating: utf8, as: UTF8.self) else {
+            throw JSONParseError(reason: .invalidUTF8, offset: offset)
+        }
+        return s
+    }
+
+    private mutating func readHex4() throws(JSONParseError) -> UInt32 {
+        guard index + 4 <= bytes.count else { throw error(.unexpectedEnd) }
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            let b = bytes[index]
+            let digit: UInt32
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt32(b - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt32(b - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt32(b - UInt8(ascii: "A") + 10)
+            default: throw error(.invalidUnicodeEscape)
+            }
+            value = value << 4 | digit
+            index += 1
+        }
+        return value
+    }
+
+    private mutating func appendUnicodeEscape(to scratch: inout [UInt8]) throws(JSONParseError) {
+        var scalarValue = try readHex4()
+        if (0xD800...0xDBFF).contains(scalarValue) {
+            // A high surrogate must be followed by an escaped low surrogate.
+            guard index + 2 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+            else { throw error(.invalidUnicodeEscape) }
+            index += 2
+            let low = try readHex4()
+            guard (0xDC00...0xDFFF).contains(low) else { throw error(.invalidUnicodeEscape) }
+            scalarValue = 0x10000 + ((scalarValue - 0xD800) << 10) + (low - 0xDC00)
+        } else if (0xDC00...0xDFFF).contains(scalarValue) {
+            throw error(.invalidUnicodeEscape)
+        }
+        guard let scalar = Unicode.Scalar(scalarValue) else { throw error(.invalidUnicodeEscape) }
+        scratch.append(contentsOf: UTF8.encode(scalar)!)
+    }
+}

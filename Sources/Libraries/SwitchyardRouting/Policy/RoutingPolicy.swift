@@ -1,0 +1,151 @@
+import SwitchyardCore
+import SwitchyardJSON
+
+/// The routing policy file (`infra/policy.json`): catalog, tiers, tenants, rules and defaults.
+///
+/// Loaded once at init and validated as a whole; a policy that decodes but contradicts itself
+/// (a tier naming an unknown model, a quality score above 1) is rejected with the field's path,
+/// because a bad policy found at request time would fail every request.
+public struct RoutingPolicy: Codable, Sendable, Equatable {
+    /// The format version this build reads.
+    public static let supportedVersion = 1
+
+    public var version: Int
+    /// Identifies this revision of the policy in every decision (`2026-11-25.1`).
+    public var policyID: String
+    /// Date the prices take effect, `YYYY-MM-DD`.
+    public var effectiveFrom: String
+    public var defaults: PolicyDefaults
+    public var limits: PolicyLimits
+    public var classifier: ClassifierSettings
+    public var models: [ModelSpec]
+    public var tiers: [String: TierSpec]
+    public var tenants: [TenantSpec]
+    public var rules: [RoutingRule]
+
+    enum CodingKeys: String, CodingKey {
+        case version, defaults, limits, classifier, models, tiers, tenants, rules
+        case policyID = "policy_id"
+        case effectiveFrom = "effective_from"
+    }
+
+    public init(
+        version: Int = RoutingPolicy.supportedVersion, policyID: String, effectiveFrom: String,
+        defaults: PolicyDefaults = PolicyDefaults(), limits: PolicyLimits = PolicyLimits(),
+        classifier: ClassifierSettings = ClassifierSettings(), models: [ModelSpec], tiers: [String: TierSpec],
+        tenants: [TenantSpec], rules: [RoutingRule] = []
+    ) {
+        self.version = version
+        self.policyID = policyID
+        self.effectiveFrom = effectiveFrom
+        self.defaults = defaults
+        self.limits = limits
+        self.classifier = classifier
+        self.models = models
+        self.tiers = tiers
+        self.tenants = tenants
+        self.rules = rules
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        // The version is read first so an old or future file fails on it, not on a later field.
+        version = try c.decode(Int.self, forKey: .version)
+        guard version == Self.supportedVersion else {
+            throw PolicyError.invalid(
+                path: "version",
+                problem: "version \(version) is not supported; this router reads version \(Self.supportedVersion)")
+        }
+        policyID = try c.decode(String.self, forKey: .policyID)
+        effectiveFrom = try c.decode(String.self, forKey: .effectiveFrom)
+        defaults = try c.decodeIfPresent(PolicyDefaults.self, forKey: .defaults) ?? PolicyDefaults()
+        limits = try c.decodeIfPresent(PolicyLimits.self, forKey: .limits) ?? PolicyLimits()
+        classifier = try c.decodeIfPresent(ClassifierSettings.self, forKey: .classifier) ?? ClassifierSettings()
+        models = try c.decode([ModelSpec].self, forKey: .models)
+        tiers = try c.decode([String: TierSpec].self, forKey: .tiers)
+        tenants = try c.decode([TenantSpec].self, forKey: .tenants)
+        rules = try c.decodeIfPresent([RoutingRule].self, forKey: .rules) ?? []
+    }
+
+    /// Parses and validates a policy document.
+    /// - Throws: `PolicyError` (`Router.InvalidPolicy`) naming the offending field path.
+    public static func parse(_ bytes: some Collection<UInt8>) throws(PolicyError) -> RoutingPolicy {
+        let policy: RoutingPolicy
+        do {
+            let json = try JSON.parse(bytes)
+            // Version first: a future file should fail on its version, not on its new fields.
+            if let version = json["version"]?.int64Value, version != Int64(Self.supportedVersion) {
+                throw PolicyError.invalid(
+                    path: "version",
+                    problem: "version \(version) is not supported; this router reads version \(Self.supportedVersion)")
+            }
+            try checkKeys(json)
+            policy = try JSONDecoder().decode(RoutingPolicy.self, from: json)
+        } catch let error as PolicyError {
+            throw error
+        } catch {
+            throw PolicyError.invalid(
+                path: Self.pathPart(of: describeDecodingError(error)),
+                problem: Self.problemPart(of: describeDecodingError(error)))
+        }
+        try policy.validate()
+        return policy
+    }
+
+    /// Reads, parses and validates the policy file at `path`.
+    /// - Throws: `PolicyError` for an unreadable or invalid file.
+    public static func load(path: String) throws(PolicyError) -> RoutingPolicy {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileReader.read(path, limit: 8 << 20)
+        } catch {
+            throw PolicyError.unreadable(path: path, reason: error.errorMessage)
+        }
+        return try parse(bytes)
+    }
+
+    // describeDecodingError gives "path: problem" (or "missing field ..." at the root).
+    private static func pathPart(of description: String) -> String {
+        guard let colon = description.firstRange(of: ": ") else {
+            // "missing field \"models\"" at the root: the path is the field itself.
+            if description.hasPrefix("missing field \""),
+                let name = description.split(separator: "\"").dropFirst().first
+            {
+                return String(name)
+            }
+            return "<root>"
+        }
+        return String(description[..<colon.lowerBound])
+    }
+
+    private static func problemPart(of description: String) -> String {
+        guard let colon = description.firstRange(of: ": ") else { return description }
+        return String(description[colon.upperBound...])
+    }
+}
+
+/// A policy that cannot be used. Raised at init, so the function never starts with it.
+public enum PolicyError: FunctionError, Equatable {
+    case invalid(path: String, problem: String)
+    case unreadable(path: String, reason: String)
+
+    public var errorType: String {
+        switch self {
+        case .invalid: "Router.InvalidPolicy"
+        case .unreadable: "Router.PolicyUnreadable"
+        }
+    }
+
+    public var errorMessage: String {
+        switch self {
+        case .invalid(let path, let problem): "routing policy field \(path): \(problem)"
+        case .unreadable(let path, let reason): "routing policy \(path) cannot be read: \(reason)"
+        }
+    }
+
+    /// The field path the error names.
+    public var path: String? {
+        if case .invalid(let path, _) = self { return path }
+        return nil
+    }
+}

@@ -1,0 +1,202 @@
+/// Picks the backend and models for a request, and says why.
+///
+/// `decide` is a pure function of the compiled policy, the request profile, its classification
+/// and a snapshot of live signals: no I/O, no clock, so tests and the benchmark call it directly
+/// and the same inputs always give the same decision.
+public struct Router: Sendable {
+    public let table: RoutingTable
+
+    public init(table: RoutingTable) { self.table = table }
+
+    /// - Throws: `PolicyError` when the policy does not validate.
+    public init(policy: RoutingPolicy) throws(PolicyError) {
+        self.init(table: try RoutingTable(policy: policy))
+    }
+
+    /// Decides where a request goes.
+    /// - Parameters:
+    ///   - profile: the validated request.
+    ///   - classification: the classifier's verdict; a `category` hint overrides its category.
+    ///   - signals: month-to-date spend and model health at decision time.
+    /// - Throws: `Router.UnknownTenant`, `Router.UnknownModel`, `Router.ModelNotAllowed`,
+    ///   `Router.UnsupportedContent`, `Router.PromptTooLarge`, `Router.ContradictoryHints`,
+    ///   `Router.BudgetExceeded`, `Router.NoEligibleModel`.
+    public func decide(
+        _ profile: RequestProfile, classification: Classification, signals: SignalsSnapshot = .none
+    ) throws(RouterError) -> RouteDecision {
+        guard let tenant = table.tenants[profile.tenantID] else { throw .unknownTenant(profile.tenantID) }
+        let tier = tenant.tier
+        let hints = profile.hints
+
+        var explicit: Int?
+        if let id = hints.model {
+            guard let i = table.modelIndex[id] else { throw .unknownModel(id) }
+            guard tier.allowed[i] else { throw .modelNotAllowed(model: id, tier: tier.name) }
+            explicit = i
+        }
+
+        var classification = classification
+        if let category = hints.category, category != classification.category {
+            classification = Classification(
+                category: category, difficulty: classification.difficulty, confidence: 1, classifier: "hint")
+        }
+        let plan = try plan(profile, category: classification.category, explicit: explicit)
+        let rule = matchRule(profile, classification: classification, tier: tier.name, modality: profile.modality)
+
+        // Strategy: an explicit model, then the hint (unless the rule locks), then rule, then tier.
+        var strategy: RoutingStrategy
+        if explicit != nil {
+            strategy = .explicit
+        } else if profile.modality == .batch {
+            strategy = .cheapest
+        } else if let route = hints.route, !(rule?.then.lockStrategy ?? false) {
+            strategy = route
+        } else {
+            strategy = rule?.then.strategy ?? tier.spec.defaultStrategy
+        }
+
+        let floor = rule?.then.qualityFloor ?? table.policy.defaults.qualityFloor[classification.difficulty]
+        var limits = Limits(
+            latencyCapMs: minimum(hints.maxLatencyMs, rule?.then.maxLatencyMs),
+            costCapMicroUSD: minimum(hints.maxCostMicroUSD, rule?.then.maxCostMicroUSD),
+            remainingMicroUSD: signals.monthToDateSpendMicroUSD.map { tenant.monthlyBudgetMicroUSD - $0 },
+            floor: floor)
+
+        var downgraded = false
+        if let remaining = limits.remainingMicroUSD, remaining <= 0 {
+            guard tier.spec.overBudget == .downgrade else {
+                throw .budgetExceeded(
+                    tenant: tenant.spec.id, spentMicroUSD: signals.monthToDateSpendMicroUSD ?? 0,
+                    budgetMicroUSD: tenant.monthlyBudgetMicroUSD)
+            }
+            downgraded = true
+        }
+
+        var context = SelectionContext(
+            profile: profile, tier: tier, rule: rule, strategy: strategy, explicit: explicit, limits: limits,
+            downgraded: downgraded,
+            health: healthByIndex(signals))
+        var selection: (primary: Selection, vision: Selection?)
+        do {
+            selection = try select(plan, context: context)
+        } catch SelectionFailure.budget {
+            // Within budget overall, but every fitting model costs more than what is left.
+            guard tier.spec.overBudget == .downgrade else {
+                throw .budgetExceeded(
+                    tenant: tenant.spec.id, spentMicroUSD: signals.monthToDateSpendMicroUSD ?? 0,
+                    budgetMicroUSD: tenant.monthlyBudgetMicroUSD)
+            }
+            downgraded = true
+            context.downgraded = true
+            do {
+                selection = try select(plan, context: context)
+            } catch {
+                throw error.routerError(tier: tier.name)
+            }
+        } catch {
+            throw error.routerError(tier: tier.name)
+        }
+        if downgraded {
+            strategy = .cheapest
+            limits.remainingMicroUSD = nil
+        }
+
+        return assemble(
+            profile: profile, tenant: tenant, plan: plan, rule: rule, strategy: strategy, limits: limits,
+            selection: selection, classification: classification, signals: signals, downgraded: downgraded)
+    }
+
+    // MARK: - Plan
+
+    /// Which branch and which selections a request needs.
+    struct Plan {
+        var backend: BackendPath
+        /// The main selection: the LLM, the detector on the vision path, or the batch item model.
+        var role: BackendKind
+        var category: TaskCategory
+        var needsVision: Bool
+        /// The detector selection run beside the LLM on the `vision+llm` path.
+        var parallelVision: Bool
+    }
+
+    func plan(_ profile: RequestProfile, category: TaskCategory, explicit: Int?) throws(RouterError) -> Plan {
+        let explicitKind = explicit.map { table.models[$0].kind }
+        let images = profile.imageCount > 0
+        if profile.modality == .batch {
+            let vision = images && (category == .detection || explicitKind == .vision)
+            return Plan(
+                backend: .batch, role: vision ? .vision : .llm,
+                category: vision ? .detection : (images ? .visionQA : category),
+                needsVision: images && !vision, parallelVision: false)
+        }
+        if category == .embedding || explicitKind == .embedding {
+            guard !images else { throw .unsupportedContent("embedding models take text only; remove the images") }
+            return Plan(
+                backend: .embedding, role: .embedding, category: .embedding, needsVision: false, parallelVision: false)
+        }
+        if images {
+            if explicitKind == .vision || (explicitKind == nil && category == .detection) || profile.modality == .image
+            {
+                if let explicit, explicitKind != .vision {
+                    guard table.hasVision[explicit] else {
+                        throw .unsupportedContent("model \"\(table.models[explicit].id)\" does not accept image input")
+                    }
+                    return Plan(
+                        backend: .visionLLM, role: .llm, category: .visionQA, needsVision: true, parallelVision: true)
+                }
+                return Plan(
+                    backend: .vision, role: .vision, category: .detection, needsVision: false, parallelVision: false)
+            }
+            if let explicit, !table.hasVision[explicit] {
+                throw .unsupportedContent(
+                    "model \"\(table.models[explicit].id)\" does not accept image input; pick a vision-capable model or drop hints.model"
+                )
+            }
+            return Plan(backend: .visionLLM, role: .llm, category: .visionQA, needsVision: true, parallelVision: true)
+        }
+        if explicitKind == .vision {
+            throw .unsupportedContent(
+                "model \"\(table.models[explicit!].id)\" is a detector and needs an image; the request has none")
+        }
+        let textCategory = (category == .detection || category == .visionQA) ? .chat : category
+        return Plan(backend: .llm, role: .llm, category: textCategory, needsVision: false, parallelVision: false)
+    }
+
+    // MARK: - Rules
+
+    func matchRule(_ profile: RequestProfile, classification: Classification, tier: String, modality: Modality)
+        -> RoutingRule?
+    {
+        for rule in table.policy.rules {
+            let when = rule.when
+            if let m = when.modalities, !m.contains(modality) { continue }
+            if let c = when.categories, !c.contains(classification.category) { continue }
+            if let d = when.difficulties, !d.contains(classification.difficulty) { continue }
+            if let t = when.tiers, !t.contains(tier) { continue }
+            if let t = when.tenants, !t.contains(profile.tenantID) { continue }
+            if let r = when.routes {
+                guard let route = profile.hints.route, r.contains(route) else { continue }
+            }
+            if let tags = when.tags, !tags.contains(where: profile.hints.tags.contains) { continue }
+            return rule
+        }
+        return nil
+    }
+}
+
+/// Hard limits and the quality floor for one decision.
+struct Limits {
+    var latencyCapMs: Int?
+    var costCapMicroUSD: Int64?
+    var remainingMicroUSD: Int64?
+    var floor: Double
+}
+
+@inline(__always) func minimum<T: Comparable>(_ a: T?, _ b: T?) -> T? {
+    switch (a, b) {
+    case (let a?, let b?): min(a, b)
+    case (let a?, nil): a
+    case (nil, let b?): b
+    case (nil, nil): nil
+    }
+}

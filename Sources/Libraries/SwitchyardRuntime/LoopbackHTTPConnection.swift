@@ -1,0 +1,311 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A minimal HTTP/1.1 client for exactly one peer: the Runtime API on the local host.
+///
+/// Why not libcurl: linking it loads ~30 shared libraries (TLS, IDN, LDAP, …) at start-up, which
+/// costs more cold-start time than the whole loop; the Runtime API needs none of that. This
+/// client keeps one keep-alive connection, sends with `writev` (no copy of the payload), blocks
+/// on reads without a timeout (`/next` may wait for hours while the environment is frozen), and
+/// understands `Content-Length` and chunked bodies.
+/// Not thread-safe: one connection belongs to one task at a time (the loop, or the watchdog
+/// with its own connection), which is why it is `@unchecked Sendable`.
+final class LoopbackHTTPConnection: @unchecked Sendable {
+    struct Response {
+        var status: Int
+        /// Lower-cased names.
+        var headers: [(name: String, value: String)]
+        var body: [UInt8]
+
+        func header(_ name: String) -> String? {
+            for header in headers where header.name == name { return header.value }
+            return nil
+        }
+    }
+
+    let host: String
+    let port: UInt16
+    private var fd: Int32 = -1
+    /// Read buffer: `storage[start..<end]` holds received bytes not yet consumed.
+    private var storage = [UInt8](repeating: 0, count: 64 * 1024)
+    private var start = 0
+    private var end = 0
+
+    init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
+    deinit { disconnect() }
+
+    func disconnect() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+        start = 0
+        end = 0
+    }
+
+    private func connectIfNeeded() throws(RuntimeAPIError) {
+        guard fd < 0 else { return }
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &result)
+        guard rc == 0, let first = result else {
+            throw .connectFailed("cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
+        }
+        defer { freeaddrinfo(result) }
+        var lastError = "no address"
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let info = candidate {
+            let s = socket(
+                info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue),
+                info.pointee.ai_protocol)
+            if s >= 0 {
+                if connect(s, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
+                    var one: Int32 = 1
+                    // Requests are written in one writev; Nagle would only add latency.
+                    setsockopt(s, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                    fd = s
+                    return
+                }
+                lastError = String(cString: strerror(errno))
+                close(s)
+            }
+            candidate = info.pointee.ai_next
+        }
+        throw .connectFailed("\(host):\(port): \(lastError)")
+    }
+
+    /// Sends one request and reads its response. A keep-alive connection the peer closed while
+    /// idle is reopened once; any other failure is thrown.
+    func request(method: String, path: String, headers: [(String, String)] = [], body: [UInt8] = [])
+        throws(RuntimeAPIError) -> Response
+    {
+        let head = requestHead(method: method, path: path, headers: headers, bodyCount: body.count)
+        let reused = fd >= 0
+        do {
+            try connectIfNeeded()
+            try send(head: head, body: body)
+            return try readResponse()
+        } catch .connectionClosed where reused {
+            disconnect()
+            try connectIfNeeded()
+            try send(head: head, body: body)
+            return try readResponse()
+        } catch {
+            disconnect()
+            throw error
+        }
+    }
+
+    private func requestHead(method: String, path: String, headers: [(String, String)], bodyCount: Int) -> String {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: switchyard-runtime/1.0\r\n"
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        if method != "GET" { head += "Content-Length: \(bodyCount)\r\n" }
+        head += "\r\n"
+        return head
+    }
+
+    /// Formats a request and parses a canned `/next` response from memory, without any I/O, so
+    /// the first real invocation does not pay for running this code for the first time (page
+    /// faults, lazily instantiated metadata). Called once at init, before the first `/next`.
+    func warmUp(cannedResponse: [UInt8]) -> Response? {
+        _ = requestHead(
+            method: "POST", path: RuntimeAPI.responsePath("warm-up"), headers: [("Content-Type", "application/json")],
+            bodyCount: 2)
+        guard fd < 0, start == end, cannedResponse.count <= storage.count else { return nil }
+        storage.replaceSubrange(0..<cannedResponse.count, with: cannedResponse)
+        end = cannedResponse.count
+        defer {
+            start = 0
+            end = 0
+        }
+        return try? readResponse()
+    }
+
+    // MARK: - Writing
+
+    private func send(head: String, body: [UInt8]) throws(RuntimeAPIError) {
+        var head = head
+        // The stdlib's pointer accessors rethrow untyped errors, so the failure travels as a value.
+        let failure: RuntimeAPIError? = head.withUTF8 { headBytes in
+            body.withUnsafeBytes { bodyBytes in
+                writeAll([UnsafeRawBufferPointer(headBytes), bodyBytes])
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    private func writeAll(_ parts: [UnsafeRawBufferPointer]) -> RuntimeAPIError? {
+        var iov = parts.filter { $0.count > 0 }.map {
+            iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)
+        }
+        var index = 0
+        while index < iov.count {
+            let written = iov.withUnsafeMutableBufferPointer {
+                writev(fd, $0.baseAddress! + index, Int32($0.count - index))
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                if errno == EPIPE || errno == ECONNRESET { return .connectionClosed }
+                return .io("write: \(String(cString: strerror(errno)))")
+            }
+            var remaining = written
+            while index < iov.count, remaining >= iov[index].iov_len {
+                remaining -= iov[index].iov_len
+                index += 1
+            }
+            if index < iov.count, remaining > 0 {
+                iov[index].iov_base += remaining
+                iov[index].iov_len -= remaining
+            }
+        }
+        return nil
+    }
+
+    // MARK: - Reading
+
+    /// Reads more bytes into `storage[end...]`; false at end of stream. The storage is reused
+    /// across responses (compacted or grown only when full), so the warm path does not allocate.
+    private func fill() throws(RuntimeAPIError) -> Bool {
+        if start == end {
+            start = 0
+            end = 0
+        }
+        if end == storage.count {
+            if start > 0 {
+                storage.withUnsafeMutableBytes { raw in
+                    _ = memmove(raw.baseAddress!, raw.baseAddress! + start, end - start)
+                }
+                end -= start
+                start = 0
+            } else {
+                storage.append(contentsOf: repeatElement(0, count: storage.count))
+            }
+        }
+        while true {
+            let n = storage.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + end, $0.count - end, 0) }
+            if n > 0 {
+                end += n
+                return true
+            }
+            if n == 0 { return false }
+            if errno == EINTR { continue }
+            if errno == ECONNRESET { throw .connectionClosed }
+            throw .io("read: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Index just past the next CRLF at or after `start`, filling as needed.
+    private func lineEnd() throws(RuntimeAPIError) -> Int? {
+        var scanned = 0  // bytes after `start` already known to hold no CRLF
+        while true {
+            var i = start + scanned
+            while i + 1 < end {
+                if storage[i] == 0x0D, storage[i + 1] == 0x0A { return i + 2 }
+                i += 1
+            }
+            scanned = max(0, end - start - 1)
+            if end - start > 64 * 1024 { throw .malformedResponse("header line too long") }
+            guard try fill() else { return nil }
+        }
+    }
+
+    private func readLine() throws(RuntimeAPIError) -> String {
+        guard let lineEnd = try lineEnd() else { throw .connectionClosed }
+        let line = String(decoding: storage[start..<(lineEnd - 2)], as: UTF8.self)
+        start = lineEnd
+        return line
+    }
+
+    private func readExactly(_ count: Int, into body: inout [UInt8]) throws(RuntimeAPIError) {
+        var remaining = count
+        while remaining > 0 {
+            if start == end, try !fill() { throw .connectionClosed }
+            let take = min(remaining, end - start)
+            body.append(contentsOf: storage[start..<(start + take)])
+            start += take
+            remaining -= take
+        }
+    }
+
+    private func readResponse() throws(RuntimeAPIError) -> Response {
+        let statusLine = try readLine()
+        // "HTTP/1.1 200 OK"
+        let parts = statusLine.split(separator: " ", maxSplits: 2)
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
+            throw .malformedResponse("status line \"\(statusLine.prefix(80))\"")
+        }
+        var headers: [(name: String, value: String)] = []
+        var contentLength: Int?
+        var chunked = false
+        var closeAfter = parts[0] == "HTTP/1.0"
+        while true {
+            let line = try readLine()
+            if line.isEmpty { break }
+            guard let colon = line.firstIndex(of: ":") else {
+                throw .malformedResponse("header \"\(line.prefix(80))\"")
+            }
+            let name = line[..<colon].lowercased()
+            var value = line[line.index(after: colon)...]
+            while value.first == " " || value.first == "\t" { value = value.dropFirst() }
+            while value.last == " " || value.last == "\t" { value = value.dropLast() }
+            headers.append((name: name, value: String(value)))
+            switch name {
+            case "content-length":
+                guard let n = Int(value), n >= 0 else { throw .malformedResponse("content-length \"\(value)\"") }
+                contentLength = n
+            case "transfer-encoding": chunked = value.lowercased().contains("chunked")
+            case "connection": closeAfter = value.lowercased() == "close"
+            default: break
+            }
+        }
+        var body: [UInt8]
+        if chunked {
+            body = []
+            while true {
+                let sizeLine = try readLine()
+                let hex = sizeLine.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
+                guard let size = Int(hex.trimmingSpaces, radix: 16), size >= 0 else {
+                    throw .malformedResponse("chunk size \"\(sizeLine.prefix(40))\"")
+                }
+                if size == 0 {
+                    while try !readLine().isEmpty {}  // trailers
+                    break
+                }
+                try readExactly(size, into: &body)
+                _ = try readLine()
+            }
+        } else if let contentLength {
+            body = []
+            body.reserveCapacity(contentLength)
+            try readExactly(contentLength, into: &body)
+        } else {
+            // No framing: the body runs to the end of the connection.
+            body = []
+            repeat {
+                body.append(contentsOf: storage[start..<end])
+                start = end
+            } while try fill()
+            closeAfter = true
+        }
+        if closeAfter { disconnect() }
+        return Response(status: status, headers: headers, body: body)
+    }
+}
+
+extension String {
+    fileprivate var trimmingSpaces: String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}

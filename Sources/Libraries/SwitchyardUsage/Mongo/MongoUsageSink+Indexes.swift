@@ -1,0 +1,34 @@
+import SwitchyardJSON
+
+extension MongoUsageSink {
+    /// Creates the indexes (idempotent; once per process, before the first operation).
+    ///
+    /// Raw: unique `{requestId, step}`; `{tenant, ts}`, `{model, ts}`, `{backend, ts}` and `{ts}`
+    /// for queries; sparse `{rb}` so finishing a rollup batch and the repair find claimed
+    /// documents without a scan; optional TTL on `at`. Rollups: `{tenant, minute}` (budgets) and `{minute}`
+    /// (model/backend views scan a time range of buckets, which are few); every extra index
+    /// costs each bucket update.
+    func prepare(_ connection: MongoConnection) throws(MongoFailure) {
+        func key(_ fields: [(String, Int64)]) -> JSON { .object(JSONObject(fields.map { ($0.0, JSON.integer($0.1)) })) }
+        var raw: [JSON] = [
+            .object(["key": key([("requestId", 1), ("step", 1)]), "name": "requestId_step", "unique": .bool(true)]),
+            .object(["key": key([("tenant", 1), ("timestamp", 1)]), "name": "tenant_time"]),
+            .object(["key": key([("model", 1), ("timestamp", 1)]), "name": "model_time"]),
+            .object(["key": key([("backend", 1), ("timestamp", 1)]), "name": "backend_time"]),
+            .object(["key": key([("timestamp", 1)]), "name": "time"]),
+            .object(["key": key([("rb", 1)]), "name": "rollup_batch", "sparse": .bool(true)]),
+        ]
+        if let days = configuration.rawTTLDays {
+            raw.append(
+                .object([
+                    "key": key([("at", 1)]), "name": "raw_ttl", "expireAfterSeconds": .integer(Int64(days) * 86_400),
+                ]))
+        }
+        try connection.command(["createIndexes": .string(UsageCollections.raw), "indexes": .array(raw)])
+        let rollups: [JSON] = [
+            .object(["key": key([("tenant", 1), ("minute", 1)]), "name": "tenant_minute"]),
+            .object(["key": key([("minute", 1)]), "name": "minute"]),
+        ]
+        try connection.command(["createIndexes": .string(UsageCollections.rollups), "indexes": .array(rollups)])
+    }
+}

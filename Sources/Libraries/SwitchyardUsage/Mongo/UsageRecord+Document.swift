@@ -1,0 +1,38 @@
+import SwitchyardJSON
+
+extension UsageRecord {
+    /// The raw document's `_id`: request id and step joined by U+001F, which cannot occur in either.
+    public var documentID: String { "\(requestID)\u{1F}\(step)" }
+
+    /// The fields of the raw usage document (everything but the store's own bookkeeping).
+    func documentFields() throws(UsageError) -> BSONDocument {
+        let json: JSON
+        do { json = try JSONEncoder().encodeToJSON(self) } catch { throw .invalidRecord(index: -1, detail: "\(error)") }
+        guard case .object(let object) = json else {
+            throw .invalidRecord(index: -1, detail: "record did not encode to an object")
+        }
+        let fields = BSONDocument(object)
+        fields.appendDate("at", epochMilliseconds: timestamp)
+        return fields
+    }
+}
+
+extension RollupContribution {
+    /// As stored on the raw document (`pending` / `applied`).
+    var document: JSON {
+        .object([
+            "m": .integer(minute), "t": .string(tenant), "s": .string(step), "md": .string(model),
+            "be": .string(backend),
+            "v": .array(values.map(JSON.integer)),
+        ])
+    }
+
+    init?(document: JSON?) {
+        guard let document, let minute = document["m"]?.int64Value, let tenant = document["t"]?.stringValue,
+            let step = document["s"]?.stringValue, let model = document["md"]?.stringValue,
+            let backend = document["be"]?.stringValue, let values = document["v"]?.arrayValue?.compactMap(\.int64Value),
+            values.count == Self.fields.count
+        else { return nil }
+        self.init(minute: minute, tenant: tenant, step: step, model: model, backend: backend, values: values)
+    }
+}

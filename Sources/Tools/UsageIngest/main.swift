@@ -1,0 +1,203 @@
+// usage-ingest: drives MongoUsageSink for load tests, fault tests and benchmarks (a developer
+// tool, not a Lambda function; it may use Foundation).
+//
+//   usage-ingest load   --count N [--batch B] [--seed S] [--tenants T] [--start MS] [--no-rollups]
+//                       [--duplicate-every K] [--retry-seconds S]
+//       Writes records in batches. A batch that fails with Usage.StoreUnavailable is sent again
+//       after 0.5 s, as Step Functions' Retry would, until --retry-seconds pass (then exit 3).
+//   usage-ingest single --count N [--seed S]       one record per write; prints p50/p99 latency
+//   usage-ingest export --count N [--seed S]       priced records as JSON lines (for pymongo runs)
+//   usage-ingest repair                            completes unfinished rollups (grace 0)
+//   usage-ingest rebuild --from MS --to MS         recomputes rollups of a range from raw records
+//   usage-ingest cost-bench [--iterations N]       ns per cost computation
+// Env: MONGODB_URI, SWITCHYARD_DB, USAGE_* (see MongoUsageConfiguration); --rates PATH (default infra/rates.json).
+// Prints one JSON object on stdout.
+import Foundation
+import SwitchyardBilling
+import SwitchyardCore
+import SwitchyardJSON
+import SwitchyardUsage
+
+struct Arguments {
+    var command: String
+    var options: [String: String] = [:]
+    var flags: Set<String> = []
+
+    init(_ argv: [String]) {
+        command = argv.first ?? "help"
+        var i = 1
+        while i < argv.count {
+            let name = argv[i].hasPrefix("--") ? String(argv[i].dropFirst(2)) : argv[i]
+            if i + 1 < argv.count, !argv[i + 1].hasPrefix("--") {
+                options[name] = argv[i + 1]
+                i += 2
+            } else {
+                flags.insert(name)
+                i += 1
+            }
+        }
+    }
+
+    func int(_ name: String, _ fallback: Int) -> Int { options[name].flatMap(Int.init) ?? fallback }
+    func int64(_ name: String, _ fallback: Int64) -> Int64 { options[name].flatMap(Int64.init) ?? fallback }
+}
+
+func emit(_ object: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+func fail(_ message: String, code: Int32 = 2) -> Never {
+    FileHandle.standardError.write(Data("usage-ingest: \(message)\n".utf8))
+    exit(code)
+}
+
+func percentile(_ sorted: [Double], _ q: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    return sorted[min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1)]
+}
+
+let arguments = Arguments(Array(CommandLine.arguments.dropFirst()))
+let ratesPath = arguments.options["rates"] ?? "infra/rates.json"
+let calculator: CostCalculator
+do {
+    calculator = CostCalculator(rates: try RatesTable(bytes: try FileReader.read(ratesPath)))
+} catch { fail("\(error)") }
+let generator = SyntheticRecords(
+    seed: UInt64(arguments.int64("seed", 1)), tenants: arguments.int("tenants", 20),
+    start: arguments.int64("start", 1_795_003_200_000))
+
+func makeSink() -> MongoUsageSink {
+    do { return try MongoUsageSink(configuration: MongoUsageConfiguration(environment: .process)) } catch {
+        fail("\(error)")
+    }
+}
+
+switch arguments.command {
+case "load":
+    let sink = makeSink()
+    let count = arguments.int("count", 1000)
+    let batchSize = arguments.int("batch", 100)
+    let duplicateEvery = arguments.int("duplicate-every", 0)
+    let retryLimit = Double(arguments.int("retry-seconds", 120))
+    let rollups = !arguments.flags.contains("no-rollups")
+    var totals = UsageWriteSummary()
+    var retries = 0
+    var batches = 0
+    var previous: [UsageRecord] = []
+    // Connect and check indexes before the clock starts, as a long-lived client would have.
+    do { try await sink.prepare() } catch { fail("\(error)", code: 1) }
+    let clock = ContinuousClock()
+    let started = clock.now
+    func send(_ batch: [UsageRecord]) async {
+        let first = clock.now
+        while true {
+            do {
+                let summary = try await sink.write(batch, rollups: rollups)
+                totals.inserted += summary.inserted
+                totals.updated += summary.updated
+                totals.duplicates += summary.duplicates
+                totals.unpriced += summary.unpriced
+                return
+            } catch let error where error.errorType == "Usage.StoreUnavailable" {
+                retries += 1
+                let waited = clock.now - first
+                if waited > .seconds(retryLimit) { fail("store unavailable for \(waited): \(error)", code: 3) }
+                try? await Task.sleep(for: .milliseconds(500))
+            } catch {
+                fail("\(error)", code: 1)
+            }
+        }
+    }
+    var index = 0
+    while index < count {
+        let batch = (index..<min(count, index + batchSize)).map { generator.record($0).priced(by: calculator) }
+        await send(batch)
+        batches += 1
+        if duplicateEvery > 0, batches % duplicateEvery == 0, !previous.isEmpty { await send(previous) }
+        previous = batch
+        index += batch.count
+    }
+    let seconds =
+        Double((clock.now - started).components.attoseconds) / 1e18 + Double((clock.now - started).components.seconds)
+    emit([
+        "command": "load", "records": count, "batch": batchSize, "seconds": seconds,
+        "recordsPerSecond": Double(count) / seconds,
+        "inserted": totals.inserted, "updated": totals.updated, "duplicates": totals.duplicates,
+        "unpriced": totals.unpriced,
+        "retries": retries, "rollups": rollups,
+    ])
+
+case "single":
+    let sink = makeSink()
+    let count = arguments.int("count", 200)
+    var latencies: [Double] = []
+    do { try await sink.prepare() } catch { fail("\(error)", code: 1) }
+    let clock = ContinuousClock()
+    for i in 0..<count {
+        let record = generator.record(i).priced(by: calculator)
+        let started = clock.now
+        do { _ = try await sink.write([record]) } catch { fail("\(error)", code: 1) }
+        let elapsed = clock.now - started
+        latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
+    }
+    latencies.sort()
+    emit([
+        "command": "single", "records": count, "p50Ms": percentile(latencies, 0.5),
+        "p99Ms": percentile(latencies, 0.99),
+        "maxMs": latencies.last ?? 0,
+    ])
+
+case "export":
+    let count = arguments.int("count", 1000)
+    let encoder = SwitchyardJSON.JSONEncoder()
+    var out = [UInt8]()
+    for i in 0..<count {
+        out += try! encoder.encode(generator.record(i).priced(by: calculator))
+        out.append(UInt8(ascii: "\n"))
+        if out.count > 1 << 20 {
+            FileHandle.standardOutput.write(Data(out))
+            out.removeAll(keepingCapacity: true)
+        }
+    }
+    FileHandle.standardOutput.write(Data(out))
+
+case "repair":
+    let sink = makeSink()
+    do {
+        let repaired = try await sink.repairRollups(graceMilliseconds: 0)
+        emit(["command": "repair", "repaired": repaired])
+    } catch { fail("\(error)", code: 1) }
+
+case "rebuild":
+    let sink = makeSink()
+    do {
+        let read = try await sink.rebuildRollups(
+            fromMinute: arguments.int64("from", 0), toMinute: arguments.int64("to", Int64.max / 2))
+        emit(["command": "rebuild", "records": read])
+    } catch { fail("\(error)", code: 1) }
+
+case "cost-bench":
+    let iterations = arguments.int("iterations", 2_000_000)
+    let usages = (0..<1024).map { generator.record($0).billableUsage() }
+    var checksum: Int64 = 0
+    let clock = ContinuousClock()
+    let started = clock.now
+    for i in 0..<iterations {
+        checksum &+= calculator.cost(of: usages[i & 1023]).total.rawValue
+    }
+    let elapsed = clock.now - started
+    let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+    let records = (0..<1024).map { generator.record($0) }
+    let pricedStart = clock.now
+    for i in 0..<(iterations / 10) { checksum &+= records[i & 1023].priced(by: calculator).cost!.totalPicoUSD }
+    let pricedElapsed = clock.now - pricedStart
+    let pricedNs = Double(pricedElapsed.components.seconds) * 1e9 + Double(pricedElapsed.components.attoseconds) / 1e9
+    emit([
+        "command": "cost-bench", "iterations": iterations, "nsPerCost": nanoseconds / Double(iterations),
+        "nsPerPricedRecord": pricedNs / Double(iterations / 10), "checksum": checksum,
+    ])
+
+default:
+    fail("commands: load, single, export, repair, rebuild, cost-bench (see the header of main.swift)")
+}

@@ -1,6 +1,0 @@
-// The usage-logger function: prices usage records and stores them in MongoDB.
-import SwitchyardCore
-import SwitchyardRuntime
-import SwitchyardUsageLogger
-
-await RuntimeLoop.run { try UsageLoggerHandler(configuration: UsageLoggerConfiguration(environment: .process)) }
