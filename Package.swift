@@ -26,7 +26,11 @@ func function(_ folder: String, executable: String, library: String?, dependenci
     var targets: [Target] = []
     var mainDependencies: [Target.Dependency] = ["SwitchyardRuntime", "SwitchyardCore"]
     if let library {
-        targets.append(.target(name: library, dependencies: dependencies, path: "Sources/Functions/\(folder)/Function"))
+        // Every function library speaks the contract.
+        targets.append(
+            .target(
+                name: library, dependencies: ["SwitchyardContract"] + dependencies,
+                path: "Sources/Functions/\(folder)/Function"))
         mainDependencies.append(.target(name: library))
     } else {
         mainDependencies += dependencies
@@ -38,7 +42,7 @@ func function(_ folder: String, executable: String, library: String?, dependenci
 
 func tool(_ name: String, folder: String, _ dependencies: [Target.Dependency], swift5: Bool = false) -> Target {
     .executableTarget(
-        name: name, dependencies: dependencies, path: "Sources/Tools/\(folder)",
+        name: name, dependencies: ["SwitchyardContract"] + dependencies, path: "Sources/Tools/\(folder)",
         // Swift 5 mode keeps top-level tool scripts free of isolation boilerplate.
         swiftSettings: swift5 ? [.swiftLanguageMode(.v5)] : nil)
 }
@@ -63,6 +67,9 @@ let libraryTargets: [Target] = [
     // Shared primitives
     library("SwitchyardJSON", []),
     library("SwitchyardCore", ["SwitchyardJSON"]),
+    // The one contract between functions: request, decision, step inputs and outcomes, usage
+    // records, catalog, image references, money. Pure: no curl, no libmongoc.
+    library("SwitchyardContract", ["SwitchyardCore", "SwitchyardJSON"]),
     library(
         "SwitchyardRuntime",
         ["CGlibcCompat", "SwitchyardCore", "SwitchyardJSON", .product(name: "Logging", package: "swift-log")]),
@@ -70,11 +77,16 @@ let libraryTargets: [Target] = [
     library("SwitchyardHTTP", ["CCurl", "SwitchyardCore"]),
     library("SwitchyardAWS", ["CCrypto", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
     // Domains
-    library("SwitchyardRouting", ["SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime", "SwitchyardHTTP"]),
-    library("SwitchyardProviders", ["CZlib", "SwitchyardHTTP", "SwitchyardAWS", "SwitchyardJSON", "SwitchyardCore"]),
-    library("SwitchyardVision", ["CTurboJPEG", "CPNG", "SwitchyardCore", "SwitchyardJSON"]),
-    library("SwitchyardBilling", ["SwitchyardCore", "SwitchyardJSON"]),
-    library("SwitchyardUsage", ["CMongoC", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
+    library(
+        "SwitchyardRouting",
+        ["SwitchyardContract", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP"]),
+    library(
+        "SwitchyardProviders",
+        ["CZlib", "SwitchyardContract", "SwitchyardHTTP", "SwitchyardAWS", "SwitchyardJSON", "SwitchyardCore"]),
+    library("SwitchyardVision", ["CTurboJPEG", "CPNG", "SwitchyardContract", "SwitchyardCore", "SwitchyardJSON"]),
+    library("SwitchyardBilling", ["SwitchyardContract", "SwitchyardCore", "SwitchyardJSON"]),
+    library(
+        "SwitchyardUsage", ["CMongoC", "SwitchyardContract", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
 ]
 
 // MARK: - Functions (each packaged as a provided.al2023 zip by scripts/package)
@@ -138,40 +150,34 @@ let toolTargets: [Target] = [
 
 // MARK: - Tests (one target per library; Tests/Integration runs the real binaries with pytest)
 
+/// A test target for `library`; every test target may use the contract and Core.
+func tests(_ library: String, _ dependencies: [Target.Dependency] = [], exclude: [String] = []) -> Target {
+    .testTarget(
+        name: "\(library)Tests",
+        dependencies: [.target(name: library), "SwitchyardContract", "SwitchyardCore"] + dependencies,
+        exclude: exclude)
+}
+
 let testTargets: [Target] = [
-    .testTarget(name: "SwitchyardJSONTests", dependencies: ["SwitchyardJSON", "SwitchyardCore"]),
-    .testTarget(name: "SwitchyardCoreTests", dependencies: ["SwitchyardCore"]),
-    .testTarget(name: "SwitchyardRuntimeTests", dependencies: ["SwitchyardRuntime", "SwitchyardEmulator"]),
-    .testTarget(name: "SwitchyardHTTPTests", dependencies: ["SwitchyardHTTP"]),
-    .testTarget(
-        name: "SwitchyardAWSTests",
-        dependencies: ["SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON", "SwitchyardCore"]),
-    .testTarget(
-        name: "SwitchyardProvidersTests",
-        dependencies: [
-            "SwitchyardProviders", "SwitchyardLLMCallerFunction", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON",
-            "SwitchyardCore", "CZlib",
-        ],
+    tests("SwitchyardJSON"),
+    tests("SwitchyardCore"),
+    tests("SwitchyardContract", ["SwitchyardJSON"]),
+    tests("SwitchyardRuntime", ["SwitchyardEmulator"]),
+    tests("SwitchyardHTTP"),
+    tests("SwitchyardAWS", ["SwitchyardHTTP", "SwitchyardJSON"]),
+    tests(
+        "SwitchyardProviders",
+        ["SwitchyardLLMCallerFunction", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON", "CZlib"],
         exclude: ["Fixtures"]),
-    .testTarget(name: "SwitchyardBillingTests", dependencies: ["SwitchyardBilling", "SwitchyardJSON"]),
-    .testTarget(
-        name: "SwitchyardUsageTests",
-        dependencies: [
-            "SwitchyardUsage", "SwitchyardUsageLoggerFunction", "SwitchyardRouterFunction", "SwitchyardBilling",
-            "SwitchyardJSON",
-            "SwitchyardRuntime", "SwitchyardRouting", "SwitchyardCore",
+    tests("SwitchyardBilling", ["SwitchyardJSON"]),
+    tests(
+        "SwitchyardUsage",
+        [
+            "SwitchyardUsageLoggerFunction", "SwitchyardRouterFunction", "SwitchyardBilling", "SwitchyardJSON",
+            "SwitchyardRuntime", "SwitchyardRouting",
         ]),
-    .testTarget(
-        name: "SwitchyardVisionTests",
-        dependencies: [
-            "SwitchyardVision", "SwitchyardVisionFunction", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP",
-            "CZlib",
-        ]),
-    .testTarget(
-        name: "SwitchyardRoutingTests",
-        dependencies: [
-            "SwitchyardRouting", "SwitchyardRouterFunction", "SwitchyardCore", "SwitchyardJSON", "SwitchyardRuntime",
-        ]),
+    tests("SwitchyardVision", ["SwitchyardVisionFunction", "SwitchyardJSON", "SwitchyardHTTP", "CZlib"]),
+    tests("SwitchyardRouting", ["SwitchyardRouterFunction", "SwitchyardJSON", "SwitchyardRuntime"]),
 ]
 
 let package = Package(

@@ -28,10 +28,11 @@ def emulator(mongo, tmp_path_factory):
 
 def usage(request_id: str, tenant: str, input_tokens: int, output_tokens: int) -> dict:
     return {"requestId": request_id, "executionId": f"arn:aws:states:us-east-1:1:express:switchyard:{request_id}", "step": "llm",
+            "invocationId": f"inv-{request_id}", "attempt": 0,
             "timestamp": int(time.time() * 1000), "tenant": tenant, "user": "u", "tier": "basic", "route": "test",
             "provider": "openai", "model": "gpt-4o", "backend": "external", "modality": "text",
             "tokens": {"input": input_tokens, "output": output_tokens, "cached": 0, "reasoning": 0},
-            "latency": {"totalMs": 800, "backendMs": 750, "ttftMs": 200}, "attempts": 1, "status": "succeeded"}
+            "latency": {"totalMs": 800, "backendMs": 750, "ttftMs": 200}, "status": "succeeded"}
 
 
 def test_spend_from_the_usage_store_is_enforced(emulator):

@@ -56,7 +56,8 @@ def test_indexes_are_created(mongo, mongo_db):
     run_ingest(mongo.uri, mongo_db, "load", "--count", "10", "--seed", "13")
     db = mongo.client()[mongo_db]
     info = db.usage.index_information()
-    assert info["requestId_step"]["unique"] is True
+    assert info["usage_key"]["unique"] is True
+    assert [k for k, _ in info["usage_key"]["key"]] == ["requestId", "step", "invocationId", "attempt"]
     for name in ("tenant_time", "model_time", "backend_time"):
         assert name in info
     assert "tenant_minute" in db.usage_rollups_minute.index_information()

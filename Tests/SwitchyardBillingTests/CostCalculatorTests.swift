@@ -1,4 +1,5 @@
 import SwitchyardBilling
+import SwitchyardContract
 import XCTest
 
 /// Hand-computed cases against the seeded `infra/rates.json`. Each comment shows the arithmetic.
@@ -10,19 +11,19 @@ final class CostCalculatorTests: XCTestCase {
         calculator = CostCalculator(rates: try RepositoryFiles.seededRates())
     }
 
-    func testBriefGPT4oExample() {
+    func testBriefGPT4oExample() throws {
         // 1,000 input × $5/1M = $0.005; 500 output × $20/1M = $0.010; total $0.015.
         let cost = calculator.cost(
             of: BillableUsage(timestamp: now, model: "gpt-4o", tokens: TokenCounts(input: 1000, output: 500)))
         XCTAssertEqual(cost.model, PicoUSD(15_000_000_000))
-        XCTAssertEqual(cost.total.description, "0.015")
+        XCTAssertEqual(try cost.total.description, "0.015")
         XCTAssertTrue(cost.isPriced)
-        XCTAssertEqual(cost.rateVersion, "2026-11-25.1")
+        XCTAssertEqual(cost.rateVersion, "2026-11-30.1")
         // One million of each: $5 + $20.
         let million = calculator.cost(
             of: BillableUsage(timestamp: now, model: "gpt-4o", tokens: TokenCounts(input: 1_000_000, output: 1_000_000))
         )
-        XCTAssertEqual(million.total, PicoUSD(25 * PicoUSD.perUSD))
+        XCTAssertEqual(try million.total, PicoUSD(25 * PicoUSD.perUSD))
     }
 
     func testCachedTokensBilledAtCachedPriceAndReasoningOnlyAsOutput() {
@@ -40,6 +41,19 @@ final class CostCalculatorTests: XCTestCase {
         let haiku = BillableUsage(
             timestamp: now, model: "claude-3-haiku", tokens: TokenCounts(input: 10_000, cachedInput: 8_000))
         XCTAssertEqual(calculator.cost(of: haiku).model, PicoUSD(740_000_000))
+    }
+
+    func testCacheWritesBilledAtTheCacheWritePrice() {
+        // claude-3-5-sonnet: 10,000 input = 5,000 fresh × $3 + 2,000 cache reads × $0.30
+        // + 3,000 cache writes × $3.75 (1.25× input) per 1M = $0.015 + $0.0006 + $0.01125 = $0.02685.
+        let usage = BillableUsage(
+            timestamp: now, model: "claude-3-5-sonnet",
+            tokens: TokenCounts(input: 10_000, cachedInput: 2_000, cacheWrite: 3_000, output: 0))
+        XCTAssertEqual(calculator.cost(of: usage).model, PicoUSD(26_850_000_000))
+        // gpt-4o has no cache-write surcharge: written tokens cost as input (1,000 × $5/1M).
+        let openAI = BillableUsage(
+            timestamp: now, model: "gpt-4o", tokens: TokenCounts(input: 1_000, cacheWrite: 1_000))
+        XCTAssertEqual(calculator.cost(of: openAI).model, PicoUSD(5_000_000_000))
     }
 
     func testLambdaGBSecondCases() {

@@ -60,7 +60,7 @@ final class CostPropertyTests: XCTestCase {
         }
     }
 
-    func testComponentsAddUpAndRoundingErrorIsBounded() {
+    func testComponentsAddUpAndRoundingErrorIsBounded() throws {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<2_000 {
             let a = TokenCounts(
@@ -78,12 +78,14 @@ final class CostPropertyTests: XCTestCase {
                         orchestration: OrchestrationUsage(durationMilliseconds: duration)))
             }
             let joined = cost(TokenCounts(input: a.input + b.input, output: a.output + b.output), ms)
-            XCTAssertEqual(joined.total, joined.model + joined.compute + joined.orchestration)
+            XCTAssertEqual(
+                try joined.total.rawValue,
+                joined.model.rawValue + joined.compute.rawValue + joined.orchestration.rawValue)
             // Token prices are whole pico per token here, so token costs are additive exactly.
-            XCTAssertEqual(cost(a, ms).model + cost(b, ms).model, joined.model)
+            XCTAssertEqual(cost(a, ms).model.rawValue + cost(b, ms).model.rawValue, joined.model.rawValue)
             // Splitting endpoint time in two rounds twice: at most 1 pico apart.
-            let split = cost(a, ms / 2).compute + cost(a, ms - ms / 2).compute
-            XCTAssertLessThanOrEqual(abs(split.rawValue - joined.compute.rawValue), 1)
+            let split = cost(a, ms / 2).compute.rawValue + cost(a, ms - ms / 2).compute.rawValue
+            XCTAssertLessThanOrEqual(abs(split - joined.compute.rawValue), 1)
         }
     }
 }

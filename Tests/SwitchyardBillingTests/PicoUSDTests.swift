@@ -1,4 +1,5 @@
 import SwitchyardBilling
+import SwitchyardContract
 import XCTest
 
 final class PicoUSDTests: XCTestCase {

@@ -1,4 +1,5 @@
 import SwitchyardBilling
+import SwitchyardContract
 import SwitchyardJSON
 
 /// Reads model prices out of the router's policy catalog (`infra/policy.json`, see

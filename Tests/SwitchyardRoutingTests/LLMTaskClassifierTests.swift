@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardJSON
 import SwitchyardRouting
 import XCTest

@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardJSON
 import SwitchyardRouterFunction
@@ -7,7 +8,7 @@ import XCTest
 
 final class RouteDecisionJSONTests: XCTestCase {
     /// Decisions covering every optional part: vision branch, batch plan, rule, budget, notes.
-    func decisions() throws -> [RouteDecision] {
+    func decisions() throws -> [SwitchyardRouting.RouteDecision] {
         [
             try RoutingFixtures.decide(tenant: "acme-startup", prompt: "hello there"),
             try RoutingFixtures.decide(
@@ -27,7 +28,7 @@ final class RouteDecisionJSONTests: XCTestCase {
             XCTAssertEqual(decision.jsonValue, codable, decision.explanation)
             // And it reads back as the same decision.
             let decoded = try SwitchyardJSON.JSONDecoder().decode(
-                RouteDecision.self, from: decision.jsonValue.serialized())
+                SwitchyardRouting.RouteDecision.self, from: decision.jsonValue.serialized())
             XCTAssertEqual(decoded.primary, decision.primary)
             XCTAssertEqual(
                 decoded.candidates.map(\.rejected?.description), decision.candidates.map(\.rejected?.description))

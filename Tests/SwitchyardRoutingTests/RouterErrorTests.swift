@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardRouting
 import XCTest
 
@@ -42,7 +43,8 @@ final class RouterErrorTests: XCTestCase {
         assertError("Router.EmptyPrompt", chat)
         assertError(
             "Router.EmptyPrompt",
-            RoutingFixtures.input(tenant: "initech", batch: [BatchItem(id: "a", prompt: "x"), BatchItem(id: "b")]),
+            RoutingFixtures.input(
+                tenant: "initech", batch: [SwitchyardRouting.BatchItem(id: "a", prompt: "x"), BatchItem(id: "b")]),
             mentions: "batch[1]")
     }
 
@@ -78,7 +80,7 @@ final class RouterErrorTests: XCTestCase {
             "Router.UnsupportedContent",
             RoutingFixtures.input(
                 tenant: "initech", prompt: "what is this?", images: [RoutingFixtures.photo],
-                hints: RoutingHints(model: "claude-3-5-haiku")),
+                hints: SwitchyardRouting.RoutingHints(model: "claude-3-5-haiku")),
             mentions: "image input")
         assertError(
             "Router.UnsupportedContent",
@@ -104,12 +106,13 @@ final class RouterErrorTests: XCTestCase {
             "Router.ContradictoryHints",
             RoutingFixtures.input(
                 tenant: "initech", prompt: "long essay please",
-                hints: RoutingHints(maxCostUSD: 0.000002, model: "claude-3-opus")),
+                hints: SwitchyardRouting.RoutingHints(maxCostUSD: 0.000002, model: "claude-3-opus")),
             mentions: "cost cap")
         assertError(
             "Router.ContradictoryHints",
             RoutingFixtures.input(
-                tenant: "initech", hints: RoutingHints(route: "fastest"), batch: [BatchItem(prompt: "a")]),
+                tenant: "initech", hints: SwitchyardRouting.RoutingHints(route: "fastest"),
+                batch: [BatchItem(prompt: "a")]),
             mentions: "batch")
         assertError(
             "Router.ContradictoryHints",

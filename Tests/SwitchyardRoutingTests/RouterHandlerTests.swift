@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardJSON
 import SwitchyardRouterFunction

@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardRouting
 import XCTest
@@ -30,7 +31,7 @@ final class RouterPropertyTests: XCTestCase {
         let imageCount = [0, 0, 0, 1, 2].randomElement(using: &rng)!
         let images: [ImageRef]? = imageCount == 0 ? nil : (0..<imageCount).map { _ in RoutingFixtures.photo }
         if images != nil, Bool.random(using: &rng) { prompt = nil }
-        var hints = RoutingHints()
+        var hints = SwitchyardRouting.RoutingHints()
         switch Int.random(in: 0..<6, using: &rng) {
         case 0: hints.route = ["cheapest", "fastest", "best"].randomElement(using: &rng)
         case 1: hints.model = policy.models.randomElement(using: &rng)!.id
@@ -43,10 +44,10 @@ final class RouterPropertyTests: XCTestCase {
             hints.maxLatencyMs = [100, 800, 2000, 5000, 20000].randomElement(using: &rng)!
         }
         if Int.random(in: 0..<5, using: &rng) == 0 { hints.tags = ["realtime"] }
-        var batch: [BatchItem]?
+        var batch: [SwitchyardRouting.BatchItem]?
         if Int.random(in: 0..<8, using: &rng) == 0 {
             batch = (0..<Int.random(in: 1...30, using: &rng)).map { i in
-                BatchItem(
+                SwitchyardRouting.BatchItem(
                     id: "\(i)", prompt: Self.fragments.randomElement(using: &rng)!,
                     images: imageCount > 0 ? [RoutingFixtures.photo] : nil)
             }
@@ -76,7 +77,7 @@ final class RouterPropertyTests: XCTestCase {
             let signals = SignalsSnapshot(monthToDateSpendMicroUSD: c.spend, health: c.health)
             let context =
                 "case \(iteration): \(c.input.tenantID) hints=\(String(describing: c.input.hints)) spend=\(String(describing: c.spend))"
-            let decision: RouteDecision
+            let decision: SwitchyardRouting.RouteDecision
             do {
                 decision = try RoutingFixtures.decide(c.input, signals: signals)
             } catch {

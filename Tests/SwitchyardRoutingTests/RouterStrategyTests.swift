@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardJSON
 import SwitchyardRouting
 import XCTest
@@ -31,7 +32,7 @@ final class RouterStrategyTests: XCTestCase {
     func testFastestHintPicksLowestLatency() throws {
         let d = try RoutingFixtures.decide(
             tenant: "lexcorp-legal", prompt: "Give me three ideas for a team lunch",
-            hints: RoutingHints(route: "fastest"))
+            hints: SwitchyardRouting.RoutingHints(route: "fastest"))
         XCTAssertEqual(d.strategy, .fastest)
         for c in d.candidates where c.role == .llm && c.rejected == nil {
             XCTAssertGreaterThanOrEqual(c.estimatedLatencyMs, d.primary.estimatedLatencyMs, c.model)
@@ -41,7 +42,7 @@ final class RouterStrategyTests: XCTestCase {
     func testBestHintPicksHighestQualityWithinLatencyCap() throws {
         let d = try RoutingFixtures.decide(
             tenant: "initech", prompt: "Write a Python function to merge two sorted lists",
-            hints: RoutingHints(route: "best", maxLatencyMs: 9000))
+            hints: SwitchyardRouting.RoutingHints(route: "best", maxLatencyMs: 9000))
         XCTAssertEqual(d.strategy, .best)
         let chosen = try XCTUnwrap(d.candidates.first { $0.model == d.primary.model })
         XCTAssertLessThanOrEqual(d.primary.estimatedLatencyMs, 9000)
@@ -131,7 +132,8 @@ final class RouterStrategyTests: XCTestCase {
 
     func testBatchGoesToMapWithLowCostStrategy() throws {
         let items = (0..<40).map {
-            BatchItem(id: "doc-\($0)", prompt: "Summarize product review #\($0): great battery, weak speaker.")
+            SwitchyardRouting.BatchItem(
+                id: "doc-\($0)", prompt: "Summarize product review #\($0): great battery, weak speaker.")
         }
         let d = try RoutingFixtures.decide(tenant: "lexcorp-legal", batch: items)
         XCTAssertEqual(d.backend, .batch)
@@ -144,7 +146,7 @@ final class RouterStrategyTests: XCTestCase {
     }
 
     func testBatchOfImagesUsesTheDetector() throws {
-        let items = (0..<5).map { BatchItem(id: "img-\($0)", images: [RoutingFixtures.photo]) }
+        let items = (0..<5).map { SwitchyardRouting.BatchItem(id: "img-\($0)", images: [RoutingFixtures.photo]) }
         let d = try RoutingFixtures.decide(tenant: "initech", prompt: "Label the objects", batch: items)
         XCTAssertEqual(d.backend, .batch)
         XCTAssertEqual(d.batch?.itemBackend, .vision)
@@ -171,7 +173,7 @@ final class RouterStrategyTests: XCTestCase {
     func testCostCapHintExcludesExpensiveModels() throws {
         let d = try RoutingFixtures.decide(
             tenant: "initech", prompt: "Write a detailed essay on the history of the printing press",
-            hints: RoutingHints(maxCostUSD: 0.002))
+            hints: SwitchyardRouting.RoutingHints(maxCostUSD: 0.002))
         XCTAssertLessThanOrEqual(d.estimatedCostMicroUSD, 2000)
         XCTAssertLessThanOrEqual(d.costCeilingMicroUSD, 2000)
         let opus = try XCTUnwrap(d.candidates.first { $0.model == "claude-3-opus" })
@@ -225,7 +227,7 @@ final class RouterStrategyTests: XCTestCase {
         let text = String(decoding: bytes, as: UTF8.self)
         XCTAssertTrue(text.contains("\"backend\":\"llm\""))
         XCTAssertTrue(text.contains("\"rejected\":\"not available on the"))
-        let decoded = try SwitchyardJSON.JSONDecoder().decode(RouteDecision.self, from: bytes)
+        let decoded = try SwitchyardJSON.JSONDecoder().decode(SwitchyardRouting.RouteDecision.self, from: bytes)
         XCTAssertEqual(decoded.primary, a.primary)
     }
 }

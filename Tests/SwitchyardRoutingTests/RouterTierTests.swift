@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardRouting
 import XCTest
 

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardRouting
 
@@ -21,15 +22,15 @@ enum RoutingFixtures {
     static let heuristic = HeuristicClassifier()
 
     static func input(
-        tenant: String, prompt: String? = nil, images: [ImageRef]? = nil, hints: RoutingHints? = nil,
-        batch: [BatchItem]? = nil
+        tenant: String, prompt: String? = nil, images: [ImageRef]? = nil, hints: SwitchyardRouting.RoutingHints? = nil,
+        batch: [SwitchyardRouting.BatchItem]? = nil
     ) -> RouterInput {
         RouterInput(requestID: "test", tenantID: tenant, prompt: prompt, images: images, hints: hints, batch: batch)
     }
 
     /// Validates, classifies with the heuristic and decides, as the handler does without its I/O.
     static func decide(_ input: RouterInput, signals: SignalsSnapshot = .none, router: Router = router)
-        throws(RouterError) -> RouteDecision
+        throws(RouterError) -> SwitchyardRouting.RouteDecision
     {
         let profile = try RequestProfile(input, limits: router.table.policy.limits)
         let classification = heuristic.classify(ClassificationInput(profile))
@@ -37,10 +38,10 @@ enum RoutingFixtures {
     }
 
     static func decide(
-        tenant: String, prompt: String? = nil, images: [ImageRef]? = nil, hints: RoutingHints? = nil,
-        batch: [BatchItem]? = nil,
+        tenant: String, prompt: String? = nil, images: [ImageRef]? = nil, hints: SwitchyardRouting.RoutingHints? = nil,
+        batch: [SwitchyardRouting.BatchItem]? = nil,
         spend: Int64? = nil, health: [String: ModelHealth] = [:]
-    ) throws(RouterError) -> RouteDecision {
+    ) throws(RouterError) -> SwitchyardRouting.RouteDecision {
         try decide(
             input(tenant: tenant, prompt: prompt, images: images, hints: hints, batch: batch),
             signals: SignalsSnapshot(monthToDateSpendMicroUSD: spend, health: health))
@@ -59,6 +60,6 @@ enum RoutingFixtures {
     }
 }
 
-extension RouteDecision {
+extension SwitchyardRouting.RouteDecision {
     var chosenModels: [String] { [primary.model] + fallbacks.map(\.model) }
 }

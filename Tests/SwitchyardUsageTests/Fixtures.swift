@@ -1,5 +1,6 @@
 import Foundation
 import SwitchyardBilling
+import SwitchyardContract
 import SwitchyardUsage
 
 /// Records and rates for tests.
@@ -21,14 +22,19 @@ enum Fixtures {
     static func llm(
         _ requestID: String, tenant: String = "acme", model: String = "gpt-4o", input: Int64 = 1000,
         output: Int64 = 500,
-        latencyMs: Int64 = 120, status: String = "succeeded", at timestamp: Int64 = noon
+        latencyMs: Int64 = 120, status: UsageStatus = .succeeded, at timestamp: Int64 = noon
     ) -> UsageRecord {
         UsageRecord(
-            requestID: requestID, executionID: "exec-\(requestID)", step: "llm", timestamp: timestamp, tenant: tenant,
-            user: "u1", tier: "pro", route: "rule=default strategy=cheapest", provider: "openai", model: model,
-            backend: "external", modality: "text", tokens: .init(input: input, output: output),
-            latency: .init(totalMs: latencyMs),
-            attempts: 1, status: status, errorType: status == "failed" ? "Provider.Timeout" : nil,
+            requestID: requestID, step: "llm", invocationID: "inv-\(requestID)", executionID: "exec-\(requestID)",
+            timestamp: timestamp, tenant: tenant, user: "u1", tier: "pro", route: "rule=default strategy=cheapest",
+            provider: .openAI, model: ModelID(model), backend: .external, modality: .text,
+            tokens: .init(input: input, output: output), latency: .init(totalMs: latencyMs), status: status,
+            errorType: status == .failed ? "Provider.Timeout" : nil,
             compute: .init(kind: "lambda", architecture: "arm64", memoryMB: 256, durationMs: latencyMs))
     }
+}
+
+extension UsageRecord {
+    /// Priced with the repository's rates (fixtures never leave the representable range).
+    func pricedForTest() -> UsageRecord { try! priced(by: Fixtures.calculator) }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardRouterFunction
 import SwitchyardRouting
@@ -20,15 +21,14 @@ final class MongoRoutingSignalsTests: XCTestCase {
             // gpt-4o: 8 fast successes, 2 slow failures; claude-3-haiku: 3 calls (below the sample floor).
             records.append(
                 Fixtures.llm(
-                    "s-\(i)", tenant: "acme", latencyMs: i < 8 ? 90 : 2_000, status: i < 8 ? "succeeded" : "failed",
+                    "s-\(i)", tenant: "acme", latencyMs: i < 8 ? 90 : 2_000, status: i < 8 ? .succeeded : .failed,
                     at: now - 60_000
                 )
-                .priced(by: Fixtures.calculator))
+                .pricedForTest())
         }
         for i in 0..<3 {
             records.append(
-                Fixtures.llm("h-\(i)", tenant: "globex", model: "claude-3-haiku", at: now - 60_000).priced(
-                    by: Fixtures.calculator))
+                Fixtures.llm("h-\(i)", tenant: "globex", model: "claude-3-haiku", at: now - 60_000).pricedForTest())
         }
         _ = try await sink.write(records)
         let signals = MongoRoutingSignals(sink: sink)

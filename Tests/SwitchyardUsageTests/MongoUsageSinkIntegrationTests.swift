@@ -1,5 +1,6 @@
 import Foundation
 import SwitchyardBilling
+import SwitchyardContract
 import SwitchyardUsage
 import XCTest
 
@@ -21,7 +22,7 @@ final class MongoUsageSinkIntegrationTests: XCTestCase {
     }
 
     func testDuplicatesAreStoredAndCountedOnce() async throws {
-        let records = (0..<20).map { Fixtures.llm("req-\($0)").priced(by: Fixtures.calculator) }
+        let records = (0..<20).map { Fixtures.llm("req-\($0)").pricedForTest() }
         let first = try await sink.write(records)
         XCTAssertEqual(first.inserted, 20)
         XCTAssertEqual(first.duplicates, 0)
@@ -39,10 +40,10 @@ final class MongoUsageSinkIntegrationTests: XCTestCase {
     }
 
     func testChangedDeliveryIsRolledUpAsADelta() async throws {
-        let failed = Fixtures.llm("req-retry", latencyMs: 30_001, status: "failed").priced(by: Fixtures.calculator)
+        let failed = Fixtures.llm("req-retry", latencyMs: 30_001, status: .failed).pricedForTest()
         _ = try await sink.write([failed])
-        var succeeded = Fixtures.llm("req-retry", latencyMs: 80).priced(by: Fixtures.calculator)
-        succeeded.attempts = 2
+        var succeeded = Fixtures.llm("req-retry", latencyMs: 80).pricedForTest()
+        succeeded.providerModel = "gpt-4o-2024-08-06"
         let summary = try await sink.write([succeeded])
         XCTAssertEqual(summary.updated, 1)
         let estimates = try await sink.latencyEstimates(
@@ -56,7 +57,7 @@ final class MongoUsageSinkIntegrationTests: XCTestCase {
     }
 
     func testUnpricedModelIsKeptAndFlagged() async throws {
-        let record = Fixtures.llm("req-unknown", model: "gpt-9-ultra").priced(by: Fixtures.calculator)
+        let record = Fixtures.llm("req-unknown", model: "gpt-9-ultra").pricedForTest()
         XCTAssertEqual(record.cost?.unpriced, ["model"])
         let summary = try await sink.write([record])
         XCTAssertEqual(summary.unpriced, 1)
@@ -73,8 +74,7 @@ final class MongoUsageSinkIntegrationTests: XCTestCase {
             let tenant = i % 2 == 0 ? "acme" : "globex"
             let at = Fixtures.noon + Int64(i) * 7_000
             records.append(
-                Fixtures.llm("req-r\(i)", tenant: tenant, latencyMs: Int64(i * 37), at: at).priced(
-                    by: Fixtures.calculator))
+                Fixtures.llm("req-r\(i)", tenant: tenant, latencyMs: Int64(i * 37), at: at).pricedForTest())
         }
         _ = try await sink.write(records)
         let before = try await sink.totals(groupBy: "minute", from: Fixtures.noon, to: Fixtures.noon + 3_600_000)
@@ -95,9 +95,9 @@ final class MongoUsageSinkUnreachableTests: XCTestCase {
         let unreachable = try MongoUsageSink(configuration: configuration)
         let started = ContinuousClock.now
         do {
-            _ = try await unreachable.write([Fixtures.llm("req-x").priced(by: Fixtures.calculator)])
+            _ = try await unreachable.write([Fixtures.llm("req-x").pricedForTest()])
             XCTFail("expected Usage.StoreUnavailable")
-        } catch {
+        } catch let error as UsageError {
             XCTAssertEqual(error.errorType, "Usage.StoreUnavailable")
             XCTAssertTrue(error.errorMessage.contains("2 attempts"), error.errorMessage)
         }

@@ -1,4 +1,5 @@
 import SwitchyardBilling
+import SwitchyardContract
 import SwitchyardJSON
 import SwitchyardUsage
 import SwitchyardUsageLoggerFunction
@@ -32,7 +33,7 @@ final class UsageRecordValidationTests: XCTestCase {
         var record = Fixtures.llm("r1")
         record.tokens = nil
         XCTAssertEqual(errorType { try record.validate(index: 0) }, "Usage.MissingTokens")
-        record.status = "failed"
+        record.status = .failed
         XCTAssertNil(errorType { try record.validate(index: 0) }, "a failed call may have no tokens")
     }
 
@@ -41,8 +42,9 @@ final class UsageRecordValidationTests: XCTestCase {
         record.tokens = .init(input: 10, output: 5, cached: 11)
         XCTAssertEqual(errorType { try record.validate(index: 0) }, "Usage.InvalidRecord")
         record = Fixtures.llm("r1")
-        record.status = "done"
-        XCTAssertEqual(errorType { try record.validate(index: 0) }, "Usage.InvalidRecord")
+        record.step = "llm\u{1F}x"
+        XCTAssertEqual(
+            errorType { try record.validate(index: 0) }, "Usage.InvalidRecord", "control characters in a key")
         record = Fixtures.llm("")
         XCTAssertEqual(errorType { try record.validate(index: 0) }, "Usage.InvalidRecord")
         record = Fixtures.llm("r1")
@@ -56,7 +58,7 @@ final class UsageRecordValidationTests: XCTestCase {
     }
 
     func testRollupContributionOfAPricedRecord() {
-        let record = Fixtures.llm("r1", latencyMs: 120, status: "failed").priced(by: Fixtures.calculator)
+        let record = Fixtures.llm("r1", latencyMs: 120, status: .failed).pricedForTest()
         let contribution = RollupContribution(record: record)
         XCTAssertEqual(contribution.minute, Fixtures.noon)
         func value(_ name: String) -> Int64 { contribution.values[RollupContribution.fields.firstIndex(of: name)!] }
@@ -83,7 +85,8 @@ final class UsageRecordValidationTests: XCTestCase {
 
     func testMonthStart() {
         XCTAssertEqual(UTCCalendar.startOfMonth(epochMilliseconds: Fixtures.noon), 1_793_491_200_000)  // 2026-11-01
-        XCTAssertEqual(UTCCalendar.startOfMonth(epochMilliseconds: 1_709_164_800_000), 1_706_745_600_000)  // 2024-02-29 → 02-01
+        // 2024-02-29 → 02-01
+        XCTAssertEqual(UTCCalendar.startOfMonth(epochMilliseconds: 1_709_164_800_000), 1_706_745_600_000)
     }
 }
 

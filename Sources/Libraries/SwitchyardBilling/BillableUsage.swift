@@ -28,17 +28,23 @@ public struct BillableUsage: Sendable, Hashable {
 public struct TokenCounts: Sendable, Hashable {
     public var input: Int64
     public var cachedInput: Int64
+    /// Prompt tokens written to the provider's cache (Anthropic `cache_creation_input_tokens`),
+    /// part of `input` and billed at the cache-write price.
+    public var cacheWrite: Int64
     public var output: Int64
     public var reasoning: Int64
 
-    public init(input: Int64 = 0, cachedInput: Int64 = 0, output: Int64 = 0, reasoning: Int64 = 0) {
+    public init(
+        input: Int64 = 0, cachedInput: Int64 = 0, cacheWrite: Int64 = 0, output: Int64 = 0, reasoning: Int64 = 0
+    ) {
+        self.cacheWrite = cacheWrite
         self.input = input
         self.cachedInput = cachedInput
         self.output = output
         self.reasoning = reasoning
     }
 
-    public var isZero: Bool { input == 0 && output == 0 && cachedInput == 0 && reasoning == 0 }
+    public var isZero: Bool { input == 0 && output == 0 && cachedInput == 0 && cacheWrite == 0 && reasoning == 0 }
 }
 
 /// The compute a step ran on, with the quantities its provider bills.

@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// The cost of one step, split the way finance reads it, plus what could not be priced.
 public struct CostBreakdown: Sendable, Hashable {
     /// Token and image charges of the model provider.
@@ -23,7 +25,10 @@ public struct CostBreakdown: Sendable, Hashable {
         self.rateVersion = rateVersion
     }
 
-    public var total: PicoUSD { model + compute + orchestration }
+    /// The sum of the parts; `Billing.AmountOutOfRange` when it leaves the representable range.
+    public var total: PicoUSD {
+        get throws(MoneyError) { try model.adding(compute).adding(orchestration) }
+    }
     public var isPriced: Bool { unpriced.isEmpty }
 }
 

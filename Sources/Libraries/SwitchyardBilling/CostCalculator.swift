@@ -66,10 +66,16 @@ public struct CostCalculator: Sendable {
     @inline(__always)
     private func addModelCharges(_ rate: ModelRate, _ usage: BillableUsage, into sum: inout ExactSum) {
         let tokens = usage.tokens
+        // Fresh input = input - cache reads - cache writes (validation keeps both within input).
         let cached = min(tokens.cachedInput, tokens.input)
-        sum.add(rate: rate.inputPerMillionTokens, quantity: tokens.input - cached, scale: Unit.modelPerMillion)
+        let written = min(tokens.cacheWrite, tokens.input - cached)
+        sum.add(
+            rate: rate.inputPerMillionTokens, quantity: tokens.input - cached - written, scale: Unit.modelPerMillion)
         sum.add(
             rate: rate.cachedInputPerMillionTokens ?? rate.inputPerMillionTokens, quantity: cached,
+            scale: Unit.modelPerMillion)
+        sum.add(
+            rate: rate.cacheWritePerMillionTokens ?? rate.inputPerMillionTokens, quantity: written,
             scale: Unit.modelPerMillion)
         sum.add(rate: rate.outputPerMillionTokens, quantity: tokens.output, scale: Unit.modelPerMillion)
         sum.add(rate: rate.perImage, quantity: usage.images, scale: Unit.modelEach)

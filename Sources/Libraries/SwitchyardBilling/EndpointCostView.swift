@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// The two ways to look at a provisioned endpoint's cost.
 ///
 /// *Amortised* (what `CostCalculator` puts on each record): busy time × hourly price, so a

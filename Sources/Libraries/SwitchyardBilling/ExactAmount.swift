@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// An exact, not yet rounded amount of pico-dollars: `numerator / denominator`.
 ///
 /// Cost components multiply a rate by quantities whose billing units do not divide evenly into

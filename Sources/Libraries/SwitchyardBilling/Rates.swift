@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Price entries of the rates table. Each carries `effectiveFrom` (epoch milliseconds, UTC
 /// midnight of the date written in `infra/rates.json`); a record is priced with the newest entry
 /// whose `effectiveFrom` is not after the record's timestamp.
@@ -10,18 +12,23 @@ public struct ModelRate: Sendable, Hashable {
     public var inputPerMillionTokens: PicoUSD
     /// Price of prompt tokens served from the provider's cache; nil = billed as ordinary input.
     public var cachedInputPerMillionTokens: PicoUSD?
+    /// Price of prompt tokens written to the provider's cache (Anthropic: 1.25× input for the
+    /// 5-minute cache); nil = billed as ordinary input (providers without a write surcharge).
+    public var cacheWritePerMillionTokens: PicoUSD?
     public var outputPerMillionTokens: PicoUSD
     public var perImage: PicoUSD
 
     public init(
         model: String, provider: String, effectiveFrom: Int64, inputPerMillionTokens: PicoUSD = .zero,
-        cachedInputPerMillionTokens: PicoUSD? = nil, outputPerMillionTokens: PicoUSD = .zero, perImage: PicoUSD = .zero
+        cachedInputPerMillionTokens: PicoUSD? = nil, cacheWritePerMillionTokens: PicoUSD? = nil,
+        outputPerMillionTokens: PicoUSD = .zero, perImage: PicoUSD = .zero
     ) {
         self.model = model
         self.provider = provider
         self.effectiveFrom = effectiveFrom
         self.inputPerMillionTokens = inputPerMillionTokens
         self.cachedInputPerMillionTokens = cachedInputPerMillionTokens
+        self.cacheWritePerMillionTokens = cacheWritePerMillionTokens
         self.outputPerMillionTokens = outputPerMillionTokens
         self.perImage = perImage
     }

@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardJSON
 
 extension RatesTable {
@@ -19,6 +20,7 @@ extension RatesTable {
                     effectiveFrom: try reader.date(entry, "effectiveFrom", at: at),
                     inputPerMillionTokens: try reader.price(entry, "inputPerMillionTokens", at: at) ?? .zero,
                     cachedInputPerMillionTokens: try reader.price(entry, "cachedInputPerMillionTokens", at: at),
+                    cacheWritePerMillionTokens: try reader.price(entry, "cacheWritePerMillionTokens", at: at),
                     outputPerMillionTokens: try reader.price(entry, "outputPerMillionTokens", at: at) ?? .zero,
                     perImage: try reader.price(entry, "perImage", at: at) ?? .zero))
             let hasAnyPrice = ["inputPerMillionTokens", "outputPerMillionTokens", "perImage"].contains {

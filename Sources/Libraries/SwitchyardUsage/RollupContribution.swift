@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// What one usage record adds to its per-minute rollup bucket.
 ///
 /// Rollup buckets are keyed by (minute, tenant, step, model, backend) and hold sums. A record's
@@ -34,7 +36,7 @@ public struct RollupContribution: Sendable, Hashable {
     public init(record: UsageRecord) {
         var values = [Int64](repeating: 0, count: Self.fields.count)
         values[0] = 1
-        values[1] = record.status == "failed" ? 1 : 0
+        values[1] = record.status == .failed ? 1 : 0
         values[2] = (record.cost?.unpriced.isEmpty ?? true) ? 0 : 1
         values[3] = record.tokens?.input ?? 0
         values[4] = record.tokens?.output ?? 0
@@ -49,8 +51,7 @@ public struct RollupContribution: Sendable, Hashable {
         values[13 + LatencyHistogram.bucket(forMilliseconds: record.latency.totalMs)] = 1
         self.init(
             minute: Self.minute(of: record.timestamp), tenant: record.tenant, step: record.step,
-            model: record.model ?? "-",
-            backend: record.backend, values: values)
+            model: record.model?.rawValue ?? "-", backend: record.backend.rawValue, values: values)
     }
 
     public static func minute(of timestamp: Int64) -> Int64 {

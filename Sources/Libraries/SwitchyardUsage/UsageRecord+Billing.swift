@@ -1,4 +1,5 @@
 import SwitchyardBilling
+import SwitchyardContract
 
 extension UsageRecord {
     struct UnbillableCompute: Error {}
@@ -6,10 +7,10 @@ extension UsageRecord {
     /// The billing quantities of this record.
     public func billableUsage() -> BillableUsage {
         BillableUsage(
-            timestamp: timestamp, model: model,
+            timestamp: timestamp, model: model?.rawValue,
             tokens: TokenCounts(
-                input: tokens?.input ?? 0, cachedInput: tokens?.cached ?? 0, output: tokens?.output ?? 0,
-                reasoning: tokens?.reasoning ?? 0),
+                input: tokens?.input ?? 0, cachedInput: tokens?.cached ?? 0, cacheWrite: tokens?.cacheWrite ?? 0,
+                output: tokens?.output ?? 0, reasoning: tokens?.reasoning ?? 0),
             images: images?.count ?? 0, compute: try? billableCompute(),
             orchestration: orchestration.map {
                 OrchestrationUsage(memoryMB: $0.memoryMB, durationMilliseconds: $0.durationMs, requests: $0.requests)
@@ -40,9 +41,20 @@ extension UsageRecord {
     }
 
     /// This record with `cost` computed from `calculator`'s rates (any cost sent in is replaced).
-    public func priced(by calculator: CostCalculator) -> UsageRecord {
+    /// - Throws: `Billing.AmountOutOfRange` when the cost leaves the representable range.
+    public func priced(by calculator: CostCalculator) throws(MoneyError) -> UsageRecord {
         var copy = self
-        copy.cost = Cost(calculator.cost(of: billableUsage()))
+        copy.cost = try Cost(calculator.cost(of: billableUsage()))
         return copy
+    }
+}
+
+extension UsageRecord.Cost {
+    /// The stored form of a cost breakdown.
+    public init(_ breakdown: CostBreakdown) throws(MoneyError) {
+        self.init(
+            modelPicoUSD: breakdown.model.rawValue, computePicoUSD: breakdown.compute.rawValue,
+            orchestrationPicoUSD: breakdown.orchestration.rawValue, totalPicoUSD: try breakdown.total.rawValue,
+            unpriced: breakdown.unpriced.names, rateVersion: breakdown.rateVersion)
     }
 }

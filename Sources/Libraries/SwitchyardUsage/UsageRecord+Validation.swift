@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 extension UsageRecord {
     /// Limits on free-text fields, so that one record can never approach MongoDB's 16 MiB
     /// document limit or bloat rollups; longer text is an input error, not silently cut.
@@ -8,10 +10,6 @@ extension UsageRecord {
         public static let errorCauseBytes = 8192
     }
 
-    static let statuses: Set<String> = ["succeeded", "failed", "fallback", "running"]
-    static let backends: Set<String> = ["lambda", "sagemaker", "fargate", "external", "none"]
-    static let modalities: Set<String> = ["text", "image", "multimodal", "none"]
-
     /// Checks the invariants billing and rollups rely on.
     /// - Parameter index: position in the batch, for the error message.
     /// - Throws: `UsageError.invalidRecord`, `.negativeCount`, `.missingTokens`.
@@ -20,15 +18,23 @@ extension UsageRecord {
         func nonNegative(_ value: Int64?, _ field: String) throws(UsageError) {
             if let value, value < 0 { throw .negativeCount(index: index, field: field, value: value) }
         }
-        guard !requestID.isEmpty, requestID.utf8.count <= Limits.keyBytes else {
-            throw invalid("requestId must be 1...256 bytes")
+        // Key parts: bounded and free of control characters, so joined keys cannot collide.
+        guard Identifier.isValid(requestID, maxBytes: Limits.keyBytes) else {
+            throw invalid("requestId must be 1...256 bytes without control characters")
         }
-        guard !step.isEmpty, step.utf8.count <= Limits.labelBytes else { throw invalid("step must be 1...128 bytes") }
-        guard !tenant.isEmpty, tenant.utf8.count <= Limits.labelBytes else {
-            throw invalid("tenant must be 1...128 bytes")
+        guard Identifier.isValid(step, maxBytes: Limits.labelBytes) else {
+            throw invalid("step must be 1...128 bytes without control characters")
+        }
+        guard Identifier.isValid(invocationID, maxBytes: Limits.keyBytes) else {
+            throw invalid("invocationId must be 1...256 bytes without control characters")
+        }
+        guard (0...1000).contains(attempt) else { throw invalid("attempt must be within 0...1000") }
+        guard Identifier.isValid(tenant, maxBytes: Limits.labelBytes) else {
+            throw invalid("tenant must be 1...128 bytes without control characters")
         }
         for (name, value) in [
-            ("user", user), ("tier", tier), ("provider", provider), ("model", model), ("errorType", errorType),
+            ("user", user), ("tier", tier), ("model", model?.rawValue), ("providerModel", providerModel),
+            ("errorType", errorType), ("bundleVersion", bundleVersion),
         ] {
             if let value, value.utf8.count > Limits.labelBytes {
                 throw invalid("\(name) longer than \(Limits.labelBytes) bytes")
@@ -42,12 +48,6 @@ extension UsageRecord {
             throw .recordTooLarge(index: index, bytes: errorCause.utf8.count, limit: Limits.errorCauseBytes)
         }
         guard timestamp > 0 else { throw invalid("timestamp must be epoch milliseconds > 0") }
-        guard Self.statuses.contains(status) else { throw invalid("status must be one of \(Self.statuses.sorted())") }
-        guard Self.backends.contains(backend) else { throw invalid("backend must be one of \(Self.backends.sorted())") }
-        guard Self.modalities.contains(modality) else {
-            throw invalid("modality must be one of \(Self.modalities.sorted())")
-        }
-        guard attempts >= 1 else { throw invalid("attempts must be ≥ 1") }
         try nonNegative(latency.totalMs, "latency.totalMs")
         try nonNegative(latency.backendMs, "latency.backendMs")
         try nonNegative(latency.ttftMs, "latency.ttftMs")
@@ -56,13 +56,17 @@ extension UsageRecord {
             try nonNegative(tokens.output, "tokens.output")
             try nonNegative(tokens.cached, "tokens.cached")
             try nonNegative(tokens.reasoning, "tokens.reasoning")
+            try nonNegative(tokens.cacheWrite, "tokens.cacheWrite")
             guard tokens.cached <= tokens.input else {
                 throw invalid("tokens.cached (\(tokens.cached)) exceeds tokens.input (\(tokens.input))")
+            }
+            guard tokens.cacheWrite <= tokens.input - tokens.cached else {
+                throw invalid("tokens.cacheWrite (\(tokens.cacheWrite)) exceeds the uncached input")
             }
             guard tokens.reasoning <= tokens.output else {
                 throw invalid("tokens.reasoning (\(tokens.reasoning)) exceeds tokens.output (\(tokens.output))")
             }
-        } else if status == "succeeded", modality == "text", model != nil {
+        } else if status == .succeeded, modality == .text, model != nil {
             throw .missingTokens(index: index, requestID: requestID, step: step)
         }
         if let images {

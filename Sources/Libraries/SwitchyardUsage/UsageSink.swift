@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Where usage records go. Writes are idempotent on (requestID, step).
 public protocol UsageSink: Sendable {
     /// Stores priced records (insert or replace by key) and brings rollups up to date.

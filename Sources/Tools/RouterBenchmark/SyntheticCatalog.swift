@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardRouting
 
 /// Grows the repository policy's catalog to `count` models for the benchmark, by adding regional

@@ -1,3 +1,4 @@
+import SwitchyardContract
 // Measures routing decision time with a 50-model catalog: rule routing (classification given)
 // and heuristic routing (classify + decide), plus request validation and decision encoding.
 //   router-benchmark [--policy infra/policy.json] [--iterations 20000] [--models 50]

@@ -1,3 +1,4 @@
+import SwitchyardContract
 // Evaluates the router on a labelled set: classification accuracy per classifier, the chosen-model
 // mix, how often the choice is one a person would accept, and the estimated cost against an
 // always-premium baseline (the `best` strategy on the same tier and quality floor).

@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardUsage
 
 /// Deterministic, realistic-looking usage records for load, fault and benchmark runs: the same
@@ -9,10 +10,10 @@ struct SyntheticRecords {
     var start: Int64
     var spacingMs: Int64 = 20
 
-    static let models: [(model: String, provider: String, backend: String, modality: String)] = [
-        ("gpt-4o", "openai", "external", "text"), ("gpt-4o-mini", "openai", "external", "text"),
-        ("claude-3-5-sonnet", "anthropic", "external", "text"), ("claude-3-haiku", "anthropic", "external", "text"),
-        ("smollm2-135m", "local", "lambda", "text"), ("yolov8n-sagemaker", "sagemaker", "sagemaker", "image"),
+    static let models: [(model: ModelID, provider: ProviderID, backend: UsageBackend, modality: Modality)] = [
+        ("gpt-4o", .openAI, .external, .text), ("gpt-4o-mini", .openAI, .external, .text),
+        ("claude-3-5-sonnet", .anthropic, .external, .text), ("claude-3-haiku", .anthropic, .external, .text),
+        ("smollm2-135m", .openAICompatible, .lambda, .text), ("yolov8n-sagemaker", .sagemaker, .sagemaker, .image),
     ]
 
     func record(_ i: Int) -> UsageRecord {
@@ -25,16 +26,16 @@ struct SyntheticRecords {
         let choice = Self.models[Int(next(Int64(Self.models.count)))]
         let failed = i % 13 == 5
         let latency = 20 + next(3000)
-        let image = choice.modality == "image"
+        let image = choice.modality == .image
         let input = 50 + next(4000)
         let output = 10 + next(800)
         return UsageRecord(
-            requestID: "r-\(seed)-\(i)",
-            executionID: "arn:aws:states:local:000000000000:execution:switchyard:\(seed)-\(i)",
-            step: image ? "vision" : "llm", timestamp: start + Int64(i) * spacingMs,
+            requestID: "r-\(seed)-\(i)", step: image ? "vision" : "llm", invocationID: "inv-\(seed)-\(i)",
+            attempt: failed ? 1 : 0, executionID: "arn:aws:states:local:000000000000:execution:switchyard:\(seed)-\(i)",
+            timestamp: start + Int64(i) * spacingMs,
             tenant: "tenant-\(Int(next(Int64(tenants))))",
             user: "user-\(next(50))", tier: ["basic", "pro", "enterprise"][Int(next(3))],
-            route: "rule=default strategy=cheapest",
+            route: "rule=default strategy=cheapest", category: image ? .detection : .chat, difficulty: .medium,
             provider: choice.provider, model: unpriced ? "mystery-model" : choice.model, backend: choice.backend,
             modality: choice.modality,
             tokens: image
@@ -42,7 +43,7 @@ struct SyntheticRecords {
                 : .init(input: input, output: output, cached: next(input / 2 + 1), reasoning: next(output / 4 + 1)),
             images: image ? .init(count: 1, pixels: 640 * 480) : nil,
             latency: .init(totalMs: latency, backendMs: latency - 5, ttftMs: image ? nil : latency / 3),
-            attempts: failed ? 2 : 1, status: failed ? "failed" : "succeeded",
+            status: failed ? .failed : .succeeded,
             errorType: failed ? "Provider.Timeout" : nil,
             errorCause: failed ? "upstream timed out after 30000 ms" : nil,
             compute: image

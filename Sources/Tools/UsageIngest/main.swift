@@ -14,6 +14,7 @@
 // Prints one JSON object on stdout.
 import Foundation
 import SwitchyardBilling
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardJSON
 import SwitchyardUsage
@@ -111,7 +112,7 @@ case "load":
     }
     var index = 0
     while index < count {
-        let batch = (index..<min(count, index + batchSize)).map { generator.record($0).priced(by: calculator) }
+        let batch = (index..<min(count, index + batchSize)).map { try! generator.record($0).priced(by: calculator) }
         await send(batch)
         batches += 1
         if duplicateEvery > 0, batches % duplicateEvery == 0, !previous.isEmpty { await send(previous) }
@@ -135,7 +136,7 @@ case "single":
     do { try await sink.prepare() } catch { fail("\(error)", code: 1) }
     let clock = ContinuousClock()
     for i in 0..<count {
-        let record = generator.record(i).priced(by: calculator)
+        let record = try! generator.record(i).priced(by: calculator)
         let started = clock.now
         do { _ = try await sink.write([record]) } catch { fail("\(error)", code: 1) }
         let elapsed = clock.now - started
@@ -184,13 +185,13 @@ case "cost-bench":
     let clock = ContinuousClock()
     let started = clock.now
     for i in 0..<iterations {
-        checksum &+= calculator.cost(of: usages[i & 1023]).total.rawValue
+        checksum &+= try! calculator.cost(of: usages[i & 1023]).total.rawValue
     }
     let elapsed = clock.now - started
     let nanoseconds = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
     let records = (0..<1024).map { generator.record($0) }
     let pricedStart = clock.now
-    for i in 0..<(iterations / 10) { checksum &+= records[i & 1023].priced(by: calculator).cost!.totalPicoUSD }
+    for i in 0..<(iterations / 10) { checksum &+= try! records[i & 1023].priced(by: calculator).cost!.totalPicoUSD }
     let pricedElapsed = clock.now - pricedStart
     let pricedNs = Double(pricedElapsed.components.seconds) * 1e9 + Double(pricedElapsed.components.attoseconds) / 1e9
     emit([

@@ -1,4 +1,5 @@
 import Logging
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
@@ -9,7 +10,7 @@ import SwitchyardRuntime
 /// returns the decision the state machine's Choice state branches on.
 public struct RouterHandler: FunctionHandler {
     public typealias Event = RouterInput
-    public typealias Output = RouteDecision
+    public typealias Output = SwitchyardRouting.RouteDecision
 
     public let router: Router
     public let signals: any RoutingSignals
@@ -49,7 +50,8 @@ public struct RouterHandler: FunctionHandler {
             router: router, signals: CachedRoutingSignals(base, ttl: configuration.signalsTTL), llmClassifier: llm)
     }
 
-    public func handle(_ event: RouterInput, context: InvocationContext) async throws -> RouteDecision {
+    public func handle(_ event: RouterInput, context: InvocationContext) async throws -> SwitchyardRouting.RouteDecision
+    {
         let decision = try await route(event, deadline: context.deadline)
         context.logger.info(
             "route",
@@ -67,7 +69,7 @@ public struct RouterHandler: FunctionHandler {
     /// single-process server call.
     /// - Throws: `RouterError` (see `Router.decide`).
     public func route(_ input: RouterInput, deadline: ContinuousClock.Instant) async throws(RouterError)
-        -> RouteDecision
+        -> SwitchyardRouting.RouteDecision
     {
         let policy = router.table.policy
         let profile = try RequestProfile(input, limits: policy.limits)

@@ -1,4 +1,5 @@
 import SwitchyardBilling
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardJSON
 import SwitchyardRuntime
@@ -65,7 +66,11 @@ public struct UsageLoggerHandler: FunctionHandler {
         priced.reserveCapacity(records.count)
         for (index, record) in records.enumerated() {
             try record.validate(index: index)
-            priced.append(record.priced(by: calculator))
+            do {
+                priced.append(try record.priced(by: calculator))
+            } catch {
+                throw .invalidRecord(index: index, detail: error.errorMessage)
+            }
         }
         return priced
     }

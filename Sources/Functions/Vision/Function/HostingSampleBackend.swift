@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardJSON
 import SwitchyardVision

@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardVision
 
 /// Raw tensor in, raw output out: pre- and post-processing run here, the endpoint (a SageMaker

@@ -1,34 +1,4 @@
-/// A classifier's verdict on a request, as recorded in the decision.
-public struct Classification: Codable, Sendable, Equatable {
-    public var category: TaskCategory
-    public var difficulty: Difficulty
-    /// 0...1; the heuristic's margin between its top two categories, or the model's own figure.
-    public var confidence: Double
-    /// Which classifier produced the verdict: `heuristic`, `llm`, or `hint`.
-    public var classifier: String
-    /// Why the LLM classifier's answer was not used, when it was asked and the heuristic answered.
-    public var fallbackReason: String?
-    /// Time the LLM classifier took, when it was asked.
-    public var llmLatencyMs: Int?
-
-    enum CodingKeys: String, CodingKey {
-        case category, difficulty, confidence, classifier
-        case fallbackReason = "fallback_reason"
-        case llmLatencyMs = "llm_latency_ms"
-    }
-
-    public init(
-        category: TaskCategory, difficulty: Difficulty, confidence: Double, classifier: String,
-        fallbackReason: String? = nil, llmLatencyMs: Int? = nil
-    ) {
-        self.category = category
-        self.difficulty = difficulty
-        self.confidence = confidence
-        self.classifier = classifier
-        self.fallbackReason = fallbackReason
-        self.llmLatencyMs = llmLatencyMs
-    }
-}
+import SwitchyardContract
 
 /// What a classifier sees of a request.
 public struct ClassificationInput: Sendable {

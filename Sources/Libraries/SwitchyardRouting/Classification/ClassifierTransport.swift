@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardHTTP
 
 /// The one HTTP call the LLM classifier makes: POST a JSON body, get the status and body back.

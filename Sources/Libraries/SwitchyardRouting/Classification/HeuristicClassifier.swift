@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Keyword and symbol scanning over lowercased UTF-8: microseconds, no allocation per word, no
 /// regular expressions.
 ///

@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// The heuristic classifier's vocabulary: words and short phrases that point at a category or at
 /// a hard or easy request, with weights. Words are listed in base form; the scanner also tries
 /// them without a plural or past-tense ending.

@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Open-addressing hash table from word hashes to category weights, built once.
 ///
 /// Keys are FNV-1a hashes of lowercased words; phrases of two or three words are chained hashes

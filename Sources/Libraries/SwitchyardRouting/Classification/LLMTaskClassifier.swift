@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardJSON
 
 /// Asks a small model behind an OpenAI-compatible chat endpoint for a strict JSON verdict

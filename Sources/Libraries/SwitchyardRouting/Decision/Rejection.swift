@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Why a candidate was not chosen. Kept as a value during the decision (no string formatting on
 /// the hot path) and written as a sentence when the decision is encoded.
 public enum Rejection: Sendable, Equatable, Codable, CustomStringConvertible {

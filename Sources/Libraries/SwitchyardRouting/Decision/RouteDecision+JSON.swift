@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardJSON
 
 /// The decision document built as a `JSON` value directly.

@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// The router function's output and the state machine's input to its Choice state.
 ///
 /// `backend` picks the branch (`llm`, `vision`, `vision+llm`, `batch`, `embedding`); the model
@@ -64,7 +66,7 @@ public enum BackendPath: String, Codable, Sendable, CaseIterable {
 /// A model to call, with what the caller needs to reach it.
 public struct ModelChoice: Codable, Sendable, Equatable {
     public var model: String
-    public var provider: ModelProvider
+    public var provider: ProviderID
     public var providerModel: String
     public var endpoint: String?
     public var kind: BackendKind
@@ -120,7 +122,7 @@ public struct BudgetStatus: Codable, Sendable, Equatable {
 /// One model the router weighed.
 public struct CandidateReport: Codable, Sendable, Equatable {
     public var model: String
-    public var provider: ModelProvider
+    public var provider: ProviderID
     /// `llm` or `vision`: which selection the model took part in.
     public var role: BackendKind
     /// Quality for the request's category; nil where the model has no score for it.

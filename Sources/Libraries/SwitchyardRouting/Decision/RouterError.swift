@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardCore
 
 /// Why the router refused a request. `errorType` is what the state machine's Catch matches

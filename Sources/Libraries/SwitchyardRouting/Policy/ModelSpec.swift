@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// One entry of the model catalog: who serves it, what it costs, how fast and how good it is.
 ///
 /// Prices are integer micro-USD so that costs add up exactly; quality is 0...1 per category and
@@ -5,7 +7,7 @@
 public struct ModelSpec: Codable, Sendable, Equatable {
     /// Catalog id, used in hints, tiers, rules and the decision (`gpt-4o`, `yolov8n-sagemaker`).
     public var id: String
-    public var provider: ModelProvider
+    public var provider: ProviderID
     public var kind: BackendKind
     /// The name the provider knows the model by; defaults to `id`.
     public var providerModel: String?
@@ -28,7 +30,7 @@ public struct ModelSpec: Codable, Sendable, Equatable {
     }
 
     public init(
-        id: String, provider: ModelProvider, kind: BackendKind, providerModel: String? = nil, endpoint: String? = nil,
+        id: String, provider: ProviderID, kind: BackendKind, providerModel: String? = nil, endpoint: String? = nil,
         prices: ModelPrices, latency: LatencyPrior, quality: [String: Double], contextWindow: Int,
         capabilities: [ModelCapability], tiers: [String]
     ) {

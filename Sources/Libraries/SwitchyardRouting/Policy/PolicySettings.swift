@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Policy-wide defaults the strategies fall back on.
 public struct PolicyDefaults: Codable, Sendable, Equatable {
     /// Default quality floor per difficulty, 0...1.

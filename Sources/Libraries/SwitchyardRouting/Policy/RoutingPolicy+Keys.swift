@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardJSON
 
 /// Rejects fields the format does not define, so a misspelt `quality_flor` is an init error

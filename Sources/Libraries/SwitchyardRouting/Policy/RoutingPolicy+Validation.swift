@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Semantic checks the decoder cannot make: references between sections, ranges, uniqueness.
 extension RoutingPolicy {
     /// - Throws: the first problem found, as `PolicyError.invalid` with the field's path.

@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// A routing rule: when its condition matches, its action sets the strategy and limits.
 ///
 /// Rules are tried in file order and the first match wins, so specific rules go first. Every

@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// A service tier (basic, pro, enterprise): which models its tenants may use, what they may
 /// spend per month, and what happens when they have spent it.
 public struct TierSpec: Codable, Sendable, Equatable {

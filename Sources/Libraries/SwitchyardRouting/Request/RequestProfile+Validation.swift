@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Turning a `RouterInput` into a `RequestProfile`, refusing what the router cannot route.
 extension RequestProfile {
     /// - Throws: `Router.EmptyPrompt`, `Router.PromptTooLarge`, `Router.UnsupportedContent`,

@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// A validated request reduced to what routing needs: sizes, modality, parsed hints and the text
 /// the classifier reads. Built once per request by `RequestProfile.init(_:limits:)`.
 public struct RequestProfile: Sendable, Equatable {

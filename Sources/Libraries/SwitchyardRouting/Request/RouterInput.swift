@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// The router function's event: what the API Gateway integration passes to the state machine.
 ///
 /// Prompt text arrives as OpenAI-style `messages` or a bare `prompt`; images travel by reference

@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Cost and latency estimates of one call to one model, in router units.
 struct CallEstimate {
     var costMicroUSD: Int64

@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Turning selections into the decision document.
 extension Router {
     func assemble(

@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Candidate evaluation and ordering: the part of a decision that runs once per model.
 extension Router {
     /// One model as weighed for one selection.

@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Picks the backend and models for a request, and says why.
 ///
 /// `decide` is a pure function of the compiled policy, the request profile, its classification

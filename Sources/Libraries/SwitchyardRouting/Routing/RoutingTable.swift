@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// The policy compiled for lookups: model indexes, per-tier allow lists and a dense quality
 /// matrix. Built once at init (Hummingbird's build-then-run), immutable afterwards.
 public struct RoutingTable: Sendable {
@@ -14,7 +16,7 @@ public struct RoutingTable: Sendable {
 
     struct ModelCore: Sendable {
         var kind: BackendKind
-        var provider: ModelProvider
+        var provider: ProviderID
         var prices: ModelPrices
         var latency: LatencyPrior
         var contextWindow: Int

@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Caches another signal source for a short TTL, so a warm function reads MongoDB at most once
 /// per TTL per tenant rather than on every request.
 ///

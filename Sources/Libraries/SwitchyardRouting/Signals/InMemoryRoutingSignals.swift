@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Signals held in memory: for tests, local runs and the evaluation, and as the shape the
 /// MongoDB-backed source fills.
 public actor InMemoryRoutingSignals: RoutingSignals {

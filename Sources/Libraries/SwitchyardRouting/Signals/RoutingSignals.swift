@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Live facts the router weighs against its priors: what a tenant has spent this month and how
 /// each model has been behaving recently.
 ///

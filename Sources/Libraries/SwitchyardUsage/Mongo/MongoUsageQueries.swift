@@ -1,4 +1,5 @@
 import SwitchyardBilling
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardJSON
 

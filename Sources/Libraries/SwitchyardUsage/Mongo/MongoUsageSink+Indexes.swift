@@ -3,7 +3,7 @@ import SwitchyardJSON
 extension MongoUsageSink {
     /// Creates the indexes (idempotent; once per process, before the first operation).
     ///
-    /// Raw: unique `{requestId, step}`; `{tenant, ts}`, `{model, ts}`, `{backend, ts}` and `{ts}`
+    /// Raw: unique `{requestId, step, invocationId, attempt}`; `{tenant, ts}`, `{model, ts}`, `{backend, ts}` and `{ts}`
     /// for queries; sparse `{rb}` so finishing a rollup batch and the repair find claimed
     /// documents without a scan; optional TTL on `at`. Rollups: `{tenant, minute}` (budgets) and `{minute}`
     /// (model/backend views scan a time range of buckets, which are few); every extra index
@@ -11,7 +11,10 @@ extension MongoUsageSink {
     func prepare(_ connection: MongoConnection) throws(MongoFailure) {
         func key(_ fields: [(String, Int64)]) -> JSON { .object(JSONObject(fields.map { ($0.0, JSON.integer($0.1)) })) }
         var raw: [JSON] = [
-            .object(["key": key([("requestId", 1), ("step", 1)]), "name": "requestId_step", "unique": .bool(true)]),
+            .object([
+                "key": key([("requestId", 1), ("step", 1), ("invocationId", 1), ("attempt", 1)]), "name": "usage_key",
+                "unique": .bool(true),
+            ]),
             .object(["key": key([("tenant", 1), ("timestamp", 1)]), "name": "tenant_time"]),
             .object(["key": key([("model", 1), ("timestamp", 1)]), "name": "model_time"]),
             .object(["key": key([("backend", 1), ("timestamp", 1)]), "name": "backend_time"]),

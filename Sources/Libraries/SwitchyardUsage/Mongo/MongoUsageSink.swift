@@ -1,12 +1,13 @@
 import CMongoC
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardJSON
 import Synchronization
 
 /// Stores usage records in MongoDB through libmongoc, idempotently, with per-minute rollups.
 ///
-/// Raw records live in `usage`, keyed by `_id` = requestId + step (plus a unique index on
-/// `{requestId, step}`); rollups in `usage_rollups_minute`. How duplicates and crashes are kept
+/// Raw records live in `usage`, keyed by `_id` = (requestId, step, invocationId, attempt) (plus a
+/// unique index on those fields); rollups in `usage_rollups_minute`. How duplicates and crashes are kept
 /// out of the rollups is described in `MongoUsageSink+Rollups.swift`.
 ///
 /// Every public operation runs with bounded retries: a store that cannot be reached after

@@ -1,8 +1,10 @@
+import SwitchyardContract
 import SwitchyardJSON
 
 extension UsageRecord {
-    /// The raw document's `_id`: request id and step joined by U+001F, which cannot occur in either.
-    public var documentID: String { "\(requestID)\u{1F}\(step)" }
+    /// The raw document's `_id`: request id, step, invocation and attempt joined by U+001F, which
+    /// validation refuses in every one of them (`Identifier.isValid`), so two keys never collide.
+    public var documentID: String { "\(requestID)\u{1F}\(step)\u{1F}\(invocationID)\u{1F}\(attempt)" }
 
     /// The fields of the raw usage document (everything but the store's own bookkeeping).
     func documentFields() throws(UsageError) -> BSONDocument {

@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// An image ready for a backend: decoded and upright, with the bytes it came from (some
 /// backends send those instead of a tensor).
 public struct PreparedImage: Sendable {

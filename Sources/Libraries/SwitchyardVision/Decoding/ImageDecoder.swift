@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// A decoded, upright image and what it was.
 public struct DecodedImage: Sendable {
     public var image: RGBImage

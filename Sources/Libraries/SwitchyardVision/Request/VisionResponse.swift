@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// What the vision function returns: one result per input image, in order.
 public struct VisionResponse: Codable, Sendable, Equatable {
     public struct ImageInfo: Codable, Sendable, Equatable {

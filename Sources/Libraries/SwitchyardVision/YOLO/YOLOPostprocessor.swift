@@ -1,3 +1,5 @@
+import SwitchyardContract
+
 /// Raw YOLOv8 detection output `[batch, 4 + nc, anchors]` → detections in source-image pixels:
 /// best class per anchor, confidence filter, class-aware NMS, letterbox undone, clipped.
 /// Mirrors Ultralytics' `non_max_suppression` + `scale_boxes` (see `test_vision_postprocess.py`

@@ -54,40 +54,13 @@ public enum Difficulty: String, Codable, Sendable, CaseIterable, Hashable, Compa
 
     public static func < (lhs: Difficulty, rhs: Difficulty) -> Bool { lhs.rank < rhs.rank }
 
-    var rank: Int {
+    public var rank: Int {
         switch self {
         case .easy: 0
         case .medium: 1
         case .hard: 2
         }
     }
-}
-
-/// The kind of backend a model runs on, which decides the state machine's branch.
-public enum BackendKind: String, Codable, Sendable, CaseIterable, Hashable {
-    case llm
-    case vision
-    case embedding
-}
-
-/// Who serves a model; the LLM caller picks its codec from this.
-public enum ModelProvider: String, Codable, Sendable, CaseIterable, Hashable {
-    case openAI = "openai"
-    case anthropic
-    case openAICompatible = "openai-compatible"
-    case bedrock
-    case sagemaker
-    case lambda
-}
-
-/// Optional features a request may need from a model.
-public enum ModelCapability: String, Codable, Sendable, CaseIterable, Hashable {
-    /// Accepts image input alongside text.
-    case vision
-    case streaming
-    /// Honours a JSON response format.
-    case json
-    case tools
 }
 
 /// How a router picks among the models that pass the hard constraints.
@@ -100,4 +73,30 @@ public enum RoutingStrategy: String, Codable, Sendable, CaseIterable, Hashable {
     case best
     /// The model the request named, checked against the tenant's tier.
     case explicit
+}
+
+/// A classifier's verdict on a request, as recorded in the decision and on every usage record.
+public struct Classification: Codable, Sendable, Equatable {
+    public var category: TaskCategory
+    public var difficulty: Difficulty
+    /// 0...1, calibrated where the classifier supports it.
+    public var confidence: Double
+    /// Which classifier produced the verdict (`learned`, `heuristic`, `llm`, `hint`, `default`).
+    public var classifier: String
+    /// Why a more expensive classifier's answer was not used, when it was asked.
+    public var fallbackReason: String?
+    /// Time a remote classifier took, when it was asked.
+    public var llmLatencyMs: Int?
+
+    public init(
+        category: TaskCategory, difficulty: Difficulty, confidence: Double, classifier: String,
+        fallbackReason: String? = nil, llmLatencyMs: Int? = nil
+    ) {
+        self.category = category
+        self.difficulty = difficulty
+        self.confidence = confidence
+        self.classifier = classifier
+        self.fallbackReason = fallbackReason
+        self.llmLatencyMs = llmLatencyMs
+    }
 }

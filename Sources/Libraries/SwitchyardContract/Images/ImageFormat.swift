@@ -1,4 +1,4 @@
-/// What an encoded image is, judged from its first bytes (never from a file name or a
+/// The one image-format sniffer: what an encoded image is, judged from its first bytes (never from a file name or a
 /// Content-Type header, which clients get wrong).
 public enum ImageFormat: String, Sendable, Equatable {
     case jpeg = "JPEG"
@@ -10,6 +10,42 @@ public enum ImageFormat: String, Sendable, Equatable {
     case heif = "HEIF"
     case jpeg2000 = "JPEG 2000"
     case avif = "AVIF"
+
+    /// The IANA media type (`image/jpeg`…).
+    public var mediaType: String {
+        switch self {
+        case .jpeg: "image/jpeg"
+        case .png: "image/png"
+        case .gif: "image/gif"
+        case .webp: "image/webp"
+        case .bmp: "image/bmp"
+        case .tiff: "image/tiff"
+        case .heif: "image/heif"
+        case .jpeg2000: "image/jp2"
+        case .avif: "image/avif"
+        }
+    }
+
+    /// The format a media type names, or nil for one Switchyard does not know.
+    public init?(mediaType: String) {
+        switch mediaType.lowercased() {
+        case "image/jpeg", "image/jpg": self = .jpeg
+        case "image/png": self = .png
+        case "image/gif": self = .gif
+        case "image/webp": self = .webp
+        case "image/bmp": self = .bmp
+        case "image/tiff": self = .tiff
+        case "image/heif", "image/heic": self = .heif
+        case "image/jp2": self = .jpeg2000
+        case "image/avif": self = .avif
+        default: return nil
+        }
+    }
+
+    /// The format whose signature `bytes` starts with, or nil when none matches.
+    public static func sniff(_ bytes: [UInt8]) -> ImageFormat? {
+        bytes.withUnsafeBytes { sniff($0) }
+    }
 
     /// The format whose signature `bytes` starts with, or nil when none matches.
     public static func sniff(_ bytes: UnsafeRawBufferPointer) -> ImageFormat? {
