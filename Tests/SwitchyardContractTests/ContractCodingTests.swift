@@ -14,24 +14,24 @@ final class ContractCodingTests: XCTestCase {
              "hints":{"route":"cheapest","model":"gpt-4o-mini","maxCostPicoUSD":5000000},
              "parameters":{"maxTokens":64,"responseFormat":{"type":"json_object"},"toolChoice":"auto"}}
             """#
-        let request = try SwitchyardJSON.JSONDecoder().decode(InferenceRequest.self, from: Array(json.utf8))
+        let request = try JSON.decode(InferenceRequest.self, from: Array(json.utf8))
         XCTAssertEqual(request.messages.count, 2)
         XCTAssertEqual(request.messages[1].images.count, 2)
         XCTAssertEqual(request.messages[1].images[1], .inline(format: .png, base64: "iVBORw0KGgo="))
         XCTAssertEqual(request.hints?.model, "gpt-4o-mini")
         XCTAssertEqual(request.parameters?.responseFormat, .json)
         XCTAssertEqual(request.allImages.count, 2)
-        let again = try SwitchyardJSON.JSONDecoder().decode(
-            InferenceRequest.self, from: try SwitchyardJSON.JSONEncoder().encode(request))
+        let again = try JSON.decode(
+            InferenceRequest.self, from: try JSON.encode(request))
         XCTAssertEqual(again, request)
     }
 
     func testAnUnknownPartTypeOrSchemeIsRefused() {
         let part = #"{"requestId":"r","tenantId":"t","messages":[{"role":"user","content":[{"type":"audio"}]}]}"#
-        XCTAssertThrowsError(try SwitchyardJSON.JSONDecoder().decode(InferenceRequest.self, from: Array(part.utf8)))
+        XCTAssertThrowsError(try JSON.decode(InferenceRequest.self, from: Array(part.utf8)))
         let scheme =
             #"{"requestId":"r","tenantId":"t","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"file:///etc/passwd"}}]}]}"#
-        XCTAssertThrowsError(try SwitchyardJSON.JSONDecoder().decode(InferenceRequest.self, from: Array(scheme.utf8)))
+        XCTAssertThrowsError(try JSON.decode(InferenceRequest.self, from: Array(scheme.utf8)))
     }
 
     func testMoneyArithmeticFailsTypedInsteadOfTrapping() {

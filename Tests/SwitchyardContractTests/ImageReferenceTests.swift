@@ -72,8 +72,8 @@ final class ImageReferenceTests: XCTestCase {
         ] {
             let reference = try ImageReference(parsing: text)
             XCTAssertEqual(reference.wireValue, text)
-            let json = try SwitchyardJSON.JSONEncoder().encode([reference])
-            XCTAssertEqual(try SwitchyardJSON.JSONDecoder().decode([ImageReference].self, from: json), [reference])
+            let json = try JSON.encode([reference])
+            XCTAssertEqual(try JSON.decode([ImageReference].self, from: json), [reference])
         }
         let presigned = try ImageReference(parsing: "https://b.s3.amazonaws.com/a.jpg?X-Amz-Signature=secret")
         XCTAssertFalse(presigned.description.contains("secret"))

@@ -28,14 +28,14 @@ final class JSONCodableTests: XCTestCase {
         let request = Request(
             model: "gpt-4o", messages: [.init(role: "user", content: "hi \"there\"")], maxTokens: 256,
             temperature: 0.25, mode: .best, tags: ["a": 1], extra: ["k": [1, "two", nil]])
-        let bytes = try SwitchyardJSON.JSONEncoder().encode(request)
-        XCTAssertEqual(try SwitchyardJSON.JSONDecoder().decode(Request.self, from: bytes), request)
+        let bytes = try JSON.encode(request)
+        XCTAssertEqual(try JSON.decode(Request.self, from: bytes), request)
     }
 
     func testEncodesInDeclarationOrderAndOmitsNil() throws {
         let request = Request(
             model: "m", messages: [], maxTokens: nil, temperature: 1, mode: .fast, tags: [:], extra: nil)
-        let text = String(decoding: try SwitchyardJSON.JSONEncoder().encode(request), as: UTF8.self)
+        let text = String(decoding: try JSON.encode(request), as: UTF8.self)
         XCTAssertEqual(text, #"{"model":"m","messages":[],"temperature":1,"mode":"fast","tags":{}}"#)
     }
 
@@ -60,7 +60,7 @@ final class JSONCodableTests: XCTestCase {
             ),
         ]
         for (text, expected) in cases {
-            XCTAssertThrowsError(try SwitchyardJSON.JSONDecoder().decode(Request.self, from: text)) { error in
+            XCTAssertThrowsError(try JSON.decode(Request.self, from: text)) { error in
                 XCTAssertEqual(describeDecodingError(error), expected)
             }
         }
@@ -68,20 +68,20 @@ final class JSONCodableTests: XCTestCase {
 
     func testUnknownEnumValueIsAnError() {
         XCTAssertThrowsError(
-            try SwitchyardJSON.JSONDecoder().decode(
+            try JSON.decode(
                 Request.self, from: #"{"model":"m","messages":[],"temperature":1,"mode":"slow","tags":{}}"#))
     }
 
     func testNonFiniteDoublesAreRejectedNotWritten() {
-        XCTAssertThrowsError(try SwitchyardJSON.JSONEncoder().encode(["x": Double.infinity]))
-        XCTAssertThrowsError(try SwitchyardJSON.JSONEncoder().encode([Double.nan]))
+        XCTAssertThrowsError(try JSON.encode(["x": Double.infinity]))
+        XCTAssertThrowsError(try JSON.encode([Double.nan]))
     }
 
     func testIntegersBeyondDoublePrecisionSurvive() throws {
         struct Counter: Codable, Equatable { var tokens: Int64 }
         let value = Counter(tokens: 9_007_199_254_740_993)  // 2^53 + 1: not representable as Double
-        let decoded = try SwitchyardJSON.JSONDecoder().decode(
-            Counter.self, from: try SwitchyardJSON.JSONEncoder().encode(value))
+        let decoded = try JSON.decode(
+            Counter.self, from: try JSON.encode(value))
         XCTAssertEqual(decoded.tokens, value.tokens)
     }
 }

@@ -49,14 +49,14 @@ final class RequestValidationTests: XCTestCase {
         // OpenAI's content-part form, as clients send it to the router.
         let json =
             #"{"requestId":"r","messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"https://x/cat.jpg"}}]}],"candidates":[{"provider":"openai","model":"gpt"}]}"#
-        let request = try RequestValidation.chatRequest(from: JSONDecoder().decode(LLMCallInput.self, from: json))
+        let request = try RequestValidation.chatRequest(from: JSON.decode(LLMCallInput.self, from: json))
         XCTAssertEqual(request.messages[0].content, [.image(.url("https://x/cat.jpg"))])
     }
 
     func testEventDecodesStringAndPartContent() throws {
         let json =
             #"{"requestId":"r","messages":[{"role":"user","content":"hi"},{"role":"user","content":[{"type":"text","text":"yo"}]}],"candidates":[{"provider":"openai","model":"gpt","timeoutMs":500}]}"#
-        let input = try JSONDecoder().decode(LLMCallInput.self, from: json)
+        let input = try JSON.decode(LLMCallInput.self, from: json)
         XCTAssertEqual(input.messages[0].content, .text("hi"))
         XCTAssertEqual(input.messages[1].content, .parts([InputPart(type: "text", text: "yo")]))
         XCTAssertEqual(input.candidates[0].timeoutMs, 500)

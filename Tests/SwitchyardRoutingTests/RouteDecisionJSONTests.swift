@@ -24,10 +24,10 @@ final class RouteDecisionJSONTests: XCTestCase {
 
     func testDirectJSONEqualsTheCodableDocument() throws {
         for decision in try decisions() {
-            let codable = try SwitchyardJSON.JSONEncoder().encodeToJSON(decision)
+            let codable = try JSON.encodeToJSON(decision)
             XCTAssertEqual(decision.jsonValue, codable, decision.explanation)
             // And it reads back as the same decision.
-            let decoded = try SwitchyardJSON.JSONDecoder().decode(
+            let decoded = try JSON.decode(
                 SwitchyardRouting.RouteDecision.self, from: decision.jsonValue.serialized())
             XCTAssertEqual(decoded.primary, decision.primary)
             XCTAssertEqual(

@@ -30,7 +30,7 @@ final class RouterHandlerTests: XCTestCase {
     func event(_ name: String) throws -> RouterInput {
         let bytes = try Array(
             Data(contentsOf: URL(fileURLWithPath: RoutingFixtures.repoRoot + "/events/router/\(name)")))
-        return try SwitchyardJSON.JSONDecoder().decode(RouterInput.self, from: bytes)
+        return try JSON.decode(RouterInput.self, from: bytes)
     }
 
     func testSampleEventsRouteAsDocumented() async throws {

@@ -222,12 +222,12 @@ final class RouterStrategyTests: XCTestCase {
         let b = try RoutingFixtures.decide(
             tenant: "acme-startup", prompt: "Translate into German: where is the station?")
         XCTAssertEqual(a, b)
-        let bytes = try SwitchyardJSON.JSONEncoder().encode(a)
+        let bytes = try JSON.encode(a)
         XCTAssertLessThan(bytes.count, 16 * 1024)
         let text = String(decoding: bytes, as: UTF8.self)
         XCTAssertTrue(text.contains("\"backend\":\"llm\""))
         XCTAssertTrue(text.contains("\"rejected\":\"not available on the"))
-        let decoded = try SwitchyardJSON.JSONDecoder().decode(SwitchyardRouting.RouteDecision.self, from: bytes)
+        let decoded = try JSON.decode(SwitchyardRouting.RouteDecision.self, from: bytes)
         XCTAssertEqual(decoded.primary, a.primary)
     }
 }

@@ -170,11 +170,9 @@ public final class CurlTransport: HTTPTransport {
         }
     }
 
+    /// Whole milliseconds for curl's options, clamped to 0...1 day.
     private static func milliseconds(_ d: Duration) -> Int {
-        let (seconds, attoseconds) = d.components
-        if seconds < 0 { return 0 }
-        if seconds > 86_400 { return 86_400_000 }
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        Int(min(max(d.milliseconds, 0), 86_400_000))
     }
 
     // MARK: - Handle pool

@@ -3,7 +3,7 @@
 /// Switchyard's functions do not link Foundation (it would double the size of every `bootstrap`
 /// and slow its cold start), so JSON is handled here: this value type, a strict parser
 /// (`JSON.parse`), a serializer (`JSON.serialized()`), and `Codable` bridges
-/// (`JSONDecoder`, `JSONEncoder`) over it.
+/// (`JSON.decode`, `JSON.encode`) over it.
 ///
 /// Numbers keep integers exact: a literal without fraction or exponent that fits in `Int64` is
 /// `.integer`, everything else `.double`. Token counts and micro-dollar costs therefore never pass
@@ -20,7 +20,7 @@ public enum JSON: Sendable, Hashable {
 }
 
 /// An ordered JSON object. Lookups are linear, which beats hashing for the small objects that
-/// make up wire formats; `JSONDecoder` builds an index for large ones.
+/// make up wire formats; the decoder builds an index for large ones.
 public struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral {
     public var members: [(key: String, value: JSON)]
 

@@ -61,13 +61,13 @@ public struct CodableByteHandler<Handler: FunctionHandler>: ByteHandler {
     public func handle(_ event: [UInt8], context: InvocationContext) async throws -> [UInt8] {
         let decoded: Handler.Event
         do {
-            decoded = try JSONDecoder().decode(Handler.Event.self, from: event)
+            decoded = try JSON.decode(Handler.Event.self, from: event)
         } catch {
             throw RuntimeError.invalidEvent(describeDecodingError(error))
         }
         let output = try await handler.handle(decoded, context: context)
         do {
-            return try JSONEncoder().encode(output)
+            return try JSON.encode(output)
         } catch {
             throw RuntimeError.invalidResponse("\(error)")
         }

@@ -253,10 +253,3 @@ private func installTerminationHandler() {
     signal(SIGTERM) { _ in _exit(0) }
     signal(SIGPIPE, SIG_IGN)
 }
-
-extension Duration {
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-}

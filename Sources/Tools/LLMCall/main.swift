@@ -66,7 +66,7 @@ if sseMegabytes > 0 {
 
 let input: LLMCallInput
 do {
-    input = try JSONDecoder().decode(LLMCallInput.self, from: readInput(positional.first ?? "-"))
+    input = try JSON.decode(LLMCallInput.self, from: readInput(positional.first ?? "-"))
 } catch {
     printJSON(
         JSON.object(["errorType": "Runtime.InvalidEvent", "errorMessage": .string(describeDecodingError(error))])
@@ -116,7 +116,7 @@ func measure(_ handler: LLMCallerHandler, _ input: LLMCallInput, calls: Int, war
 
 do {
     let output = try await handler.call(input, deadline: .now.advanced(by: .seconds(60)))
-    printJSON(try JSONEncoder().encode(output))
+    printJSON(try JSON.encode(output))
 } catch let error as LLMCallFailure {
     printJSON(
         JSON.object(["errorType": .string(error.errorType), "errorMessage": .string(error.errorMessage)]).serialized())

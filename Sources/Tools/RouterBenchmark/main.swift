@@ -99,9 +99,9 @@ let classifyOnly = measure("classify") { i in
 let decisions = try profiles.indices.map {
     try router.decide(profiles[$0], classification: classifications[$0], signals: signals)
 }
-let encode = try measure("encode") { i in sink &+= try JSONEncoder().encode(decisions[i]).count }
+let encode = try measure("encode") { i in sink &+= try JSON.encode(decisions[i]).count }
 let encodeDirect = measure("encode-direct") { i in sink &+= decisions[i].jsonValue.serialized().count }
-let sizes = try decisions.map { try JSONEncoder().encode($0).count }
+let sizes = try decisions.map { try JSON.encode($0).count }
 
 func us(_ ns: Int64) -> String {
     let tenths = (ns + 50) / 100

@@ -22,8 +22,8 @@ struct EvalCase {
         let bytes = try FileReader.read(path)
         var cases: [EvalCase] = []
         for (n, line) in bytes.split(separator: UInt8(ascii: "\n")).enumerated() where !line.isEmpty {
-            let input = try JSONDecoder().decode(RouterInput.self, from: line)
-            let labels = try JSONDecoder().decode(Labels.self, from: line)
+            let input = try JSON.decode(RouterInput.self, from: line)
+            let labels = try JSON.decode(Labels.self, from: line)
             guard let category = TaskCategory(rawValue: labels.expected_category) else {
                 throw ConfigurationError.invalidDocument(
                     source: "\(path):\(n + 1)", detail: "unknown category \(labels.expected_category)")

@@ -151,10 +151,9 @@ case "single":
 
 case "export":
     let count = arguments.int("count", 1000)
-    let encoder = SwitchyardJSON.JSONEncoder()
     var out = [UInt8]()
     for i in 0..<count {
-        out += try! encoder.encode(generator.record(i).priced(by: calculator))
+        out += try! JSON.encode(generator.record(i).priced(by: calculator))
         out.append(UInt8(ascii: "\n"))
         if out.count > 1 << 20 {
             FileHandle.standardOutput.write(Data(out))

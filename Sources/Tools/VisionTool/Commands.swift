@@ -28,7 +28,7 @@ enum VisionToolCommands {
     }
 
     static func printJSON(_ value: some Encodable) throws {
-        print(String(decoding: try JSONEncoder().encode(value), as: UTF8.self))
+        print(String(decoding: try JSON.encode(value), as: UTF8.self))
     }
 
     // MARK: - decode
@@ -97,7 +97,7 @@ enum VisionToolCommands {
     static func nms() throws {
         while let line = readLine() {
             if line.isEmpty { continue }
-            let request = try JSONDecoder().decode(NMSRequest.self, from: line)
+            let request = try JSON.decode(NMSRequest.self, from: line)
             let boxes = request.boxes.map { NonMaxSuppression.Box(x: $0[0], y: $0[1], width: $0[2], height: $0[3]) }
             let kept = NonMaxSuppression.batched(
                 boxes: boxes, scores: request.scores, classIDs: request.classIds,
@@ -155,7 +155,7 @@ enum VisionToolCommands {
     /// exactly as the function is (VISION_*), and reports the process's peak RSS with the response.
     static func invoke(arguments: [String]) async throws {
         guard arguments.count >= 2 else { throw VisionToolError.usage("invoke EVENT.json") }
-        let event = try JSONDecoder().decode(VisionRequest.self, from: try read(arguments[1]))
+        let event = try JSON.decode(VisionRequest.self, from: try read(arguments[1]))
         let handler = VisionHandler(configuration: try VisionConfiguration(environment: .process))
         let response = try await handler.handle(event, deadline: ContinuousClock.now.advanced(by: .seconds(60)))
         try printJSON(InvokeResult(response: response, peakRSSMegabytes: peakRSSMegabytes()))

@@ -149,7 +149,7 @@ public struct LLMCallFailure: FunctionError {
 
     public var errorType: String { error.errorType }
     public var errorMessage: String {
-        guard !attempts.isEmpty, let json = try? JSONEncoder().encode(attempts) else { return error.errorMessage }
+        guard !attempts.isEmpty, let json = try? JSON.encode(attempts) else { return error.errorMessage }
         return error.errorMessage + " attempts=" + String(decoding: json, as: UTF8.self)
     }
 }

@@ -13,7 +13,7 @@ public struct RouterByteHandler: ByteHandler {
     public func handle(_ event: [UInt8], context: InvocationContext) async throws -> [UInt8] {
         let input: RouterInput
         do {
-            input = try JSONDecoder().decode(RouterInput.self, from: event)
+            input = try JSON.decode(RouterInput.self, from: event)
         } catch {
             throw RuntimeError.invalidEvent(describeDecodingError(error))
         }

@@ -108,7 +108,7 @@ public struct RouterHandler: FunctionHandler {
         }
         let bytes = try FileReader.read(path, limit: 1 << 20)
         do {
-            let file = try JSONDecoder().decode(File.self, from: bytes)
+            let file = try JSON.decode(File.self, from: bytes)
             return InMemoryRoutingSignals(spend: file.spend ?? [:], health: file.health ?? [:])
         } catch {
             throw ConfigurationError.invalidDocument(source: path, detail: describeDecodingError(error))

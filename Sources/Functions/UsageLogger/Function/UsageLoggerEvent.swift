@@ -33,7 +33,7 @@ public struct UsageLoggerEvent: Decodable, Sendable {
         records.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
             do {
-                records.append(try JSONDecoder().decode(UsageRecord.self, from: item))
+                records.append(try JSON.decode(UsageRecord.self, from: item))
             } catch let missing as UsageRecord.MissingTokenCount {
                 throw .missingTokens(
                     index: index, requestID: item["requestId"]?.stringValue ?? "?",

@@ -109,8 +109,9 @@ public struct VisionHandler: FunctionHandler {
         return VisionResponse(
             requestID: event.requestID, backend: backend.name, results: results,
             timings: .init(
-                fetchMs: Self.milliseconds(fetchTime), decodeMs: Self.milliseconds(decodeTime),
-                inferenceMs: Self.milliseconds(inferenceTime), totalMs: Self.milliseconds(clock.now - started)),
+                fetchMs: fetchTime.fractionalMilliseconds, decodeMs: decodeTime.fractionalMilliseconds,
+                inferenceMs: inferenceTime.fractionalMilliseconds, totalMs: (clock.now - started).fractionalMilliseconds
+            ),
             usage: .init(
                 images: prepared.count, pixels: prepared.reduce(0) { $0 + $1.image.width * $1.image.height },
                 inputBytes: inputBytes))
@@ -131,10 +132,5 @@ public struct VisionHandler: FunctionHandler {
             options.maxDetections = value
         }
         return options
-    }
-
-    static func milliseconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 }

@@ -58,7 +58,7 @@ public struct Catalog: Sendable {
         }
         let file: File
         do {
-            file = try JSONDecoder().decode(File.self, from: bytes)
+            file = try JSON.decode(File.self, from: bytes)
         } catch {
             throw .invalidDocument(source: source, detail: describeDecodingError(error))
         }
@@ -77,7 +77,7 @@ public struct Catalog: Sendable {
         struct File: Decodable { var models: [String: Patch] }
         let file: File
         do {
-            file = try JSONDecoder().decode(File.self, from: bytes)
+            file = try JSON.decode(File.self, from: bytes)
         } catch {
             throw .invalidDocument(source: source, detail: describeDecodingError(error))
         }

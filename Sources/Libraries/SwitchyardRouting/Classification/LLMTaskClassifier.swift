@@ -44,8 +44,7 @@ public struct LLMTaskClassifier: TaskClassifier {
         let callDeadline = min(deadline, start.advanced(by: timeout))
         var fallback = heuristic
         func elapsedMs() -> Int {
-            let elapsed = ContinuousClock.now - start
-            return Int(elapsed.components.seconds) * 1000 + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
+            Int((ContinuousClock.now - start).milliseconds)
         }
 
         let response: (status: Int, body: [UInt8])

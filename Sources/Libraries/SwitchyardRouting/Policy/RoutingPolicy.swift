@@ -81,7 +81,7 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
                     problem: "version \(version) is not supported; this router reads version \(Self.supportedVersion)")
             }
             try checkKeys(json)
-            policy = try JSONDecoder().decode(RoutingPolicy.self, from: json)
+            policy = try JSON.decode(RoutingPolicy.self, from: json)
         } catch let error as PolicyError {
             throw error
         } catch {

@@ -151,6 +151,6 @@ extension MongoUsageSink {
                     "sort": .object(["timestamp": .integer(-1)]), "limit": .integer(Int64(max(1, min(limit, 1000)))),
                 ])
         }
-        return rows.compactMap { try? JSONDecoder().decode(UsageRecord.self, from: $0) }
+        return rows.compactMap { try? JSON.decode(UsageRecord.self, from: $0) }
     }
 }

@@ -175,7 +175,7 @@ extension MongoUsageSink {
 
     /// The contribution of a stored raw document (nil if it does not decode as a usage record).
     static func contribution(of document: JSON) -> RollupContribution? {
-        guard let record = try? JSONDecoder().decode(UsageRecord.self, from: document) else { return nil }
+        guard let record = try? JSON.decode(UsageRecord.self, from: document) else { return nil }
         return RollupContribution(record: record)
     }
 

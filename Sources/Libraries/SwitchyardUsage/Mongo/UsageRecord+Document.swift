@@ -9,7 +9,7 @@ extension UsageRecord {
     /// The fields of the raw usage document (everything but the store's own bookkeeping).
     func documentFields() throws(UsageError) -> BSONDocument {
         let json: JSON
-        do { json = try JSONEncoder().encodeToJSON(self) } catch { throw .invalidRecord(index: -1, detail: "\(error)") }
+        do { json = try JSON.encodeToJSON(self) } catch { throw .invalidRecord(index: -1, detail: "\(error)") }
         guard case .object(let object) = json else {
             throw .invalidRecord(index: -1, detail: "record did not encode to an object")
         }

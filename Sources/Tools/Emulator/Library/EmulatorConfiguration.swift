@@ -19,7 +19,7 @@ public struct EmulatorConfiguration: Sendable, Decodable {
         let bytes = try FileReader.read(path)
         var configuration: EmulatorConfiguration
         do {
-            configuration = try JSONDecoder().decode(EmulatorConfiguration.self, from: bytes)
+            configuration = try JSON.decode(EmulatorConfiguration.self, from: bytes)
         } catch {
             throw ConfigurationError.invalidDocument(source: path, detail: describeDecodingError(error))
         }

@@ -1,19 +1,18 @@
-/// Decodes `Decodable` values from JSON bytes or a `JSON` value.
+/// Decoding `Decodable` values from JSON bytes or a `JSON` value.
 ///
 /// Errors are `DecodingError`s whose context carries the coding path, so a caller can tell a
 /// client exactly which field was wrong (`messages[2].role: expected string, found number`).
-public struct JSONDecoder: Sendable {
-    public init() {}
-
-    public func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
+/// (Static functions rather than a `JSONDecoder` type, so nothing here shadows Foundation's.)
+extension JSON {
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
         try decode(type, from: try JSON.parse(bytes))
     }
 
-    public func decode<T: Decodable>(_ type: T.Type, from string: String) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from string: String) throws -> T {
         try decode(type, from: try JSON.parse(string))
     }
 
-    public func decode<T: Decodable>(_ type: T.Type, from json: JSON) throws -> T {
+    public static func decode<T: Decodable>(_ type: T.Type, from json: JSON) throws -> T {
         if type == JSON.self { return json as! T }
         return try T(from: JSONValueDecoder(value: json, codingPath: []))
     }

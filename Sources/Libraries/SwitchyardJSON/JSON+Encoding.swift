@@ -1,16 +1,15 @@
-/// Encodes `Encodable` values to compact JSON bytes or to a `JSON` value.
+/// Encoding `Encodable` values to compact JSON bytes or to a `JSON` value.
 ///
 /// Members are written in the order the type encodes them (declaration order for synthesized
 /// conformances); `nil` optionals encoded with `encodeIfPresent` are omitted. Non-finite floating
 /// point values are an error, never invalid JSON.
-public struct JSONEncoder: Sendable {
-    public init() {}
-
-    public func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+/// (Static functions rather than a `JSONEncoder` type, so nothing here shadows Foundation's.)
+extension JSON {
+    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         try encodeToJSON(value).serialized()
     }
 
-    public func encodeToJSON<T: Encodable>(_ value: T) throws -> JSON {
+    public static func encodeToJSON<T: Encodable>(_ value: T) throws -> JSON {
         if let json = value as? JSON { return json }
         let encoder = JSONValueEncoder(storage: JSONNode(), codingPath: [])
         try value.encode(to: encoder)
