@@ -65,16 +65,6 @@ extension RoutingPolicy {
             guard !learned.file.isEmpty else { throw fail("classifier.learned.file", "must not be empty") }
             guard !learned.version.isEmpty else { throw fail("classifier.learned.version", "must not be empty") }
         }
-        if let frozen = qualityVersion {
-            guard !frozen.id.isEmpty else { throw fail("quality_version.id", "must not be empty") }
-            let actual = qualityFingerprint
-            guard frozen.fingerprint == actual else {
-                throw fail(
-                    "quality_version.fnv1a64",
-                    "the catalog's quality table changed (fingerprint \(actual), frozen \(frozen.fingerprint)); "
-                        + "a new quality table needs a new quality_version.id and fingerprint")
-            }
-        }
 
         // Catalog.
         var modelIDs = Set<String>()
@@ -205,6 +195,17 @@ extension RoutingPolicy {
             }
             for (j, id) in (rule.then.models ?? []).enumerated() where !modelIDs.contains(id) {
                 throw fail("\(at).then.models[\(j)]", "unknown model \"\(id)\"")
+            }
+        }
+        // Last, so a specific problem in a quality score is reported as that, not as a changed table.
+        if let frozen = qualityVersion {
+            guard !frozen.id.isEmpty else { throw fail("quality_version.id", "must not be empty") }
+            let actual = qualityFingerprint
+            guard frozen.fingerprint == actual else {
+                throw fail(
+                    "quality_version.fnv1a64",
+                    "the catalog's quality table changed (fingerprint \(actual), frozen \(frozen.fingerprint)); "
+                        + "a new quality table needs a new quality_version.id and fingerprint")
             }
         }
     }

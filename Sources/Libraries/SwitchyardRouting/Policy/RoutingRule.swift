@@ -32,8 +32,8 @@ public struct RuleCondition: Codable, Sendable, Equatable {
     public var routes: [RoutingStrategy]?
     /// Matches when the request carries at least one of these tags.
     public var tags: [String]?
-    /// `true` matches verdicts whose confidence is below `classifier.confidence_threshold` (the
-    /// safe defaults); `false` matches confident ones. Category hints are never uncertain.
+    /// `true` matches learned verdicts whose calibrated confidence is below
+    /// `classifier.confidence_threshold` (the safe defaults); `false` matches every other verdict.
     public var uncertain: Bool?
 
     public init(
