@@ -55,7 +55,8 @@ struct EvalCase {
             let tenants = acceptable.tenants[tier] ?? []
             let tenant = tenants[(cases.count / acceptable.tiers.count) % max(tenants.count, 1)]
             let refs = (0..<images).map {
-                ImageRef(url: "s3://switchyard-eval/corpus/\(id)-\($0).jpg", mediaType: "image/jpeg", sizeBytes: 200_000)
+                ImageRef(
+                    url: "s3://switchyard-eval/corpus/\(id)-\($0).jpg", mediaType: "image/jpeg", sizeBytes: 200_000)
             }
             let input = RouterInput(
                 requestID: id, tenantID: tenant, prompt: text.isEmpty ? nil : text, images: refs.isEmpty ? nil : refs)

@@ -45,7 +45,10 @@ struct RoutingOutcome {
 
     var costSaved: Double { premiumCost == 0 ? 0 : Double(premiumCost - cost) / Double(premiumCost) }
     var qualityRatio: Double { premiumQuality == 0 ? 0 : quality / premiumQuality }
-    var acceptableRate: Double { routed + refused.values.reduce(0, +) == 0 ? 0 : Double(acceptable) / Double(routed + refused.values.reduce(0, +)) }
+    var acceptableRate: Double {
+        routed + refused.values.reduce(0, +) == 0
+            ? 0 : Double(acceptable) / Double(routed + refused.values.reduce(0, +))
+    }
 }
 
 func percentile(_ sorted: [Int], _ p: Double) -> Int {

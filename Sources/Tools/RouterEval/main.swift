@@ -173,11 +173,17 @@ for (name, classifier) in classifiers {
             for input in inputs {
                 let start = ContinuousClock.now
                 let v: Classification
-                if let h = classifier as? HeuristicClassifier { v = h.classify(input) } else { v = learned.classify(input) }
+                if let h = classifier as? HeuristicClassifier {
+                    v = h.classify(input)
+                } else {
+                    v = learned.classify(input)
+                }
                 let elapsed = ContinuousClock.now - start
                 sink += v.confidence
                 if pass > 0 {
-                    samples.append(Int(elapsed.components.attoseconds / 1_000_000_000) + Int(elapsed.components.seconds) * 1_000_000_000)
+                    samples.append(
+                        Int(elapsed.components.attoseconds / 1_000_000_000) + Int(elapsed.components.seconds)
+                            * 1_000_000_000)
                 }
             }
         }
@@ -198,7 +204,9 @@ print(
         + padLeft("acceptable", 11) + padLeft("cost saved", 11) + padLeft("quality", 9) + padLeft("uncertain", 10)
         + padLeft("p50 µs", 9) + padLeft("p99 µs", 9))
 for row in rows {
-    let d = row.metrics.difficultyTotal == 0 ? "-" : pct(Double(row.metrics.difficultyRight) / Double(row.metrics.difficultyTotal))
+    let d =
+        row.metrics.difficultyTotal == 0
+        ? "-" : pct(Double(row.metrics.difficultyRight) / Double(row.metrics.difficultyTotal))
     print(
         pad(row.name, 16) + padLeft(pct(row.metrics.accuracy), 9) + padLeft(fixed(row.metrics.macroF1, 3), 10)
             + padLeft(d, 11) + padLeft(pct(row.outcome.acceptableRate), 11) + padLeft(pct(row.outcome.costSaved), 11)
@@ -206,11 +214,13 @@ for row in rows {
             + padLeft(row.p50.map { fixed(Double($0) / 1000, 1) } ?? "-", 9)
             + padLeft(row.p99.map { fixed(Double($0) / 1000, 1) } ?? "-", 9))
 }
-print("(quality = mean catalog quality of the routed choice / of always-premium; uncertain = verdicts below the threshold)")
+print("(quality: mean catalog quality of the routed choice over always-premium's;")
+print(" uncertain: learned verdicts below the confidence threshold, which take the safe default)")
 let loadMs = Double(loadTime.components.attoseconds) / 1e15 + Double(loadTime.components.seconds) * 1000
+let tableRows = 1 << learned.model.features.bits
 print(
-    "learned model init (read + checksum + \(learned.model.storedRows) rows into a \(1 << learned.model.features.bits)-row table): \(fixed(loadMs, 1)) ms"
-)
+    "learned model init (read, checksum, \(learned.model.storedRows) rows into a \(tableRows)-row table): "
+        + "\(fixed(loadMs, 1)) ms")
 
 for row in rows where row.name == "learned" || row.name == "heuristic" {
     print("\n== \(row.name): confusion matrix (rows: true category, columns: predicted)")
@@ -224,9 +234,8 @@ for row in rows where row.name == "learned" || row.name == "heuristic" {
                 + padLeft(row.metrics.f1(category.index).map { fixed($0, 2) } ?? "-", 7))
     }
     let o = row.outcome
-    print(
-        "routed \(o.routed), refused \(o.refused.isEmpty ? "none" : "\(o.refused)"); cost \(o.cost) vs premium \(o.premiumCost) micro-USD"
-    )
+    let refused = o.refused.isEmpty ? "none" : "\(o.refused)"
+    print("routed \(o.routed), refused \(refused); cost \(o.cost) vs premium \(o.premiumCost) micro-USD")
     print("model mix: " + o.mix.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
 }
 
@@ -251,12 +260,14 @@ if let out = option("--json") {
             "classifier": .string(row.name), "accuracy": .double(row.metrics.accuracy),
             "macro_f1": .double(row.metrics.macroF1), "acceptable": .double(row.outcome.acceptableRate),
             "cost_saved": .double(row.outcome.costSaved), "quality_ratio": .double(row.outcome.qualityRatio),
-            "p50_ns": row.p50.map { .integer(Int64($0)) } ?? .null, "p99_ns": row.p99.map { .integer(Int64($0)) } ?? .null,
+            "p50_ns": row.p50.map { .integer(Int64($0)) } ?? .null,
+            "p99_ns": row.p99.map { .integer(Int64($0)) } ?? .null,
         ])
     }
     let document: JSON = [
         "split": .string(split), "cases": .integer(Int64(cases.count)), "policy": .string(policy.policyID),
-        "quality_version": .string(policy.qualityVersion?.id ?? ""), "classifier_version": .string(learned.model.version),
+        "quality_version": .string(policy.qualityVersion?.id ?? ""),
+        "classifier_version": .string(learned.model.version),
         "init_ms": .double(loadMs), "results": .array(results), "curve": .array(curve),
     ]
     let bytes = document.serialized()
