@@ -146,7 +146,7 @@ def test_uncertain_verdict_takes_the_safe_default(tmp_path):
     threshold = policy["classifier"]["confidence_threshold"]
     emulator, process = start_router_with(tmp_path, policy)
     try:
-        vague = emulator.invoke("router", {"tenant_id": "lexcorp-legal", "prompt": "banana umbrella purple"}).json
+        vague = emulator.invoke("router", {"tenant_id": "lexcorp-legal", "prompt": "zebra quantum teapot"}).json
         clear = emulator.invoke("router", {"tenant_id": "lexcorp-legal",
                                            "prompt": "Hi! Any tips for a relaxing weekend at home?"}).json
     finally:
@@ -155,7 +155,7 @@ def test_uncertain_verdict_takes_the_safe_default(tmp_path):
     assert vague["matched_rule"] == "uncertain-safe-default"
     assert vague["quality_floor"] == 0.88
     assert clear["classification"]["confidence"] >= threshold
-    assert clear["matched_rule"] != "uncertain-safe-default"
+    assert clear.get("matched_rule") != "uncertain-safe-default"
 
 
 def test_llm_mode_falls_back_to_the_learned_model(tmp_path):

@@ -59,7 +59,8 @@ final class NGramClassifierTests: XCTestCase {
     }
 
     func testReadsOnlyTheFirstTwoKilobytes() {
-        let head = "Summarize this report for the board. " + String(repeating: "Revenue grew in every region. ", count: 70)
+        let head =
+            "Summarize this report for the board. " + String(repeating: "Revenue grew in every region. ", count: 70)
         XCTAssertGreaterThan(head.utf8.count, 2048)
         let tail = " Also translate it into Japanese and write a poem about medicine and law, in Python."
         let a = Self.classifier.predict(text: head, imageCount: 0)

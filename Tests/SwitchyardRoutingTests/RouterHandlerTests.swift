@@ -16,7 +16,9 @@ final class RouterHandlerTests: XCTestCase {
             var classifier = json["classifier"] as! [String: Any]
             if let classifierMode { classifier["mode"] = classifierMode }
             var learned = classifier["learned"] as! [String: Any]
-            learned["file"] = RoutingFixtures.repoRoot + "/infra/classifier/" + (learned["file"] as! String).split(separator: "/").last!
+            learned["file"] =
+                RoutingFixtures.repoRoot + "/infra/classifier/" + (learned["file"] as! String).split(separator: "/")
+                .last!
             classifier["learned"] = learned
             json["classifier"] = classifier
             if let enterpriseClassifier {
@@ -101,11 +103,12 @@ final class RouterHandlerTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(clear.classification.confidence, threshold)
         XCTAssertTrue(endpoint.requests.isEmpty)
         // …a vague one (below the threshold) goes to the model.
-        let vague = "banana umbrella purple"
+        let vague = "zebra quantum teapot"
         let learned = try XCTUnwrap(handler.learned).classify(
             ClassificationInput(text: vague, imageCount: 0, modality: .text))
         XCTAssertLessThan(learned.confidence, threshold)
-        let asked = try await handler.route(RouterInput(tenantID: "initech", prompt: vague), deadline: .now + .seconds(3))
+        let asked = try await handler.route(
+            RouterInput(tenantID: "initech", prompt: vague), deadline: .now + .seconds(3))
         XCTAssertEqual(asked.classification.classifier, "llm")
         XCTAssertEqual(asked.classification.category, .creative)
         XCTAssertEqual(endpoint.requests.count, 1)

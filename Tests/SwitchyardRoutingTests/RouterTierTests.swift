@@ -29,7 +29,8 @@ final class RouterTierTests: XCTestCase {
         XCTAssertTrue(enterprise.explanation.contains("tier default"))
         var easy = hard
         easy.difficulty = .easy
-        XCTAssertEqual(try RoutingFixtures.router.decide(profile, classification: easy).matchedRule, "enterprise-routine")
+        XCTAssertEqual(
+            try RoutingFixtures.router.decide(profile, classification: easy).matchedRule, "enterprise-routine")
     }
 
     func testEnterpriseOnlyModel() throws {

@@ -10,7 +10,8 @@ import SwitchyardJSON
 ///     f16[rows × 15]    weights: 12 category logits, then 3 difficulty logits
 ///     f32[15]           bias
 ///     f32[meta × 15]    meta rows: image / no image, then prompt-length buckets
-///     u64               FNV-1a 64 of everything before it
+///     u64               checksum of everything before it: FNV-1a 64 over little-endian 64-bit
+///                       words, then the remaining bytes one at a time
 ///
 /// Loaded once at init into a dense table of `1 << bits` rows, so a lookup is one load.
 public struct NGramModel: Sendable {
@@ -62,9 +63,7 @@ public struct NGramModel: Sendable {
         guard bytes.count >= 20, Array(bytes[0..<8]) == magic else {
             throw FormatProblem("not an n-gram classifier file (bad magic)")
         }
-        var hash = WordScanner.offsetBasis
-        for b in bytes[..<(bytes.count - 8)] { hash = (hash ^ UInt64(b)) &* WordScanner.prime }
-        guard hash == readU64(bytes, bytes.count - 8) else { throw FormatProblem("checksum mismatch") }
+        guard checksum(bytes) == readU64(bytes, bytes.count - 8) else { throw FormatProblem("checksum mismatch") }
 
         let headerLength = Int(readU32(bytes, 8))
         guard 12 + headerLength <= bytes.count - 8 else { throw FormatProblem("header length past the end") }
@@ -79,9 +78,10 @@ public struct NGramModel: Sendable {
         guard let name = try field("name").stringValue, let version = try field("version").stringValue,
             let bits = try field("bits").int64Value, (8...22).contains(bits),
             let ngrams = try field("ngrams").arrayValue?.compactMap({ $0.int64Value }).map({ Int($0) }),
-            ngrams.allSatisfy({ (1...7).contains($0) }),
+            ngrams.count <= 3, ngrams.allSatisfy({ (1...7).contains($0) }),
             let words = try field("words").boolValue, let alpha = try field("alpha").doubleValue,
             let maxBytes = try field("max_bytes").int64Value, (1...65536).contains(maxBytes),
+            let ngramBytes = try field("ngram_bytes").int64Value, (0...maxBytes).contains(ngramBytes),
             let temperature = try field("temperature").doubleValue, temperature > 0,
             let bounds = try field("length_bounds").arrayValue?.compactMap({ $0.int64Value }).map({ Int($0) }),
             let rowCount = try field("rows").int64Value, rowCount >= 0, rowCount <= 1 << bits,
@@ -105,16 +105,30 @@ public struct NGramModel: Sendable {
         }
         var table = [SIMD16<Float>](repeating: SIMD16<Float>(), count: 1 << Int(bits))
         let weightsStart = at + 4 * rows
-        var last = -1
-        for r in 0..<rows {
-            let id = Int(readU32(bytes, at + 4 * r))
-            guard id > last, id < table.count else { throw FormatProblem("row ids must increase within the table") }
-            last = id
-            var row = SIMD16<Float>()
-            let base = weightsStart + 2 * k * r
-            for j in 0..<k { row[j] = Float(Float16(bitPattern: UInt16(readU16(bytes, base + 2 * j)))) }
-            table[id] = row
+        let rowIDs = at
+        var outOfOrder = false
+        bytes.withUnsafeBytes { raw in
+            table.withUnsafeMutableBufferPointer { rowsOut in
+                let tableRows = rowsOut.count
+                rowsOut.withMemoryRebound(to: Float.self) { floats in
+                    var last = -1
+                    for r in 0..<rows {
+                        let id = Int(raw.loadUnaligned(fromByteOffset: rowIDs + 4 * r, as: UInt32.self).littleEndian)
+                        guard id > last, id < tableRows else {
+                            outOfOrder = true
+                            return
+                        }
+                        last = id
+                        let source = weightsStart + 2 * k * r
+                        for j in 0..<k {
+                            let half = raw.loadUnaligned(fromByteOffset: source + 2 * j, as: UInt16.self).littleEndian
+                            floats[id &* 16 &+ j] = Self.float(half: half)
+                        }
+                    }
+                }
+            }
         }
+        guard !outOfOrder else { throw FormatProblem("row ids must increase within the table") }
         at = weightsStart + 2 * rows * k
         func readRow() -> SIMD16<Float> {
             var row = SIMD16<Float>()
@@ -126,13 +140,42 @@ public struct NGramModel: Sendable {
         let meta = (0..<metaCount).map { _ in readRow() }
         return NGramModel(
             name: name, version: version,
-            features: NGramFeatures(bits: Int(bits), ngrams: ngrams, words: words, maxBytes: Int(maxBytes)),
+            features: NGramFeatures(
+                bits: Int(bits), ngrams: ngrams, words: words, maxBytes: Int(maxBytes), ngramBytes: Int(ngramBytes)),
             alpha: alpha, temperature: temperature, lengthBounds: bounds, categories: categories,
             difficulties: difficulties, storedRows: rows, table: table, meta: meta, bias: bias)
     }
 
-    @inline(__always) static func readU16(_ b: [UInt8], _ at: Int) -> UInt16 {
-        UInt16(b[at]) | UInt16(b[at + 1]) << 8
+    /// FNV-1a 64 over little-endian 64-bit words, then the trailing bytes, of all but the last 8 bytes.
+    static func checksum(_ bytes: [UInt8]) -> UInt64 {
+        let end = bytes.count - 8
+        var hash = WordScanner.offsetBasis
+        bytes.withUnsafeBytes { raw in
+            var i = 0
+            while i + 8 <= end {
+                hash = (hash ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self).littleEndian) &* WordScanner.prime
+                i += 8
+            }
+            while i < end {
+                hash = (hash ^ UInt64(raw[i])) &* WordScanner.prime
+                i += 1
+            }
+        }
+        return hash
+    }
+
+    /// IEEE half to single precision, exactly (subnormals, infinities and NaN included), without
+    /// relying on F16C being available.
+    @inline(__always) static func float(half h: UInt16) -> Float {
+        let sign = UInt32(h & 0x8000) << 16
+        let exponent = UInt32(h >> 10) & 0x1F
+        let mantissa = UInt32(h & 0x3FF)
+        if exponent == 0 {
+            let magnitude = Float(mantissa) * (1.0 / 16_777_216.0)  // mantissa × 2^-24
+            return sign == 0 ? magnitude : -magnitude
+        }
+        if exponent == 31 { return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13)) }
+        return Float(bitPattern: sign | ((exponent + 112) << 23) | (mantissa << 13))
     }
 
     @inline(__always) static func readU32(_ b: [UInt8], _ at: Int) -> UInt32 {

@@ -169,7 +169,8 @@ public struct Router: Sendable {
     /// A learned verdict below the policy's confidence threshold. Only the learned model's
     /// confidence is a calibrated probability; heuristic margins, LLM answers and hints never are.
     func isUncertain(_ classification: Classification) -> Bool {
-        classification.classifier == "learned" && classification.confidence < table.policy.classifier.confidenceThreshold
+        classification.classifier == "learned"
+            && classification.confidence < table.policy.classifier.confidenceThreshold
     }
 
     func matchRule(_ profile: RequestProfile, classification: Classification, tier: String, modality: Modality)
