@@ -8,14 +8,27 @@ import SwitchyardRuntime
 import XCTest
 
 final class RouterHandlerTests: XCTestCase {
-    func makeHandler(transport: (any ClassifierTransport)? = nil, classifierMode: String? = nil) throws -> RouterHandler
-    {
+    func makeHandler(
+        transport: (any ClassifierTransport)? = nil, classifierMode: String? = nil, enterpriseClassifier: String? = nil
+    ) throws -> RouterHandler {
         var path = RoutingFixtures.repoRoot + "/infra/policy.json"
-        if let classifierMode {
+        if classifierMode != nil || enterpriseClassifier != nil {
             var json = RoutingFixtures.policyJSON()
             var classifier = json["classifier"] as! [String: Any]
-            classifier["mode"] = classifierMode
+            if let classifierMode { classifier["mode"] = classifierMode }
+            var learned = classifier["learned"] as! [String: Any]
+            learned["file"] =
+                RoutingFixtures.repoRoot + "/infra/classifier/" + (learned["file"] as! String).split(separator: "/")
+                .last!
+            classifier["learned"] = learned
             json["classifier"] = classifier
+            if let enterpriseClassifier {
+                var tiers = json["tiers"] as! [String: Any]
+                var enterprise = tiers["enterprise"] as! [String: Any]
+                enterprise["classifier"] = enterpriseClassifier
+                tiers["enterprise"] = enterprise
+                json["tiers"] = tiers
+            }
             path = NSTemporaryDirectory() + "policy-\(UUID().uuidString).json"
             try Data(RoutingFixtures.bytes(json)).write(to: URL(fileURLWithPath: path))
         }
@@ -79,25 +92,33 @@ final class RouterHandlerTests: XCTestCase {
         XCTAssertNotNil(json["candidates"]?[0]?["estimated_cost_micro_usd"]?.int64Value)
     }
 
-    func testHybridClassifierAsksTheModelOnlyWhenUnsure() async throws {
+    func testHybridClassifierAsksTheModelOnlyWhenTheLearnedOneIsUnsure() async throws {
         let endpoint = FakeChatEndpoint(content: #"{"category": "creative", "difficulty": "easy"}"#)
-        let handler = try makeHandler(transport: endpoint)
-        // Enterprise uses hybrid: a clear translation request stays with the heuristic…
+        let handler = try makeHandler(transport: endpoint, enterpriseClassifier: "hybrid")
+        let threshold = handler.router.table.policy.classifier.confidenceThreshold
+        // A clear translation request stays with the learned model…
         let clear = try await handler.route(
             RouterInput(tenantID: "initech", prompt: "Translate into French: the invoice is attached."),
             deadline: .now + .seconds(3))
-        XCTAssertEqual(clear.classification.classifier, "heuristic")
+        XCTAssertEqual(clear.classification.classifier, "learned")
+        XCTAssertGreaterThanOrEqual(clear.classification.confidence, threshold)
         XCTAssertTrue(endpoint.requests.isEmpty)
-        // …a vague one goes to the model.
-        let vague = try await handler.route(
-            RouterInput(tenantID: "initech", prompt: "banana umbrella purple"), deadline: .now + .seconds(3))
-        XCTAssertEqual(vague.classification.classifier, "llm")
-        XCTAssertEqual(vague.classification.category, .creative)
+        // …a vague one (below the threshold) goes to the model.
+        let vague = "zebra quantum teapot"
+        let learned = try XCTUnwrap(handler.learned).classify(
+            ClassificationInput(text: vague, imageCount: 0, modality: .text))
+        XCTAssertLessThan(learned.confidence, threshold)
+        let asked = try await handler.route(
+            RouterInput(tenantID: "initech", prompt: vague), deadline: .now + .seconds(3))
+        XCTAssertEqual(asked.classification.classifier, "llm")
+        XCTAssertEqual(asked.classification.category, .creative)
         XCTAssertEqual(endpoint.requests.count, 1)
-        // Basic tier uses the policy's heuristic mode: never asks.
-        _ = try await handler.route(
-            RouterInput(tenantID: "acme-startup", prompt: "banana umbrella purple"), deadline: .now + .seconds(3))
+        // Basic tier uses the policy's learned mode: never asks, and the unsure verdict takes the safe default.
+        let basic = try await handler.route(
+            RouterInput(tenantID: "acme-startup", prompt: vague), deadline: .now + .seconds(3))
         XCTAssertEqual(endpoint.requests.count, 1)
+        XCTAssertEqual(basic.classification.classifier, "learned")
+        XCTAssertEqual(basic.matchedRule, "uncertain-safe-default")
     }
 
     func testLLMModeWithUnreachableEndpointStillRoutes() async throws {

@@ -20,10 +20,18 @@ final class RouterTierTests: XCTestCase {
     func testTierDefaultStrategies() throws {
         XCTAssertEqual(try RoutingFixtures.decide(tenant: "acme-startup", prompt: question).strategy, .cheapest)
         XCTAssertEqual(try RoutingFixtures.decide(tenant: "lexcorp-legal", prompt: question).strategy, .cheapest)
-        let enterprise = try RoutingFixtures.decide(tenant: "initech", prompt: question)
+        // Enterprise's default is best; easy and medium requests match enterprise-routine first.
+        let profile = try RequestProfile(
+            RoutingFixtures.input(tenant: "initech", prompt: question), limits: RoutingFixtures.policy.limits)
+        let hard = Classification(category: .chat, difficulty: .hard, confidence: 0.9, classifier: "learned")
+        let enterprise = try RoutingFixtures.router.decide(profile, classification: hard)
         XCTAssertEqual(enterprise.strategy, .best)
         XCTAssertNil(enterprise.matchedRule)
         XCTAssertTrue(enterprise.explanation.contains("tier default"))
+        var easy = hard
+        easy.difficulty = .easy
+        XCTAssertEqual(
+            try RoutingFixtures.router.decide(profile, classification: easy).matchedRule, "enterprise-routine")
     }
 
     func testEnterpriseOnlyModel() throws {

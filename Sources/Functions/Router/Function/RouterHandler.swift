@@ -17,15 +17,22 @@ public struct RouterHandler: FunctionHandler {
     public let heuristic = HeuristicClassifier()
     /// The model-backed classifier, when the policy uses one for any tier.
     public let llmClassifier: (any TaskClassifier)?
+    /// The learned n-gram classifier, when the policy names one (`classifier.learned`).
+    public let learned: NGramClassifier?
 
-    public init(router: Router, signals: any RoutingSignals, llmClassifier: (any TaskClassifier)? = nil) {
+    public init(
+        router: Router, signals: any RoutingSignals, llmClassifier: (any TaskClassifier)? = nil,
+        learned: NGramClassifier? = nil
+    ) {
         self.router = router
         self.signals = signals
         self.llmClassifier = llmClassifier
+        self.learned = learned
     }
 
     /// Loads the policy and builds the classifiers and signal source.
-    /// - Throws: `PolicyError` (`Router.InvalidPolicy`) or `ConfigurationError`, reported as init errors.
+    /// - Throws: `PolicyError` (`Router.InvalidPolicy`), `ClassifierModelError` (`Router.InvalidClassifier`)
+    ///   or `ConfigurationError`, reported as init errors.
     /// - Parameters:
     ///   - signals: the live source (MongoDB in the function); nil uses `SWITCHYARD_SIGNALS_FILE` or none.
     public init(
@@ -46,8 +53,20 @@ public struct RouterHandler: FunctionHandler {
                 transport: transport ?? HTTPClassifierTransport(CurlTransport()), baseURL: baseURL, model: model,
                 apiKey: configuration.classifierAPIKey, timeout: .milliseconds(settings.timeoutMs))
         }
+        var learned: NGramClassifier?
+        if let spec = settings.learned {
+            learned = try NGramClassifier.load(
+                path: Self.resolve(spec.file, besides: configuration.policyPath), expectedVersion: spec.version)
+        }
         self.init(
-            router: router, signals: CachedRoutingSignals(base, ttl: configuration.signalsTTL), llmClassifier: llm)
+            router: router, signals: CachedRoutingSignals(base, ttl: configuration.signalsTTL), llmClassifier: llm,
+            learned: learned)
+    }
+
+    /// A model file named relative to the policy file (both travel together in the zip).
+    static func resolve(_ file: String, besides policyPath: String) -> String {
+        guard !file.hasPrefix("/"), let slash = policyPath.lastIndex(of: "/") else { return file }
+        return String(policyPath[...slash]) + file
     }
 
     public func handle(_ event: RouterInput, context: InvocationContext) async throws -> SwitchyardRouting.RouteDecision
@@ -86,19 +105,35 @@ public struct RouterHandler: FunctionHandler {
         -> Classification
     {
         let input = ClassificationInput(profile)
-        let quick = heuristic.classify(input)
+        let policy = router.table.policy
+        let mode = policy.tiers[tier]?.classifier ?? policy.classifier.mode
+        // The first opinion: the learned model unless the tier asks for keywords only.
+        let quick = (mode == .heuristic ? nil : learned?.classify(input)) ?? heuristic.classify(input)
         if let category = profile.hints.category {
             return Classification(category: category, difficulty: quick.difficulty, confidence: 1, classifier: "hint")
         }
-        let policy = router.table.policy
         guard let llm = llmClassifier else { return quick }
-        switch policy.tiers[tier]?.classifier ?? policy.classifier.mode {
-        case .heuristic: return quick
-        case .llm: return await llm.classify(input, deadline: deadline)
+        switch mode {
+        case .heuristic, .learned: return quick
+        case .llm: return await ask(llm, input, deadline: deadline, otherwise: quick)
         case .hybrid:
             guard quick.confidence < policy.classifier.confidenceThreshold else { return quick }
-            return await llm.classify(input, deadline: deadline)
+            return await ask(llm, input, deadline: deadline, otherwise: quick)
         }
+    }
+
+    /// The LLM's verdict; when it falls back, the learned model's verdict (still uncertain, so the
+    /// safe-default rules apply) with the LLM's fallback reason.
+    private func ask(
+        _ llm: any TaskClassifier, _ input: ClassificationInput, deadline: ContinuousClock.Instant,
+        otherwise quick: Classification
+    ) async -> Classification {
+        let answer = await llm.classify(input, deadline: deadline)
+        guard answer.classifier != "llm", quick.classifier == "learned" else { return answer }
+        var fallback = quick
+        fallback.fallbackReason = answer.fallbackReason
+        fallback.llmLatencyMs = answer.llmLatencyMs
+        return fallback
     }
 
     static func loadSignals(_ path: String) throws -> InMemoryRoutingSignals {

@@ -131,10 +131,27 @@ public struct PolicyLimits: Codable, Sendable, Equatable {
 public enum ClassifierMode: String, Codable, Sendable, Hashable {
     /// Keyword heuristics only (microseconds).
     case heuristic
-    /// Ask the classifier model every time; heuristic on timeout or bad output.
+    /// The learned n-gram model (`classifier.learned`, microseconds); below the confidence
+    /// threshold its verdict is marked uncertain and `uncertain` rules apply the safe default.
+    case learned
+    /// Ask the classifier model every time; the learned model (else the heuristic) on timeout or bad output.
     case llm
-    /// Ask the classifier model only when the heuristic's confidence is below the threshold.
+    /// Ask the classifier model only when the learned model's (else the heuristic's) confidence is
+    /// below the threshold.
     case hybrid
+}
+
+/// The learned classifier's weights and the version the policy was tuned with.
+public struct LearnedClassifierSettings: Codable, Sendable, Equatable {
+    /// Model file, relative to the policy file's folder (`classifier/router-ngram-1.bin`) or absolute.
+    public var file: String
+    /// The model's own version string; a different file is an init error (`Router.InvalidClassifier`).
+    public var version: String
+
+    public init(file: String, version: String) {
+        self.file = file
+        self.version = version
+    }
 }
 
 public struct ClassifierSettings: Codable, Sendable, Equatable {
@@ -146,11 +163,14 @@ public struct ClassifierSettings: Codable, Sendable, Equatable {
     public var baseURL: String?
     /// Deadline for the classifier call; past it the heuristic answers.
     public var timeoutMs: Int
-    /// `hybrid` asks the model when the heuristic's confidence is below this.
+    /// Below this confidence a verdict is uncertain: `hybrid` asks the model, and rules with
+    /// `"uncertain": true` (the safe defaults) match.
     public var confidenceThreshold: Double
+    /// The learned classifier; required when any tier uses `learned`.
+    public var learned: LearnedClassifierSettings?
 
     enum CodingKeys: String, CodingKey {
-        case mode, model
+        case mode, model, learned
         case baseURL = "base_url"
         case timeoutMs = "timeout_ms"
         case confidenceThreshold = "confidence_threshold"
@@ -158,12 +178,13 @@ public struct ClassifierSettings: Codable, Sendable, Equatable {
 
     public init(
         mode: ClassifierMode = .heuristic, model: String? = nil, baseURL: String? = nil, timeoutMs: Int = 1500,
-        confidenceThreshold: Double = 0.5
+        confidenceThreshold: Double = 0.5, learned: LearnedClassifierSettings? = nil
     ) {
         self.mode = mode
         self.model = model
         self.baseURL = baseURL
         self.timeoutMs = timeoutMs
         self.confidenceThreshold = confidenceThreshold
+        self.learned = learned
     }
 }

@@ -8,8 +8,9 @@ extension RoutingPolicy {
     static let knownKeys: [String: Set<String>] = [
         "": [
             "version", "policy_id", "effective_from", "defaults", "limits", "classifier", "models", "tiers", "tenants",
-            "rules", "description",
+            "rules", "description", "quality_version",
         ],
+        "quality_version": ["id", "fnv1a64", "description"],
         "defaults": [
             "quality_floor", "output_tokens", "fallback_count", "attempt_timeout", "cost_ceiling_multiplier",
             "max_error_rate",
@@ -21,7 +22,8 @@ extension RoutingPolicy {
             "max_prompt_bytes", "max_images", "max_image_bytes", "max_batch_items", "image_media_types",
             "image_url_schemes",
         ],
-        "classifier": ["mode", "model", "base_url", "timeout_ms", "confidence_threshold"],
+        "classifier": ["mode", "model", "base_url", "timeout_ms", "confidence_threshold", "learned"],
+        "classifier.learned": ["file", "version"],
         "models[*]": [
             "id", "provider", "kind", "provider_model", "endpoint", "prices", "latency", "quality", "context_window",
             "capabilities",
@@ -38,7 +40,9 @@ extension RoutingPolicy {
         ],
         "tenants[*]": ["id", "tier", "monthly_budget_micro_usd", "name"],
         "rules[*]": ["name", "when", "then", "description"],
-        "rules[*].when": ["modalities", "categories", "difficulties", "tiers", "tenants", "routes", "tags"],
+        "rules[*].when": [
+            "modalities", "categories", "difficulties", "tiers", "tenants", "routes", "tags", "uncertain",
+        ],
         "rules[*].then": [
             "strategy", "quality_floor", "max_latency_ms", "max_cost_micro_usd", "models", "fallback_count",
             "lock_strategy",

@@ -54,12 +54,18 @@ extension RoutingPolicy {
         guard limits.maxBatchItems >= 0 else { throw fail("limits.max_batch_items", "must not be negative") }
         try unit(classifier.confidenceThreshold, "classifier.confidence_threshold")
         guard classifier.timeoutMs > 0 else { throw fail("classifier.timeout_ms", "must be positive") }
-        if classifier.mode != .heuristic
-            || tiers.values.contains(where: { $0.classifier.map { $0 != .heuristic } ?? false })
-        {
+        let modes = [classifier.mode] + tiers.values.compactMap(\.classifier)
+        if modes.contains(where: { $0 == .llm || $0 == .hybrid }) {
             guard let model = classifier.model, !model.isEmpty else {
                 throw fail("classifier.model", "is required when an LLM classifier is used")
             }
+        }
+        if modes.contains(.learned) {
+            guard let learned = classifier.learned else {
+                throw fail("classifier.learned", "is required when a tier uses the learned classifier")
+            }
+            guard !learned.file.isEmpty else { throw fail("classifier.learned.file", "must not be empty") }
+            guard !learned.version.isEmpty else { throw fail("classifier.learned.version", "must not be empty") }
         }
 
         // Catalog.
@@ -191,6 +197,17 @@ extension RoutingPolicy {
             }
             for (j, id) in (rule.then.models ?? []).enumerated() where !modelIDs.contains(id) {
                 throw fail("\(at).then.models[\(j)]", "unknown model \"\(id)\"")
+            }
+        }
+        // Last, so a specific problem in a quality score is reported as that, not as a changed table.
+        if let frozen = qualityVersion {
+            guard !frozen.id.isEmpty else { throw fail("quality_version.id", "must not be empty") }
+            let actual = qualityFingerprint
+            guard frozen.fingerprint == actual else {
+                throw fail(
+                    "quality_version.fnv1a64",
+                    "the catalog's quality table changed (fingerprint \(actual), frozen \(frozen.fingerprint)); "
+                        + "a new quality table needs a new quality_version.id and fingerprint")
             }
         }
     }

@@ -23,19 +23,23 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
     public var tiers: [String: TierSpec]
     public var tenants: [TenantSpec]
     public var rules: [RoutingRule]
+    /// The frozen revision of the catalog's quality scores that evaluations were run against.
+    public var qualityVersion: QualityVersion?
 
     enum CodingKeys: String, CodingKey {
         case version, defaults, limits, classifier, models, tiers, tenants, rules
         case policyID = "policy_id"
         case effectiveFrom = "effective_from"
+        case qualityVersion = "quality_version"
     }
 
     public init(
         version: Int = RoutingPolicy.supportedVersion, policyID: String, effectiveFrom: String,
         defaults: PolicyDefaults = PolicyDefaults(), limits: PolicyLimits = PolicyLimits(),
         classifier: ClassifierSettings = ClassifierSettings(), models: [ModelSpec], tiers: [String: TierSpec],
-        tenants: [TenantSpec], rules: [RoutingRule] = []
+        tenants: [TenantSpec], rules: [RoutingRule] = [], qualityVersion: QualityVersion? = nil
     ) {
+        self.qualityVersion = qualityVersion
         self.version = version
         self.policyID = policyID
         self.effectiveFrom = effectiveFrom
@@ -66,6 +70,7 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
         tiers = try c.decode([String: TierSpec].self, forKey: .tiers)
         tenants = try c.decode([TenantSpec].self, forKey: .tenants)
         rules = try c.decodeIfPresent([RoutingRule].self, forKey: .rules) ?? []
+        qualityVersion = try c.decodeIfPresent(QualityVersion.self, forKey: .qualityVersion)
     }
 
     /// Parses and validates a policy document.

@@ -34,11 +34,16 @@ public struct RuleCondition: Codable, Sendable, Equatable {
     public var routes: [RoutingStrategy]?
     /// Matches when the request carries at least one of these tags.
     public var tags: [String]?
+    /// `true` matches learned verdicts whose calibrated confidence is below
+    /// `classifier.confidence_threshold` (the safe defaults); `false` matches every other verdict.
+    public var uncertain: Bool?
 
     public init(
         modalities: [Modality]? = nil, categories: [TaskCategory]? = nil, difficulties: [Difficulty]? = nil,
-        tiers: [String]? = nil, tenants: [String]? = nil, routes: [RoutingStrategy]? = nil, tags: [String]? = nil
+        tiers: [String]? = nil, tenants: [String]? = nil, routes: [RoutingStrategy]? = nil, tags: [String]? = nil,
+        uncertain: Bool? = nil
     ) {
+        self.uncertain = uncertain
         self.modalities = modalities
         self.categories = categories
         self.difficulties = difficulties

@@ -160,11 +160,20 @@ public struct Router: Sendable {
             throw .unsupportedContent(
                 "model \"\(table.models[explicit!].id)\" is a detector and needs an image; the request has none")
         }
-        let textCategory = (category == .detection || category == .visionQA) ? .chat : category
+        // A question about an image that did not come along goes to a model that can see, judged on
+        // its vision-qa quality, so the follow-up with the image lands on a model that can answer.
+        let textCategory = (category == .detection || category == .visionQA) ? .visionQA : category
         return Plan(backend: .llm, role: .llm, category: textCategory, needsVision: false, parallelVision: false)
     }
 
     // MARK: - Rules
+
+    /// A learned verdict below the policy's confidence threshold. Only the learned model's
+    /// confidence is a calibrated probability; heuristic margins, LLM answers and hints never are.
+    func isUncertain(_ classification: Classification) -> Bool {
+        classification.classifier == "learned"
+            && classification.confidence < table.policy.classifier.confidenceThreshold
+    }
 
     func matchRule(_ profile: RequestProfile, classification: Classification, tier: String, modality: Modality)
         -> RoutingRule?
@@ -180,6 +189,7 @@ public struct Router: Sendable {
                 guard let route = profile.hints.route, r.contains(route) else { continue }
             }
             if let tags = when.tags, !tags.contains(where: profile.hints.tags.contains) { continue }
+            if let uncertain = when.uncertain, uncertain != isUncertain(classification) { continue }
             return rule
         }
         return nil

@@ -1,0 +1,39 @@
+/// Freezes the catalog's quality table (decisions.md: frozen and versioned before any
+/// evaluation; no evaluation may change it).
+///
+/// `fnv1a64` is the fingerprint of every model's quality scores; validation recomputes it, so a
+/// policy whose scores were edited without a new `id` and fingerprint fails at init with
+/// `Router.InvalidPolicy`, and the evaluation prints the `id` it was run against.
+public struct QualityVersion: Codable, Sendable, Equatable {
+    public var id: String
+    /// `RoutingPolicy.qualityFingerprint` of the table this id names, 16 lowercase hex digits.
+    public var fingerprint: String
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case fingerprint = "fnv1a64"
+    }
+
+    public init(id: String, fingerprint: String) {
+        self.id = id
+        self.fingerprint = fingerprint
+    }
+}
+
+extension RoutingPolicy {
+    /// FNV-1a 64 of `id:category=milli,…;` over the catalog in file order, categories sorted,
+    /// scores in thousandths (so the fingerprint does not depend on how a double prints).
+    public var qualityFingerprint: String {
+        var hash = WordScanner.offsetBasis
+        func add(_ text: String) { for b in text.utf8 { hash = (hash ^ UInt64(b)) &* WordScanner.prime } }
+        for model in models {
+            add(model.id + ":")
+            for (category, score) in model.quality.sorted(by: { $0.key < $1.key }) {
+                add("\(category)=\(Int((score * 1000).rounded())),")
+            }
+            add(";")
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Builds the router classifier's training and validation splits from the hand-written batches.
+
+Each file in sources/ is one *source*: a batch written in one sitting for one kind of user (a law
+firm, a photo app, terse search-box queries, ...). A record starts with a header line
+
+    ::: <category> <difficulty> [lang=xx] [images=N]
+
+and its prompt is every line up to the next header (blank lines at either end dropped). Files named
+t-*.txt go to train.jsonl, v-*.txt to validation.jsonl: the split is by source, never by row, so
+phrasing habits of one batch cannot leak from training into validation. The test split
+(test.jsonl) is written by someone else and is not built here.
+
+Run: python3 events/routing/corpus/build_corpus.py
+"""
+import json
+import pathlib
+import sys
+
+HERE = pathlib.Path(__file__).resolve().parent
+CATEGORIES = {"chat", "code", "summarization", "extraction", "translation", "creative", "math", "legal",
+              "medical", "vision-qa", "detection", "embedding"}
+DIFFICULTIES = {"easy", "medium", "hard"}
+
+
+def parse(path: pathlib.Path) -> list[dict]:
+    source = path.stem
+    records, header, lines = [], None, []
+
+    def flush():
+        if header is None:
+            return
+        text = "\n".join(lines).strip("\n")
+        category, difficulty, options = header
+        records.append({"id": f"{source}-{len(records):03d}", "source": source, "text": text,
+                        "images": int(options.get("images", 0)), "category": category,
+                        "difficulty": difficulty, "language": options.get("lang", "en")})
+
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("::: "):
+            flush()
+            parts = line[4:].split()
+            if len(parts) < 2 or parts[0] not in CATEGORIES or parts[1] not in DIFFICULTIES:
+                sys.exit(f"{path.name}:{number}: bad header {line!r}")
+            options = dict(p.split("=", 1) for p in parts[2:])
+            header, lines = (parts[0], parts[1], options), []
+        elif header is not None:
+            lines.append(line)
+    flush()
+    return records
+
+
+def main() -> None:
+    splits = {"train": [], "validation": []}
+    for path in sorted((HERE / "sources").glob("*.txt")):
+        split = {"t": "train", "v": "validation"}[path.name[0]]
+        splits[split] += parse(path)
+    for name, records in splits.items():
+        with open(HERE / f"{name}.jsonl", "w", encoding="utf-8") as out:
+            for record in records:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    train_sources = {r["source"] for r in splits["train"]}
+    assert not train_sources & {r["source"] for r in splits["validation"]}
+    for name, records in splits.items():
+        missing = CATEGORIES - {r["category"] for r in records}
+        assert not missing, f"{name} lacks {missing}"
+        print(f"{name}: {len(records)} prompts from {len({r['source'] for r in records})} sources", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,432 @@
+#!/usr/bin/env python3
+"""Trains the router's n-gram classifier (hashed byte and word n-grams, two linear softmax heads).
+
+numpy only, seeded and deterministic: the same corpus and options always write the same bytes.
+
+  train_router.py train  [--out FILE] [--search]   fit on train.jsonl, tune and calibrate on
+                                                   validation.jsonl, write the model and the
+                                                   reference predictions the Swift tests compare with
+  train_router.py predict --model FILE --input JSONL   print one JSON line of probabilities per prompt
+
+The feature recipe here and in Sources/Libraries/SwitchyardRouting/Classification/NGramFeatures.swift
+must stay identical; the Swift tests check that inference reproduces these predictions.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import pathlib
+import struct
+import sys
+
+import numpy as np
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+CORPUS = REPO / "events" / "routing" / "corpus"
+CATEGORIES = ["chat", "code", "summarization", "extraction", "translation", "creative", "math", "legal",
+              "medical", "vision-qa", "detection", "embedding"]
+DIFFICULTIES = ["easy", "medium", "hard"]
+K = len(CATEGORIES) + len(DIFFICULTIES)
+MAX_BYTES = 2048
+LENGTH_BOUNDS = [0, 16, 64, 256, 1024, 4096]  # meta length bucket: first bound >= length, else last+1
+MAGIC = b"SYCLF\x00\x01\x00"
+MASK64 = (1 << 64) - 1
+FNV_OFFSET, FNV_PRIME = 0xCBF29CE484222325, 0x100000001B3
+GOLDEN = 0x9E3779B97F4A7C15
+WORD_SEED, BIGRAM_SEED = 0x5752_4F44, 0x4249_4752
+
+
+# ---------------------------------------------------------------- features
+
+def normalize(text: str) -> bytes:
+    """First 2 KB of UTF-8; ASCII, Latin-1 and Cyrillic capitals lowered, digits to 0, whitespace runs to one space."""
+    raw = text.encode("utf-8")[:MAX_BYTES]
+    out = bytearray()
+    i, n = 0, len(raw)
+    while i < n:
+        b = raw[i]
+        if 0x41 <= b <= 0x5A:
+            out.append(b | 0x20)
+        elif 0x30 <= b <= 0x39:
+            out.append(0x30)
+        elif b in (0x09, 0x0A, 0x0D, 0x20):
+            if not out or out[-1] != 0x20:
+                out.append(0x20)
+        elif b == 0xC3 and i + 1 < n and 0x80 <= raw[i + 1] <= 0x9E and raw[i + 1] != 0x97:
+            out += bytes((0xC3, raw[i + 1] + 0x20))
+            i += 1
+        elif b == 0xD0 and i + 1 < n and 0x90 <= raw[i + 1] <= 0x9F:
+            out += bytes((0xD0, raw[i + 1] + 0x20))
+            i += 1
+        elif b == 0xD0 and i + 1 < n and 0xA0 <= raw[i + 1] <= 0xAF:
+            out += bytes((0xD1, raw[i + 1] - 0x20))
+            i += 1
+        else:
+            out.append(b)
+        i += 1
+    return bytes(out)
+
+
+def bucket(key: int, seed: int, bits: int) -> int:
+    z = (key ^ seed) & MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK64
+    z ^= z >> 31
+    return z >> (64 - bits)
+
+
+def is_word(b: int) -> bool:
+    return 0x61 <= b <= 0x7A or b == 0x30 or b >= 0x80
+
+
+def features(text: str, ngrams: tuple[int, ...], bits: int, words: bool, ngram_bytes: int = 1024) -> list[int]:
+    """Buckets in the order the Swift scanner visits them: per byte its n-grams (ascending n), then the
+    word that ends before it (unigram, then bigram with the word before). The end closes the last word."""
+    s = normalize(text)
+    out: list[int] = []
+    g, filled = 0x20, 1
+    word, in_word, previous, has_previous = FNV_OFFSET, False, 0, False
+    for index in range(len(s) + 1):
+        end = index == len(s)
+        b = 0x20 if end else s[index]
+        if not end and index < ngram_bytes:
+            g = ((g << 8) | b) & MASK64
+            filled += 1
+            for n in ngrams:
+                if filled >= n:
+                    out.append(bucket(g & ((1 << (8 * n)) - 1), (n * GOLDEN) & MASK64, bits))
+        if not words:
+            continue
+        if not end and is_word(b):
+            word = ((word ^ b) * FNV_PRIME) & MASK64
+            in_word = True
+        elif in_word:
+            out.append(bucket(word, WORD_SEED, bits))
+            if has_previous:
+                out.append(bucket((previous * GOLDEN ^ word) & MASK64, BIGRAM_SEED, bits))
+            previous, has_previous = word, True
+            word, in_word = FNV_OFFSET, False
+    return out
+
+
+def meta_rows(text: str, images: int) -> tuple[int, int]:
+    length = len(text.encode("utf-8"))
+    length_bucket = next((i for i, bound in enumerate(LENGTH_BOUNDS) if length <= bound), len(LENGTH_BOUNDS))
+    return (1 if images > 0 else 0), 2 + length_bucket
+
+
+META_COUNT = 2 + len(LENGTH_BOUNDS) + 1
+
+
+# ---------------------------------------------------------------- data
+
+def load(name: str | pathlib.Path) -> list[dict]:
+    path = pathlib.Path(name) if str(name).endswith(".jsonl") else CORPUS / f"{name}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+class Design:
+    """Sparse design of a split: per prompt its bucket occurrences (scaled) and its two meta rows."""
+
+    def __init__(self, records: list[dict], options: dict):
+        rows, cols, vals, meta = [], [], [], []
+        for i, r in enumerate(records):
+            fs = features(r["text"], tuple(options["ngrams"]), options["bits"], options["words"], options["ngram_bytes"])
+            scale = len(fs) ** -options["alpha"] if fs else 0.0
+            rows += [i] * len(fs)
+            cols += fs
+            vals += [scale] * len(fs)
+            meta.append(meta_rows(r["text"], r.get("images", 0)))
+        self.n = len(records)
+        self.rows = np.array(rows, dtype=np.int64)
+        self.cols = np.array(cols, dtype=np.int64)
+        self.vals = np.array(vals, dtype=np.float64)
+        self.meta = np.array(meta, dtype=np.int64)
+        self.y = np.array([CATEGORIES.index(r["category"]) for r in records]) if "category" in records[0] else None
+        self.d = np.array([DIFFICULTIES.index(r["difficulty"]) for r in records]) if "difficulty" in records[0] else None
+
+
+def logits(design: Design, W: np.ndarray, bias: np.ndarray, M: np.ndarray) -> np.ndarray:
+    Z = np.empty((design.n, K))
+    contrib = W[design.cols] * design.vals[:, None]
+    for k in range(K):
+        Z[:, k] = np.bincount(design.rows, weights=contrib[:, k], minlength=design.n)
+    return Z + bias + M[design.meta[:, 0]] + M[design.meta[:, 1]]
+
+
+def softmax(Z: np.ndarray) -> np.ndarray:
+    Z = Z - Z.max(axis=1, keepdims=True)
+    E = np.exp(Z)
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def fit(design: Design, options: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-batch Adam on both heads' cross-entropy plus L2; deterministic (zero init, fixed steps)."""
+    size = 1 << options["bits"]
+    used = np.unique(design.cols)
+    index = np.full(size, -1, dtype=np.int64)
+    index[used] = np.arange(len(used))
+    local = index[design.cols]
+    # float32 halves the memory traffic of the per-step gathers; the result is still deterministic.
+    W = np.zeros((len(used), K), dtype=np.float32)
+    bias = np.zeros(K, dtype=np.float32)
+    M = np.zeros((META_COUNT, K), dtype=np.float32)
+    vals = design.vals.astype(np.float32)
+    Y = np.zeros((design.n, K), dtype=np.float32)
+    Y[np.arange(design.n), design.y] = 1
+    Y[np.arange(design.n), len(CATEGORIES) + design.d] = 1
+    # Segment sums instead of scatter-adds: rows are sorted already; a stable sort groups columns.
+    nonempty = np.unique(design.rows)
+    row_starts = np.searchsorted(design.rows, nonempty)
+    order = np.argsort(local, kind="stable")
+    col_starts = np.searchsorted(local[order], np.arange(len(used)))
+    rows_by_col, vals_by_col = design.rows[order], vals[order]
+    params = [W, bias, M]
+    moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
+    lr, l2 = options["lr"], options["l2"]
+    c = len(CATEGORIES)
+    meta_onehot = np.zeros((design.n, META_COUNT), dtype=np.float32)
+    meta_onehot[np.arange(design.n), design.meta[:, 0]] = 1
+    meta_onehot[np.arange(design.n), design.meta[:, 1]] = 1
+    for step in range(1, options["steps"] + 1):
+        Z = np.zeros((design.n, K), dtype=np.float32)
+        Z[nonempty] = np.add.reduceat(W[local] * vals[:, None], row_starts, axis=0)
+        Z += bias + meta_onehot @ M
+        P = np.concatenate([softmax(Z[:, :c]), softmax(Z[:, c:])], axis=1)
+        D = (P - Y) / design.n
+        D[:, c:] *= options["difficulty_weight"]
+        dW = np.add.reduceat(D[rows_by_col] * vals_by_col[:, None], col_starts, axis=0) + l2 * W
+        db = D.sum(axis=0)
+        dM = meta_onehot.T @ D + l2 * M
+        for p, g, (m, v) in zip(params, (dW, db, dM), moments):
+            m *= 0.9
+            m += 0.1 * g
+            v *= 0.999
+            v += 0.001 * g * g
+            p -= np.float32(lr / (1 - 0.9**step)) * m / (np.sqrt(v / np.float32(1 - 0.999**step)) + np.float32(1e-8))
+    dense = np.zeros((size, K))
+    dense[used] = W
+    return dense, bias, M
+
+
+# ---------------------------------------------------------------- model file
+
+class Model:
+    def __init__(self, options: dict, rows: np.ndarray, weights: np.ndarray, bias: np.ndarray, meta: np.ndarray,
+                 temperature: float, version: str):
+        self.options, self.rows, self.weights = options, rows, weights
+        self.bias, self.meta, self.temperature, self.version = bias, meta, temperature, version
+
+    @staticmethod
+    def from_training(options, W, bias, M, temperature, version, prune: float) -> "Model":
+        keep = np.flatnonzero(np.abs(W).max(axis=1) > prune)
+        weights = W[keep].astype(np.float16)
+        return Model(options, keep.astype(np.uint32), weights, bias.astype(np.float32), M.astype(np.float32),
+                     temperature, version)
+
+    def header(self) -> dict:
+        o = self.options
+        return {"name": "router-ngram", "version": self.version, "categories": CATEGORIES,
+                "difficulties": DIFFICULTIES, "bits": o["bits"], "ngrams": list(o["ngrams"]), "words": o["words"],
+                "alpha": o["alpha"], "max_bytes": MAX_BYTES, "ngram_bytes": o["ngram_bytes"], "length_bounds": LENGTH_BOUNDS,
+                "temperature": self.temperature, "rows": int(len(self.rows)), "weight_encoding": "f16"}
+
+    def to_bytes(self) -> bytes:
+        header = json.dumps(self.header(), separators=(",", ":"), sort_keys=True).encode()
+        body = (MAGIC + struct.pack("<I", len(header)) + header + self.rows.astype("<u4").tobytes()
+                + self.weights.astype("<f2").tobytes() + self.bias.astype("<f4").tobytes()
+                + self.meta.astype("<f4").tobytes())
+        return body + struct.pack("<Q", fnv1a(body))
+
+    @staticmethod
+    def read(path: pathlib.Path) -> "Model":
+        data = path.read_bytes()
+        assert data[:8] == MAGIC, "bad magic"
+        assert struct.unpack("<Q", data[-8:])[0] == fnv1a(data[:-8]), "bad checksum"
+        (length,) = struct.unpack("<I", data[8:12])
+        h = json.loads(data[12:12 + length])
+        at = 12 + length
+        n = h["rows"]
+        rows = np.frombuffer(data, "<u4", n, at)
+        at += 4 * n
+        weights = np.frombuffer(data, "<f2", n * K, at).reshape(n, K)
+        at += 2 * n * K
+        bias = np.frombuffer(data, "<f4", K, at)
+        at += 4 * K
+        meta = np.frombuffer(data, "<f4", META_COUNT * K, at).reshape(META_COUNT, K)
+        options = {"bits": h["bits"], "ngrams": tuple(h["ngrams"]), "words": h["words"], "alpha": h["alpha"],
+                   "ngram_bytes": h["ngram_bytes"]}
+        return Model(options, rows, weights, bias, meta, h["temperature"], h["version"])
+
+    def predict(self, records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+        """Category (temperature-scaled) and difficulty probabilities, float64."""
+        dense = np.zeros((1 << self.options["bits"], K))
+        dense[self.rows.astype(np.int64)] = self.weights.astype(np.float64)
+        design = Design(records, self.options)
+        Z = logits(design, dense, self.bias.astype(np.float64), self.meta.astype(np.float64))
+        c = len(CATEGORIES)
+        return softmax(Z[:, :c] / self.temperature), softmax(Z[:, c:])
+
+
+def fnv1a(data: bytes) -> int:
+    """FNV-1a 64 over little-endian 64-bit words, then the trailing bytes one at a time."""
+    h = FNV_OFFSET
+    whole = len(data) // 8 * 8
+    for (word,) in struct.iter_unpack("<Q", data[:whole]):
+        h = ((h ^ word) * FNV_PRIME) & MASK64
+    for b in data[whole:]:
+        h = ((h ^ b) * FNV_PRIME) & MASK64
+    return h
+
+
+# ---------------------------------------------------------------- metrics
+
+def macro_f1(y: np.ndarray, p: np.ndarray, classes: int) -> float:
+    scores = []
+    for k in range(classes):
+        tp = np.sum((p == k) & (y == k))
+        fp = np.sum((p == k) & (y != k))
+        fn = np.sum((p != k) & (y == k))
+        if tp + fp + fn == 0:
+            continue
+        scores.append(2 * tp / (2 * tp + fp + fn))
+    return float(np.mean(scores))
+
+
+def nll(P: np.ndarray, y: np.ndarray) -> float:
+    return float(-np.mean(np.log(np.clip(P[np.arange(len(y)), y], 1e-12, 1))))
+
+
+def ece(P: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    conf, pred = P.max(axis=1), P.argmax(axis=1)
+    total = 0.0
+    for lo in np.linspace(0, 1, bins, endpoint=False):
+        mask = (conf > lo) & (conf <= lo + 1 / bins)
+        if mask.any():
+            total += mask.mean() * abs((pred[mask] == y[mask]).mean() - conf[mask].mean())
+    return total
+
+
+def calibrate(Z: np.ndarray, y: np.ndarray) -> float:
+    grid = np.round(np.arange(0.25, 4.01, 0.05), 2)
+    return float(min(grid, key=lambda t: (nll(softmax(Z / t), y), t)))
+
+
+# ---------------------------------------------------------------- commands
+
+# ngram_bytes: byte n-grams come from the first KB only (words from all 2 KB), which keeps the
+# longest prompts within the latency target.
+DEFAULTS = {"bits": 17, "ngrams": (2, 4), "ngram_bytes": 1024, "words": True, "alpha": 0.5, "l2": 1e-5, "lr": 0.05, "steps": 300,
+            "difficulty_weight": 1.0}
+# Tried on validation (corpus of 1,261 training prompts; then on 1,334: (2,4)/0.5/1e-5 0.859, 1e-6 0.855,
+# 2^16 buckets 0.848): (3,5)/0.5/1e-4 0.801; (3,5)/0.5/1e-5 0.828;
+# (2,4)/0.5/1e-5 0.836; (3,5)/0.7/1e-5 0.809; (3,4,5)/0.5/1e-5 0.820 category accuracy.
+SEARCH = [dict(ngrams=(2, 4), alpha=0.5, l2=1e-5), dict(ngrams=(2, 4), alpha=0.5, l2=1e-6),
+          dict(ngrams=(2, 4), alpha=0.5, l2=1e-5, bits=16)]
+
+
+def evaluate(options, train, validation, quiet=False):
+    W, bias, M = fit(Design(train, options), options)
+    design = Design(validation, options)
+    Z = logits(design, W, bias, M)
+    c = len(CATEGORIES)
+    pred = Z[:, :c].argmax(axis=1)
+    acc = float((pred == design.y).mean())
+    f1 = macro_f1(design.y, pred, c)
+    dacc = float((Z[:, c:].argmax(axis=1) == design.d).mean())
+    return (W, bias, M, Z), acc, f1, dacc
+
+
+def train(args) -> None:
+    train_records, validation_records = load("train"), load("validation")
+    options = dict(DEFAULTS)
+    if args.search:
+        results = []
+        for candidate in SEARCH:
+            trial = dict(options, **candidate)
+            _, acc, f1, dacc = evaluate(trial, train_records, validation_records)
+            results.append((f1, acc, dacc, candidate))
+            print(f"  {candidate}: validation acc {acc:.3f} "
+                  f"macro-F1 {f1:.3f} difficulty {dacc:.3f}", file=sys.stderr, flush=True)
+        best = max(results, key=lambda r: (r[0], r[1]))
+        options.update(best[3])
+        print(f"search picked {best[3]}", file=sys.stderr)
+    (W, bias, M, Z), acc, f1, dacc = evaluate(options, train_records, validation_records)
+    c = len(CATEGORIES)
+    y = np.array([CATEGORIES.index(r["category"]) for r in validation_records])
+    d = np.array([DIFFICULTIES.index(r["difficulty"]) for r in validation_records])
+    temperature = calibrate(Z[:, :c], y)
+    # Held-out numbers come from the model fitted on train only, with its weights as shipped (f16).
+    held_out = Model.from_training(options, W, bias, M, temperature, args.version, args.prune)
+    P, Q = held_out.predict(validation_records)
+    pred = P.argmax(axis=1)
+    raw_p = softmax(Z[:, :c])
+    print(f"options: {json.dumps({k: v for k, v in options.items()})}, temperature {temperature}")
+    print(f"validation, model fitted on train only ({len(train_records)} prompts); {len(validation_records)} prompts "
+          f"from sources {sorted({r['source'] for r in validation_records})}:")
+    print(f"  category accuracy {float((pred == y).mean()):.3f}, macro-F1 {macro_f1(y, pred, c):.3f}")
+    print(f"  difficulty accuracy {float((Q.argmax(axis=1) == d).mean()):.3f}")
+    print(f"  calibration: NLL {nll(raw_p, y):.3f} -> {nll(P, y):.3f}, ECE {ece(raw_p, y):.3f} -> {ece(P, y):.3f}")
+    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7):
+        low = P.max(axis=1) < threshold
+        print(f"  confidence < {threshold}: {low.mean():.1%} of prompts, accuracy there "
+              f"{(pred[low] == y[low]).mean() if low.any() else float('nan'):.3f}, above "
+              f"{(pred[~low] == y[~low]).mean():.3f}")
+    model = held_out
+    if args.final:
+        # Keep the train-only model for honest validation numbers (scripts/eval-router --model).
+        held_out_path = REPO / ".build" / "train-router" / f"{args.version}-train-only.bin"
+        held_out_path.parent.mkdir(parents=True, exist_ok=True)
+        held_out_path.write_bytes(held_out.to_bytes())
+        print(f"train-only model (held-out validation): {held_out_path.relative_to(REPO)}")
+        # The shipped model: the same settings and temperature, refitted on train and validation.
+        W, bias, M = fit(Design(train_records + validation_records, options), options)
+        model = Model.from_training(options, W, bias, M, temperature, args.version, args.prune)
+        print(f"final model refitted on train + validation ({len(train_records) + len(validation_records)} prompts); "
+              "its validation numbers are no longer held-out")
+    blob = model.to_bytes()
+    out = pathlib.Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(blob)
+    shipped = Model.read(out)
+    print(f"model {out}: {len(blob) / 1024:.0f} KiB, {len(shipped.rows)} rows of {1 << options['bits']} buckets, "
+          f"sha256 {hashlib.sha256(blob).hexdigest()[:16]}")
+    P, Q = shipped.predict(validation_records)
+    # Reference predictions for the Swift tests (inference must reproduce them).
+    reference = pathlib.Path(args.reference)
+    with open(reference, "w", encoding="utf-8") as f:
+        for r, p, q in zip(validation_records, P, Q):
+            f.write(json.dumps({"id": r["id"], "category": [round(float(x), 9) for x in p],
+                                "difficulty": [round(float(x), 9) for x in q]}) + "\n")
+    print(f"reference predictions: {reference}")
+
+
+def predict(args) -> None:
+    model = Model.read(pathlib.Path(args.model))
+    records = load(args.input)
+    P, Q = model.predict(records)
+    for r, p, q in zip(records, P, Q):
+        print(json.dumps({"id": r.get("id"), "category": CATEGORIES[int(p.argmax())], "confidence": float(p.max()),
+                          "difficulty": DIFFICULTIES[int(q.argmax())]}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train")
+    t.add_argument("--out", default=str(REPO / "infra" / "classifier" / "router-ngram-1.bin"))
+    t.add_argument("--version", default="router-ngram-1")
+    t.add_argument("--reference", default=str(CORPUS / "validation.predictions.jsonl"))
+    t.add_argument("--prune", type=float, default=0.0)
+    t.add_argument("--search", action="store_true")
+    t.add_argument("--final", action="store_true", help="ship a refit on train + validation")
+    p = sub.add_parser("predict")
+    p.add_argument("--model", required=True)
+    p.add_argument("--input", required=True)
+    args = parser.parse_args()
+    {"train": train, "predict": predict}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()
