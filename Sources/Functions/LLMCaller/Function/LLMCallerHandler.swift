@@ -18,6 +18,7 @@ public struct LLMCallerHandler: FunctionHandler {
 
     public let configuration: LLMCallerConfiguration
     let caller: LLMCaller
+    let embeddings: EmbeddingClient
     let resolver: ModelResolver
 
     public init(configuration: LLMCallerConfiguration, transport: any HTTPTransport = CurlTransport())
@@ -30,6 +31,7 @@ public struct LLMCallerHandler: FunctionHandler {
             client: ProviderClient(transport: transport), codecs: codecs, retry: configuration.retry,
             cooldowns: CooldownTracker(
                 failureThreshold: configuration.cooldownFailures, cooldown: configuration.cooldown))
+        embeddings = EmbeddingClient(transport: transport, bedrockCredentials: configuration.awsCredentials)
         var secrets: SecretsManagerClient?
         if configuration.providerSecretID != nil {
             secrets = try SecretsManagerClient(environment: configuration.environment, transport: transport)

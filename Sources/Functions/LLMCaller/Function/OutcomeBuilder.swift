@@ -33,7 +33,29 @@ struct OutcomeBuilder {
             error: trimmed(error), latencyMs: (ContinuousClock.now - started).milliseconds)
     }
 
-    func outcome(_ call: CallOutcome, started: ContinuousClock.Instant) -> LLMOutcome {
+    func outcome(_ call: CallOutcome<ChatResponse>, started: ContinuousClock.Instant) -> LLMOutcome {
+        let fallback = (call.answeredBy ?? 0) > 0
+        let (attempts, usage) = records(call)
+        let latency = (ContinuousClock.now - started).milliseconds
+        guard let response = call.response, let answering = call.attempts.last else {
+            let error = call.error ?? .invalidRequest("no model candidates given")
+            return LLMOutcome(
+                requestID: context.requestID, itemID: itemID, status: .failed, answer: nil, attempts: attempts,
+                usage: usage, error: trimmed(StepError(errorType: error.errorType, errorMessage: error.errorMessage)),
+                latencyMs: latency)
+        }
+        let answer = LLMAnswer(
+            text: response.text, finishReason: response.finishReason.rawValue, model: answering.model,
+            provider: answering.provider, providerModel: response.model,
+            toolCalls: response.toolCalls.isEmpty ? nil : response.toolCalls, fallbackUsed: fallback,
+            tokens: response.usage, ttftMs: response.timeToFirstToken?.milliseconds)
+        return LLMOutcome(
+            requestID: context.requestID, itemID: itemID, status: fallback ? .degraded : .succeeded, answer: answer,
+            attempts: attempts, usage: usage, error: nil, latencyMs: latency)
+    }
+
+    /// Every attempt of `call` for the outcome, and a usage record for each one that was sent.
+    func records<Response>(_ call: CallOutcome<Response>) -> (attempts: [LLMAttempt], usage: [UsageRecord]) {
         let fallback = (call.answeredBy ?? 0) > 0
         var attempts: [LLMAttempt] = []
         var usage: [UsageRecord] = []
@@ -64,22 +86,7 @@ struct OutcomeBuilder {
                 durationMs: (a.latency + a.waitBefore).milliseconds)
             usage.append(record)
         }
-        let latency = (ContinuousClock.now - started).milliseconds
-        guard let response = call.response, let answering = call.attempts.last else {
-            let error = call.error ?? .invalidRequest("no model candidates given")
-            return LLMOutcome(
-                requestID: context.requestID, itemID: itemID, status: .failed, answer: nil, attempts: attempts,
-                usage: usage, error: trimmed(StepError(errorType: error.errorType, errorMessage: error.errorMessage)),
-                latencyMs: latency)
-        }
-        let answer = LLMAnswer(
-            text: response.text, finishReason: response.finishReason.rawValue, model: answering.model,
-            provider: answering.provider, providerModel: response.model,
-            toolCalls: response.toolCalls.isEmpty ? nil : response.toolCalls, fallbackUsed: fallback,
-            tokens: response.usage, ttftMs: response.timeToFirstToken?.milliseconds)
-        return LLMOutcome(
-            requestID: context.requestID, itemID: itemID, status: fallback ? .degraded : .succeeded, answer: answer,
-            attempts: attempts, usage: usage, error: nil, latencyMs: latency)
+        return (attempts, usage)
     }
 
     func trimmed(_ error: StepError) -> StepError {

@@ -74,16 +74,14 @@ public struct AttemptRecord: Sendable, Equatable {
 }
 
 /// The result of a call with retries and fallbacks: the answer or the last error, and every attempt.
-public struct CallOutcome: Sendable {
-    public var response: ChatResponse?
+public struct CallOutcome<Response: Sendable>: Sendable {
+    public var response: Response?
     public var error: LLMError?
     /// Index of the candidate that answered.
     public var answeredBy: Int?
     public var attempts: [AttemptRecord]
 
-    public init(
-        response: ChatResponse? = nil, error: LLMError? = nil, answeredBy: Int? = nil, attempts: [AttemptRecord]
-    ) {
+    public init(response: Response? = nil, error: LLMError? = nil, answeredBy: Int? = nil, attempts: [AttemptRecord]) {
         self.response = response
         self.error = error
         self.answeredBy = answeredBy
@@ -92,7 +90,8 @@ public struct CallOutcome: Sendable {
 }
 
 /// Calls the plan's candidates in order, retrying and falling back as `RetryPolicy`,
-/// `CooldownTracker` and each error's kind allow, and never past the deadline.
+/// `CooldownTracker` and each error's kind allow, and never past the deadline. Chat and
+/// embeddings share the one loop (`run`).
 public struct LLMCaller: Sendable {
     public let client: ProviderClient
     public let codecs: CodecRegistry
@@ -116,7 +115,38 @@ public struct LLMCaller: Sendable {
     public func call(
         _ request: ChatRequest, candidates: [CallCandidate], deadline: ContinuousClock.Instant,
         onText: (@Sendable (String) -> Void)? = nil
-    ) async -> CallOutcome {
+    ) async -> CallOutcome<ChatResponse> {
+        let promptEstimate = TokenEstimator.promptTokens(request)
+        return await run(
+            candidates, deadline: deadline,
+            fits: { candidate in
+                guard let window = candidate.contextWindow else { return nil }
+                let (needed, overflow) = promptEstimate.addingReportingOverflow(Int64(candidate.reservedOutputTokens))
+                guard overflow || needed > Int64(window) else { return nil }
+                return .contextWindowExceeded(
+                    "the prompt (about \(promptEstimate) tokens) plus \(candidate.reservedOutputTokens) output "
+                        + "tokens exceeds \(candidate.model.rawValue)'s \(window)-token context window")
+            },
+            reportedModel: \.model
+        ) { candidate, deadline in
+            guard let codec = codecs.codec(for: candidate.target.provider) else {
+                return AttemptResult(
+                    error: .invalidRequest("\(candidate.target.provider.rawValue) is not an LLM provider"), sent: false,
+                    latency: .zero)
+            }
+            return await client.attempt(
+                request, target: candidate.target, codec: codec, deadline: deadline, onText: onText)
+        }
+    }
+
+    /// The candidate loop: skips candidates that are unavailable, do not fit or cool down;
+    /// retries an attempt as the policy allows; falls back while errors allow; stops for good
+    /// once an attempt emitted output to a streaming caller.
+    func run<Response: Sendable>(
+        _ candidates: [CallCandidate], deadline: ContinuousClock.Instant, fits: (CallCandidate) -> LLMError?,
+        reportedModel: (Response) -> String,
+        attempt: (CallCandidate, ContinuousClock.Instant) async -> AttemptResult<Response>
+    ) async -> CallOutcome<Response> {
         var attempts: [AttemptRecord] = []
         var lastError: LLMError?
         var rng = SystemRandomNumberGenerator()
@@ -124,8 +154,6 @@ public struct LLMCaller: Sendable {
         let allCooling = candidates.allSatisfy {
             $0.unavailable != nil || cooldowns.isCoolingDown(endpoint: $0.target.endpointKey, model: $0.target.model)
         }
-        let promptEstimate = TokenEstimator.promptTokens(request)
-
         for (index, candidate) in candidates.enumerated() {
             let target = candidate.target
             func skip(_ error: LLMError) {
@@ -136,29 +164,14 @@ public struct LLMCaller: Sendable {
                         error: error, sent: false, startedAtMs: WallClock.nowMilliseconds()))
                 lastError = error
             }
-            if let unavailable = candidate.unavailable {
+            if let unavailable = candidate.unavailable ?? fits(candidate) {
                 skip(unavailable)
                 continue
-            }
-            guard let codec = codecs.codec(for: target.provider) else {
-                skip(.invalidRequest("\(target.provider.rawValue) is not an LLM provider"))
-                continue
-            }
-            if let window = candidate.contextWindow {
-                let (needed, overflow) = promptEstimate.addingReportingOverflow(Int64(candidate.reservedOutputTokens))
-                if overflow || needed > Int64(window) {
-                    skip(
-                        .contextWindowExceeded(
-                            "the prompt (about \(promptEstimate) tokens) plus \(candidate.reservedOutputTokens) output "
-                                + "tokens exceeds \(candidate.model.rawValue)'s \(window)-token context window"))
-                    continue
-                }
             }
             if !allCooling, cooldowns.isCoolingDown(endpoint: target.endpointKey, model: target.model) {
                 skip(.coolingDown(provider: target.provider))
                 continue
             }
-
             var failed = 0
             var wait = Duration.zero
             while true {
@@ -169,13 +182,12 @@ public struct LLMCaller: Sendable {
                 }
                 let attemptDeadline = candidate.attemptTimeout.map { min(deadline, now.advanced(by: $0)) } ?? deadline
                 let startedAt = WallClock.nowMilliseconds()
-                let result = await client.attempt(
-                    request, target: target, codec: codec, deadline: attemptDeadline, onText: onText)
+                let result = await attempt(candidate, attemptDeadline)
                 attempts.append(
                     AttemptRecord(
                         candidate: index, model: candidate.model, provider: target.provider,
-                        providerModel: result.response?.model ?? target.model, error: result.error, sent: result.sent,
-                        httpStatus: result.httpStatus, usage: result.usage, latency: result.latency,
+                        providerModel: result.response.map(reportedModel) ?? target.model, error: result.error,
+                        sent: result.sent, httpStatus: result.httpStatus, usage: result.usage, latency: result.latency,
                         timeToFirstToken: result.timeToFirstToken, waitBefore: wait, startedAtMs: startedAt))
                 if let response = result.response {
                     cooldowns.recordSuccess(endpoint: target.endpointKey, model: target.model)

@@ -2,8 +2,8 @@ import SwitchyardContract
 import SwitchyardHTTP
 
 /// What one attempt against one model produced, success or not, with what billing needs.
-public struct AttemptResult: Sendable {
-    public var response: ChatResponse?
+public struct AttemptResult<Response: Sendable>: Sendable {
+    public var response: Response?
     public var error: LLMError?
     /// False when the request never left (it could not be encoded for this provider).
     public var sent: Bool
@@ -19,7 +19,7 @@ public struct AttemptResult: Sendable {
     public var emittedOutput: Bool
 
     public init(
-        response: ChatResponse? = nil, error: LLMError? = nil, sent: Bool = true, httpStatus: Int? = nil,
+        response: Response? = nil, error: LLMError? = nil, sent: Bool = true, httpStatus: Int? = nil,
         usage: UsageRecord.Tokens? = nil, latency: Duration, timeToFirstToken: Duration? = nil,
         emittedOutput: Bool = false
     ) {
@@ -46,7 +46,7 @@ public struct ProviderClient: Sendable {
     public func attempt(
         _ request: ChatRequest, target: ModelTarget, codec: any ProviderCodec, deadline: ContinuousClock.Instant,
         onText: (@Sendable (String) -> Void)? = nil
-    ) async -> AttemptResult {
+    ) async -> AttemptResult<ChatResponse> {
         let start = ContinuousClock.now
         var chat = request
         if !codec.supportsStreaming { chat.stream = false }
@@ -89,7 +89,7 @@ public struct ProviderClient: Sendable {
     private func streamed(
         _ http: HTTPRequest, chat: ChatRequest, target: ModelTarget, codec: any ProviderCodec,
         deadline: ContinuousClock.Instant, start: ContinuousClock.Instant, onText: (@Sendable (String) -> Void)?
-    ) async -> AttemptResult {
+    ) async -> AttemptResult<ChatResponse> {
         let accumulator = codec.makeStreamAccumulator(request: chat, for: target)
         accumulator.onText = onText
         let receiver = StreamReceiver(accumulator: accumulator, provider: codec.provider, framing: codec.streamFraming)
