@@ -34,6 +34,11 @@ Embeddings: OpenAI `POST /v1/embeddings` and Bedrock Titan `POST /model/{id}/inv
 deterministic vectors (`dimensions`, default 8) and token counts (one per word), with the same
 faults.
 
+Faults can also be armed for a model name without changing it (the llm-caller sends only catalog
+provider model names, so the local stack's end-to-end tests arm faults this way):
+POST /_fake/faults {"model": "gpt-4o-mini", "fault": "rate_limit", "times": 1, "retry_after": "0.4"}
+applies that fault (and its options) to the next `times` requests for exactly that model.
+
 Introspection for tests: GET /_fake/requests?model=... lists requests seen (path, model, stream,
 the parsed request body, its headers, status returned, usage returned); POST /_fake/reset clears
 counters.
@@ -60,6 +65,7 @@ ANTHROPIC_KEY = "sk-ant-fake"
 _lock = threading.Lock()
 _counts: dict[str, int] = {}
 _log: list[dict] = []
+_armed: dict[str, dict] = {}
 
 
 def parse_model(model: str) -> tuple[str, dict[str, str]]:
@@ -69,11 +75,17 @@ def parse_model(model: str) -> tuple[str, dict[str, str]]:
 
 
 def fault_for(model: str, options: dict[str, str]) -> str | None:
-    """The fault this request gets, counting requests per exact model string."""
+    """The fault this request gets, counting requests per exact model string. A fault armed for
+    this model (POST /_fake/faults) comes first, and its options join the request's."""
     fault = options.get("fault")
     with _lock:
         seen = _counts.get(model, 0)
         _counts[model] = seen + 1
+        armed = _armed.get(model)
+        if armed and armed["times"] > 0:
+            armed["times"] -= 1
+            options.update(armed["options"])
+            return armed["options"].get("fault")
     if not fault:
         return None
     times = options.get("times")
@@ -236,8 +248,15 @@ class Handler(BaseHTTPRequestHandler):
             with _lock:
                 _counts.clear()
                 _log.clear()
+                _armed.clear()
             self._body()
             return self._json(200, {"reset": True})
+        if url.path == "/_fake/faults":
+            spec = json.loads(self._body() or b"{}")
+            model, times = spec.pop("model"), int(spec.pop("times", 1))
+            with _lock:
+                _armed[model] = {"times": times, "options": {k: str(v) for k, v in spec.items()}}
+            return self._json(200, {"armed": model, "times": times})
         raw = self._body()
         if url.path == "/" and self.headers.get("X-Amz-Target", "").startswith("secretsmanager."):
             return self.secrets_manager(raw)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import urllib.request
 
 import pytest
 
@@ -45,6 +46,7 @@ SPARES = {name: M(p, "spare") for name, p in [
 COOL_BROKEN, COOL_SPARE = M("anthropic", "m", fault="server_error"), M("openai", "spare")
 SECRET_MODELS = [M(p, "m") for p in ("openai", "anthropic", "openai")]
 KEYLESS, KEYLESS_SPARE, KEYLESS_ALONE = M("anthropic", "claude"), M("openai", "gpt"), M("anthropic", "claude")
+ARMED = M("anthropic", "claude-armed-model", raw_name=True)
 
 WEATHER = {"name": "get_weather", "description": "Weather for a city",
            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
@@ -441,3 +443,14 @@ def test_missing_usage_is_estimated_and_marked(llm_emulator, fake_providers, str
     tokens = out["answer"]["tokens"]
     assert tokens["estimated"] is True and tokens["input"] > 0 and tokens["output"] > 0
     assert out["usage"][0]["tokens"] == tokens
+
+
+def test_faults_armed_for_a_catalog_model_name(llm_emulator, fake_providers):
+    """The local stack cannot put scenarios into model names (they come from the catalog): a fault
+    armed on the fake for the provider model name applies to its next requests."""
+    arm = urllib.request.Request(f"{fake_providers.url}/_fake/faults", method="POST", data=json.dumps(
+        {"model": "claude-armed-model", "fault": "overloaded", "times": 1}).encode())
+    urllib.request.urlopen(arm, timeout=5).read()
+    out = succeeded(llm_emulator.invoke("llm-caller", step(ARMED)))
+    assert kinds(out) == ["Provider.UpstreamError", "ok"]
+    assert [r["status"] for r in fake_providers.requests("claude-armed-model")] == [529, 200]

@@ -1,3 +1,4 @@
+import Foundation
 import SwitchyardContract
 import SwitchyardCore
 import SwitchyardHTTP
@@ -427,5 +428,23 @@ final class LLMCallerHandlerTests: XCTestCase {
         XCTAssertEqual(tokens.input, 135)
         XCTAssertEqual(tokens.cacheWrite, 10)
         XCTAssertTrue(tokens.estimated)
+    }
+}
+
+/// The sample events in `events/llm-caller/` are step inputs of the current contract.
+final class LLMCallerEventFilesTests: XCTestCase {
+    func testEveryEventFileDecodes() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../events/llm-caller").standardized
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".json") }
+        XCTAssertGreaterThanOrEqual(files.count, 10)
+        for file in files {
+            let bytes = Array(try Data(contentsOf: directory.appendingPathComponent(file)))
+            let event = try JSON.decode(LLMStepEvent.self, from: bytes)
+            switch event {
+            case .valid: XCTAssertNotEqual(file, "error-unknown-role.json")
+            case .invalid(_, _, let detail): XCTAssertEqual(file, "error-unknown-role.json", detail)
+            }
+        }
     }
 }
