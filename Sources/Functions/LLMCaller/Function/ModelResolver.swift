@@ -11,6 +11,8 @@ struct ModelResolver: Sendable {
     let credentials: CredentialResolver
 
     static let maxCandidates = 16
+    /// The providers with chat (and embedding) codecs.
+    static let llmProviders: [ProviderID] = [.openAI, .anthropic, .openAICompatible, .bedrock]
 
     /// Every candidate of `plan`, in order. A candidate that cannot be called (no key, images at
     /// a text model, no endpoint) comes back with `unavailable` set, to be recorded as skipped.
@@ -36,7 +38,7 @@ struct ModelResolver: Sendable {
                     errorMessage: "\(path).model: \(planned.model.rawValue) is not in this function's catalog "
                         + "(version \(configuration.catalog.version))")
             }
-            guard model.kind == kind, CodecRegistry().codec(for: model.provider) != nil else {
+            guard model.kind == kind, Self.llmProviders.contains(model.provider) else {
                 throw invalid(
                     "\(path).model: \(model.id.rawValue) is a \(model.kind.rawValue) model at "
                         + "\(model.provider.rawValue), not \(kind == .llm ? "an LLM" : "an embedding model")")

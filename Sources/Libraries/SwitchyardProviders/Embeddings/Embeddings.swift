@@ -149,7 +149,9 @@ public struct EmbeddingClient: Sendable {
                 do { try signer.sign(&http) } catch {
                     throw LLMError.invalidRequest("cannot sign the Bedrock request: \(error.errorMessage)")
                 }
-                let response = try await transport.send(http, deadline: deadline) { ProviderClient.map($0, provider: p) }
+                let response = try await transport.send(http, deadline: deadline) {
+                    ProviderClient.map($0, provider: p)
+                }
                 status = response.status
                 guard (200..<300).contains(response.status) else {
                     throw BedrockCodec(credentials: nil).error(
@@ -178,7 +180,8 @@ public struct EmbeddingClient: Sendable {
 
     static func vector(_ value: JSON?, provider: ProviderID) throws(LLMError) -> [Float] {
         guard let values = value?.arrayValue, (1...maxDimensions).contains(values.count) else {
-            throw .badResponse(provider: provider, detail: "an embedding is not an array of 1...\(maxDimensions) numbers")
+            throw .badResponse(
+                provider: provider, detail: "an embedding is not an array of 1...\(maxDimensions) numbers")
         }
         var out: [Float] = []
         out.reserveCapacity(values.count)
@@ -199,7 +202,9 @@ public struct EmbeddingClient: Sendable {
     }
 
     static func estimate(_ request: EmbeddingRequest) -> UsageRecord.Tokens {
-        UsageRecord.Tokens(input: request.inputs.reduce(0) { $0 + TokenEstimator.tokens(in: $1) }, output: 0, estimated: true)
+        // In-memory texts: their byte counts, and so this sum, stay far below Int64.max.
+        UsageRecord.Tokens(
+            input: request.inputs.reduce(0) { $0 + TokenEstimator.tokens(in: $1) }, output: 0, estimated: true)
     }
 }
 
