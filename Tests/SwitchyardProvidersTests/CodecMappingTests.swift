@@ -20,7 +20,7 @@ final class CodecMappingTests: XCTestCase {
                 ChatMessage(role: .system, text: "Be brief."),
                 ChatMessage(role: .user, text: "Weather in Paris?"),
                 ChatMessage(
-                    role: .assistant, content: [],
+                    role: .assistant, content: [.text("")],
                     toolCalls: [ToolCall(id: "call_1", name: "get_weather", arguments: #"{"city":"Paris"}"#)]),
                 ChatMessage(role: .tool, content: [.text("18°C, sunny")], toolCallID: "call_1"),
             ],

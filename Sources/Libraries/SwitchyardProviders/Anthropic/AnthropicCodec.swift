@@ -69,7 +69,8 @@ public struct AnthropicCodec: ProviderCodec {
                 continue
             }
             flushResults()
-            var blocks: [JSON] = m.content.map { part in
+            // Anthropic refuses empty text blocks (an assistant turn that only calls tools has none).
+            var blocks: [JSON] = m.content.filter { $0 != .text("") }.map { part in
                 switch part {
                 case .text(let t): ["type": "text", "text": .string(t)]
                 case .image(.url(let url)): ["type": "image", "source": ["type": "url", "url": .string(url)]]

@@ -98,6 +98,7 @@ public struct BedrockCodec: ProviderCodec {
         var blocks: [JSON] = []
         for part in m.content {
             switch part {
+            case .text(""): continue  // Converse refuses empty text blocks
             case .text(let t): blocks.append(["text": .string(t)])
             case .image(.base64(let mediaType, let data)):
                 let format = mediaType.hasPrefix("image/") ? String(mediaType.dropFirst(6)) : mediaType

@@ -63,13 +63,15 @@ public struct OpenAICodec: ProviderCodec {
 
     static func message(_ m: ChatMessage) -> JSON {
         var out: JSONObject = ["role": .string(m.role.rawValue)]
-        if m.content.isEmpty {
+        // An assistant turn that only calls tools has no content: `null`, as OpenAI writes it.
+        let content = m.toolCalls.isEmpty ? m.content : m.content.filter { $0 != .text("") }
+        if content.isEmpty {
             out["content"] = .null
-        } else if m.content.count == 1, case .text(let t) = m.content[0] {
+        } else if content.count == 1, case .text(let t) = content[0] {
             out["content"] = .string(t)
         } else {
             out["content"] = .array(
-                m.content.map { part in
+                content.map { part in
                     switch part {
                     case .text(let t): ["type": "text", "text": .string(t)]
                     case .image(.url(let url)): ["type": "image_url", "image_url": ["url": .string(url)]]
