@@ -16,6 +16,9 @@ struct OutcomeBuilder {
     let modality: Modality
 
     static let maxMessageBytes = 1024
+    /// Per attempt (and per usage record's `errorCause`): 16 candidates × 10 attempts stay far
+    /// below Step Functions' 256 KiB state limit.
+    static let maxAttemptMessageBytes = 300
 
     init(input: LLMStepInput, invocationID: String, compute: ComputeFacts, modality: Modality, step: String = "llm") {
         context = input.context
@@ -64,7 +67,8 @@ struct OutcomeBuilder {
             attempts.append(
                 LLMAttempt(
                     model: a.model, provider: a.provider, outcome: answered ? "ok" : a.sent ? "failed" : "skipped",
-                    errorType: a.error?.errorType, errorMessage: a.error.map { Self.trim($0.errorMessage) },
+                    errorType: a.error?.errorType,
+                    errorMessage: a.error.map { Self.trim($0.errorMessage, to: Self.maxAttemptMessageBytes) },
                     latencyMs: a.latency.milliseconds, tokens: a.usage))
             guard a.sent else { continue }
             var record = UsageRecord(
@@ -79,7 +83,7 @@ struct OutcomeBuilder {
             record.providerModel = a.providerModel
             record.tokens = a.usage
             record.errorType = a.error?.errorType
-            record.errorCause = a.error.map { Self.trim($0.errorMessage, to: 300) }
+            record.errorCause = a.error.map { Self.trim($0.errorMessage, to: Self.maxAttemptMessageBytes) }
             // The function is billed for the backoff before an attempt as much as for the attempt.
             record.compute = UsageRecord.Compute(
                 kind: "lambda", architecture: compute.architecture, memoryMB: compute.memoryMB,
