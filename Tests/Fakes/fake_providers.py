@@ -26,10 +26,22 @@ auth          401 with the provider's authentication error
 
 `times=N` applies the fault to the first N requests of that exact model string, then answers
 normally (default: every request). Options that shape a success: `completion_bytes=N` (length of
-the reply text), `cached=N`, `reasoning=N`, `cache_write=N` (usage details reported).
+the reply text), `cached=N`, `reasoning=N`, `cache_write=N` (usage details reported), `tool=NAME`
+(when the request offers that tool, answer with a call to it — OpenAI `tool_calls`, Anthropic
+`tool_use`, Bedrock `toolUse` — buffered or streamed, arguments `{"query": <first prompt words>}`).
+
+Embeddings: OpenAI `POST /v1/embeddings` and Bedrock Titan `POST /model/{id}/invoke` answer with
+deterministic vectors (`dimensions`, default 8) and token counts (one per word), with the same
+faults.
+
+Faults can also be armed for a model name without changing it (the llm-caller sends only catalog
+provider model names, so the local stack's end-to-end tests arm faults this way):
+POST /_fake/faults {"model": "gpt-4o-mini", "fault": "rate_limit", "times": 1, "retry_after": "0.4"}
+applies that fault (and its options) to the next `times` requests for exactly that model.
 
 Introspection for tests: GET /_fake/requests?model=... lists requests seen (path, model, stream,
-headers of interest, status returned, usage returned); POST /_fake/reset clears counters.
+the parsed request body, its headers, status returned, usage returned); POST /_fake/reset clears
+counters.
 GET /health answers 200. It also answers Secrets Manager `GetSecretValue` (POST / with
 `X-Amz-Target: secretsmanager.GetSecretValue`, SigV4-signed) for the secret `llm-provider-keys`,
 a JSON object holding the two keys above.
@@ -53,6 +65,7 @@ ANTHROPIC_KEY = "sk-ant-fake"
 _lock = threading.Lock()
 _counts: dict[str, int] = {}
 _log: list[dict] = []
+_armed: dict[str, dict] = {}
 
 
 def parse_model(model: str) -> tuple[str, dict[str, str]]:
@@ -62,11 +75,17 @@ def parse_model(model: str) -> tuple[str, dict[str, str]]:
 
 
 def fault_for(model: str, options: dict[str, str]) -> str | None:
-    """The fault this request gets, counting requests per exact model string."""
+    """The fault this request gets, counting requests per exact model string. A fault armed for
+    this model (POST /_fake/faults) comes first, and its options join the request's."""
     fault = options.get("fault")
     with _lock:
         seen = _counts.get(model, 0)
         _counts[model] = seen + 1
+        armed = _armed.get(model)
+        if armed and armed["times"] > 0:
+            armed["times"] -= 1
+            options.update(armed["options"])
+            return armed["options"].get("fault")
     if not fault:
         return None
     times = options.get("times")
@@ -108,6 +127,34 @@ def completion_for(prompt: str, options: dict[str, str]) -> str:
         words = ("lorem ipsum dolor sit amet " * (n // 26 + 1))[:n]
         return words
     return "Echo: " + " ".join(prompt.split()[:12])
+
+
+def offered_tools(req: dict, provider: str) -> list[str]:
+    tools = (req.get("toolConfig") or {}).get("tools") if provider == "bedrock" else req.get("tools")
+    names = []
+    for tool in tools or []:
+        if provider == "openai":
+            names.append((tool.get("function") or {}).get("name"))
+        elif provider == "anthropic":
+            names.append(tool.get("name"))
+        else:
+            names.append((tool.get("toolSpec") or {}).get("name"))
+    return names
+
+
+def tool_call_for(req: dict, options: dict[str, str], prompt: str, provider: str) -> dict | None:
+    """The tool call this request gets (option `tool=NAME`, when the request offers that tool)."""
+    name = options.get("tool")
+    if not name or name not in offered_tools(req, provider):
+        return None
+    prefix = {"openai": "call_", "anthropic": "toolu_", "bedrock": "tooluse_"}[provider]
+    return {"id": prefix + uuid.uuid4().hex[:12], "name": name,
+            "arguments": json.dumps({"query": " ".join(prompt.split()[:3])}, separators=(",", ":"))}
+
+
+def embedding(text: str, dimensions: int) -> list[float]:
+    """A deterministic vector for `text`."""
+    return [((zlib.crc32(f"{i}:{text}".encode()) % 2001) - 1000) / 1000 for i in range(dimensions)]
 
 
 def split_chunks(text: str, pieces: int = 4) -> list[str]:
@@ -201,13 +248,24 @@ class Handler(BaseHTTPRequestHandler):
             with _lock:
                 _counts.clear()
                 _log.clear()
+                _armed.clear()
             self._body()
             return self._json(200, {"reset": True})
+        if url.path == "/_fake/faults":
+            spec = json.loads(self._body() or b"{}")
+            model, times = spec.pop("model"), int(spec.pop("times", 1))
+            with _lock:
+                _armed[model] = {"times": times, "options": {k: str(v) for k, v in spec.items()}}
+            return self._json(200, {"armed": model, "times": times})
         raw = self._body()
         if url.path == "/" and self.headers.get("X-Amz-Target", "").startswith("secretsmanager."):
             return self.secrets_manager(raw)
         if url.path == "/v1/chat/completions":
             return self.openai(raw)
+        if url.path == "/v1/embeddings":
+            return self.openai_embeddings(raw)
+        if url.path.startswith("/model/") and url.path.endswith("/invoke"):
+            return self.titan_embeddings(raw, unquote(url.path[len("/model/"):url.path.rindex("/")]))
         if url.path == "/v1/messages":
             return self.anthropic(raw)
         if url.path.startswith("/model/") and (url.path.endswith("/converse") or url.path.endswith("/converse-stream")):
@@ -233,7 +291,7 @@ class Handler(BaseHTTPRequestHandler):
         stream = bool(req.get("stream"))
         include_usage = bool((req.get("stream_options") or {}).get("include_usage"))
         entry = {"provider": "openai", "model": model, "stream": stream, "status": 200, "usage": None,
-                 "authorization_ok": auth == f"Bearer {OPENAI_KEY}"}
+                 "authorization_ok": auth == f"Bearer {OPENAI_KEY}", "request": req, "headers": dict(self.headers)}
         if auth != f"Bearer {OPENAI_KEY}":
             entry["status"] = 401
             self._record(entry)
@@ -254,7 +312,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(400, {"error": {"message": "[] is too short - 'messages'", "type": "invalid_request_error",
                                               "param": None, "code": None}}, common)
         prompt = prompt_text(req["messages"])
-        text = completion_for(prompt, options)
+        call = tool_call_for(req, options, prompt, "openai")
+        text = call["arguments"] if call else completion_for(prompt, options)
         usage = {"prompt_tokens": count_tokens(prompt), "completion_tokens": len(text.split()),
                  "prompt_tokens_details": {"cached_tokens": int(options.get("cached", "0")), "audio_tokens": 0},
                  "completion_tokens_details": {"reasoning_tokens": int(options.get("reasoning", "0")), "audio_tokens": 0,
@@ -276,10 +335,14 @@ class Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 self.wfile.write(b'{"id":"' + cid.encode() + b'","object":"chat.completion","choices":[')
                 return self._drop()
+            message = {"role": "assistant", "content": text, "refusal": None, "annotations": []}
+            if call:
+                message["content"] = None
+                message["tool_calls"] = [{"id": call["id"], "type": "function",
+                                          "function": {"name": call["name"], "arguments": call["arguments"]}}]
             body = {"id": cid, "object": "chat.completion", "created": created, "model": base,
-                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": None,
-                                                         "annotations": []},
-                                 "logprobs": None, "finish_reason": "stop"}],
+                    "choices": [{"index": 0, "message": message,
+                                 "logprobs": None, "finish_reason": "tool_calls" if call else "stop"}],
                     "usage": None if fault == "no_usage" else usage,
                     "service_tier": "default", "system_fingerprint": "fp_fake0001"}
             if fault == "no_usage":
@@ -300,6 +363,19 @@ class Handler(BaseHTTPRequestHandler):
             self._chunk(b"data: " + json.dumps(doc, separators=(",", ":")).encode() + b"\n\n")
 
         report_usage = include_usage and fault != "no_usage"
+        if call:
+            chunk({"role": "assistant", "content": None, "tool_calls": [
+                {"index": 0, "id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": ""}}]},
+                with_usage=report_usage)
+            half = len(text) // 2
+            for piece in (text[:half], text[half:]):
+                chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}, with_usage=report_usage)
+            chunk({}, finish="tool_calls", with_usage=report_usage)
+            if report_usage:
+                chunk(None, with_usage=True, usage_value=usage, choices=False)
+                entry["usage"] = usage
+            self._chunk(b"data: [DONE]\n\n")
+            return self._end_chunks()
         chunk({"role": "assistant", "content": "", "refusal": None}, with_usage=report_usage)
         pieces = split_chunks(text)
         for i, piece in enumerate(pieces):
@@ -341,6 +417,72 @@ class Handler(BaseHTTPRequestHandler):
                                    "param": None, "code": "invalid_api_key"}}, {}
         return None
 
+    def openai_embeddings(self, raw: bytes):
+        auth = self.headers.get("Authorization", "")
+        try:
+            req = json.loads(raw)
+        except ValueError:
+            return self._json(400, {"error": {"message": "We could not parse the JSON body of your request.",
+                                              "type": "invalid_request_error", "param": None, "code": None}})
+        model = req.get("model", "")
+        base, options = parse_model(model)
+        entry = {"provider": "openai", "model": model, "stream": False, "status": 200, "usage": None,
+                 "request": req, "headers": dict(self.headers), "authorization_ok": auth == f"Bearer {OPENAI_KEY}"}
+        if not entry["authorization_ok"]:
+            entry["status"] = 401
+            self._record(entry)
+            return self._json(401, {"error": {"message": "Incorrect API key provided.", "type": "invalid_request_error",
+                                              "param": None, "code": "invalid_api_key"}})
+        error = self.openai_error(fault_for(model, options), options)
+        if error:
+            status, body, extra = error
+            entry["status"] = status
+            self._record(entry)
+            return self._json(status, body, extra)
+        inputs = req.get("input")
+        inputs = [inputs] if isinstance(inputs, str) else inputs
+        dimensions = int(req.get("dimensions") or 8)
+        usage = {"prompt_tokens": sum(len(t.split()) for t in inputs), "total_tokens": sum(len(t.split()) for t in inputs)}
+        entry["usage"] = usage
+        self._record(entry)
+        self._json(200, {"object": "list", "model": base, "usage": usage,
+                         "data": [{"object": "embedding", "index": i, "embedding": embedding(t, dimensions)}
+                                  for i, t in enumerate(inputs)]})
+
+    def titan_embeddings(self, raw: bytes, model: str):
+        base, options = parse_model(model)
+        auth = self.headers.get("Authorization", "")
+        entry = {"provider": "bedrock", "model": model, "stream": False, "status": 200, "usage": None,
+                 "headers": dict(self.headers),
+                 "signed": auth.startswith("AWS4-HMAC-SHA256 Credential=") and "/bedrock/aws4_request" in auth}
+        common = {"x-amzn-RequestId": str(uuid.uuid4())}
+
+        def error(status, etype, message):
+            entry["status"] = status
+            self._record(entry)
+            return self._json(status, {"message": message},
+                              {**common, "x-amzn-ErrorType": f"{etype}:http://internal.amazon.com/coral/com.amazon.bedrock/"})
+        if not entry["signed"]:
+            return error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
+        try:
+            req = json.loads(raw)
+        except ValueError:
+            return error(400, "SerializationException", "Unable to parse request body")
+        entry["request"] = req
+        fault = fault_for(model, options)
+        if fault == "rate_limit":
+            return error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
+        if fault == "server_error":
+            return error(500, "InternalServerException", "The server encountered an internal error.")
+        text = req.get("inputText")
+        if not isinstance(text, str) or not text:
+            return error(400, "ValidationException", "Malformed input request: inputText is required")
+        count = len(text.split())
+        entry["usage"] = {"inputTextTokenCount": count}
+        self._record(entry)
+        self._json(200, {"embedding": embedding(text, int(req.get("dimensions") or 8)), "inputTextTokenCount": count},
+                   common)
+
     # ---- Anthropic --------------------------------------------------------------------------
     def anthropic(self, raw: bytes):
         rid = "req_" + uuid.uuid4().hex[:24]
@@ -359,7 +501,8 @@ class Handler(BaseHTTPRequestHandler):
         model = req.get("model", "")
         base, options = parse_model(model)
         stream = bool(req.get("stream"))
-        entry = {"provider": "anthropic", "model": model, "stream": stream, "status": 200, "usage": None}
+        entry = {"provider": "anthropic", "model": model, "stream": stream, "status": 200, "usage": None,
+                 "request": req, "headers": dict(self.headers)}
         if self.headers.get("x-api-key") != ANTHROPIC_KEY:
             entry["status"] = 401
             self._record(entry)
@@ -390,7 +533,8 @@ class Handler(BaseHTTPRequestHandler):
             self._record(entry)
             return error(status, etype, message, extra)
         prompt = prompt_text(req.get("messages"), req.get("system"))
-        text = completion_for(prompt, options)
+        call = tool_call_for(req, options, prompt, "anthropic")
+        text = call["arguments"] if call else completion_for(prompt, options)
         usage = {"input_tokens": count_tokens(prompt), "cache_creation_input_tokens": int(options.get("cache_write", "0")),
                  "cache_read_input_tokens": int(options.get("cached", "0")), "output_tokens": len(text.split())}
         mid = "msg_" + uuid.uuid4().hex[:24]
@@ -398,8 +542,10 @@ class Handler(BaseHTTPRequestHandler):
             if fault == "malformed":
                 self._record(entry)
                 return self._send(200, b'{"id":"' + mid.encode() + b'","type":"message","content":[{"type":"te', common)
+            content = ([{"type": "tool_use", "id": call["id"], "name": call["name"], "input": json.loads(text)}]
+                       if call else [{"type": "text", "text": text}])
             body = {"id": mid, "type": "message", "role": "assistant", "model": base,
-                    "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
+                    "content": content, "stop_reason": "tool_use" if call else "end_turn", "stop_sequence": None,
                     "usage": {**usage, "service_tier": "standard"}}
             entry["usage"] = body["usage"]
             self._record(entry)
@@ -416,6 +562,19 @@ class Handler(BaseHTTPRequestHandler):
                                              "cache_creation_input_tokens": usage["cache_creation_input_tokens"],
                                              "cache_read_input_tokens": usage["cache_read_input_tokens"],
                                              "output_tokens": 1, "service_tier": "standard"}}})
+        if call:
+            event("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {
+                "type": "tool_use", "id": call["id"], "name": call["name"], "input": {}}})
+            half = len(text) // 2
+            for piece in (text[:half], text[half:]):
+                event("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                              "delta": {"type": "input_json_delta", "partial_json": piece}})
+            event("content_block_stop", {"type": "content_block_stop", "index": 0})
+            event("message_delta", {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+                                    "usage": {"output_tokens": usage["output_tokens"]}})
+            entry["usage"] = usage
+            event("message_stop", {"type": "message_stop"})
+            return self._end_chunks()
         event("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}})
         event("ping", {"type": "ping"})
         pieces = split_chunks(text)
@@ -473,6 +632,7 @@ class Handler(BaseHTTPRequestHandler):
         common = {"x-amzn-RequestId": rid}
         base, options = parse_model(model)
         entry = {"provider": "bedrock", "model": model, "stream": stream, "status": 200, "usage": None,
+                 "headers": dict(self.headers),
                  "signed": self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 Credential=")
                  and "/bedrock/aws4_request" in self.headers.get("Authorization", "")
                  and bool(self.headers.get("X-Amz-Date"))}
@@ -488,6 +648,7 @@ class Handler(BaseHTTPRequestHandler):
             req = json.loads(raw)
         except ValueError:
             return error(400, "SerializationException", "Unable to parse request body")
+        entry["request"] = req
         fault = fault_for(model, options)
         if fault == "slow":
             time.sleep(int(options.get("delay_ms", "2000")) / 1000)
@@ -500,18 +661,22 @@ class Handler(BaseHTTPRequestHandler):
         if not isinstance(req.get("messages"), list) or not req["messages"]:
             return error(400, "ValidationException", "The model returned the following errors: messages: at least one message is required")
         prompt = prompt_text(req["messages"], req.get("system"))
-        text = completion_for(prompt, options)
+        call = tool_call_for(req, options, prompt, "bedrock")
+        text = call["arguments"] if call else completion_for(prompt, options)
         usage = {"inputTokens": count_tokens(prompt), "outputTokens": len(text.split())}
         usage["totalTokens"] = usage["inputTokens"] + usage["outputTokens"]
         if options.get("cached"):
             usage["cacheReadInputTokens"] = int(options["cached"])
             usage["cacheWriteInputTokens"] = int(options.get("cache_write", "0"))
         if stream:
-            return self.bedrock_stream(entry, common, text, usage, fault)
+            return self.bedrock_stream(entry, common, text, usage, fault, call)
         if fault == "malformed":
             self._record(entry)
             return self._send(200, b'{"output":{"message":', common)
-        body = {"output": {"message": {"role": "assistant", "content": [{"text": text}]}}, "stopReason": "end_turn",
+        content = ([{"toolUse": {"toolUseId": call["id"], "name": call["name"], "input": json.loads(text)}}]
+                   if call else [{"text": text}])
+        body = {"output": {"message": {"role": "assistant", "content": content}},
+                "stopReason": "tool_use" if call else "end_turn",
                 "usage": usage, "metrics": {"latencyMs": 1}}
         entry["usage"] = usage
         self._record(entry)
@@ -530,7 +695,7 @@ class Handler(BaseHTTPRequestHandler):
         message = prelude + encoded + payload
         return message + zlib.crc32(message).to_bytes(4, "big")
 
-    def bedrock_stream(self, entry, common, text, usage, fault):
+    def bedrock_stream(self, entry, common, text, usage, fault, call=None):
         self.send_response(200)
         self.send_header("Content-Type", "application/vnd.amazon.eventstream")
         self.send_header("Transfer-Encoding", "chunked")
@@ -549,6 +714,16 @@ class Handler(BaseHTTPRequestHandler):
             self._chunk(message)
 
         event("messageStart", {"role": "assistant"})
+        if call:
+            event("contentBlockStart", {"contentBlockIndex": 0, "start": {"toolUse": {"toolUseId": call["id"], "name": call["name"]}}})
+            half = len(text) // 2
+            for piece in (text[:half], text[half:]):
+                event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"toolUse": {"input": piece}}})
+            event("contentBlockStop", {"contentBlockIndex": 0})
+            event("messageStop", {"stopReason": "tool_use"})
+            entry["usage"] = usage
+            event("metadata", {"usage": usage, "metrics": {"latencyMs": 1}})
+            return self._end_chunks()
         pieces = split_chunks(text)
         for i, piece in enumerate(pieces):
             event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": piece}}, corrupt=fault == "malformed" and i == 1)

@@ -71,6 +71,8 @@ def start_emulator(config: Path | dict, env: dict[str, str] | None = None, tmp_p
     process = ManagedProcess(
         [binaries / "switchyard-emulator", "--config", config, "--port", str(port)],
         name="emulator", health_url=f"http://127.0.0.1:{port}/health",
-        env={"SWITCHYARD_BIN": str(binaries), **(env or {})})
+        # The bundle (catalog, policy, rates) for functions.json's ${SWITCHYARD_BUNDLE_DIR}: the repo's infra/.
+        env={"SWITCHYARD_BIN": str(binaries),
+             "SWITCHYARD_BUNDLE_DIR": os.environ.get("SWITCHYARD_BUNDLE_DIR") or str(REPO / "infra"), **(env or {})})
     process.start()
     return Emulator(port, process), process

@@ -1,4 +1,5 @@
 import CZlib
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardProviders
 import XCTest
@@ -70,7 +71,7 @@ final class AWSEventStreamTests: XCTestCase {
             let response = accumulator.response(providerRequestID: nil)
             XCTAssertEqual(response.text, "Bonjour")
             XCTAssertEqual(response.finishReason, .length)
-            XCTAssertEqual(response.usage, TokenUsage(inputTokens: 17, outputTokens: 2, cachedInputTokens: 5))
+            XCTAssertEqual(response.usage, UsageRecord.Tokens(input: 17, output: 2, cached: 5))
         }
     }
 

@@ -1,4 +1,5 @@
 import SwitchyardAWS
+import SwitchyardContract
 import SwitchyardHTTP
 import SwitchyardJSON
 import SwitchyardProviders
@@ -10,7 +11,7 @@ final class CodecTests: XCTestCase {
         maxTokens: 50,
         temperature: 0.2)
 
-    func target(_ kind: ProviderKind, model: String = "m") -> ModelTarget {
+    func target(_ kind: ProviderID, model: String = "m") -> ModelTarget {
         ModelTarget(
             provider: kind, model: model, baseURL: "https://api.example.com/", apiKey: "sk-test", region: "us-west-2")
     }
@@ -23,7 +24,7 @@ final class CodecTests: XCTestCase {
         var streamed = request
         streamed.stream = true
         streamed.responseFormat = .json
-        let http = try OpenAICodec().encode(streamed, for: target(.openai))
+        let http = try OpenAICodec().encode(streamed, for: target(.openAI))
         XCTAssertEqual(http.url, "https://api.example.com/v1/chat/completions")
         XCTAssertEqual(http.headers["authorization"], "Bearer sk-test")
         let doc = try body(http)
@@ -37,7 +38,7 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(doc["response_format"], ["type": "json_object"])
         // Compatible servers get max_tokens.
         XCTAssertEqual(
-            try body(OpenAICodec(compatible: true).encode(request, for: target(.openaiCompatible)))["max_tokens"], 50)
+            try body(OpenAICodec(compatible: true).encode(request, for: target(.openAICompatible)))["max_tokens"], 50)
     }
 
     func testOpenAIImagePartsUseImageURL() throws {
@@ -49,7 +50,7 @@ final class CodecTests: XCTestCase {
                     .image(.url("https://x/y.jpg")),
                 ])
         ])
-        let content = try body(OpenAICodec().encode(vision, for: target(.openai)))["messages"]?[0]?["content"]
+        let content = try body(OpenAICodec().encode(vision, for: target(.openAI)))["messages"]?[0]?["content"]
         XCTAssertEqual(content?[0], ["type": "text", "text": "What is this?"])
         XCTAssertEqual(content?[1], ["type": "image_url", "image_url": ["url": "data:image/png;base64,iVBORw0KGgo="]])
         XCTAssertEqual(content?[2], ["type": "image_url", "image_url": ["url": "https://x/y.jpg"]])
@@ -57,37 +58,36 @@ final class CodecTests: XCTestCase {
 
     func testOpenAIResponseUsageIsExactIncludingCachedAndReasoning() throws {
         let response = try OpenAICodec().decode(
-            Fixture.response("openai_chat_completion.json"), request: request, for: target(.openai))
+            Fixture.response("openai_chat_completion.json"), request: request, for: target(.openAI))
         XCTAssertEqual(response.text, "The image shows a wooden boardwalk path.")
         XCTAssertEqual(response.model, "gpt-4o-2024-08-06")
         XCTAssertEqual(response.finishReason, .stop)
         XCTAssertEqual(
             response.usage,
-            TokenUsage(
-                inputTokens: 1117, outputTokens: 46, cachedInputTokens: 1024, reasoningTokens: 12, estimated: false))
+            UsageRecord.Tokens(input: 1117, output: 46, cached: 1024, reasoning: 12, estimated: false))
     }
 
     func testOpenAIStreamAccumulatesTextAndFinalUsage() throws {
-        let accumulator = OpenAICodec().makeStreamAccumulator(request: request, for: target(.openai))
+        let accumulator = OpenAICodec().makeStreamAccumulator(request: request, for: target(.openAI))
         var parser = SSEParser()
         try parser.feed(Fixture.bytes("openai_stream.sse")) { try accumulator.consume($0) }
         XCTAssertTrue(accumulator.isComplete)
         let response = accumulator.response(providerRequestID: "req")
         XCTAssertEqual(response.text, "Hello, world")
-        XCTAssertEqual(response.usage, TokenUsage(inputTokens: 19, outputTokens: 10, reasoningTokens: 7))
+        XCTAssertEqual(response.usage, UsageRecord.Tokens(input: 19, output: 10, reasoning: 7))
     }
 
     func testOpenAIStreamWithoutDoneIsIncompleteAndWithoutUsageIsEstimated() throws {
         let text = String(decoding: Fixture.bytes("openai_stream.sse"), as: UTF8.self)
         let cut = text.components(separatedBy: "data: [DONE]")[0]
-        let accumulator = OpenAICodec().makeStreamAccumulator(request: request, for: target(.openai))
+        let accumulator = OpenAICodec().makeStreamAccumulator(request: request, for: target(.openAI))
         var parser = SSEParser()
         try parser.feed(Array(cut.utf8)) { try accumulator.consume($0) }
         XCTAssertFalse(accumulator.isComplete)
 
         let noUsage = text.components(separatedBy: "\n\n").filter { !$0.contains("\"usage\":{") }.joined(
             separator: "\n\n")
-        let second = OpenAICodec().makeStreamAccumulator(request: request, for: target(.openai))
+        let second = OpenAICodec().makeStreamAccumulator(request: request, for: target(.openAI))
         var parser2 = SSEParser()
         try parser2.feed(Array(noUsage.utf8)) { try second.consume($0) }
         XCTAssertTrue(second.isComplete)
@@ -96,7 +96,7 @@ final class CodecTests: XCTestCase {
     }
 
     func testOpenAIMalformedChunkIsBadResponse() {
-        let accumulator = OpenAICodec().makeStreamAccumulator(request: request, for: target(.openai))
+        let accumulator = OpenAICodec().makeStreamAccumulator(request: request, for: target(.openAI))
         XCTAssertThrowsError(try accumulator.consume(SSEEvent(data: Array(#"{"choices":[{"delta":"#.utf8)))) {
             XCTAssertEqual(($0 as? LLMError)?.errorType, "Provider.BadResponse")
         }
@@ -110,7 +110,7 @@ final class CodecTests: XCTestCase {
                 #"{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#
                     .utf8))
         XCTAssertEqual(
-            limited, .rateLimited(provider: "openai", message: "Rate limit reached", retryAfter: .milliseconds(1500)))
+            limited, .rateLimited(provider: .openAI, message: "Rate limit reached", retryAfter: .milliseconds(1500)))
         let context = codec.error(
             status: 400, headers: [:],
             body: Array(
@@ -123,7 +123,7 @@ final class CodecTests: XCTestCase {
             "Provider.AuthenticationFailed")
         XCTAssertEqual(
             codec.error(status: 503, headers: [:], body: Array("<html>".utf8)),
-            .upstream(provider: "openai", status: 503, message: "<html>"))
+            .upstream(provider: .openAI, status: 503, message: "<html>"))
     }
 
     // MARK: Anthropic
@@ -142,7 +142,7 @@ final class CodecTests: XCTestCase {
         XCTAssertNil(http.headers["authorization"])
         let doc = try body(http)
         XCTAssertEqual(doc["system"], "Be brief.")
-        XCTAssertEqual(doc["max_tokens"], 1024)
+        XCTAssertEqual(doc["max_tokens"], 4096)
         XCTAssertEqual(doc["stop_sequences"], ["END"])
         XCTAssertEqual(doc["messages"]?.arrayValue?.count, 1)
         XCTAssertEqual(
@@ -156,9 +156,7 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(response.text, "Hi! My name is Claude.")
         XCTAssertEqual(
             response.usage,
-            TokenUsage(
-                inputTokens: 21 + 1800 + 188, outputTokens: 393, cachedInputTokens: 1800, cacheCreationInputTokens: 188)
-        )
+            UsageRecord.Tokens(input: 21 + 1800 + 188, output: 393, cached: 1800, cacheWrite: 188))
     }
 
     func testAnthropicStreamUsageFromStartAndDelta() throws {
@@ -171,7 +169,7 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(response.finishReason, .stop)
         XCTAssertEqual(
             response.usage,
-            TokenUsage(inputTokens: 135, outputTokens: 15, cachedInputTokens: 100, cacheCreationInputTokens: 10))
+            UsageRecord.Tokens(input: 135, output: 15, cached: 100, cacheWrite: 10))
     }
 
     func testAnthropicErrorsAreTyped() {
@@ -179,11 +177,11 @@ final class CodecTests: XCTestCase {
         let overloaded = codec.error(
             status: 529, headers: [:],
             body: Array(#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#.utf8))
-        XCTAssertEqual(overloaded, .upstream(provider: "anthropic", status: 529, message: "Overloaded"))
+        XCTAssertEqual(overloaded, .upstream(provider: .anthropic, status: 529, message: "Overloaded"))
         let limited = codec.error(
             status: 429, headers: ["retry-after": "3"],
             body: Array(#"{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}"#.utf8))
-        XCTAssertEqual(limited, .rateLimited(provider: "anthropic", message: "slow down", retryAfter: .seconds(3)))
+        XCTAssertEqual(limited, .rateLimited(provider: .anthropic, message: "slow down", retryAfter: .seconds(3)))
         let context = codec.error(
             status: 400, headers: [:],
             body: Array(
@@ -230,7 +228,7 @@ final class CodecTests: XCTestCase {
         let response = try codec.decode(
             Fixture.response("bedrock_converse.json"), request: request, for: target(.bedrock))
         XCTAssertEqual(response.finishReason, .length)
-        XCTAssertEqual(response.usage, TokenUsage(inputTokens: 130, outputTokens: 628, cachedInputTokens: 100))
+        XCTAssertEqual(response.usage, UsageRecord.Tokens(input: 130, output: 628, cached: 100))
         let throttled = codec.error(
             status: 429,
             headers: ["x-amzn-ErrorType": "ThrottlingException:http://internal.amazon.com/coral/com.amazon.bedrock/"],

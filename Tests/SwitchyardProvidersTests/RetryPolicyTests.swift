@@ -3,7 +3,7 @@ import SwitchyardProviders
 import XCTest
 
 final class RetryPolicyTests: XCTestCase {
-    let upstream = LLMError.upstream(provider: "p", status: 500, message: "x")
+    let upstream = LLMError.upstream(provider: .openAI, status: 500, message: "x")
 
     func testExponentialBackoffWithEqualJitter() {
         let policy = RetryPolicy(maxAttemptsPerModel: 6, baseDelay: .milliseconds(100), maxDelay: .milliseconds(500))
@@ -21,9 +21,9 @@ final class RetryPolicyTests: XCTestCase {
     func testRetryAfterIsAFloorAndTooLongMeansFallBack() {
         let policy = RetryPolicy(maxAttemptsPerModel: 3, baseDelay: .milliseconds(10), maxRetryAfter: .seconds(5))
         var rng = SplitMix64(seed: 2)
-        let honoured = LLMError.rateLimited(provider: "p", message: "", retryAfter: .seconds(2))
+        let honoured = LLMError.rateLimited(provider: .openAI, message: "", retryAfter: .seconds(2))
         XCTAssertEqual(policy.delay(afterFailedAttempts: 1, error: honoured, using: &rng), .seconds(2))
-        let tooLong = LLMError.rateLimited(provider: "p", message: "", retryAfter: .seconds(60))
+        let tooLong = LLMError.rateLimited(provider: .openAI, message: "", retryAfter: .seconds(60))
         XCTAssertNil(policy.delay(afterFailedAttempts: 1, error: tooLong, using: &rng))
     }
 
@@ -33,7 +33,7 @@ final class RetryPolicyTests: XCTestCase {
         XCTAssertNil(policy.delay(afterFailedAttempts: 1, error: .invalidRequest("x"), using: &rng))
         XCTAssertNil(policy.delay(afterFailedAttempts: 1, error: .contextWindowExceeded("x"), using: &rng))
         XCTAssertNil(
-            policy.delay(afterFailedAttempts: 1, error: .authentication(provider: "p", message: ""), using: &rng))
+            policy.delay(afterFailedAttempts: 1, error: .authentication(provider: .openAI, message: ""), using: &rng))
         XCTAssertNotNil(policy.delay(afterFailedAttempts: 1, error: upstream, using: &rng))
         XCTAssertNil(policy.delay(afterFailedAttempts: 2, error: upstream, using: &rng))
     }
@@ -65,7 +65,7 @@ final class RetryPolicyTests: XCTestCase {
         XCTAssertFalse(tracker.isCoolingDown(endpoint: "d", model: "m", now: now))
         // retry-after cools that model at once, for that long; the endpoint's other models stay usable.
         tracker.recordFailure(
-            endpoint: "e", model: "m", error: .rateLimited(provider: "p", message: "", retryAfter: .seconds(5)),
+            endpoint: "e", model: "m", error: .rateLimited(provider: .openAI, message: "", retryAfter: .seconds(5)),
             now: now)
         XCTAssertTrue(tracker.isCoolingDown(endpoint: "e", model: "m", now: now.advanced(by: .seconds(4))))
         XCTAssertFalse(tracker.isCoolingDown(endpoint: "e", model: "other", now: now.advanced(by: .seconds(4))))

@@ -27,12 +27,7 @@ public struct AWSJSONClient: Sendable {
             body: input.serialized(), maxResponseBytes: 1 << 20
         )
         try signer.sign(&request)
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(request, deadline: deadline)
-        } catch {
-            throw .transport(error)
-        }
+        let response = try await transport.send(request, deadline: deadline, mapError: AWSError.transport)
         let document = try? JSON.parse(response.body)
         guard response.status == 200 else {
             // Error documents carry `__type` ("…#ResourceNotFoundException") and `message`/`Message`.

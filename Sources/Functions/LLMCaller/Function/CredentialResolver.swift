@@ -1,11 +1,12 @@
 import SwitchyardAWS
+import SwitchyardContract
 import SwitchyardCore
-import SwitchyardHTTP
 import SwitchyardProviders
 
-/// Finds a provider's API key: the environment first, then a field of the Secrets Manager
-/// secret `LLM_PROVIDER_SECRET_ID` (cached by `SecretsManagerClient`). Keys never reach logs,
-/// errors or outputs: only their names do.
+/// Finds a model's API key by the name the catalog gives it (or the provider's default name):
+/// the environment first, then a field of the Secrets Manager secret `LLM_PROVIDER_SECRET_ID`
+/// (cached by `SecretsManagerClient`). Names come from configuration only, never from an event.
+/// Keys never reach logs, errors or outputs: only their names do.
 public struct CredentialResolver: Sendable {
     let environment: Environment
     let secretID: String?
@@ -17,19 +18,32 @@ public struct CredentialResolver: Sendable {
         self.secrets = secrets
     }
 
-    public static func defaultKeyName(for provider: ProviderKind) -> String? {
+    public static func defaultKeyName(for provider: ProviderID) -> String? {
         switch provider {
-        case .openai: "OPENAI_API_KEY"
+        case .openAI: "OPENAI_API_KEY"
         case .anthropic: "ANTHROPIC_API_KEY"
-        case .openaiCompatible, .bedrock: nil
+        case .openAICompatible, .bedrock, .sagemaker, .lambda, .container: nil
         }
     }
 
-    /// The key for `provider`, or nil where none is needed (Bedrock; compatible servers without one).
-    public func apiKey(for provider: ProviderKind, keyName: String?, deadline: ContinuousClock.Instant)
+    /// Whether `name` may name a provider key: upper-case letters, digits and `_`, and never one
+    /// of the function's own AWS credentials (`AWS_*`), so no configuration can send those to a
+    /// provider as an API key.
+    public static func isAllowedKeyName(_ name: String) -> Bool {
+        guard (1...128).contains(name.utf8.count), !name.hasPrefix("AWS_") else { return false }
+        return name.utf8.allSatisfy { ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+    }
+
+    /// The key for a model, or nil where none is needed (Bedrock; compatible servers without one).
+    /// - Parameter keyName: the catalog's `credential`, or nil for the provider's default.
+    /// - Throws: `LLM.CredentialsUnavailable` naming the key (never its value).
+    public func apiKey(for provider: ProviderID, keyName: String?, deadline: ContinuousClock.Instant)
         async throws(LLMError) -> String?
     {
         guard let name = keyName ?? Self.defaultKeyName(for: provider) else { return nil }
+        guard Self.isAllowedKeyName(name) else {
+            throw .credentialsUnavailable("\(name.prefix(60)) is not an allowed provider key name")
+        }
         if let value = environment[name], !value.isEmpty { return value }
         if let secretID, let secrets {
             do {
@@ -40,7 +54,6 @@ public struct CredentialResolver: Sendable {
                 )
             }
         }
-        // A compatible server named its own key: missing is an error. The big providers: also.
         throw .credentialsUnavailable("\(name) is not set and no LLM_PROVIDER_SECRET_ID is configured")
     }
 }

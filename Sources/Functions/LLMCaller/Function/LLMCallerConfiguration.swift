@@ -1,49 +1,80 @@
 import SwitchyardAWS
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardProviders
 
-/// Everything the llm-caller reads from its environment, once, at init.
+/// Everything the llm-caller reads from its environment and bundle, once, at init.
 ///
 /// | variable | meaning (default) |
 /// |---|---|
-/// | `OPENAI_API_KEY`, `ANTHROPIC_API_KEY` | provider keys (else read from the secret below) |
+/// | `SWITCHYARD_BUNDLE_DIR` / `LAMBDA_TASK_ROOT` | where `catalog.json` is found (see `ConfigLocator`) |
+/// | `SWITCHYARD_CATALOG_OVERLAY` | a catalog overlay replacing endpoints, regions, credential names (local stack: `local/catalog-overlay.json`; none) |
+/// | `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, catalog `credential` names | provider keys (else read from the secret below) |
 /// | `LLM_PROVIDER_SECRET_ID` | Secrets Manager secret holding a JSON object of keys |
-/// | `LLM_OPENAI_BASE_URL`, `LLM_ANTHROPIC_BASE_URL` | endpoint overrides (the official APIs) |
+/// | `LLM_OPENAI_BASE_URL`, `LLM_ANTHROPIC_BASE_URL` | default endpoints for models whose catalog entry names none (the official APIs) |
 /// | `LLM_COMPATIBLE_BASE_URL` | default OpenAI-compatible server (none) |
-/// | `LLM_BEDROCK_BASE_URL` | Bedrock endpoint override (regional endpoint) |
+/// | `LLM_BEDROCK_BASE_URL` | Bedrock endpoint (regional endpoint of the model's region) |
 /// | `LLM_MAX_ATTEMPTS_PER_MODEL` | attempts per model, 1 = no retry (2) |
 /// | `LLM_RETRY_BASE_MS`, `LLM_MAX_RETRY_AFTER_MS` | backoff base (200), longest retry-after honoured (10000) |
 /// | `LLM_COOLDOWN_FAILURES`, `LLM_COOLDOWN_SECONDS` | failures before a provider cools down (3), for how long (30) |
-/// | `LLM_ATTEMPT_TIMEOUT_MS` | per-attempt timeout when the router gives none (30000) |
-/// | `LLM_DEADLINE_MARGIN_MS` | time kept back from the Lambda deadline to report (300) |
+/// | `LLM_IMAGE_ALLOW_HTTP`, `LLM_IMAGE_ALLOW_PRIVATE_HOSTS` | image URLs over http / to private hosts (false; local stacks only) |
+/// | `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` | memory on usage records (set by Lambda; 128) |
 /// | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` | Bedrock and Secrets Manager |
+///
+/// The invocation's deadline comes from the runtime with its reporting margin already taken off.
 public struct LLMCallerConfiguration: Sendable {
     public var environment: Environment
-    public var baseURLs: [ProviderKind: String]
+    public var catalog: Catalog
+    /// Default endpoint per provider, for catalog entries without one.
+    public var baseURLs: [ProviderID: String]
     public var providerSecretID: String?
     public var retry: RetryPolicy
     public var cooldownFailures: Int
     public var cooldown: Duration
-    public var attemptTimeout: Duration
-    public var deadlineMargin: Duration
+    public var imagePolicy: ImageAccessPolicy
+    public var compute: ComputeFacts
     public var awsCredentials: AWSCredentials?
     public var awsRegion: String
 
+    /// Reads the environment and loads the catalog through `ConfigLocator`.
+    /// - Throws: `Config.*` naming the variable or file.
     public init(environment: Environment) throws(ConfigurationError) {
-        self.environment = environment
-        var urls: [ProviderKind: String] = [:]
-        for (kind, name) in [
-            (ProviderKind.openai, "LLM_OPENAI_BASE_URL"), (.anthropic, "LLM_ANTHROPIC_BASE_URL"),
-            (.openaiCompatible, "LLM_COMPATIBLE_BASE_URL"), (.bedrock, "LLM_BEDROCK_BASE_URL"),
-        ] {
-            if let url = environment[name], !url.isEmpty {
-                guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
-                    throw .invalid(variable: name, value: url, expected: "an http(s) URL")
-                }
-                urls[kind] = url
-            } else if let url = kind.defaultBaseURL {
-                urls[kind] = url
+        var catalog = try Catalog.parse(
+            try FileReader.read(ConfigLocator.require("catalog.json", environment: environment)),
+            source: "catalog.json")
+        if let overlay = environment["SWITCHYARD_CATALOG_OVERLAY"], !overlay.isEmpty {
+            guard let path = ConfigLocator.locate(overlay, environment: environment) else {
+                throw .unreadableFile(path: overlay, reason: "SWITCHYARD_CATALOG_OVERLAY names no readable file")
             }
+            catalog = try catalog.applying(overlay: try FileReader.read(path), source: overlay)
+        }
+        try self.init(environment: environment, catalog: catalog)
+    }
+
+    /// With a catalog given (tests, tools, the single-process server).
+    public init(environment: Environment, catalog: Catalog) throws(ConfigurationError) {
+        for model in catalog.models where model.kind != .vision {
+            if let name = model.credential, !CredentialResolver.isAllowedKeyName(name) {
+                throw .invalidDocument(
+                    source: "catalog",
+                    detail: "\(model.id.rawValue): credential \(name.prefix(60)) is not an allowed key name "
+                        + "(A-Z, 0-9, _; never AWS_*)")
+            }
+        }
+        self.environment = environment
+        self.catalog = catalog
+        var urls: [ProviderID: String] = [:]
+        for (provider, name, fallback) in [
+            (ProviderID.openAI, "LLM_OPENAI_BASE_URL", "https://api.openai.com"),
+            (.anthropic, "LLM_ANTHROPIC_BASE_URL", "https://api.anthropic.com"),
+            (.openAICompatible, "LLM_COMPATIBLE_BASE_URL", ""), (.bedrock, "LLM_BEDROCK_BASE_URL", ""),
+        ] {
+            let url = environment.string(name, default: fallback)
+            if url.isEmpty { continue }
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw .invalid(variable: name, value: url, expected: "an http(s) URL")
+            }
+            urls[provider] = url
         }
         baseURLs = urls
         let secret = environment["LLM_PROVIDER_SECRET_ID"]
@@ -55,9 +86,10 @@ public struct LLMCallerConfiguration: Sendable {
                 try environment.int("LLM_MAX_RETRY_AFTER_MS", default: 10_000, range: 0...600_000)))
         cooldownFailures = try environment.int("LLM_COOLDOWN_FAILURES", default: 3, range: 1...1000)
         cooldown = .seconds(try environment.int("LLM_COOLDOWN_SECONDS", default: 30, range: 0...3600))
-        attemptTimeout = .milliseconds(
-            try environment.int("LLM_ATTEMPT_TIMEOUT_MS", default: 30_000, range: 100...900_000))
-        deadlineMargin = .milliseconds(try environment.int("LLM_DEADLINE_MARGIN_MS", default: 300, range: 0...60_000))
+        imagePolicy = ImageAccessPolicy(
+            allowHTTP: try environment.bool("LLM_IMAGE_ALLOW_HTTP", default: false),
+            allowPrivateHosts: try environment.bool("LLM_IMAGE_ALLOW_PRIVATE_HOSTS", default: false))
+        compute = try ComputeFacts(environment: environment)
         awsCredentials = try? AWSCredentials.fromEnvironment(environment)
         awsRegion = (try? AWSEndpoint.region(environment)) ?? "us-east-1"
     }

@@ -1,4 +1,4 @@
-// The llm-caller Lambda function: see SwitchyardLLMCaller.LLMCallerHandler.
+// The llm-caller Lambda function: see SwitchyardLLMCallerFunction.LLMCallerHandler.
 import SwitchyardCore
 import SwitchyardLLMCallerFunction
 import SwitchyardRuntime

@@ -1,16 +1,24 @@
 import SwitchyardAWS
+import SwitchyardContract
 import SwitchyardHTTP
 import SwitchyardJSON
 
 /// Amazon Bedrock Converse (`POST /model/{modelId}/converse`) and ConverseStream
 /// (`/converse-stream`, AWS event-stream framing), signed with SigV4 (service `bedrock`).
+///
+/// Mapping of the OpenAI surface: tools → `toolConfig.tools[].toolSpec` (`inputSchema.json`);
+/// `toolChoice` auto/required/function → `toolChoice` `auto`/`any`/`tool` (Converse has no
+/// `none`: with `none` the tools are left out unless the history holds tool calls, which
+/// Converse requires a `toolConfig` for); assistant tool calls → `toolUse` blocks; tool results →
+/// `toolResult` blocks in a user turn; `stop` → `stopSequences`. No JSON mode, seed or user field:
+/// a JSON response format becomes an instruction in the system prompt.
 public struct BedrockCodec: ProviderCodec {
-    public let name = "bedrock"
+    public let provider = ProviderID.bedrock
     public let credentials: AWSCredentials?
     public var defaultRegion: String
     public var defaultMaxTokens: Int
 
-    public init(credentials: AWSCredentials?, defaultRegion: String = "us-east-1", defaultMaxTokens: Int = 1024) {
+    public init(credentials: AWSCredentials?, defaultRegion: String = "us-east-1", defaultMaxTokens: Int = 4096) {
         self.credentials = credentials
         self.defaultRegion = defaultRegion
         self.defaultMaxTokens = defaultMaxTokens
@@ -25,16 +33,32 @@ public struct BedrockCodec: ProviderCodec {
             throw .credentialsUnavailable("Bedrock needs AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
         }
         var body = JSONObject()
-        var messages: [JSON] = []
-        for m in request.conversation { messages.append(try Self.message(m)) }
-        body["messages"] = .array(messages)
-        if let system = request.systemPrompt { body["system"] = [["text": .string(system)]] }
+        body["messages"] = .array(try Self.messages(request.conversation))
+        if let system = request.systemPromptWithFormat { body["system"] = [["text": .string(system)]] }
         var config = JSONObject()
-        config["maxTokens"] = .integer(Int64(request.maxTokens ?? defaultMaxTokens))
+        config["maxTokens"] = .integer(Int64(request.maxTokens ?? target.maxOutputTokens ?? defaultMaxTokens))
         if let t = request.temperature { config["temperature"] = .double(t) }
         if let p = request.topP { config["topP"] = .double(p) }
         if !request.stop.isEmpty { config["stopSequences"] = .array(request.stop.map { .string($0) }) }
         body["inferenceConfig"] = .object(config)
+        let historyHasTools = request.messages.contains { !$0.toolCalls.isEmpty || $0.role == .tool }
+        if !request.tools.isEmpty, request.toolChoice != ToolChoice.none || historyHasTools {
+            var toolConfig: JSONObject = [
+                "tools": .array(
+                    request.tools.map { tool in
+                        var spec: JSONObject = ["name": .string(tool.name), "inputSchema": ["json": Wire.schema(tool)]]
+                        if let d = tool.description { spec["description"] = .string(d) }
+                        return ["toolSpec": .object(spec)]
+                    })
+            ]
+            switch request.toolChoice {
+            case nil, .none?: break
+            case .auto?: toolConfig["toolChoice"] = ["auto": [:]]
+            case .required?: toolConfig["toolChoice"] = ["any": [:]]
+            case .function(let name)?: toolConfig["toolChoice"] = ["tool": ["name": .string(name)]]
+            }
+            body["toolConfig"] = .object(toolConfig)
+        }
         let url =
             target.baseURL + "/model/" + URIEncoding.encode(target.model)
             + (request.stream ? "/converse-stream" : "/converse")
@@ -48,19 +72,49 @@ public struct BedrockCodec: ProviderCodec {
         return http
     }
 
+    static func messages(_ conversation: [ChatMessage]) throws(LLMError) -> [JSON] {
+        var out: [JSON] = []
+        var pendingResults: [JSON] = []
+        for m in conversation {
+            if m.role == .tool {
+                pendingResults.append([
+                    "toolResult": [
+                        "toolUseId": .string(m.toolCallID ?? ""), "content": [["text": .string(m.text)]],
+                    ]
+                ])
+                continue
+            }
+            if !pendingResults.isEmpty {
+                out.append(["role": "user", "content": .array(pendingResults)])
+                pendingResults = []
+            }
+            out.append(try message(m))
+        }
+        if !pendingResults.isEmpty { out.append(["role": "user", "content": .array(pendingResults)]) }
+        return out
+    }
+
     static func message(_ m: ChatMessage) throws(LLMError) -> JSON {
         var blocks: [JSON] = []
         for part in m.content {
             switch part {
+            case .text(""): continue  // Converse refuses empty text blocks
             case .text(let t): blocks.append(["text": .string(t)])
             case .image(.base64(let mediaType, let data)):
                 let format = mediaType.hasPrefix("image/") ? String(mediaType.dropFirst(6)) : mediaType
-                blocks.append([
-                    "image": ["format": .string(format == "jpg" ? "jpeg" : format), "source": ["bytes": .string(data)]]
-                ])
+                blocks.append(["image": ["format": .string(format), "source": ["bytes": .string(data)]]])
             case .image(.url):
-                throw .invalidRequest("Bedrock Converse takes images inline (base64), not by URL")
+                throw .unsupportedContent(
+                    provider: .bedrock, message: "Bedrock Converse takes images as bytes, not by URL")
             }
+        }
+        for call in m.toolCalls {
+            blocks.append([
+                "toolUse": [
+                    "toolUseId": .string(call.id), "name": .string(call.name),
+                    "input": try Wire.arguments(call.arguments, provider: .bedrock),
+                ]
+            ])
         }
         return ["role": .string(m.role.rawValue), "content": .array(blocks)]
     }
@@ -68,29 +122,46 @@ public struct BedrockCodec: ProviderCodec {
     public func decode(_ response: HTTPResponse, request: ChatRequest, for target: ModelTarget) throws(LLMError)
         -> ChatResponse
     {
-        let doc = try Wire.parse(response.body, provider: name)
+        let doc = try Wire.parse(response.body, provider: provider)
         guard let content = doc["output"]?["message"]?["content"]?.arrayValue else {
-            throw .badResponse(provider: name, detail: "no output.message.content")
+            throw .badResponse(provider: provider, detail: "no output.message.content")
         }
-        let text = content.compactMap { $0["text"]?.stringValue }.joined()
-        let usage = Self.usage(doc["usage"]) ?? TokenEstimator.usage(request: request, output: text)
+        var text = ""
+        var calls: [ToolCall] = []
+        for block in content {
+            if let t = block["text"]?.stringValue { text += t }
+            if let use = block["toolUse"] {
+                guard let id = use["toolUseId"]?.stringValue, let name = use["name"]?.stringValue else {
+                    throw .badResponse(provider: provider, detail: "toolUse block without toolUseId or name")
+                }
+                let input = use["input"] ?? [:]
+                calls.append(
+                    ToolCall(id: id, name: name, arguments: String(decoding: input.serialized(), as: UTF8.self)))
+            }
+        }
+        let usage = try Self.usage(doc["usage"]) ?? TokenEstimator.usage(request: request, output: text)
         return ChatResponse(
             model: target.model, text: text, finishReason: Self.finishReason(doc["stopReason"]?.stringValue),
-            usage: usage,
-            providerRequestID: response.headers["x-amzn-RequestId"])
+            toolCalls: calls, usage: usage, providerRequestID: response.headers["x-amzn-RequestId"])
     }
 
-    public func usage(in body: [UInt8]) -> TokenUsage? { (try? JSON.parse(body)).flatMap { Self.usage($0["usage"]) } }
+    public func usage(in body: [UInt8]) -> UsageRecord.Tokens? {
+        guard let doc = try? JSON.parse(body) else { return nil }
+        return (try? Self.usage(doc["usage"])) ?? nil
+    }
 
-    /// Bedrock reports cache reads and writes beside `inputTokens`; they are folded into the input total.
-    static func usage(_ u: JSON?) -> TokenUsage? {
+    /// Bedrock reports cache reads and writes beside `inputTokens`; they are folded into the
+    /// input total (checked), as `cached` and `cacheWrite`.
+    static func usage(_ u: JSON?) throws(LLMError) -> UsageRecord.Tokens? {
         guard let u, case .object = u else { return nil }
-        let read = Wire.int(u["cacheReadInputTokens"]) ?? 0
-        let write = Wire.int(u["cacheWriteInputTokens"]) ?? 0
-        return TokenUsage(
-            inputTokens: (Wire.int(u["inputTokens"]) ?? 0) + read + write,
-            outputTokens: Wire.int(u["outputTokens"]) ?? 0,
-            cachedInputTokens: read, cacheCreationInputTokens: write)
+        let p = ProviderID.bedrock
+        let read = try TokenCount.read(u["cacheReadInputTokens"], field: "cacheReadInputTokens", provider: p) ?? 0
+        let write = try TokenCount.read(u["cacheWriteInputTokens"], field: "cacheWriteInputTokens", provider: p) ?? 0
+        let input = try TokenCount.read(u["inputTokens"], field: "inputTokens", provider: p) ?? 0
+        return UsageRecord.Tokens(
+            input: try TokenCount.sum(input, read, write, field: "inputTokens (with cache)", provider: p),
+            output: try TokenCount.read(u["outputTokens"], field: "outputTokens", provider: p) ?? 0,
+            cached: read, cacheWrite: write)
     }
 
     static func finishReason(_ raw: String?) -> FinishReason {
@@ -105,7 +176,8 @@ public struct BedrockCodec: ProviderCodec {
 
     public func error(status: Int, headers: HTTPHeaders, body: [UInt8]) -> LLMError {
         let doc = try? JSON.parse(body)
-        let message = doc?["message"]?.stringValue ?? doc?["Message"]?.stringValue ?? Wire.excerpt(body)
+        let message =
+            (doc?["message"]?.stringValue ?? doc?["Message"]?.stringValue).map(Wire.excerpt) ?? Wire.excerpt(body)
         let rawType = headers["x-amzn-ErrorType"] ?? doc?["__type"]?.stringValue ?? ""
         let type = String(rawType.split(separator: ":").first ?? "").split(separator: "#").last.map(String.init) ?? ""
         return Self.error(type: type, status: status, message: message, headers: headers)
@@ -113,22 +185,22 @@ public struct BedrockCodec: ProviderCodec {
 
     /// Maps an exception name (`ThrottlingException`, or the stream's `throttlingException`).
     static func error(type rawType: String, status: Int, message: String, headers: HTTPHeaders) -> LLMError {
-        let name = "bedrock"
+        let p = ProviderID.bedrock
         let type = rawType.prefix(1).uppercased() + rawType.dropFirst()
         switch type {
         case "ThrottlingException":
-            return .rateLimited(provider: name, message: message, retryAfter: Wire.retryAfter(headers))
+            return .rateLimited(provider: p, message: message, retryAfter: Wire.retryAfter(headers))
         case "AccessDeniedException", "UnrecognizedClientException", "ExpiredTokenException":
-            return .authentication(provider: name, message: message)
-        case "ModelTimeoutException": return .timeout(provider: name, milliseconds: 0)
+            return .authentication(provider: p, message: message)
+        case "ModelTimeoutException": return .timeout(provider: p, milliseconds: 0)
         case "InternalServerException", "ServiceUnavailableException", "ModelNotReadyException", "ModelErrorException",
             "ModelStreamErrorException":
-            return .upstream(provider: name, status: status == 200 ? 500 : status, message: message)
+            return .upstream(provider: p, status: status == 200 ? 500 : status, message: message)
         default:
             let lower = message.lowercased()
             let context = type == "ValidationException" && (lower.contains("too long") || lower.contains("context"))
             return Wire.classify(
-                provider: name, status: status, message: message, headers: headers, contextExceeded: context)
+                provider: p, status: status, message: message, headers: headers, contextExceeded: context)
         }
     }
 
@@ -137,15 +209,18 @@ public struct BedrockCodec: ProviderCodec {
     }
 }
 
-/// ConverseStream events: `messageStart`, `contentBlockDelta` (text), `contentBlockStop`,
+/// ConverseStream events: `messageStart`, `contentBlockStart` (a `toolUse` block's id and name),
+/// `contentBlockDelta` (text, or a piece of a tool's input JSON), `contentBlockStop`,
 /// `messageStop` (stop reason), then `metadata` (usage) — the last event, so the stream is
 /// complete only once it has arrived. Exception messages end the call.
 final class BedrockStreamAccumulator: StreamAccumulator {
     let request: ChatRequest
     let model: String
+    var onText: ((String) -> Void)?
     private var parts: [String] = []
+    private var tools: [Int: (id: String, name: String, input: String)] = [:]
     private(set) var hasOutput = false
-    private(set) var reportedUsage: TokenUsage?
+    private(set) var reportedUsage: UsageRecord.Tokens?
     private var stopReason: String?
     private var sawStop = false
     private var sawMetadata = false
@@ -161,36 +236,61 @@ final class BedrockStreamAccumulator: StreamAccumulator {
     func consume(_ event: SSEEvent) throws(LLMError) {
         let doc: JSON
         do { doc = try JSON.parse(event.data) } catch {
-            throw .badResponse(provider: "bedrock", detail: "stream event is not valid JSON (\(error))")
+            throw .badResponse(provider: .bedrock, detail: "stream event is not valid JSON (\(error))")
         }
         let type = event.event ?? ""
         if type.hasPrefix("exception:") {
             throw BedrockCodec.error(
                 type: String(type.dropFirst(10)), status: 200,
-                message: doc["message"]?.stringValue ?? doc["Message"]?.stringValue ?? "exception in stream",
+                message: Wire.excerpt(
+                    doc["message"]?.stringValue ?? doc["Message"]?.stringValue ?? "exception in stream"),
                 headers: [:])
         }
         switch type {
+        case "contentBlockStart":
+            if let use = doc["start"]?["toolUse"] {
+                tools[try index(doc)] = (use["toolUseId"]?.stringValue ?? "", use["name"]?.stringValue ?? "", "")
+                hasOutput = true
+            }
         case "contentBlockDelta":
             if let piece = doc["delta"]?["text"]?.stringValue, !piece.isEmpty {
                 parts.append(piece)
                 hasOutput = true
+                onText?(piece)
+            }
+            if let input = doc["delta"]?["toolUse"]?["input"]?.stringValue {
+                let i = try index(doc)
+                guard var tool = tools[i] else {
+                    throw .badResponse(provider: .bedrock, detail: "toolUse delta for a block that is no toolUse")
+                }
+                tool.input += input
+                tools[i] = tool
             }
         case "messageStop":
             stopReason = doc["stopReason"]?.stringValue
             sawStop = true
         case "metadata":
-            if let usage = BedrockCodec.usage(doc["usage"]) { reportedUsage = usage }
+            if let usage = try BedrockCodec.usage(doc["usage"]) { reportedUsage = usage }
             sawMetadata = true
         default:
-            break  // messageStart, contentBlockStart/Stop
+            break  // messageStart, contentBlockStop
         }
+    }
+
+    private func index(_ doc: JSON) throws(LLMError) -> Int {
+        guard let i = doc["contentBlockIndex"]?.int64Value, (0..<1024).contains(i) else {
+            throw .badResponse(provider: .bedrock, detail: "content block without a valid contentBlockIndex")
+        }
+        return Int(i)
     }
 
     func response(providerRequestID: String?) -> ChatResponse {
         let text = self.text
+        let calls = tools.sorted { $0.key < $1.key }.map { _, tool in
+            ToolCall(id: tool.id, name: tool.name, arguments: tool.input.isEmpty ? "{}" : tool.input)
+        }
         return ChatResponse(
-            model: model, text: text, finishReason: BedrockCodec.finishReason(stopReason),
+            model: model, text: text, finishReason: BedrockCodec.finishReason(stopReason), toolCalls: calls,
             usage: reportedUsage ?? TokenEstimator.usage(request: request, output: text),
             providerRequestID: providerRequestID)
     }

@@ -1,61 +1,97 @@
+import SwitchyardContract
 import SwitchyardCore
 
-/// One model the router allows, in preference order, with its limits.
+/// One model the plan allows, in preference order, resolved to where it lives.
 public struct CallCandidate: Sendable, Equatable {
+    /// The catalog id (what usage records and answers name).
+    public var model: ModelID
     public var target: ModelTarget
     /// Longest a single attempt at this model may take (within the overall deadline).
     public var attemptTimeout: Duration?
     /// The model's context window in tokens, when known: prompts that cannot fit are refused
     /// before any paid call.
     public var contextWindow: Int?
+    /// Output tokens the context-window check reserves beside the prompt.
+    public var reservedOutputTokens: Int
+    /// Set when the candidate cannot be called at all (no key, content it cannot take): it is
+    /// recorded as skipped, in order, and the next one is tried.
+    public var unavailable: LLMError?
 
-    public init(target: ModelTarget, attemptTimeout: Duration? = nil, contextWindow: Int? = nil) {
+    public init(
+        model: ModelID, target: ModelTarget, attemptTimeout: Duration? = nil, contextWindow: Int? = nil,
+        reservedOutputTokens: Int = 0, unavailable: LLMError? = nil
+    ) {
+        self.model = model
         self.target = target
         self.attemptTimeout = attemptTimeout
         self.contextWindow = contextWindow
+        self.reservedOutputTokens = reservedOutputTokens
+        self.unavailable = unavailable
     }
 }
 
-/// One attempt as billing and analytics see it.
-public struct AttemptRecord: Sendable, Equatable, Codable {
-    public var provider: String
-    public var model: String
-    /// `ok`, or the `errorType` of the failure (`Provider.CoolingDown` and
-    /// `LLM.ContextWindowExceeded` for candidates skipped without a call).
-    public var outcome: String
-    public var errorMessage: String?
-    public var httpStatus: Int?
-    public var latencyMs: Double
-    public var ttftMs: Double?
-    /// Tokens this attempt likely cost; `nil` when nothing was charged. Bill each attempt's
-    /// usage once; the call's top-level usage is the successful attempt's, not a sum.
-    public var usage: TokenUsage?
-    /// Whether a request was sent (false for skipped candidates).
+/// One attempt (or skipped candidate) as billing and analytics see it.
+public struct AttemptRecord: Sendable, Equatable {
+    /// Index of the candidate in the plan.
+    public var candidate: Int
+    public var model: ModelID
+    public var provider: ProviderID
+    /// The model as sent to the provider, or as the provider reported it when it answered.
+    public var providerModel: String
+    /// nil for the answering attempt.
+    public var error: LLMError?
+    /// Whether a request went out (false for skipped candidates).
     public var sent: Bool
+    public var httpStatus: Int?
+    /// Tokens this attempt likely cost; `nil` when nothing was charged. Bill each attempt's
+    /// usage once; the answer's usage is the answering attempt's, not a sum.
+    public var usage: UsageRecord.Tokens?
+    public var latency: Duration
+    public var timeToFirstToken: Duration?
+    /// Backoff spent waiting before this attempt (the function is billed for it too).
+    public var waitBefore: Duration
+    /// Epoch milliseconds when the attempt started.
     public var startedAtMs: Int64
-}
 
-extension AttemptRecord {
-    /// A candidate passed over without a request (cooling down, prompt too long, no key).
-    public static func notSent(provider: String, model: String, error: LLMError) -> AttemptRecord {
-        AttemptRecord(
-            provider: provider, model: model, outcome: error.errorType, errorMessage: error.errorMessage,
-            httpStatus: nil,
-            latencyMs: 0, ttftMs: nil, usage: nil, sent: false, startedAtMs: WallClock.nowMilliseconds())
+    public init(
+        candidate: Int, model: ModelID, provider: ProviderID, providerModel: String, error: LLMError?, sent: Bool,
+        httpStatus: Int? = nil, usage: UsageRecord.Tokens? = nil, latency: Duration = .zero,
+        timeToFirstToken: Duration? = nil, waitBefore: Duration = .zero, startedAtMs: Int64
+    ) {
+        self.candidate = candidate
+        self.model = model
+        self.provider = provider
+        self.providerModel = providerModel
+        self.error = error
+        self.sent = sent
+        self.httpStatus = httpStatus
+        self.usage = usage
+        self.latency = latency
+        self.timeToFirstToken = timeToFirstToken
+        self.waitBefore = waitBefore
+        self.startedAtMs = startedAtMs
     }
 }
 
 /// The result of a call with retries and fallbacks: the answer or the last error, and every attempt.
-public struct CallOutcome: Sendable {
-    public var response: ChatResponse?
+public struct CallOutcome<Response: Sendable>: Sendable {
+    public var response: Response?
     public var error: LLMError?
-    /// The candidate that answered.
-    public var answeredBy: CallCandidate?
+    /// Index of the candidate that answered.
+    public var answeredBy: Int?
     public var attempts: [AttemptRecord]
+
+    public init(response: Response? = nil, error: LLMError? = nil, answeredBy: Int? = nil, attempts: [AttemptRecord]) {
+        self.response = response
+        self.error = error
+        self.answeredBy = answeredBy
+        self.attempts = attempts
+    }
 }
 
-/// Calls the router's candidates in order, retrying and falling back as `RetryPolicy`,
-/// `CooldownTracker` and each error's kind allow, and never past the deadline.
+/// Calls the plan's candidates in order, retrying and falling back as `RetryPolicy`,
+/// `CooldownTracker` and each error's kind allow, and never past the deadline. Chat and
+/// embeddings share the one loop (`run`).
 public struct LLMCaller: Sendable {
     public let client: ProviderClient
     public let codecs: CodecRegistry
@@ -72,117 +108,131 @@ public struct LLMCaller: Sendable {
         self.cooldowns = cooldowns
     }
 
-    public func call(_ request: ChatRequest, candidates: [CallCandidate], deadline: ContinuousClock.Instant) async
-        -> CallOutcome
-    {
+    /// Calls `candidates` in order until one answers.
+    /// - Parameter onText: receives answer text as it streams in. Once text has gone out, a
+    ///   failure is final (no retry or fallback would splice two answers together): the outcome
+    ///   carries the error (`Provider.Truncated` for a cut stream) and the attempt's partial usage.
+    public func call(
+        _ request: ChatRequest, candidates: [CallCandidate], deadline: ContinuousClock.Instant,
+        onText: (@Sendable (String) -> Void)? = nil
+    ) async -> CallOutcome<ChatResponse> {
+        let promptEstimate = TokenEstimator.promptTokens(request)
+        return await run(
+            candidates, deadline: deadline,
+            fits: { candidate in
+                guard let window = candidate.contextWindow else { return nil }
+                let (needed, overflow) = promptEstimate.addingReportingOverflow(Int64(candidate.reservedOutputTokens))
+                guard overflow || needed > Int64(window) else { return nil }
+                return .contextWindowExceeded(
+                    "the prompt (about \(promptEstimate) tokens) plus \(candidate.reservedOutputTokens) output "
+                        + "tokens exceeds \(candidate.model.rawValue)'s \(window)-token context window")
+            },
+            reportedModel: \.model
+        ) { candidate, deadline in
+            guard let codec = codecs.codec(for: candidate.target.provider) else {
+                return AttemptResult(
+                    error: .invalidRequest("\(candidate.target.provider.rawValue) is not an LLM provider"), sent: false,
+                    latency: .zero)
+            }
+            return await client.attempt(
+                request, target: candidate.target, codec: codec, deadline: deadline, onText: onText)
+        }
+    }
+
+    /// The candidate loop: skips candidates that are unavailable, do not fit or cool down;
+    /// retries an attempt as the policy allows; falls back while errors allow; stops for good
+    /// once an attempt emitted output to a streaming caller.
+    func run<Response: Sendable>(
+        _ candidates: [CallCandidate], deadline: ContinuousClock.Instant, fits: (CallCandidate) -> LLMError?,
+        reportedModel: (Response) -> String,
+        attempt: (CallCandidate, ContinuousClock.Instant) async -> AttemptResult<Response>
+    ) async -> CallOutcome<Response> {
         var attempts: [AttemptRecord] = []
         var lastError: LLMError?
         var rng = SystemRandomNumberGenerator()
         // When every endpoint is cooling down, trying them beats failing without a call.
         let allCooling = candidates.allSatisfy {
-            cooldowns.isCoolingDown(endpoint: $0.target.endpointKey, model: $0.target.model)
+            $0.unavailable != nil || cooldowns.isCoolingDown(endpoint: $0.target.endpointKey, model: $0.target.model)
         }
-        let promptEstimate = TokenEstimator.promptTokens(request)
-
-        for candidate in candidates {
+        for (index, candidate) in candidates.enumerated() {
             let target = candidate.target
-            let codec = codecs.codec(for: target.provider)
-            if let window = candidate.contextWindow, promptEstimate + (request.maxTokens ?? 0) > window {
-                let error = LLMError.contextWindowExceeded(
-                    "the prompt (about \(promptEstimate) tokens) plus max_tokens (\(request.maxTokens ?? 0)) exceeds \(target.model)'s \(window)-token context window"
-                )
-                attempts.append(Self.skipped(target, codec: codec, error: error))
+            func skip(_ error: LLMError) {
+                attempts.append(
+                    AttemptRecord(
+                        candidate: index, model: candidate.model, provider: target.provider,
+                        providerModel: target.model,
+                        error: error, sent: false, startedAtMs: WallClock.nowMilliseconds()))
                 lastError = error
+            }
+            if let unavailable = candidate.unavailable ?? fits(candidate) {
+                skip(unavailable)
                 continue
             }
             if !allCooling, cooldowns.isCoolingDown(endpoint: target.endpointKey, model: target.model) {
-                let error = LLMError.upstream(
-                    provider: codec.name, status: 0,
-                    message: "skipped: cooling down after repeated failures or a rate limit")
-                var record = Self.skipped(target, codec: codec, error: error)
-                record.outcome = "Provider.CoolingDown"
-                attempts.append(record)
-                lastError = lastError ?? error
+                skip(.coolingDown(provider: target.provider))
                 continue
             }
-
             var failed = 0
+            var wait = Duration.zero
             while true {
                 let now = ContinuousClock.now
                 guard now.advanced(by: retry.minimumAttemptTime) <= deadline else {
                     return CallOutcome(
-                        error: lastError ?? .timeout(provider: codec.name, milliseconds: 0), attempts: attempts)
+                        error: lastError ?? .timeout(provider: target.provider, milliseconds: 0), attempts: attempts)
                 }
                 let attemptDeadline = candidate.attemptTimeout.map { min(deadline, now.advanced(by: $0)) } ?? deadline
                 let startedAt = WallClock.nowMilliseconds()
-                let result = await client.attempt(request, target: target, codec: codec, deadline: attemptDeadline)
-                attempts.append(Self.record(result, target: target, codec: codec, startedAt: startedAt))
+                let result = await attempt(candidate, attemptDeadline)
+                attempts.append(
+                    AttemptRecord(
+                        candidate: index, model: candidate.model, provider: target.provider,
+                        providerModel: result.response.map(reportedModel) ?? target.model, error: result.error,
+                        sent: result.sent, httpStatus: result.httpStatus, usage: result.usage, latency: result.latency,
+                        timeToFirstToken: result.timeToFirstToken, waitBefore: wait, startedAtMs: startedAt))
                 if let response = result.response {
                     cooldowns.recordSuccess(endpoint: target.endpointKey, model: target.model)
-                    return CallOutcome(response: response, answeredBy: candidate, attempts: attempts)
+                    return CallOutcome(response: response, answeredBy: index, attempts: attempts)
                 }
-                let error = result.error ?? .badResponse(provider: codec.name, detail: "no response")
-                cooldowns.recordFailure(endpoint: target.endpointKey, model: target.model, error: error)
+                let error = result.error ?? .badResponse(provider: target.provider, detail: "no response")
                 lastError = error
+                if result.emittedOutput { return CallOutcome(error: error, attempts: attempts) }
+                guard result.sent else { break }  // could not be encoded for this provider: next candidate
+                cooldowns.recordFailure(endpoint: target.endpointKey, model: target.model, error: error)
                 guard error.allowsFallback else { return CallOutcome(error: error, attempts: attempts) }
                 failed += 1
                 guard let delay = retry.delay(afterFailedAttempts: failed, error: error, using: &rng),
                     retry.fits(delay, before: deadline)
                 else { break }
                 try? await Task.sleep(for: delay)
+                wait = delay
             }
         }
         return CallOutcome(error: lastError ?? .invalidRequest("no model candidates given"), attempts: attempts)
     }
-
-    static func record(_ result: AttemptResult, target: ModelTarget, codec: any ProviderCodec, startedAt: Int64)
-        -> AttemptRecord
-    {
-        AttemptRecord(
-            provider: target.provider.rawValue, model: target.model, outcome: result.error?.errorType ?? "ok",
-            errorMessage: result.error?.errorMessage, httpStatus: result.httpStatus,
-            latencyMs: milliseconds(result.latency),
-            ttftMs: result.timeToFirstToken.map(milliseconds), usage: result.usage, sent: true, startedAtMs: startedAt)
-    }
-
-    static func skipped(_ target: ModelTarget, codec: any ProviderCodec, error: LLMError) -> AttemptRecord {
-        .notSent(provider: target.provider.rawValue, model: target.model, error: error)
-    }
-
-    public static func milliseconds(_ d: Duration) -> Double {
-        let (s, a) = d.components
-        return (Double(s) * 1000 + Double(a) / 1e15).rounded(toPlaces: 3)
-    }
 }
 
-/// The codec for each provider kind.
+/// The codec for each LLM provider.
 public struct CodecRegistry: Sendable {
-    public var openai: OpenAICodec
+    public var openAI: OpenAICodec
     public var anthropic: AnthropicCodec
     public var compatible: OpenAICodec
     public var bedrock: BedrockCodec
 
     public init(bedrock: BedrockCodec = BedrockCodec(credentials: nil)) {
-        self.openai = OpenAICodec()
+        self.openAI = OpenAICodec()
         self.anthropic = AnthropicCodec()
         self.compatible = OpenAICodec(compatible: true)
         self.bedrock = bedrock
     }
 
-    public func codec(for kind: ProviderKind) -> any ProviderCodec {
-        switch kind {
-        case .openai: openai
+    /// The codec for `provider`, or nil for providers that serve no chat models (vision homes).
+    public func codec(for provider: ProviderID) -> (any ProviderCodec)? {
+        switch provider {
+        case .openAI: openAI
         case .anthropic: anthropic
-        case .openaiCompatible: compatible
+        case .openAICompatible: compatible
         case .bedrock: bedrock
+        case .sagemaker, .lambda, .container: nil
         }
-    }
-}
-
-extension Double {
-    func rounded(toPlaces places: Int) -> Double {
-        var scale = 1.0
-        for _ in 0..<places { scale *= 10 }
-        return (self * scale).rounded() / scale
     }
 }

@@ -1,29 +1,42 @@
+import SwitchyardContract
+import SwitchyardJSON
+
 /// Who wrote a message. Providers that take the system prompt separately (Anthropic, Bedrock)
-/// get the `.system` messages lifted out by their codec.
+/// get the `.system` messages lifted out by their codec; `.tool` messages carry a tool's result.
 public enum ChatRole: String, Sendable, Equatable, Codable, CaseIterable {
-    case system, user, assistant
+    case system, user, assistant, tool
 }
 
-/// An image given to a vision-capable model.
+/// An image given to a vision-capable model, ready for a codec: either a URL the provider fetches
+/// itself, or bytes whose format was sniffed (never taken from a declared type alone).
 public enum ImageSource: Sendable, Equatable {
     /// An `https://` URL the provider fetches itself.
     case url(String)
-    /// Inline bytes, base64-encoded, with their media type (`image/jpeg`, `image/png`, `image/gif`, `image/webp`).
+    /// Inline bytes, base64-encoded, with their sniffed media type (`image/jpeg`, `image/png`…).
     case base64(mediaType: String, data: String)
 }
 
-public enum ContentPart: Sendable, Equatable {
+/// One part of a chat message as codecs see it (the contract's `ContentPart` after its images
+/// were checked and sniffed).
+public enum ChatPart: Sendable, Equatable {
     case text(String)
     case image(ImageSource)
 }
 
+/// One message of a provider-neutral chat.
 public struct ChatMessage: Sendable, Equatable {
     public var role: ChatRole
-    public var content: [ContentPart]
+    public var content: [ChatPart]
+    /// Calls the assistant asked for (role `assistant`).
+    public var toolCalls: [ToolCall]
+    /// The call a `.tool` message answers.
+    public var toolCallID: String?
 
-    public init(role: ChatRole, content: [ContentPart]) {
+    public init(role: ChatRole, content: [ChatPart], toolCalls: [ToolCall] = [], toolCallID: String? = nil) {
         self.role = role
         self.content = content
+        self.toolCalls = toolCalls
+        self.toolCallID = toolCallID
     }
 
     public init(role: ChatRole, text: String) { self.init(role: role, content: [.text(text)]) }
@@ -32,32 +45,43 @@ public struct ChatMessage: Sendable, Equatable {
     public var text: String {
         content.compactMap { if case .text(let t) = $0 { t } else { nil } }.joined(separator: "\n")
     }
+
+    public var hasImages: Bool { content.contains { if case .image = $0 { true } else { false } } }
 }
 
-public enum ResponseFormat: String, Sendable, Equatable, Codable {
-    case text, json
-}
-
-/// A provider-neutral chat request. Codecs turn it into each provider's wire format.
+/// A provider-neutral chat request. Codecs turn it into each provider's wire format; the
+/// generation fields are the OpenAI surface (decisions.md), mapped per provider by its codec.
 public struct ChatRequest: Sendable, Equatable {
     public var messages: [ChatMessage]
+    /// Most output tokens; `nil` leaves it to the provider (or, where the provider requires a
+    /// value, to the model's own limit).
     public var maxTokens: Int?
     public var temperature: Double?
     public var topP: Double?
     public var stop: [String]
+    public var seed: Int64?
     public var responseFormat: ResponseFormat
+    public var tools: [ToolDefinition]
+    public var toolChoice: ToolChoice?
+    /// The end user, for the provider's abuse monitoring (OpenAI `user`, Anthropic `metadata.user_id`).
+    public var user: String?
     public var stream: Bool
 
     public init(
         messages: [ChatMessage], maxTokens: Int? = nil, temperature: Double? = nil, topP: Double? = nil,
-        stop: [String] = [], responseFormat: ResponseFormat = .text, stream: Bool = false
+        stop: [String] = [], seed: Int64? = nil, responseFormat: ResponseFormat = .text, tools: [ToolDefinition] = [],
+        toolChoice: ToolChoice? = nil, user: String? = nil, stream: Bool = false
     ) {
         self.messages = messages
         self.maxTokens = maxTokens
         self.temperature = temperature
         self.topP = topP
         self.stop = stop
+        self.seed = seed
         self.responseFormat = responseFormat
+        self.tools = tools
+        self.toolChoice = toolChoice
+        self.user = user
         self.stream = stream
     }
 
@@ -69,38 +93,26 @@ public struct ChatRequest: Sendable, Equatable {
 
     /// The messages other than `.system` ones.
     public var conversation: [ChatMessage] { messages.filter { $0.role != .system } }
-}
 
-/// Token counts as billing needs them, normalised across providers.
-///
-/// `inputTokens` counts every prompt token the provider processed, cached or not (OpenAI's
-/// `prompt_tokens`; Anthropic's `input_tokens + cache_read_input_tokens +
-/// cache_creation_input_tokens`); `cachedInputTokens` and `cacheCreationInputTokens` are parts
-/// of it. `outputTokens` counts every generated token, and `reasoningTokens` is the part of it
-/// spent on hidden reasoning. Uncached, non-written input is therefore
-/// `inputTokens - cachedInputTokens - cacheCreationInputTokens`.
-public struct TokenUsage: Sendable, Equatable, Codable {
-    public var inputTokens: Int
-    public var outputTokens: Int
-    public var cachedInputTokens: Int
-    public var reasoningTokens: Int
-    public var cacheCreationInputTokens: Int
-    /// True when some figure was not reported by the provider but estimated here.
-    public var estimated: Bool
+    public var hasImages: Bool { messages.contains { $0.hasImages } }
 
-    public init(
-        inputTokens: Int = 0, outputTokens: Int = 0, cachedInputTokens: Int = 0, reasoningTokens: Int = 0,
-        cacheCreationInputTokens: Int = 0, estimated: Bool = false
-    ) {
-        self.inputTokens = inputTokens
-        self.outputTokens = outputTokens
-        self.cachedInputTokens = cachedInputTokens
-        self.reasoningTokens = reasoningTokens
-        self.cacheCreationInputTokens = cacheCreationInputTokens
-        self.estimated = estimated
+    /// What providers without a JSON mode (Anthropic, Bedrock) are told instead, appended to the
+    /// system prompt; nil for plain text.
+    public var responseFormatInstruction: String? {
+        switch responseFormat {
+        case .text: return nil
+        case .json: return "Respond with a single JSON object and nothing else."
+        case .jsonSchema(let name, let schema, _):
+            return "Respond with a single JSON object (\"\(name)\") that conforms to this JSON Schema, and nothing "
+                + "else: " + String(decoding: schema.serialized(), as: UTF8.self)
+        }
     }
 
-    public var totalTokens: Int { inputTokens + outputTokens }
+    /// The system prompt with the response-format instruction, for providers without a JSON mode.
+    public var systemPromptWithFormat: String? {
+        guard let instruction = responseFormatInstruction else { return systemPrompt }
+        return systemPrompt.map { $0 + "\n\n" + instruction } ?? instruction
+    }
 }
 
 /// Why generation stopped, normalised.
@@ -117,19 +129,22 @@ public struct ChatResponse: Sendable, Equatable {
     public var model: String
     public var text: String
     public var finishReason: FinishReason
-    public var usage: TokenUsage
+    /// Tool calls the model asked for, in order.
+    public var toolCalls: [ToolCall]
+    public var usage: UsageRecord.Tokens
     /// The provider's request id (`x-request-id`, `request-id`, `x-amzn-RequestId`), for support tickets.
     public var providerRequestID: String?
     /// From sending the request to the first generated text (streamed calls only).
     public var timeToFirstToken: Duration?
 
     public init(
-        model: String, text: String, finishReason: FinishReason, usage: TokenUsage, providerRequestID: String? = nil,
-        timeToFirstToken: Duration? = nil
+        model: String, text: String, finishReason: FinishReason, toolCalls: [ToolCall] = [], usage: UsageRecord.Tokens,
+        providerRequestID: String? = nil, timeToFirstToken: Duration? = nil
     ) {
         self.model = model
         self.text = text
         self.finishReason = finishReason
+        self.toolCalls = toolCalls
         self.usage = usage
         self.providerRequestID = providerRequestID
         self.timeToFirstToken = timeToFirstToken

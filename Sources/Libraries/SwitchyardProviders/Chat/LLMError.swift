@@ -1,28 +1,36 @@
+import SwitchyardContract
 import SwitchyardCore
 
-/// Every way a model call can fail, with the `errorType` Step Functions matches.
+/// Every way a model call can fail, with the `errorType` Step Functions and dashboards match.
 ///
 /// `Provider.*` errors come from one upstream attempt and drive retry and fallback;
 /// `LLM.*` errors are about the request itself and stop before any (further) paid call.
 public enum LLMError: FunctionError, Equatable {
     /// 429 or a throttling error; `retryAfter` from `retry-after`/`retry-after-ms` when sent.
-    case rateLimited(provider: String, message: String, retryAfter: Duration?)
+    case rateLimited(provider: ProviderID, message: String, retryAfter: Duration?)
     /// 5xx, 529 overloaded, or an error event inside a stream.
-    case upstream(provider: String, status: Int, message: String)
+    case upstream(provider: ProviderID, status: Int, message: String)
     /// No complete answer before the attempt's deadline.
-    case timeout(provider: String, milliseconds: Int64)
+    case timeout(provider: ProviderID, milliseconds: Int64)
     /// The stream (or body) ended before the provider's terminator: never a success.
-    case truncated(provider: String, detail: String)
-    /// A 2xx answer that is not the documented shape (malformed JSON, missing fields).
-    case badResponse(provider: String, detail: String)
+    case truncated(provider: ProviderID, detail: String)
+    /// A 2xx answer that is not the documented shape (malformed JSON, missing fields, numbers out of range).
+    case badResponse(provider: ProviderID, detail: String)
     /// 401/403: the key is missing, wrong or not allowed this model.
-    case authentication(provider: String, message: String)
+    case authentication(provider: ProviderID, message: String)
     /// No connection could be made.
-    case unreachable(provider: String, detail: String)
+    case unreachable(provider: ProviderID, detail: String)
     /// Another 4xx from the provider: the request itself is wrong for that provider.
-    case rejected(provider: String, status: Int, message: String)
+    case rejected(provider: ProviderID, status: Int, message: String)
+    /// Skipped without a call: the endpoint or model is cooling down after failures or a rate limit.
+    case coolingDown(provider: ProviderID)
+    /// Skipped without a call: this model cannot take the request's content (images at a text
+    /// model, an image URL at a provider that takes only bytes).
+    case unsupportedContent(provider: ProviderID, message: String)
     /// The request is invalid before any call (empty messages, unknown role, bad image...).
     case invalidRequest(String)
+    /// The plan names a model the catalog does not have.
+    case unknownModel(String)
     /// The prompt does not fit the model's context window (ours or the provider's verdict).
     case contextWindowExceeded(String)
     /// The key could not be read from the environment or Secrets Manager.
@@ -38,7 +46,10 @@ public enum LLMError: FunctionError, Equatable {
         case .authentication: "Provider.AuthenticationFailed"
         case .unreachable: "Provider.Unreachable"
         case .rejected: "Provider.RequestRejected"
+        case .coolingDown: "Provider.CoolingDown"
+        case .unsupportedContent: "LLM.UnsupportedContent"
         case .invalidRequest: "LLM.InvalidRequest"
+        case .unknownModel: "LLM.UnknownModel"
         case .contextWindowExceeded: "LLM.ContextWindowExceeded"
         case .credentialsUnavailable: "LLM.CredentialsUnavailable"
         }
@@ -47,17 +58,19 @@ public enum LLMError: FunctionError, Equatable {
     public var errorMessage: String {
         switch self {
         case .rateLimited(let p, let m, let after):
-            "\(p) rate-limited the call: \(m)" + (after.map { " (retry after \(Self.ms($0)) ms)" } ?? "")
-        case .upstream(let p, let status, let m): "\(p) failed with \(status): \(m)"
-        case .timeout(let p, let ms): "\(p) gave no complete answer within \(ms) ms"
-        case .truncated(let p, let d): "\(p) ended the response early: \(d)"
-        case .badResponse(let p, let d): "\(p) sent an unexpected response: \(d)"
-        case .authentication(let p, let m): "\(p) refused the credentials: \(m)"
-        case .unreachable(let p, let d): "\(p) is unreachable: \(d)"
-        case .rejected(let p, let status, let m): "\(p) rejected the request with \(status): \(m)"
-        case .invalidRequest(let m): m
-        case .contextWindowExceeded(let m): m
-        case .credentialsUnavailable(let m): m
+            "\(p.rawValue) rate-limited the call: \(m)" + (after.map { " (retry after \($0.milliseconds) ms)" } ?? "")
+        case .upstream(let p, let status, let m): "\(p.rawValue) failed with \(status): \(m)"
+        case .timeout(let p, let ms): "\(p.rawValue) gave no complete answer within \(ms) ms"
+        case .truncated(let p, let d): "\(p.rawValue) ended the response early: \(d)"
+        case .badResponse(let p, let d): "\(p.rawValue) sent an unexpected response: \(d)"
+        case .authentication(let p, let m): "\(p.rawValue) refused the credentials: \(m)"
+        case .unreachable(let p, let d): "\(p.rawValue) is unreachable: \(d)"
+        case .rejected(let p, let status, let m): "\(p.rawValue) rejected the request with \(status): \(m)"
+        case .coolingDown(let p): "skipped: \(p.rawValue) is cooling down after repeated failures or a rate limit"
+        case .unsupportedContent(let p, let m): "skipped \(p.rawValue): \(m)"
+        case .invalidRequest(let m), .unknownModel(let m), .contextWindowExceeded(let m),
+            .credentialsUnavailable(let m):
+            m
         }
     }
 
@@ -73,13 +86,11 @@ public enum LLMError: FunctionError, Equatable {
     /// request itself: another provider may have a larger window or a valid key.
     public var allowsFallback: Bool {
         switch self {
-        case .invalidRequest: false
+        case .invalidRequest, .unknownModel: false
         default: true
         }
     }
 
-    static func ms(_ d: Duration) -> Int64 {
-        let (s, a) = d.components
-        return s * 1000 + a / 1_000_000_000_000_000
-    }
+    /// The error counts against the provider's health (cooldowns).
+    public var isHealthFailure: Bool { isRetryable }
 }

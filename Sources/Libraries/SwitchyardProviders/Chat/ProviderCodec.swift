@@ -1,28 +1,12 @@
+import SwitchyardContract
 import SwitchyardHTTP
 import SwitchyardJSON
 
-/// The providers Switchyard can call.
-public enum ProviderKind: String, Sendable, Equatable, Codable, CaseIterable {
-    case openai
-    case anthropic
-    /// Any server that speaks OpenAI Chat Completions (llama.cpp, vLLM, ...).
-    case openaiCompatible = "openai-compatible"
-    case bedrock
-
-    /// Where the provider lives when the router does not say.
-    public var defaultBaseURL: String? {
-        switch self {
-        case .openai: "https://api.openai.com"
-        case .anthropic: "https://api.anthropic.com"
-        case .openaiCompatible: nil
-        case .bedrock: nil  // regional: https://bedrock-runtime.<region>.amazonaws.com
-        }
-    }
-}
-
-/// One model at one provider, with what is needed to reach it.
+/// One model at one provider, with what is needed to reach it. Built by the caller from its own
+/// configuration (the catalog, the environment, Secrets Manager), never from an event.
 public struct ModelTarget: Sendable, Equatable {
-    public var provider: ProviderKind
+    public var provider: ProviderID
+    /// The name the provider knows the model by (the catalog's `providerModel`).
     public var model: String
     /// Scheme, host and optional port (and path prefix), without a trailing slash.
     public var baseURL: String
@@ -30,13 +14,20 @@ public struct ModelTarget: Sendable, Equatable {
     public var apiKey: String?
     /// AWS region, for Bedrock.
     public var region: String?
+    /// The model's own output limit: caps `maxTokens`, and is what providers that require a
+    /// limit (Anthropic, Bedrock) get when the request sets none.
+    public var maxOutputTokens: Int?
 
-    public init(provider: ProviderKind, model: String, baseURL: String, apiKey: String? = nil, region: String? = nil) {
+    public init(
+        provider: ProviderID, model: String, baseURL: String, apiKey: String? = nil, region: String? = nil,
+        maxOutputTokens: Int? = nil
+    ) {
         self.provider = provider
         self.model = model
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.apiKey = apiKey
         self.region = region
+        self.maxOutputTokens = maxOutputTokens
     }
 
     /// The key used for cooldown bookkeeping: one provider endpoint.
@@ -45,15 +36,16 @@ public struct ModelTarget: Sendable, Equatable {
 
 /// Translates between `ChatRequest`/`ChatResponse` and one provider's wire format.
 public protocol ProviderCodec: Sendable {
-    /// Short provider name used in errors and attempt records.
-    var name: String { get }
+    var provider: ProviderID { get }
     /// The complete HTTP request, authentication included.
+    /// - Throws: `LLM.UnsupportedContent` when this provider cannot take the request's content.
     func encode(_ request: ChatRequest, for target: ModelTarget) throws(LLMError) -> HTTPRequest
     /// Decodes a 2xx buffered response. `request` is there to estimate usage a provider omits.
     func decode(_ response: HTTPResponse, request: ChatRequest, for target: ModelTarget) throws(LLMError)
         -> ChatResponse
-    /// Usage from a 2xx body even when the rest does not decode, for billing a failed attempt.
-    func usage(in body: [UInt8]) -> TokenUsage?
+    /// Usage from a 2xx body even when the rest does not decode, for billing a failed attempt;
+    /// nil when there is none or it is out of range.
+    func usage(in body: [UInt8]) -> UsageRecord.Tokens?
     /// Maps a non-2xx response to a typed error carrying the provider's message.
     func error(status: Int, headers: HTTPHeaders, body: [UInt8]) -> LLMError
     /// False when streamed requests must be sent buffered.
@@ -90,19 +82,21 @@ public protocol StreamAccumulator: AnyObject {
     func consume(_ event: SSEEvent) throws(LLMError)
     /// True once the provider's terminator (`[DONE]`, `message_stop`) has arrived.
     var isComplete: Bool { get }
-    /// True once any generated text has arrived (marks time to first token).
+    /// True once any generated text or tool call has arrived (marks time to first token).
     var hasOutput: Bool { get }
     /// Usage reported so far (complete only when `isComplete`); `nil` when none was reported.
-    var reportedUsage: TokenUsage? { get }
+    var reportedUsage: UsageRecord.Tokens? { get }
     /// Text received so far.
     var text: String { get }
+    /// Called with each piece of answer text as it is consumed (the streaming front door).
+    var onText: ((String) -> Void)? { get set }
     /// The response, once complete.
     func response(providerRequestID: String?) -> ChatResponse
 }
 
 /// Shared helpers for codecs.
 enum Wire {
-    static func parse(_ body: [UInt8], provider: String) throws(LLMError) -> JSON {
+    static func parse(_ body: [UInt8], provider: ProviderID) throws(LLMError) -> JSON {
         do {
             return try JSON.parse(body)
         } catch {
@@ -110,20 +104,28 @@ enum Wire {
         }
     }
 
-    static func int(_ value: JSON?) -> Int? { value?.int64Value.map { Int($0) } }
+    /// Longest wait a `retry-after` header may ask for; anything longer reads as this (and
+    /// `RetryPolicy` then falls back instead of waiting). Keeps `Duration` arithmetic in range.
+    static let maxRetryAfterMilliseconds: Double = 86_400_000
 
-    /// `retry-after-ms` (OpenAI), then `retry-after` in seconds; HTTP-date forms are ignored.
+    /// `retry-after-ms` (OpenAI), then `retry-after` in seconds; HTTP-date forms, negatives, NaN
+    /// and infinities are ignored, and huge values are capped at a day, so no header can trap
+    /// the conversion (`retry-after-ms: 1e19`).
     static func retryAfter(_ headers: HTTPHeaders) -> Duration? {
-        if let ms = headers["retry-after-ms"].flatMap(Double.init), ms >= 0 { return .milliseconds(Int64(ms)) }
-        if let s = headers["retry-after"].flatMap(Double.init), s >= 0 { return .milliseconds(Int64(s * 1000)) }
-        return nil
+        func milliseconds(_ text: String?, scale: Double) -> Duration? {
+            guard let text, text.utf8.count <= 32, let value = Double(text), value.isFinite, value >= 0 else {
+                return nil
+            }
+            return .milliseconds(Int64(min(value * scale, maxRetryAfterMilliseconds)))
+        }
+        return milliseconds(headers["retry-after-ms"], scale: 1) ?? milliseconds(headers["retry-after"], scale: 1000)
     }
 
     /// The usual mapping of a status to an error; codecs refine context-window and auth cases.
     static func classify(
-        provider: String, status: Int, message: String, headers: HTTPHeaders, contextExceeded: Bool
+        provider: ProviderID, status: Int, message: String, headers: HTTPHeaders, contextExceeded: Bool
     ) -> LLMError {
-        if contextExceeded { return .contextWindowExceeded("\(provider): \(message)") }
+        if contextExceeded { return .contextWindowExceeded("\(provider.rawValue): \(message)") }
         switch status {
         case 429: return .rateLimited(provider: provider, message: message, retryAfter: retryAfter(headers))
         case 401, 403: return .authentication(provider: provider, message: message)
@@ -133,9 +135,24 @@ enum Wire {
         }
     }
 
-    /// A short, single-line excerpt of a non-JSON error body.
-    static func excerpt(_ body: [UInt8]) -> String {
-        let text = String(decoding: body.prefix(300), as: UTF8.self)
-        return String(text.map { $0 == "\n" || $0 == "\r" ? " " : $0 })
+    /// A short, single-line excerpt of an error body or message.
+    static func excerpt(_ body: [UInt8]) -> String { excerpt(String(decoding: body.prefix(300), as: UTF8.self)) }
+
+    static func excerpt(_ text: String) -> String {
+        String(text.prefix(300).map { $0 == "\n" || $0 == "\r" ? " " : $0 })
+    }
+
+    /// The JSON a tool call's `arguments` text holds (Anthropic and Bedrock take an object);
+    /// an empty string is `{}`.
+    static func arguments(_ text: String, provider: ProviderID) throws(LLMError) -> JSON {
+        if text.isEmpty { return [:] }
+        do { return try JSON.parse(Array(text.utf8)) } catch {
+            throw .invalidRequest("tool call arguments for \(provider.rawValue) are not valid JSON: \(error)")
+        }
+    }
+
+    /// The tool's parameter schema, or an empty object schema (providers that require one).
+    static func schema(_ tool: ToolDefinition) -> JSON {
+        tool.parameters ?? ["type": "object", "properties": [:]]
     }
 }

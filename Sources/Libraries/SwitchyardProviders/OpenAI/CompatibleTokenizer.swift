@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardHTTP
 import SwitchyardJSON
 import Synchronization
@@ -13,10 +14,10 @@ final class CompatibleTokenizer: Sendable {
     static let budget: Duration = .milliseconds(300)
 
     func refine(
-        _ usage: TokenUsage, request: ChatRequest, output: String, target: ModelTarget, transport: any HTTPTransport,
-        deadline: ContinuousClock.Instant
-    ) async -> TokenUsage {
-        guard usage.estimated, target.provider == .openaiCompatible,
+        _ usage: UsageRecord.Tokens, request: ChatRequest, output: String, target: ModelTarget,
+        transport: any HTTPTransport, deadline: ContinuousClock.Instant
+    ) async -> UsageRecord.Tokens {
+        guard usage.estimated, target.provider == .openAICompatible,
             !unsupported.withLock({ $0.contains(target.baseURL) })
         else { return usage }
         let limit = min(deadline, ContinuousClock.now.advanced(by: Self.budget))
@@ -25,14 +26,15 @@ final class CompatibleTokenizer: Sendable {
             let completion = await count(output, target: target, transport: transport, deadline: limit)
         else { return usage }
         var refined = usage
-        refined.inputTokens = prompt + 3 + TokenEstimator.tokensPerMessage * request.messages.count
-        refined.outputTokens = completion
+        refined.input = prompt + 3 + TokenEstimator.tokensPerMessage * Int64(request.messages.count)
+        refined.output = completion
         return refined
     }
 
+    /// The server's count for `text`; nil when the server cannot say (or says something out of range).
     private func count(
         _ text: String, target: ModelTarget, transport: any HTTPTransport, deadline: ContinuousClock.Instant
-    ) async -> Int? {
+    ) async -> Int64? {
         if text.isEmpty { return 0 }
         let body: JSON = ["input": .string(text), "model": .string(target.model)]
         var headers: HTTPHeaders = ["Content-Type": "application/json"]
@@ -40,13 +42,15 @@ final class CompatibleTokenizer: Sendable {
         let request = HTTPRequest(
             method: .post, url: target.baseURL + "/extras/tokenize/count", headers: headers, body: body.serialized(),
             maxResponseBytes: 4096)
+        // Optional refinement: any failure keeps the rule-of-thumb estimate.
         guard let response = try? await transport.send(request, deadline: deadline) else { return nil }
-        guard response.status == 200, let n = (try? JSON.parse(response.body))?["count"]?.int64Value else {
+        guard response.status == 200, let doc = try? JSON.parse(response.body) else {
             if response.status == 404 || response.status == 405 {
                 unsupported.withLock { _ = $0.insert(target.baseURL) }
             }
             return nil
         }
-        return Int(n)
+        guard let n = try? TokenCount.read(doc["count"], field: "count", provider: target.provider) else { return nil }
+        return n
     }
 }

@@ -1,17 +1,15 @@
+import SwitchyardContract
 import SwitchyardHTTP
 import SwitchyardJSON
 
 /// OpenAI Chat Completions (`POST /v1/chat/completions`), also used for OpenAI-compatible
 /// servers (llama.cpp, vLLM), which take the same wire format with `max_tokens`.
 public struct OpenAICodec: ProviderCodec {
-    public let name: String
+    public let provider: ProviderID
     /// OpenAI proper wants `max_completion_tokens`; compatible servers know only `max_tokens`.
-    let compatible: Bool
+    var compatible: Bool { provider == .openAICompatible }
 
-    public init(compatible: Bool = false) {
-        self.compatible = compatible
-        self.name = compatible ? "openai-compatible" : "openai"
-    }
+    public init(compatible: Bool = false) { provider = compatible ? .openAICompatible : .openAI }
 
     public func encode(_ request: ChatRequest, for target: ModelTarget) throws(LLMError) -> HTTPRequest {
         var body = JSONObject()
@@ -23,7 +21,34 @@ public struct OpenAICodec: ProviderCodec {
         if let t = request.temperature { body["temperature"] = .double(t) }
         if let p = request.topP { body["top_p"] = .double(p) }
         if !request.stop.isEmpty { body["stop"] = .array(request.stop.map { .string($0) }) }
-        if request.responseFormat == .json { body["response_format"] = ["type": "json_object"] }
+        if let seed = request.seed { body["seed"] = .integer(seed) }
+        if let user = request.user { body["user"] = .string(user) }
+        switch request.responseFormat {
+        case .text: break
+        case .json: body["response_format"] = ["type": "json_object"]
+        case .jsonSchema(let name, let schema, let strict):
+            body["response_format"] = [
+                "type": "json_schema",
+                "json_schema": ["name": .string(name), "schema": schema, "strict": .bool(strict)],
+            ]
+        }
+        if !request.tools.isEmpty {
+            body["tools"] = .array(
+                request.tools.map { tool in
+                    var function: JSONObject = ["name": .string(tool.name)]
+                    if let d = tool.description { function["description"] = .string(d) }
+                    if let p = tool.parameters { function["parameters"] = p }
+                    return ["type": "function", "function": .object(function)]
+                })
+        }
+        if let choice = request.toolChoice {
+            switch choice {
+            case .auto: body["tool_choice"] = "auto"
+            case .none: body["tool_choice"] = "none"
+            case .required: body["tool_choice"] = "required"
+            case .function(let name): body["tool_choice"] = ["type": "function", "function": ["name": .string(name)]]
+            }
+        }
         if request.stream {
             body["stream"] = true
             body["stream_options"] = ["include_usage": true]
@@ -37,12 +62,16 @@ public struct OpenAICodec: ProviderCodec {
     }
 
     static func message(_ m: ChatMessage) -> JSON {
-        let content: JSON
-        if m.content.count == 1, case .text(let t) = m.content[0] {
-            content = .string(t)
+        var out: JSONObject = ["role": .string(m.role.rawValue)]
+        // An assistant turn that only calls tools has no content: `null`, as OpenAI writes it.
+        let content = m.toolCalls.isEmpty ? m.content : m.content.filter { $0 != .text("") }
+        if content.isEmpty {
+            out["content"] = .null
+        } else if content.count == 1, case .text(let t) = content[0] {
+            out["content"] = .string(t)
         } else {
-            content = .array(
-                m.content.map { part in
+            out["content"] = .array(
+                content.map { part in
                     switch part {
                     case .text(let t): ["type": "text", "text": .string(t)]
                     case .image(.url(let url)): ["type": "image_url", "image_url": ["url": .string(url)]]
@@ -51,36 +80,68 @@ public struct OpenAICodec: ProviderCodec {
                     }
                 })
         }
-        return ["role": .string(m.role.rawValue), "content": content]
+        if !m.toolCalls.isEmpty {
+            out["tool_calls"] = .array(
+                m.toolCalls.map { call in
+                    [
+                        "id": .string(call.id), "type": "function",
+                        "function": ["name": .string(call.name), "arguments": .string(call.arguments)],
+                    ]
+                })
+        }
+        if let id = m.toolCallID { out["tool_call_id"] = .string(id) }
+        return .object(out)
     }
 
     public func decode(_ response: HTTPResponse, request: ChatRequest, for target: ModelTarget) throws(LLMError)
         -> ChatResponse
     {
-        let doc = try Wire.parse(response.body, provider: name)
+        let doc = try Wire.parse(response.body, provider: provider)
         guard let choice = doc["choices"]?[0], let message = choice["message"] else {
-            throw .badResponse(provider: name, detail: "no choices[0].message")
+            throw .badResponse(provider: provider, detail: "no choices[0].message")
         }
         let text = message["content"]?.stringValue ?? ""
-        let usage = Self.usage(doc["usage"]) ?? TokenEstimator.usage(request: request, output: text)
+        var calls: [ToolCall] = []
+        for (i, call) in (message["tool_calls"]?.arrayValue ?? []).enumerated() {
+            guard let name = call["function"]?["name"]?.stringValue else {
+                throw .badResponse(provider: provider, detail: "tool_calls[\(i)] has no function.name")
+            }
+            calls.append(
+                ToolCall(
+                    id: call["id"]?.stringValue ?? "call_\(i)", name: name,
+                    arguments: call["function"]?["arguments"]?.stringValue ?? ""))
+        }
+        let usage =
+            try Self.usage(doc["usage"], provider: provider) ?? TokenEstimator.usage(request: request, output: text)
         return ChatResponse(
             model: doc["model"]?.stringValue ?? target.model, text: text,
-            finishReason: Self.finishReason(choice["finish_reason"]?.stringValue), usage: usage,
+            finishReason: Self.finishReason(choice["finish_reason"]?.stringValue), toolCalls: calls, usage: usage,
             providerRequestID: response.headers["x-request-id"])
     }
 
-    public func usage(in body: [UInt8]) -> TokenUsage? {
-        (try? JSON.parse(body)).flatMap { Self.usage($0["usage"]) }
+    public func usage(in body: [UInt8]) -> UsageRecord.Tokens? {
+        guard let doc = try? JSON.parse(body) else { return nil }
+        return try? Self.usage(doc["usage"], provider: provider)
     }
 
     /// `usage` with its `*_details`; `nil` when absent or null.
-    static func usage(_ u: JSON?) -> TokenUsage? {
+    static func usage(_ u: JSON?, provider: ProviderID) throws(LLMError) -> UsageRecord.Tokens? {
         guard let u, case .object = u else { return nil }
-        return TokenUsage(
-            inputTokens: Wire.int(u["prompt_tokens"]) ?? 0,
-            outputTokens: Wire.int(u["completion_tokens"]) ?? 0,
-            cachedInputTokens: Wire.int(u["prompt_tokens_details"]?["cached_tokens"]) ?? 0,
-            reasoningTokens: Wire.int(u["completion_tokens_details"]?["reasoning_tokens"]) ?? 0)
+        let input = try TokenCount.read(u["prompt_tokens"], field: "prompt_tokens", provider: provider) ?? 0
+        let output = try TokenCount.read(u["completion_tokens"], field: "completion_tokens", provider: provider) ?? 0
+        let cached =
+            try TokenCount.read(
+                u["prompt_tokens_details"]?["cached_tokens"], field: "prompt_tokens_details.cached_tokens",
+                provider: provider) ?? 0
+        let reasoning =
+            try TokenCount.read(
+                u["completion_tokens_details"]?["reasoning_tokens"],
+                field: "completion_tokens_details.reasoning_tokens", provider: provider) ?? 0
+        // Parts cannot exceed their totals: a provider saying so is broken, not generous.
+        guard cached <= input, reasoning <= output else {
+            throw .badResponse(provider: provider, detail: "usage details exceed their totals")
+        }
+        return UsageRecord.Tokens(input: input, output: output, cached: cached, reasoning: reasoning)
     }
 
     static func finishReason(_ raw: String?) -> FinishReason {
@@ -96,32 +157,35 @@ public struct OpenAICodec: ProviderCodec {
     public func error(status: Int, headers: HTTPHeaders, body: [UInt8]) -> LLMError {
         let doc = try? JSON.parse(body)
         let error = doc?["error"]
-        let message = error?["message"]?.stringValue ?? error?.stringValue ?? Wire.excerpt(body)
+        let message = (error?["message"]?.stringValue ?? error?.stringValue).map(Wire.excerpt) ?? Wire.excerpt(body)
         let code = error?["code"]?.stringValue ?? ""
         return Wire.classify(
-            provider: name, status: status, message: message, headers: headers,
+            provider: provider, status: status, message: message, headers: headers,
             contextExceeded: code == "context_length_exceeded"
                 || (status == 400 && message.contains("maximum context length")))
     }
 
     public func makeStreamAccumulator(request: ChatRequest, for target: ModelTarget) -> any StreamAccumulator {
-        OpenAIStreamAccumulator(provider: name, request: request, model: target.model)
+        OpenAIStreamAccumulator(provider: provider, request: request, model: target.model)
     }
 }
 
 /// `data: {chunk}` events until `data: [DONE]`; usage arrives in a last chunk with empty
-/// `choices` when `stream_options.include_usage` was set.
+/// `choices` when `stream_options.include_usage` was set. Tool calls arrive as fragments
+/// keyed by `index` (id and name first, then pieces of the arguments).
 final class OpenAIStreamAccumulator: StreamAccumulator {
-    let provider: String
+    let provider: ProviderID
     let request: ChatRequest
     var model: String
+    var onText: ((String) -> Void)?
     private var parts: [String] = []
+    private var calls: [Int: (id: String, name: String, arguments: String)] = [:]
     private(set) var isComplete = false
     private(set) var hasOutput = false
-    private(set) var reportedUsage: TokenUsage?
+    private(set) var reportedUsage: UsageRecord.Tokens?
     private var finish: String?
 
-    init(provider: String, request: ChatRequest, model: String) {
+    init(provider: ProviderID, request: ChatRequest, model: String) {
         self.provider = provider
         self.request = request
         self.model = model
@@ -141,23 +205,39 @@ final class OpenAIStreamAccumulator: StreamAccumulator {
         }
         if let error = doc["error"] {
             throw .upstream(
-                provider: provider, status: 200, message: error["message"]?.stringValue ?? "error event in stream")
+                provider: provider, status: 200,
+                message: Wire.excerpt(error["message"]?.stringValue ?? "error event in stream"))
         }
         if let m = doc["model"]?.stringValue { model = m }
         if let choice = doc["choices"]?[0] {
             if let piece = choice["delta"]?["content"]?.stringValue, !piece.isEmpty {
                 parts.append(piece)
                 hasOutput = true
+                onText?(piece)
+            }
+            for fragment in choice["delta"]?["tool_calls"]?.arrayValue ?? [] {
+                guard let index = fragment["index"]?.int64Value, (0..<128).contains(index) else {
+                    throw .badResponse(provider: provider, detail: "tool call fragment without a valid index")
+                }
+                var call = calls[Int(index)] ?? ("", "", "")
+                if let id = fragment["id"]?.stringValue { call.id = id }
+                if let name = fragment["function"]?["name"]?.stringValue { call.name += name }
+                if let args = fragment["function"]?["arguments"]?.stringValue { call.arguments += args }
+                calls[Int(index)] = call
+                hasOutput = true
             }
             if let f = choice["finish_reason"]?.stringValue { finish = f }
         }
-        if let usage = OpenAICodec.usage(doc["usage"]) { reportedUsage = usage }
+        if let usage = try OpenAICodec.usage(doc["usage"], provider: provider) { reportedUsage = usage }
     }
 
     func response(providerRequestID: String?) -> ChatResponse {
         let text = self.text
+        let toolCalls = calls.sorted { $0.key < $1.key }.map { index, call in
+            ToolCall(id: call.id.isEmpty ? "call_\(index)" : call.id, name: call.name, arguments: call.arguments)
+        }
         return ChatResponse(
-            model: model, text: text, finishReason: OpenAICodec.finishReason(finish),
+            model: model, text: text, finishReason: OpenAICodec.finishReason(finish), toolCalls: toolCalls,
             usage: reportedUsage ?? TokenEstimator.usage(request: request, output: text),
             providerRequestID: providerRequestID)
     }
