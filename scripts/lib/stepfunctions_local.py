@@ -1,0 +1,218 @@
+"""The local Step Functions and SQS endpoint: moto's ASL interpreter, plus the few things it lacks.
+
+    python scripts/lib/stepfunctions_local.py --port P --lambda-endpoint http://127.0.0.1:E
+
+moto (`moto[server]`, pinned in requirements.txt) executes Amazon States Language for real: Task,
+Choice, Parallel, Map (MaxConcurrency honoured), Retry and Catch. Its Task states make their AWS
+calls at `http://localhost:$MOTO_PORT`, for every service. This launcher therefore runs moto on a
+private port and serves MOTO_PORT itself, as one endpoint for clients and for moto's own tasks:
+
+- Lambda Invoke paths (`/2015-03-31/functions/…/invocations`) go to the Lambda emulator, which
+  accepts the function ARNs the state machine names;
+- `StartSyncExecution`, which moto does not implement, starts the execution, waits for it and
+  answers in the synchronous response shape (boto3 clients need `inject_host_prefix=False`, since
+  AWS serves it on the `sync-states.` host);
+- `StartExecution` without a `name` gets a unique one (moto derives the execution ARN from the
+  name, so a second unnamed execution would collide with the first);
+- everything else (SQS, Step Functions control plane, S3) goes to moto unchanged.
+
+It decides nothing about Switchyard: it forwards bytes and fills the gaps of the engine.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+LAMBDA_INVOKE_PREFIX = "/2015-03-31/functions/"
+TARGET_PREFIX = "AWSStepFunctions."
+# Express workflows run for at most five minutes; a synchronous start past that is TIMED_OUT.
+EXPRESS_LIMIT_SECONDS = 300.0
+# DescribeExecution poll interval while a synchronous start waits: small against a Lambda task's
+# ~20 ms in the engine, so waiting adds little to the measured latency.
+POLL_SECONDS = 0.002
+# Headers a proxy must not copy hop to hop (RFC 9110 §7.6.1), plus the length it recomputes.
+HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
+
+
+class Upstream:
+    """Keep-alive HTTP/1.1 connections to one upstream, one per proxy thread."""
+
+    def __init__(self, base_url: str):
+        parts = urlsplit(base_url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.local = threading.local()
+
+    def request(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, list, bytes]:
+        for attempt in (0, 1):
+            conn = getattr(self.local, "conn", None)
+            if conn is None:
+                conn = http.client.HTTPConnection(self.host, self.port, timeout=EXPRESS_LIMIT_SECONDS + 60)
+                self.local.conn = conn
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                return response.status, response.getheaders(), response.read()
+            except (http.client.HTTPException, ConnectionError, socket.timeout):
+                # A kept-alive connection the upstream closed: retry once on a fresh one.
+                conn.close()
+                self.local.conn = None
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+class Gateway:
+    """Routes one request to the emulator or to moto, or answers a call moto lacks."""
+
+    def __init__(self, moto_url: str, lambda_url: str):
+        self.moto = Upstream(moto_url)
+        self.lambda_ = Upstream(lambda_url)
+        self.machine_types: dict[str, str] = {}
+
+    def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list, bytes]:
+        if path.startswith(LAMBDA_INVOKE_PREFIX):
+            return self.lambda_.request(method, path, body, headers)
+        target = headers.get("X-Amz-Target") or headers.get("x-amz-target") or ""
+        if target == TARGET_PREFIX + "StartSyncExecution":
+            return self.start_sync_execution(headers, body)
+        if target == TARGET_PREFIX + "StartExecution":
+            body = self.with_name(body)
+        return self.moto.request(method, path, body, headers)
+
+    # MARK: Step Functions calls moto lacks
+
+    @staticmethod
+    def with_name(body: bytes) -> bytes:
+        request = json.loads(body or b"{}")
+        if not request.get("name"):
+            request["name"] = uuid.uuid4().hex
+        return json.dumps(request).encode()
+
+    def call(self, headers: dict[str, str], action: str, request: dict) -> tuple[int, dict]:
+        forwarded = {k: v for k, v in headers.items() if k.lower() != "x-amz-target"}
+        forwarded["X-Amz-Target"] = TARGET_PREFIX + action
+        status, _, body = self.moto.request("POST", "/", json.dumps(request).encode(), forwarded)
+        return status, json.loads(body or b"{}")
+
+    def start_sync_execution(self, headers: dict[str, str], body: bytes) -> tuple[int, list, bytes]:
+        request = json.loads(self.with_name(body))
+        arn = request.get("stateMachineArn", "")
+        if arn not in self.machine_types:
+            status, described = self.call(headers, "DescribeStateMachine", {"stateMachineArn": arn})
+            if status != 200:
+                return self.reply(status, described)
+            self.machine_types[arn] = described.get("type", "STANDARD")
+        if self.machine_types[arn] != "EXPRESS":
+            return self.reply(400, {"__type": "StateMachineTypeNotSupported",
+                                    "message": "This operation is not supported by this type of state machine"})
+        status, started = self.call(headers, "StartExecution", request)
+        if status != 200:
+            return self.reply(status, started)
+        execution = started["executionArn"]
+        deadline = time.monotonic() + EXPRESS_LIMIT_SECONDS
+        while True:
+            status, described = self.call(headers, "DescribeExecution", {"executionArn": execution})
+            if status != 200:
+                return self.reply(status, described)
+            if described.get("status") != "RUNNING":
+                break
+            if time.monotonic() > deadline:
+                self.call(headers, "StopExecution", {"executionArn": execution, "error": "States.Timeout"})
+                described = {**described, "status": "TIMED_OUT", "stopDate": time.time()}
+                break
+            time.sleep(POLL_SECONDS)
+        return self.reply(200, sync_response(described))
+
+    @staticmethod
+    def reply(status: int, document: dict) -> tuple[int, list, bytes]:
+        return status, [("Content-Type", "application/x-amz-json-1.0")], json.dumps(document).encode()
+
+
+def sync_response(described: dict) -> dict:
+    """DescribeExecution's answer in StartSyncExecution's shape (Express: SUCCEEDED, FAILED or
+    TIMED_OUT), with the billing details Express reports: memory in 64 MB steps, duration in 100 ms."""
+    status = described["status"]
+    if status not in ("SUCCEEDED", "TIMED_OUT"):
+        status = "FAILED"
+    response = {key: described[key] for key in ("executionArn", "stateMachineArn", "name", "startDate", "stopDate",
+                                                 "input", "inputDetails", "output", "outputDetails", "error", "cause",
+                                                 "traceHeader") if key in described}
+    response["status"] = status
+    elapsed_ms = max(0.0, (float(described.get("stopDate", 0)) - float(described.get("startDate", 0))) * 1000)
+    response["billingDetails"] = {"billedMemoryUsedInMB": 64,
+                                  "billedDurationInMilliseconds": int(-(-elapsed_ms // 100) * 100)}
+    return response
+
+
+def make_handler(gateway: Gateway):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args) -> None:  # noqa: A002 — quiet: one line per call is noise
+            pass
+
+        def respond(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if self.command == "GET" and self.path == "/health":
+                status, headers, payload = 200, [("Content-Type", "application/json")], b'{"status":"ok"}'
+            else:
+                headers_in = {k: v for k, v in self.headers.items() if k.lower() not in HOP_HEADERS}
+                try:
+                    status, headers, payload = gateway.handle(self.command, self.path, headers_in, body)
+                except (OSError, http.client.HTTPException) as e:
+                    status, headers = 502, [("Content-Type", "application/json")]
+                    payload = json.dumps({"message": f"upstream unreachable: {e}"}).encode()
+            self.send_response(status)
+            for name, value in headers:
+                if name.lower() not in HOP_HEADERS:
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = respond
+
+    return Handler
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, required=True, help="the endpoint clients and moto's tasks call")
+    parser.add_argument("--lambda-endpoint", required=True, help="the Lambda emulator's Invoke API base URL")
+    parser.add_argument("--moto-port", type=int, default=0, help="moto's own port (default: a free one)")
+    args = parser.parse_args()
+
+    # moto reads MOTO_PORT when a task builds its client: set it before any execution starts.
+    os.environ["MOTO_PORT"] = str(args.port)
+    from moto.core.config import default_user_config
+    from moto.server import ThreadedMotoServer
+
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.moto_port, verbose=False)
+    moto.start()
+    host, moto_port = moto.get_host_and_port()
+
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(Gateway(f"http://{host}:{moto_port}",
+                                                                                args.lambda_endpoint)))
+    server.daemon_threads = True
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    print(f"stepfunctions-local: http://127.0.0.1:{args.port} (moto on {moto_port}, Lambda at {args.lambda_endpoint})",
+          flush=True)
+    server.serve_forever()
+    moto.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
