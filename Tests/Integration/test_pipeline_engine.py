@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from urllib.parse import quote
 
 import pytest
 
@@ -50,6 +51,7 @@ def engine(tmp_path_factory):
     ]}
     emulator, emulator_process = start_emulator(config, tmp_path=tmp)
     sfn, process = start_stepfunctions(emulator.url)
+    sfn.emulator = emulator
     try:
         yield sfn
     finally:
@@ -74,6 +76,17 @@ def test_a_synchronous_execution_invokes_a_function_by_its_arn_and_answers_in_th
     assert response["billingDetails"]["billedMemoryUsedInMB"] == 64
     assert response["billingDetails"]["billedDurationInMilliseconds"] % 100 == 0
     assert response["billingDetails"]["billedDurationInMilliseconds"] >= 100
+
+
+@pytest.mark.parametrize("identifier", [function_arn("echo"), quote(function_arn("echo"), safe=""), "echo",
+                                        "echo:$LATEST"])
+def test_the_emulator_takes_a_function_by_name_or_arn_and_answers_with_a_request_id(engine, identifier):
+    result = engine.emulator.invoke(identifier, {"via": identifier})
+    assert result.status == 200 and result.json == {"via": identifier}
+    assert len(result.headers["x-amzn-requestid"]) == 36
+    missing = engine.emulator.invoke(function_arn("no-such-function"), {})
+    assert missing.status == 404 and missing.headers["x-amzn-errortype"] == "ResourceNotFoundException"
+    assert missing.headers["x-amzn-requestid"]
 
 
 def test_unnamed_executions_each_run(engine):

