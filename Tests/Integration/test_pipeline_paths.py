@@ -178,3 +178,28 @@ def test_a_router_that_crashes_is_retried_once_then_the_failure_is_logged(stack)
     assert message["context"] == {"requestId": "req-9", "tenantId": "acme"}
     failed = [e for e in stack.history(result.execution_arn) if e["type"] == "TaskFailed"]
     assert [e["taskFailedEventDetails"]["error"] for e in failed] == ["Runtime.ExitError"] * 2
+
+
+def batch_job() -> dict:
+    return json.loads(state_machine_file("batch-job").read_text())
+
+
+@pytest.mark.parametrize("map_state, step", [("LabelWithLLM", "llm"), ("LabelWithDetector", "vision")])
+def test_the_standard_jobs_item_path_logs_each_items_usage_itself(stack, map_state, step):
+    """A Distributed Map runs each item as a child Express execution of its ItemProcessor: run that
+    processor, from the deployed file, as one."""
+    processor = batch_job()["States"][map_state]["ItemProcessor"]
+    definition = json.dumps({"StartAt": processor["StartAt"], "States": processor["States"]})
+    arn = stack.deploy(definition, {"LLMCallerFunctionArn": function_arn("broken"),
+                                    "VisionFunctionArn": function_arn("broken"), "UsageQueueUrl": stack.queue})
+    item = {"id": "row-7", "text": "label me"}
+    plan = decision("batch")[step]
+    result, message = run(stack, arn, {"item": item, "plan": plan, "context": context()})
+    assert result.status == "SUCCEEDED", result.response
+    assert result.output["itemId"] == "row-7" and result.output["status"] == "failed"
+    assert result.output["requestId"] == "req-1"
+    assert message["records"] == [] and message["context"] == context()
+    [failure] = message["failures"]
+    assert failure["step"] == f"batch/row-7/{step}" and failure["error"] == "Runtime.InvalidEvent"
+    # The child execution is an Express execution of its own, billed as one.
+    check_execution_facts(message, result)
