@@ -18,10 +18,11 @@ from pathlib import Path
 
 from emulator_fixtures import Emulator, start_emulator
 from servers import REPO, ManagedProcess, free_port
-from statemachine_fixtures import StepFunctionsLocal, function_arn, start_stepfunctions, state_machine_file
+from statemachine_fixtures import StepFunctionsLocal, function_arn, queue_url, start_stepfunctions, state_machine_file
 
 # events/requests/*.json reference the sample photographs here.
 EVENT_IMAGES_PORT = 8799
+USAGE_QUEUE = "switchyard-usage"
 
 
 def sample_photo_dir() -> Path:
@@ -94,13 +95,20 @@ class LocalStack:
         self.images_url = f"http://127.0.0.1:{self.images_port}"
         self.log(f"   sample photos     {self.images_url} (scikit-image's photographs)")
 
+        # The emulator's SQS event source mapping (usage queue → usage-logger) needs the queue URL at
+        # start, and the engine needs the emulator's: fix the engine's port first, since moto's
+        # queue URLs follow from it.
+        sfn_port = free_port()
+        self.env["USAGE_QUEUE_URL"] = queue_url(sfn_port, USAGE_QUEUE)
+        self.env["SQS_ENDPOINT"] = f"http://127.0.0.1:{sfn_port}"
         self.emulator, emulator_process = start_emulator(REPO / "infra" / "local" / "functions.json",
                                                          env={**self.env, **self.extra_env})
         self.stops.append(emulator_process.stop)
         self.log(f"   Lambda emulator   {self.emulator.url} (real bootstrap binaries)")
-        self.sfn, process = start_stepfunctions(self.emulator.url)
+        self.sfn, process = start_stepfunctions(self.emulator.url, port=sfn_port)
         self.stops.append(process.stop)
-        self.queue_url, self.dlq_url = self.sfn.create_usage_queue()
+        self.queue_url, self.dlq_url = self.sfn.create_usage_queue(USAGE_QUEUE)
+        assert self.queue_url == self.env["USAGE_QUEUE_URL"], (self.queue_url, self.env["USAGE_QUEUE_URL"])
         self.state_machine_arn = self.sfn.deploy(state_machine_file(), self.substitutions(), name="switchyard")
         self.log(f"   Step Functions    {self.sfn.url} (moto's ASL interpreter; state machine "
                  f"{self.state_machine_arn.rsplit(':', 1)[-1]}, usage queue + DLQ)")
@@ -109,6 +117,19 @@ class LocalStack:
         """What SAM's DefinitionSubstitutions gives the deployed file, for the local stack."""
         return {"RouterFunctionArn": function_arn("router"), "LLMCallerFunctionArn": function_arn("llm-caller"),
                 "VisionFunctionArn": function_arn("vision"), "UsageQueueUrl": self.queue_url}
+
+    def usage_records(self, request_id: str, *, at_least: int = 1, timeout: float = 20.0) -> list[dict]:
+        """The request's usage records in MongoDB once the drain has stored at least `at_least`
+        (sorted by step, invocation, attempt); whatever is there when `timeout` runs out."""
+        import time
+
+        collection = self.mongo.client()[self.env.get("SWITCHYARD_DB", "switchyard")]["usage"]
+        deadline = time.monotonic() + timeout
+        while True:
+            records = list(collection.find({"requestId": request_id}, {"_id": 0}))
+            if len(records) >= at_least or time.monotonic() >= deadline:
+                return sorted(records, key=lambda r: (r["step"], r.get("invocationId", ""), r.get("attempt", 0)))
+            time.sleep(0.1)
 
     def _process(self, cmd: list, name: str, *, health: str, timeout: float = 60) -> ManagedProcess:
         process = ManagedProcess(cmd, name=name, health_url=health, timeout=timeout)

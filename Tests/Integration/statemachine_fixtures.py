@@ -133,9 +133,14 @@ class StepFunctionsLocal:
                 time.sleep(0.05)
 
 
-def start_stepfunctions(lambda_endpoint: str) -> tuple[StepFunctionsLocal, ManagedProcess]:
-    """Starts the launcher on a free port in front of `lambda_endpoint` and waits until it answers."""
-    port = free_port()
+def queue_url(port: int, name: str) -> str:
+    """The URL moto gives queue `name` when created through the endpoint on `port`."""
+    return f"http://127.0.0.1:{port}/{ACCOUNT}/{name}"
+
+
+def start_stepfunctions(lambda_endpoint: str, port: int | None = None) -> tuple[StepFunctionsLocal, ManagedProcess]:
+    """Starts the launcher on `port` (default: a free one) in front of `lambda_endpoint`."""
+    port = port or free_port()
     process = ManagedProcess([REPO / ".venv" / "bin" / "python", LAUNCHER, "--port", str(port),
                               "--lambda-endpoint", lambda_endpoint],
                              name="stepfunctions-local", health_url=f"http://127.0.0.1:{port}/health", timeout=120)
