@@ -38,9 +38,9 @@ LAMBDA_INVOKE_PREFIX = "/2015-03-31/functions/"
 TARGET_PREFIX = "AWSStepFunctions."
 # Express workflows run for at most five minutes; a synchronous start past that is TIMED_OUT.
 EXPRESS_LIMIT_SECONDS = 300.0
-# DescribeExecution poll interval while a synchronous start waits: small against a Lambda task's
-# ~20 ms in the engine, so waiting adds little to the measured latency.
-POLL_SECONDS = 0.002
+# How often a synchronous start looks at its execution: an attribute read in this process (moto runs
+# here), so a short interval costs nothing and adds at most a millisecond to the measured latency.
+POLL_SECONDS = 0.001
 # Headers a proxy must not copy hop to hop (RFC 9110 §7.6.1), plus the length it recomputes.
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
 
@@ -75,10 +75,13 @@ class Upstream:
 class Gateway:
     """Routes one request to the emulator or to moto, or answers a call moto lacks."""
 
-    def __init__(self, moto_url: str, lambda_url: str):
+    def __init__(self, moto_url: str, lambda_url: str, execution_status):
         self.moto = Upstream(moto_url)
         self.lambda_ = Upstream(lambda_url)
         self.machine_types: dict[str, str] = {}
+        # execution ARN → RUNNING, SUCCEEDED…, read from moto's backend in this process; one
+        # DescribeExecution over HTTP then gives the answer in moto's own serialisation.
+        self.execution_status = execution_status
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, list, bytes]:
         if path.startswith(LAMBDA_INVOKE_PREFIX):
@@ -121,17 +124,18 @@ class Gateway:
             return self.reply(status, started)
         execution = started["executionArn"]
         deadline = time.monotonic() + EXPRESS_LIMIT_SECONDS
-        while True:
-            status, described = self.call(headers, "DescribeExecution", {"executionArn": execution})
-            if status != 200:
-                return self.reply(status, described)
-            if described.get("status") != "RUNNING":
-                break
+        timed_out = False
+        while self.execution_status(execution) == "RUNNING":
             if time.monotonic() > deadline:
                 self.call(headers, "StopExecution", {"executionArn": execution, "error": "States.Timeout"})
-                described = {**described, "status": "TIMED_OUT", "stopDate": time.time()}
+                timed_out = True
                 break
             time.sleep(POLL_SECONDS)
+        status, described = self.call(headers, "DescribeExecution", {"executionArn": execution})
+        if status != 200:
+            return self.reply(status, described)
+        if timed_out:
+            described = {**described, "status": "TIMED_OUT"}
         return self.reply(200, sync_response(described))
 
     @staticmethod
@@ -155,9 +159,45 @@ def sync_response(described: dict) -> dict:
     return response
 
 
+def execution_status(arn: str) -> str:
+    """An execution's status, from moto's Step Functions backend in this process."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    fields = arn.split(":")  # arn:aws:states:<region>:<account>:execution:<machine>:<name>
+    return stepfunctions_parser_backends[fields[4]][fields[3]].describe_execution(arn).status
+
+
+def cache_task_clients() -> None:
+    """moto builds a new boto3 client for every Task state (~10–35 ms each here, more than the call
+    it makes); keep one per region and service instead. Clients are thread-safe, and every one
+    points at the same endpoint (MOTO_PORT) with the same fixed credentials."""
+    import functools
+
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    build = boto_client.boto_client_for
+
+    @functools.lru_cache(maxsize=None)
+    def cached(region: str, service: str):
+        return build(region=region, service=service)
+
+    def boto_client_for(region: str, service: str, state_credentials=None):
+        # Task-level Credentials (role assumption) have no meaning against a local endpoint.
+        return cached(region, service)
+
+    boto_client.boto_client_for = boto_client_for
+    # Modules that imported the function by name before this point keep their own reference.
+    for module in list(sys.modules.values()):
+        if getattr(module, "boto_client_for", None) is build:
+            module.boto_client_for = boto_client_for
+
+
 def make_handler(gateway: Gateway):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in two writes: with Nagle on, the second waits for the client's
+        # delayed ACK (~40 ms a response).
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args) -> None:  # noqa: A002 — quiet: one line per call is noise
             pass
@@ -203,12 +243,17 @@ def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    cache_task_clients()
+    # The same two-write stall in moto's werkzeug server, which this process runs.
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    MotoRequestHandler.disable_nagle_algorithm = True
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=args.moto_port, verbose=False)
     moto.start()
     host, moto_port = moto.get_host_and_port()
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(Gateway(f"http://{host}:{moto_port}",
-                                                                                args.lambda_endpoint)))
+    gateway = Gateway(f"http://{host}:{moto_port}", args.lambda_endpoint, execution_status)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(gateway))
     server.daemon_threads = True
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"stepfunctions-local: http://127.0.0.1:{args.port} (moto on {moto_port}, Lambda at {args.lambda_endpoint})",
