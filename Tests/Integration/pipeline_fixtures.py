@@ -104,6 +104,7 @@ class LocalStack:
         self.emulator, emulator_process = start_emulator(REPO / "infra" / "local" / "functions.json",
                                                          env={**self.env, **self.extra_env})
         self.stops.append(emulator_process.stop)
+        self.emulator_pid = emulator_process.pid
         self.log(f"   Lambda emulator   {self.emulator.url} (real bootstrap binaries)")
         self.sfn, process = start_stepfunctions(self.emulator.url, port=sfn_port)
         self.stops.append(process.stop)
@@ -130,6 +131,15 @@ class LocalStack:
             if len(records) >= at_least or time.monotonic() >= deadline:
                 return sorted(records, key=lambda r: (r["step"], r.get("invocationId", ""), r.get("attempt", 0)))
             time.sleep(0.1)
+
+    def function_pids(self, binary: str) -> list[int]:
+        """Processes of this stack's emulator (its children) running `binary`: the execution
+        environments, for tests that crash one on purpose."""
+        children: list[int] = []
+        for task in Path(f"/proc/{self.emulator_pid}/task").iterdir():
+            children += [int(p) for p in (task / "children").read_text().split()]
+        return [pid for pid in children
+                if binary in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
 
     def _process(self, cmd: list, name: str, *, health: str, timeout: float = 60) -> ManagedProcess:
         process = ManagedProcess(cmd, name=name, health_url=health, timeout=timeout)

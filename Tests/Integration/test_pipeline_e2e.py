@@ -18,7 +18,7 @@ import uuid
 
 import pytest
 
-from pipeline_fixtures import LocalStack
+from pipeline_fixtures import LocalStack, sample_photo_dir
 from rates_reference import expected_cost, load_rates
 from servers import REPO
 
@@ -202,3 +202,55 @@ def test_usage_waits_in_the_queue_while_mongodb_is_down_and_lands_once(stack):
     dead = stack.sfn.sqs.get_queue_attributes(QueueUrl=stack.dlq_url,
                                               AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
     assert dead["ApproximateNumberOfMessages"] == "0"
+
+
+def test_a_task_step_functions_retries_bills_once_and_overwrites_nothing(stack):
+    """The detector's environment crashes mid-invocation (Runtime.ExitError); Step Functions retries
+    the Task on a new environment. The crashed try reported nothing; the retry's records land
+    beside the router's, each once."""
+    import os
+    import signal
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    photo = (sample_photo_dir() / "astronaut.png").read_bytes()
+    first_request, release = threading.Event(), threading.Event()
+
+    class SlowFirst(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            if not first_request.is_set():
+                first_request.set()
+                release.wait(20)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(photo)))
+            self.end_headers()
+            self.wfile.write(photo)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowFirst)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        document = request("retried", tenant="globex-health", hints={"category": "detection"},
+                           images=[f"http://127.0.0.1:{server.server_address[1]}/astronaut.png"])
+        results = []
+        worker = threading.Thread(target=lambda: results.append(
+            stack.sfn.start_sync(stack.state_machine_arn, document)))
+        worker.start()
+        assert first_request.wait(30), "the detector never fetched the image"
+        for pid in stack.function_pids("vision-function"):
+            os.kill(pid, signal.SIGKILL)
+        release.set()
+        worker.join(60)
+    finally:
+        release.set()
+        server.shutdown()
+    [result] = results
+    assert result.status == "SUCCEEDED", result.response
+    assert result.output["route"] == "vision" and result.output["status"] == "succeeded"
+    failed = [e["taskFailedEventDetails"]["error"] for e in stack.sfn.history(result.execution_arn)
+              if e["type"] == "TaskFailed"]
+    assert failed == ["Runtime.ExitError"]
+    check_usage(stack, document["requestId"], {"router": 1, "vision": 1, "orchestration": 1})
