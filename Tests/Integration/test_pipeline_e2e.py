@@ -171,19 +171,59 @@ def test_image_detection_runs_the_detector_the_router_chose(stack):
     assert record["images"] == {"count": 1, "pixels": 512 * 512}
 
 
+def red_square_png() -> bytes:
+    """Gray with a saturated red square: the generated YOLOv8 test model reports "person" over it."""
+    import cv2
+    import numpy as np
+
+    image = np.full((480, 640, 3), 96, np.uint8)
+    image[120:360, 200:440] = (0, 0, 255)  # BGR red
+    return cv2.imencode(".png", image)[1].tobytes()
+
+
+def serve_once(payload: bytes, content_type: str = "image/png"):
+    """A throwaway HTTP server answering every GET with `payload`; returns (url, server)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/square.png", server
+
+
 def test_image_and_question_ground_the_llm_in_the_detections(stack):
-    document = request("ground", tenant="globex-health")
-    document["messages"] = [{"role": "user", "content": [
-        {"type": "text", "text": f"What is in this picture? [{document['requestId']}]"},
-        {"type": "image_url", "image_url": {"url": f"{stack.images_url}/astronaut.png"}}]}]
-    output = run(stack, document)
-    assert output["route"] == "vision+llm" and output["status"] in ("succeeded", "degraded")
-    found = {d["className"] for r in output["vision"]["results"] for d in r["detections"] if d.get("className")}
+    url, server = serve_once(red_square_png())
+    try:
+        document = request("ground", tenant="globex-health")
+        document["messages"] = [{"role": "user", "content": [
+            {"type": "text", "text": f"Who is in this picture? [{document['requestId']}]"},
+            {"type": "image_url", "image_url": {"url": url}}]}]
+        result = stack.sfn.start_sync(stack.state_machine_arn, document)
+    finally:
+        server.shutdown()
+    assert result.status == "SUCCEEDED", result.response
+    output = result.output
+    assert output["route"] == "vision+llm" and output["status"] == "succeeded"
+    found = {d["className"] for r in output["vision"]["results"] for d in r["detections"]}
+    assert "person" in found
     assert output["llm"]["answer"]["text"].strip()
-    calls = provider_calls(stack, document["requestId"])
-    if found and calls:
-        # The prompt the provider received names what the detector found.
-        assert any(name in calls[-1]["prompt"] for name in found), (found, calls[-1]["prompt"][:500])
+    visited = [e["stateEnteredEventDetails"]["name"] for e in stack.sfn.history(result.execution_arn)
+               if e["type"].endswith("StateEntered")]
+    assert visited.index("DetectForGrounding") < visited.index("CallGroundedLLM")
+    # The prompt the provider received names what the detector found.
+    [call] = [c for c in provider_calls(stack, document["requestId"]) if c["status"] == 200]
+    assert "person" in call["prompt"], call["prompt"][:500]
     check_usage(stack, document["requestId"], {"router": 1, "vision": 1, "llm": 1, "orchestration": 1})
 
 
