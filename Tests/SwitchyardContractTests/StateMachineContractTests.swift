@@ -277,7 +277,8 @@ enum Samples {
         requestID: "req-1", itemID: "item-1", status: .succeeded,
         answer: LLMAnswer(
             text: "hello", finishReason: "stop", model: "gpt-4o-mini", provider: .openAI, providerModel: "gpt-4o-mini",
-            toolCalls: [ToolCall(id: "c1", name: "f", arguments: "{}")], fallbackUsed: false, tokens: tokens, ttftMs: 1),
+            toolCalls: [ToolCall(id: "c1", name: "f", arguments: "{}")], fallbackUsed: false, tokens: tokens,
+            ttftMs: 1),
         attempts: [
             LLMAttempt(
                 model: "gpt-4o-mini", provider: .openAI, outcome: "ok", errorType: "E", errorMessage: "m", latencyMs: 1,
