@@ -33,7 +33,7 @@ from statemachine_fixtures import function_arn, state_machine_file  # noqa: E402
 
 # What each scenario must answer to count: its route and acceptable statuses.
 SCENARIOS = {"cheap-text": "llm", "legal-pro": "llm", "image-detect": "vision", "image-question": "vision+llm",
-             "rejected-over-budget": "rejected"}
+             "rejected-tier": "rejected"}
 
 
 def pct(values: list[float], q: float) -> float:

@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO / "Tests" / "Integration"))
 from pipeline_fixtures import EVENT_IMAGES_PORT, LocalStack  # noqa: E402
 
 SCENARIOS = ["cheap-text", "local-model", "legal-pro", "image-detect", "image-question", "batch-images",
-             "rejected-over-budget"]
+             "rejected-tier"]
 
 
 def usd(pico: int) -> str:

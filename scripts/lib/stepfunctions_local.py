@@ -203,6 +203,26 @@ def cache_task_clients() -> None:
             module.boto_client_for = boto_client_for
 
 
+def cache_parsed_definitions() -> None:
+    """moto parses the definition with its ANTLR grammar at every execution start: ~0.5–2 s for the
+    Switchyard state machine here, more than the execution itself. Parse each definition once.
+
+    The parsed program is shared by the executions of a definition the way moto already shares it
+    between the concurrent iterations of one Map: its components are configured at parse time and
+    keep every execution's data in that execution's environment."""
+    from moto.stepfunctions.parser.asl.parse import asl_parser
+
+    parse = asl_parser.AmazonStateLanguageParser.parse
+    parsed: dict[str, tuple] = {}
+
+    def parse_once(definition: str):
+        if definition not in parsed:
+            parsed[definition] = parse(definition)  # a syntax error raises and is not cached
+        return parsed[definition]
+
+    asl_parser.AmazonStateLanguageParser.parse = staticmethod(parse_once)
+
+
 def make_handler(gateway: Gateway):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -255,6 +275,7 @@ def main() -> int:
 
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
     cache_task_clients()
+    cache_parsed_definitions()
     # The same two-write stall in moto's werkzeug server, which this process runs.
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
