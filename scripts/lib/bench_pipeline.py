@@ -55,7 +55,6 @@ def when(event: dict) -> float:
 def lambda_tasks(history: list[dict]) -> dict[str, float]:
     """Milliseconds the engine waited on each Lambda task state (scheduled → succeeded or failed,
     retries included), by state name."""
-    names: dict[int, str] = {}
     started: dict[str, float] = {}
     spent: dict[str, float] = {}
     state = ""
@@ -64,7 +63,6 @@ def lambda_tasks(history: list[dict]) -> dict[str, float]:
             state = event["stateEnteredEventDetails"]["name"]
         elif event["type"] == "TaskScheduled" and event["taskScheduledEventDetails"]["resourceType"] == "lambda":
             started[state] = when(event)
-            names[event["id"]] = state
         elif event["type"] in ("TaskSucceeded", "TaskFailed") and state in started:
             spent[state] = spent.get(state, 0.0) + when(event) - started.pop(state)
     return spent
