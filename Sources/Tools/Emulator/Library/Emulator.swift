@@ -44,11 +44,21 @@ public final class Emulator: Sendable {
 }
 
 /// `POST /2015-03-31/functions/{FunctionName}/invocations` with Lambda's status codes, headers
-/// and error bodies; `GET /health` for scripts waiting on start-up.
+/// and error bodies; `GET /health` for scripts waiting on start-up. `FunctionName` may be a name,
+/// a qualified name or a full ARN, percent-encoded or not (Step Functions sends the ARN encoded).
 struct InvokeAPIRoutes: Sendable {
     let pools: [String: FunctionPool]
 
+    /// Every answer carries `x-amzn-RequestId`, as Lambda's do: SDKs put it into their error
+    /// metadata, and a Step Functions engine reads it when it turns a 429 into
+    /// `Lambda.TooManyRequestsException`.
     func handle(_ request: ServerRequest) async -> ServerResponse {
+        var response = await route(request)
+        response.headers.append(("x-amzn-RequestId", UUID().uuidString.lowercased()))
+        return response
+    }
+
+    private func route(_ request: ServerRequest) async -> ServerResponse {
         let path = request.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.path
         let parts = path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
         if request.method == .GET, parts == ["health"] {
