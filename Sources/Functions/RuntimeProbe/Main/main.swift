@@ -7,10 +7,6 @@ import SwitchyardRuntime
 //
 // Event: {"action": "echo" | "fail" | "unhandled" | "nan" | "big" | "sleep" | "block" | "crash" | "freeze" | "env", ...}
 // Env:   PROBE_INIT_FAIL=1 makes init fail (reported to /runtime/init/error).
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 struct ProbeEvent: Decodable, Sendable {
     var action: String
     var message: String?
