@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import SwitchyardCore
 
 /// A minimal HTTP/1.1 client for exactly one peer: the Runtime API on the local host.
 ///
@@ -23,7 +17,7 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
         var body: [UInt8]
 
         func header(_ name: String) -> String? {
-            for header in headers where header.name == name { return header.value }
+            for header in headers where RuntimeAPI.Header.matches(header.name, name) { return header.value }
             return nil
         }
     }
@@ -105,12 +99,82 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
         }
     }
 
-    private func requestHead(method: String, path: String, headers: [(String, String)], bodyCount: Int) -> String {
+    /// `bodyCount` nil: a chunked body follows.
+    private func requestHead(method: String, path: String, headers: [(String, String)], bodyCount: Int?) -> String {
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: switchyard-runtime/1.0\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        if method != "GET" { head += "Content-Length: \(bodyCount)\r\n" }
+        if let bodyCount {
+            if method != "GET" { head += "Content-Length: \(bodyCount)\r\n" }
+        } else {
+            head += "Transfer-Encoding: chunked\r\n"
+        }
         head += "\r\n"
         return head
+    }
+
+    // MARK: - Chunked requests (streamed responses)
+
+    /// Sends the head of a request whose body follows in chunks (`sendChunk`, `finishChunked`).
+    func startChunked(method: String, path: String, headers: [(String, String)]) throws(RuntimeAPIError) {
+        if fd >= 0, peerClosed() { disconnect() }
+        let head = requestHead(method: method, path: path, headers: headers, bodyCount: nil)
+        do {
+            try connectIfNeeded()
+            try send(head: head, body: [])
+        } catch {
+            disconnect()
+            throw error
+        }
+    }
+
+    /// Sends one chunk. Throws `.streamClosed` when the server has closed the connection or
+    /// answered early (it refused the rest: the invocation was answered, or its invoker left).
+    func sendChunk(_ bytes: [UInt8]) throws(RuntimeAPIError) {
+        guard !bytes.isEmpty else { return }
+        guard fd >= 0, !peerClosed() else {
+            disconnect()
+            throw .streamClosed
+        }
+        let size = Array((String(bytes.count, radix: 16) + "\r\n").utf8)
+        let failure: RuntimeAPIError? = size.withUnsafeBytes { sizeBytes in
+            bytes.withUnsafeBytes { body in
+                Self.crlf.withUnsafeBytes { end in writeAll([sizeBytes, body, end]) }
+            }
+        }
+        if let failure {
+            disconnect()
+            throw failure == .connectionClosed ? .streamClosed : failure
+        }
+    }
+
+    /// Ends the chunked body with `trailers`, reads the response and closes the connection, as
+    /// Lambda asks of a streamed response.
+    func finishChunked(trailers: [(String, String)]) throws(RuntimeAPIError) -> Response {
+        guard fd >= 0, !peerClosed() else {
+            disconnect()
+            throw .streamClosed
+        }
+        var last = "0\r\n"
+        for (name, value) in trailers { last += "\(name): \(value)\r\n" }
+        last += "\r\n"
+        defer { disconnect() }
+        do {
+            try send(head: last, body: [])
+            return try readResponse()
+        } catch .connectionClosed {
+            throw .streamClosed
+        }
+    }
+
+    private static let crlf: [UInt8] = [0x0D, 0x0A]
+
+    /// Whether the server closed the connection, or sent something while we are still sending
+    /// (an early answer, which ends the request). Does not block or consume anything.
+    private func peerClosed() -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if n < 0 { return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR }
+        return true
     }
 
     /// Formats a request and parses a canned `/next` response from memory, without any I/O, so

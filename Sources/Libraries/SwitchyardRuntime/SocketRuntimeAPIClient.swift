@@ -67,6 +67,31 @@ public struct SocketRuntimeAPIClient: RuntimeAPIClient {
         try post(RuntimeAPI.initErrorPath, body: error.body, headers: [(RuntimeAPI.Header.errorType, error.errorType)])
     }
 
+    public mutating func startStream(requestID: String, contentType: String) throws(RuntimeAPIError) {
+        try connection.startChunked(
+            method: "POST", path: RuntimeAPI.responsePath(requestID),
+            headers: [
+                (RuntimeAPI.Header.responseMode, RuntimeAPI.streamingResponseMode), ("Content-Type", contentType),
+                ("Trailer", RuntimeAPI.streamingTrailerDeclaration),
+            ])
+    }
+
+    public mutating func writeStream(_ bytes: [UInt8]) throws(RuntimeAPIError) {
+        try connection.sendChunk(bytes)
+    }
+
+    public mutating func finishStream(error: ErrorReport?) throws(RuntimeAPIError) {
+        let trailers = error.map {
+            [(RuntimeAPI.Header.errorType, $0.errorType), (RuntimeAPI.Header.errorBody, $0.trailerValue)]
+        }
+        let response = try connection.finishChunked(trailers: trailers ?? [])
+        switch response.status {
+        case 200...299: return
+        case 413: throw .payloadTooLarge
+        default: throw .unexpectedStatus(response.status, String(decoding: response.body.prefix(200), as: UTF8.self))
+        }
+    }
+
     private func post(_ path: String, body: [UInt8], headers: [(String, String)]) throws(RuntimeAPIError) {
         let response = try connection.request(
             method: "POST", path: path, headers: headers + [("Content-Type", "application/json")], body: body)
