@@ -16,8 +16,10 @@ extension RuntimeLoop {
         /// When the process started, until the first invocation reports its init duration.
         var initStartedAt: ContinuousClock.Instant?
         var watchdog: DeadlineWatchdog?
-        /// Reports a timeout (`report` set) and cancels the epoch; `report` nil: cancel only.
-        var onTimeout: (@Sendable (String, ErrorReport?) -> Void)?
+        /// Posts the watchdog's `Sandbox.Timedout` (over a connection of its own).
+        var reportTimeout: (@Sendable (String, ErrorReport) -> Void)?
+        /// Cancels the running handler's task (its epoch).
+        var cancelHandler: (@Sendable () -> Void)?
         /// Where each invocation's line goes (standard error; tests capture it).
         var emitRecord: @Sendable (InvocationRecord) -> Void = { $0.emit() }
 
@@ -59,19 +61,21 @@ extension RuntimeLoop {
                 emit(&record, .failure(report), startedAt)
                 return
             }
-            if let watchdog, let onTimeout {
+            if let watchdog, let reportTimeout, let cancelHandler {
                 let timeoutRecord = record
                 let emit = emitRecord
                 watchdog.arm(
                     requestID: invocation.requestID,
                     fireAtMilliseconds: invocation.deadlineMilliseconds - reportMargin, allowedMilliseconds: allowed
                 ) { requestID, allowed, streaming in
-                    guard !streaming else { return onTimeout(requestID, nil) }
+                    // While streaming, the loop ends the stream with the timeout: only stop the handler.
+                    guard !streaming else { return cancelHandler() }
                     let report = errorReport(for: RuntimeError.deadlineExceeded(milliseconds: allowed))
-                    onTimeout(requestID, report)
+                    reportTimeout(requestID, report)
                     var record = timeoutRecord
                     record.finish(.failure(report), startedAt: startedAt)
                     emit(record)
+                    cancelHandler()
                 }
             }
 

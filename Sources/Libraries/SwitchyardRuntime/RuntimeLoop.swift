@@ -90,10 +90,8 @@ public enum RuntimeLoop {
         let epochs = EpochCanceller()
         var loop = loop
         loop.watchdog = DeadlineWatchdog()
-        loop.onTimeout = { requestID, report in
-            if let report { reportTimeout(requestID, report) }
-            epochs.cancelCurrent()
-        }
+        loop.reportTimeout = reportTimeout
+        loop.cancelHandler = { epochs.cancelCurrent() }
         loop.warmUp()
         while true {
             let epoch = Task { [loop] () -> (Loop<Client, Handler>, RuntimeAPIError?) in
