@@ -7,7 +7,8 @@
  *
  * For each cold start: fork+exec the bootstrap, time spawn → first GET /next (init), then the
  * first invocation (event sent → response received). The last process then serves the warm
- * invokes. Prints one JSON object.
+ * invokes. Every response is checked against the event (the runtimes under test echo it): a wrong
+ * answer is counted in "failures" and never timed. Prints one JSON object.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -112,16 +113,32 @@ static void send_invocation(void) {
 
 static const char accepted[] = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n";
 
-/* Sends one invocation, waits for the /response, answers it; returns the round trip in µs. */
+static long failures;
+
+/* Whether the request in buf is the POST of exactly the event to /response. */
+static int echoed_event(void) {
+    char *end = memmem(buf, buf_len, "\r\n\r\n", 4);
+    if (!end || memcmp(buf, "POST ", 5) != 0 || !memmem(buf, end - buf, "/response HTTP/1.1", 18)) return 0;
+    size_t head = end - buf + 4;
+    return buf_len - head == event_len && memcmp(buf + head, event, event_len) == 0;
+}
+
+/* Sends one invocation, waits for the /response, answers it; returns the round trip in µs, or
+ * -1 when the response was not the event (counted in failures, not timed). */
 static double one_invoke(void) {
     char method[5] = {0};
     double start = now_us();
     send_invocation();
     if (!next_request(method) || strncmp(method, "POST", 4)) { fprintf(stderr, "expected POST /response\n"); exit(1); }
     double end = now_us();
+    int valid = echoed_event();
     send_all(conn, accepted, sizeof accepted - 1);
     /* The runtime's next GET /next. */
     if (!next_request(method) || strncmp(method, "GET ", 4)) { fprintf(stderr, "expected GET /next\n"); exit(1); }
+    if (!valid) {
+        failures++;
+        return -1;
+    }
     return end - start;
 }
 
@@ -202,11 +219,22 @@ int main(int argc, char **argv) {
         close(conn);
         conn = -1;
     }
+    /* Failed invocations sort first as -1 and are left out of the percentiles. */
     qsort(init, colds, sizeof(double), cmp);
     qsort(first, colds, sizeof(double), cmp);
     qsort(warm, warms, sizeof(double), cmp);
+    int fc = 0, wc = 0;
+    while (fc < colds && first[fc] < 0) fc++;
+    while (wc < warms && warm[wc] < 0) wc++;
+    int firsts = colds - fc, warmed = warms - wc;
+    if (firsts == 0 || warmed == 0) {
+        fprintf(stderr, "harness: no valid response to time (%ld failures)\n", failures);
+        return 1;
+    }
     printf("{\"init_median_us\":%.1f,\"init_min_us\":%.1f,\"first_invoke_median_us\":%.1f,"
-           "\"warm_p50_us\":%.1f,\"warm_p99_us\":%.1f,\"vm_hwm_kb\":%ld,\"shared_libraries\":%d,\"cold_starts\":%d,\"warm_invokes\":%d}\n",
-           init[colds / 2], init[0], first[colds / 2], warm[warms / 2], warm[(int)(warms * 0.99)], hwm, libs, colds, warms);
+           "\"warm_p50_us\":%.1f,\"warm_p99_us\":%.1f,\"vm_hwm_kb\":%ld,\"shared_libraries\":%d,\"cold_starts\":%d,"
+           "\"warm_invokes\":%d,\"failures\":%ld}\n",
+           init[colds / 2], init[0], first[fc + firsts / 2], warm[wc + warmed / 2], warm[wc + (int)(warmed * 0.99)], hwm,
+           libs, colds, warms, failures);
     return 0;
 }
