@@ -73,11 +73,14 @@ struct ProbeHandler: FunctionHandler {
         case "deadline":
             // Uses all the time the runtime gives it, then answers: the margin must be enough
             // to get this result out before the platform's deadline.
+            // `bytes` pads the result to the size of a real structured outcome.
             try await Task.sleep(until: context.deadline, clock: .continuous)
             return [
                 "handlerDeadlineMs": .integer(context.deadlineMilliseconds),
                 "platformDeadlineMs": .integer(context.platformDeadlineMilliseconds),
                 "answeredAtMs": .integer(WallClock.nowMilliseconds()),
+                "requestId": .string(context.requestID),
+                "padding": .string(String(repeating: "x", count: event.bytes ?? 0)),
             ]
         case "compute":
             if let ms = event.milliseconds { try await Task.sleep(for: .milliseconds(ms)) }
