@@ -72,4 +72,24 @@ final class InvocationRecordTests: XCTestCase {
         let json = try JSON.parse(long.line(maxMemoryUsedMB: 1).dropLast())
         XCTAssertLessThanOrEqual(try XCTUnwrap(json["errorMessage"]?.stringValue).utf8.count, 512)
     }
+
+    func testTheLineWriterSpellsTimesNumbersAndStringsExactly() throws {
+        for ms: Int64 in [0, 1_764_072_000_123, 951_782_400_999, 4_102_444_799_000, 1_000_000_000_001] {
+            var line = JSONLine()
+            line.timestamp(milliseconds: ms)
+            XCTAssertEqual(String(decoding: line.bytes, as: UTF8.self), WallClock.iso8601(milliseconds: ms))
+        }
+        for value: Int64 in [0, 7, 10, 999, 1_000_000, .max, -42] {
+            var line = JSONLine()
+            line.integer(value)
+            XCTAssertEqual(String(decoding: line.bytes, as: UTF8.self), String(value))
+        }
+        let tricky = "quote\" back\\ nl\n cr\r tab\t nul\u{0} bel\u{7} ls\u{2028} ps\u{2029} dash – é ✓ \u{E2}x"
+        var line = JSONLine()
+        line.raw(Array(#"{"a":1"#.utf8))
+        line.member(Array(#","k":""#.utf8), tricky)
+        line.raw(Array("}".utf8))
+        XCTAssertFalse(line.bytes.contains(0x0A), "no raw newline")
+        XCTAssertEqual(try JSON.parse(line.bytes)["k"]?.stringValue, tricky)
+    }
 }

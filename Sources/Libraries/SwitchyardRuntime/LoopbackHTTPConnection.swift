@@ -16,8 +16,10 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
         var headers: [(name: String, value: String)]
         var body: [UInt8]
 
-        func header(_ name: String) -> String? {
-            for header in headers where RuntimeAPI.Header.matches(header.name, name) { return header.value }
+        /// The value of the header named `lowercasedName` (names are stored lower-cased, so this
+        /// is a plain comparison: `/next` looks up six headers per invocation).
+        func header(_ lowercasedName: String) -> String? {
+            for header in headers where header.name == lowercasedName { return header.value }
             return nil
         }
     }
@@ -30,9 +32,14 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
     private var start = 0
     private var end = 0
 
+    /// `" HTTP/1.1\r\nHost: …\r\nUser-Agent: …\r\n"`: the part of every request head after the
+    /// path, built once.
+    private let headAfterPath: [UInt8]
+
     init(host: String, port: UInt16) {
         self.host = host
         self.port = port
+        headAfterPath = Array(" HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: switchyard-runtime/1.0\r\n".utf8)
     }
 
     deinit { disconnect() }
@@ -99,18 +106,37 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
         }
     }
 
-    /// `bodyCount` nil: a chunked body follows.
-    private func requestHead(method: String, path: String, headers: [(String, String)], bodyCount: Int?) -> String {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: switchyard-runtime/1.0\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        if let bodyCount {
-            if method != "GET" { head += "Content-Length: \(bodyCount)\r\n" }
-        } else {
-            head += "Transfer-Encoding: chunked\r\n"
+    /// The request head as bytes, appended in place (no string interpolation: it runs twice per
+    /// invocation). `bodyCount` nil: a chunked body follows.
+    private func requestHead(method: String, path: String, headers: [(String, String)], bodyCount: Int?) -> [UInt8] {
+        var head: [UInt8] = []
+        head.reserveCapacity(headAfterPath.count + path.utf8.count + 128)
+        head += method.utf8
+        head.append(0x20)
+        head += path.utf8
+        head += headAfterPath
+        for (name, value) in headers {
+            head += name.utf8
+            head += Self.colonSpace
+            head += value.utf8
+            head += Self.crlf
         }
-        head += "\r\n"
+        if let bodyCount {
+            if method != "GET" {
+                head += Self.contentLength
+                head += String(bodyCount).utf8
+                head += Self.crlf
+            }
+        } else {
+            head += Self.chunkedEncoding
+        }
+        head += Self.crlf
         return head
     }
+
+    private static let colonSpace = Array(": ".utf8)
+    private static let contentLength = Array("Content-Length: ".utf8)
+    private static let chunkedEncoding = Array("Transfer-Encoding: chunked\r\n".utf8)
 
     // MARK: - Chunked requests (streamed responses)
 
@@ -159,7 +185,7 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
         last += "\r\n"
         defer { disconnect() }
         do {
-            try send(head: last, body: [])
+            try send(head: Array(last.utf8), body: [])
             return try readResponse()
         } catch .connectionClosed {
             throw .streamClosed
@@ -196,12 +222,11 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
 
     // MARK: - Writing
 
-    private func send(head: String, body: [UInt8]) throws(RuntimeAPIError) {
-        var head = head
+    private func send(head: [UInt8], body: [UInt8]) throws(RuntimeAPIError) {
         // The stdlib's pointer accessors rethrow untyped errors, so the failure travels as a value.
-        let failure: RuntimeAPIError? = head.withUTF8 { headBytes in
+        let failure: RuntimeAPIError? = head.withUnsafeBytes { headBytes in
             body.withUnsafeBytes { bodyBytes in
-                writeAll([UnsafeRawBufferPointer(headBytes), bodyBytes])
+                writeAll([headBytes, bodyBytes])
             }
         }
         if let failure { throw failure }
@@ -271,22 +296,33 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
     private func lineEnd() throws(RuntimeAPIError) -> Int? {
         var scanned = 0  // bytes after `start` already known to hold no CRLF
         while true {
-            var i = start + scanned
-            while i + 1 < end {
-                if storage[i] == 0x0D, storage[i + 1] == 0x0A { return i + 2 }
-                i += 1
+            let (from, limit) = (start + scanned, end)
+            // Scanned through a buffer pointer: indexing the stored array byte by byte would
+            // pay an exclusivity and bounds check per byte.
+            let found: Int? = storage.withUnsafeBufferPointer { buffer in
+                var i = from
+                while i + 1 < limit {
+                    if buffer[i] == 0x0D, buffer[i + 1] == 0x0A { return i + 2 }
+                    i += 1
+                }
+                return nil
             }
+            if let found { return found }
             scanned = max(0, end - start - 1)
             if end - start > 64 * 1024 { throw .malformedResponse("header line too long") }
             guard try fill() else { return nil }
         }
     }
 
-    private func readLine() throws(RuntimeAPIError) -> String {
+    /// The next line (without its CRLF) as a range of `storage`, valid until the next read.
+    private func nextLine() throws(RuntimeAPIError) -> Range<Int> {
         guard let lineEnd = try lineEnd() else { throw .connectionClosed }
-        let line = String(decoding: storage[start..<(lineEnd - 2)], as: UTF8.self)
-        start = lineEnd
-        return line
+        defer { start = lineEnd }
+        return start..<(lineEnd - 2)
+    }
+
+    private func text(_ range: Range<Int>) -> String {
+        storage.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[range]), as: UTF8.self) }
     }
 
     private func readExactly(_ count: Int, into body: inout [UInt8]) throws(RuntimeAPIError) {
@@ -300,60 +336,86 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
         }
     }
 
+    /// Parses a response byte by byte (no `Character` processing: `/next` runs this on every
+    /// invocation).
     private func readResponse() throws(RuntimeAPIError) -> Response {
-        let statusLine = try readLine()
         // "HTTP/1.1 200 OK"
-        let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
-            throw .malformedResponse("status line \"\(statusLine.prefix(80))\"")
+        let statusLine = try nextLine()
+        let statusLineFields: (status: Int, http10: Bool)? = storage.withUnsafeBufferPointer { b in
+            let line = UnsafeBufferPointer(rebasing: b[statusLine])
+            guard line.count >= 12, line.starts(with: Self.httpPrefix), line[8] == 0x20 else { return nil }
+            var status = 0
+            for i in 9..<12 {
+                guard (0x30...0x39).contains(line[i]) else { return nil }
+                status = status * 10 + Int(line[i] - 0x30)
+            }
+            guard line.count == 12 || line[12] == 0x20 else { return nil }
+            return (status, line[7] == UInt8(ascii: "0"))
+        }
+        guard let (status, http10) = statusLineFields else {
+            throw .malformedResponse("status line \"\(text(statusLine).prefix(80))\"")
         }
         var headers: [(name: String, value: String)] = []
         var contentLength: Int?
         var chunked = false
-        var closeAfter = parts[0] == "HTTP/1.0"
+        var closeAfter = http10
         while true {
-            let line = try readLine()
+            let line = try nextLine()
             if line.isEmpty { break }
-            guard let colon = line.firstIndex(of: ":") else {
-                throw .malformedResponse("header \"\(line.prefix(80))\"")
+            let header: (name: String, value: String)? = storage.withUnsafeBufferPointer { b in
+                let bytes = UnsafeBufferPointer(rebasing: b[line])
+                guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return nil }
+                let name = String(unsafeUninitializedCapacity: colon) { out in
+                    for i in 0..<colon { out[i] = (0x41...0x5A).contains(bytes[i]) ? bytes[i] | 0x20 : bytes[i] }
+                    return colon
+                }
+                var from = colon + 1
+                var to = bytes.count
+                while from < to, bytes[from] == 0x20 || bytes[from] == 0x09 { from += 1 }
+                while to > from, bytes[to - 1] == 0x20 || bytes[to - 1] == 0x09 { to -= 1 }
+                return (name, String(decoding: UnsafeBufferPointer(rebasing: bytes[from..<to]), as: UTF8.self))
             }
-            let name = line[..<colon].lowercased()
-            var value = line[line.index(after: colon)...]
-            while value.first == " " || value.first == "\t" { value = value.dropFirst() }
-            while value.last == " " || value.last == "\t" { value = value.dropLast() }
-            headers.append((name: name, value: String(value)))
-            switch name {
+            guard let header else { throw .malformedResponse("header \"\(text(line).prefix(80))\"") }
+            headers.append(header)
+            switch header.name {
             case "content-length":
-                guard let n = Int(value), n >= 0 else { throw .malformedResponse("content-length \"\(value)\"") }
+                guard let n = Int(header.value), n >= 0 else {
+                    throw .malformedResponse("content-length \"\(header.value.prefix(40))\"")
+                }
                 contentLength = n
-            case "transfer-encoding": chunked = value.lowercased().contains("chunked")
-            case "connection": closeAfter = value.lowercased() == "close"
+            case "transfer-encoding": chunked = header.value.lowercased().contains("chunked")
+            case "connection": closeAfter = header.value.lowercased() == "close"
             default: break
             }
         }
-        var body: [UInt8]
+        var body: [UInt8] = []
         if chunked {
-            body = []
             while true {
-                let sizeLine = try readLine()
-                let hex = sizeLine.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
-                guard let size = Int(hex.trimmingSpaces, radix: 16), size >= 0 else {
-                    throw .malformedResponse("chunk size \"\(sizeLine.prefix(40))\"")
+                let sizeLine = try nextLine()
+                let size: Int? = storage.withUnsafeBufferPointer { b in
+                    var size = 0
+                    var digits = 0
+                    for byte in UnsafeBufferPointer(rebasing: b[sizeLine]) {
+                        if byte == UInt8(ascii: ";") || byte == 0x20 { break }  // chunk extensions
+                        guard let digit = Self.hexValue(byte), digits < 15 else { return nil }
+                        size = size << 4 | digit
+                        digits += 1
+                    }
+                    return digits > 0 ? size : nil
                 }
+                guard let size else { throw .malformedResponse("chunk size \"\(text(sizeLine).prefix(40))\"") }
                 if size == 0 {
-                    while try !readLine().isEmpty {}  // trailers
+                    while try !nextLine().isEmpty {}  // trailers
                     break
                 }
                 try readExactly(size, into: &body)
-                _ = try readLine()
+                _ = try nextLine()
             }
         } else if let contentLength {
-            body = []
             body.reserveCapacity(contentLength)
             try readExactly(contentLength, into: &body)
         } else {
             // No framing: the body runs to the end of the connection.
-            body = []
             repeat {
                 body.append(contentsOf: storage[start..<end])
                 start = end
@@ -363,13 +425,15 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
         if closeAfter { disconnect() }
         return Response(status: status, headers: headers, body: body)
     }
-}
 
-extension String {
-    fileprivate var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
+    private static let httpPrefix = Array("HTTP/1.".utf8)
+
+    private static func hexValue(_ byte: UInt8) -> Int? {
+        switch byte {
+        case 0x30...0x39: Int(byte - 0x30)
+        case 0x41...0x46: Int(byte - 0x41 + 10)
+        case 0x61...0x66: Int(byte - 0x61 + 10)
+        default: nil
+        }
     }
 }
