@@ -1,4 +1,3 @@
-import Logging
 import SwitchyardCore
 import SwitchyardJSON
 import SwitchyardRuntime
@@ -90,9 +89,8 @@ struct ProbeHandler: FunctionHandler {
                 "elapsedMs": .integer(context.elapsed.milliseconds),
             ]
         case "log":
-            var metadata: Logger.Metadata = [:]
-            for (key, value) in event.metadata ?? [:] { metadata[key] = .string(value) }
-            context.logger.info("\(event.message ?? "")", metadata: metadata)
+            context.logger.info(
+                "\(event.message ?? "")", metadata: (event.metadata ?? [:]).mapValues { .string($0) })
             return ["logged": true]
         case "abuse":
             return .object(RuntimeAPIAbuse.run())
