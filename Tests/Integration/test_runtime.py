@@ -173,6 +173,10 @@ def test_json_log_format_is_honoured(tmp_path):
     em, process = start_emulator(config(), tmp_path=tmp_path, env={"AWS_LAMBDA_LOG_FORMAT": "JSON"})
     try:
         em.invoke("runtime-probe", {"action": "fail", "message": "logged"})
+        # The invocation's line is written just after the answer is posted.
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and "Probe.Failure" not in process.output():
+            time.sleep(0.02)
     finally:
         process.stop()
     lines = [json.loads(l) for l in process.output().splitlines() if l.startswith("{")]
@@ -306,6 +310,10 @@ def test_each_invocation_writes_one_embedded_metric_format_line(tmp_path):
         em.invoke("runtime-probe", {"action": "echo", "message": "secret prompt text"})
         em.invoke("runtime-probe", {"action": "fail", "message": "no such tenant"})
         em.invoke("runtime-probe", {"action": "sleep", "milliseconds": 10_000})
+        # Each line is written after the answer is posted: give the last one a moment.
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and len(emf_records(process.output())) < 3:
+            time.sleep(0.02)
     finally:
         process.stop()
     records = [r for r in emf_records(process.output()) if r["function"] == "runtime-probe"]
