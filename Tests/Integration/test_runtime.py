@@ -69,11 +69,16 @@ def test_malformed_event_is_a_typed_error(emulator):
     assert "action: expected string, found number" in doc["errorMessage"]
 
 
-def test_oversized_response_is_reported_not_crashed(emulator):
-    doc = error_of(emulator.invoke("runtime-probe", {"action": "big", "bytes": 7_000_000}))
-    assert doc["errorType"] == "Function.ResponseSizeTooLarge"
-    # The same environment keeps serving.
-    assert emulator.invoke("runtime-probe", {"action": "echo", "message": "still here"}).json["message"] == "still here"
+def test_oversized_response_is_reported_not_crashed(tmp_path):
+    # Its own emulator with a long timeout: encoding 7 MB takes seconds in a debug build on a busy machine.
+    em, process = start_emulator(config(timeoutSeconds=30, maxConcurrency=1), tmp_path=tmp_path)
+    try:
+        doc = error_of(em.invoke("runtime-probe", {"action": "big", "bytes": 7_000_000}))
+        assert doc["errorType"] == "Function.ResponseSizeTooLarge"
+        # The same environment keeps serving.
+        assert em.invoke("runtime-probe", {"action": "echo", "message": "still here"}).json["message"] == "still here"
+    finally:
+        process.stop()
 
 
 @pytest.mark.parametrize("action", ["sleep", "block"])
