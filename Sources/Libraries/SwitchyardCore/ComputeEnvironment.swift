@@ -6,8 +6,8 @@
 /// with `init(environment:)`.
 public struct ComputeEnvironment: Sendable, Equatable {
     /// Lambda's memory setting in MB (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`), which also sets the
-    /// function's CPU share and its GB-second price.
-    public var memoryMB: Int
+    /// function's CPU share and its GB-second price. `Int64`, as usage records carry it.
+    public var memoryMB: Int64
     /// The architecture of the running binary as Lambda names it: `x86_64` or `arm64`.
     public var architecture: String
 
@@ -25,7 +25,7 @@ public struct ComputeEnvironment: Sendable, Equatable {
         #endif
     }()
 
-    public init(memoryMB: Int, architecture: String = ComputeEnvironment.binaryArchitecture) {
+    public init(memoryMB: Int64, architecture: String = ComputeEnvironment.binaryArchitecture) {
         self.memoryMB = memoryMB
         self.architecture = architecture
     }
@@ -34,7 +34,7 @@ public struct ComputeEnvironment: Sendable, Equatable {
     /// is absent (tests, tools) the smallest size, 128, is assumed.
     /// - Throws: `Config.Invalid` for a value that is not an integer in range.
     public init(environment: Environment) throws(ConfigurationError) {
-        memoryMB = try environment.int("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", default: 128, range: Self.memoryRange)
+        memoryMB = Int64(try environment.int("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", default: 128, range: Self.memoryRange))
         architecture = Self.binaryArchitecture
     }
 }

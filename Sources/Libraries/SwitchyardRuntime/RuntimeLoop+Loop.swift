@@ -50,7 +50,7 @@ extension RuntimeLoop {
             var record = InvocationRecord(
                 requestID: invocation.requestID, functionName: functionName, traceID: invocation.traceID,
                 outcome: .success, duration: .zero, initDuration: initStartedAt.map { startedAt - $0 },
-                memorySizeMB: compute.memoryMB, timestamp: 0)
+                memorySizeMB: Int(compute.memoryMB), timestamp: 0)
             initStartedAt = nil
 
             let reportMargin = self.reportMargin.milliseconds
@@ -179,7 +179,7 @@ extension RuntimeLoop {
             _ = errorReport(for: RuntimeError.deadlineExceeded(milliseconds: 0)).body
             var record = InvocationRecord(
                 requestID: "warm-up", functionName: functionName, traceID: "Root=1-0", outcome: .success,
-                duration: .zero, initDuration: .zero, memorySizeMB: compute.memoryMB, timestamp: 0)
+                duration: .zero, initDuration: .zero, memorySizeMB: Int(compute.memoryMB), timestamp: 0)
             record.finish(.success(nil), startedAt: startedAt)
             _ = record.line()
         }

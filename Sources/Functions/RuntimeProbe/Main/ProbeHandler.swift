@@ -84,7 +84,7 @@ struct ProbeHandler: FunctionHandler {
         case "compute":
             if let ms = event.milliseconds { try await Task.sleep(for: .milliseconds(ms)) }
             return [
-                "memoryMB": .integer(Int64(context.compute.memoryMB)),
+                "memoryMB": .integer(context.compute.memoryMB),
                 "architecture": .string(context.compute.architecture),
                 "elapsedMs": .integer(context.elapsed.milliseconds),
             ]
