@@ -57,6 +57,8 @@ let systemTargets: [Target] = [
     system("CTurboJPEG", pkgConfig: "libturbojpeg", apt: ["libturbojpeg0-dev"]),
     // C, not a system library: libpng reports errors by longjmp, which must not cross Swift frames.
     .target(name: "CPNG", path: "Sources/System/CPNG", linkerSettings: [.linkedLibrary("png16")]),
+    // fork/exec for the emulator's children: what runs between fork and exec must be C.
+    .target(name: "CProcessSpawn", path: "Sources/System/CProcessSpawn"),
     // Linked into every function through SwitchyardRuntime: keeps binaries within glibc 2.34.
     .target(name: "CGlibcCompat", path: "Sources/System/CGlibcCompat", linkerSettings: [.linkedLibrary("m")]),
 ]
@@ -70,9 +72,14 @@ let libraryTargets: [Target] = [
     // The one contract between functions: request, decision, step inputs and outcomes, usage
     // records, catalog, image references, money. Pure: no curl, no libmongoc.
     library("SwitchyardContract", ["SwitchyardCore", "SwitchyardJSON"]),
+    // The Runtime API's paths, headers, limits and error document, shared by the runtime and the emulator.
+    library("SwitchyardRuntimeAPI", ["SwitchyardCore", "SwitchyardJSON"]),
     library(
         "SwitchyardRuntime",
-        ["CGlibcCompat", "SwitchyardCore", "SwitchyardJSON", .product(name: "Logging", package: "swift-log")]),
+        [
+            "CGlibcCompat", "SwitchyardRuntimeAPI", "SwitchyardCore", "SwitchyardJSON",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     // I/O clients
     library("SwitchyardHTTP", ["CCurl", "SwitchyardCore"]),
     library("SwitchyardAWS", ["CCrypto", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
@@ -123,7 +130,7 @@ let toolTargets: [Target] = [
     .target(
         name: "SwitchyardEmulator",
         dependencies: [
-            "SwitchyardCore", "SwitchyardJSON",
+            "CProcessSpawn", "CZlib", "SwitchyardRuntimeAPI", "SwitchyardCore", "SwitchyardJSON",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -162,7 +169,14 @@ let testTargets: [Target] = [
     tests("SwitchyardJSON"),
     tests("SwitchyardCore"),
     tests("SwitchyardContract", ["SwitchyardJSON"]),
-    tests("SwitchyardRuntime", ["SwitchyardEmulator"]),
+    tests("SwitchyardRuntime", ["SwitchyardEmulator", "SwitchyardRuntimeAPI"]),
+    tests(
+        "SwitchyardEmulator",
+        [
+            "SwitchyardRuntime", "SwitchyardRuntimeAPI", "SwitchyardJSON", "CZlib",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
     tests("SwitchyardHTTP"),
     tests("SwitchyardAWS", ["SwitchyardHTTP", "SwitchyardJSON"]),
     tests(

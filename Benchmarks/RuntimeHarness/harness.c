@@ -7,10 +7,12 @@
  *
  * For each cold start: fork+exec the bootstrap, time spawn → first GET /next (init), then the
  * first invocation (event sent → response received). The last process then serves the warm
- * invokes. Prints one JSON object.
+ * invokes. Every response is checked against the event (the runtimes under test echo it): a wrong
+ * answer is counted in "failures" and never timed. Prints one JSON object.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -112,16 +114,32 @@ static void send_invocation(void) {
 
 static const char accepted[] = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n";
 
-/* Sends one invocation, waits for the /response, answers it; returns the round trip in µs. */
+static long failures;
+
+/* Whether the request in buf is the POST of exactly the event to /response. */
+static int echoed_event(void) {
+    char *end = memmem(buf, buf_len, "\r\n\r\n", 4);
+    if (!end || memcmp(buf, "POST ", 5) != 0 || !memmem(buf, end - buf, "/response HTTP/1.1", 18)) return 0;
+    size_t head = end - buf + 4;
+    return buf_len - head == event_len && memcmp(buf + head, event, event_len) == 0;
+}
+
+/* Sends one invocation, waits for the /response, answers it; returns the round trip in µs, or
+ * -1 when the response was not the event (counted in failures, not timed). */
 static double one_invoke(void) {
     char method[5] = {0};
     double start = now_us();
     send_invocation();
     if (!next_request(method) || strncmp(method, "POST", 4)) { fprintf(stderr, "expected POST /response\n"); exit(1); }
     double end = now_us();
+    int valid = echoed_event();
     send_all(conn, accepted, sizeof accepted - 1);
     /* The runtime's next GET /next. */
     if (!next_request(method) || strncmp(method, "GET ", 4)) { fprintf(stderr, "expected GET /next\n"); exit(1); }
+    if (!valid) {
+        failures++;
+        return -1;
+    }
     return end - start;
 }
 
@@ -139,6 +157,27 @@ static long vm_hwm_kb(pid_t pid) {
         if (!strncmp(line, "VmHWM:", 6)) kb = strtol(line + 6, NULL, 10);
     if (f) fclose(f);
     return kb;
+}
+
+/* CPU time all the process's threads have run, in ns (/proc/<pid>/task/<tid>/schedstat): a
+ * per-invocation cost that, unlike latency, other load on the machine hardly disturbs. */
+static long long cpu_ns(pid_t pid) {
+    char path[320];
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR *tasks = opendir(path);
+    if (!tasks) return -1;
+    long long total = 0;
+    struct dirent *task;
+    while ((task = readdir(tasks))) {
+        if (task->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%s/schedstat", pid, task->d_name);
+        FILE *f = fopen(path, "r");
+        long long ns = 0;
+        if (f && fscanf(f, "%lld", &ns) == 1) total += ns;
+        if (f) fclose(f);
+    }
+    closedir(tasks);
+    return total;
 }
 
 static int shared_libraries(pid_t pid) {
@@ -179,6 +218,7 @@ int main(int argc, char **argv) {
     double *warm = calloc(warms > 0 ? warms : 1, sizeof(double));
     long hwm = 0;
     int libs = 0;
+    double cpu_per_invoke_us = -1;
     for (int c = 0; c < colds; c++) {
         char method[5] = {0};
         double t0 = now_us();
@@ -193,20 +233,38 @@ int main(int argc, char **argv) {
         init[c] = now_us() - t0;
         first[c] = one_invoke();
         if (c == colds - 1) {
+            long long cpu_before = cpu_ns(pid);
             for (int i = 0; i < warms; i++) warm[i] = one_invoke();
+            long long cpu_after = cpu_ns(pid);
+            if (cpu_before >= 0 && cpu_after >= 0 && warms > 0) cpu_per_invoke_us = (cpu_after - cpu_before) / 1e3 / warms;
             hwm = vm_hwm_kb(pid);
             libs = shared_libraries(pid);
         }
+        /* SIGTERM first (Lambda's shutdown signal; lets a profiler such as callgrind write its
+         * output), SIGKILL if the runtime is still there after a second. */
+        kill(pid, SIGTERM);
+        for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) == 0; i++) usleep(10000);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         close(conn);
         conn = -1;
     }
+    /* Failed invocations sort first as -1 and are left out of the percentiles. */
     qsort(init, colds, sizeof(double), cmp);
     qsort(first, colds, sizeof(double), cmp);
     qsort(warm, warms, sizeof(double), cmp);
+    int fc = 0, wc = 0;
+    while (fc < colds && first[fc] < 0) fc++;
+    while (wc < warms && warm[wc] < 0) wc++;
+    int firsts = colds - fc, warmed = warms - wc;
+    if (firsts == 0 || warmed == 0) {
+        fprintf(stderr, "harness: no valid response to time (%ld failures)\n", failures);
+        return 1;
+    }
     printf("{\"init_median_us\":%.1f,\"init_min_us\":%.1f,\"first_invoke_median_us\":%.1f,"
-           "\"warm_p50_us\":%.1f,\"warm_p99_us\":%.1f,\"vm_hwm_kb\":%ld,\"shared_libraries\":%d,\"cold_starts\":%d,\"warm_invokes\":%d}\n",
-           init[colds / 2], init[0], first[colds / 2], warm[warms / 2], warm[(int)(warms * 0.99)], hwm, libs, colds, warms);
+           "\"warm_p50_us\":%.1f,\"warm_p99_us\":%.1f,\"vm_hwm_kb\":%ld,\"shared_libraries\":%d,\"cold_starts\":%d,"
+           "\"warm_invokes\":%d,\"failures\":%ld,\"cpu_per_invoke_us\":%.2f}\n",
+           init[colds / 2], init[0], first[fc + firsts / 2], warm[wc + warmed / 2], warm[wc + (int)(warmed * 0.99)], hwm,
+           libs, colds, warms, failures, cpu_per_invoke_us);
     return 0;
 }

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import threading
 import time
@@ -68,11 +69,16 @@ def test_malformed_event_is_a_typed_error(emulator):
     assert "action: expected string, found number" in doc["errorMessage"]
 
 
-def test_oversized_response_is_reported_not_crashed(emulator):
-    doc = error_of(emulator.invoke("runtime-probe", {"action": "big", "bytes": 7_000_000}))
-    assert doc["errorType"] == "Function.ResponseSizeTooLarge"
-    # The same environment keeps serving.
-    assert emulator.invoke("runtime-probe", {"action": "echo", "message": "still here"}).json["message"] == "still here"
+def test_oversized_response_is_reported_not_crashed(tmp_path):
+    # Its own emulator with a long timeout: encoding 7 MB takes seconds in a debug build on a busy machine.
+    em, process = start_emulator(config(timeoutSeconds=30, maxConcurrency=1), tmp_path=tmp_path)
+    try:
+        doc = error_of(em.invoke("runtime-probe", {"action": "big", "bytes": 7_000_000}))
+        assert doc["errorType"] == "Function.ResponseSizeTooLarge"
+        # The same environment keeps serving.
+        assert em.invoke("runtime-probe", {"action": "echo", "message": "still here"}).json["message"] == "still here"
+    finally:
+        process.stop()
 
 
 @pytest.mark.parametrize("action", ["sleep", "block"])
@@ -172,6 +178,10 @@ def test_json_log_format_is_honoured(tmp_path):
     em, process = start_emulator(config(), tmp_path=tmp_path, env={"AWS_LAMBDA_LOG_FORMAT": "JSON"})
     try:
         em.invoke("runtime-probe", {"action": "fail", "message": "logged"})
+        # The invocation's line is written just after the answer is posted.
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and "Probe.Failure" not in process.output():
+            time.sleep(0.02)
     finally:
         process.stop()
     lines = [json.loads(l) for l in process.output().splitlines() if l.startswith("{")]
@@ -192,3 +202,163 @@ def test_stopping_the_emulator_stops_every_environment_it_started(tmp_path):
             return
         time.sleep(0.05)
     pytest.fail(f"bootstrap {pid} outlived the emulator")
+
+
+# MARK: - Children of the emulator
+
+def process_state(pid: int) -> str | None:
+    """The state letter from /proc/<pid>/stat (Z for a zombie), or None when the pid is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return None
+
+
+def test_each_child_runs_in_its_own_process_group(tmp_path):
+    em, process = start_emulator(config(), tmp_path=tmp_path)
+    try:
+        pid = em.invoke("runtime-probe", {"action": "env"}).json["pid"]
+        assert os.getpgid(pid) == pid
+        assert os.getpgid(pid) != os.getpgid(process.pid)
+    finally:
+        process.stop()
+
+
+def test_sigkilling_the_emulator_takes_its_children_within_a_second(tmp_path):
+    em, process = start_emulator(config(), tmp_path=tmp_path)
+    probe_pid = em.invoke("runtime-probe", {"action": "env"}).json["pid"]
+    assert process_state(probe_pid) not in (None, "Z")
+    os.kill(process.pid, signal.SIGKILL)  # the emulator only, not its group: no handler can run
+    started = time.monotonic()
+    while time.monotonic() - started < 1.0 and process_state(probe_pid) not in (None, "Z"):
+        time.sleep(0.02)
+    state = process_state(probe_pid)
+    process.stop()
+    assert state in (None, "Z"), f"bootstrap {probe_pid} outlived a SIGKILLed emulator (state {state})"
+
+
+# MARK: - Configuration
+
+@pytest.mark.parametrize("field,value,message", [
+    ("initTimeoutSeconds", 1e300, "initTimeoutSeconds"),
+    ("initTimeoutSeconds", 0, "initTimeoutSeconds"),
+    ("timeoutSeconds", 901, "timeoutSeconds"),
+    ("memoryMB", 64, "memoryMB"),
+    ("memoryMB", 1e30, "memoryMB"),
+    ("maxConcurrency", 0, "maxConcurrency"),
+    ("name", "bad name/../x", "name"),
+])
+def test_out_of_range_config_values_are_refused_with_a_typed_error(tmp_path, field, value, message):
+    path = tmp_path / "functions.json"
+    function = {"name": "probe", "bootstrap": "/bin/true", field: value}
+    path.write_text(json.dumps({"functions": [function]}))
+    out = subprocess.run([str(bin_dir() / "switchyard-emulator"), "--config", str(path), "--port", "0"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 78, out
+    assert "Config.InvalidDocument" in out.stderr and message in out.stderr, out.stderr
+
+
+def test_the_emulator_survives_abuse_of_the_runtime_api(emulator):
+    result = emulator.invoke("runtime-probe", {"action": "abuse"})
+    assert result.status == 200 and result.function_error is None, result.body
+    answers = result.json
+    assert answers["unknownRequestId"].startswith("HTTP/1.1 400"), answers
+    assert answers["unknownPath"].startswith("HTTP/1.1 404"), answers
+    for case in ("garbage", "hugeHeader", "cutOff"):
+        assert answers[case] == "closed" or answers[case].split()[1][0] == "4", (case, answers)
+    assert emulator.invoke("runtime-probe", {"action": "echo", "message": "ok"}).json["message"] == "ok"
+
+
+# MARK: - Deadlines and compute
+
+def test_handlers_get_the_deadline_less_the_runtime_margin_and_can_still_answer(tmp_path):
+    em, process = start_emulator(config(environment={"SWITCHYARD_DEADLINE_MARGIN_MS": "300"}), tmp_path=tmp_path)
+    try:
+        started = time.monotonic()
+        result = em.invoke("runtime-probe", {"action": "deadline"})
+        elapsed = time.monotonic() - started
+    finally:
+        process.stop()
+    assert result.status == 200 and result.function_error is None, result.body
+    doc = result.json
+    assert doc["platformDeadlineMs"] - doc["handlerDeadlineMs"] == 300
+    assert doc["answeredAtMs"] < doc["platformDeadlineMs"]
+    assert 1.5 < elapsed < 2.0, elapsed  # timeout 2 s, less the 300 ms margin
+
+
+def test_the_default_margin_is_200_ms(emulator):
+    doc = emulator.invoke("runtime-probe", {"action": "deadline"}).json
+    assert doc["platformDeadlineMs"] - doc["handlerDeadlineMs"] == 200
+
+
+def test_compute_facts_reach_the_handler(tmp_path):
+    em, process = start_emulator(config(memoryMB=512), tmp_path=tmp_path)
+    try:
+        doc = em.invoke("runtime-probe", {"action": "compute", "milliseconds": 120}).json
+    finally:
+        process.stop()
+    machine = {"x86_64": "x86_64", "amd64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}[os.uname().machine]
+    assert doc["memoryMB"] == 512 and doc["architecture"] == machine
+    assert 120 <= doc["elapsedMs"] < 1000
+
+
+# MARK: - One line per invocation, and logs that cannot be forged
+
+def emf_records(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+
+
+def test_each_invocation_writes_one_embedded_metric_format_line(tmp_path):
+    em, process = start_emulator(config(maxConcurrency=1), tmp_path=tmp_path)
+    try:
+        em.invoke("runtime-probe", {"action": "echo", "message": "secret prompt text"})
+        em.invoke("runtime-probe", {"action": "fail", "message": "no such tenant"})
+        em.invoke("runtime-probe", {"action": "sleep", "milliseconds": 10_000})
+        # Each line is written after the answer is posted: give the last one a moment.
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and len(emf_records(process.output())) < 3:
+            time.sleep(0.02)
+    finally:
+        process.stop()
+    records = [r for r in emf_records(process.output()) if r["function"] == "runtime-probe"]
+    assert [r["outcome"] for r in records] == ["success", "error", "timeout"]
+    first, failed, timed_out = records
+    # EMF: every metric a directive names is a number at the top level; dimensions are strings.
+    for record in records:
+        for directive in record["_aws"]["CloudWatchMetrics"]:
+            assert directive["Namespace"] == "Switchyard"
+            for dimensions in directive["Dimensions"]:
+                assert all(isinstance(record[d], str) for d in dimensions)
+            for metric in directive["Metrics"]:
+                assert isinstance(record[metric["Name"]], (int, float)), metric
+        assert record["MemorySize"] == 128 and record["MaxMemoryUsed"] > 0
+        assert record["BilledDuration"] >= record["Duration"]
+        assert record["requestId"] and record["timestamp"].endswith("Z")
+    assert "InitDuration" in first and "InitDuration" not in failed
+    assert first["BilledDuration"] >= first["Duration"] + first["InitDuration"]
+    assert first["Errors"] == 0 and failed["Errors"] == 1 and timed_out["Errors"] == 1
+    assert failed["errorType"] == "Probe.Failure" and timed_out["errorType"] == "Sandbox.Timedout"
+    assert [d["Dimensions"] for d in failed["_aws"]["CloudWatchMetrics"]] == [[["function"]], [["function",
+                                                                                                  "errorType"]]]
+    assert 1800 < timed_out["Duration"] < 2000
+    assert "secret prompt text" not in process.output(), "no event or response text in logs"
+
+
+def test_log_lines_cannot_be_forged_and_secrets_are_redacted(tmp_path):
+    em, process = start_emulator(config(), tmp_path=tmp_path)
+    key = "sk-proj-" + "A1b2C3d4" * 4
+    try:
+        em.invoke("runtime-probe", {"action": "log", "message": f"calling with Bearer {key}\nERROR forged entry",
+                                    "metadata": {"authorization": "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE",
+                                                 "note": "line one\r\nline two", "x-api-key": "k-123"}})
+    finally:
+        process.stop()
+    output = process.output()
+    logged = [line for line in output.splitlines() if "calling with" in line]
+    assert len(logged) == 1, output
+    assert not any(line.startswith("ERROR forged") for line in output.splitlines())
+    assert "\\nERROR forged entry" in logged[0] and "line one\\r\\nline two" in logged[0]
+    for secret in (key, "AKIAIOSFODNN7EXAMPLE", "k-123"):
+        assert secret not in output
+    assert "authorization=[REDACTED]" in logged[0] and "x-api-key=[REDACTED]" in logged[0]

@@ -29,32 +29,13 @@ private struct GreetingHandler: FunctionHandler {
 
 final class RuntimeLoopTests: XCTestCase {
     private func invocation(_ id: String, _ event: String, deadlineIn ms: Int64 = 5_000) -> Invocation {
-        Invocation(
-            requestID: id, deadlineMilliseconds: WallClock.nowMilliseconds() + ms,
-            invokedFunctionARN: "arn:aws:lambda:us-east-1:000000000000:function:greeter", traceID: "Root=1-abc",
-            event: Array(event.utf8))
+        LoopHarness.invocation(id, event, deadlineIn: ms)
     }
 
     /// Serves the invocations through `RuntimeLoop.serve` (watchdog and epochs included) until
     /// the scripted client runs dry; returns what the loop and the watchdog posted, in order.
     private func run(_ invocations: [Invocation]) async -> [ScriptedRuntimeAPIClient.Posted] {
-        let loop = RuntimeLoop.Loop(
-            client: ScriptedRuntimeAPIClient(invocations), handler: CodableByteHandler(GreetingHandler()),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), deadlineMargin: .milliseconds(20)
-        )
-        let journal = ScriptedRuntimeAPIClient.Journal()
-        var client = loop.client
-        client.journal = journal
-        let journaled = RuntimeLoop.Loop(
-            client: client, handler: loop.handler, logger: loop.logger, deadlineMargin: loop.deadlineMargin)
-        do {
-            try await RuntimeLoop.serve(journaled) { requestID, report in
-                journal.append(.error(requestID: requestID, report))
-            }
-        } catch {
-            XCTAssertEqual(error, .connectionClosed, "the loop ends only when the script runs out")
-        }
-        return journal.entries
+        await LoopHarness.run(CodableByteHandler(GreetingHandler()), invocations).posted
     }
 
     func testSuccessPostsTheEncodedOutput() async throws {

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SwitchyardCore
 import SwitchyardEmulator
 import SwitchyardJSON
 import Synchronization
@@ -73,7 +74,7 @@ final class SocketRuntimeAPIClientTests: XCTestCase {
         }) { port, _ in
             var client = try SocketRuntimeAPIClient(endpoint: "127.0.0.1:\(port)")
             XCTAssertThrowsError(try client.next()) { error in
-                XCTAssertEqual(error as? RuntimeAPIError, .missingHeader("lambda-runtime-aws-request-id"))
+                XCTAssertEqual(error as? RuntimeAPIError, .missingHeader(RuntimeAPI.Header.requestID))
             }
         }
     }
@@ -158,6 +159,90 @@ final class SocketRuntimeAPIClientTests: XCTestCase {
         }
         XCTAssertThrowsError(try SocketRuntimeAPIClient(endpoint: "no-port")) { error in
             XCTAssertEqual(error as? RuntimeAPIError, .invalidEndpoint("no-port"))
+        }
+    }
+
+    // MARK: - Streamed responses
+
+    final class Parts: Sendable {
+        let parts = Mutex<[RequestBodyPart]>([])
+        let headers = Mutex<HTTPHeaders?>(nil)
+    }
+
+    private func withStreamingServer(
+        closeAfterFirstChunk: Bool = false, _ body: (Int, Parts) async throws -> Void
+    ) async throws {
+        let parts = Parts()
+        let server = try await HTTPServer.start(
+            host: "127.0.0.1", port: 0, group: MultiThreadedEventLoopGroup.singleton, maxBodyBytes: 1 << 20,
+            streamsRequestBody: { $0.headers.first(name: "Lambda-Runtime-Function-Response-Mode") == "streaming" }
+        ) { request in
+            parts.headers.withLock { $0 = request.headers }
+            guard let stream = request.bodyStream else { return ServerResponse(status: .accepted) }
+            for await part in stream {
+                parts.parts.withLock { $0.append(part) }
+                if closeAfterFirstChunk, case .bytes = part {
+                    request.connection.close()
+                    return ServerResponse(status: .accepted)
+                }
+            }
+            return ServerResponse(status: .accepted)
+        }
+        do {
+            try await body(server.port, parts)
+        } catch {
+            await server.close()
+            throw error
+        }
+        await server.close()
+    }
+
+    func testAStreamedResponseIsSentInChunksWithItsErrorTrailers() async throws {
+        try await withStreamingServer { port, parts in
+            var client = try SocketRuntimeAPIClient(endpoint: "127.0.0.1:\(port)")
+            try client.startStream(requestID: "s1", contentType: "text/event-stream")
+            try client.writeStream(Array("first ".utf8))
+            try client.writeStream(Array(repeating: 0x61, count: 100_000))
+            try client.finishStream(error: ErrorReport(errorType: "Probe.Failure", errorMessage: "mid-stream"))
+            let headers = try XCTUnwrap(parts.headers.withLock { $0 })
+            XCTAssertEqual(headers.first(name: "content-type"), "text/event-stream")
+            XCTAssertEqual(headers.first(name: "transfer-encoding"), "chunked")
+            XCTAssertEqual(
+                headers.first(name: "trailer"), "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body"
+            )
+            var bytes: [UInt8] = []
+            var trailers: HTTPHeaders?
+            for part in parts.parts.withLock({ $0 }) {
+                switch part {
+                case .bytes(let chunk): bytes += chunk
+                case .end(let t): trailers = t
+                case .aborted: XCTFail("aborted")
+                }
+            }
+            XCTAssertEqual(bytes, Array("first ".utf8) + Array(repeating: 0x61, count: 100_000))
+            XCTAssertEqual(trailers?.first(name: "Lambda-Runtime-Function-Error-Type"), "Probe.Failure")
+            let document = try Base64.decode(try XCTUnwrap(trailers?.first(name: "Lambda-Runtime-Function-Error-Body")))
+            XCTAssertEqual(document, ErrorReport(errorType: "Probe.Failure", errorMessage: "mid-stream").body)
+            // The connection is closed after a streamed response; the next call reconnects.
+            try client.respond(requestID: "r2", body: Array("{}".utf8))
+        }
+    }
+
+    func testAStreamTheServerCutsOffFailsTheNextWriteAsStreamClosed() async throws {
+        try await withStreamingServer(closeAfterFirstChunk: true) { port, _ in
+            var client = try SocketRuntimeAPIClient(endpoint: "127.0.0.1:\(port)")
+            try client.startStream(requestID: "s1", contentType: "text/plain")
+            try client.writeStream(Array("one".utf8))
+            var failure: RuntimeAPIError?
+            for _ in 0..<50 where failure == nil {
+                do {
+                    try await Task.sleep(for: .milliseconds(20))
+                    try client.writeStream(Array("more".utf8))
+                } catch let error as RuntimeAPIError {
+                    failure = error
+                }
+            }
+            XCTAssertEqual(failure, .streamClosed)
         }
     }
 }

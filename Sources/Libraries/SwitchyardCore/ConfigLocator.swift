@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Finds the bundle's configuration files (`policy.json`, `catalog.json`, `rates.json`, …) the
 /// same way in every function and tool, so no code walks parent folders or hard-codes `../../..`:
 ///

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// A snapshot of environment variables.
 ///
 /// Configuration is read from an `Environment` once at init, never per invocation; tests pass a

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Whole-file reads without Foundation, for configuration and policy files read at init.
 public enum FileReader {
     /// Reads the file at `path`, refusing files larger than `limit` bytes.

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Wall-clock time, for values that cross process boundaries (Lambda deadlines, record
 /// timestamps). Durations inside a process use `ContinuousClock`.
 public enum WallClock {

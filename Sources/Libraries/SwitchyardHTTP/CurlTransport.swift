@@ -2,12 +2,6 @@ import CCurl
 import SwitchyardCore
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#endif
-
 /// `HTTPTransport` over libcurl's easy interface.
 ///
 /// Easy handles are pooled: a handle keeps its connection cache, DNS cache and TLS session

@@ -1,14 +1,6 @@
 import SwitchyardCore
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Reports an invocation as timed out when its handler overruns the deadline, without costing
 /// the common path anything.
 ///
@@ -18,9 +10,15 @@ import Synchronization
 /// deadline passes. It then settles the invocation — exactly one of the loop and the watchdog
 /// reports it, decided by `settle` — posts `Sandbox.Timedout` over its own Runtime API
 /// connection, and cancels the loop's task so a cooperative handler stops early.
+///
+/// A streamed response is different: once its first byte is out, only the loop's connection can
+/// end it. The loop claims the invocation when it starts streaming (`claimForStream`); a deadline
+/// that passes afterwards only marks the invocation as timed out and cancels the task, and the
+/// loop ends the stream with the `Sandbox.Timedout` trailer.
 final class DeadlineWatchdog: @unchecked Sendable {
-    /// Called on the watchdog thread when an armed invocation times out.
-    typealias Expiry = @Sendable (_ requestID: String, _ allowedMilliseconds: Int64) -> Void
+    /// Called on the watchdog thread when an armed invocation times out. `streaming`: the loop
+    /// owns the answer (it started streaming); only cancel.
+    typealias Expiry = @Sendable (_ requestID: String, _ allowedMilliseconds: Int64, _ streaming: Bool) -> Void
 
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
@@ -35,9 +33,11 @@ final class DeadlineWatchdog: @unchecked Sendable {
     private var sleepingUntil: Int64 = 0
     private static let idleSliceMilliseconds: Int64 = 100
     private var generation = 0
-    /// `generation << 2 | who`, who: 0 nobody yet, 1 the loop, 2 the watchdog. The generation
-    /// keeps a late watchdog from settling the next invocation.
+    /// `generation << 2 | who`, who: 0 nobody yet, 1 the loop, 2 the watchdog, 3 the loop,
+    /// streaming. The generation keeps a late watchdog from settling the next invocation.
     private let settled = Atomic<Int>(0)
+    /// The generation whose deadline passed while the loop was streaming it.
+    private let expiredWhileStreaming = Atomic<Int>(0)
 
     init() {
         pthread_mutex_init(&mutex, nil)
@@ -76,9 +76,28 @@ final class DeadlineWatchdog: @unchecked Sendable {
         let current = generation
         armed = nil
         pthread_mutex_unlock(&mutex)
+        let (exchanged, found) = settled.compareExchange(
+            expected: current << 2, desired: current << 2 | 1, ordering: .sequentiallyConsistent)
+        return exchanged || found == current << 2 | 3
+    }
+
+    /// Claims the current invocation for a streamed response, before its first byte. Returns
+    /// false if the watchdog already reported it (the stream must not start).
+    func claimForStream() -> Bool {
+        pthread_mutex_lock(&mutex)
+        let current = generation
+        pthread_mutex_unlock(&mutex)
         return settled.compareExchange(
-            expected: current << 2, desired: current << 2 | 1, ordering: .sequentiallyConsistent
+            expected: current << 2, desired: current << 2 | 3, ordering: .sequentiallyConsistent
         ).exchanged
+    }
+
+    /// Whether the current invocation's deadline passed while it was streaming.
+    func timedOutWhileStreaming() -> Bool {
+        pthread_mutex_lock(&mutex)
+        let current = generation
+        pthread_mutex_unlock(&mutex)
+        return expiredWhileStreaming.load(ordering: .sequentiallyConsistent) == current
     }
 
     private func run() {
@@ -95,8 +114,13 @@ final class DeadlineWatchdog: @unchecked Sendable {
             armed = nil
             pthread_mutex_unlock(&mutex)
             let mine = current.generation << 2
-            if settled.compareExchange(expected: mine, desired: mine | 2, ordering: .sequentiallyConsistent).exchanged {
-                current.onExpiry(current.requestID, current.allowed)
+            let (exchanged, found) = settled.compareExchange(
+                expected: mine, desired: mine | 2, ordering: .sequentiallyConsistent)
+            if exchanged {
+                current.onExpiry(current.requestID, current.allowed, false)
+            } else if found == mine | 3 {
+                expiredWhileStreaming.store(current.generation, ordering: .sequentiallyConsistent)
+                current.onExpiry(current.requestID, current.allowed, true)
             }
             pthread_mutex_lock(&mutex)
         }

@@ -2,20 +2,18 @@ import Logging
 import SwitchyardCore
 import SwitchyardJSON
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// A swift-log handler that writes Lambda's log formats to standard error, one line per entry.
 ///
 /// `JSON` follows Lambda's structured format (`timestamp`, `level`, `message`, `requestId`, plus
 /// metadata as fields) so CloudWatch Logs Insights can filter on them; `Text` is
 /// `timestamp LEVEL requestId message key=value…`. Each line is one `write(2)`, so lines from
 /// concurrent tasks never interleave and nothing is buffered when the process is frozen.
+///
+/// One entry is always one line: in `Text` control characters in the message and in metadata
+/// are escaped (`LogSanitizer`), so a value holding `\n` cannot forge a second entry (`JSON`
+/// escapes them anyway). Credentials are redacted in both formats: the values of metadata keys
+/// that name a secret, and credential-looking text (`Bearer …`, `Authorization: …`, `sk-…`,
+/// `api_key=…`) in messages and values.
 public struct LambdaLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
@@ -34,15 +32,7 @@ public struct LambdaLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let line = format(event, timestamp: WallClock.nowMilliseconds())
-        line.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if n < 0 { if errno == EINTR { continue } else { return } }
-                offset += n
-            }
-        }
+        writeLine(format(event, timestamp: WallClock.nowMilliseconds()))
     }
 
     /// The bytes of one log line, newline included.
@@ -51,22 +41,27 @@ public struct LambdaLogHandler: LogHandler {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         let requestID = merged.removeValue(forKey: "aws-request-id").map { "\($0)" }
+        let message = LogSanitizer.redact("\(event.message)")
         var line: [UInt8]
         switch format {
         case .json:
             var object = JSONObject()
             object["timestamp"] = .string(timestamp)
             object["level"] = .string(event.level.lambdaName)
-            object["message"] = .string("\(event.message)")
+            object["message"] = .string(message)
             object["logger"] = .string(label)
             if let requestID { object["requestId"] = .string(requestID) }
             for (key, value) in merged.sorted(by: { $0.key < $1.key }) where object[key] == nil {
-                object[key] = Self.json(value)
+                object[key] = LogSanitizer.isSensitive(key: key) ? .string(LogSanitizer.marker) : Self.json(value)
             }
             line = JSON.object(object).serialized()
         case .text:
-            var text = "\(timestamp) \(event.level.lambdaName) \(requestID ?? "-") \(event.message)"
-            for (key, value) in merged.sorted(by: { $0.key < $1.key }) { text += " \(key)=\(value)" }
+            let escape = LogSanitizer.escapeControlCharacters
+            var text = "\(timestamp) \(event.level.lambdaName) \(escape(requestID ?? "-")) \(escape(message))"
+            for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+                let shown = LogSanitizer.isSensitive(key: key) ? LogSanitizer.marker : Self.text(value)
+                text += " \(escape(key))=\(escape(shown))"
+            }
             line = Array(text.utf8)
         }
         line.append(0x0A)
@@ -75,11 +70,32 @@ public struct LambdaLogHandler: LogHandler {
 
     private static func json(_ value: Logger.MetadataValue) -> JSON {
         switch value {
-        case .string(let s): .string(s)
-        case .stringConvertible(let c): .string(c.description)
+        case .string(let s): .string(LogSanitizer.redact(s))
+        case .stringConvertible(let c): .string(LogSanitizer.redact(c.description))
         case .array(let a): .array(a.map(json))
         case .dictionary(let d):
-            .object(JSONObject(d.sorted { $0.key < $1.key }.map { (key: $0.key, value: json($0.value)) }))
+            .object(
+                JSONObject(
+                    d.sorted { $0.key < $1.key }.map {
+                        (
+                            key: $0.key,
+                            value: LogSanitizer.isSensitive(key: $0.key) ? .string(LogSanitizer.marker) : json($0.value)
+                        )
+                    }))
+        }
+    }
+
+    /// A metadata value as text, secrets redacted (nested keys included).
+    private static func text(_ value: Logger.MetadataValue) -> String {
+        switch value {
+        case .string(let s): LogSanitizer.redact(s)
+        case .stringConvertible(let c): LogSanitizer.redact(c.description)
+        case .array(let a): "[" + a.map(text).joined(separator: ", ") + "]"
+        case .dictionary(let d):
+            "["
+                + d.sorted { $0.key < $1.key }.map {
+                    "\($0.key): \(LogSanitizer.isSensitive(key: $0.key) ? LogSanitizer.marker : text($0.value))"
+                }.joined(separator: ", ") + "]"
         }
     }
 }

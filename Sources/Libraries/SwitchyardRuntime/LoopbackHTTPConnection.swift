@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import SwitchyardCore
 
 /// A minimal HTTP/1.1 client for exactly one peer: the Runtime API on the local host.
 ///
@@ -22,23 +16,30 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
         var headers: [(name: String, value: String)]
         var body: [UInt8]
 
-        func header(_ name: String) -> String? {
-            for header in headers where header.name == name { return header.value }
+        /// The value of the header named `lowercasedName` (names are stored lower-cased, so this
+        /// is a plain comparison: `/next` looks up six headers per invocation).
+        func header(_ lowercasedName: String) -> String? {
+            for header in headers where header.name == lowercasedName { return header.value }
             return nil
         }
     }
 
     let host: String
     let port: UInt16
-    private var fd: Int32 = -1
+    var fd: Int32 = -1
     /// Read buffer: `storage[start..<end]` holds received bytes not yet consumed.
-    private var storage = [UInt8](repeating: 0, count: 64 * 1024)
-    private var start = 0
-    private var end = 0
+    var storage = [UInt8](repeating: 0, count: 64 * 1024)
+    var start = 0
+    var end = 0
+
+    /// `" HTTP/1.1\r\nHost: …\r\nUser-Agent: …\r\n"`: the part of every request head after the
+    /// path, built once.
+    private let headAfterPath: [UInt8]
 
     init(host: String, port: UInt16) {
         self.host = host
         self.port = port
+        headAfterPath = Array(" HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: switchyard-runtime/1.0\r\n".utf8)
     }
 
     deinit { disconnect() }
@@ -105,12 +106,101 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
         }
     }
 
-    private func requestHead(method: String, path: String, headers: [(String, String)], bodyCount: Int) -> String {
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: switchyard-runtime/1.0\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        if method != "GET" { head += "Content-Length: \(bodyCount)\r\n" }
-        head += "\r\n"
+    /// The request head as bytes, appended in place (no string interpolation: it runs twice per
+    /// invocation). `bodyCount` nil: a chunked body follows.
+    private func requestHead(method: String, path: String, headers: [(String, String)], bodyCount: Int?) -> [UInt8] {
+        var head: [UInt8] = []
+        head.reserveCapacity(headAfterPath.count + path.utf8.count + 128)
+        head += method.utf8
+        head.append(0x20)
+        head += path.utf8
+        head += headAfterPath
+        for (name, value) in headers {
+            head += name.utf8
+            head += Self.colonSpace
+            head += value.utf8
+            head += Self.crlf
+        }
+        if let bodyCount {
+            if method != "GET" {
+                head += Self.contentLength
+                head += String(bodyCount).utf8
+                head += Self.crlf
+            }
+        } else {
+            head += Self.chunkedEncoding
+        }
+        head += Self.crlf
         return head
+    }
+
+    private static let colonSpace = Array(": ".utf8)
+    private static let contentLength = Array("Content-Length: ".utf8)
+    private static let chunkedEncoding = Array("Transfer-Encoding: chunked\r\n".utf8)
+
+    // MARK: - Chunked requests (streamed responses)
+
+    /// Sends the head of a request whose body follows in chunks (`sendChunk`, `finishChunked`).
+    func startChunked(method: String, path: String, headers: [(String, String)]) throws(RuntimeAPIError) {
+        if fd >= 0, peerClosed() { disconnect() }
+        let head = requestHead(method: method, path: path, headers: headers, bodyCount: nil)
+        do {
+            try connectIfNeeded()
+            try send(head: head, body: [])
+        } catch {
+            disconnect()
+            throw error
+        }
+    }
+
+    /// Sends one chunk. Throws `.streamClosed` when the server has closed the connection or
+    /// answered early (it refused the rest: the invocation was answered, or its invoker left).
+    func sendChunk(_ bytes: [UInt8]) throws(RuntimeAPIError) {
+        guard !bytes.isEmpty else { return }
+        guard fd >= 0, !peerClosed() else {
+            disconnect()
+            throw .streamClosed
+        }
+        let size = Array((String(bytes.count, radix: 16) + "\r\n").utf8)
+        let failure: RuntimeAPIError? = size.withUnsafeBytes { sizeBytes in
+            bytes.withUnsafeBytes { body in
+                Self.crlf.withUnsafeBytes { end in writeAll([sizeBytes, body, end]) }
+            }
+        }
+        if let failure {
+            disconnect()
+            throw failure == .connectionClosed ? .streamClosed : failure
+        }
+    }
+
+    /// Ends the chunked body with `trailers`, reads the response and closes the connection, as
+    /// Lambda asks of a streamed response.
+    func finishChunked(trailers: [(String, String)]) throws(RuntimeAPIError) -> Response {
+        guard fd >= 0, !peerClosed() else {
+            disconnect()
+            throw .streamClosed
+        }
+        var last = "0\r\n"
+        for (name, value) in trailers { last += "\(name): \(value)\r\n" }
+        last += "\r\n"
+        defer { disconnect() }
+        do {
+            try send(head: Array(last.utf8), body: [])
+            return try readResponse()
+        } catch .connectionClosed {
+            throw .streamClosed
+        }
+    }
+
+    private static let crlf: [UInt8] = [0x0D, 0x0A]
+
+    /// Whether the server closed the connection, or sent something while we are still sending
+    /// (an early answer, which ends the request). Does not block or consume anything.
+    private func peerClosed() -> Bool {
+        var byte: UInt8 = 0
+        let n = recv(fd, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT))
+        if n < 0 { return errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR }
+        return true
     }
 
     /// Formats a request and parses a canned `/next` response from memory, without any I/O, so
@@ -132,12 +222,11 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
 
     // MARK: - Writing
 
-    private func send(head: String, body: [UInt8]) throws(RuntimeAPIError) {
-        var head = head
+    private func send(head: [UInt8], body: [UInt8]) throws(RuntimeAPIError) {
         // The stdlib's pointer accessors rethrow untyped errors, so the failure travels as a value.
-        let failure: RuntimeAPIError? = head.withUTF8 { headBytes in
+        let failure: RuntimeAPIError? = head.withUnsafeBytes { headBytes in
             body.withUnsafeBytes { bodyBytes in
-                writeAll([UnsafeRawBufferPointer(headBytes), bodyBytes])
+                writeAll([headBytes, bodyBytes])
             }
         }
         if let failure { throw failure }
@@ -168,144 +257,5 @@ final class LoopbackHTTPConnection: @unchecked Sendable {
             }
         }
         return nil
-    }
-
-    // MARK: - Reading
-
-    /// Reads more bytes into `storage[end...]`; false at end of stream. The storage is reused
-    /// across responses (compacted or grown only when full), so the warm path does not allocate.
-    private func fill() throws(RuntimeAPIError) -> Bool {
-        if start == end {
-            start = 0
-            end = 0
-        }
-        if end == storage.count {
-            if start > 0 {
-                storage.withUnsafeMutableBytes { raw in
-                    _ = memmove(raw.baseAddress!, raw.baseAddress! + start, end - start)
-                }
-                end -= start
-                start = 0
-            } else {
-                storage.append(contentsOf: repeatElement(0, count: storage.count))
-            }
-        }
-        while true {
-            let n = storage.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + end, $0.count - end, 0) }
-            if n > 0 {
-                end += n
-                return true
-            }
-            if n == 0 { return false }
-            if errno == EINTR { continue }
-            if errno == ECONNRESET { throw .connectionClosed }
-            throw .io("read: \(String(cString: strerror(errno)))")
-        }
-    }
-
-    /// Index just past the next CRLF at or after `start`, filling as needed.
-    private func lineEnd() throws(RuntimeAPIError) -> Int? {
-        var scanned = 0  // bytes after `start` already known to hold no CRLF
-        while true {
-            var i = start + scanned
-            while i + 1 < end {
-                if storage[i] == 0x0D, storage[i + 1] == 0x0A { return i + 2 }
-                i += 1
-            }
-            scanned = max(0, end - start - 1)
-            if end - start > 64 * 1024 { throw .malformedResponse("header line too long") }
-            guard try fill() else { return nil }
-        }
-    }
-
-    private func readLine() throws(RuntimeAPIError) -> String {
-        guard let lineEnd = try lineEnd() else { throw .connectionClosed }
-        let line = String(decoding: storage[start..<(lineEnd - 2)], as: UTF8.self)
-        start = lineEnd
-        return line
-    }
-
-    private func readExactly(_ count: Int, into body: inout [UInt8]) throws(RuntimeAPIError) {
-        var remaining = count
-        while remaining > 0 {
-            if start == end, try !fill() { throw .connectionClosed }
-            let take = min(remaining, end - start)
-            body.append(contentsOf: storage[start..<(start + take)])
-            start += take
-            remaining -= take
-        }
-    }
-
-    private func readResponse() throws(RuntimeAPIError) -> Response {
-        let statusLine = try readLine()
-        // "HTTP/1.1 200 OK"
-        let parts = statusLine.split(separator: " ", maxSplits: 2)
-        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
-            throw .malformedResponse("status line \"\(statusLine.prefix(80))\"")
-        }
-        var headers: [(name: String, value: String)] = []
-        var contentLength: Int?
-        var chunked = false
-        var closeAfter = parts[0] == "HTTP/1.0"
-        while true {
-            let line = try readLine()
-            if line.isEmpty { break }
-            guard let colon = line.firstIndex(of: ":") else {
-                throw .malformedResponse("header \"\(line.prefix(80))\"")
-            }
-            let name = line[..<colon].lowercased()
-            var value = line[line.index(after: colon)...]
-            while value.first == " " || value.first == "\t" { value = value.dropFirst() }
-            while value.last == " " || value.last == "\t" { value = value.dropLast() }
-            headers.append((name: name, value: String(value)))
-            switch name {
-            case "content-length":
-                guard let n = Int(value), n >= 0 else { throw .malformedResponse("content-length \"\(value)\"") }
-                contentLength = n
-            case "transfer-encoding": chunked = value.lowercased().contains("chunked")
-            case "connection": closeAfter = value.lowercased() == "close"
-            default: break
-            }
-        }
-        var body: [UInt8]
-        if chunked {
-            body = []
-            while true {
-                let sizeLine = try readLine()
-                let hex = sizeLine.split(separator: ";", maxSplits: 1).first.map(String.init) ?? ""
-                guard let size = Int(hex.trimmingSpaces, radix: 16), size >= 0 else {
-                    throw .malformedResponse("chunk size \"\(sizeLine.prefix(40))\"")
-                }
-                if size == 0 {
-                    while try !readLine().isEmpty {}  // trailers
-                    break
-                }
-                try readExactly(size, into: &body)
-                _ = try readLine()
-            }
-        } else if let contentLength {
-            body = []
-            body.reserveCapacity(contentLength)
-            try readExactly(contentLength, into: &body)
-        } else {
-            // No framing: the body runs to the end of the connection.
-            body = []
-            repeat {
-                body.append(contentsOf: storage[start..<end])
-                start = end
-            } while try fill()
-            closeAfter = true
-        }
-        if closeAfter { disconnect() }
-        return Response(status: status, headers: headers, body: body)
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
     }
 }

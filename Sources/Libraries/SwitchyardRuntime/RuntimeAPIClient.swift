@@ -1,4 +1,5 @@
-import SwitchyardJSON
+// The Runtime API definitions (paths, headers, limits, `ErrorReport`) come with the runtime.
+@_exported import SwitchyardRuntimeAPI
 
 /// One invocation as `/next` delivers it.
 public struct Invocation: Sendable {
@@ -24,31 +25,24 @@ public struct Invocation: Sendable {
     }
 }
 
-/// The error document the Runtime API expects on `/error` and `/init/error`.
-public struct ErrorReport: Error, Sendable, Equatable {
-    public var errorType: String
-    public var errorMessage: String
-
-    public init(errorType: String, errorMessage: String) {
-        self.errorType = errorType
-        self.errorMessage = errorMessage
-    }
-
-    /// `{"errorMessage":…,"errorType":…,"stackTrace":[]}`.
-    public var body: [UInt8] {
-        let document: JSON = ["errorMessage": .string(errorMessage), "errorType": .string(errorType), "stackTrace": []]
-        return document.serialized()
-    }
-}
-
-/// The four calls a runtime makes. The loop is generic over this so tests can drive it
-/// without a socket, and so the transport can be swapped after measuring.
+/// The calls a runtime makes. The loop is generic over this so tests can drive it without a
+/// socket, and so the transport can be swapped after measuring.
 public protocol RuntimeAPIClient: Sendable {
     /// Blocks until the next invocation arrives (no timeout: Lambda freezes the process meanwhile).
     mutating func next() throws(RuntimeAPIError) -> Invocation
     mutating func respond(requestID: String, body: [UInt8]) throws(RuntimeAPIError)
     mutating func reportError(requestID: String, _ error: ErrorReport) throws(RuntimeAPIError)
     mutating func reportInitError(_ error: ErrorReport) throws(RuntimeAPIError)
+
+    /// Starts a streamed response: `POST /response` with `Lambda-Runtime-Function-Response-Mode:
+    /// streaming`, chunked transfer encoding and the error trailers declared.
+    mutating func startStream(requestID: String, contentType: String) throws(RuntimeAPIError)
+    /// Sends one part of the streamed response.
+    /// - Throws: `.streamClosed` when the Runtime API stopped accepting it (the invoker left).
+    mutating func writeStream(_ bytes: [UInt8]) throws(RuntimeAPIError)
+    /// Ends the streamed response; `error` travels in the `Lambda-Runtime-Function-Error-Type` and
+    /// `-Body` trailers (an error that happened after the first byte).
+    mutating func finishStream(error: ErrorReport?) throws(RuntimeAPIError)
 }
 
 /// Failures talking to the Runtime API itself. These end the process: Lambda then starts a new
@@ -63,6 +57,9 @@ public enum RuntimeAPIError: Error, Equatable, CustomStringConvertible {
     case unexpectedStatus(Int, String)
     /// The Runtime API refused the payload (HTTP 413).
     case payloadTooLarge
+    /// The Runtime API closed a streamed response before its end: the invoker went away, or the
+    /// invocation was already answered. Not a failure of the Runtime API itself.
+    case streamClosed
 
     public var description: String {
         switch self {
@@ -74,29 +71,7 @@ public enum RuntimeAPIError: Error, Equatable, CustomStringConvertible {
         case .missingHeader(let name): "Runtime API response lacks \(name)"
         case .unexpectedStatus(let status, let body): "Runtime API answered \(status): \(body.prefix(200))"
         case .payloadTooLarge: "the Runtime API refused the payload as too large (413)"
+        case .streamClosed: "the Runtime API closed the response stream"
         }
     }
-}
-
-/// Paths and header names of the Runtime API (2018-06-01).
-public enum RuntimeAPI {
-    public static let nextPath = "/2018-06-01/runtime/invocation/next"
-    public static func responsePath(_ requestID: String) -> String {
-        "/2018-06-01/runtime/invocation/\(requestID)/response"
-    }
-    public static func errorPath(_ requestID: String) -> String { "/2018-06-01/runtime/invocation/\(requestID)/error" }
-    public static let initErrorPath = "/2018-06-01/runtime/init/error"
-
-    public enum Header {
-        public static let requestID = "lambda-runtime-aws-request-id"
-        public static let deadline = "lambda-runtime-deadline-ms"
-        public static let functionARN = "lambda-runtime-invoked-function-arn"
-        public static let traceID = "lambda-runtime-trace-id"
-        public static let clientContext = "lambda-runtime-client-context"
-        public static let cognitoIdentity = "lambda-runtime-cognito-identity"
-        public static let errorType = "Lambda-Runtime-Function-Error-Type"
-    }
-
-    /// Lambda's buffered response limit.
-    public static let maximumResponseBytes = 6 * 1024 * 1024
 }

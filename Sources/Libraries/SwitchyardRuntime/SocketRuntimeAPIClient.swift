@@ -36,21 +36,31 @@ public struct SocketRuntimeAPIClient: RuntimeAPIClient {
         guard response.status == 200 else {
             throw .unexpectedStatus(response.status, String(decoding: response.body, as: UTF8.self))
         }
-        guard let requestID = response.header(RuntimeAPI.Header.requestID), !requestID.isEmpty else {
+        guard let requestID = response.header(Key.requestID), !requestID.isEmpty else {
             throw .missingHeader(RuntimeAPI.Header.requestID)
         }
-        guard let deadline = response.header(RuntimeAPI.Header.deadline).flatMap({ Int64($0) }) else {
+        guard let deadline = response.header(Key.deadline).flatMap({ Int64($0) }) else {
             throw .missingHeader(RuntimeAPI.Header.deadline)
         }
         return Invocation(
             requestID: requestID,
             deadlineMilliseconds: deadline,
-            invokedFunctionARN: response.header(RuntimeAPI.Header.functionARN) ?? "",
-            traceID: response.header(RuntimeAPI.Header.traceID),
-            clientContext: response.header(RuntimeAPI.Header.clientContext),
-            cognitoIdentity: response.header(RuntimeAPI.Header.cognitoIdentity),
+            invokedFunctionARN: response.header(Key.functionARN) ?? "",
+            traceID: response.header(Key.traceID),
+            clientContext: response.header(Key.clientContext),
+            cognitoIdentity: response.header(Key.cognitoIdentity),
             event: response.body
         )
+    }
+
+    /// `/next`'s header names as the connection stores them (lower-cased), computed once.
+    private enum Key {
+        static let requestID = RuntimeAPI.Header.requestID.lowercased()
+        static let deadline = RuntimeAPI.Header.deadline.lowercased()
+        static let functionARN = RuntimeAPI.Header.functionARN.lowercased()
+        static let traceID = RuntimeAPI.Header.traceID.lowercased()
+        static let clientContext = RuntimeAPI.Header.clientContext.lowercased()
+        static let cognitoIdentity = RuntimeAPI.Header.cognitoIdentity.lowercased()
     }
 
     public mutating func respond(requestID: String, body: [UInt8]) throws(RuntimeAPIError) {
@@ -65,6 +75,31 @@ public struct SocketRuntimeAPIClient: RuntimeAPIClient {
 
     public mutating func reportInitError(_ error: ErrorReport) throws(RuntimeAPIError) {
         try post(RuntimeAPI.initErrorPath, body: error.body, headers: [(RuntimeAPI.Header.errorType, error.errorType)])
+    }
+
+    public mutating func startStream(requestID: String, contentType: String) throws(RuntimeAPIError) {
+        try connection.startChunked(
+            method: "POST", path: RuntimeAPI.responsePath(requestID),
+            headers: [
+                (RuntimeAPI.Header.responseMode, RuntimeAPI.streamingResponseMode), ("Content-Type", contentType),
+                ("Trailer", RuntimeAPI.streamingTrailerDeclaration),
+            ])
+    }
+
+    public mutating func writeStream(_ bytes: [UInt8]) throws(RuntimeAPIError) {
+        try connection.sendChunk(bytes)
+    }
+
+    public mutating func finishStream(error: ErrorReport?) throws(RuntimeAPIError) {
+        let trailers = error.map {
+            [(RuntimeAPI.Header.errorType, $0.errorType), (RuntimeAPI.Header.errorBody, $0.trailerValue)]
+        }
+        let response = try connection.finishChunked(trailers: trailers ?? [])
+        switch response.status {
+        case 200...299: return
+        case 413: throw .payloadTooLarge
+        default: throw .unexpectedStatus(response.status, String(decoding: response.body.prefix(200), as: UTF8.self))
+        }
     }
 
     private func post(_ path: String, body: [UInt8], headers: [(String, String)]) throws(RuntimeAPIError) {

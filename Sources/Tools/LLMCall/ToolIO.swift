@@ -1,10 +1,6 @@
 import SwitchyardCore
 import SwitchyardJSON
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Small I/O helpers of the `llm-call` tool.
 enum ToolIO {
     static func fail(_ message: String) -> Never {

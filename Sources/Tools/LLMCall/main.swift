@@ -16,10 +16,6 @@ import SwitchyardCore
 import SwitchyardJSON
 import SwitchyardLLMCallerFunction
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 var args = Array(CommandLine.arguments.dropFirst())
 var repeatCount = 0
 var warmup = 20

@@ -11,10 +11,6 @@ import SwitchyardHTTP
 import SwitchyardJSON
 import SwitchyardRouting
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 let arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }

@@ -1,11 +1,7 @@
 import SwitchyardCore
 import SwitchyardJSON
 import SwitchyardVision
-
-#if canImport(Glibc)
-    import Glibc
-    import SwitchyardVisionFunction
-#endif
+import SwitchyardVisionFunction
 
 /// One function per sub-command; see main.swift for the command line.
 enum VisionToolCommands {

@@ -1,9 +1,5 @@
 import SwitchyardCore
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Minimal output without Foundation: whole-file writes and stderr.
 enum FileHandleWriter {
     static func write(_ bytes: [UInt8], to path: String) throws(VisionToolError) {

@@ -13,10 +13,6 @@ import SwitchyardCore
 import SwitchyardJSON
 import SwitchyardVision
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 func option(_ name: String) -> String? {

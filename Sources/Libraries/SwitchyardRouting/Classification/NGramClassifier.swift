@@ -1,12 +1,5 @@
 import SwitchyardContract
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import SwitchyardCore
 
 /// The learned classifier: hashed byte and word n-grams into two linear softmax heads (category,
 /// difficulty), trained by `scripts/train-router`. Microseconds per prompt, no allocation per

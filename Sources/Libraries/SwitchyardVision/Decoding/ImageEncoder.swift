@@ -1,9 +1,6 @@
 import CPNG
 import CTurboJPEG
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import SwitchyardCore
 
 /// RGB → JPEG or PNG, for backends that take an encoded image (the AWS YOLOv8 hosting sample)
 /// and for tests that need real files.

@@ -21,6 +21,7 @@ public final class Emulator: Sendable {
     {
         var pools: [String: FunctionPool] = [:]
         for function in configuration.functions {
+            try function.validate(source: "function \(function.name)")
             pools[function.name] = FunctionPool(configuration: function, group: group)
         }
         let routes = InvokeAPIRoutes(pools: pools)
@@ -61,6 +62,7 @@ struct InvokeAPIRoutes: Sendable {
     private func route(_ request: ServerRequest) async -> ServerResponse {
         let path = request.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.path
         let parts = path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+        if let streamed = await InvokeStreamRoutes(invoke: self).handle(request, parts: parts) { return streamed }
         if request.method == .GET, parts == ["health"] {
             let names = pools.keys.sorted().map { JSON.string($0) }
             return .json(.ok, JSON.object(["status": "ok", "functions": .array(names)]).serialized())
@@ -121,7 +123,7 @@ struct InvokeAPIRoutes: Sendable {
         return fields[0]
     }
 
-    private func awsError(_ status: HTTPResponseStatus, _ type: String, _ message: String, reason: String? = nil)
+    func awsError(_ status: HTTPResponseStatus, _ type: String, _ message: String, reason: String? = nil)
         -> ServerResponse
     {
         var body = JSONObject()

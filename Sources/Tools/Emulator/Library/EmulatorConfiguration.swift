@@ -25,6 +25,7 @@ public struct EmulatorConfiguration: Sendable, Decodable {
         }
         for index in configuration.functions.indices {
             try configuration.functions[index].expand(environment, source: path)
+            try configuration.functions[index].validate(source: "\(path): functions[\(index)]")
         }
         var seen = Set<String>()
         for function in configuration.functions where !seen.insert(function.name).inserted {
@@ -46,7 +47,7 @@ public struct FunctionConfiguration: Sendable, Decodable {
     /// Execution environments that may run at once; further concurrent invokes are throttled
     /// with 429 `TooManyRequestsException`, as Lambda does. Default 4.
     public var maxConcurrency: Int
-    /// Time allowed from spawn to the first `/next`, as Lambda's 10 s init limit.
+    /// Time allowed from spawn to the first `/next`, as Lambda's 10 s init limit. Default 10 s.
     public var initTimeoutSeconds: Double
     public var environment: [String: String]
 
@@ -76,16 +77,59 @@ public struct FunctionConfiguration: Sendable, Decodable {
         maxConcurrency = try c.decodeIfPresent(Int.self, forKey: .maxConcurrency) ?? 4
         initTimeoutSeconds = try c.decodeIfPresent(Double.self, forKey: .initTimeoutSeconds) ?? 10
         environment = try c.decodeIfPresent([String: String].self, forKey: .environment) ?? [:]
-        guard (1...900).contains(timeoutSeconds) else {
-            throw DecodingError.dataCorrupted(
-                .init(
-                    codingPath: c.codingPath + [CodingKeys.timeoutSeconds], debugDescription: "must be 1...900 seconds")
-            )
+    }
+
+    /// Lambda's limits for each setting; `validate` checks every one, so no later arithmetic
+    /// on them (milliseconds, deadlines, sleeps) can overflow or trap.
+    public static let timeoutRange: ClosedRange<Double> = 1...900
+    public static let initTimeoutRange: ClosedRange<Double> = 0.1...900
+    public static let maxConcurrencyRange = 1...1000
+
+    /// Checks every value against Lambda's limits.
+    /// - Throws: `Config.InvalidDocument` naming the field and the accepted range.
+    public func validate(source: String) throws(ConfigurationError) {
+        func invalid(_ field: String, _ detail: String) -> ConfigurationError {
+            .invalidDocument(source: source, detail: "\(field): \(detail)")
         }
-        guard (1...1000).contains(maxConcurrency) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: c.codingPath + [CodingKeys.maxConcurrency], debugDescription: "must be 1...1000"))
+        // Lambda's function-name rule: letters, digits, hyphens and underscores, 1 to 64 of them.
+        guard (1...64).contains(name.utf8.count),
+            name.utf8.allSatisfy({ $0.isASCIILetterOrDigit || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
+        else { throw invalid("name", "\"\(name.prefix(80))\" must be 1 to 64 letters, digits, - or _") }
+        guard !bootstrap.isEmpty, !bootstrap.utf8.contains(0) else {
+            throw invalid("bootstrap", "must be the path of an executable")
         }
+        guard Self.timeoutRange.contains(timeoutSeconds) else {
+            throw invalid("timeoutSeconds", "\(timeoutSeconds) is outside 1...900 seconds")
+        }
+        guard Self.initTimeoutRange.contains(initTimeoutSeconds) else {
+            throw invalid("initTimeoutSeconds", "\(initTimeoutSeconds) is outside 0.1...900 seconds")
+        }
+        guard ComputeEnvironment.memoryRange.contains(memoryMB) else {
+            throw invalid("memoryMB", "\(memoryMB) is outside 128...10240 MB")
+        }
+        guard Self.maxConcurrencyRange.contains(maxConcurrency) else {
+            throw invalid("maxConcurrency", "\(maxConcurrency) is outside 1...1000")
+        }
+        for (key, value) in environment {
+            // Names and values become C strings in the child's environment block.
+            guard !key.isEmpty, !key.utf8.contains(UInt8(ascii: "=")), !key.utf8.contains(0) else {
+                throw invalid("environment", "\"\(key.prefix(80))\" is not a variable name")
+            }
+            guard !value.utf8.contains(0) else { throw invalid("environment.\(key)", "contains a NUL byte") }
+        }
+    }
+
+    /// The invocation timeout in whole milliseconds (valid after `validate`).
+    var timeoutMilliseconds: Int64 { Int64((timeoutSeconds * 1000).rounded()) }
+    var initTimeoutMilliseconds: Int64 { Int64((initTimeoutSeconds * 1000).rounded()) }
+    /// `3.00`, as Lambda writes timeouts in its messages.
+    var timeoutText: String { Self.seconds(milliseconds: timeoutMilliseconds) }
+    var initTimeoutText: String { Self.seconds(milliseconds: initTimeoutMilliseconds) }
+
+    static func seconds(milliseconds: Int64) -> String {
+        let hundredths = (milliseconds + 5) / 10
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
     mutating func expand(_ environment: Environment, source: String) throws {
@@ -127,6 +171,12 @@ func expandVariables(_ text: String, _ environment: Environment, source: String)
         rest = rest[rest.index(after: close)...]
     }
     return out + rest
+}
+
+extension UInt8 {
+    fileprivate var isASCIILetterOrDigit: Bool {
+        (0x30...0x39).contains(self) || (0x41...0x5A).contains(self) || (0x61...0x7A).contains(self)
+    }
 }
 
 extension Substring {

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import SwitchyardCore
 import SwitchyardJSON
+import SwitchyardRuntimeAPI
 
 /// What the Invoke API returns for one invocation.
 public enum InvokeOutcome: Sendable, Equatable {
@@ -15,24 +16,43 @@ public enum InvokeOutcome: Sendable, Equatable {
 /// The execution environments of one function: spawns `bootstrap` processes on demand (up to
 /// `maxConcurrency`), keeps them warm between invocations, serves each its own Runtime API, and
 /// enforces the init and invocation timeouts by killing the process, as Lambda does.
+///
+/// Nothing a child does can stop the pool: every Runtime API call is checked against the
+/// invocation it names (unknown ids, second answers and answers from the wrong environment are
+/// refused), a child that crashes, hangs, freezes or never reaches `/next` is killed and its
+/// invocation answered, and the next invocation gets a fresh environment.
 public actor FunctionPool {
     public let configuration: FunctionConfiguration
-    private let group: any EventLoopGroup
-    private let region: String
-    private var instances: [Int: Instance] = [:]
-    private var nextInstanceID = 0
-    /// Invocations delivered (or reserved for a starting instance) and not yet answered.
-    private var pending: [String: PendingInvocation] = [:]
+    let group: any EventLoopGroup
+    let region: String
+    var instances: [Int: Instance] = [:]
+    var nextInstanceID = 0
+    /// Invocations delivered (or reserved for a starting instance) and not yet released.
+    var pending: [String: PendingInvocation] = [:]
 
     /// An invocation from delivery until its environment asks for the next one. As in Lambda,
     /// the timeout covers that whole span: an environment that answered but keeps running
     /// instead of calling `/next` is killed at the timeout.
-    private struct PendingInvocation {
+    struct PendingInvocation {
         var invocation: QueuedInvocation
         var instanceID: Int
         /// The invoker, until it has its answer.
-        var reply: CheckedContinuation<InvokeOutcome, Never>?
+        var reply: Reply?
         var timer: Task<Void, Never>?
+        /// The runtime started a streamed response (its upload connection, to cut it when the
+        /// invoker leaves).
+        var upload: ServerConnection?
+        var began = false
+        var uploadedBytes = 0
+        /// A streamed response kept whole for a buffered invoker.
+        var collected: [UInt8] = []
+        /// The streaming invoker disconnected; the runtime's writes are refused from now on.
+        var invokerGone = false
+    }
+
+    enum Reply {
+        case buffered(CheckedContinuation<InvokeOutcome, Never>)
+        case streaming(AsyncStream<StreamEvent>.Continuation)
     }
 
     struct QueuedInvocation: Sendable {
@@ -43,9 +63,9 @@ public actor FunctionPool {
         var deadlineMilliseconds: Int64 = 0
     }
 
-    private final class Instance {
+    final class Instance {
         let id: Int
-        var process: Process?
+        var pid: Int32 = 0
         var server: HTTPServer?
         /// A `/next` waiting for work.
         var waitingNext: CheckedContinuation<QueuedInvocation?, Never>?
@@ -69,46 +89,83 @@ public actor FunctionPool {
 
     public var instanceCount: Int { instances.count }
 
+    /// Pids of the running environments (tests).
+    public var pids: [Int32] { instances.values.map(\.pid).filter { $0 > 0 } }
+
     // MARK: - Invoke API side
 
     /// Runs one invocation to completion (response, function error, timeout or crash).
     public func invoke(payload: [UInt8], clientContext: String?) async -> InvokeOutcome {
-        let queued = QueuedInvocation(
-            requestID: UUID().uuidString.lowercased(), payload: payload, clientContext: clientContext,
-            traceID: Self.makeTraceID())
+        let queued = Self.queue(payload: payload, clientContext: clientContext)
         let target: Instance
-        if let idle = instances.values.first(where: { $0.isIdle }) {
-            target = idle
-        } else if instances.count < configuration.maxConcurrency {
-            do {
-                target = try await spawnInstance()
-            } catch {
-                return .functionError(
-                    errorType: "Runtime.InvalidEntrypoint",
-                    document: Self.errorDocument(
-                        type: "Runtime.InvalidEntrypoint", message: "cannot start \(configuration.bootstrap): \(error)")
-                )
-            }
-            target.reserved = queued.requestID
-        } else {
-            return .throttled
+        switch await place(queued.requestID) {
+        case .placed(let instance): target = instance
+        case .throttled: return .throttled
+        case .failed(let outcome): return outcome
         }
         return await withCheckedContinuation { reply in
             pending[queued.requestID] = PendingInvocation(
-                invocation: queued, instanceID: target.id, reply: reply, timer: nil)
-            if target.reserved == nil { deliver(queued.requestID, to: target) }
+                invocation: queued, instanceID: target.id, reply: .buffered(reply))
+            deliver(queued.requestID, to: target)
         }
     }
 
-    private func deliver(_ requestID: String, to instance: Instance) {
-        guard var entry = pending[requestID], let waiter = instance.waitingNext else { return }
+    /// How long an invocation waits for an environment that answered to ask for more work.
+    static let answeredGrace = Duration.milliseconds(100)
+
+    enum Placement {
+        case placed(Instance)
+        case throttled
+        case failed(InvokeOutcome)
+    }
+
+    /// Finds an environment for an invocation: an idle one, or a new one reserved for it.
+    func place(_ requestID: String) async -> Placement {
+        if let idle = instances.values.first(where: { $0.isIdle }) { return .placed(idle) }
+        // An environment that has answered is about to ask for its next invocation (it logs its
+        // line first): give it a moment rather than starting a cold one, so back-to-back
+        // invocations stay on one warm environment, as they do on Lambda.
+        var waited = Duration.zero
+        while waited < Self.answeredGrace,
+            instances.values.contains(where: { $0.current.map { pending[$0]?.reply == nil } ?? false })
+        {
+            try? await Task.sleep(for: .milliseconds(2))
+            waited += .milliseconds(2)
+            if let idle = instances.values.first(where: { $0.isIdle }) { return .placed(idle) }
+        }
+        guard instances.count < configuration.maxConcurrency else { return .throttled }
+        // Reserved before the spawn suspends, so the count holds and a `/next` that arrives
+        // while the spawn is still returning finds its invocation waiting.
+        nextInstanceID += 1
+        let instance = Instance(id: nextInstanceID)
+        instance.reserved = requestID
+        instances[instance.id] = instance
+        do {
+            try await start(instance)
+        } catch {
+            instances.removeValue(forKey: instance.id)
+            let message = "cannot start \(configuration.bootstrap): \(error)"
+            return .failed(
+                .functionError(
+                    errorType: "Runtime.InvalidEntrypoint",
+                    document: Self.errorDocument(type: "Runtime.InvalidEntrypoint", message: message)))
+        }
+        return .placed(instance)
+    }
+
+    /// Hands an invocation to its environment once both are ready: called when the invocation
+    /// is registered and when the environment asks for work; a no-op until both happened.
+    func deliver(_ requestID: String, to instance: Instance) {
+        guard var entry = pending[requestID], let waiter = instance.waitingNext,
+            instance.reserved == nil || instance.reserved == requestID
+        else { return }
         instance.waitingNext = nil
         instance.reserved = nil
         instance.current = requestID
-        let timeout = configuration.timeoutSeconds
-        entry.invocation.deadlineMilliseconds = WallClock.nowMilliseconds() + Int64(timeout * 1000)
+        let timeout = Duration.milliseconds(configuration.timeoutMilliseconds)
+        entry.invocation.deadlineMilliseconds = WallClock.nowMilliseconds() + configuration.timeoutMilliseconds
         entry.timer = Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+            try? await Task.sleep(for: timeout)
             guard !Task.isCancelled else { return }
             await self?.invocationTimedOut(requestID)
         }
@@ -117,14 +174,30 @@ public actor FunctionPool {
     }
 
     /// Gives the invoker its answer (once); the invocation stays pending until `release`.
-    private func answer(_ requestID: String, _ outcome: InvokeOutcome) {
-        guard let reply = pending[requestID]?.reply else { return }
-        pending[requestID]?.reply = nil
-        reply.resume(returning: outcome)
+    func answer(_ requestID: String, _ outcome: InvokeOutcome) {
+        guard var entry = pending[requestID], let reply = entry.reply else { return }
+        entry.reply = nil
+        pending[requestID] = entry
+        switch reply {
+        case .buffered(let continuation):
+            continuation.resume(returning: outcome)
+        case .streaming(let continuation):
+            switch outcome {
+            case .success(let body):
+                if !entry.began { continuation.yield(.begin(contentType: "application/json")) }
+                continuation.yield(.chunk(body))
+                continuation.yield(.complete(nil))
+            case .functionError(let type, let document):
+                continuation.yield(.complete(ErrorReport(document: document, typeHeader: type)))
+            case .throttled:
+                continuation.yield(.complete(ErrorReport(errorType: "TooManyRequestsException", errorMessage: "")))
+            }
+            continuation.finish()
+        }
     }
 
     /// Ends an invocation for good: its environment asked for more work, or is gone.
-    private func release(_ requestID: String, _ outcome: InvokeOutcome) {
+    func release(_ requestID: String, _ outcome: InvokeOutcome) {
         answer(requestID, outcome)
         guard let entry = pending.removeValue(forKey: requestID) else { return }
         entry.timer?.cancel()
@@ -136,8 +209,7 @@ public actor FunctionPool {
 
     private func invocationTimedOut(_ requestID: String) {
         guard let entry = pending[requestID] else { return }
-        let message =
-            "RequestId: \(requestID) Error: Task timed out after \(Self.seconds(configuration.timeoutSeconds)) seconds"
+        let message = "RequestId: \(requestID) Error: Task timed out after \(configuration.timeoutText) seconds"
         answer(
             requestID,
             .functionError(
@@ -148,8 +220,8 @@ public actor FunctionPool {
 
     // MARK: - Runtime API side
 
-    fileprivate func nextInvocation(instanceID: Int) async -> QueuedInvocation? {
-        guard let instance = instances[instanceID] else { return nil }
+    func nextInvocation(instanceID: Int) async -> QueuedInvocation? {
+        guard let instance = instances[instanceID], instance.waitingNext == nil else { return nil }
         instance.initialized = true
         if let current = instance.current {
             // The previous invocation ends here; unanswered, Lambda treats it as lost.
@@ -167,30 +239,32 @@ public actor FunctionPool {
         }
     }
 
-    fileprivate func respond(instanceID: Int, requestID: String, outcome: InvokeOutcome) -> Bool {
-        guard let entry = pending[requestID], entry.instanceID == instanceID, entry.reply != nil else { return false }
+    /// A buffered answer (`/response` or `/error`). False when the request id is not this
+    /// environment's unanswered invocation, or a streamed response already began.
+    func respond(instanceID: Int, requestID: String, outcome: InvokeOutcome) -> Bool {
+        guard let entry = pending[requestID], entry.instanceID == instanceID, entry.reply != nil, !entry.began
+        else { return false }
         answer(requestID, outcome)
         return true
     }
 
-    fileprivate func initFailed(instanceID: Int, errorType: String, document: [UInt8]) {
-        guard let instance = instances[instanceID] else { return }
+    func initFailed(instanceID: Int, errorType: String, document: [UInt8]) {
+        guard let instance = instances[instanceID], !instance.initialized else { return }
         if let reserved = instance.reserved {
             answer(reserved, .functionError(errorType: errorType, document: document))
         }
         terminate(instanceID)
     }
 
-    private func processExited(instanceID: Int, status: Int32) {
+    private func processExited(instanceID: Int, status: ChildProcesses.ExitStatus) {
         guard let instance = instances.removeValue(forKey: instanceID) else { return }
-        let message = "RequestId: %@ Error: Runtime exited with error: exit status \(status)"
         for requestID in [instance.current, instance.reserved].compactMap({ $0 }) {
+            let message = "RequestId: \(requestID) Error: Runtime exited with error: \(status)"
             release(
                 requestID,
                 .functionError(
                     errorType: "Runtime.ExitError",
-                    document: Self.errorDocument(
-                        type: "Runtime.ExitError", message: message.replacingOccurrences(of: "%@", with: requestID))))
+                    document: Self.errorDocument(type: "Runtime.ExitError", message: message)))
         }
         instance.waitingNext?.resume(returning: nil)
         instance.waitingNext = nil
@@ -200,48 +274,40 @@ public actor FunctionPool {
 
     // MARK: - Execution environments
 
-    private func spawnInstance() async throws -> Instance {
-        nextInstanceID += 1
-        let instance = Instance(id: nextInstanceID)
+    /// Starts the environment's Runtime API server and its `bootstrap` process.
+    private func start(_ instance: Instance) async throws {
         let instanceID = instance.id
-        instances[instanceID] = instance
+        let server = try await HTTPServer.start(
+            host: "127.0.0.1", port: 0, group: group, maxBodyBytes: RuntimeAPI.maximumResponseBytes,
+            streamsRequestBody: RuntimeAPIRoutes.isStreamedResponse
+        ) { [weak self] request in
+            guard let self else { return ServerResponse(status: .serviceUnavailable) }
+            return await RuntimeAPIRoutes.handle(request, pool: self, instanceID: instanceID)
+        }
+        instance.server = server
+        let bootstrap = URL(fileURLWithPath: configuration.bootstrap)
         do {
-            let server = try await HTTPServer.start(
-                host: "127.0.0.1", port: 0, group: group, maxBodyBytes: RuntimeAPILimits.maximumBodyBytes
-            ) { [weak self] request in
-                guard let self else { return ServerResponse(status: .serviceUnavailable) }
-                return await RuntimeAPIRoutes.handle(request, pool: self, instanceID: instanceID)
-            }
-            instance.server = server
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: configuration.bootstrap)
-            process.environment = environment(runtimePort: server.port)
-            process.currentDirectoryURL = URL(fileURLWithPath: configuration.bootstrap).deletingLastPathComponent()
-            process.terminationHandler = { [weak self] process in
-                let status = process.terminationStatus
-                ChildProcesses.shared.remove(process.processIdentifier)
+            instance.pid = try await ChildProcesses.shared.spawn(
+                path: bootstrap.path, environment: environment(runtimePort: server.port),
+                directory: bootstrap.deletingLastPathComponent().path
+            ) { [weak self] status in
                 Task { await self?.processExited(instanceID: instanceID, status: status) }
             }
-            try process.run()
-            ChildProcesses.shared.add(process.processIdentifier)
-            instance.process = process
         } catch {
-            instances.removeValue(forKey: instanceID)
-            await instance.server?.close()
+            await server.close()
             throw error
         }
-        let initTimeout = configuration.initTimeoutSeconds
+        let initTimeout = Duration.milliseconds(configuration.initTimeoutMilliseconds)
         Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(Int64(initTimeout * 1000)))
+            try? await Task.sleep(for: initTimeout)
             await self?.initTimedOut(instanceID: instanceID)
         }
-        return instance
     }
 
     private func initTimedOut(instanceID: Int) {
         guard let instance = instances[instanceID], !instance.initialized else { return }
         if let reserved = instance.reserved {
-            let message = "init did not reach /next within \(Self.seconds(configuration.initTimeoutSeconds)) seconds"
+            let message = "init did not reach /next within \(configuration.initTimeoutText) seconds"
             answer(
                 reserved,
                 .functionError(
@@ -251,16 +317,16 @@ public actor FunctionPool {
         terminate(instanceID)
     }
 
-    /// Kills the environment's process; `processExited` then cleans up.
-    private func terminate(_ instanceID: Int) {
-        guard let instance = instances[instanceID] else { return }
-        if let pid = instance.process?.processIdentifier, pid > 0 { kill(pid, SIGKILL) }
+    /// Kills the environment's process group; `processExited` then cleans up.
+    func terminate(_ instanceID: Int) {
+        guard let pid = instances[instanceID]?.pid, pid > 0 else { return }
+        ChildProcesses.shared.killGroup(pid)
     }
 
     /// Stops every environment (emulator shutdown).
     public func shutdown() async {
         for instance in instances.values {
-            if let pid = instance.process?.processIdentifier, pid > 0 { kill(pid, SIGKILL) }
+            if instance.pid > 0 { ChildProcesses.shared.killGroup(instance.pid) }
             await instance.server?.close()
         }
     }
@@ -292,14 +358,14 @@ public actor FunctionPool {
 
     // MARK: - Helpers
 
-    static func errorDocument(type: String, message: String) -> [UInt8] {
-        JSON.object(["errorType": .string(type), "errorMessage": .string(message)]).serialized()
+    static func queue(payload: [UInt8], clientContext: String?) -> QueuedInvocation {
+        QueuedInvocation(
+            requestID: UUID().uuidString.lowercased(), payload: payload, clientContext: clientContext,
+            traceID: makeTraceID())
     }
 
-    static func seconds(_ value: Double) -> String {
-        let hundredths = Int((value * 100).rounded())
-        let fraction = hundredths % 100
-        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    static func errorDocument(type: String, message: String) -> [UInt8] {
+        JSON.object(["errorType": .string(type), "errorMessage": .string(message)]).serialized()
     }
 
     /// An X-Ray style trace header: `Root=1-<epoch hex>-<96-bit hex>;Parent=<64-bit hex>;Sampled=0`.
@@ -311,96 +377,7 @@ public actor FunctionPool {
         let epoch = UInt64(WallClock.nowMilliseconds() / 1000)
         let root =
             hex(UInt64(UInt32.random(in: .min ... .max)), digits: 8) + hex(UInt64.random(in: .min ... .max), digits: 16)
-        return
-            "Root=1-\(hex(epoch, digits: 8))-\(root);Parent=\(hex(UInt64.random(in: .min ... .max), digits: 16));Sampled=0"
-    }
-}
-
-// MARK: - Runtime API routes (one server per execution environment)
-
-enum RuntimeAPILimits {
-    /// Lambda's buffered response limit, as the Runtime API enforces it.
-    static let maximumResponseBytes = 6 * 1024 * 1024
-    /// Bodies are read up to this size; beyond it the server answers 413 without buffering.
-    static let maximumBodyBytes = maximumResponseBytes
-}
-
-enum RuntimeAPIRoutes {
-    static func handle(_ request: ServerRequest, pool: FunctionPool, instanceID: Int) async -> ServerResponse {
-        let path = request.path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? request.path
-        let parts = path.split(separator: "/").map(String.init)
-        // ["2018-06-01", "runtime", "invocation", "next"] etc.
-        guard parts.count >= 3, parts[0] == "2018-06-01", parts[1] == "runtime" else {
-            return .json(.notFound, FunctionPool.errorDocument(type: "InvalidRequest", message: "unknown path \(path)"))
-        }
-        let route = Array(parts.dropFirst(2))
-        let invocationID = route.count == 3 && route[0] == "invocation" ? route[1] : nil
-        switch request.method {
-        case .GET where route == ["invocation", "next"]:
-            guard let invocation = await pool.nextInvocation(instanceID: instanceID) else {
-                return .json(
-                    .gone, FunctionPool.errorDocument(type: "ShutDown", message: "the environment is shutting down"))
-            }
-            var headers: [(String, String)] = [
-                ("Lambda-Runtime-Aws-Request-Id", invocation.requestID),
-                ("Lambda-Runtime-Deadline-Ms", String(invocation.deadlineMilliseconds)),
-                ("Lambda-Runtime-Invoked-Function-Arn", await pool.functionARN),
-                ("Lambda-Runtime-Trace-Id", invocation.traceID),
-            ]
-            if let clientContext = invocation.clientContext {
-                headers.append(("Lambda-Runtime-Client-Context", clientContext))
-            }
-            return .json(.ok, invocation.payload, headers: headers)
-        case .POST where invocationID != nil && route[2] == "response":
-            let requestID = invocationID!
-            if request.bodyTooLarge {
-                let message = "Exceeded maximum allowed payload size (\(RuntimeAPILimits.maximumResponseBytes) bytes)."
-                let document = FunctionPool.errorDocument(type: "Function.ResponseSizeTooLarge", message: message)
-                _ = await pool.respond(
-                    instanceID: instanceID, requestID: requestID,
-                    outcome: .functionError(errorType: "Function.ResponseSizeTooLarge", document: document))
-                return .json(
-                    .payloadTooLarge, FunctionPool.errorDocument(type: "RequestEntityTooLarge", message: message))
-            }
-            guard await pool.respond(instanceID: instanceID, requestID: requestID, outcome: .success(request.body))
-            else {
-                return .json(
-                    .badRequest,
-                    FunctionPool.errorDocument(type: "InvalidRequestID", message: "unknown request id \(requestID)"))
-            }
-            return .json(.accepted, Array(#"{"status":"OK"}"#.utf8))
-        case .POST where invocationID != nil && route[2] == "error":
-            let requestID = invocationID!
-            let (errorType, document) = errorDocument(from: request)
-            guard
-                await pool.respond(
-                    instanceID: instanceID, requestID: requestID,
-                    outcome: .functionError(errorType: errorType, document: document))
-            else {
-                return .json(
-                    .badRequest,
-                    FunctionPool.errorDocument(type: "InvalidRequestID", message: "unknown request id \(requestID)"))
-            }
-            return .json(.accepted, Array(#"{"status":"OK"}"#.utf8))
-        case .POST where route == ["init", "error"]:
-            let (errorType, document) = errorDocument(from: request)
-            await pool.initFailed(instanceID: instanceID, errorType: errorType, document: document)
-            return .json(.accepted, Array(#"{"status":"OK"}"#.utf8))
-        default:
-            return .json(.notFound, FunctionPool.errorDocument(type: "InvalidRequest", message: "unknown path \(path)"))
-        }
-    }
-
-    /// The error document a runtime posted, normalised: Lambda passes on valid JSON as is, and
-    /// the type comes from `Lambda-Runtime-Function-Error-Type`, then the body's `errorType`.
-    static func errorDocument(from request: ServerRequest) -> (String, [UInt8]) {
-        let headerType = request.headers.first(name: "Lambda-Runtime-Function-Error-Type")
-        if let parsed = try? JSON.parse(request.body), case .object = parsed {
-            let type = headerType ?? parsed["errorType"]?.stringValue ?? "Runtime.Unknown"
-            return (type, request.body)
-        }
-        let type = headerType ?? "Runtime.Unknown"
-        let message = String(decoding: request.body.prefix(1024), as: UTF8.self)
-        return (type, FunctionPool.errorDocument(type: type, message: message))
+        let parent = hex(UInt64.random(in: .min ... .max), digits: 16)
+        return "Root=1-\(hex(epoch, digits: 8))-\(root);Parent=\(parent);Sampled=0"
     }
 }
