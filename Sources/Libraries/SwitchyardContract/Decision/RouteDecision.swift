@@ -168,11 +168,24 @@ public struct BatchPlan: Codable, Sendable, Equatable {
     /// `llm` or `vision`: which plan of the decision each item runs.
     public var itemRoute: Route
     public var maxConcurrency: Int
+    /// The batch fits the policy's largest inline batch (`maxInlineItems`): it runs as an inline
+    /// Map inside the Express workflow. False: a Standard workflow's Distributed Map runs it.
+    public var inline: Bool
+    /// The policy's largest inline batch, in items (decisions.md: 40).
+    public var maxInlineItems: Int
+    /// The policy's largest inline result, in bytes (decisions.md: 256 KiB, the state limit).
+    public var maxInlineResultBytes: Int
 
-    public init(items: [BatchItem], itemRoute: Route, maxConcurrency: Int) {
+    public init(
+        items: [BatchItem], itemRoute: Route, maxConcurrency: Int, inline: Bool = true, maxInlineItems: Int = 40,
+        maxInlineResultBytes: Int = 262_144
+    ) {
         self.items = items
         self.itemRoute = itemRoute
         self.maxConcurrency = maxConcurrency
+        self.inline = inline
+        self.maxInlineItems = maxInlineItems
+        self.maxInlineResultBytes = maxInlineResultBytes
     }
 }
 
