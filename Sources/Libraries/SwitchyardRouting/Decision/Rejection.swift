@@ -41,11 +41,13 @@ extension RoutingTable {
         case .noVisionInput: "does not accept image input"
         case .contextTooSmall(let window, let needed): "context window \(window) tokens < \(needed) needed"
         case .unhealthy(let rate): "recent error rate \(Int((rate * 100).rounded()))% is above the limit"
-        case .tooSlow(let estimated, let cap): "expected latency \(estimated) ms > cap \(cap) ms"
+        case .tooSlow(let estimated, let cap):
+            Self.joined("expected latency ", String(estimated), " ms > cap ", String(cap), " ms")
         case .tooExpensive(let estimated, let cap):
-            "estimated cost $\(USDAmount.text(estimated)) > cap $\(USDAmount.text(cap))"
+            Self.joined("estimated cost $", USDAmount.text(estimated), " > cap $", USDAmount.text(cap), "")
         case .exceedsBudget(let estimated, let remaining):
-            "estimated cost $\(USDAmount.text(estimated)) > remaining budget $\(USDAmount.text(remaining))"
+            Self.joined(
+                "estimated cost $", USDAmount.text(estimated), " > remaining budget $", USDAmount.text(remaining), "")
         case .estimateOutOfRange: "estimated cost beyond the representable range"
         case .belowQualityFloor(let quality, let floor):
             belowFloorTexts[floor]?[model &* TaskCategory.count &+ category.index]
@@ -55,4 +57,18 @@ extension RoutingTable {
     }
 
     static let cannotServeTexts = TaskCategory.allCases.map { "has no quality score for \($0.rawValue)" }
+
+    /// Five parts in one allocation (interpolation grows its buffer as it goes; these sentences are
+    /// written once per rejected model).
+    @inline(__always)
+    static func joined(_ a: String, _ b: String, _ c: String, _ d: String, _ e: String) -> String {
+        var text = String()
+        text.reserveCapacity(a.utf8.count + b.utf8.count + c.utf8.count + d.utf8.count + e.utf8.count)
+        text += a
+        text += b
+        text += c
+        text += d
+        text += e
+        return text
+    }
 }

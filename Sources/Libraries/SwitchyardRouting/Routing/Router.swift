@@ -179,19 +179,21 @@ public struct Router: Sendable {
     )
         -> RoutingRule?
     {
-        for rule in table.policy.rules {
-            let when = rule.when
-            if let m = when.modalities, !m.contains(modality) { continue }
-            if let c = when.categories, !c.contains(classification.category) { continue }
-            if let d = when.difficulties, !d.contains(classification.difficulty) { continue }
-            if let t = when.tiers, !t.contains(tier) { continue }
-            if let t = when.tenants, !t.contains(profile.tenantID) { continue }
-            if let r = when.routes {
-                guard let route = profile.hints.route, r.contains(route) else { continue }
+        let categoryBit = UInt16(1) << UInt16(classification.category.index)
+        let difficultyBit = UInt8(1) << UInt8(classification.difficulty.rank)
+        let modalityBit = CompiledRule.bit(modality)
+        for rule in table.rules {
+            if let m = rule.modalities, m & modalityBit == 0 { continue }
+            if let c = rule.categories, c & categoryBit == 0 { continue }
+            if let d = rule.difficulties, d & difficultyBit == 0 { continue }
+            if let t = rule.tiers, !t.contains(tier) { continue }
+            if let t = rule.tenants, !t.contains(profile.tenantID) { continue }
+            if let r = rule.routes {
+                guard let route = profile.hints.route, r & CompiledRule.bit(route) != 0 else { continue }
             }
-            if let tags = when.tags, !tags.contains(where: profile.hints.tags.contains) { continue }
-            if let uncertain = when.uncertain, uncertain != isUncertain(classification) { continue }
-            return rule
+            if let tags = rule.tags, !tags.contains(where: profile.hints.tags.contains) { continue }
+            if let uncertain = rule.uncertain, uncertain != isUncertain(classification) { continue }
+            return table.policy.rules[rule.index]
         }
         return nil
     }

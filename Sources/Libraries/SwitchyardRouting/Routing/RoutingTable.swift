@@ -6,7 +6,10 @@ import SwitchyardContract
 /// (Hummingbird's build-then-run), immutable afterwards.
 public struct RoutingTable: Sendable {
     public let bundle: RoutingBundle
-    public var policy: RoutingPolicy { bundle.policy }
+    /// Stored, not read through `bundle`, so a field access on the hot path copies no policy.
+    public let policy: RoutingPolicy
+    /// The rules with their conditions as bit sets, in policy order (see `Router.matchRule`).
+    let rules: [CompiledRule]
     public var catalog: Catalog { bundle.catalog }
     /// Recorded on every decision: policy, catalog and rates versions.
     public let bundleVersion: String
@@ -61,6 +64,7 @@ public struct RoutingTable: Sendable {
         self.bundle = bundle
         bundleVersion = bundle.version
         let policy = bundle.policy
+        self.policy = policy
         models = bundle.catalog.models
         var index: [ModelID: Int] = [:]
         for (i, model) in models.enumerated() { index[model.id] = i }
@@ -101,6 +105,7 @@ public struct RoutingTable: Sendable {
                 notInTierText: "not available on the \(name) tier")
         }
         self.tiers = tiers
+        rules = policy.rules.enumerated().map { CompiledRule(index: $0.offset, $0.element.when) }
         var tenants: [String: CompiledTenant] = [:]
         for tenant in policy.tenants {
             let tier = tiers[tenant.tier]!
