@@ -187,6 +187,22 @@ public struct BatchPlan: Codable, Sendable, Equatable {
         self.maxInlineItems = maxInlineItems
         self.maxInlineResultBytes = maxInlineResultBytes
     }
+
+    enum CodingKeys: String, CodingKey {
+        case items, itemRoute, maxConcurrency, inline, maxInlineItems, maxInlineResultBytes
+    }
+
+    /// The inline fields were added later: a document without them reads as an inline batch within
+    /// decisions.md's limits (40 items, 256 KiB).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        items = try c.decode([BatchItem].self, forKey: .items)
+        itemRoute = try c.decode(Route.self, forKey: .itemRoute)
+        maxConcurrency = try c.decode(Int.self, forKey: .maxConcurrency)
+        inline = try c.decodeIfPresent(Bool.self, forKey: .inline) ?? true
+        maxInlineItems = try c.decodeIfPresent(Int.self, forKey: .maxInlineItems) ?? 40
+        maxInlineResultBytes = try c.decodeIfPresent(Int.self, forKey: .maxInlineResultBytes) ?? 262_144
+    }
 }
 
 /// The embedding step.
