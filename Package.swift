@@ -84,9 +84,7 @@ let libraryTargets: [Target] = [
     library("SwitchyardHTTP", ["CCurl", "SwitchyardCore"]),
     library("SwitchyardAWS", ["CCrypto", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
     // Domains
-    library(
-        "SwitchyardRouting",
-        ["SwitchyardContract", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP"]),
+    library("SwitchyardRouting", ["SwitchyardContract", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
     library(
         "SwitchyardProviders",
         ["CZlib", "SwitchyardContract", "SwitchyardHTTP", "SwitchyardAWS", "SwitchyardJSON", "SwitchyardCore"]),
@@ -102,8 +100,8 @@ let functionTargets: [Target] =
     function(
         "Router", executable: "RouterFunction", library: "SwitchyardRouterFunction",
         dependencies: [
-            "SwitchyardRouting", "SwitchyardUsage", "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardCore",
-            "SwitchyardJSON",
+            "SwitchyardRouting", "SwitchyardBilling", "SwitchyardUsage", "SwitchyardProviders", "SwitchyardHTTP",
+            "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON",
         ])
     + function(
         "LLMCaller", executable: "LLMCallerFunction", library: "SwitchyardLLMCallerFunction",
@@ -148,7 +146,9 @@ let toolTargets: [Target] = [
     tool(
         "VisionTool", folder: "VisionTool",
         ["SwitchyardVision", "SwitchyardVisionFunction", "SwitchyardCore", "SwitchyardJSON"]),
-    tool("RouterBenchmark", folder: "RouterBenchmark", ["SwitchyardRouting", "SwitchyardJSON"], swift5: true),
+    tool(
+        "RouterBenchmark", folder: "RouterBenchmark",
+        ["SwitchyardRouting", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"], swift5: true),
     tool(
         "RouterEval", folder: "RouterEval",
         ["SwitchyardRouting", "SwitchyardRouterFunction", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP"],
@@ -191,7 +191,9 @@ let testTargets: [Target] = [
             "SwitchyardRuntime", "SwitchyardRouting",
         ]),
     tests("SwitchyardVision", ["SwitchyardVisionFunction", "SwitchyardJSON", "SwitchyardHTTP", "CZlib"]),
-    tests("SwitchyardRouting", ["SwitchyardRouterFunction", "SwitchyardJSON", "SwitchyardRuntime"]),
+    tests(
+        "SwitchyardRouting",
+        ["SwitchyardRouterFunction", "SwitchyardBilling", "SwitchyardHTTP", "SwitchyardJSON", "SwitchyardRuntime"]),
 ]
 
 let package = Package(

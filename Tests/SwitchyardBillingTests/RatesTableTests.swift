@@ -44,38 +44,29 @@ final class RatesTableTests: XCTestCase {
         XCTAssertEqual(error("{")?.errorType, "Billing.InvalidRates")
     }
 
-    /// The router's policy catalog (`infra/policy.json`) carries model prices for its estimates;
-    /// they must be the prices billing uses today, or routing decisions and bills disagree.
-    func testPolicyCatalogAgreesWithCurrentRates() throws {
-        guard let policyBytes = RepositoryFiles.bytes("infra/policy.json") else {
-            throw XCTSkip("infra/policy.json not present")
+    /// One price source: every model of the catalog (`infra/catalog.json`) has a rate in
+    /// `infra/rates.json` (or an explicit "0"), and every compute a catalog model bills for is priced,
+    /// so the router's estimates and the logger's bills come from the same table.
+    func testEveryCatalogModelHasARate() throws {
+        guard let catalogBytes = RepositoryFiles.bytes("infra/catalog.json") else {
+            throw XCTSkip("infra/catalog.json not present")
         }
-        let policy = try JSON.parse(policyBytes)
+        let catalog = try Catalog.parse(catalogBytes, source: "catalog.json")
         let table = try RepositoryFiles.seededRates()
-        let now = utc(2026, 11, 25)
-        let catalog = try XCTUnwrap(PolicyPrices.models(in: policy), "policy.json has no model list")
-        var compared = 0
-        for entry in catalog {
-            guard let rate = entry.candidates.lazy.compactMap({ table.model($0, at: now) }).first else {
-                XCTFail(
-                    "policy model \(entry.id) (or its provider_model) has no entry in infra/rates.json: its calls would be unpriced"
-                )
-                continue
-            }
-            for (name, price) in entry.prices {
-                let expected: PicoUSD? =
-                    switch name {
-                    case "input": rate.inputPerMillionTokens
-                    case "cachedInput": rate.cachedInputPerMillionTokens ?? rate.inputPerMillionTokens
-                    case "output": rate.outputPerMillionTokens
-                    case "image": rate.perImage
-                    default: nil
-                    }
-                guard let expected else { continue }
-                XCTAssertEqual(price, expected, "\(entry.id) \(name): policy \(price) vs rates \(expected)")
-                compared += 1
+        let now = utc(2026, 11, 30)
+        for model in catalog.models {
+            XCTAssertNotNil(
+                table.model(model.id.rawValue, at: now), "\(model.id) has no rate: its calls would be unpriced")
+            guard let compute = model.compute else { continue }
+            switch compute.kind {
+            case "lambda": XCTAssertNotNil(table.lambda(.x86_64, at: now), "\(model.id): Lambda compute unpriced")
+            case "fargate": XCTAssertNotNil(table.fargate(.x86_64, at: now), "\(model.id): Fargate compute unpriced")
+            case "endpoint":
+                XCTAssertNotNil(
+                    compute.instanceType.flatMap { table.endpoint($0, at: now) }, "\(model.id): endpoint unpriced")
+            default: XCTFail("\(model.id): unknown compute kind \(compute.kind)")
             }
         }
-        XCTAssertGreaterThan(compared, 0, "no prices compared: does policy.json's layout match PolicyPrices?")
+        XCTAssertGreaterThan(catalog.models.count, 10)
     }
 }

@@ -1,26 +1,26 @@
 import SwitchyardContract
+import SwitchyardHTTP
 import SwitchyardJSON
+import SwitchyardRouterFunction
 import SwitchyardRouting
 import XCTest
 
-/// A protocol-exact stand-in for an OpenAI-compatible `/v1/chat/completions` endpoint.
-final class FakeChatEndpoint: ClassifierTransport, @unchecked Sendable {
+/// A protocol-exact stand-in for an OpenAI-compatible `/v1/chat/completions` endpoint, behind the
+/// shared `HTTPTransport` the classifier calls through.
+final class FakeChatEndpoint: HTTPTransport, @unchecked Sendable {
     var content: String?
     var status = 200
     var delay: Duration = .zero
-    var requests: [(url: String, headers: [(String, String)], body: JSON)] = []
+    var requests: [HTTPRequest] = []
 
     init(content: String?) { self.content = content }
 
-    func postJSON(url: String, headers: [(String, String)], body: [UInt8], deadline: ContinuousClock.Instant)
-        async throws
-        -> (status: Int, body: [UInt8])
-    {
-        requests.append((url, headers, try JSON.parse(body)))
+    func send(_ request: HTTPRequest, deadline: ContinuousClock.Instant) async throws(TransportError) -> HTTPResponse {
+        requests.append(request)
         if delay > .zero {
             let wait = min(delay, deadline - ContinuousClock.now)
-            try await Task.sleep(for: max(wait, .zero))
-            if ContinuousClock.now >= deadline { throw CancellationError() }
+            try? await Task.sleep(for: max(wait, .zero))
+            if ContinuousClock.now >= deadline { throw .timeout(milliseconds: 0) }
         }
         var message: JSON = ["role": "assistant"]
         if case .object(var object) = message {
@@ -32,7 +32,13 @@ final class FakeChatEndpoint: ClassifierTransport, @unchecked Sendable {
             "choices": [["index": 0, "message": message, "finish_reason": "stop"]],
             "usage": ["prompt_tokens": 80, "completion_tokens": 12, "total_tokens": 92],
         ]
-        return (status, response.serialized())
+        return HTTPResponse(status: status, body: response.serialized())
+    }
+
+    func stream(
+        _ request: HTTPRequest, deadline: ContinuousClock.Instant, into receiver: some HTTPStreamReceiver
+    ) async throws(TransportError) -> HTTPResponseHead {
+        throw .timeout(milliseconds: 0)
     }
 }
 
@@ -56,13 +62,17 @@ final class LLMTaskClassifierTests: XCTestCase {
         XCTAssertNotNil(result.llmLatencyMs)
 
         let request = try XCTUnwrap(endpoint.requests.first)
+        XCTAssertEqual(request.method, .post)
         XCTAssertEqual(request.url, "http://127.0.0.1:8765/v1/chat/completions")
-        XCTAssertTrue(request.headers.contains { $0.0 == "Authorization" && $0.1 == "Bearer k-123" })
-        XCTAssertEqual(request.body["model"]?.stringValue, "smollm2-135m")
-        XCTAssertEqual(request.body["temperature"]?.doubleValue, 0)
-        XCTAssertEqual(request.body["response_format"]?["type"]?.stringValue, "json_object")
-        XCTAssertEqual(request.body["response_format"]?["schema"]?["required"], ["category", "difficulty"])
-        XCTAssertEqual(request.body["messages"]?[1]?["content"]?.stringValue, input.text)
+        XCTAssertEqual(request.headers["Authorization"], "Bearer k-123")
+        let body = try JSON.parse(request.body)
+        XCTAssertEqual(body["model"]?.stringValue, "smollm2-135m")
+        XCTAssertEqual(body["temperature"]?.doubleValue, 0)
+        XCTAssertEqual(body["max_tokens"]?.int64Value, 40)
+        XCTAssertEqual(body["response_format"]?["type"]?.stringValue, "json_object")
+        XCTAssertEqual(body["response_format"]?["schema"]?["required"], ["category", "difficulty"])
+        XCTAssertEqual(body["messages"]?[0]?["role"]?.stringValue, "system")
+        XCTAssertEqual(body["messages"]?[1]?["content"]?.stringValue, input.text)
     }
 
     func testCodeFencedVerdictIsAccepted() async {
@@ -78,7 +88,7 @@ final class LLMTaskClassifierTests: XCTestCase {
             (#"{"category": "law", "difficulty": "hard"}"#, "unknown category"),
             (#"{"category": "legal", "difficulty": "extreme"}"#, "unknown difficulty"),
             (#"{"category": "detection", "difficulty": "easy"}"#, "unknown category"),
-            (nil, "no choices"),
+            (nil, "not a JSON object"),
             (#"{"category": "legal"} trailing"#, "not a JSON object"),
         ]
         for (content, reason) in answers {

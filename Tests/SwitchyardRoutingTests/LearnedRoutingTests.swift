@@ -14,17 +14,17 @@ final class LearnedRoutingTests: XCTestCase {
     func decide(
         tenant: String, _ category: TaskCategory, _ difficulty: Difficulty, confidence: Double = 0.9,
         classifier: String = "learned", prompt: String = "Please help with this request."
-    ) throws -> SwitchyardRouting.RouteDecision {
+    ) throws -> RouteDecision {
         let profile = try RequestProfile(
-            RoutingFixtures.input(tenant: tenant, prompt: prompt), limits: RoutingFixtures.policy.limits)
+            RoutingFixtures.request(tenant: tenant, prompt: prompt), limits: RoutingFixtures.policy.limits)
         return try router.decide(
             profile,
             classification: Classification(
                 category: category, difficulty: difficulty, confidence: confidence, classifier: classifier))
     }
 
-    func quality(_ model: String, _ category: TaskCategory) -> Double {
-        router.table.model(model)?.quality[category.rawValue] ?? 0
+    func quality(_ model: ModelID?, _ category: TaskCategory) -> Double {
+        model.flatMap { router.table.model($0)?.quality[category.rawValue] } ?? 0
     }
 
     // MARK: - Confidence threshold
@@ -36,9 +36,8 @@ final class LearnedRoutingTests: XCTestCase {
         XCTAssertEqual(below.qualityFloor, 0.88)
         let at = try decide(tenant: "lexcorp-legal", .chat, .easy, confidence: threshold)
         XCTAssertNotEqual(at.matchedRule, "uncertain-safe-default")
-        XCTAssertEqual(at.primary.model, "gpt-4o-mini", "a confident easy chat takes the cheapest model above 0.8")
-        XCTAssertGreaterThan(
-            below.primary.estimatedCostMicroUSD, at.primary.estimatedCostMicroUSD, "the safe default costs more")
+        XCTAssertEqual(at.primaryModel, "gpt-4o-mini", "a confident easy chat takes the cheapest model above 0.8")
+        XCTAssertGreaterThan(below.estimatedCostPicoUSD, at.estimatedCostPicoUSD, "the safe default costs more")
     }
 
     func testOnlyLearnedVerdictsAreUncertain() throws {
@@ -53,9 +52,9 @@ final class LearnedRoutingTests: XCTestCase {
             for category in [TaskCategory.legal, .medical] {
                 let d = try decide(tenant: tenant, category, .easy, confidence: 0.2)
                 let cheapest = d.candidates.filter { $0.role == .llm && $0.quality != nil }
-                    .min { $0.estimatedCostMicroUSD < $1.estimatedCostMicroUSD }
-                XCTAssertNotEqual(d.primary.model, cheapest?.model, "\(tenant) \(category)")
-                XCTAssertGreaterThanOrEqual(quality(d.primary.model, category), 0.73, "\(tenant) \(category)")
+                    .min { $0.estimatedCostPicoUSD < $1.estimatedCostPicoUSD }
+                XCTAssertNotEqual(d.primaryModel, cheapest?.model, "\(tenant) \(category)")
+                XCTAssertGreaterThanOrEqual(quality(d.primaryModel, category), 0.73, "\(tenant) \(category)")
             }
         }
     }
@@ -67,10 +66,10 @@ final class LearnedRoutingTests: XCTestCase {
         let hard = try decide(tenant: "initech", .legal, .hard)
         XCTAssertEqual(easy.matchedRule, "legal-medical-routine")
         XCTAssertEqual(hard.matchedRule, "legal-medical-accuracy")
-        XCTAssertEqual(hard.primary.model, "claude-3-opus")
-        XCTAssertNotEqual(easy.primary.model, "claude-3-opus")
-        XCTAssertGreaterThanOrEqual(quality(easy.primary.model, .legal), 0.88)
-        XCTAssertLessThan(easy.estimatedCostMicroUSD * 3, hard.estimatedCostMicroUSD)
+        XCTAssertEqual(hard.primaryModel, "claude-3-opus")
+        XCTAssertNotEqual(easy.primaryModel, "claude-3-opus")
+        XCTAssertGreaterThanOrEqual(quality(easy.primaryModel, .legal), 0.88)
+        XCTAssertLessThan(try easy.estimatedCostPicoUSD.multiplied(by: 3), hard.estimatedCostPicoUSD)
     }
 
     func testRoutineEnterpriseRequestsSaveAgainstTheTierDefault() throws {
@@ -78,8 +77,8 @@ final class LearnedRoutingTests: XCTestCase {
         let hard = try decide(tenant: "initech", .creative, .hard)
         XCTAssertEqual(easy.matchedRule, "enterprise-routine")
         XCTAssertEqual(hard.strategy, .best)
-        XCTAssertLessThan(easy.estimatedCostMicroUSD, hard.estimatedCostMicroUSD)
-        XCTAssertGreaterThanOrEqual(quality(easy.primary.model, .creative), 0.85)
+        XCTAssertLessThan(easy.estimatedCostPicoUSD, hard.estimatedCostPicoUSD)
+        XCTAssertGreaterThanOrEqual(quality(easy.primaryModel, .creative), 0.85)
     }
 
     func testHardRequestsInACheapCategoryEscalate() throws {
@@ -87,38 +86,49 @@ final class LearnedRoutingTests: XCTestCase {
         let hard = try decide(tenant: "lexcorp-legal", .summarization, .hard)
         XCTAssertEqual(hard.matchedRule, "hard-escalate")
         XCTAssertEqual(hard.strategy, .best)
-        XCTAssertGreaterThan(quality(hard.primary.model, .summarization), quality(easy.primary.model, .summarization))
+        XCTAssertGreaterThan(quality(hard.primaryModel, .summarization), quality(easy.primaryModel, .summarization))
         let basicHard = try decide(tenant: "acme-startup", .chat, .hard)
         XCTAssertEqual(basicHard.matchedRule, "hard-escalate")
-        XCTAssertEqual(basicHard.primary.model, "gpt-4o-mini", "basic's best chat model")
+        XCTAssertEqual(basicHard.primaryModel, "gpt-4o-mini", "basic's best chat model")
     }
 
     func testAVisionQuestionWithoutTheImageGoesToAModelThatCanSee() throws {
         let d = try decide(tenant: "lexcorp-legal", .visionQA, .easy)
-        XCTAssertEqual(d.backend, .llm)
-        XCTAssertTrue(router.table.model(d.primary.model)?.capabilities.contains(.vision) ?? false, d.primary.model)
+        XCTAssertEqual(d.route, .llm)
+        XCTAssertTrue(
+            router.table.model(d.primaryModel!)?.capabilities.contains(.vision) ?? false,
+            "\(String(describing: d.primaryModel))")
     }
 
     // MARK: - Frozen quality table
 
     func testTheCommittedQualityTableMatchesItsVersion() {
-        XCTAssertEqual(RoutingFixtures.policy.qualityVersion?.fingerprint, RoutingFixtures.policy.qualityFingerprint)
+        let bundle = RoutingFixtures.bundle
+        XCTAssertEqual(bundle.qualityVersion?.fingerprint, bundle.catalog.qualityFingerprint)
+        // The table the router-quality evaluation was run against, moved unchanged from policy.json.
+        XCTAssertEqual(bundle.qualityVersion?.id, "catalog-quality-2026-11-25.1")
+        XCTAssertEqual(bundle.qualityVersion?.fingerprint, "4ceb84fb6d0cfe0d")
     }
 
     func testEditingAQualityScoreWithoutANewVersionIsRejected() throws {
-        var json = RoutingFixtures.policyJSON()
+        var json = RoutingFixtures.json(RoutingFixtures.files.catalog)
         var models = json["models"] as! [[String: Any]]
         var quality = models[0]["quality"] as! [String: Any]
         quality["chat"] = 0.94
         models[0]["quality"] = quality
         json["models"] = models
-        XCTAssertThrowsError(try RoutingPolicy.parse(RoutingFixtures.bytes(json))) { error in
-            XCTAssertEqual((error as? PolicyError)?.path, "quality_version.fnv1a64")
+        XCTAssertThrowsError(
+            try RoutingBundle.parse(
+                RoutingFixtures.documents(catalog: RoutingFixtures.bytes(json)), pricesAt: RoutingFixtures.pricesAt)
+        ) { error in
+            guard case .inconsistent(let path, let problem)? = error as? BundleError else { return XCTFail("\(error)") }
+            XCTAssertEqual(path, "catalog.qualityVersion.fnv1a64")
+            XCTAssertTrue(problem.contains("frozen 4ceb84fb6d0cfe0d"), problem)
         }
     }
 
     func testLearnedModeNeedsAModel() throws {
-        var json = RoutingFixtures.policyJSON()
+        var json = RoutingFixtures.json(RoutingFixtures.files.policy)
         var classifier = json["classifier"] as! [String: Any]
         classifier["learned"] = nil
         json["classifier"] = classifier
@@ -135,14 +145,17 @@ final class LearnedRoutingTests: XCTestCase {
         var model = try Data(contentsOf: URL(fileURLWithPath: NGramClassifierTests.modelPath))
         model[model.count - 1] ^= 0xFF
         try model.write(to: URL(fileURLWithPath: dir + "/classifier/router-ngram-1.bin"))
-        try Data(contentsOf: URL(fileURLWithPath: RoutingFixtures.repoRoot + "/infra/policy.json"))
-            .write(to: URL(fileURLWithPath: dir + "/policy.json"))
-        XCTAssertThrowsError(try RouterHandler(configuration: RouterConfiguration(policyPath: dir + "/policy.json"))) {
+        for name in ["policy.json", "catalog.json", "rates.json"] {
+            try Data(contentsOf: URL(fileURLWithPath: RoutingFixtures.repoRoot + "/infra/" + name))
+                .write(to: URL(fileURLWithPath: dir + "/" + name))
+        }
+        let environment = Environment(["SWITCHYARD_BUNDLE_DIR": dir])
+        XCTAssertThrowsError(try RouterHandler(configuration: RouterConfiguration(environment: environment))) {
             error in
             XCTAssertEqual((error as? ClassifierModelError)?.errorType, "Router.InvalidClassifier")
         }
         try FileManager.default.removeItem(atPath: dir + "/classifier/router-ngram-1.bin")
-        XCTAssertThrowsError(try RouterHandler(configuration: RouterConfiguration(policyPath: dir + "/policy.json"))) {
+        XCTAssertThrowsError(try RouterHandler(configuration: RouterConfiguration(environment: environment))) {
             error in
             guard case .unreadable? = error as? ClassifierModelError else { return XCTFail("\(error)") }
         }
@@ -150,12 +163,13 @@ final class LearnedRoutingTests: XCTestCase {
 
     func testHandlerUsesTheLearnedClassifierByDefault() async throws {
         let handler = try RouterHandler(
-            configuration: RouterConfiguration(policyPath: RoutingFixtures.repoRoot + "/infra/policy.json"))
+            configuration: RouterConfiguration(
+                environment: Environment(["SWITCHYARD_BUNDLE_DIR": RoutingFixtures.repoRoot + "/infra"])))
         XCTAssertNotNil(handler.learned)
-        let d = try await handler.route(
-            RouterInput(tenantID: "acme-startup", prompt: "Write a haiku about the first snow of winter."),
+        let d = await handler.route(
+            RoutingFixtures.request(tenant: "acme-startup", prompt: "Write a haiku about the first snow of winter."),
             deadline: .now + .seconds(3))
-        XCTAssertEqual(d.classification.classifier, "learned")
-        XCTAssertEqual(d.classification.category, .creative)
+        XCTAssertEqual(d.classification?.classifier, "learned")
+        XCTAssertEqual(d.classification?.category, .creative)
     }
 }

@@ -9,28 +9,39 @@ final class RoutingSignalsTests: XCTestCase {
 
     actor FlakySignals: RoutingSignals {
         var failing = false
-        var spend: Int64 = 100
+        var spend = PicoUSD(100)
+        var delay: Duration = .zero
+        var calls = 0
         func setFailing(_ value: Bool) { failing = value }
-        func setSpend(_ value: Int64) { spend = value }
+        func setSpend(_ value: PicoUSD) { spend = value }
+        func setDelay(_ value: Duration) { delay = value }
         struct Down: Error {}
-        func monthToDateSpend(tenantID: String) async throws -> Int64? {
+        func monthToDateSpend(tenantID: String) async throws -> SpendSignal? {
+            calls += 1
+            if delay > .zero { try await Task.sleep(for: delay) }
             if failing { throw Down() }
-            return spend
+            return SpendSignal(amount: spend, stalenessMs: 42)
         }
-        func modelHealth() async throws -> [String: ModelHealth] {
+        func modelHealth() async throws -> [ModelID: ModelHealth] {
             if failing { throw Down() }
             return ["gpt-4o": ModelHealth(p50Ms: 1, p95Ms: 2, errorRate: 0, samples: 50)]
         }
     }
 
-    func testInMemoryRecordsSpend() async throws {
+    func testInMemoryRecordsSpendWithCheckedSums() async throws {
         let signals = InMemoryRoutingSignals()
-        await signals.record(tenantID: "a", costMicroUSD: 10)
-        await signals.record(tenantID: "a", costMicroUSD: 5)
+        try await signals.record(tenantID: "a", cost: PicoUSD(10))
+        try await signals.record(tenantID: "a", cost: PicoUSD(5))
         let spend = try await signals.monthToDateSpend(tenantID: "a")
-        XCTAssertEqual(spend, 15)
+        XCTAssertEqual(spend?.amount, PicoUSD(15))
         let none = try await signals.monthToDateSpend(tenantID: "b")
         XCTAssertNil(none)
+        do {
+            try await signals.record(tenantID: "a", cost: PicoUSD(Int64.max))
+            XCTFail("expected Billing.AmountOutOfRange")
+        } catch {
+            XCTAssertEqual(error.errorType, "Billing.AmountOutOfRange")
+        }
     }
 
     func testCacheServesWithinTTLAndRefreshesAfter() async throws {
@@ -38,16 +49,45 @@ final class RoutingSignalsTests: XCTestCase {
         let base = FlakySignals()
         let cached = CachedRoutingSignals(base, ttl: .seconds(10), staleLimit: .seconds(60), now: { clock.now })
         let first = try await cached.monthToDateSpend(tenantID: "t")
-        XCTAssertEqual(first, 100)
-        await base.setSpend(200)
+        XCTAssertEqual(first?.amount, PicoUSD(100))
+        XCTAssertEqual(first?.stalenessMs, 42)
+        await base.setSpend(PicoUSD(200))
         clock.now += .seconds(5)
         let cachedValue = try await cached.monthToDateSpend(tenantID: "t")
-        XCTAssertEqual(cachedValue, 100, "within TTL")
+        XCTAssertEqual(cachedValue?.amount, PicoUSD(100), "within TTL")
         clock.now += .seconds(6)
         let refreshed = try await cached.monthToDateSpend(tenantID: "t")
-        XCTAssertEqual(refreshed, 200, "after TTL")
+        XCTAssertEqual(refreshed?.amount, PicoUSD(200), "after TTL")
         let calls = await cached.baseCalls
         XCTAssertEqual(calls, 2)
+    }
+
+    func testConcurrentCallersShareOneFetch() async throws {
+        let base = FlakySignals()
+        await base.setDelay(.milliseconds(200))
+        let cached = CachedRoutingSignals(base, ttl: .seconds(10))
+        async let a = cached.monthToDateSpend(tenantID: "t")
+        async let b = cached.monthToDateSpend(tenantID: "t")
+        async let c = cached.monthToDateSpend(tenantID: "t")
+        let values = try await [a, b, c]
+        XCTAssertEqual(values.map { $0?.amount }, [PicoUSD(100), PicoUSD(100), PicoUSD(100)])
+        let calls = await base.calls
+        XCTAssertEqual(calls, 1)
+    }
+
+    func testAFetchThatOutlivesItsDeadlineStillFillsTheCache() async throws {
+        let base = FlakySignals()
+        await base.setDelay(.milliseconds(300))
+        let cached = CachedRoutingSignals(base, ttl: .seconds(10))
+        let late = await cached.snapshot(tenantID: "t", deadline: .now + .milliseconds(50))
+        XCTAssertNil(late.monthToDateSpend)
+        XCTAssertTrue(late.note?.contains("spend unavailable (no answer within") ?? false, late.note ?? "")
+        try await Task.sleep(for: .milliseconds(400))
+        let next = await cached.snapshot(tenantID: "t", deadline: .now + .milliseconds(50))
+        XCTAssertEqual(next.monthToDateSpend, PicoUSD(100), "the earlier fetch finished and was kept")
+        XCTAssertEqual(next.spendStalenessMs, 42)
+        let calls = await base.calls
+        XCTAssertEqual(calls, 1)
     }
 
     func testStaleValueServedWhileSourceIsDownThenFailureSurfaces() async throws {
@@ -59,7 +99,7 @@ final class RoutingSignalsTests: XCTestCase {
         await base.setFailing(true)
         clock.now += .seconds(30)
         let stale = try await cached.monthToDateSpend(tenantID: "t")
-        XCTAssertEqual(stale, 100)
+        XCTAssertEqual(stale?.amount, PicoUSD(100))
         let health = try await cached.modelHealth()
         XCTAssertEqual(health["gpt-4o"]?.samples, 50)
         clock.now += .seconds(60)
@@ -67,27 +107,45 @@ final class RoutingSignalsTests: XCTestCase {
             _ = try await cached.monthToDateSpend(tenantID: "t")
             XCTFail("stale limit passed; expected the source's error")
         } catch {}
-        let snapshot = await cached.snapshot(tenantID: "t")
-        XCTAssertNil(snapshot.monthToDateSpendMicroUSD)
+        let snapshot = await cached.snapshot(tenantID: "t", deadline: .now + .seconds(1))
+        XCTAssertNil(snapshot.monthToDateSpend)
         XCTAssertTrue(snapshot.note?.contains("spend unavailable") ?? false)
         XCTAssertTrue(snapshot.note?.contains("model health unavailable") ?? false)
     }
-}
 
-final class CachedSignalsFailureTests: XCTestCase {
     func testFailureIsCachedForOneTTL() async throws {
-        let clock = RoutingSignalsTests.ManualClock()
-        let base = RoutingSignalsTests.FlakySignals()
+        let clock = ManualClock()
+        let base = FlakySignals()
         await base.setFailing(true)
         let cached = CachedRoutingSignals(base, ttl: .seconds(10), staleLimit: .seconds(60), now: { clock.now })
         for _ in 0..<5 { _ = try? await cached.monthToDateSpend(tenantID: "t") }
+        for tenant in ["u", "v", "w"] { _ = try? await cached.monthToDateSpend(tenantID: tenant) }
         var calls = await cached.baseCalls
-        XCTAssertEqual(calls, 1, "a down store is asked once per TTL, not once per request")
+        XCTAssertEqual(calls, 1, "a down store is asked once per TTL, not once per request or tenant")
         clock.now += .seconds(11)
         await base.setFailing(false)
         let value = try await cached.monthToDateSpend(tenantID: "t")
-        XCTAssertEqual(value, 100)
+        XCTAssertEqual(value?.amount, PicoUSD(100))
         calls = await cached.baseCalls
         XCTAssertEqual(calls, 2)
+    }
+
+    /// Figures no store should produce are dropped before they reach an estimate.
+    func testOutOfRangeFiguresAreDropped() async {
+        actor Odd: RoutingSignals {
+            func monthToDateSpend(tenantID: String) async throws -> SpendSignal? { SpendSignal(amount: PicoUSD(-5)) }
+            func modelHealth() async throws -> [ModelID: ModelHealth] {
+                [
+                    "a": ModelHealth(p50Ms: -1, p95Ms: 5, errorRate: 0, samples: 9),
+                    "b": ModelHealth(p50Ms: 5, p95Ms: 5, errorRate: .nan, samples: 9),
+                    "c": ModelHealth(p50Ms: Int.max, p95Ms: Int.max, errorRate: 0.5, samples: 9),
+                ]
+            }
+        }
+        let snapshot = await Odd().snapshot(tenantID: "t", deadline: .now + .seconds(1))
+        XCTAssertNil(snapshot.monthToDateSpend)
+        XCTAssertTrue(snapshot.note?.contains("negative") ?? false)
+        XCTAssertEqual(Set(snapshot.health.keys), ["c"])
+        XCTAssertEqual(snapshot.health["c"]?.p50Ms, 3_600_000, "clamped to an hour")
     }
 }

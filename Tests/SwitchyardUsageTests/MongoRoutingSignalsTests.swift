@@ -31,7 +31,7 @@ final class MongoRoutingSignalsTests: XCTestCase {
                 Fixtures.llm("h-\(i)", tenant: "globex", model: "claude-3-haiku", at: now - 60_000).pricedForTest())
         }
         _ = try await sink.write(records)
-        let signals = MongoRoutingSignals(sink: sink)
+        let signals = try MongoRoutingSignals(configuration: configuration)
         let health = try await signals.modelHealth()
         let gpt = try XCTUnwrap(health["gpt-4o"])
         XCTAssertEqual(gpt.samples, 10)
@@ -41,8 +41,8 @@ final class MongoRoutingSignalsTests: XCTestCase {
         XCTAssertNil(health["claude-3-haiku"], "3 samples are below the floor of 5")
         let spend = try await signals.monthToDateSpend(tenantID: "acme")
         let expectedPico = records.prefix(10).reduce(Int64(0)) { $0 + $1.cost!.totalPicoUSD }
-        XCTAssertEqual(spend, (expectedPico + 500_000) / 1_000_000, "micro-USD, rounded")
+        XCTAssertEqual(spend?.amount, PicoUSD(expectedPico), "exact pico-USD, no rounding")
         let nobody = try await signals.monthToDateSpend(tenantID: "nobody")
-        XCTAssertEqual(nobody, 0)
+        XCTAssertEqual(nobody?.amount, .zero)
     }
 }

@@ -3,12 +3,13 @@ import SwitchyardContract
 // confusion matrix, difficulty accuracy, how often the chosen model is one a person accepts, cost
 // and mean catalog quality against always-premium (the `best` strategy with the true labels),
 // classification latency, and the cost/quality curve as the quality floors shift.
-//   router-eval [--split eval|validation|test] [--cases FILE] [--policy infra/policy.json]
+//   router-eval [--split eval|validation|test] [--cases FILE] [--bundle infra]
 //               [--model FILE] [--json OUT] [--passes 30]
 //               [--llm-url http://127.0.0.1:8765/v1 --llm-model smollm2-135m]
 import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
+import SwitchyardRouterFunction
 import SwitchyardRouting
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -18,11 +19,15 @@ func option(_ name: String) -> String? {
 }
 
 let split = option("--split") ?? "eval"
-let policyPath = option("--policy") ?? "infra/policy.json"
+let bundleDir = option("--bundle") ?? "infra"
+let policyPath = bundleDir + "/policy.json"
 let casesPath =
     option("--cases") ?? (split == "eval" ? "events/routing/eval.jsonl" : "events/routing/corpus/\(split).jsonl")
-let policy = try RoutingPolicy.load(path: policyPath)
-let router = try Router(policy: policy)
+let bundle = try RouterConfiguration.BundleFiles(
+    policy: policyPath, catalog: bundleDir + "/catalog.json", rates: bundleDir + "/rates.json"
+).load(at: WallClock.nowMilliseconds())
+let policy = bundle.policy
+let router = Router(bundle: bundle)
 let acceptable = try AcceptableTable.load(option("--acceptable") ?? "events/routing/acceptable.json")
 let cases = try EvalCase.load(casesPath, acceptable: acceptable)
 let profiles = try cases.map { try RequestProfile($0.input, limits: policy.limits) }
@@ -67,7 +72,7 @@ var classifiers: [(name: String, classifier: any TaskClassifier)] = [
 ]
 if let url = option("--llm-url") {
     let llm = LLMTaskClassifier(
-        transport: HTTPClassifierTransport(CurlTransport()), baseURL: url,
+        transport: CurlTransport(), baseURL: url,
         model: option("--llm-model") ?? "smollm2-135m",
         timeout: .milliseconds(Int(option("--llm-timeout-ms") ?? "5000") ?? 5000))
     classifiers.append(("llm", llm))
@@ -76,19 +81,19 @@ if let url = option("--llm-url") {
 
 // MARK: - Routing against always-premium
 
-func qualityOf(_ decision: SwitchyardRouting.RouteDecision, truth: TaskCategory, table: RoutingTable) -> Double {
-    let model: String?
-    if truth == .detection {
-        model = decision.backend == .vision ? decision.primary.model : decision.vision?.primary.model
-    } else {
-        model = decision.primary.model
-    }
-    return model.flatMap { table.model($0)?.quality[truth.rawValue] } ?? 0
+/// The model a decision's main step calls first: the LLM, else the embedder, else the detector.
+func primaryModel(_ decision: RouteDecision) -> ModelID? {
+    (decision.llm?.candidates.first ?? decision.embedding?.candidates.first)?.model
+        ?? decision.vision?.candidates.first?.model
 }
 
-func chosenModel(_ decision: SwitchyardRouting.RouteDecision, truth: TaskCategory) -> String {
-    if truth == .detection, decision.backend != .vision, let vision = decision.vision { return vision.primary.model }
-    return decision.primary.model
+func chosenModel(_ decision: RouteDecision, truth: TaskCategory) -> ModelID? {
+    if truth == .detection, let detector = decision.vision?.candidates.first { return detector.model }
+    return primaryModel(decision)
+}
+
+func qualityOf(_ decision: RouteDecision, truth: TaskCategory, table: RoutingTable) -> Double {
+    chosenModel(decision, truth: truth).flatMap { table.model($0)?.quality[truth.rawValue] } ?? 0
 }
 
 func oracle(_ c: EvalCase) -> Classification {
@@ -101,7 +106,7 @@ let premium: [(cost: Int64, quality: Double)?] = zip(cases, profiles).map { c, p
     var p = profile
     p.hints.route = .best
     guard let decision = try? router.decide(p, classification: oracle(c)) else { return nil }
-    return (decision.estimatedCostMicroUSD, qualityOf(decision, truth: c.expectedCategory, table: router.table))
+    return (decision.estimatedCostPicoUSD.rawValue, qualityOf(decision, truth: c.expectedCategory, table: router.table))
 }
 
 func route(_ verdicts: [Classification], with router: Router) -> RoutingOutcome {
@@ -115,10 +120,10 @@ func route(_ verdicts: [Classification], with router: Router) -> RoutingOutcome 
         do {
             let decision = try router.decide(profile, classification: verdicts[i])
             outcome.routed += 1
-            let chosen = chosenModel(decision, truth: c.expectedCategory)
-            outcome.mix[decision.primary.model, default: 0] += 1
+            let chosen = chosenModel(decision, truth: c.expectedCategory)?.rawValue ?? "-"
+            outcome.mix[primaryModel(decision)?.rawValue ?? "-", default: 0] += 1
             if c.acceptableModels.contains(chosen) { outcome.acceptable += 1 }
-            outcome.cost += decision.estimatedCostMicroUSD
+            outcome.cost += decision.estimatedCostPicoUSD.rawValue
             outcome.premiumCost += base.cost
             outcome.quality += qualityOf(decision, truth: c.expectedCategory, table: router.table)
             outcome.premiumQuality += base.quality
@@ -137,15 +142,18 @@ func shifted(_ policy: RoutingPolicy, by delta: Double) throws -> Router {
         easy: move(p.defaults.qualityFloor.easy), medium: move(p.defaults.qualityFloor.medium),
         hard: move(p.defaults.qualityFloor.hard))
     for i in p.rules.indices { p.rules[i].then.qualityFloor = p.rules[i].then.qualityFloor.map(move) }
-    return try Router(policy: p)
+    return Router(
+        bundle: try RoutingBundle(
+            policy: p, catalog: bundle.catalog, rates: bundle.rates, qualityVersion: bundle.qualityVersion,
+            pricesAt: bundle.pricesAt))
 }
 
 // MARK: - Run
 
 let passes = Int(option("--passes") ?? "30") ?? 30
-print("routing evaluation: split \(split) (\(casesPath)), \(cases.count) cases, policy \(policy.policyID)")
+print("routing evaluation: split \(split) (\(casesPath)), \(cases.count) cases, bundle \(bundle.version)")
 print(
-    "quality table \(policy.qualityVersion.map { "\($0.id) (fnv1a64 \($0.fingerprint))" } ?? "not frozen"); "
+    "quality table \(bundle.qualityVersion.map { "\($0.id) (fnv1a64 \($0.fingerprint))" } ?? "not frozen"); "
         + "classifier \(learned.model.version) (\(modelPath)), confidence threshold \(threshold)")
 print("always-premium: the best strategy with the true labels on the same tier; quality = catalog quality of the")
 print("chosen model for the true category; acceptable = in events/routing/acceptable.json for tier and true category")
@@ -269,7 +277,7 @@ for row in rows where row.name == "learned" || row.name == "heuristic" {
     }
     let o = row.outcome
     let refused = o.refused.isEmpty ? "none" : "\(o.refused)"
-    print("routed \(o.routed), refused \(refused); cost \(o.cost) vs premium \(o.premiumCost) micro-USD")
+    print("routed \(o.routed), refused \(refused); cost \(o.cost) vs premium \(o.premiumCost) pico-USD")
     print("model mix: " + o.mix.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
 }
 
@@ -300,7 +308,7 @@ if let out = option("--json") {
     }
     let document: JSON = [
         "split": .string(split), "cases": .integer(Int64(cases.count)), "policy": .string(policy.policyID),
-        "quality_version": .string(policy.qualityVersion?.id ?? ""),
+        "quality_version": .string(bundle.qualityVersion?.id ?? ""),
         "classifier_version": .string(learned.model.version),
         "init_ms": .double(loadMs), "results": .array(results), "curve": .array(curve),
     ]

@@ -1,45 +1,120 @@
 import SwitchyardCore
 import SwitchyardRouting
+import SwitchyardUsage
 
-/// The router function's settings, read once at init.
+/// The router function's settings, read once at init from the environment.
+///
+/// Keys: `SWITCHYARD_POLICY`, `SWITCHYARD_CATALOG`, `SWITCHYARD_RATES`, `SWITCHYARD_BUNDLE_TTL_MS`,
+/// `SWITCHYARD_CLASSIFIER_URL`, `SWITCHYARD_CLASSIFIER_API_KEY`, `ROUTER_SIGNALS_TTL_MS`,
+/// `ROUTER_SIGNALS_BUDGET_MS`, `SWITCHYARD_SIGNALS_FILE`, `MONGODB_URI` (and the usage store's own
+/// keys, see `MongoUsageConfiguration`), `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
 public struct RouterConfiguration: Sendable {
-    /// Policy file. Env `SWITCHYARD_POLICY`; default `policy.json` found by `ConfigLocator`.
-    public var policyPath: String
+    /// The bundle's three documents, found by `ConfigLocator` (`SWITCHYARD_BUNDLE_DIR`,
+    /// `LAMBDA_TASK_ROOT`, `infra/`). Env `SWITCHYARD_POLICY` (default `policy.json`),
+    /// `SWITCHYARD_CATALOG` (default `catalog.json`), `SWITCHYARD_RATES` (default `rates.json`).
+    public var bundle: BundleFiles
+    /// How often the bundle is read again (all three documents together); a bundle that fails
+    /// validation is logged and the last good one stays. Env `SWITCHYARD_BUNDLE_TTL_MS`, default
+    /// 60000; 0 reloads on every invocation.
+    public var bundleTTL: Duration
     /// Overrides the policy's classifier base URL. Env `SWITCHYARD_CLASSIFIER_URL`.
     public var classifierURL: String?
     /// Bearer token for the classifier endpoint. Env `SWITCHYARD_CLASSIFIER_API_KEY`; never logged.
     public var classifierAPIKey: String?
     /// Live signals are cached this long. Env `ROUTER_SIGNALS_TTL_MS`, default 15000.
     public var signalsTTL: Duration
-    /// A JSON file of spend and model health for local runs (`{"spend": {tenant: micro-USD},
-    /// "health": {model: {"p50_ms", "p95_ms", "error_rate", "samples"}}}`). Env `SWITCHYARD_SIGNALS_FILE`
-    /// (an absolute path, or one relative to the bundle folder, found by `ConfigLocator`).
+    /// Longest a decision waits for spend and health together, from the start of the invocation
+    /// (and never past its deadline). Past it the router routes on priors and says so in the
+    /// decision. Env `ROUTER_SIGNALS_BUDGET_MS`, default 1000: an in-region Atlas query answers in
+    /// tens of ms and a new TLS connection in a few hundred.
+    public var signalsBudget: Duration
+    /// A JSON file of spend and model health for local runs (see `SignalsFile`). Env
+    /// `SWITCHYARD_SIGNALS_FILE` (absolute, or relative to the bundle folder).
     public var signalsFile: String?
+    /// The usage store the live signals come from: set when `MONGODB_URI` is set and not empty.
+    /// One attempt per query, and a server-selection timeout of at most half `signalsBudget`: a
+    /// store that does not answer then fails, and is cached as failed for a TTL, while the first
+    /// decision is still waiting, so the decisions after it do not wait at all; retrying past the
+    /// budget would help no decision.
+    public var signalsStore: MongoUsageConfiguration?
+    /// This function's memory, for its own usage record. Env `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`
+    /// (set by Lambda and the emulator), default 128.
+    public var memoryMB: Int64
+    /// The architecture this binary was built for (`x86_64`, `arm64`), for its usage record.
+    public var architecture: String
+
+    /// The three documents of the bundle.
+    public struct BundleFiles: Sendable, Equatable {
+        public var policy: String
+        public var catalog: String
+        public var rates: String
+
+        public init(policy: String, catalog: String, rates: String) {
+            self.policy = policy
+            self.catalog = catalog
+            self.rates = rates
+        }
+    }
 
     public init(
-        policyPath: String, classifierURL: String? = nil, classifierAPIKey: String? = nil,
-        signalsTTL: Duration = .seconds(15),
-        signalsFile: String? = nil
+        bundle: BundleFiles, bundleTTL: Duration = .seconds(60), classifierURL: String? = nil,
+        classifierAPIKey: String? = nil, signalsTTL: Duration = .seconds(15), signalsBudget: Duration = .seconds(1),
+        signalsFile: String? = nil, signalsStore: MongoUsageConfiguration? = nil, memoryMB: Int64 = 128,
+        architecture: String = RouterConfiguration.buildArchitecture
     ) {
-        self.policyPath = policyPath
+        self.bundle = bundle
+        self.bundleTTL = bundleTTL
         self.classifierURL = classifierURL
         self.classifierAPIKey = classifierAPIKey
         self.signalsTTL = signalsTTL
+        self.signalsBudget = signalsBudget
         self.signalsFile = signalsFile
+        self.signalsStore = signalsStore
+        self.memoryMB = memoryMB
+        self.architecture = architecture
     }
 
-    /// - Throws: `ConfigurationError` naming the variable that is malformed.
+    /// Reads every key listed on the type.
+    /// - Throws: `ConfigurationError` naming the variable that is malformed or the file not found.
     public init(environment: Environment) throws(ConfigurationError) {
+        func file(_ variable: String, _ name: String) throws(ConfigurationError) -> String {
+            try ConfigLocator.require(environment.string(variable, default: name), environment: environment)
+        }
+        let budgetMs = try environment.int("ROUTER_SIGNALS_BUDGET_MS", default: 1000, range: 1...60_000)
+        var store: MongoUsageConfiguration?
+        if let uri = environment["MONGODB_URI"], !uri.isEmpty {
+            var configuration = try MongoUsageConfiguration(environment: environment)
+            configuration.maxAttempts = 1
+            configuration.backoffMilliseconds = 0
+            configuration.serverSelectionTimeoutMilliseconds = max(
+                50, min(configuration.serverSelectionTimeoutMilliseconds, budgetMs / 2))
+            store = configuration
+        }
         self.init(
-            policyPath: environment.string(
-                "SWITCHYARD_POLICY",
-                default: ConfigLocator.locate("policy.json", environment: environment) ?? "policy.json"),
+            bundle: BundleFiles(
+                policy: try file("SWITCHYARD_POLICY", "policy.json"),
+                catalog: try file("SWITCHYARD_CATALOG", "catalog.json"),
+                rates: try file("SWITCHYARD_RATES", "rates.json")),
+            bundleTTL: .milliseconds(
+                try environment.int("SWITCHYARD_BUNDLE_TTL_MS", default: 60_000, range: 0...86_400_000)),
             classifierURL: environment["SWITCHYARD_CLASSIFIER_URL"].flatMap { $0.isEmpty ? nil : $0 },
             classifierAPIKey: environment["SWITCHYARD_CLASSIFIER_API_KEY"].flatMap { $0.isEmpty ? nil : $0 },
             signalsTTL: .milliseconds(
                 try environment.int("ROUTER_SIGNALS_TTL_MS", default: 15000, range: 0...3_600_000)),
-            signalsFile: environment["SWITCHYARD_SIGNALS_FILE"].flatMap {
-                $0.isEmpty ? nil : (ConfigLocator.locate($0, environment: environment) ?? $0)
-            })
+            signalsBudget: .milliseconds(budgetMs),
+            signalsFile: try environment["SWITCHYARD_SIGNALS_FILE"].flatMap { name throws(ConfigurationError) in
+                name.isEmpty ? nil : try ConfigLocator.require(name, environment: environment)
+            },
+            signalsStore: store,
+            memoryMB: Int64(try environment.int("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", default: 128, range: 128...10_240)))
+    }
+
+    /// The architecture of this build, as Lambda and the rates table name it.
+    public static var buildArchitecture: String {
+        #if arch(arm64)
+            "arm64"
+        #else
+            "x86_64"
+        #endif
     }
 }

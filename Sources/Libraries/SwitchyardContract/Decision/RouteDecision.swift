@@ -168,11 +168,40 @@ public struct BatchPlan: Codable, Sendable, Equatable {
     /// `llm` or `vision`: which plan of the decision each item runs.
     public var itemRoute: Route
     public var maxConcurrency: Int
+    /// The batch fits the policy's largest inline batch (`maxInlineItems`): it runs as an inline
+    /// Map inside the Express workflow. False: a Standard workflow's Distributed Map runs it.
+    public var inline: Bool
+    /// The policy's largest inline batch, in items (decisions.md: 40).
+    public var maxInlineItems: Int
+    /// The policy's largest inline result, in bytes (decisions.md: 256 KiB, the state limit).
+    public var maxInlineResultBytes: Int
 
-    public init(items: [BatchItem], itemRoute: Route, maxConcurrency: Int) {
+    public init(
+        items: [BatchItem], itemRoute: Route, maxConcurrency: Int, inline: Bool = true, maxInlineItems: Int = 40,
+        maxInlineResultBytes: Int = 262_144
+    ) {
         self.items = items
         self.itemRoute = itemRoute
         self.maxConcurrency = maxConcurrency
+        self.inline = inline
+        self.maxInlineItems = maxInlineItems
+        self.maxInlineResultBytes = maxInlineResultBytes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case items, itemRoute, maxConcurrency, inline, maxInlineItems, maxInlineResultBytes
+    }
+
+    /// The inline fields were added later: a document without them reads as an inline batch within
+    /// decisions.md's limits (40 items, 256 KiB).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        items = try c.decode([BatchItem].self, forKey: .items)
+        itemRoute = try c.decode(Route.self, forKey: .itemRoute)
+        maxConcurrency = try c.decode(Int.self, forKey: .maxConcurrency)
+        inline = try c.decodeIfPresent(Bool.self, forKey: .inline) ?? true
+        maxInlineItems = try c.decodeIfPresent(Int.self, forKey: .maxInlineItems) ?? 40
+        maxInlineResultBytes = try c.decodeIfPresent(Int.self, forKey: .maxInlineResultBytes) ?? 262_144
     }
 }
 

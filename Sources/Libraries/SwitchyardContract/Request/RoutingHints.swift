@@ -14,10 +14,17 @@ public struct RoutingHints: Codable, Sendable, Hashable {
     public var tags: [String]?
     /// Ask for retrieval before the answer, when the policy offers it (a collection name).
     public var retrieval: String?
+    /// Detections below this confidence are dropped (0...1]; the policy's default otherwise.
+    public var confidenceThreshold: Double?
+    /// IoU above which overlapping boxes of one class are merged by NMS (0...1]; the policy's default otherwise.
+    public var iouThreshold: Double?
+    /// Most detections returned per image; the policy's default otherwise.
+    public var maxDetections: Int?
 
     public init(
         route: RoutingStrategy? = nil, maxCostPicoUSD: PicoUSD? = nil, maxLatencyMs: Int? = nil, model: ModelID? = nil,
-        category: TaskCategory? = nil, tags: [String]? = nil, retrieval: String? = nil
+        category: TaskCategory? = nil, tags: [String]? = nil, retrieval: String? = nil,
+        confidenceThreshold: Double? = nil, iouThreshold: Double? = nil, maxDetections: Int? = nil
     ) {
         self.route = route
         self.maxCostPicoUSD = maxCostPicoUSD
@@ -26,6 +33,9 @@ public struct RoutingHints: Codable, Sendable, Hashable {
         self.category = category
         self.tags = tags
         self.retrieval = retrieval
+        self.confidenceThreshold = confidenceThreshold
+        self.iouThreshold = iouThreshold
+        self.maxDetections = maxDetections
     }
 
     public var isEmpty: Bool { self == RoutingHints() }

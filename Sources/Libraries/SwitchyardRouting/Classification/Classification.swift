@@ -4,9 +4,9 @@ import SwitchyardContract
 public struct ClassificationInput: Sendable {
     public var text: String
     public var imageCount: Int
-    public var modality: Modality
+    public var modality: RequestModality
 
-    public init(text: String, imageCount: Int, modality: Modality) {
+    public init(text: String, imageCount: Int, modality: RequestModality) {
         self.text = text
         self.imageCount = imageCount
         self.modality = modality

@@ -222,7 +222,7 @@ public struct HeuristicClassifier: TaskClassifier {
 
 extension TaskCategory {
     /// Categories a text-only request can fall into (not embedding: only a hint asks for that).
-    static let textCategories: [TaskCategory] = [
+    public static let textCategories: [TaskCategory] = [
         .chat, .code, .summarization, .extraction, .translation, .creative, .math, .legal, .medical,
     ]
 }

@@ -1,111 +1,61 @@
 import SwitchyardContract
 import SwitchyardJSON
 
-/// The decision document built as a `JSON` value directly.
+/// The decision's JSON with its candidate report written directly.
 ///
-/// It is the same document the `Codable` conformance writes (a test holds them equal), built
-/// without the generic encoder's containers: the router's answer is encoded on every invocation
-/// and the generic path costs more than the decision itself.
+/// The report (one entry per catalog model, most of the document) costs the generic encoder
+/// about ten times what building the same members by hand costs, and more than the decision
+/// itself. Everything else goes through the contract's `Codable` conformance, so the output is
+/// byte-identical to `JSON.encode(decision)` (a test holds them equal).
 extension RouteDecision {
-    public var jsonValue: JSON {
-        var m: [(key: String, value: JSON)] = []
-        m.reserveCapacity(22)
-        m.append(("request_id", .string(requestID)))
-        m.append(("tenant_id", .string(tenantID)))
-        m.append(("tier", .string(tier)))
-        m.append(("policy_id", .string(policyID)))
-        m.append(("backend", .string(backend.rawValue)))
-        m.append(("strategy", .string(strategy.rawValue)))
-        m.append(("primary", primary.jsonValue))
-        m.append(("fallbacks", .array(fallbacks.map(\.jsonValue))))
-        if let vision {
-            m.append(
-                (
-                    "vision",
-                    .object(
-                        JSONObject([
-                            ("primary", vision.primary.jsonValue),
-                            ("fallbacks", .array(vision.fallbacks.map(\.jsonValue))),
-                        ]))
-                ))
-        }
-        if let batch {
-            m.append(
-                (
-                    "batch",
-                    .object(
-                        JSONObject([
-                            ("items", .integer(Int64(batch.items))),
-                            ("item_backend", .string(batch.itemBackend.rawValue)),
-                            ("max_concurrency", .integer(Int64(batch.maxConcurrency))),
-                        ]))
-                ))
-        }
-        m.append(("attempt_timeout_ms", .integer(Int64(attemptTimeoutMs))))
-        m.append(("cost_ceiling_micro_usd", .integer(costCeilingMicroUSD)))
-        m.append(("estimated_cost_micro_usd", .integer(estimatedCostMicroUSD)))
-        if let matchedRule { m.append(("matched_rule", .string(matchedRule))) }
-        m.append(("quality_floor", .double(qualityFloor)))
-        m.append(("quality_floor_relaxed", .bool(qualityFloorRelaxed)))
-        m.append(("explanation", .string(explanation)))
-        m.append(("classification", classification.jsonValue))
-        m.append(("budget", budget.jsonValue))
-        m.append(("candidates", .array(candidates.map(\.jsonValue))))
-        return .object(JSONObject(m))
-    }
-}
-
-extension ModelChoice {
-    var jsonValue: JSON {
-        var m: [(key: String, value: JSON)] = [
-            ("model", .string(model)), ("provider", .string(provider.rawValue)),
-            ("provider_model", .string(providerModel)),
-        ]
-        if let endpoint { m.append(("endpoint", .string(endpoint))) }
-        m.append(("kind", .string(kind.rawValue)))
-        m.append(("estimated_cost_micro_usd", .integer(estimatedCostMicroUSD)))
-        m.append(("estimated_latency_ms", .integer(Int64(estimatedLatencyMs))))
-        m.append(("attempt_timeout_ms", .integer(Int64(attemptTimeoutMs))))
-        return .object(JSONObject(m))
-    }
-}
-
-extension Classification {
-    var jsonValue: JSON {
-        var m: [(key: String, value: JSON)] = [
-            ("category", .string(category.rawValue)), ("difficulty", .string(difficulty.rawValue)),
-            ("confidence", .double(confidence)), ("classifier", .string(classifier)),
-        ]
-        if let fallbackReason { m.append(("fallback_reason", .string(fallbackReason))) }
-        if let llmLatencyMs { m.append(("llm_latency_ms", .integer(Int64(llmLatencyMs)))) }
-        return .object(JSONObject(m))
-    }
-}
-
-extension BudgetStatus {
-    var jsonValue: JSON {
-        var m: [(key: String, value: JSON)] = [("monthly_budget_micro_usd", .integer(monthlyBudgetMicroUSD))]
-        if let monthToDateMicroUSD { m.append(("month_to_date_micro_usd", .integer(monthToDateMicroUSD))) }
-        if let remainingMicroUSD { m.append(("remaining_micro_usd", .integer(remainingMicroUSD))) }
-        m.append(("downgraded", .bool(downgraded)))
-        if let note { m.append(("note", .string(note))) }
-        return .object(JSONObject(m))
+    /// - Throws: what `JSON.encode` throws (a non-finite number).
+    public func encodedJSON() throws -> [UInt8] {
+        var head = self
+        head.candidates = []
+        guard case .object(var object) = try JSON.encodeToJSON(head),
+            let slot = object.members.lastIndex(where: { $0.key == "candidates" })
+        else { return try JSON.encode(self) }
+        var report: [JSON] = []
+        report.reserveCapacity(candidates.count)
+        for candidate in candidates { report.append(try candidate.jsonValue) }
+        object.members[slot].value = .array(report)
+        return JSON.object(object).serialized()
     }
 }
 
 extension CandidateReport {
+    /// Members in declaration order, optionals omitted when nil: what the synthesized `Encodable` writes.
     var jsonValue: JSON {
-        var m: [(key: String, value: JSON)] = []
-        m.reserveCapacity(9)
-        m.append(("model", .string(model)))
-        m.append(("provider", .string(provider.rawValue)))
-        m.append(("role", .string(role.rawValue)))
-        if let quality { m.append(("quality", .double(quality))) }
-        m.append(("estimated_cost_micro_usd", .integer(estimatedCostMicroUSD)))
-        m.append(("estimated_latency_ms", .integer(Int64(estimatedLatencyMs))))
-        if let score { m.append(("score", .double(score))) }
-        if let selected { m.append(("selected", .string(selected))) }
-        if let rejected { m.append(("rejected", .string(rejected.description))) }
-        return .object(JSONObject(m))
+        get throws {
+            var m: [(key: String, value: JSON)] = []
+            m.reserveCapacity(9)
+            m.append(("model", .string(model.rawValue)))
+            m.append(("provider", .string(provider.rawValue)))
+            m.append(("role", .string(role.rawValue)))
+            if let quality { m.append(("quality", try Self.number(quality, "quality"))) }
+            m.append(("estimatedCostPicoUSD", .integer(estimatedCostPicoUSD.rawValue)))
+            m.append(("estimatedLatencyMs", .integer(Int64(estimatedLatencyMs))))
+            if let score { m.append(("score", try Self.number(score, "score"))) }
+            if let selected { m.append(("selected", .string(selected))) }
+            if let rejected { m.append(("rejected", .string(rejected))) }
+            return .object(JSONObject(m))
+        }
+    }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    private static func number(_ value: Double, _ field: String) throws -> JSON {
+        guard value.isFinite else {
+            throw EncodingError.invalidValue(
+                value,
+                .init(codingPath: [Key(stringValue: field)], debugDescription: "\(value) cannot be represented in JSON")
+            )
+        }
+        return .double(value)
     }
 }

@@ -1,8 +1,11 @@
 import SwitchyardContract
 import SwitchyardCore
 
-/// Why the router refused a request. `errorType` is what the state machine's Catch matches
-/// (`infra/` uses these strings verbatim); the message tells a client developer what to change.
+/// Why the router refused a request. The handler turns each into a decision with `route:
+/// rejected` and `rejection: StepError{errorType, errorMessage}`, which the state machine's
+/// Choice sends to a logged refusal; only an event that does not decode is a Lambda error
+/// (`Runtime.InvalidEvent`). `errorType` values are stable (dashboards and `infra/` match them);
+/// the message tells a client developer what to change.
 public enum RouterError: FunctionError, Equatable {
     case unknownTenant(String)
     case unknownModel(String)
@@ -12,14 +15,16 @@ public enum RouterError: FunctionError, Equatable {
     case unsupportedContent(String)
     case contradictoryHints(String)
     case invalidHint(field: String, problem: String)
-    case budgetExceeded(tenant: String, spentMicroUSD: Int64, budgetMicroUSD: Int64)
+    /// A field outside the hints out of range or malformed (ids, `parameters.maxTokens`, batch item ids).
+    case invalidRequest(field: String, problem: String)
+    case budgetExceeded(tenant: String, spent: PicoUSD, budget: PicoUSD)
     case noEligibleModel(String)
 
-    /// Every errorType the router can raise, for `infra/` and the tests.
+    /// Every errorType the router can put in a rejection, for `infra/` and the tests.
     public static let allErrorTypes = [
         "Router.UnknownTenant", "Router.UnknownModel", "Router.ModelNotAllowed", "Router.EmptyPrompt",
         "Router.PromptTooLarge", "Router.UnsupportedContent", "Router.ContradictoryHints", "Router.InvalidHint",
-        "Router.BudgetExceeded", "Router.NoEligibleModel",
+        "Router.InvalidRequest", "Router.BudgetExceeded", "Router.NoEligibleModel",
     ]
 
     public var errorType: String {
@@ -32,6 +37,7 @@ public enum RouterError: FunctionError, Equatable {
         case .unsupportedContent: "Router.UnsupportedContent"
         case .contradictoryHints: "Router.ContradictoryHints"
         case .invalidHint: "Router.InvalidHint"
+        case .invalidRequest: "Router.InvalidRequest"
         case .budgetExceeded: "Router.BudgetExceeded"
         case .noEligibleModel: "Router.NoEligibleModel"
         }
@@ -39,7 +45,7 @@ public enum RouterError: FunctionError, Equatable {
 
     public var errorMessage: String {
         switch self {
-        case .unknownTenant(let id): "tenant \"\(id.prefix(80))\" is not in the routing policy; check tenant_id"
+        case .unknownTenant(let id): "tenant \"\(id.prefix(80))\" is not in the routing policy; check tenantId"
         case .unknownModel(let id): "model \"\(id.prefix(80))\" is not in the model catalog; check hints.model"
         case .modelNotAllowed(let model, let tier):
             "model \"\(model)\" is not available on the \(tier) tier; omit hints.model or upgrade the tier"
@@ -48,17 +54,14 @@ public enum RouterError: FunctionError, Equatable {
         case .unsupportedContent(let detail): "unsupported content: \(detail)"
         case .contradictoryHints(let detail): "the hints contradict each other: \(detail)"
         case .invalidHint(let field, let problem): "hints.\(field): \(problem)"
+        case .invalidRequest(let field, let problem): "\(field): \(problem)"
         case .budgetExceeded(let tenant, let spent, let budget):
-            "tenant \"\(tenant)\" has spent \(formatUSD(spent)) of its \(formatUSD(budget)) monthly budget and its tier rejects requests over budget"
+            "tenant \"\(tenant)\" has spent $\(spent) of its $\(budget) monthly budget "
+                + "and its tier rejects requests over budget"
         case .noEligibleModel(let detail): "no model satisfies the request's constraints: \(detail)"
         }
     }
-}
 
-/// `$12.345678` from micro-USD, without Foundation's formatters.
-func formatUSD(_ micro: Int64) -> String {
-    let sign = micro < 0 ? "-" : ""
-    let magnitude = micro.magnitude
-    let fraction = String(magnitude % 1_000_000)
-    return "\(sign)$\(magnitude / 1_000_000).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)"
+    /// The rejection as the decision carries it.
+    public var stepError: StepError { StepError(errorType: errorType, errorMessage: errorMessage) }
 }

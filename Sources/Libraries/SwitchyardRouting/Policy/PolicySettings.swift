@@ -4,11 +4,12 @@ import SwitchyardContract
 public struct PolicyDefaults: Codable, Sendable, Equatable {
     /// Default quality floor per difficulty, 0...1.
     public var qualityFloor: QualityFloors
-    /// Expected output tokens per category (`TaskCategory` raw values) plus `default`.
+    /// Expected output tokens per category (`TaskCategory` raw values) plus `default`: the plan's
+    /// `maxOutputTokens` and the estimate's output when the client sets no `maxTokens`.
     public var outputTokens: [String: Int]
     /// Fallback models listed after the primary.
     public var fallbackCount: Int
-    /// Per-attempt timeout: expected p95 latency times `multiplier`, clamped to `min_ms...max_ms`.
+    /// Per-attempt timeout: expected p95 latency times `multiplier`, clamped to `minMs...maxMs`.
     public var attemptTimeout: AttemptTimeout
     /// Cost ceiling = the most expensive of primary and fallbacks times this, capped by limits.
     public var costCeilingMultiplier: Double
@@ -21,25 +22,20 @@ public struct PolicyDefaults: Codable, Sendable, Equatable {
     public var relaxQualityFloor: Bool
     /// Map state concurrency for batches.
     public var batchMaxConcurrency: Int
-
-    enum CodingKeys: String, CodingKey {
-        case qualityFloor = "quality_floor"
-        case outputTokens = "output_tokens"
-        case fallbackCount = "fallback_count"
-        case attemptTimeout = "attempt_timeout"
-        case costCeilingMultiplier = "cost_ceiling_multiplier"
-        case maxErrorRate = "max_error_rate"
-        case minLatencySamples = "min_latency_samples"
-        case relaxQualityFloor = "relax_quality_floor"
-        case batchMaxConcurrency = "batch_max_concurrency"
-    }
+    /// The largest batch that runs as an inline Map in the Express workflow (decisions.md: 40).
+    public var batchMaxInlineItems: Int
+    /// The largest inline batch result, bytes (decisions.md: 256 KiB, Step Functions' state limit).
+    public var batchMaxInlineResultBytes: Int
+    /// Detection settings of the vision plan when the request's hints set none.
+    public var detection: DetectionDefaults
 
     public init(
         qualityFloor: QualityFloors = QualityFloors(easy: 0.5, medium: 0.7, hard: 0.85),
         outputTokens: [String: Int] = ["default": 400], fallbackCount: Int = 2,
         attemptTimeout: AttemptTimeout = AttemptTimeout(multiplier: 2, minMs: 1000, maxMs: 60000),
         costCeilingMultiplier: Double = 3, maxErrorRate: Double = 0.25, minLatencySamples: Int = 20,
-        relaxQualityFloor: Bool = true, batchMaxConcurrency: Int = 20
+        relaxQualityFloor: Bool = true, batchMaxConcurrency: Int = 20, batchMaxInlineItems: Int = 40,
+        batchMaxInlineResultBytes: Int = 262_144, detection: DetectionDefaults = DetectionDefaults()
     ) {
         self.qualityFloor = qualityFloor
         self.outputTokens = outputTokens
@@ -50,6 +46,9 @@ public struct PolicyDefaults: Codable, Sendable, Equatable {
         self.minLatencySamples = minLatencySamples
         self.relaxQualityFloor = relaxQualityFloor
         self.batchMaxConcurrency = batchMaxConcurrency
+        self.batchMaxInlineItems = batchMaxInlineItems
+        self.batchMaxInlineResultBytes = batchMaxInlineResultBytes
+        self.detection = detection
     }
 }
 
@@ -78,12 +77,6 @@ public struct AttemptTimeout: Codable, Sendable, Equatable {
     public var minMs: Int
     public var maxMs: Int
 
-    enum CodingKeys: String, CodingKey {
-        case multiplier
-        case minMs = "min_ms"
-        case maxMs = "max_ms"
-    }
-
     public init(multiplier: Double, minMs: Int, maxMs: Int) {
         self.multiplier = multiplier
         self.minMs = minMs
@@ -91,39 +84,46 @@ public struct AttemptTimeout: Codable, Sendable, Equatable {
     }
 }
 
-/// Limits on what a request may carry; beyond them the router answers with a typed error.
+/// What the vision plan asks of a detector unless the request's hints say otherwise.
+public struct DetectionDefaults: Codable, Sendable, Equatable {
+    /// Detections below this confidence are dropped, (0, 1].
+    public var confidenceThreshold: Double
+    /// NMS IoU threshold, (0, 1].
+    public var iouThreshold: Double
+    /// Most detections per image.
+    public var maxDetections: Int
+
+    public init(confidenceThreshold: Double = 0.25, iouThreshold: Double = 0.45, maxDetections: Int = 300) {
+        self.confidenceThreshold = confidenceThreshold
+        self.iouThreshold = iouThreshold
+        self.maxDetections = maxDetections
+    }
+}
+
+/// Limits on what a request may carry; beyond them the router answers with a rejection.
 public struct PolicyLimits: Codable, Sendable, Equatable {
     /// UTF-8 bytes of prompt text (all messages, or one batch item).
     public var maxPromptBytes: Int
     public var maxImages: Int
-    /// Bytes per image (declared size, or decoded size of inline base64).
+    /// Bytes per inline image (decoded size estimated from its base64).
     public var maxImageBytes: Int
     public var maxBatchItems: Int
-    /// Accepted `media_type`s for images.
+    /// Largest `parameters.maxTokens` a client may ask for (each model then caps it at its own limit).
+    public var maxOutputTokens: Int
+    /// Accepted media types for images (inline ones as declared, URLs by their file extension).
     public var imageMediaTypes: [String]
-    /// Accepted URL schemes for image references (`s3`, `https`).
-    public var imageURLSchemes: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case maxPromptBytes = "max_prompt_bytes"
-        case maxImages = "max_images"
-        case maxImageBytes = "max_image_bytes"
-        case maxBatchItems = "max_batch_items"
-        case imageMediaTypes = "image_media_types"
-        case imageURLSchemes = "image_url_schemes"
-    }
 
     public init(
         maxPromptBytes: Int = 512 * 1024, maxImages: Int = 8, maxImageBytes: Int = 5 * 1024 * 1024,
-        maxBatchItems: Int = 1000, imageMediaTypes: [String] = ["image/jpeg", "image/png", "image/webp"],
-        imageURLSchemes: [String] = ["s3", "https"]
+        maxBatchItems: Int = 1000, maxOutputTokens: Int = 1_000_000,
+        imageMediaTypes: [String] = ["image/jpeg", "image/png", "image/webp"]
     ) {
         self.maxPromptBytes = maxPromptBytes
         self.maxImages = maxImages
         self.maxImageBytes = maxImageBytes
         self.maxBatchItems = maxBatchItems
+        self.maxOutputTokens = maxOutputTokens
         self.imageMediaTypes = imageMediaTypes
-        self.imageURLSchemes = imageURLSchemes
     }
 }
 

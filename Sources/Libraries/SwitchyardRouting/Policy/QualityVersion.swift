@@ -1,12 +1,15 @@
+import SwitchyardContract
+
 /// Freezes the catalog's quality table (decisions.md: frozen and versioned before any
 /// evaluation; no evaluation may change it).
 ///
-/// `fnv1a64` is the fingerprint of every model's quality scores; validation recomputes it, so a
-/// policy whose scores were edited without a new `id` and fingerprint fails at init with
-/// `Router.InvalidPolicy`, and the evaluation prints the `id` it was run against.
+/// It sits beside the table, in `catalog.json` (`qualityVersion`). `fnv1a64` is the fingerprint
+/// of every model's quality scores; the bundle recomputes it, so a catalog whose scores were
+/// edited (or a model added) without a new `id` and fingerprint fails at init with
+/// `Router.InvalidBundle`, and the evaluation prints the `id` it was run against.
 public struct QualityVersion: Codable, Sendable, Equatable {
     public var id: String
-    /// `RoutingPolicy.qualityFingerprint` of the table this id names, 16 lowercase hex digits.
+    /// `Catalog.qualityFingerprint` of the table this id names, 16 lowercase hex digits.
     public var fingerprint: String
 
     enum CodingKeys: String, CodingKey {
@@ -20,14 +23,14 @@ public struct QualityVersion: Codable, Sendable, Equatable {
     }
 }
 
-extension RoutingPolicy {
+extension Catalog {
     /// FNV-1a 64 of `id:category=milli,…;` over the catalog in file order, categories sorted,
     /// scores in thousandths (so the fingerprint does not depend on how a double prints).
     public var qualityFingerprint: String {
         var hash = WordScanner.offsetBasis
         func add(_ text: String) { for b in text.utf8 { hash = (hash ^ UInt64(b)) &* WordScanner.prime } }
         for model in models {
-            add(model.id + ":")
+            add(model.id.rawValue + ":")
             for (category, score) in model.quality.sorted(by: { $0.key < $1.key }) {
                 add("\(category)=\(Int((score * 1000).rounded())),")
             }

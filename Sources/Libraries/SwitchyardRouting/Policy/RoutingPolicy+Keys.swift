@@ -1,84 +1,102 @@
 import SwitchyardContract
 import SwitchyardJSON
 
-/// Rejects fields the format does not define, so a misspelt `quality_flor` is an init error
+/// Rejects fields the format does not define, so a misspelt `qualityFlor` is an init error
 /// naming it instead of a setting silently left at its default.
 extension RoutingPolicy {
     /// Allowed keys per object path; `*` stands for any tier name or array index.
+    ///
+    /// Every section is camelCase, like the catalog, the rates table and the contract, except
+    /// `classifier`, which keeps its snake_case keys until its owner's branch (the learned
+    /// classifier) converts them in one go.
     static let knownKeys: [String: Set<String>] = [
         "": [
-            "version", "policy_id", "effective_from", "defaults", "limits", "classifier", "models", "tiers", "tenants",
-            "rules", "description", "quality_version",
+            "version", "policyId", "effectiveFrom", "defaults", "limits", "classifier", "tiers", "tenants", "rules",
+            "description",
         ],
-        "quality_version": ["id", "fnv1a64", "description"],
         "defaults": [
-            "quality_floor", "output_tokens", "fallback_count", "attempt_timeout", "cost_ceiling_multiplier",
-            "max_error_rate",
-            "min_latency_samples", "relax_quality_floor", "batch_max_concurrency",
+            "qualityFloor", "outputTokens", "fallbackCount", "attemptTimeout", "costCeilingMultiplier", "maxErrorRate",
+            "minLatencySamples", "relaxQualityFloor", "batchMaxConcurrency", "batchMaxInlineItems",
+            "batchMaxInlineResultBytes", "detection",
         ],
-        "defaults.quality_floor": ["easy", "medium", "hard"],
-        "defaults.attempt_timeout": ["multiplier", "min_ms", "max_ms"],
+        "defaults.qualityFloor": ["easy", "medium", "hard"],
+        "defaults.attemptTimeout": ["multiplier", "minMs", "maxMs"],
+        "defaults.detection": ["confidenceThreshold", "iouThreshold", "maxDetections"],
         "limits": [
-            "max_prompt_bytes", "max_images", "max_image_bytes", "max_batch_items", "image_media_types",
-            "image_url_schemes",
+            "maxPromptBytes", "maxImages", "maxImageBytes", "maxBatchItems", "maxOutputTokens", "imageMediaTypes",
         ],
         "classifier": ["mode", "model", "base_url", "timeout_ms", "confidence_threshold", "learned"],
         "classifier.learned": ["file", "version"],
-        "models[*]": [
-            "id", "provider", "kind", "provider_model", "endpoint", "prices", "latency", "quality", "context_window",
-            "capabilities",
-            "tiers", "description",
-        ],
-        "models[*].prices": [
-            "input_per_million", "cached_input_per_million", "output_per_million", "per_image", "per_second",
-            "per_request",
-        ],
-        "models[*].latency": ["ttft_ms", "p50_ms", "p95_ms", "output_tokens_per_second"],
         "tiers.*": [
-            "models", "monthly_budget_micro_usd", "default_strategy", "over_budget", "downgrade_models", "classifier",
+            "models", "monthlyBudgetUSD", "defaultStrategy", "overBudget", "downgradeModels", "classifier",
             "description",
         ],
-        "tenants[*]": ["id", "tier", "monthly_budget_micro_usd", "name"],
+        "tenants[*]": ["id", "tier", "monthlyBudgetUSD", "name"],
         "rules[*]": ["name", "when", "then", "description"],
         "rules[*].when": [
             "modalities", "categories", "difficulties", "tiers", "tenants", "routes", "tags", "uncertain",
         ],
         "rules[*].then": [
-            "strategy", "quality_floor", "max_latency_ms", "max_cost_micro_usd", "models", "fallback_count",
-            "lock_strategy",
+            "strategy", "qualityFloor", "maxLatencyMs", "maxCostUSD", "models", "fallbackCount", "lockStrategy",
         ],
     ]
 
     /// - Throws: `PolicyError.invalid` naming the first unknown field.
     static func checkKeys(_ json: JSON) throws(PolicyError) {
-        try checkKeys(json, path: "", pattern: "")
+        if let (path, problem) = KnownKeys.firstUnknown(in: json, known: knownKeys, maps: ["tiers"]) {
+            throw .invalid(path: path, problem: problem)
+        }
+    }
+}
+
+/// Finds the first field a document's format does not define.
+enum KnownKeys {
+    /// - Parameters:
+    ///   - known: allowed keys per path pattern (`""` is the root, `[*]` any index, `.*` any key of a map).
+    ///   - maps: patterns of objects keyed by data (tier names); their members are checked as `<map>.*`.
+    /// - Returns: the path and a sentence, or nil when every field is known. Paths without an entry
+    ///   in `known` (maps of categories, free-form values) are not checked.
+    static func firstUnknown(in json: JSON, known: [String: Set<String>], maps: Set<String>) -> (String, String)? {
+        walk(json, path: "", pattern: "", known: known, maps: maps)
     }
 
-    private static func checkKeys(_ json: JSON, path: String, pattern: String) throws(PolicyError) {
+    private static func walk(
+        _ json: JSON, path: String, pattern: String, known: [String: Set<String>], maps: Set<String>
+    ) -> (String, String)? {
         switch json {
         case .object(let object):
-            // Maps keyed by data (tiers by name, quality by category) are checked by validate().
-            if pattern == "tiers" {
+            if maps.contains(pattern) {
                 for member in object.members {
-                    try checkKeys(member.value, path: "tiers.\(member.key)", pattern: "tiers.*")
+                    let childPath = path.isEmpty ? member.key : "\(path).\(member.key)"
+                    if let found = walk(
+                        member.value, path: childPath, pattern: "\(pattern).*", known: known, maps: maps)
+                    {
+                        return found
+                    }
                 }
-                return
+                return nil
             }
-            guard let allowed = knownKeys[pattern] else { return }
+            guard let allowed = known[pattern] else { return nil }
             for member in object.members {
                 let childPath = path.isEmpty ? member.key : "\(path).\(member.key)"
                 guard allowed.contains(member.key) else {
-                    throw .invalid(
-                        path: childPath,
-                        problem: "unknown field; expected one of \(allowed.sorted().joined(separator: ", "))")
+                    return (childPath, "unknown field; expected one of \(allowed.sorted().joined(separator: ", "))")
                 }
-                try checkKeys(
-                    member.value, path: childPath, pattern: pattern.isEmpty ? member.key : "\(pattern).\(member.key)")
+                let childPattern = pattern.isEmpty ? member.key : "\(pattern).\(member.key)"
+                if let found = walk(member.value, path: childPath, pattern: childPattern, known: known, maps: maps) {
+                    return found
+                }
             }
+            return nil
         case .array(let items):
-            for (i, item) in items.enumerated() { try checkKeys(item, path: "\(path)[\(i)]", pattern: "\(pattern)[*]") }
+            for (i, item) in items.enumerated() {
+                if let found = walk(item, path: "\(path)[\(i)]", pattern: "\(pattern)[*]", known: known, maps: maps) {
+                    return found
+                }
+            }
+            return nil
         default:
-            return
+            return nil
         }
     }
 }

@@ -2,51 +2,46 @@ import SwitchyardContract
 import SwitchyardCore
 import SwitchyardJSON
 
-/// The routing policy file (`infra/policy.json`): catalog, tiers, tenants, rules and defaults.
+/// The routing policy file (`infra/policy.json`): tiers, tenants, budgets, rules and defaults.
 ///
-/// Loaded once at init and validated as a whole; a policy that decodes but contradicts itself
-/// (a tier naming an unknown model, a quality score above 1) is rejected with the field's path,
-/// because a bad policy found at request time would fail every request.
+/// One part of the bundle (`RoutingBundle`: policy, catalog, rates), loaded and validated as a
+/// whole; a policy that decodes but contradicts itself (a tier naming an unknown model, a floor
+/// above 1) is rejected with the field's path, because a bad policy found at request time would
+/// fail every request.
 public struct RoutingPolicy: Codable, Sendable, Equatable {
-    /// The format version this build reads.
-    public static let supportedVersion = 1
+    /// The format version this build reads. Version 2: camelCase keys, budgets and cost caps as
+    /// decimal USD strings, and no catalog (models live in `catalog.json`, prices in `rates.json`).
+    public static let supportedVersion = 2
 
     public var version: Int
-    /// Identifies this revision of the policy in every decision (`2026-11-25.1`).
+    /// Identifies this revision of the policy (`switchyard-2026-11-25.1`); part of the bundle version.
     public var policyID: String
-    /// Date the prices take effect, `YYYY-MM-DD`.
+    /// Date the policy takes effect, `YYYY-MM-DD`.
     public var effectiveFrom: String
     public var defaults: PolicyDefaults
     public var limits: PolicyLimits
     public var classifier: ClassifierSettings
-    public var models: [ModelSpec]
     public var tiers: [String: TierSpec]
     public var tenants: [TenantSpec]
     public var rules: [RoutingRule]
-    /// The frozen revision of the catalog's quality scores that evaluations were run against.
-    public var qualityVersion: QualityVersion?
 
     enum CodingKeys: String, CodingKey {
-        case version, defaults, limits, classifier, models, tiers, tenants, rules
-        case policyID = "policy_id"
-        case effectiveFrom = "effective_from"
-        case qualityVersion = "quality_version"
+        case version, effectiveFrom, defaults, limits, classifier, tiers, tenants, rules
+        case policyID = "policyId"
     }
 
     public init(
         version: Int = RoutingPolicy.supportedVersion, policyID: String, effectiveFrom: String,
         defaults: PolicyDefaults = PolicyDefaults(), limits: PolicyLimits = PolicyLimits(),
-        classifier: ClassifierSettings = ClassifierSettings(), models: [ModelSpec], tiers: [String: TierSpec],
-        tenants: [TenantSpec], rules: [RoutingRule] = [], qualityVersion: QualityVersion? = nil
+        classifier: ClassifierSettings = ClassifierSettings(), tiers: [String: TierSpec], tenants: [TenantSpec],
+        rules: [RoutingRule] = []
     ) {
-        self.qualityVersion = qualityVersion
         self.version = version
         self.policyID = policyID
         self.effectiveFrom = effectiveFrom
         self.defaults = defaults
         self.limits = limits
         self.classifier = classifier
-        self.models = models
         self.tiers = tiers
         self.tenants = tenants
         self.rules = rules
@@ -66,14 +61,13 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
         defaults = try c.decodeIfPresent(PolicyDefaults.self, forKey: .defaults) ?? PolicyDefaults()
         limits = try c.decodeIfPresent(PolicyLimits.self, forKey: .limits) ?? PolicyLimits()
         classifier = try c.decodeIfPresent(ClassifierSettings.self, forKey: .classifier) ?? ClassifierSettings()
-        models = try c.decode([ModelSpec].self, forKey: .models)
         tiers = try c.decode([String: TierSpec].self, forKey: .tiers)
         tenants = try c.decode([TenantSpec].self, forKey: .tenants)
         rules = try c.decodeIfPresent([RoutingRule].self, forKey: .rules) ?? []
-        qualityVersion = try c.decodeIfPresent(QualityVersion.self, forKey: .qualityVersion)
     }
 
-    /// Parses and validates a policy document.
+    /// Parses and validates a policy document on its own (references to catalog models are
+    /// checked when the bundle is put together, `RoutingBundle`).
     /// - Throws: `PolicyError` (`Router.InvalidPolicy`) naming the offending field path.
     public static func parse(_ bytes: some Collection<UInt8>) throws(PolicyError) -> RoutingPolicy {
         let policy: RoutingPolicy
@@ -83,7 +77,9 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
             if let version = json["version"]?.int64Value, version != Int64(Self.supportedVersion) {
                 throw PolicyError.invalid(
                     path: "version",
-                    problem: "version \(version) is not supported; this router reads version \(Self.supportedVersion)")
+                    problem: "version \(version) is not supported; this router reads version \(Self.supportedVersion)"
+                        + (version == 1
+                            ? " (version 1 kept models and prices: they moved to catalog.json and rates.json)" : ""))
             }
             try checkKeys(json)
             policy = try JSON.decode(RoutingPolicy.self, from: json)

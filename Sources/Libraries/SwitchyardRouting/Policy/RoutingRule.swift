@@ -16,8 +16,8 @@ public struct RoutingRule: Codable, Sendable, Equatable {
     }
 }
 
-/// What a request looks like, as far as rules can see.
-public enum Modality: String, Codable, Sendable, CaseIterable, Hashable {
+/// What a request looks like, as far as rules can see (`modalities` in a rule's `when`).
+public enum RequestModality: String, Codable, Sendable, CaseIterable, Hashable {
     case text
     case image
     case imageText = "image+text"
@@ -25,7 +25,7 @@ public enum Modality: String, Codable, Sendable, CaseIterable, Hashable {
 }
 
 public struct RuleCondition: Codable, Sendable, Equatable {
-    public var modalities: [Modality]?
+    public var modalities: [RequestModality]?
     public var categories: [TaskCategory]?
     public var difficulties: [Difficulty]?
     public var tiers: [String]?
@@ -39,7 +39,7 @@ public struct RuleCondition: Codable, Sendable, Equatable {
     public var uncertain: Bool?
 
     public init(
-        modalities: [Modality]? = nil, categories: [TaskCategory]? = nil, difficulties: [Difficulty]? = nil,
+        modalities: [RequestModality]? = nil, categories: [TaskCategory]? = nil, difficulties: [Difficulty]? = nil,
         tiers: [String]? = nil, tenants: [String]? = nil, routes: [RoutingStrategy]? = nil, tags: [String]? = nil,
         uncertain: Bool? = nil
     ) {
@@ -55,40 +55,58 @@ public struct RuleCondition: Codable, Sendable, Equatable {
 }
 
 public struct RuleAction: Codable, Sendable, Equatable {
-    /// Strategy to use; a request's `route` hint still wins unless `lock_strategy` is set.
+    /// Strategy to use; a request's `route` hint still wins unless `lockStrategy` is set.
     public var strategy: RoutingStrategy?
     /// Minimum quality for the category, 0...1; replaces the difficulty default.
     public var qualityFloor: Double?
     /// Upper bound on expected latency, ms; a tighter hint wins.
     public var maxLatencyMs: Int?
-    /// Upper bound on estimated cost per request, micro-USD; a tighter hint wins.
-    public var maxCostMicroUSD: Int64?
+    /// Upper bound on estimated cost per request (`maxCostUSD`, a decimal string); a tighter hint wins.
+    public var maxCost: PicoUSD?
     /// Restricts the candidates to these models (still within the tier).
-    public var models: [String]?
+    public var models: [ModelID]?
     /// Number of fallbacks in the decision.
     public var fallbackCount: Int?
     /// Ignore the request's `route` hint.
     public var lockStrategy: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case strategy, models
-        case qualityFloor = "quality_floor"
-        case maxLatencyMs = "max_latency_ms"
-        case maxCostMicroUSD = "max_cost_micro_usd"
-        case fallbackCount = "fallback_count"
-        case lockStrategy = "lock_strategy"
+        case strategy, models, qualityFloor, maxLatencyMs, fallbackCount, lockStrategy
+        case maxCost = "maxCostUSD"
     }
 
     public init(
         strategy: RoutingStrategy? = nil, qualityFloor: Double? = nil, maxLatencyMs: Int? = nil,
-        maxCostMicroUSD: Int64? = nil, models: [String]? = nil, fallbackCount: Int? = nil, lockStrategy: Bool? = nil
+        maxCost: PicoUSD? = nil, models: [ModelID]? = nil, fallbackCount: Int? = nil, lockStrategy: Bool? = nil
     ) {
         self.strategy = strategy
         self.qualityFloor = qualityFloor
         self.maxLatencyMs = maxLatencyMs
-        self.maxCostMicroUSD = maxCostMicroUSD
+        self.maxCost = maxCost
         self.models = models
         self.fallbackCount = fallbackCount
         self.lockStrategy = lockStrategy
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        strategy = try c.decodeIfPresent(RoutingStrategy.self, forKey: .strategy)
+        qualityFloor = try c.decodeIfPresent(Double.self, forKey: .qualityFloor)
+        maxLatencyMs = try c.decodeIfPresent(Int.self, forKey: .maxLatencyMs)
+        maxCost = try USDAmount.decodeIfPresent(c, .maxCost)
+        models = try c.decodeIfPresent([ModelID].self, forKey: .models)
+        fallbackCount = try c.decodeIfPresent(Int.self, forKey: .fallbackCount)
+        lockStrategy = try c.decodeIfPresent(Bool.self, forKey: .lockStrategy)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encodeIfPresent(strategy, forKey: .strategy)
+        try c.encodeIfPresent(qualityFloor, forKey: .qualityFloor)
+        try c.encodeIfPresent(maxLatencyMs, forKey: .maxLatencyMs)
+        try USDAmount.encode(maxCost, &c, .maxCost)
+        try c.encodeIfPresent(models, forKey: .models)
+        try c.encodeIfPresent(fallbackCount, forKey: .fallbackCount)
+        try c.encodeIfPresent(lockStrategy, forKey: .lockStrategy)
     }
 }

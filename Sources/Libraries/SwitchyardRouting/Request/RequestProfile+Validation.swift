@@ -1,52 +1,56 @@
 import SwitchyardContract
 
-/// Turning a `RouterInput` into a `RequestProfile`, refusing what the router cannot route.
+/// Turning the contract's `InferenceRequest` into a `RequestProfile`, refusing what the router
+/// cannot route. Every number the client sent is range-checked here, at the boundary, so the
+/// arithmetic done with it afterwards cannot leave its range.
 extension RequestProfile {
-    /// - Throws: `Router.EmptyPrompt`, `Router.PromptTooLarge`, `Router.UnsupportedContent`,
-    ///   `Router.ContradictoryHints`, `Router.InvalidHint`, `Router.UnknownTenant` (empty id).
-    public init(_ input: RouterInput, limits: PolicyLimits) throws(RouterError) {
-        guard !input.tenantID.isEmpty else { throw .unknownTenant("") }
-        let hints = try ParsedHints(input.hints)
+    /// - Throws: `Router.InvalidRequest` (an identifier or parameter out of range),
+    ///   `Router.InvalidHint`, `Router.EmptyPrompt`, `Router.PromptTooLarge`,
+    ///   `Router.UnsupportedContent`, `Router.ContradictoryHints`, `Router.UnknownTenant` (empty id).
+    public init(_ request: InferenceRequest, limits: PolicyLimits) throws(RouterError) {
+        guard !request.tenantID.isEmpty else { throw .unknownTenant("") }
+        guard Identifier.isValid(request.tenantID) else {
+            throw .invalidRequest(field: "tenantId", problem: "must be 1...256 bytes without control characters")
+        }
+        guard Identifier.isValid(request.requestID) else {
+            throw .invalidRequest(field: "requestId", problem: "must be 1...256 bytes without control characters")
+        }
+        if let user = request.user, !Identifier.isValid(user) {
+            throw .invalidRequest(field: "user", problem: "must be 1...256 bytes without control characters")
+        }
+        if let received = request.receivedAtMs, received < 0 {
+            throw .invalidRequest(field: "receivedAtMs", problem: "must not be negative")
+        }
+        let hints = try ParsedHints(request.hints)
+        let maxTokens = try Self.checkParameters(request.parameters, limits: limits)
 
         var texts = TextGatherer()
         var images = 0
-        if let prompt = input.prompt { texts.add(prompt, role: "user") }
-        for (i, message) in (input.messages ?? []).enumerated() {
-            switch message.content {
-            case .text(let text): texts.add(text, role: message.role)
-            case .parts(let parts):
-                for (j, part) in parts.enumerated() {
-                    let at = "messages[\(i)].content[\(j)]"
-                    switch part.type {
-                    case "text", "input_text": texts.add(part.text ?? "", role: message.role)
-                    case "image_url":
-                        guard let url = part.imageURL?.url else {
-                            throw .unsupportedContent("\(at) has no image_url.url")
-                        }
-                        try Self.checkImage(ImageRef(url: url), at: at, limits: limits)
-                        images += 1
-                    case "image":
-                        guard let source = part.source else { throw .unsupportedContent("\(at) has no source") }
-                        try Self.checkImage(
-                            ImageRef(url: source.url, dataBase64: source.data, mediaType: source.mediaType), at: at,
-                            limits: limits)
-                        images += 1
-                    default:
-                        throw .unsupportedContent(
-                            "\(at) has type \"\(part.type.prefix(40))\"; the router accepts text, image_url and image parts"
-                        )
-                    }
+        for (i, message) in request.messages.enumerated() {
+            for (j, part) in message.content.enumerated() {
+                switch part {
+                case .text(let text): texts.add(text, role: message.role)
+                case .image(let image):
+                    try Self.checkImage(image, at: "messages[\(i)].content[\(j)]", limits: limits)
+                    images += 1
                 }
             }
+            // Tool calls and results are prompt the model reads; they count, the classifier skips them.
+            for call in message.toolCalls ?? [] { texts.measure(call.name.utf8.count + call.arguments.utf8.count) }
         }
-        for (i, image) in (input.images ?? []).enumerated() {
+        for tool in request.parameters?.tools ?? [] {
+            texts.measure(tool.name.utf8.count + (tool.description?.utf8.count ?? 0))
+        }
+        for (i, image) in (request.images ?? []).enumerated() {
             try Self.checkImage(image, at: "images[\(i)]", limits: limits)
             images += 1
         }
 
         var batchCount = 1
-        var modality: Modality
-        if let batch = input.batch, !batch.isEmpty {
+        var batchItems: [BatchItem] = []
+        var modality: RequestModality
+        var usageModality: Modality
+        if let batch = request.batch, !batch.isEmpty {
             guard batch.count <= limits.maxBatchItems else {
                 throw .promptTooLarge("batch has \(batch.count) items; the limit is \(limits.maxBatchItems)")
             }
@@ -57,31 +61,52 @@ extension RequestProfile {
             // Per-item figures: the largest item sizes the estimate, the first items feed the classifier.
             var largest = 0
             var itemImages = 0
+            var anyText = false
+            var ids = Set<String>()
             for (i, item) in batch.enumerated() {
-                let bytes = item.prompt?.utf8.count ?? 0
+                // Item ids become part of usage keys (`batch/<id>/llm`).
+                guard Identifier.isValid(item.id, maxBytes: 128), !item.id.contains("/") else {
+                    throw .invalidRequest(
+                        field: "batch[\(i)].id", problem: "must be 1...128 bytes without control characters or /")
+                }
+                guard ids.insert(item.id).inserted else {
+                    throw .invalidRequest(field: "batch[\(i)].id", problem: "duplicate item id")
+                }
+                let bytes = item.text?.utf8.count ?? 0
                 let count = item.images?.count ?? 0
-                guard bytes > 0 || count > 0 else { throw .emptyPrompt("batch[\(i)] has neither prompt nor images") }
+                let hasText = item.text?.utf8.contains(where: { $0 > 32 }) ?? false
+                guard hasText || count > 0 else { throw .emptyPrompt("batch[\(i)] has neither text nor images") }
                 guard bytes <= limits.maxPromptBytes else {
-                    throw .promptTooLarge("batch[\(i)].prompt is \(bytes) bytes; the limit is \(limits.maxPromptBytes)")
+                    throw .promptTooLarge("batch[\(i)].text is \(bytes) bytes; the limit is \(limits.maxPromptBytes)")
+                }
+                guard count <= limits.maxImages else {
+                    throw .promptTooLarge("batch[\(i)] has \(count) images; the limit is \(limits.maxImages)")
                 }
                 for (j, image) in (item.images ?? []).enumerated() {
                     try Self.checkImage(image, at: "batch[\(i)].images[\(j)]", limits: limits)
                 }
+                anyText = anyText || hasText
                 largest = max(largest, bytes)
                 itemImages = max(itemImages, count)
-                if i < 3, let prompt = item.prompt { texts.add(prompt, role: "user") }
+                if i < 3, let text = item.text { texts.sample(text) }
             }
             batchCount = batch.count
+            batchItems = batch
             modality = .batch
+            usageModality = itemImages == 0 ? .text : (anyText ? .multimodal : .image)
             images = max(images, itemImages)
+            // One item's call: the request's own messages plus the largest item.
             texts.totalBytes += largest
+            texts.count += 1
+            texts.hasContent = texts.hasContent || anyText
         } else {
             guard texts.hasContent || images > 0 else {
                 throw .emptyPrompt(
-                    input.messages == nil && input.prompt == nil && input.images == nil
-                        ? "send messages, prompt, images or batch" : "the prompt is blank and there are no images")
+                    request.messages.isEmpty && request.images == nil
+                        ? "send messages, images or batch" : "the prompt is blank and there are no images")
             }
             modality = images == 0 ? .text : (texts.hasContent ? .imageText : .image)
+            usageModality = images == 0 ? .text : (texts.hasContent ? .multimodal : .image)
         }
         guard images <= limits.maxImages else {
             throw .promptTooLarge("\(images) images; the limit is \(limits.maxImages)")
@@ -98,55 +123,53 @@ extension RequestProfile {
         }
 
         self.init(
-            requestID: input.requestID ?? "",
-            tenantID: input.tenantID,
-            modality: modality,
-            classifierText: texts.classifierText,
-            promptBytes: texts.totalBytes,
+            requestID: request.requestID, tenantID: request.tenantID, user: request.user, modality: modality,
+            usageModality: usageModality, classifierText: texts.classifierText, promptBytes: texts.totalBytes,
             inputTokens: TokenEstimate.tokens(utf8Bytes: texts.totalBytes, messages: texts.count)
                 + images * RequestProfile.tokensPerImage,
-            imageCount: images,
-            batchCount: batchCount,
-            hints: hints)
+            imageCount: images, batchCount: batchCount, batchItems: batchItems, requestedOutputTokens: maxTokens,
+            hints: hints, rawHints: request.hints.flatMap { $0.isEmpty ? nil : $0 })
     }
 
-    static func checkImage(_ image: ImageRef, at path: String, limits: PolicyLimits) throws(RouterError) {
-        var mediaType = image.mediaType
-        var size = image.sizeBytes
-        if let data = image.dataBase64 {
-            // Base64 carries 3 bytes per 4 characters; the router measures, never decodes.
-            size = size ?? data.utf8.count / 4 * 3
-        } else if let url = image.url {
-            guard let colon = url.firstIndex(of: ":") else {
-                throw .unsupportedContent("\(path): \"\(url.prefix(60))\" is not a URL")
-            }
-            let scheme = url[..<colon].lowercased()
-            if scheme == "data" {
-                // data:image/png;base64,....
-                let header = url[url.index(after: colon)...].prefix { $0 != "," }
-                mediaType = mediaType ?? String(header.prefix { $0 != ";" })
-                size = size ?? max(0, url.utf8.count - header.utf8.count - 6) / 4 * 3
-            } else {
-                guard limits.imageURLSchemes.contains(scheme) else {
-                    throw .unsupportedContent(
-                        "\(path): scheme \"\(scheme.prefix(20))\" is not accepted; use \(limits.imageURLSchemes.joined(separator: " or ")) URLs"
-                    )
-                }
-                mediaType = mediaType ?? Self.mediaType(forPath: url)
-            }
-        } else {
-            throw .unsupportedContent("\(path) has neither url nor data_base64")
+    /// - Returns: `maxTokens`, within `1...limits.maxOutputTokens`.
+    static func checkParameters(_ parameters: GenerationParameters?, limits: PolicyLimits) throws(RouterError) -> Int? {
+        guard let parameters else { return nil }
+        if let maxTokens = parameters.maxTokens, !(1...limits.maxOutputTokens).contains(maxTokens) {
+            throw .invalidRequest(
+                field: "parameters.maxTokens", problem: "\(maxTokens) is outside 1...\(limits.maxOutputTokens)")
         }
-        if let mediaType {
-            guard limits.imageMediaTypes.contains(mediaType.lowercased()) else {
-                throw .unsupportedContent(
-                    "\(path): media type \"\(mediaType.prefix(40))\" is not accepted; use \(limits.imageMediaTypes.joined(separator: ", "))"
+        if let t = parameters.temperature, !(0...2).contains(t) {
+            throw .invalidRequest(field: "parameters.temperature", problem: "\(t) is outside 0...2")
+        }
+        if let p = parameters.topP, !(0...1).contains(p) {
+            throw .invalidRequest(field: "parameters.topP", problem: "\(p) is outside 0...1")
+        }
+        return parameters.maxTokens
+    }
+
+    /// Measures an image reference without reading it: inline size, and the media type it
+    /// declares (inline) or implies (its file extension). Whether it may be read at all is the
+    /// reading function's `ImageAccessPolicy` check.
+    static func checkImage(_ image: ImageReference, at path: String, limits: PolicyLimits) throws(RouterError) {
+        let mediaType: String?
+        switch image {
+        case .inline(let format, _):
+            mediaType = format?.mediaType
+            let size = image.inlineByteEstimate
+            if size > limits.maxImageBytes {
+                throw .promptTooLarge(
+                    "\(path) is \(size) bytes; the limit is \(limits.maxImageBytes) "
+                        + "(send large images by s3:// reference)"
                 )
             }
+        case .url(let url): mediaType = Self.mediaType(forPath: url.text)
+        case .s3(_, let key): mediaType = Self.mediaType(forPath: key)
         }
-        if let size, size > limits.maxImageBytes {
-            throw .promptTooLarge(
-                "\(path) is \(size) bytes; the limit is \(limits.maxImageBytes) (send large images by s3:// reference)")
+        if let mediaType, !limits.imageMediaTypes.contains(mediaType) {
+            throw .unsupportedContent(
+                "\(path): media type \"\(mediaType)\" is not accepted; use "
+                    + limits.imageMediaTypes.joined(separator: ", ")
+            )
         }
     }
 
@@ -169,54 +192,65 @@ extension RequestProfile {
 }
 
 extension ParsedHints {
-    /// - Throws: `Router.InvalidHint` for a malformed value, `Router.ContradictoryHints` for
+    /// - Throws: `Router.InvalidHint` for a value out of range, `Router.ContradictoryHints` for
     ///   values that cannot hold together.
     init(_ hints: RoutingHints?) throws(RouterError) {
         self.init()
         guard let hints else { return }
         if let route = hints.route {
-            guard let strategy = RoutingStrategy(rawValue: route), strategy != .explicit else {
-                throw .invalidHint(field: "route", problem: "\"\(route.prefix(40))\" is not cheapest, fastest or best")
+            guard route != .explicit else {
+                throw .invalidHint(
+                    field: "route", problem: "explicit is set by hints.model; use cheapest, fastest or best")
             }
-            self.route = strategy
+            self.route = route
         }
-        if let usd = hints.maxCostUSD {
-            guard usd.isFinite, usd > 0 else {
-                throw .invalidHint(field: "max_cost_usd", problem: "must be a positive amount of USD")
-            }
-            maxCostMicroUSD = usd >= 9e12 ? Int64.max : Int64((usd * 1_000_000).rounded(.down))
-            guard maxCostMicroUSD! > 0 else {
-                throw .invalidHint(field: "max_cost_usd", problem: "is below one micro-USD")
-            }
+        if let cost = hints.maxCostPicoUSD {
+            guard cost > .zero else { throw .invalidHint(field: "maxCostPicoUSD", problem: "must be positive") }
+            maxCost = cost
         }
         if let ms = hints.maxLatencyMs {
-            guard ms > 0 else { throw .invalidHint(field: "max_latency_ms", problem: "must be positive") }
+            guard (1...3_600_000).contains(ms) else {
+                throw .invalidHint(field: "maxLatencyMs", problem: "\(ms) is outside 1...3600000")
+            }
             maxLatencyMs = ms
         }
-        if let tokens = hints.maxOutputTokens {
-            guard tokens > 0 else { throw .invalidHint(field: "max_output_tokens", problem: "must be positive") }
-            outputTokens = tokens
-        }
-        if let name = hints.category {
-            guard let parsed = TaskCategory(rawValue: name) else {
-                throw .invalidHint(
-                    field: "category",
-                    problem:
-                        "\"\(name.prefix(40))\" is not one of \(TaskCategory.allCases.map(\.rawValue).joined(separator: ", "))"
-                )
-            }
-            category = parsed
-        }
+        category = hints.category
         if let model = hints.model {
-            guard !model.isEmpty else { throw .invalidHint(field: "model", problem: "must not be empty") }
+            guard model.isWellFormed else {
+                throw .invalidHint(field: "model", problem: "must be 1...128 of letters, digits, . _ - : /")
+            }
             if let route {
                 throw .contradictoryHints(
-                    "hints.model \"\(model.prefix(60))\" names the model, so hints.route \"\(route.rawValue)\" cannot also choose one"
+                    "hints.model \"\(model)\" names the model, "
+                        + "so hints.route \"\(route.rawValue)\" cannot also choose one"
                 )
             }
             self.model = model
         }
-        tags = hints.tags ?? []
+        if let tags = hints.tags {
+            guard tags.count <= 32, tags.allSatisfy({ Identifier.isValid($0, maxBytes: 64) }) else {
+                throw .invalidHint(field: "tags", problem: "at most 32 tags of 1...64 bytes each")
+            }
+            self.tags = tags
+        }
+        if let value = hints.confidenceThreshold {
+            guard value > 0, value <= 1 else {
+                throw .invalidHint(field: "confidenceThreshold", problem: "\(value) is outside (0, 1]")
+            }
+            confidenceThreshold = value
+        }
+        if let value = hints.iouThreshold {
+            guard value > 0, value <= 1 else {
+                throw .invalidHint(field: "iouThreshold", problem: "\(value) is outside (0, 1]")
+            }
+            iouThreshold = value
+        }
+        if let value = hints.maxDetections {
+            guard (1...10_000).contains(value) else {
+                throw .invalidHint(field: "maxDetections", problem: "\(value) is outside 1...10000")
+            }
+            maxDetections = value
+        }
     }
 }
 
@@ -229,16 +263,22 @@ struct TextGatherer {
     var system = ""
     var user: [String] = []
 
-    mutating func add(_ text: String, role: String) {
+    mutating func add(_ text: String, role: Message.Role) {
         totalBytes += text.utf8.count
         count += 1
         if !hasContent, text.utf8.contains(where: { $0 > 32 }) { hasContent = true }
         switch role {
-        case "system", "developer": system = text
-        case "user": user.append(text)
-        default: break
+        case .system: system = text
+        case .user: user.append(text)
+        case .assistant, .tool: break
         }
     }
+
+    /// Prompt bytes that are not text the classifier should read (tool calls and definitions).
+    mutating func measure(_ bytes: Int) { totalBytes += bytes }
+
+    /// Text the classifier reads that is measured elsewhere (a batch's first items).
+    mutating func sample(_ text: String) { user.append(text) }
 
     var classifierText: String {
         let joined = user.count == 1 ? user[0] : user.joined(separator: "\n")

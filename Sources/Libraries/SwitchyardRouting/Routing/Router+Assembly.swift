@@ -1,101 +1,185 @@
 import SwitchyardContract
 
-/// Turning selections into the decision document.
+/// Turning selections into the decision document: the plans the next states run, the cost
+/// ceiling, the budget, the usage context and the candidate report.
 extension Router {
     func assemble(
         profile: RequestProfile, tenant: RoutingTable.CompiledTenant, plan: Plan, rule: RoutingRule?,
-        strategy: RoutingStrategy,
-        limits: Limits, selection: (primary: Selection, vision: Selection?), classification: Classification,
-        signals: SignalsSnapshot, downgraded: Bool
-    ) -> RouteDecision {
-        let primarySelection = selection.primary
-        let choices = primarySelection.ranked.map {
-            choice(primarySelection.evaluated[$0], latencyCap: limits.latencyCapMs)
+        strategy: RoutingStrategy, limits: Limits, selection: (primary: Selection, vision: Selection?),
+        classification: Classification, signals: SignalsSnapshot, downgraded: Bool
+    ) throws(RouterError) -> RouteDecision {
+        let primary = selection.primary
+        let latencyCap = limits.latencyCapMs
+        // Totals are sums of at most two in-range estimates and are checked.
+        func sum(_ a: PicoUSD, _ b: PicoUSD) throws(RouterError) -> PicoUSD {
+            do { return try a.adding(b) } catch {
+                throw .promptTooLarge("the estimated cost is beyond the representable range")
+            }
         }
-        var visionBranch: VisionBranch?
-        var estimated = primarySelection.evaluated[primarySelection.ranked[0]].totalCost
-        var worst = primarySelection.ranked.map { primarySelection.evaluated[$0].totalCost }.max() ?? 0
+        var estimated = primary.evaluated[primary.ranked[0]].totalCost
+        var worst = primary.ranked.map { primary.evaluated[$0].totalCost }.max() ?? .zero
         var candidates: [CandidateReport] = []
         candidates.reserveCapacity(table.models.count)
-        if let vision = selection.vision {
-            let visionChoices = vision.ranked.map { choice(vision.evaluated[$0], latencyCap: limits.latencyCapMs) }
-            visionBranch = VisionBranch(primary: visionChoices[0], fallbacks: Array(visionChoices.dropFirst()))
-            let visionCost = vision.evaluated[vision.ranked[0]].totalCost
-            estimated += visionCost
-            worst += vision.ranked.map { vision.evaluated[$0].totalCost }.max() ?? 0
-            report(vision.evaluated, into: &candidates)
+        let texts = ReportTexts(tier: tenant.tier, rule: rule)
+
+        var llm: LLMPlan?
+        var vision: VisionPlan?
+        var embedding: EmbeddingPlan?
+        if let detector = selection.vision {
+            vision = visionPlan(detector, profile: profile, latencyCap: latencyCap)
+            estimated = try sum(estimated, detector.evaluated[detector.ranked[0]].totalCost)
+            worst = try sum(worst, detector.ranked.map { detector.evaluated[$0].totalCost }.max() ?? .zero)
+            report(detector, category: .detection, texts: texts, into: &candidates)
         }
-        report(primarySelection.evaluated, into: &candidates)
+        report(primary, category: plan.category, texts: texts, into: &candidates)
+        switch plan.role {
+        case .llm:
+            llm = LLMPlan(
+                candidates: primary.ranked.map { llmCandidate(primary.evaluated[$0], latencyCap: latencyCap) },
+                maxOutputTokens: primary.evaluated[primary.ranked[0]].outputTokens,
+                groundWithDetections: plan.route == .visionLLM)
+        case .vision:
+            vision = visionPlan(primary, profile: profile, latencyCap: latencyCap)
+        case .embedding:
+            embedding = EmbeddingPlan(
+                candidates: primary.ranked.map { llmCandidate(primary.evaluated[$0], latencyCap: latencyCap) })
+        }
+        var batch: BatchPlan?
+        if plan.route == .batch {
+            let defaults = table.policy.defaults
+            batch = BatchPlan(
+                items: profile.batchItems, itemRoute: plan.role == .vision ? .vision : .llm,
+                maxConcurrency: defaults.batchMaxConcurrency,
+                inline: profile.batchCount <= defaults.batchMaxInlineItems,
+                maxInlineItems: defaults.batchMaxInlineItems, maxInlineResultBytes: defaults.batchMaxInlineResultBytes)
+        }
 
         // The ceiling covers a retry or two on the dearest chosen model, within the hard limits.
-        var ceiling = Int64((Double(worst) * table.policy.defaults.costCeilingMultiplier).rounded(.up))
-        if let cap = minimum(profile.hints.maxCostMicroUSD, rule?.then.maxCostMicroUSD) { ceiling = min(ceiling, cap) }
-        if !downgraded, let remaining = signals.monthToDateSpendMicroUSD.map({ tenant.monthlyBudgetMicroUSD - $0 }) {
-            ceiling = min(ceiling, remaining)
-        }
+        let scaled = (Double(worst.rawValue) * table.policy.defaults.costCeilingMultiplier).rounded(.up)
+        guard scaled < 9.2e18 else { throw .promptTooLarge("the cost ceiling is beyond the representable range") }
+        var ceiling = PicoUSD(Int64(scaled))
+        if let cap = limits.costCap { ceiling = min(ceiling, cap) }
+        if !downgraded, let remaining = limits.remaining { ceiling = min(ceiling, remaining) }
         ceiling = max(ceiling, estimated)
 
-        let spent = signals.monthToDateSpendMicroUSD
+        let spent = signals.monthToDateSpend
         let budget = BudgetStatus(
-            monthlyBudgetMicroUSD: tenant.monthlyBudgetMicroUSD, monthToDateMicroUSD: spent,
-            remainingMicroUSD: spent.map { tenant.monthlyBudgetMicroUSD - $0 }, downgraded: downgraded,
+            monthlyBudgetPicoUSD: tenant.monthlyBudget, monthToDatePicoUSD: spent,
+            remainingPicoUSD: spent.map { PicoUSD(tenant.monthlyBudget.rawValue - $0.rawValue) },
+            downgraded: downgraded, spendStalenessMs: signals.spendStalenessMs,
             note: downgraded
-                ? "over budget: downgraded to \(tenant.tier.spec.downgradeModels?.joined(separator: ", ") ?? "")"
+                ? "over budget: downgraded to \(tenant.tier.downgradeList)"
                 : signals.note ?? (spent == nil ? "no spend data; budget not enforced" : nil))
 
-        let primary = choices[0]
-        var batch: BatchPlan?
-        if plan.backend == .batch {
-            batch = BatchPlan(
-                items: profile.batchCount, itemBackend: plan.role,
-                maxConcurrency: table.policy.defaults.batchMaxConcurrency)
-        }
-        var explanation =
-            "\(tenant.tier.name) tier, \(classification.category.rawValue)/\(classification.difficulty.rawValue) by \(classification.classifier)"
+        let chosen = primary.evaluated[primary.ranked[0]]
+        let chosenID = table.ids[chosen.model]
+        var explanation = ""
+        explanation.reserveCapacity(256)
+        explanation += "\(tenant.tier.name) tier, \(classification.category.rawValue)/"
+        explanation += "\(classification.difficulty.rawValue) by \(classification.classifier)"
         explanation += rule.map { ", rule \($0.name)" } ?? ", tier default"
-        explanation += ": \(strategy.rawValue) → \(primary.model) (\(primary.provider.rawValue))"
-        if let vision = visionBranch { explanation += " + \(vision.primary.model) in parallel" }
-        explanation += ", est. \(formatUSD(estimated)), ~\(primary.estimatedLatencyMs) ms"
-        if choices.count > 1 {
-            explanation += "; fallbacks " + choices.dropFirst().map(\.model).joined(separator: ", ")
+        explanation += ": \(strategy.rawValue) → \(chosenID) (\(table.cores[chosen.model].provider.rawValue))"
+        if let detector = selection.vision {
+            explanation += " + \(table.ids[detector.evaluated[detector.ranked[0]].model])"
         }
-        if primarySelection.relaxed {
+        explanation += ", est. $\(USDAmount.text(estimated)), ~\(chosen.estimate.latencyP50Ms) ms"
+        if primary.ranked.count > 1 {
+            explanation += "; fallbacks "
+            explanation += primary.ranked.dropFirst().map { table.ids[primary.evaluated[$0].model].rawValue }.joined(
+                separator: ", ")
+        }
+        if primary.relaxed {
             explanation += "; no allowed model met quality floor \(limits.floor), best available chosen"
         }
         if downgraded { explanation += "; tenant over budget, downgraded" }
 
+        var summary = "\(plan.route.rawValue) \(strategy.rawValue)"
+        if let rule { summary += " rule=\(rule.name)" }
+        if downgraded { summary += " downgraded" }
+        let context = UsageContext(
+            requestID: profile.requestID, tenantID: profile.tenantID, user: profile.user, tier: tenant.tier.name,
+            route: summary, category: classification.category, difficulty: classification.difficulty,
+            hints: profile.rawHints, estimatedCostPicoUSD: estimated, bundleVersion: table.bundleVersion)
+
         return RouteDecision(
             requestID: profile.requestID, tenantID: profile.tenantID, tier: tenant.tier.name,
-            policyID: table.policy.policyID,
-            backend: plan.backend, strategy: strategy, primary: primary, fallbacks: Array(choices.dropFirst()),
-            vision: visionBranch,
-            batch: batch, attemptTimeoutMs: primary.attemptTimeoutMs, costCeilingMicroUSD: ceiling,
-            estimatedCostMicroUSD: estimated,
-            matchedRule: rule?.name, qualityFloor: limits.floor, qualityFloorRelaxed: primarySelection.relaxed,
-            classification: classification, budget: budget, candidates: candidates, explanation: explanation)
+            bundleVersion: table.bundleVersion, route: plan.route, strategy: strategy, llm: llm, vision: vision,
+            batch: batch, embedding: embedding, costCeilingPicoUSD: ceiling, estimatedCostPicoUSD: estimated,
+            matchedRule: rule?.name, qualityFloor: limits.floor, qualityFloorRelaxed: primary.relaxed,
+            classification: classification, budget: budget, candidates: candidates, explanation: explanation,
+            context: context)
     }
 
-    private func choice(_ e: Evaluated, latencyCap: Int?) -> ModelChoice {
-        let model = table.models[e.model]
-        return ModelChoice(
-            model: model.id, provider: model.provider, providerModel: model.providerModel ?? model.id,
-            endpoint: model.endpoint,
-            kind: model.kind, estimatedCostMicroUSD: e.totalCost, estimatedLatencyMs: e.estimate.latencyP50Ms,
-            attemptTimeoutMs: table.attemptTimeout(p95Ms: e.estimate.latencyP95Ms, latencyCapMs: latencyCap))
+    /// One LLM (or embedding) call as the plan names it: catalog id and limits, the per-call estimate.
+    private func llmCandidate(_ e: Evaluated, latencyCap: Int?) -> LLMCandidate {
+        let core = table.cores[e.model]
+        return LLMCandidate(
+            model: table.ids[e.model],
+            attemptTimeoutMs: table.attemptTimeout(p95Ms: e.estimate.latencyP95Ms, latencyCapMs: latencyCap),
+            contextWindow: core.contextWindow, maxOutputTokens: table.models[e.model].maxOutputTokens,
+            estimatedCostPicoUSD: e.estimate.cost ?? .zero, estimatedLatencyMs: e.estimate.latencyP50Ms)
     }
 
-    private func report(_ evaluated: [Evaluated], into candidates: inout [CandidateReport]) {
-        for e in evaluated {
+    /// The detectors in order, with the detection settings from the hints, else the policy.
+    private func visionPlan(_ selection: Selection, profile: RequestProfile, latencyCap: Int?) -> VisionPlan {
+        let defaults = table.policy.defaults.detection
+        let hints = profile.hints
+        return VisionPlan(
+            candidates: selection.ranked.map {
+                let e = selection.evaluated[$0]
+                return VisionCandidate(
+                    model: table.ids[e.model],
+                    attemptTimeoutMs: table.attemptTimeout(p95Ms: e.estimate.latencyP95Ms, latencyCapMs: latencyCap),
+                    estimatedCostPicoUSD: e.estimate.cost ?? .zero, estimatedLatencyMs: e.estimate.latencyP50Ms)
+            },
+            confidenceThreshold: hints.confidenceThreshold ?? defaults.confidenceThreshold,
+            iouThreshold: hints.iouThreshold ?? defaults.iouThreshold,
+            maxDetections: hints.maxDetections ?? defaults.maxDetections)
+    }
+
+    /// What every rejection sentence of one decision shares.
+    private struct ReportTexts {
+        var tier: RoutingTable.CompiledTier
+        var rule: RoutingRule?
+    }
+
+    private func report(
+        _ selection: Selection, category: TaskCategory, texts: ReportTexts, into candidates: inout [CandidateReport]
+    ) {
+        for e in selection.evaluated {
             let model = table.cores[e.model]
             let eligible = e.rejection == nil || e.rejection == .notExplicitModel
             candidates.append(
                 CandidateReport(
                     model: table.ids[e.model], provider: model.provider, role: e.role,
-                    quality: e.quality >= 0 ? e.quality : nil,
-                    estimatedCostMicroUSD: e.totalCost, estimatedLatencyMs: e.estimate.latencyP50Ms,
+                    quality: e.quality >= 0 ? e.quality : nil, estimatedCostPicoUSD: e.totalCost,
+                    estimatedLatencyMs: e.estimate.latencyP50Ms,
                     score: eligible || e.selected != .none ? (e.score * 1_000_000).rounded() / 1_000_000 : nil,
                     selected: e.selected == .primary ? "primary" : (e.selected == .fallback ? "fallback" : nil),
-                    rejected: e.rejection))
+                    rejected: e.rejection.map {
+                        table.text(for: $0, model: e.model, category: category, tier: texts.tier, rule: texts.rule)
+                    }))
         }
+    }
+}
+
+extension RouteDecision {
+    /// The decision for a refused request: `route: rejected` with the error as `rejection`, so the
+    /// state machine's Choice sends it to a logged refusal.
+    ///
+    /// - Parameters:
+    ///   - tier: the tenant's tier, or "" when the tenant is unknown.
+    public static func rejected(
+        _ request: InferenceRequest, error: RouterError, tier: String?, bundleVersion: String
+    ) -> RouteDecision {
+        let rejection = error.stepError
+        let context = UsageContext(
+            requestID: request.requestID, tenantID: request.tenantID, user: request.user, tier: tier,
+            route: "rejected \(rejection.errorType)", hints: request.hints.flatMap { $0.isEmpty ? nil : $0 },
+            estimatedCostPicoUSD: .zero, bundleVersion: bundleVersion)
+        return RouteDecision(
+            requestID: request.requestID, tenantID: request.tenantID, tier: tier ?? "", bundleVersion: bundleVersion,
+            route: .rejected, strategy: nil, rejection: rejection,
+            explanation: "rejected: \(rejection.errorType): \(rejection.errorMessage)", context: context)
     }
 }

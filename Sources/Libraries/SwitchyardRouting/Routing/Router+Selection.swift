@@ -8,8 +8,12 @@ extension Router {
         var role: BackendKind
         var quality: Double
         var estimate: CallEstimate
-        /// Cost of the whole request on this model (all batch items).
-        var totalCost: Int64
+        /// Output tokens this model would be asked for: the request's (or the category's
+        /// default), capped at the model's own limit.
+        var outputTokens: Int
+        /// Cost of the whole request on this model (all batch items); zero when out of range
+        /// (the model is then rejected with `.estimateOutOfRange`).
+        var totalCost: PicoUSD
         var errorRate: Double
         var rejection: Rejection?
         /// Lower is better; the strategy's objective adjusted for error rate.
@@ -33,7 +37,7 @@ extension Router {
         case error(RouterError)
         case none(summary: String)
 
-        func routerError(tier: String) -> RouterError {
+        var routerError: RouterError {
             switch self {
             case .budget: .noEligibleModel("every fitting model exceeds the remaining budget")
             case .error(let error): error
@@ -88,9 +92,10 @@ extension Router {
             let chosen = try selectOne(
                 SelectionTarget(role: .vision, category: .detection, needsVision: false, strictDowngrade: false),
                 context: visionContext)
-            let cost = chosen.evaluated[chosen.ranked[0]].totalCost
-            context.limits.costCapMicroUSD = context.limits.costCapMicroUSD.map { $0 - cost }
-            context.limits.remainingMicroUSD = context.limits.remainingMicroUSD.map { $0 - cost }
+            // Caps, remaining budget and cost are all non-negative here, so the differences stay in range.
+            let cost = chosen.evaluated[chosen.ranked[0]].totalCost.rawValue
+            context.limits.costCap = context.limits.costCap.map { PicoUSD($0.rawValue - cost) }
+            context.limits.remaining = context.limits.remaining.map { PicoUSD($0.rawValue - cost) }
             vision = chosen
         }
         let primary = try selectOne(
@@ -106,7 +111,7 @@ extension Router {
                 target.role, target.category, context.profile, context.tier, context.rule, context.explicit,
                 context.downgraded
             )
-        let outputTokens = profile.hints.outputTokens ?? table.outputTokens[category.index]
+        let requestedOutput = profile.requestedOutputTokens ?? table.outputTokens[category.index]
         let batch = Int64(profile.batchCount)
         let strategy = downgraded ? RoutingStrategy.cheapest : context.strategy
         let downgradeCovers =
@@ -120,15 +125,22 @@ extension Router {
             let model = table.cores[i]
             let quality = table.quality(model: i, category: category)
             let health = context.health.isEmpty ? nil : context.health[i]
+            let outputTokens = min(requestedOutput, model.maxOutputTokens)
             let estimate = table.estimate(
                 model: i, inputTokens: profile.inputTokens, outputTokens: outputTokens, images: profile.imageCount,
                 health: health)
+            let total = estimate.cost.flatMap { cost -> PicoUSD? in
+                let (value, overflow) = cost.rawValue.multipliedReportingOverflow(by: batch)
+                return overflow ? nil : PicoUSD(value)
+            }
             var e = Evaluated(
-                model: i, role: role, quality: quality, estimate: estimate, totalCost: estimate.costMicroUSD * batch,
+                model: i, role: role, quality: quality, estimate: estimate, outputTokens: outputTokens,
+                totalCost: total ?? .zero,
                 errorRate: health.map { $0.samples >= table.policy.defaults.minLatencySamples ? $0.errorRate : 0 } ?? 0)
-            e.rejection = reject(
-                e, model: model, target: target, context: context, outputTokens: outputTokens,
-                downgraded: downgradeCovers)
+            e.rejection =
+                total == nil
+                ? .estimateOutOfRange
+                : reject(e, model: model, target: target, context: context, downgraded: downgradeCovers)
             rank(&e, strategy: strategy, explicit: explicit)
             evaluated.append(e)
         }
@@ -156,7 +168,7 @@ extension Router {
             ) {
                 throw .budget
             }
-            throw .none(summary: summarize(evaluated, role: role, category: category))
+            throw .none(summary: summarize(evaluated, role: role, category: category, context: context))
         }
         eligible.sort { lhs, rhs in
             let a = evaluated[lhs].key
@@ -186,34 +198,33 @@ extension Router {
     @inline(__always)
     func reject(
         _ e: Evaluated, model: RoutingTable.ModelCore, target: SelectionTarget, context: SelectionContext,
-        outputTokens: Int,
         downgraded: Bool
     ) -> Rejection? {
         let (tier, limits, explicit, profile) = (context.tier, context.limits, context.explicit, context.profile)
         let maxErrorRate = table.policy.defaults.maxErrorRate
-        guard tier.allowed[e.model] else { return .notInTier(tier.name) }
+        guard tier.allowed[e.model] else { return .notInTier }
         if downgraded {
             guard tier.downgrade[e.model] else { return .notADowngradeModel }
         } else if let rule = context.rule, let models = rule.then.models, explicit == nil,
             !models.contains(table.ids[e.model])
         {
-            return .excludedByRule(rule.name)
+            return .excludedByRule
         }
         if target.needsVision, !model.hasVision { return .noVisionInput }
         guard e.quality >= 0 else { return .cannotServe(target.category) }
         if model.kind != .vision {
-            let needed = profile.inputTokens + outputTokens
+            let needed = profile.inputTokens + e.outputTokens
             if needed > model.contextWindow { return .contextTooSmall(window: model.contextWindow, needed: needed) }
         }
         if e.errorRate > maxErrorRate, explicit != e.model { return .unhealthy(errorRate: e.errorRate) }
         if let cap = limits.latencyCapMs, e.estimate.latencyP50Ms > cap {
             return .tooSlow(estimatedMs: e.estimate.latencyP50Ms, capMs: cap)
         }
-        if let cap = limits.costCapMicroUSD, e.totalCost > cap {
-            return .tooExpensive(estimatedMicroUSD: e.totalCost, capMicroUSD: cap)
+        if let cap = limits.costCap, e.totalCost > cap {
+            return .tooExpensive(estimated: e.totalCost, cap: cap)
         }
-        if !downgraded, let remaining = limits.remainingMicroUSD, e.totalCost > remaining {
-            return .exceedsBudget(estimatedMicroUSD: e.totalCost, remainingMicroUSD: remaining)
+        if !downgraded, let remaining = limits.remaining, e.totalCost > remaining {
+            return .exceedsBudget(estimated: e.totalCost, remaining: remaining)
         }
         if let explicit, !downgraded { return explicit == e.model ? nil : .notExplicitModel }
         if e.quality < limits.floor, !downgraded { return .belowQualityFloor(quality: e.quality, floor: limits.floor) }
@@ -225,7 +236,7 @@ extension Router {
     func rank(_ e: inout Evaluated, strategy: RoutingStrategy, explicit: Int?) {
         // A model failing a share of calls costs and waits that much more per success.
         let reliability = max(0.05, 1 - e.errorRate)
-        let cost = Double(e.totalCost) / reliability
+        let cost = Double(e.totalCost.rawValue) / reliability
         let latency = Double(e.estimate.latencyP50Ms) / reliability
         let quality = e.quality * reliability
         switch strategy {
@@ -249,7 +260,8 @@ extension Router {
         guard let e = evaluated.first(where: { $0.model == explicit }) else {
             throw .error(
                 .unsupportedContent(
-                    "model \"\(table.models[explicit].id)\" is a \(table.models[explicit].kind.rawValue) model; this request needs \(role.rawValue)"
+                    "model \"\(table.models[explicit].id)\" is a \(table.models[explicit].kind.rawValue) model; "
+                        + "this request needs \(role.rawValue)"
                 ))
         }
         let id = table.models[explicit].id
@@ -265,36 +277,41 @@ extension Router {
         case .tooSlow(let estimated, let cap):
             throw .error(
                 .contradictoryHints(
-                    "hints.model \"\(id)\" is expected to take \(estimated) ms, above hints.max_latency_ms \(cap)"))
+                    "hints.model \"\(id)\" is expected to take \(estimated) ms, above the latency cap of \(cap) ms"))
         case .tooExpensive(let estimated, let cap):
             throw .error(
                 .contradictoryHints(
-                    "hints.model \"\(id)\" is estimated at \(estimated) micro-USD, above the cost cap of \(cap)"))
+                    "hints.model \"\(id)\" is estimated at $\(estimated), above the cost cap of $\(cap)"))
         case .exceedsBudget: throw .budget
-        case .excludedByRule, .notInTier, .notADowngradeModel, .belowQualityFloor, .described:
+        case .estimateOutOfRange:
+            throw .error(.promptTooLarge("the estimated cost on model \"\(id)\" is beyond the representable range"))
+        case .excludedByRule, .notInTier, .notADowngradeModel, .belowQualityFloor:
             return
         }
     }
 
     /// "14 llm models for legal: 6 not available on the basic tier, 8 expected latency above the cap".
-    func summarize(_ evaluated: [Evaluated], role: BackendKind, category: TaskCategory) -> String {
+    func summarize(_ evaluated: [Evaluated], role: BackendKind, category: TaskCategory, context: SelectionContext)
+        -> String
+    {
         var counts: [(String, Int)] = []
         for e in evaluated {
             guard let rejection = e.rejection else { continue }
             let label: String
             switch rejection {
-            case .notInTier(let tier): label = "not available on the \(tier) tier"
-            case .excludedByRule(let rule): label = "excluded by rule \(rule)"
+            case .notInTier: label = "not available on the \(context.tier.name) tier"
+            case .excludedByRule: label = "excluded by rule \(context.rule?.name ?? "-")"
             case .notADowngradeModel: label = "not a downgrade model"
             case .cannotServe: label = "no quality score for \(category.rawValue)"
             case .noVisionInput: label = "no image input"
             case .contextTooSmall: label = "context window too small"
             case .unhealthy: label = "error rate too high"
             case .tooSlow(_, let cap): label = "expected latency above \(cap) ms"
-            case .tooExpensive(_, let cap): label = "estimated cost above \(cap) micro-USD"
+            case .tooExpensive(_, let cap): label = "estimated cost above $\(cap)"
             case .exceedsBudget: label = "over the remaining budget"
+            case .estimateOutOfRange: label = "estimate out of range"
             case .belowQualityFloor(_, let floor): label = "quality below \(floor)"
-            case .notExplicitModel, .described: continue
+            case .notExplicitModel: continue
             }
             if let i = counts.firstIndex(where: { $0.0 == label }) {
                 counts[i].1 += 1
@@ -303,7 +320,7 @@ extension Router {
             }
         }
         let parts = counts.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
-        return
-            "\(evaluated.count) \(role.rawValue) models for \(category.rawValue): \(parts.isEmpty ? "none in the catalog" : parts)"
+        return "\(evaluated.count) \(role.rawValue) models for \(category.rawValue): "
+            + (parts.isEmpty ? "none in the catalog" : parts)
     }
 }

@@ -10,16 +10,15 @@ public struct Router: Sendable {
 
     public init(table: RoutingTable) { self.table = table }
 
-    /// - Throws: `PolicyError` when the policy does not validate.
-    public init(policy: RoutingPolicy) throws(PolicyError) {
-        self.init(table: try RoutingTable(policy: policy))
-    }
+    public init(bundle: RoutingBundle) { self.init(table: RoutingTable(bundle: bundle)) }
 
     /// Decides where a request goes.
     /// - Parameters:
     ///   - profile: the validated request.
     ///   - classification: the classifier's verdict; a `category` hint overrides its category.
     ///   - signals: month-to-date spend and model health at decision time.
+    /// - Returns: the decision with its plans, `usage` still empty (the handler adds the router's
+    ///   own invocation record).
     /// - Throws: `Router.UnknownTenant`, `Router.UnknownModel`, `Router.ModelNotAllowed`,
     ///   `Router.UnsupportedContent`, `Router.PromptTooLarge`, `Router.ContradictoryHints`,
     ///   `Router.BudgetExceeded`, `Router.NoEligibleModel`.
@@ -32,8 +31,8 @@ public struct Router: Sendable {
 
         var explicit: Int?
         if let id = hints.model {
-            guard let i = table.modelIndex[id] else { throw .unknownModel(id) }
-            guard tier.allowed[i] else { throw .modelNotAllowed(model: id, tier: tier.name) }
+            guard let i = table.modelIndex[id] else { throw .unknownModel(id.rawValue) }
+            guard tier.allowed[i] else { throw .modelNotAllowed(model: id.rawValue, tier: tier.name) }
             explicit = i
         }
 
@@ -58,52 +57,51 @@ public struct Router: Sendable {
         }
 
         let floor = rule?.then.qualityFloor ?? table.policy.defaults.qualityFloor[classification.difficulty]
+        let spent = signals.monthToDateSpend
+        // Spend is never negative (`SignalsSnapshot` drops such figures) and budgets are validated
+        // non-negative, so the difference stays in range.
+        let remaining = spent.map { PicoUSD(tenant.monthlyBudget.rawValue - $0.rawValue) }
         var limits = Limits(
             latencyCapMs: minimum(hints.maxLatencyMs, rule?.then.maxLatencyMs),
-            costCapMicroUSD: minimum(hints.maxCostMicroUSD, rule?.then.maxCostMicroUSD),
-            remainingMicroUSD: signals.monthToDateSpendMicroUSD.map { tenant.monthlyBudgetMicroUSD - $0 },
-            floor: floor)
+            costCap: minimum(hints.maxCost, rule?.then.maxCost), remaining: remaining, floor: floor)
 
+        // Over budget once nothing is left: a tenant whose spend equals its budget is not routed
+        // (rejected, or downgraded where the tier says so).
         var downgraded = false
-        if let remaining = limits.remainingMicroUSD, remaining <= 0 {
+        if let remaining, remaining <= .zero {
             guard tier.spec.overBudget == .downgrade else {
-                throw .budgetExceeded(
-                    tenant: tenant.spec.id, spentMicroUSD: signals.monthToDateSpendMicroUSD ?? 0,
-                    budgetMicroUSD: tenant.monthlyBudgetMicroUSD)
+                throw .budgetExceeded(tenant: tenant.spec.id, spent: spent ?? .zero, budget: tenant.monthlyBudget)
             }
             downgraded = true
         }
 
         var context = SelectionContext(
             profile: profile, tier: tier, rule: rule, strategy: strategy, explicit: explicit, limits: limits,
-            downgraded: downgraded,
-            health: healthByIndex(signals))
+            downgraded: downgraded, health: healthByIndex(signals))
         var selection: (primary: Selection, vision: Selection?)
         do {
             selection = try select(plan, context: context)
         } catch SelectionFailure.budget {
             // Within budget overall, but every fitting model costs more than what is left.
             guard tier.spec.overBudget == .downgrade else {
-                throw .budgetExceeded(
-                    tenant: tenant.spec.id, spentMicroUSD: signals.monthToDateSpendMicroUSD ?? 0,
-                    budgetMicroUSD: tenant.monthlyBudgetMicroUSD)
+                throw .budgetExceeded(tenant: tenant.spec.id, spent: spent ?? .zero, budget: tenant.monthlyBudget)
             }
             downgraded = true
             context.downgraded = true
             do {
                 selection = try select(plan, context: context)
             } catch {
-                throw error.routerError(tier: tier.name)
+                throw error.routerError
             }
         } catch {
-            throw error.routerError(tier: tier.name)
+            throw error.routerError
         }
         if downgraded {
             strategy = .cheapest
-            limits.remainingMicroUSD = nil
+            limits.remaining = nil
         }
 
-        return assemble(
+        return try assemble(
             profile: profile, tenant: tenant, plan: plan, rule: rule, strategy: strategy, limits: limits,
             selection: selection, classification: classification, signals: signals, downgraded: downgraded)
     }
@@ -112,7 +110,7 @@ public struct Router: Sendable {
 
     /// Which branch and which selections a request needs.
     struct Plan {
-        var backend: BackendPath
+        var route: Route
         /// The main selection: the LLM, the detector on the vision path, or the batch item model.
         var role: BackendKind
         var category: TaskCategory
@@ -127,14 +125,14 @@ public struct Router: Sendable {
         if profile.modality == .batch {
             let vision = images && (category == .detection || explicitKind == .vision)
             return Plan(
-                backend: .batch, role: vision ? .vision : .llm,
+                route: .batch, role: vision ? .vision : .llm,
                 category: vision ? .detection : (images ? .visionQA : category),
                 needsVision: images && !vision, parallelVision: false)
         }
         if category == .embedding || explicitKind == .embedding {
             guard !images else { throw .unsupportedContent("embedding models take text only; remove the images") }
             return Plan(
-                backend: .embedding, role: .embedding, category: .embedding, needsVision: false, parallelVision: false)
+                route: .embedding, role: .embedding, category: .embedding, needsVision: false, parallelVision: false)
         }
         if images {
             if explicitKind == .vision || (explicitKind == nil && category == .detection) || profile.modality == .image
@@ -144,17 +142,18 @@ public struct Router: Sendable {
                         throw .unsupportedContent("model \"\(table.models[explicit].id)\" does not accept image input")
                     }
                     return Plan(
-                        backend: .visionLLM, role: .llm, category: .visionQA, needsVision: true, parallelVision: true)
+                        route: .visionLLM, role: .llm, category: .visionQA, needsVision: true, parallelVision: true)
                 }
                 return Plan(
-                    backend: .vision, role: .vision, category: .detection, needsVision: false, parallelVision: false)
+                    route: .vision, role: .vision, category: .detection, needsVision: false, parallelVision: false)
             }
             if let explicit, !table.hasVision[explicit] {
                 throw .unsupportedContent(
-                    "model \"\(table.models[explicit].id)\" does not accept image input; pick a vision-capable model or drop hints.model"
+                    "model \"\(table.models[explicit].id)\" does not accept image input; "
+                        + "pick a vision-capable model or drop hints.model"
                 )
             }
-            return Plan(backend: .visionLLM, role: .llm, category: .visionQA, needsVision: true, parallelVision: true)
+            return Plan(route: .visionLLM, role: .llm, category: .visionQA, needsVision: true, parallelVision: true)
         }
         if explicitKind == .vision {
             throw .unsupportedContent(
@@ -163,7 +162,7 @@ public struct Router: Sendable {
         // A question about an image that did not come along goes to a model that can see, judged on
         // its vision-qa quality, so the follow-up with the image lands on a model that can answer.
         let textCategory = (category == .detection || category == .visionQA) ? .visionQA : category
-        return Plan(backend: .llm, role: .llm, category: textCategory, needsVision: false, parallelVision: false)
+        return Plan(route: .llm, role: .llm, category: textCategory, needsVision: false, parallelVision: false)
     }
 
     // MARK: - Rules
@@ -175,22 +174,26 @@ public struct Router: Sendable {
             && classification.confidence < table.policy.classifier.confidenceThreshold
     }
 
-    func matchRule(_ profile: RequestProfile, classification: Classification, tier: String, modality: Modality)
+    func matchRule(
+        _ profile: RequestProfile, classification: Classification, tier: String, modality: RequestModality
+    )
         -> RoutingRule?
     {
-        for rule in table.policy.rules {
-            let when = rule.when
-            if let m = when.modalities, !m.contains(modality) { continue }
-            if let c = when.categories, !c.contains(classification.category) { continue }
-            if let d = when.difficulties, !d.contains(classification.difficulty) { continue }
-            if let t = when.tiers, !t.contains(tier) { continue }
-            if let t = when.tenants, !t.contains(profile.tenantID) { continue }
-            if let r = when.routes {
-                guard let route = profile.hints.route, r.contains(route) else { continue }
+        let categoryBit = UInt16(1) << UInt16(classification.category.index)
+        let difficultyBit = UInt8(1) << UInt8(classification.difficulty.rank)
+        let modalityBit = CompiledRule.bit(modality)
+        for rule in table.rules {
+            if let m = rule.modalities, m & modalityBit == 0 { continue }
+            if let c = rule.categories, c & categoryBit == 0 { continue }
+            if let d = rule.difficulties, d & difficultyBit == 0 { continue }
+            if let t = rule.tiers, !t.contains(tier) { continue }
+            if let t = rule.tenants, !t.contains(profile.tenantID) { continue }
+            if let r = rule.routes {
+                guard let route = profile.hints.route, r & CompiledRule.bit(route) != 0 else { continue }
             }
-            if let tags = when.tags, !tags.contains(where: profile.hints.tags.contains) { continue }
-            if let uncertain = when.uncertain, uncertain != isUncertain(classification) { continue }
-            return rule
+            if let tags = rule.tags, !tags.contains(where: profile.hints.tags.contains) { continue }
+            if let uncertain = rule.uncertain, uncertain != isUncertain(classification) { continue }
+            return table.policy.rules[rule.index]
         }
         return nil
     }
@@ -199,8 +202,8 @@ public struct Router: Sendable {
 /// Hard limits and the quality floor for one decision.
 struct Limits {
     var latencyCapMs: Int?
-    var costCapMicroUSD: Int64?
-    var remainingMicroUSD: Int64?
+    var costCap: PicoUSD?
+    var remaining: PicoUSD?
     var floor: Double
 }
 

@@ -1,25 +1,40 @@
+import SwitchyardBilling
 import SwitchyardContract
 
-/// The policy compiled for lookups: model indexes, per-tier allow lists and a dense quality
-/// matrix. Built once at init (Hummingbird's build-then-run), immutable afterwards.
+/// The bundle compiled for lookups: model indexes, per-tier allow lists, a dense quality matrix
+/// and each model's prices resolved from the rates table. Built once per bundle load
+/// (Hummingbird's build-then-run), immutable afterwards.
 public struct RoutingTable: Sendable {
+    public let bundle: RoutingBundle
+    /// Stored, not read through `bundle`, so a field access on the hot path copies no policy.
     public let policy: RoutingPolicy
-    let models: [ModelSpec]
-    let modelIndex: [String: Int]
+    /// The rules with their conditions as bit sets, in policy order (see `Router.matchRule`).
+    let rules: [CompiledRule]
+    public var catalog: Catalog { bundle.catalog }
+    /// Recorded on every decision: policy, catalog and rates versions.
+    public let bundleVersion: String
+    let models: [CatalogModel]
+    let modelIndex: [ModelID: Int]
     /// `quality[model * TaskCategory.count + category.index]`; negative where unscored.
     let quality: [Double]
+    /// "quality 0.66 < floor 0.8" for every model, category and floor the policy can set (the
+    /// defaults per difficulty and the rules' floors), made once so a candidate report costs a
+    /// lookup rather than formatting two numbers per model: `belowFloorTexts[floor][model * count + category]`.
+    let belowFloorTexts: [Double: [String]]
     let hasVision: [Bool]
-    /// Plain-data copies of what the per-model loop reads, so it never retains a `ModelSpec`'s
+    /// Plain-data copies of what the per-model loop reads, so it never retains a `CatalogModel`'s
     /// strings and dictionaries (copying one costs a dozen reference-count operations).
     let cores: [ModelCore]
-    let ids: [String]
+    let ids: [ModelID]
 
     struct ModelCore: Sendable {
         var kind: BackendKind
         var provider: ProviderID
-        var prices: ModelPrices
+        var price: PriceCard
         var latency: LatencyPrior
         var contextWindow: Int
+        /// The catalog's `maxOutputTokens`, else the context window.
+        var maxOutputTokens: Int
         var hasVision: Bool
     }
     let tiers: [String: CompiledTier]
@@ -33,35 +48,49 @@ public struct RoutingTable: Sendable {
         /// Indexed by model index.
         let allowed: [Bool]
         let downgrade: [Bool]
+        /// `model`, comma-separated, for the over-budget note.
+        let downgradeList: String
+        /// "not available on the <name> tier".
+        let notInTierText: String
     }
 
     struct CompiledTenant: Sendable {
         let spec: TenantSpec
         let tier: CompiledTier
-        let monthlyBudgetMicroUSD: Int64
+        let monthlyBudget: PicoUSD
     }
 
-    /// - Throws: `PolicyError` when the policy does not validate.
-    public init(policy: RoutingPolicy) throws(PolicyError) {
-        try policy.validate()
+    public init(bundle: RoutingBundle) {
+        self.bundle = bundle
+        bundleVersion = bundle.version
+        let policy = bundle.policy
         self.policy = policy
-        models = policy.models
-        var index: [String: Int] = [:]
+        models = bundle.catalog.models
+        var index: [ModelID: Int] = [:]
         for (i, model) in models.enumerated() { index[model.id] = i }
         modelIndex = index
         var quality = [Double](repeating: -1, count: models.count * TaskCategory.count)
         for (i, model) in models.enumerated() {
             for (key, score) in model.quality {
+                // RoutingBundle validation guarantees every key is a category.
                 quality[i * TaskCategory.count + TaskCategory(rawValue: key)!.index] = score
             }
         }
         self.quality = quality
+        let floors = Set(
+            [policy.defaults.qualityFloor.easy, policy.defaults.qualityFloor.medium, policy.defaults.qualityFloor.hard]
+                + policy.rules.compactMap(\.then.qualityFloor))
+        var belowFloorTexts: [Double: [String]] = [:]
+        for floor in floors {
+            belowFloorTexts[floor] = quality.map { $0 >= 0 ? "quality \($0) < floor \(floor)" : "" }
+        }
+        self.belowFloorTexts = belowFloorTexts
         hasVision = models.map { $0.capabilities.contains(.vision) }
         cores = models.map {
             ModelCore(
-                kind: $0.kind, provider: $0.provider, prices: $0.prices, latency: $0.latency,
-                contextWindow: $0.contextWindow,
-                hasVision: $0.capabilities.contains(.vision))
+                kind: $0.kind, provider: $0.provider, price: PriceCard($0, rates: bundle.rates, at: bundle.pricesAt),
+                latency: $0.latency, contextWindow: $0.contextWindow,
+                maxOutputTokens: $0.maxOutputTokens ?? $0.contextWindow, hasVision: $0.capabilities.contains(.vision))
         }
         ids = models.map(\.id)
         var tiers: [String: CompiledTier] = [:]
@@ -71,15 +100,17 @@ public struct RoutingTable: Sendable {
             tiers[name] = CompiledTier(
                 name: name, spec: spec,
                 allowed: models.map { $0.tiers.contains(name) && (listed?.contains($0.id) ?? true) },
-                downgrade: models.map { downgrade.contains($0.id) })
+                downgrade: models.map { downgrade.contains($0.id) },
+                downgradeList: (spec.downgradeModels ?? []).map(\.rawValue).joined(separator: ", "),
+                notInTierText: "not available on the \(name) tier")
         }
         self.tiers = tiers
+        rules = policy.rules.enumerated().map { CompiledRule(index: $0.offset, $0.element.when) }
         var tenants: [String: CompiledTenant] = [:]
         for tenant in policy.tenants {
             let tier = tiers[tenant.tier]!
             tenants[tenant.id] = CompiledTenant(
-                spec: tenant, tier: tier,
-                monthlyBudgetMicroUSD: tenant.monthlyBudgetMicroUSD ?? tier.spec.monthlyBudgetMicroUSD)
+                spec: tenant, tier: tier, monthlyBudget: tenant.monthlyBudget ?? tier.spec.monthlyBudget)
         }
         self.tenants = tenants
         let fallbackTokens = policy.defaults.outputTokens["default"]!
@@ -90,14 +121,14 @@ public struct RoutingTable: Sendable {
         quality[model &* TaskCategory.count &+ category.index]
     }
 
-    /// The model with this catalog id.
-    public func model(_ id: String) -> ModelSpec? { modelIndex[id].map { models[$0] } }
+    /// The catalog entry with this id.
+    public func model(_ id: ModelID) -> CatalogModel? { modelIndex[id].map { models[$0] } }
 
     /// The tier name of a tenant, nil when unknown.
     public func tierName(ofTenant id: String) -> String? { tenants[id]?.tier.name }
 
     /// Whether a tier may use a model.
-    public func isAllowed(model id: String, tier: String) -> Bool {
+    public func isAllowed(model id: ModelID, tier: String) -> Bool {
         guard let i = modelIndex[id], let compiled = tiers[tier] else { return false }
         return compiled.allowed[i]
     }

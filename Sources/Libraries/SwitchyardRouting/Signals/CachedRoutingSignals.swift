@@ -3,20 +3,37 @@ import SwitchyardContract
 /// Caches another signal source for a short TTL, so a warm function reads MongoDB at most once
 /// per TTL per tenant rather than on every request.
 ///
-/// A failed refresh serves the last good value while it is younger than `staleLimit`; past that
-/// the failure passes through (and `snapshot` turns it into a note). A failure is itself cached
-/// for one TTL, so a store that is down costs one timeout per TTL, not one per request.
+/// - One fetch at a time per key: callers arriving while a fetch is in flight wait for that
+///   fetch instead of starting another, and a fetch that outlives its caller's deadline still
+///   fills the cache when it completes.
+/// - A failed refresh serves the last good value while it is younger than `staleLimit`; past that
+///   the failure passes through (and `snapshot` turns it into a note).
+/// - A failure is itself cached for one TTL, for every key of its kind (a spend read that failed
+///   for one tenant fails fast for the others too), so a store that is down costs one timeout per
+///   TTL, not one per request or per tenant.
 public actor CachedRoutingSignals: RoutingSignals {
     private let base: any RoutingSignals
     private let ttl: Duration
     private let staleLimit: Duration
     private let now: @Sendable () -> ContinuousClock.Instant
-    private var spend: [String: (value: Int64?, at: ContinuousClock.Instant)] = [:]
-    private var health: (value: [String: ModelHealth], at: ContinuousClock.Instant)?
-    private var spendFailedAt: [String: ContinuousClock.Instant] = [:]
-    private var healthFailedAt: ContinuousClock.Instant?
+    private var spend: [String: Cell<SpendSignal?>] = [:]
+    private var health = Cell<[ModelID: ModelHealth]>()
+    /// When a read of each kind last failed; cleared by the next success.
+    private let spendFailure = FailureMark()
+    private let healthFailure = FailureMark()
     /// Calls made to the base source, for tests and diagnostics.
     public private(set) var baseCalls = 0
+
+    /// One cached value with its fetch in flight and its last failure; owned and touched by the
+    /// actor only.
+    private final class Cell<Value: Sendable> {
+        var value: (value: Value, at: ContinuousClock.Instant)?
+        var inFlight: Task<Value, any Error>?
+    }
+
+    private final class FailureMark {
+        var at: ContinuousClock.Instant?
+    }
 
     /// - Parameters:
     ///   - ttl: how long a value is served without asking `base` again.
@@ -32,52 +49,72 @@ public actor CachedRoutingSignals: RoutingSignals {
         self.now = now
     }
 
-    public func monthToDateSpend(tenantID: String) async throws -> Int64? {
-        let t = now()
-        if let cached = spend[tenantID], t - cached.at < ttl { return cached.value }
-        if let failed = spendFailedAt[tenantID], t - failed < ttl {
-            if let cached = spend[tenantID], t - cached.at < staleLimit { return cached.value }
-            throw SignalsUnavailable(what: "spend")
+    public func monthToDateSpend(tenantID: String) async throws -> SpendSignal? {
+        let cell: Cell<SpendSignal?>
+        if let existing = spend[tenantID] {
+            cell = existing
+        } else {
+            cell = Cell()
+            spend[tenantID] = cell
         }
-        do {
-            baseCalls += 1
-            let value = try await base.monthToDateSpend(tenantID: tenantID)
-            spend[tenantID] = (value, now())
-            spendFailedAt[tenantID] = nil
-            return value
-        } catch {
-            spendFailedAt[tenantID] = now()
-            if let cached = spend[tenantID], t - cached.at < staleLimit { return cached.value }
-            throw error
+        let base = self.base
+        return try await read(cell, failure: spendFailure, what: "spend") {
+            try await base.monthToDateSpend(tenantID: tenantID)
         }
     }
 
-    public func modelHealth() async throws -> [String: ModelHealth] {
-        let t = now()
-        if let cached = health, t - cached.at < ttl { return cached.value }
-        if let failed = healthFailedAt, t - failed < ttl {
-            if let cached = health, t - cached.at < staleLimit { return cached.value }
-            throw SignalsUnavailable(what: "model health")
-        }
-        do {
-            baseCalls += 1
-            let value = try await base.modelHealth()
-            health = (value, now())
-            healthFailedAt = nil
-            return value
-        } catch {
-            healthFailedAt = now()
-            if let cached = health, t - cached.at < staleLimit { return cached.value }
-            throw error
-        }
+    public func modelHealth() async throws -> [ModelID: ModelHealth] {
+        let base = self.base
+        return try await read(health, failure: healthFailure, what: "model health") { try await base.modelHealth() }
     }
 
     /// Forgets everything, e.g. after the policy's budgets change.
     public func invalidate() {
         spend.removeAll()
-        health = nil
-        spendFailedAt.removeAll()
-        healthFailedAt = nil
+        health = Cell()
+        spendFailure.at = nil
+        healthFailure.at = nil
+    }
+
+    private func read<Value: Sendable>(
+        _ cell: Cell<Value>, failure: FailureMark, what: String, fetch: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
+        let t = now()
+        if let cached = cell.value, t - cached.at < ttl { return cached.value }
+        let task: Task<Value, any Error>
+        if let running = cell.inFlight {
+            task = running
+        } else {
+            if let failed = failure.at, t - failed < ttl {
+                if let cached = cell.value, t - cached.at < staleLimit { return cached.value }
+                throw SignalsUnavailable(what: what)
+            }
+            baseCalls += 1
+            task = Task { try await fetch() }
+            cell.inFlight = task
+            // The cache is filled when the fetch ends, whether or not anyone still waits for it.
+            Task { await self.settle(cell, failure, task) }
+        }
+        do {
+            return try await task.value
+        } catch {
+            if let cached = cell.value, now() - cached.at < staleLimit { return cached.value }
+            throw error
+        }
+    }
+
+    private func settle<Value: Sendable>(
+        _ cell: Cell<Value>, _ failure: FailureMark, _ task: Task<Value, any Error>
+    ) async {
+        let result = await task.result
+        cell.inFlight = nil
+        switch result {
+        case .success(let value):
+            cell.value = (value, now())
+            failure.at = nil
+        case .failure:
+            failure.at = now()
+        }
     }
 }
 

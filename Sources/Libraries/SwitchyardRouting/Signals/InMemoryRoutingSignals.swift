@@ -3,24 +3,27 @@ import SwitchyardContract
 /// Signals held in memory: for tests, local runs and the evaluation, and as the shape the
 /// MongoDB-backed source fills.
 public actor InMemoryRoutingSignals: RoutingSignals {
-    private var spend: [String: Int64]
-    private var health: [String: ModelHealth]
+    private var spend: [String: PicoUSD]
+    private var health: [ModelID: ModelHealth]
 
-    public init(spend: [String: Int64] = [:], health: [String: ModelHealth] = [:]) {
+    public init(spend: [String: PicoUSD] = [:], health: [ModelID: ModelHealth] = [:]) {
         self.spend = spend
         self.health = health
     }
 
-    public func monthToDateSpend(tenantID: String) async throws -> Int64? { spend[tenantID] }
-
-    public func modelHealth() async throws -> [String: ModelHealth] { health }
-
-    /// Adds a call's cost to the tenant's month-to-date spend.
-    public func record(tenantID: String, costMicroUSD: Int64) {
-        spend[tenantID, default: 0] += costMicroUSD
+    public func monthToDateSpend(tenantID: String) async throws -> SpendSignal? {
+        spend[tenantID].map { SpendSignal(amount: $0) }
     }
 
-    public func setSpend(tenantID: String, microUSD: Int64) { spend[tenantID] = microUSD }
+    public func modelHealth() async throws -> [ModelID: ModelHealth] { health }
 
-    public func setHealth(model: String, _ value: ModelHealth?) { health[model] = value }
+    /// Adds a call's cost to the tenant's month-to-date spend.
+    /// - Throws: `Billing.AmountOutOfRange` when the sum leaves the representable range.
+    public func record(tenantID: String, cost: PicoUSD) throws(MoneyError) {
+        spend[tenantID] = try (spend[tenantID] ?? .zero).adding(cost)
+    }
+
+    public func setSpend(tenantID: String, _ amount: PicoUSD?) { spend[tenantID] = amount }
+
+    public func setHealth(model: ModelID, _ value: ModelHealth?) { health[model] = value }
 }

@@ -1,15 +1,29 @@
 import SwitchyardContract
+import SwitchyardCore
 
 /// Live facts the router weighs against its priors: what a tenant has spent this month and how
 /// each model has been behaving recently.
 ///
-/// The usage logger's MongoDB-backed implementation aggregates usage records; tests and local
-/// runs use `InMemoryRoutingSignals`. Wrap a slow source in `CachedRoutingSignals`.
+/// The router function's MongoDB-backed implementation reads the usage rollups; tests and local
+/// runs use `InMemoryRoutingSignals`. Wrap a slow source in `CachedRoutingSignals`, and read both
+/// through `snapshot(tenantID:deadline:)`, which bounds them by one deadline.
 public protocol RoutingSignals: Sendable {
-    /// Month-to-date spend of `tenantID` in micro-USD; nil when the source knows nothing of it.
-    func monthToDateSpend(tenantID: String) async throws -> Int64?
-    /// Recent health per model id; models absent from the map have no live data.
-    func modelHealth() async throws -> [String: ModelHealth]
+    /// Month-to-date spend of `tenantID`; nil when the source knows nothing of it.
+    func monthToDateSpend(tenantID: String) async throws -> SpendSignal?
+    /// Recent health per model; models absent from the map have no live data.
+    func modelHealth() async throws -> [ModelID: ModelHealth]
+}
+
+/// A tenant's month-to-date spend as the usage store reports it.
+public struct SpendSignal: Sendable, Equatable {
+    public var amount: PicoUSD
+    /// How old the newest completed rollup behind `amount` is, ms; nil when the source does not say.
+    public var stalenessMs: Int64?
+
+    public init(amount: PicoUSD, stalenessMs: Int64? = nil) {
+        self.amount = amount
+        self.stalenessMs = stalenessMs
+    }
 }
 
 /// Recent behaviour of one model, from usage records.
@@ -21,32 +35,39 @@ public struct ModelHealth: Codable, Sendable, Equatable {
     /// Calls the figures are computed from.
     public var samples: Int
 
-    enum CodingKeys: String, CodingKey {
-        case samples
-        case p50Ms = "p50_ms"
-        case p95Ms = "p95_ms"
-        case errorRate = "error_rate"
-    }
-
     public init(p50Ms: Int, p95Ms: Int, errorRate: Double, samples: Int) {
         self.p50Ms = p50Ms
         self.p95Ms = p95Ms
         self.errorRate = errorRate
         self.samples = samples
     }
+
+    /// The figures within the ranges the estimates assume (latencies up to an hour, a rate in
+    /// 0...1); nil for figures no store should produce (negative counts, a rate that is not a number).
+    public var checked: ModelHealth? {
+        guard samples >= 0, p50Ms >= 0, p95Ms >= 0, errorRate >= 0, errorRate <= 1 else { return nil }
+        return ModelHealth(
+            p50Ms: min(p50Ms, 3_600_000), p95Ms: min(p95Ms, 3_600_000), errorRate: errorRate, samples: samples)
+    }
 }
 
 /// The signals one decision uses, fetched before the (synchronous, pure) decision is made.
 public struct SignalsSnapshot: Sendable, Equatable {
-    /// nil: unknown (the source failed or has no record); the budget check is then skipped and
-    /// the decision says so.
-    public var monthToDateSpendMicroUSD: Int64?
-    public var health: [String: ModelHealth]
-    /// Set when a source failed and stale or no data was used.
+    /// nil: unknown (the source failed, was too slow, or has no record); the budget check is then
+    /// skipped and the decision says so.
+    public var monthToDateSpend: PicoUSD?
+    /// Age of the spend figure's newest completed rollup, ms, when the source says.
+    public var spendStalenessMs: Int64?
+    public var health: [ModelID: ModelHealth]
+    /// Set when a source failed or was too slow and stale or no data was used.
     public var note: String?
 
-    public init(monthToDateSpendMicroUSD: Int64? = nil, health: [String: ModelHealth] = [:], note: String? = nil) {
-        self.monthToDateSpendMicroUSD = monthToDateSpendMicroUSD
+    public init(
+        monthToDateSpend: PicoUSD? = nil, spendStalenessMs: Int64? = nil, health: [ModelID: ModelHealth] = [:],
+        note: String? = nil
+    ) {
+        self.monthToDateSpend = monthToDateSpend
+        self.spendStalenessMs = spendStalenessMs
         self.health = health
         self.note = note
     }
@@ -55,21 +76,40 @@ public struct SignalsSnapshot: Sendable, Equatable {
 }
 
 extension RoutingSignals {
-    /// Fetches both signals; a failing source yields an empty part and a note, never an error,
-    /// because routing on priors beats refusing traffic while the usage store is down.
-    public func snapshot(tenantID: String) async -> SignalsSnapshot {
+    /// Fetches spend and health concurrently, both within `deadline`; a source that fails or has
+    /// not answered by then yields an empty part and a note, never an error, because routing on
+    /// priors beats refusing traffic while the usage store is down (docs/routing.md). A fetch
+    /// that outlives the deadline keeps running on its own, so a caching source can still keep
+    /// its answer for the next request.
+    public func snapshot(tenantID: String, deadline: ContinuousClock.Instant) async -> SignalsSnapshot {
+        let started = ContinuousClock.now
+        async let spendOutcome = DeadlineRace.run(until: deadline) {
+            try await self.monthToDateSpend(tenantID: tenantID)
+        }
+        async let healthOutcome = DeadlineRace.run(until: deadline) { try await self.modelHealth() }
+        let (spend, health) = await (spendOutcome, healthOutcome)
+        let waitedMs = (ContinuousClock.now - started).milliseconds
         var snapshot = SignalsSnapshot()
-        do {
-            snapshot.monthToDateSpendMicroUSD = try await monthToDateSpend(tenantID: tenantID)
-        } catch {
-            snapshot.note = "spend unavailable (\(String(describing: error).prefix(120)))"
+        var notes: [String] = []
+        switch spend {
+        case .value(let signal?):
+            if signal.amount >= .zero {
+                snapshot.monthToDateSpend = signal.amount
+                snapshot.spendStalenessMs = signal.stalenessMs.map { max(0, $0) }
+            } else {
+                notes.append("spend unavailable (the source reported a negative amount)")
+            }
+        case .value(nil): break
+        case .failed(let error): notes.append("spend unavailable (\(String(describing: error).prefix(120)))")
+        case .timedOut: notes.append("spend unavailable (no answer within \(waitedMs) ms)")
         }
-        do {
-            snapshot.health = try await modelHealth()
-        } catch {
-            let text = "model health unavailable (\(String(describing: error).prefix(120)))"
-            snapshot.note = snapshot.note.map { $0 + "; " + text } ?? text
+        switch health {
+        case .value(let models):
+            snapshot.health = models.compactMapValues(\.checked)
+        case .failed(let error): notes.append("model health unavailable (\(String(describing: error).prefix(120)))")
+        case .timedOut: notes.append("model health unavailable (no answer within \(waitedMs) ms)")
         }
+        snapshot.note = notes.isEmpty ? nil : notes.joined(separator: "; ")
         return snapshot
     }
 }

@@ -1,37 +1,42 @@
 import SwitchyardContract
+import SwitchyardCore
+import SwitchyardHTTP
 import SwitchyardJSON
+import SwitchyardProviders
+import SwitchyardRouting
 
 /// Asks a small model behind an OpenAI-compatible chat endpoint for a strict JSON verdict
 /// (`{"category": ..., "difficulty": ...}`), and falls back to the heuristic on a timeout, an
 /// HTTP error or any answer that is not exactly that shape with known values.
 ///
-/// The request carries a JSON schema in `response_format` (llama.cpp's server turns it into a
-/// grammar, so even a 135M model answers in shape); the answer is still validated, because a
-/// server that ignores the schema must not be able to steer routing with free text.
+/// The call goes through the providers library: `OpenAICodec` builds and reads the wire format,
+/// the shared `HTTPTransport` (libcurl in the function) carries it. The request asks for a JSON
+/// object with a schema (llama.cpp's server turns it into a grammar, so even a 135M model answers
+/// in shape); the answer is still validated, because a server that ignores the schema must not
+/// be able to steer routing with free text. It lives in the function library, behind Routing's
+/// `TaskClassifier`, so the routing library itself stays free of I/O.
 public struct LLMTaskClassifier: TaskClassifier {
-    public var transport: any ClassifierTransport
-    /// Chat completions URL, e.g. `http://127.0.0.1:8765/v1/chat/completions`.
-    public var url: String
-    public var model: String
-    public var apiKey: String?
+    public var transport: any HTTPTransport
+    public var target: ModelTarget
     /// Longest the call may take, whatever the caller's deadline.
     public var timeout: Duration
     public var fallback: HeuristicClassifier
     /// Characters of prompt sent to the classifier (head of the text).
     public var maxPromptCharacters = 1500
+    let codec = OpenAICodec(compatible: true)
 
     /// - Parameters:
-    ///   - baseURL: the OpenAI-compatible base (`…/v1`); `/chat/completions` is appended.
+    ///   - baseURL: the server's base (`http://127.0.0.1:8765`); a trailing `/v1` is accepted and
+    ///     dropped, since the codec adds `/v1/chat/completions`.
     public init(
-        transport: any ClassifierTransport, baseURL: String, model: String, apiKey: String? = nil,
+        transport: any HTTPTransport, baseURL: String, model: String, apiKey: String? = nil,
         timeout: Duration = .milliseconds(1500), fallback: HeuristicClassifier = HeuristicClassifier()
     ) {
         self.transport = transport
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
-        self.url = base + "/chat/completions"
-        self.model = model
-        self.apiKey = apiKey
+        if base.hasSuffix("/v1") { base.removeLast(3) }
+        self.target = ModelTarget(provider: .openAICompatible, model: model, baseURL: base, apiKey: apiKey)
         self.timeout = timeout
         self.fallback = fallback
     }
@@ -43,16 +48,12 @@ public struct LLMTaskClassifier: TaskClassifier {
         let start = ContinuousClock.now
         let callDeadline = min(deadline, start.advanced(by: timeout))
         var fallback = heuristic
-        func elapsedMs() -> Int {
-            Int((ContinuousClock.now - start).milliseconds)
-        }
+        func elapsedMs() -> Int { Int((ContinuousClock.now - start).milliseconds) }
 
-        let response: (status: Int, body: [UInt8])
+        let chat = Self.chat(input.text, maxCharacters: maxPromptCharacters)
+        let response: HTTPResponse
         do {
-            var headers: [(String, String)] = []
-            if let apiKey { headers.append(("Authorization", "Bearer " + apiKey)) }
-            response = try await transport.postJSON(
-                url: url, headers: headers, body: requestBody(input.text), deadline: callDeadline)
+            response = try await transport.send(try request(for: chat), deadline: callDeadline)
         } catch {
             fallback.fallbackReason =
                 ContinuousClock.now >= callDeadline
@@ -65,7 +66,14 @@ public struct LLMTaskClassifier: TaskClassifier {
             fallback.fallbackReason = "classifier answered HTTP \(response.status)"
             return fallback
         }
-        switch Self.parseVerdict(response.body) {
+        let content: String
+        do {
+            content = try codec.decode(response, request: chat, for: target).text
+        } catch {
+            fallback.fallbackReason = "classifier answer rejected: \(error.errorMessage.prefix(100))"
+            return fallback
+        }
+        switch Self.parseVerdict(content) {
         case .success(let verdict):
             return Classification(
                 category: verdict.category, difficulty: verdict.difficulty,
@@ -94,18 +102,28 @@ public struct LLMTaskClassifier: TaskClassifier {
         "required": ["category", "difficulty"],
     ]
 
-    func requestBody(_ text: String) -> [UInt8] {
-        let body: JSON = [
-            "model": .string(model),
-            "temperature": 0,
-            "max_tokens": 40,
-            "messages": [
-                ["role": "system", "content": .string(Self.systemPrompt)],
-                ["role": "user", "content": .string(String(text.prefix(maxPromptCharacters)))],
-            ],
-            "response_format": ["type": "json_object", "schema": Self.schema],
-        ]
-        return body.serialized()
+    static func chat(_ text: String, maxCharacters: Int) -> ChatRequest {
+        ChatRequest(
+            messages: [
+                ChatMessage(role: .system, text: systemPrompt),
+                ChatMessage(role: .user, text: String(text.prefix(maxCharacters))),
+            ], maxTokens: 40, temperature: 0, responseFormat: .json)
+    }
+
+    /// The codec's request (JSON mode) with the verdict's schema beside it in `response_format`:
+    /// llama.cpp's server turns `{"type": "json_object", "schema": …}` into a grammar, while
+    /// OpenAI's `json_schema` form, which the codec writes for a schema, it does not read.
+    func request(for chat: ChatRequest) throws -> HTTPRequest {
+        var http = try codec.encode(chat, for: target)
+        var body = try JSON.parse(http.body)
+        if case .object(var object) = body, case .object(var format)? = object["response_format"] {
+            format["schema"] = Self.schema
+            object["response_format"] = .object(format)
+            body = .object(object)
+        }
+        http.body = body.serialized()
+        http.maxResponseBytes = 1 << 20
+        return http
     }
 
     struct Verdict: Equatable {
@@ -117,17 +135,20 @@ public struct LLMTaskClassifier: TaskClassifier {
         var detail: String
     }
 
-    /// Reads `choices[0].message.content` and validates it as a verdict: a JSON object with a
-    /// known `category` and `difficulty` (a code fence around it is tolerated, extra text is not).
-    static func parseVerdict(_ body: [UInt8]) -> Result<Verdict, VerdictProblem> {
-        guard let json = try? JSON.parse(body),
-            let content = json["choices"]?[0]?["message"]?["content"]?.stringValue
-        else { return .failure(VerdictProblem(detail: "no choices[0].message.content")) }
-        var text = Substring(content).trimmingSpaces()
+    /// Validates the model's message as a verdict: a JSON object with a known `category` and
+    /// `difficulty` (a code fence around it is tolerated, extra text is not).
+    static func parseVerdict(_ content: String) -> Result<Verdict, VerdictProblem> {
+        func trimmed(_ s: Substring) -> Substring {
+            var s = s
+            while s.first == " " || s.first == "\n" { s = s.dropFirst() }
+            while s.last == " " || s.last == "\n" { s = s.dropLast() }
+            return s
+        }
+        var text = trimmed(Substring(content))
         if text.hasPrefix("```") {
             text = text.drop { $0 != "\n" }
             if text.hasSuffix("```") { text = text.dropLast(3) }
-            text = text.trimmingSpaces()
+            text = trimmed(text)
         }
         guard let verdict = try? JSON.parse(String(text)), case .object(let object) = verdict else {
             return .failure(VerdictProblem(detail: "content is not a JSON object: \"\(content.prefix(60))\""))
