@@ -86,7 +86,11 @@ let libraryTargets: [Target] = [
     library("SwitchyardVision", ["CTurboJPEG", "CPNG", "SwitchyardContract", "SwitchyardCore", "SwitchyardJSON"]),
     library("SwitchyardBilling", ["SwitchyardContract", "SwitchyardCore", "SwitchyardJSON"]),
     library(
-        "SwitchyardUsage", ["CMongoC", "SwitchyardContract", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
+        "SwitchyardUsage",
+        [
+            "CMongoC", "SwitchyardContract", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP",
+            "SwitchyardAWS", .product(name: "Logging", package: "swift-log"),
+        ]),
 ]
 
 // MARK: - Functions (each packaged as a provided.al2023 zip by scripts/package)
@@ -112,7 +116,10 @@ let functionTargets: [Target] =
         ])
     + function(
         "UsageLogger", executable: "UsageLoggerFunction", library: "SwitchyardUsageLoggerFunction",
-        dependencies: ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON"])
+        dependencies: [
+            "SwitchyardUsage", "SwitchyardBilling", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON",
+            .product(name: "Logging", package: "swift-log"),
+        ])
     + function("Echo", executable: "EchoFunction", library: nil, dependencies: [])
     // A function that misbehaves on request, for testing the runtime and emulator end to end.
     + function("RuntimeProbe", executable: "RuntimeProbeFunction", library: nil, dependencies: ["SwitchyardJSON"])
@@ -123,7 +130,7 @@ let toolTargets: [Target] = [
     .target(
         name: "SwitchyardEmulator",
         dependencies: [
-            "SwitchyardCore", "SwitchyardJSON",
+            "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP", "SwitchyardAWS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -30,7 +30,7 @@ final class MongoRoutingSignalsTests: XCTestCase {
             records.append(
                 Fixtures.llm("h-\(i)", tenant: "globex", model: "claude-3-haiku", at: now - 60_000).pricedForTest())
         }
-        _ = try await sink.write(records)
+        _ = try await sink.write(records, deadline: .now + .seconds(30))
         let signals = MongoRoutingSignals(sink: sink)
         let health = try await signals.modelHealth()
         let gpt = try XCTUnwrap(health["gpt-4o"])

@@ -7,7 +7,7 @@
 //       after 0.5 s, as Step Functions' Retry would, until --retry-seconds pass (then exit 3).
 //   usage-ingest single --count N [--seed S]       one record per write; prints p50/p99 latency
 //   usage-ingest export --count N [--seed S]       priced records as JSON lines (for pymongo runs)
-//   usage-ingest repair                            completes unfinished rollups (grace 0)
+//   usage-ingest repair [--grace-ms G]             completes unfinished rollups (grace 0 by default)
 //   usage-ingest rebuild --from MS --to MS         recomputes rollups of a range from raw records
 //   usage-ingest cost-bench [--iterations N]       ns per cost computation
 // Env: MONGODB_URI, SWITCHYARD_DB, USAGE_* (see MongoUsageConfiguration); --rates PATH (default infra/rates.json).
@@ -138,7 +138,9 @@ case "single":
     for i in 0..<count {
         let record = try! generator.record(i).priced(by: calculator)
         let started = clock.now
-        do { _ = try await sink.write([record]) } catch { fail("\(error)", code: 1) }
+        do { _ = try await sink.write([record], rollups: sink.configuration.rollups) } catch {
+            fail("\(error)", code: 1)
+        }
         let elapsed = clock.now - started
         latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
     }
@@ -165,8 +167,12 @@ case "export":
 case "repair":
     let sink = makeSink()
     do {
-        let repaired = try await sink.repairRollups(graceMilliseconds: 0)
-        emit(["command": "repair", "repaired": repaired])
+        let summary = try await sink.repairRollups(graceMilliseconds: arguments.int64("grace-ms", 0))
+        emit([
+            "command": "repair", "repaired": summary.batchesResumed + summary.documentsClaimed,
+            "batchesResumed": summary.batchesResumed, "documentsClaimed": summary.documentsClaimed,
+            "reservationsExpired": summary.reservationsExpired, "complete": summary.complete,
+        ])
     } catch { fail("\(error)", code: 1) }
 
 case "rebuild":

@@ -15,6 +15,7 @@ public actor CachedRoutingSignals: RoutingSignals {
     private var health: (value: [String: ModelHealth], at: ContinuousClock.Instant)?
     private var spendFailedAt: [String: ContinuousClock.Instant] = [:]
     private var healthFailedAt: ContinuousClock.Instant?
+    private var freshness: (value: SpendFreshness?, at: ContinuousClock.Instant)?
     /// Calls made to the base source, for tests and diagnostics.
     public private(set) var baseCalls = 0
 
@@ -72,12 +73,30 @@ public actor CachedRoutingSignals: RoutingSignals {
         }
     }
 
+    /// The base's freshness, fetched at most once per TTL, aged by the time it has been cached
+    /// (a cached spend figure is that much older).
+    public func spendFreshness() async throws -> SpendFreshness? {
+        let t = now()
+        if freshness == nil || t - freshness!.at >= ttl {
+            do {
+                freshness = (try await base.spendFreshness(), now())
+            } catch {
+                freshness = nil
+                throw error
+            }
+        }
+        guard let cached = freshness, var value = cached.value else { return nil }
+        value.stalenessMs += (t - cached.at).milliseconds
+        return value
+    }
+
     /// Forgets everything, e.g. after the policy's budgets change.
     public func invalidate() {
         spend.removeAll()
         health = nil
         spendFailedAt.removeAll()
         healthFailedAt = nil
+        freshness = nil
     }
 }
 

@@ -10,6 +10,28 @@ public protocol RoutingSignals: Sendable {
     func monthToDateSpend(tenantID: String) async throws -> Int64?
     /// Recent health per model id; models absent from the map have no live data.
     func modelHealth() async throws -> [String: ModelHealth]
+    /// How far the spend figures lag behind the usage stored; nil when the source cannot tell
+    /// (the default).
+    func spendFreshness() async throws -> SpendFreshness?
+}
+
+extension RoutingSignals {
+    public func spendFreshness() async throws -> SpendFreshness? { nil }
+}
+
+/// How current a spend figure is: the usage store's rollups include everything stored more than
+/// `stalenessMs` ago; past `graceMs` they count as stale (a crashed rollup the repair has not
+/// completed yet), and a budget check on them says so.
+public struct SpendFreshness: Sendable, Equatable {
+    public var stalenessMs: Int64
+    public var graceMs: Int64
+
+    public init(stalenessMs: Int64, graceMs: Int64) {
+        self.stalenessMs = stalenessMs
+        self.graceMs = graceMs
+    }
+
+    public var isStale: Bool { stalenessMs > graceMs }
 }
 
 /// Recent behaviour of one model, from usage records.
@@ -42,13 +64,20 @@ public struct SignalsSnapshot: Sendable, Equatable {
     /// the decision says so.
     public var monthToDateSpendMicroUSD: Int64?
     public var health: [String: ModelHealth]
-    /// Set when a source failed and stale or no data was used.
+    /// Set when a source failed and stale or no data was used, or the spend is older than the
+    /// store's grace period.
     public var note: String?
+    /// How old the spend figure was (`BudgetStatus.spendStalenessMs`); nil when unknown.
+    public var spendStalenessMs: Int64?
 
-    public init(monthToDateSpendMicroUSD: Int64? = nil, health: [String: ModelHealth] = [:], note: String? = nil) {
+    public init(
+        monthToDateSpendMicroUSD: Int64? = nil, health: [String: ModelHealth] = [:], note: String? = nil,
+        spendStalenessMs: Int64? = nil
+    ) {
         self.monthToDateSpendMicroUSD = monthToDateSpendMicroUSD
         self.health = health
         self.note = note
+        self.spendStalenessMs = spendStalenessMs
     }
 
     public static let none = SignalsSnapshot()
@@ -61,6 +90,15 @@ extension RoutingSignals {
         var snapshot = SignalsSnapshot()
         do {
             snapshot.monthToDateSpendMicroUSD = try await monthToDateSpend(tenantID: tenantID)
+            if let freshness = try await spendFreshness() {
+                snapshot.spendStalenessMs = freshness.stalenessMs
+                if freshness.isStale {
+                    // A budget check on stale spend is allowed, never silent.
+                    snapshot.note =
+                        "spend is \(freshness.stalenessMs / 1000) s behind the usage stored "
+                        + "(over the \(freshness.graceMs / 1000) s repair grace): budget checked on stale spend"
+                }
+            }
         } catch {
             snapshot.note = "spend unavailable (\(String(describing: error).prefix(120)))"
         }
