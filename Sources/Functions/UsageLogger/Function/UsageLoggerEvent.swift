@@ -50,6 +50,12 @@ public struct SQSMessage: Sendable, Equatable {
     public var body: String
     /// `attributes.SentTimestamp`, epoch ms.
     public var sentTimestamp: Int64?
+
+    public init(messageID: String, body: String, sentTimestamp: Int64?) {
+        self.messageID = messageID
+        self.body = body
+        self.sentTimestamp = sentTimestamp
+    }
 }
 
 /// What the repair schedule asks for.
