@@ -144,7 +144,7 @@ let toolTargets: [Target] = [
         ["SwitchyardLLMCallerFunction", "SwitchyardProviders", "SwitchyardJSON", "SwitchyardCore"]),
     tool(
         "UsageIngestTool", folder: "UsageIngest",
-        ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
+        ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
     tool(
         "VisionTool", folder: "VisionTool",
         ["SwitchyardVision", "SwitchyardVisionFunction", "SwitchyardCore", "SwitchyardJSON"]),

@@ -120,8 +120,11 @@ public struct UsageIngestor: Sendable {
                         tenant: record.tenant, requestID: record.requestID, timestamp: record.timestamp)
                 }
             }
+            // At most half the time left, and 2 s: a slow ledger must not turn a stored batch into
+            // a timed-out invocation (whose messages would be delivered again).
+            let share = min((deadline - .now) / 2, .seconds(2))
             do {
-                _ = try await ledger.settle(Array(first.values), deadline: deadline)
+                _ = try await ledger.settle(Array(first.values), deadline: .now + share)
             } catch {
                 logger?.warning(
                     "budget reservations not settled",
