@@ -16,11 +16,17 @@ import SwitchyardJSON
 //               unique `_id` on upsert and is recognised as done). The tenant's month counter in
 //               the budget ledger takes the batch's cost the same way.
 //   3. finish:  one `updateMany({rb: batch}, {$rename: {p: a, ph: ah}, $unset: {rb, rbAt}})`.
-//   4. forget:  once finished, no document names the batch any more, so it can never be resumed
-//               and buckets no longer need its id: the next batch's step 2 `$pull`s it in the same
-//               bulk (no extra round trip). `b` thus holds the batches in flight, plus, after a
-//               crash between 3 and 4, a few finished ones; `$slice` caps it at
-//               `maxBatchIDsPerBucket` regardless, far below the 16 MB document limit.
+//   4. forget:  once its owner has finished it, no document names the batch any more, so it can
+//               never be resumed and buckets no longer need its id: the owner's next step 2
+//               `$pull`s it in the same bulk. Only the owner does this — the writer that claimed
+//               the batch, within its deadline, which is shorter than the repair grace, so no
+//               repair pass can be resuming it — and only after reading that no document is still
+//               claimed by it: step 3 is not journaled, and a crash may have undone it, in which
+//               case the repair will resume the batch and needs its id to apply it only once. A
+//               batch taken over by a repair keeps its id too: two repair passes may resume it at
+//               once. `b` thus holds the batches in flight plus the few that crashes left to the
+//               repair; `$slice` caps it at `maxBatchIDsPerBucket` regardless, far below the 16 MB
+//               document limit.
 // A crash after any step leaves the documents claimed; `repairRollups` resumes batches older than
 // a grace period (their owner is gone) from step 2, reading every document of the batch, and
 // claims documents with `h ≠ ah` that nobody claimed (a change written just before a crash).
@@ -36,6 +42,8 @@ struct PendingPulls {
     var ledger: [(id: String, batch: String)] = []
     /// Beyond this many, the oldest are forgotten (and left to `$slice`).
     static let limit = 5_000
+
+    var isEmpty: Bool { rollups.isEmpty && ledger.isEmpty }
 
     mutating func add(rollups ids: [String], ledger ledgerIDs: [String], batch: String) {
         rollups += ids.map { ($0, batch) }
@@ -70,7 +78,7 @@ extension MongoUsageSink {
         if !outcome.inserted.isEmpty {
             var delta = RollupDelta()
             for index in outcome.inserted { delta.add(documents[index].contribution, sign: 1) }
-            buckets += try complete(batch: batch, delta: delta, &session)
+            buckets += try complete(batch: batch, delta: delta, owned: true, &session)
         }
         if !outcome.modified.isEmpty {
             buckets += try claimAndComplete(ids: outcome.modified.map { documents[$0].id }, &session)
@@ -86,7 +94,7 @@ extension MongoUsageSink {
             filter: ["_id": .object(["$in": .array(ids.map(JSON.string))]), "rb": .object(["$exists": .bool(false)])],
             update: ["$set": .object(["rb": .string(batch), "rbAt": .integer(WallClock.nowMilliseconds())])],
             durability: .billing)
-        return claimed == 0 ? 0 : try resume(batch: batch, &session)
+        return claimed == 0 ? 0 : try resume(batch: batch, owned: true, &session)
     }
 
     /// Completes rollups left unfinished and releases expired budget reservations: resumes every
@@ -117,7 +125,7 @@ extension MongoUsageSink {
                 if batches.isEmpty { break }
                 for batch in batches.sorted() {
                     guard timeLeft() else { break scan }
-                    _ = try self.resume(batch: batch, &session)
+                    _ = try self.resume(batch: batch, owned: false, &session)
                     seen.insert(batch)
                     summary.batchesResumed += 1
                 }
@@ -149,8 +157,9 @@ extension MongoUsageSink {
         }
     }
 
-    /// Steps 1 (where `p` is missing), 2, 3 and 4 for one batch, from all of its documents.
-    func resume(batch: String, _ session: inout Session) throws(MongoFailure) -> Int {
+    /// Steps 1 (where `p` is missing), 2, 3 and, for a batch this writer claimed itself (`owned`),
+    /// 4 for one batch, from all of its documents.
+    func resume(batch: String, owned: Bool, _ session: inout Session) throws(MongoFailure) -> Int {
         let connection = session.connection
         var documents = try connection.find(UsageCollections.raw, filter: ["rb": .string(batch)])
         var operations: [MongoConnection.UpdateOne] = []
@@ -180,22 +189,48 @@ extension MongoUsageSink {
             if let applied = RollupContribution(document: document["a"]) { delta.add(applied, sign: -1) }
             if let pending = RollupContribution(document: document["p"]) { delta.add(pending, sign: 1) }
         }
-        return try complete(batch: batch, delta: delta, &session)
+        return try complete(batch: batch, delta: delta, owned: owned, &session)
     }
 
-    /// Steps 2, 3 and 4 for a claimed batch whose delta is known.
-    private func complete(batch: String, delta: RollupDelta, _ session: inout Session) throws(MongoFailure) -> Int {
+    /// Steps 2, 3 and (for an `owned` batch) 4 for a claimed batch whose delta is known.
+    private func complete(batch: String, delta: RollupDelta, owned: Bool, _ session: inout Session)
+        throws(MongoFailure) -> Int
+    {
         let changes = delta.nonZero
-        try applyBuckets(changes, batch: batch, &session)
-        let ledgerIDs = try applyLedger(changes, batch: batch, &session)
+        let pulls = try finishedPulls(&session)
+        try applyBuckets(changes, batch: batch, pulls: pulls.rollups, session.connection)
+        let ledgerIDs = try applyLedger(changes, batch: batch, pulls: pulls.ledger, session.connection)
         try finish(batch: batch, session.connection)
-        session.pendingPulls.add(rollups: changes.map(\.id), ledger: ledgerIDs, batch: batch)
+        if owned { session.pendingPulls.add(rollups: changes.map(\.id), ledger: ledgerIDs, batch: batch) }
         return changes.count
+    }
+
+    /// Takes the pending step-4 pulls whose batches are finished (no raw document still names
+    /// them); the others are dropped, their ids left for the repair (and for `$slice`).
+    private func finishedPulls(_ session: inout Session) throws(MongoFailure) -> PendingPulls {
+        guard !session.pendingPulls.isEmpty else { return PendingPulls() }
+        var taken = PendingPulls()
+        taken.rollups = Array(session.pendingPulls.rollups.prefix(1000))
+        taken.ledger = Array(session.pendingPulls.ledger.prefix(1000))
+        session.pendingPulls.rollups.removeFirst(taken.rollups.count)
+        session.pendingPulls.ledger.removeFirst(taken.ledger.count)
+        let batches = Set(taken.rollups.map(\.batch) + taken.ledger.map(\.batch))
+        let unfinished = Set(
+            try session.connection.find(
+                UsageCollections.raw, filter: ["rb": .object(["$in": .array(batches.sorted().map(JSON.string))])],
+                options: ["projection": .object(["rb": .integer(1), "_id": .integer(0)]), "limit": .integer(1000)]
+            ).compactMap { $0["rb"]?.stringValue })
+        if !unfinished.isEmpty {
+            taken.rollups.removeAll { unfinished.contains($0.batch) }
+            taken.ledger.removeAll { unfinished.contains($0.batch) }
+        }
+        return taken
     }
 
     /// Step 2: one guarded `$inc` per bucket with a non-zero delta, and step 4 of earlier batches.
     private func applyBuckets(
-        _ changes: [(id: String, key: RollupContribution, values: [Int64])], batch: String, _ session: inout Session
+        _ changes: [(id: String, key: RollupContribution, values: [Int64])], batch: String,
+        pulls: [(id: String, batch: String)], _ connection: MongoConnection
     ) throws(MongoFailure) {
         var operations = changes.map { change -> MongoConnection.UpdateOne in
             var increments = JSONObject()
@@ -214,22 +249,21 @@ extension MongoUsageSink {
                 ], upsert: true)
         }
         let increments = operations.count
-        let pulls = session.pendingPulls.rollups.prefix(1000)
         operations += pulls.map { Self.pull($0.batch, from: $0.id) }
         guard !operations.isEmpty else { return }
-        let result = try session.connection.bulkUpdate(UsageCollections.rollups, operations, durability: .rollup)
+        let result = try connection.bulkUpdate(UsageCollections.rollups, operations, durability: .rollup)
         // A pull that fails only leaves an id for `$slice` to drop; an increment must not fail.
         for failure in result.writeErrors where failure.code != 11000 && failure.index < increments {
             throw MongoFailure(
                 domain: 0, code: UInt32(clamping: failure.code), message: "rollup bucket: \(failure.message)")
         }
-        session.pendingPulls.rollups.removeFirst(pulls.count)
     }
 
     /// Step 2 for the budget ledger: each tenant-month counter takes the batch's cost delta once.
     /// - Returns: the counter ids updated (for step 4).
     private func applyLedger(
-        _ changes: [(id: String, key: RollupContribution, values: [Int64])], batch: String, _ session: inout Session
+        _ changes: [(id: String, key: RollupContribution, values: [Int64])], batch: String,
+        pulls: [(id: String, batch: String)], _ connection: MongoConnection
     ) throws(MongoFailure) -> [String] {
         let costIndex = RollupContribution.costTotalIndex
         var months: [String: (tenant: String, month: Int64, cost: Int64)] = [:]
@@ -252,14 +286,12 @@ extension MongoUsageSink {
                 ], upsert: true)
         }
         let increments = operations.count
-        let pulls = session.pendingPulls.ledger.prefix(1000)
         operations += pulls.map { Self.pull($0.batch, from: $0.id) }
         guard !operations.isEmpty else { return [] }
-        let result = try session.connection.bulkUpdate(UsageCollections.ledger, operations, durability: .rollup)
+        let result = try connection.bulkUpdate(UsageCollections.ledger, operations, durability: .rollup)
         for failure in result.writeErrors where failure.code != 11000 && failure.index < increments {
             throw MongoFailure(domain: 0, code: UInt32(clamping: failure.code), message: "ledger: \(failure.message)")
         }
-        session.pendingPulls.ledger.removeFirst(pulls.count)
         return months.keys.sorted()
     }
 
