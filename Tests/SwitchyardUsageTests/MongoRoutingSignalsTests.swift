@@ -45,4 +45,25 @@ final class MongoRoutingSignalsTests: XCTestCase {
         let nobody = try await signals.monthToDateSpend(tenantID: "nobody")
         XCTAssertEqual(nobody, 0)
     }
+
+    /// The router reads spend + open reservations from the ledger, and the rollups' freshness.
+    func testSpendIncludesReservationsAndFreshnessIsReported() async throws {
+        guard let uri = ProcessInfo.processInfo.environment["MONGODB_URI"], !uri.isEmpty else {
+            throw XCTSkip("MONGODB_URI not set: start a database with scripts/start-mongo")
+        }
+        var configuration = MongoUsageConfiguration(uri: uri)
+        configuration.database = "signals_ledger_\(UInt32.random(in: 0...UInt32.max))"
+        let sink = try MongoUsageSink(configuration: configuration)
+        let now = WallClock.nowMilliseconds()
+        let record = Fixtures.llm("ledger-1", tenant: "acme", at: now - 60_000).pricedForTest()
+        _ = try await sink.write([record], deadline: .now + .seconds(30))
+        _ = try await sink.reserve(
+            tenant: "acme", requestID: "in-flight", ceiling: PicoUSD(2_000_000), budget: PicoUSD(1_000_000_000_000),
+            deadline: .now + .seconds(30))
+        let signals = MongoRoutingSignals(sink: sink)
+        let spend = try await signals.monthToDateSpend(tenantID: "acme")
+        XCTAssertEqual(spend, PicoUSD(record.cost!.totalPicoUSD + 2_000_000).microUSDRounded)
+        let freshness = try await signals.spendFreshness()
+        XCTAssertEqual(freshness, SpendFreshness(stalenessMs: 0, graceMs: 60_000))
+    }
 }

@@ -28,8 +28,8 @@ public struct MongoUsageConfiguration: Sendable {
     /// `wtimeout` of majority writes (cut to fit the deadline). Env: `USAGE_WRITE_TIMEOUT_MS`. Default 10000.
     public var writeTimeoutMilliseconds: Int = 10_000
     /// Bound of an operation called without a deadline (tools, maintenance), ms.
-    /// Env: `USAGE_OPERATION_TIMEOUT_MS`. Default 60000.
-    public var operationTimeoutMilliseconds: Int = 60_000
+    /// Env: `USAGE_OPERATION_TIMEOUT_MS`. Default 30000 (below the repair grace: see `repairGraceMilliseconds`).
+    public var operationTimeoutMilliseconds: Int = 30_000
     /// Expire raw records after this many days (TTL index on `at`); rollups are kept. nil = keep.
     /// Env: `USAGE_RAW_TTL_DAYS`.
     public var rawTTLDays: Int? = nil
@@ -65,7 +65,7 @@ public struct MongoUsageConfiguration: Sendable {
             "MONGODB_SOCKET_TIMEOUT_MS", default: 10_000, range: 100...300_000)
         writeTimeoutMilliseconds = try environment.int("USAGE_WRITE_TIMEOUT_MS", default: 10_000, range: 100...300_000)
         operationTimeoutMilliseconds = try environment.int(
-            "USAGE_OPERATION_TIMEOUT_MS", default: 60_000, range: 100...3_600_000)
+            "USAGE_OPERATION_TIMEOUT_MS", default: 30_000, range: 100...3_600_000)
         let ttl = try environment.int("USAGE_RAW_TTL_DAYS", default: 0, range: 0...36_500)
         rawTTLDays = ttl == 0 ? nil : ttl
         maxDocumentBytes = try environment.int("USAGE_MAX_RECORD_BYTES", default: 65_536, range: 1_024...16_000_000)

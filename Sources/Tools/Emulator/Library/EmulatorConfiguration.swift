@@ -55,6 +55,9 @@ public struct EmulatorConfiguration: Sendable, Decodable {
         for index in configuration.eventSourceMappings.indices {
             try configuration.eventSourceMappings[index].expand(environment, source: path)
         }
+        for index in configuration.schedules.indices {
+            try configuration.schedules[index].expand(environment, source: path)
+        }
         let targets = configuration.eventSourceMappings.map(\.function) + configuration.schedules.map(\.function)
         for target in targets where !seen.contains(target) {
             throw ConfigurationError.invalidDocument(

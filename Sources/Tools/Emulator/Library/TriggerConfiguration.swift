@@ -79,10 +79,16 @@ public struct EventSourceMappingConfiguration: Sendable, Decodable, Equatable {
         try check((1...10).contains(maximumConcurrency), .maximumConcurrency, "must be 1...10")
     }
 
+    /// Expands `${VAR}`s; a queue URL that expands to nothing disables the mapping (so one
+    /// configuration file serves stacks with and without a queue).
     mutating func expand(_ environment: Environment, source: String) throws {
         queueURL = try expandVariables(queueURL, environment, source: source)
         endpoint = try expandVariables(endpoint, environment, source: source)
         region = try expandVariables(region, environment, source: source)
+        if queueURL.isEmpty {
+            enabled = false
+            return
+        }
         guard queueURL.hasPrefix("http://") || queueURL.hasPrefix("https://") else {
             throw ConfigurationError.invalidDocument(
                 source: source, detail: "eventSourceMappings: queueURL must be an http(s) URL, got \"\(queueURL)\"")
@@ -114,6 +120,8 @@ public struct ScheduleConfiguration: Sendable, Decodable {
     /// The constant input (EventBridge `Input`); nil sends the scheduled event.
     public var event: JSON?
     public var enabled: Bool
+    /// `enabled` as written when it is a string (`"${USAGE_REPAIR_SCHEDULE:-false}"`), expanded at load.
+    var enabledText: String?
 
     enum CodingKeys: String, CodingKey { case name, function, rateSeconds, event, enabled }
 
@@ -131,12 +139,28 @@ public struct ScheduleConfiguration: Sendable, Decodable {
         name = try c.decodeIfPresent(String.self, forKey: .name) ?? "\(function)-schedule"
         rateSeconds = try c.decode(Double.self, forKey: .rateSeconds)
         event = try c.decodeIfPresent(JSON.self, forKey: .event)
-        enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
+        if let text = try? c.decodeIfPresent(String.self, forKey: .enabled) {
+            enabledText = text
+            enabled = false
+        } else {
+            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
+        }
         guard rateSeconds.isFinite, (0.1...86_400).contains(rateSeconds) else {
             throw DecodingError.dataCorrupted(
                 .init(
                     codingPath: c.codingPath + [CodingKeys.rateSeconds], debugDescription: "must be 0.1...86400 seconds"
                 ))
+        }
+    }
+
+    mutating func expand(_ environment: Environment, source: String) throws {
+        guard let enabledText else { return }
+        switch try expandVariables(enabledText, environment, source: source).lowercased() {
+        case "true", "1", "yes", "on": enabled = true
+        case "false", "0", "no", "off", "": enabled = false
+        case let other:
+            throw ConfigurationError.invalidDocument(
+                source: source, detail: "schedule \(name): enabled must be true or false, got \"\(other)\"")
         }
     }
 }
