@@ -42,18 +42,31 @@ final class MongoDurabilityTests: XCTestCase {
     }
 
     func testBucketBatchIDsStayBoundedAcrossManyWrites() async throws {
-        let sink = try makeSink { $0.maxBatchIDsPerBucket = 16 }
-        for i in 0..<40 {
-            // Same minute, tenant, step, model: one bucket, 40 batches (over the cap of 16).
-            _ = try await sink.write([Fixtures.llm("bound-\(i)").pricedForTest()], deadline: deadline)
+        // Pulls go out once 64 are pending (32 writes here: one bucket id and one ledger id each).
+        let unpulled = try makeSink { $0.maxBatchIDsPerBucket = 10_000 }
+        for i in 0..<31 {
+            _ = try await unpulled.write([Fixtures.llm("wait-\(i)").pricedForTest()], deadline: deadline)
         }
-        let buckets = try await documents(sink, UsageCollections.rollups)
+        let waiting = try await documents(unpulled, UsageCollections.rollups)
+        XCTAssertEqual(waiting[0]["b"]?.arrayValue?.count, 31, "not yet: 62 pulls pending")
+        for i in 31..<40 {
+            _ = try await unpulled.write([Fixtures.llm("wait-\(i)").pricedForTest()], deadline: deadline)
+        }
+        let pulled = try await documents(unpulled, UsageCollections.rollups)
+        XCTAssertLessThanOrEqual(pulled[0]["b"]?.arrayValue?.count ?? 99, 9, "the first 32 are pulled at once")
+        XCTAssertEqual(pulled[0]["count"], 40)
+        // And `$slice` holds any bucket to the cap, pulled or not.
+        let capped = try makeSink { $0.maxBatchIDsPerBucket = 16 }
+        for i in 0..<30 {
+            _ = try await capped.write([Fixtures.llm("cap-\(i)").pricedForTest()], deadline: deadline)
+        }
+        let buckets = try await documents(capped, UsageCollections.rollups)
         XCTAssertEqual(buckets.count, 1)
-        let ids = buckets[0]["b"]?.arrayValue ?? []
-        XCTAssertLessThanOrEqual(ids.count, 2, "finished batches are pulled by the next write: \(ids.count) left")
-        XCTAssertEqual(buckets[0]["count"], 40)
-        let ledger = try await documents(sink, UsageCollections.ledger)
-        XCTAssertLessThanOrEqual(ledger[0]["b"]?.arrayValue?.count ?? 99, 2)
+        XCTAssertEqual(buckets[0]["b"]?.arrayValue?.count, 16)
+        XCTAssertEqual(buckets[0]["count"], 30)
+        let ledger = try await documents(capped, UsageCollections.ledger)
+        XCTAssertEqual(ledger[0]["b"]?.arrayValue?.count, 16)
+        XCTAssertEqual(ledger[0]["spent"]?.int64Value, buckets[0]["costTotal"]?.int64Value)
     }
 
     func testACrashedRollupIsVisibleAsStaleUntilTheRepairCompletesIt() async throws {

@@ -24,9 +24,10 @@ import SwitchyardJSON
 //               claimed by it: step 3 is not journaled, and a crash may have undone it, in which
 //               case the repair will resume the batch and needs its id to apply it only once. A
 //               batch taken over by a repair keeps its id too: two repair passes may resume it at
-//               once. `b` thus holds the batches in flight plus the few that crashes left to the
-//               repair; `$slice` caps it at `maxBatchIDsPerBucket` regardless, far below the 16 MB
-//               document limit.
+//               once. Pulls are gathered and sent once 64 are pending (one check read per 64
+//               writes). `b` thus holds the batches in flight, up to ~64 finished ones awaiting
+//               their pull, and the few that crashes left to the repair; `$slice` caps it at
+//               `maxBatchIDsPerBucket` regardless, far below the 16 MB document limit.
 // A crash after any step leaves the documents claimed; `repairRollups` resumes batches older than
 // a grace period (their owner is gone) from step 2, reading every document of the batch, and
 // claims documents with `h ≠ ah` that nobody claimed (a change written just before a crash).
@@ -42,6 +43,10 @@ struct PendingPulls {
     var ledger: [(id: String, batch: String)] = []
     /// Beyond this many, the oldest are forgotten (and left to `$slice`).
     static let limit = 5_000
+    /// Pulls wait until this many are pending, so the read that checks their batches are
+    /// finished costs one round trip per this many writes, not one per write; a bucket then
+    /// holds at most about this many finished ids between two pulls.
+    static let threshold = 64
 
     var isEmpty: Bool { rollups.isEmpty && ledger.isEmpty }
 
@@ -208,7 +213,8 @@ extension MongoUsageSink {
     /// Takes the pending step-4 pulls whose batches are finished (no raw document still names
     /// them); the others are dropped, their ids left for the repair (and for `$slice`).
     private func finishedPulls(_ session: inout Session) throws(MongoFailure) -> PendingPulls {
-        guard !session.pendingPulls.isEmpty else { return PendingPulls() }
+        let pending = session.pendingPulls.rollups.count + session.pendingPulls.ledger.count
+        guard pending >= PendingPulls.threshold else { return PendingPulls() }
         var taken = PendingPulls()
         taken.rollups = Array(session.pendingPulls.rollups.prefix(1000))
         taken.ledger = Array(session.pendingPulls.ledger.prefix(1000))
