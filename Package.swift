@@ -91,7 +91,11 @@ let libraryTargets: [Target] = [
     library("SwitchyardVision", ["CTurboJPEG", "CPNG", "SwitchyardContract", "SwitchyardCore", "SwitchyardJSON"]),
     library("SwitchyardBilling", ["SwitchyardContract", "SwitchyardCore", "SwitchyardJSON"]),
     library(
-        "SwitchyardUsage", ["CMongoC", "SwitchyardContract", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
+        "SwitchyardUsage",
+        [
+            "CMongoC", "SwitchyardContract", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP",
+            "SwitchyardAWS", .product(name: "Logging", package: "swift-log"),
+        ]),
 ]
 
 // MARK: - Functions (each packaged as a provided.al2023 zip by scripts/package)
@@ -117,7 +121,10 @@ let functionTargets: [Target] =
         ])
     + function(
         "UsageLogger", executable: "UsageLoggerFunction", library: "SwitchyardUsageLoggerFunction",
-        dependencies: ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON"])
+        dependencies: [
+            "SwitchyardUsage", "SwitchyardBilling", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON",
+            .product(name: "Logging", package: "swift-log"),
+        ])
     + function("Echo", executable: "EchoFunction", library: nil, dependencies: [])
     // A function that misbehaves on request, for testing the runtime and emulator end to end.
     + function("RuntimeProbe", executable: "RuntimeProbeFunction", library: nil, dependencies: ["SwitchyardJSON"])
@@ -128,7 +135,8 @@ let toolTargets: [Target] = [
     .target(
         name: "SwitchyardEmulator",
         dependencies: [
-            "CProcessSpawn", "CZlib", "SwitchyardRuntimeAPI", "SwitchyardCore", "SwitchyardJSON",
+            "CProcessSpawn", "CZlib", "SwitchyardRuntimeAPI", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP",
+            "SwitchyardAWS",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -142,7 +150,7 @@ let toolTargets: [Target] = [
         ["SwitchyardLLMCallerFunction", "SwitchyardProviders", "SwitchyardJSON", "SwitchyardCore"]),
     tool(
         "UsageIngestTool", folder: "UsageIngest",
-        ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
+        ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
     tool(
         "VisionTool", folder: "VisionTool",
         ["SwitchyardVision", "SwitchyardVisionFunction", "SwitchyardCore", "SwitchyardJSON"]),

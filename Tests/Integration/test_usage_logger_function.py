@@ -1,6 +1,8 @@
 """The usage-logger function through the local Lambda emulator (real bootstrap, real Runtime API
-loop), writing into SecantusDB: sample events, typed errors, idempotent re-invocation, and the
-typed error Step Functions retries on when MongoDB is down."""
+loop), writing into SecantusDB: its three event shapes (a bare UsageBatch, an SQS event with a
+partial batch answer, a repair request), records it builds itself (Catch failures, orchestration)
+priced independently, typed errors, idempotent re-invocation, the durable write concern logged at
+init, and what happens when MongoDB is down."""
 from __future__ import annotations
 
 import json
@@ -10,6 +12,7 @@ import pytest
 from emulator_fixtures import start_emulator
 from mongo_fixtures import mongo  # noqa: F401 (fixture)
 from servers import REPO
+from usage_fixtures import express_cost_pico, lambda_cost_pico
 
 EVENTS = REPO / "events" / "usage-logger"
 
@@ -80,11 +83,63 @@ def test_bad_input_gets_a_typed_error(logger, name, error_type):
     assert result.json["errorType"] == error_type
 
 
+def test_catch_failures_and_the_execution_are_billed_as_records(logger, mongo):
+    out = logger.invoke("usage-logger", event("catch-failure.json")).json
+    assert [c["step"] for c in out["costs"]] == ["router", "llm", "orchestration"]
+    router, failed, orchestration = out["costs"]
+    assert router["costPicoUSD"] == lambda_cost_pico("arm64", 256, 3)
+    assert failed["costPicoUSD"] == 0
+    # 12:00:10.000 → 12:01:10.250 is 60,250 ms of Express at the default 64 MB.
+    assert orchestration["costPicoUSD"] == express_cost_pico(60_250, 64)
+    db = mongo.client()["logger_fn"]
+    stored = db.usage.find_one({"requestId": "req-0008", "step": "llm"})
+    assert stored["status"] == "failed" and stored["errorType"] == "Sandbox.Timedout"
+    assert "Task timed out after 60.00 seconds" in stored["errorCause"]
+    assert stored["tenant"] == "acme" and stored["tier"] == "pro" and stored["bundleVersion"] == "2026-11-01"
+    execution = db.usage.find_one({"requestId": "req-0008", "step": "orchestration"})
+    assert execution["orchestration"] == {"memoryMB": 64, "durationMs": 60250, "requests": 1}
+    # A re-delivery builds the same records: stored once.
+    again = logger.invoke("usage-logger", event("catch-failure.json")).json
+    assert again["summary"]["duplicates"] == 3 and again["summary"]["inserted"] == 0
+
+
+def test_an_sqs_event_is_answered_with_the_messages_to_deliver_again(logger, mongo):
+    sqs = event("sqs-event.json")
+    bad = json.loads(json.dumps(event("negative-tokens.json")))
+    bad["records"][0]["requestId"] = "req-sqs-bad"
+    sqs["Records"].append({**sqs["Records"][0], "messageId": "bad-message", "body": json.dumps(bad)})
+    result = logger.invoke("usage-logger", sqs)
+    assert result.function_error is None, result.body
+    assert result.json == {"batchItemFailures": [{"itemIdentifier": "bad-message"}]}
+    db = mongo.client()["logger_fn"]
+    assert db.usage.count_documents({"requestId": "req-0009"}) == 1
+    assert db.usage.count_documents({"requestId": "req-0002"}) == 3
+    assert db.usage.count_documents({"requestId": "req-sqs-bad"}) == 0
+
+
+def test_a_repair_request_reports_what_it_did_and_how_fresh_rollups_are(logger):
+    out = logger.invoke("usage-logger", {"action": "repair", "graceSeconds": 60}).json
+    assert out["repair"]["complete"] is True
+    assert out["freshness"]["stalenessMilliseconds"] == 0
+    assert out["freshness"]["graceMilliseconds"] == 60_000
+
+
+def test_the_write_concern_is_logged_at_init(logger):
+    log = logger.process.output()
+    assert "usage store configured" in log and "durable (journaled; majority on replica sets)" in log
+    # SecantusDB answers `hello` as a replica set: billing writes wait for a journaled majority.
+    assert '{"w":"majority","j":true' in log, log[-2000:]
+
+
 def test_unreachable_store_is_a_retryable_typed_error(tmp_path):
     emulator, process = start_emulator(function_config("mongodb://127.0.0.1:9/?directConnection=true", "x"), tmp_path=tmp_path)
     try:
         result = emulator.invoke("usage-logger", event("gpt4o-brief-example.json"))
         assert result.function_error == "Unhandled"
         assert result.json["errorType"] == "Usage.StoreUnavailable"
+        # From the queue, the same outage is a partial batch answer: every message again.
+        queued = emulator.invoke("usage-logger", event("sqs-event.json")).json
+        assert queued == {"batchItemFailures": [{"itemIdentifier": "0b7e6c5a-sample-1"},
+                                                {"itemIdentifier": "0b7e6c5a-sample-2"}]}
     finally:
         process.stop()

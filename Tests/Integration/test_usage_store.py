@@ -86,7 +86,7 @@ def test_database_outage_mid_run_loses_and_duplicates_nothing(mongo, mongo_db, c
     """Stops the database twice while usage-ingest writes; the tool retries failed batches as
     Step Functions' Retry would. Afterwards the raw records and the rollups hold exactly the
     records sent: none lost, none counted twice."""
-    count, seed = 1500, 15 + int(crash)
+    count, seed = 800, 15 + int(crash)
     process = start_ingest(mongo.uri, mongo_db, "load", "--count", str(count), "--batch", "50", "--seed", str(seed),
                            "--duplicate-every", "4", "--retry-seconds", "180")
     db = mongo.client()[mongo_db]

@@ -44,3 +44,31 @@ def exported_records(count: int, seed: int) -> list[dict]:
                              "--rates", REPO / "infra" / "rates.json"], cwd=REPO, capture_output=True, text=True,
                             check=True, timeout=120)
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+# --- Independent prices (Python Decimal from infra/rates.json, not the code under test) ------------
+from decimal import ROUND_HALF_EVEN, Decimal
+
+RATES = json.loads((REPO / "infra" / "rates.json").read_text())
+PICO = Decimal(10) ** 12
+
+
+def _pico(amount: Decimal) -> int:
+    return int((amount * PICO).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+
+
+def express_cost_pico(duration_ms: int, memory_mb: int = 64) -> int:
+    """Step Functions Express: requests + GB-s, memory up to the 64 MB step, duration up to 100 ms."""
+    rate = RATES["stepFunctionsExpress"][-1]
+    step_mb, step_ms = rate["memoryIncrementMB"], rate["durationIncrementMs"]
+    memory = -(-memory_mb // step_mb) * step_mb
+    duration = -(-duration_ms // step_ms) * step_ms
+    gb_seconds = Decimal(memory) / 1024 * Decimal(duration) / 1000
+    return _pico(gb_seconds * Decimal(rate["perGBSecond"])) + _pico(Decimal(rate["perMillionRequests"]) / 1_000_000)
+
+
+def lambda_cost_pico(architecture: str, memory_mb: int, duration_ms: int) -> int:
+    """Lambda: requests + GB-s by architecture, billed per millisecond."""
+    rate = [r for r in RATES["lambda"] if r["architecture"] == architecture][-1]
+    gb_seconds = Decimal(memory_mb) / 1024 * Decimal(duration_ms) / 1000
+    return _pico(gb_seconds * Decimal(rate["perGBSecond"])) + _pico(Decimal(rate["perMillionRequests"]) / 1_000_000)

@@ -16,7 +16,7 @@ enum Fixtures {
         return CostCalculator(rates: try! RatesTable(bytes: Array(bytes)))
     }()
 
-    /// 2026-11-25T12:00:00Z
+    /// 2026-11-18T12:00:00Z
     static let noon: Int64 = 1_795_003_200_000
 
     static func llm(

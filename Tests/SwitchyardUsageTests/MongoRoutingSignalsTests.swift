@@ -30,7 +30,7 @@ final class MongoRoutingSignalsTests: XCTestCase {
             records.append(
                 Fixtures.llm("h-\(i)", tenant: "globex", model: "claude-3-haiku", at: now - 60_000).pricedForTest())
         }
-        _ = try await sink.write(records)
+        _ = try await sink.write(records, deadline: .now + .seconds(30))
         let signals = try MongoRoutingSignals(configuration: configuration)
         let health = try await signals.modelHealth()
         let gpt = try XCTUnwrap(health["gpt-4o"])
@@ -44,5 +44,28 @@ final class MongoRoutingSignalsTests: XCTestCase {
         XCTAssertEqual(spend?.amount, PicoUSD(expectedPico), "exact pico-USD, no rounding")
         let nobody = try await signals.monthToDateSpend(tenantID: "nobody")
         XCTAssertEqual(nobody?.amount, .zero)
+    }
+
+    /// The router reads spend + open reservations from the ledger, and the rollups' freshness.
+    func testSpendIncludesReservationsAndFreshnessIsReported() async throws {
+        guard let uri = ProcessInfo.processInfo.environment["MONGODB_URI"], !uri.isEmpty else {
+            throw XCTSkip("MONGODB_URI not set: start a database with scripts/start-mongo")
+        }
+        var configuration = MongoUsageConfiguration(uri: uri)
+        configuration.database = "signals_ledger_\(UInt32.random(in: 0...UInt32.max))"
+        let sink = try MongoUsageSink(configuration: configuration)
+        let now = WallClock.nowMilliseconds()
+        let record = Fixtures.llm("ledger-1", tenant: "acme", at: now - 60_000).pricedForTest()
+        _ = try await sink.write([record], deadline: .now + .seconds(30))
+        _ = try await sink.reserve(
+            tenant: "acme", requestID: "in-flight", ceiling: PicoUSD(2_000_000), budget: PicoUSD(1_000_000_000_000),
+            deadline: .now + .seconds(30))
+        let signals = try MongoRoutingSignals(configuration: configuration)
+        let read = try await signals.monthToDateSpend(tenantID: "acme")
+        let spend = try XCTUnwrap(read)
+        XCTAssertEqual(spend.amount, PicoUSD(record.cost!.totalPicoUSD + 2_000_000))
+        XCTAssertEqual(spend.stalenessMs, 0)
+        XCTAssertEqual(spend.graceMs, 60_000)
+        XCTAssertFalse(spend.isStale)
     }
 }

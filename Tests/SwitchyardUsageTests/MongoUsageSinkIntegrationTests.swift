@@ -23,10 +23,10 @@ final class MongoUsageSinkIntegrationTests: XCTestCase {
 
     func testDuplicatesAreStoredAndCountedOnce() async throws {
         let records = (0..<20).map { Fixtures.llm("req-\($0)").pricedForTest() }
-        let first = try await sink.write(records)
+        let first = try await sink.write(records, deadline: .now + .seconds(30))
         XCTAssertEqual(first.inserted, 20)
         XCTAssertEqual(first.duplicates, 0)
-        let again = try await sink.write(records)
+        let again = try await sink.write(records, deadline: .now + .seconds(30))
         XCTAssertEqual(again.inserted, 0)
         XCTAssertEqual(again.duplicates, 20)
         XCTAssertEqual(again.rollupBuckets, 0)
@@ -41,10 +41,10 @@ final class MongoUsageSinkIntegrationTests: XCTestCase {
 
     func testChangedDeliveryIsRolledUpAsADelta() async throws {
         let failed = Fixtures.llm("req-retry", latencyMs: 30_001, status: .failed).pricedForTest()
-        _ = try await sink.write([failed])
+        _ = try await sink.write([failed], deadline: .now + .seconds(30))
         var succeeded = Fixtures.llm("req-retry", latencyMs: 80).pricedForTest()
         succeeded.providerModel = "gpt-4o-2024-08-06"
-        let summary = try await sink.write([succeeded])
+        let summary = try await sink.write([succeeded], deadline: .now + .seconds(30))
         XCTAssertEqual(summary.updated, 1)
         let estimates = try await sink.latencyEstimates(
             groupBy: "model", from: Fixtures.noon, to: Fixtures.noon + 60_000)
@@ -59,7 +59,7 @@ final class MongoUsageSinkIntegrationTests: XCTestCase {
     func testUnpricedModelIsKeptAndFlagged() async throws {
         let record = Fixtures.llm("req-unknown", model: "gpt-9-ultra").pricedForTest()
         XCTAssertEqual(record.cost?.unpriced, ["model"])
-        let summary = try await sink.write([record])
+        let summary = try await sink.write([record], deadline: .now + .seconds(30))
         XCTAssertEqual(summary.unpriced, 1)
         let spend = try await sink.monthToDateSpend(tenant: "acme", now: Fixtures.noon)
         XCTAssertEqual(spend.unpricedRecords, 1)
@@ -76,7 +76,7 @@ final class MongoUsageSinkIntegrationTests: XCTestCase {
             records.append(
                 Fixtures.llm("req-r\(i)", tenant: tenant, latencyMs: Int64(i * 37), at: at).pricedForTest())
         }
-        _ = try await sink.write(records)
+        _ = try await sink.write(records, deadline: .now + .seconds(30))
         let before = try await sink.totals(groupBy: "minute", from: Fixtures.noon, to: Fixtures.noon + 3_600_000)
         let read = try await sink.rebuildRollups(fromMinute: Fixtures.noon, toMinute: Fixtures.noon + 3_600_000)
         XCTAssertEqual(read, 30)
@@ -95,7 +95,7 @@ final class MongoUsageSinkUnreachableTests: XCTestCase {
         let unreachable = try MongoUsageSink(configuration: configuration)
         let started = ContinuousClock.now
         do {
-            _ = try await unreachable.write([Fixtures.llm("req-x").pricedForTest()])
+            _ = try await unreachable.write([Fixtures.llm("req-x").pricedForTest()], deadline: .now + .seconds(30))
             XCTFail("expected Usage.StoreUnavailable")
         } catch let error as UsageError {
             XCTAssertEqual(error.errorType, "Usage.StoreUnavailable")

@@ -91,21 +91,24 @@ final class UsageRecordValidationTests: XCTestCase {
 }
 
 final class UsageLoggerHandlerTests: XCTestCase {
-    let handler = UsageLoggerHandler(sink: UnusedSink(), calculator: Fixtures.calculator, maxRecordsPerEvent: 3)
+    let handler = UsageLoggerHandler(
+        ingestor: UsageIngestor(calculator: Fixtures.calculator, sink: UnusedSink(), maxRecordsPerMessage: 3))
 
     /// The handler's pricing path needs no store; a sink that fails loudly proves it is not used.
     struct UnusedSink: UsageSink {
-        func write(_ records: [UsageRecord]) async throws(UsageError) -> UsageWriteSummary {
+        func write(_ records: [UsageRecord], deadline: ContinuousClock.Instant) async throws(UsageError)
+            -> UsageWriteSummary
+        {
             throw .storeRejected(detail: "not expected in this test")
         }
     }
 
-    func event(_ text: String) throws -> UsageLoggerEvent { UsageLoggerEvent(json: try JSON.parse(text)) }
+    func event(_ text: String) throws -> JSON { try JSON.parse(text) }
 
-    func sampleEvent(_ name: String) throws -> UsageLoggerEvent {
+    func sampleEvent(_ name: String) throws -> JSON {
         let bytes = try XCTUnwrap(
             FileManager.default.contents(atPath: Fixtures.repositoryRoot + "/events/usage-logger/" + name))
-        return UsageLoggerEvent(json: try JSON.parse(Array(bytes)))
+        return try JSON.parse(Array(bytes))
     }
 
     func testPricesTheBriefExampleFromTheSampleEvent() throws {
@@ -119,10 +122,10 @@ final class UsageLoggerHandlerTests: XCTestCase {
     func testEverySampleEventPricesOrFailsWithItsDocumentedType() throws {
         let expected: [String: String?] = [
             "gpt4o-brief-example.json": nil, "batch-mixed.json": nil, "unknown-model.json": nil,
-            "negative-tokens.json": "Usage.NegativeCount", "missing-tokens.json": "Usage.MissingTokens",
-            "malformed.json": "Usage.InvalidRecord",
+            "catch-failure.json": nil, "negative-tokens.json": "Usage.NegativeCount",
+            "missing-tokens.json": "Usage.MissingTokens", "malformed.json": "Usage.InvalidRecord",
         ]
-        let handler = UsageLoggerHandler(sink: UnusedSink(), calculator: Fixtures.calculator)
+        let handler = UsageLoggerHandler(ingestor: UsageIngestor(calculator: Fixtures.calculator, sink: UnusedSink()))
         for (name, type) in expected {
             let event = try sampleEvent(name)
             do {
@@ -151,6 +154,11 @@ final class UsageLoggerHandlerTests: XCTestCase {
         }
         XCTAssertThrowsError(try handler.price(try event(#"{"records": [{"requestId": "a"}]}"#))) {
             XCTAssertEqual(($0 as? UsageError)?.errorType, "Usage.InvalidRecord")
+            XCTAssertTrue(($0 as? UsageError)?.errorMessage.hasPrefix("record 0:") ?? false)
+        }
+        // A bad record in a Map's nested list is named by its position over all records.
+        let nested = #"{"records": [], "batches": [[], [{"requestId": "b"}]]}"#
+        XCTAssertThrowsError(try handler.price(try event(nested))) {
             XCTAssertTrue(($0 as? UsageError)?.errorMessage.hasPrefix("record 0:") ?? false)
         }
     }

@@ -2,29 +2,38 @@ import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
 
-/// Calls an AWS service that speaks the `awsJson1_1` protocol (Secrets Manager, among others):
-/// a signed `POST /` with `X-Amz-Target` naming the operation and a JSON body both ways.
+/// Calls an AWS service that speaks the `awsJson1_0` (SQS) or `awsJson1_1` (Secrets Manager)
+/// protocol: a signed `POST /` with `X-Amz-Target` naming the operation and a JSON body both ways.
 public struct AWSJSONClient: Sendable {
     public let endpoint: String
     public let signer: SigV4Signer
     /// e.g. `secretsmanager`, the prefix of `X-Amz-Target`.
     public let targetPrefix: String
     public let transport: any HTTPTransport
+    /// `1.0` or `1.1`, the protocol version in `Content-Type: application/x-amz-json-<version>`.
+    public let jsonVersion: String
 
-    public init(endpoint: String, signer: SigV4Signer, targetPrefix: String, transport: any HTTPTransport) {
+    public init(
+        endpoint: String, signer: SigV4Signer, targetPrefix: String, transport: any HTTPTransport,
+        jsonVersion: String = "1.1"
+    ) {
         self.endpoint = endpoint
         self.signer = signer
         self.targetPrefix = targetPrefix
         self.transport = transport
+        self.jsonVersion = jsonVersion
     }
 
-    public func call(_ operation: String, _ input: JSON, deadline: ContinuousClock.Instant) async throws(AWSError)
-        -> JSON
-    {
+    /// - Parameter maxResponseBytes: larger answers fail with `HTTP.ResponseTooLarge`. Default 1 MiB.
+    public func call(
+        _ operation: String, _ input: JSON, deadline: ContinuousClock.Instant, maxResponseBytes: Int = 1 << 20
+    ) async throws(AWSError) -> JSON {
         var request = HTTPRequest(
             method: .post, url: endpoint + "/",
-            headers: ["Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "\(targetPrefix).\(operation)"],
-            body: input.serialized(), maxResponseBytes: 1 << 20
+            headers: [
+                "Content-Type": "application/x-amz-json-\(jsonVersion)", "X-Amz-Target": "\(targetPrefix).\(operation)",
+            ],
+            body: input.serialized(), maxResponseBytes: maxResponseBytes
         )
         try signer.sign(&request)
         let response = try await transport.send(request, deadline: deadline, mapError: AWSError.transport)

@@ -1,6 +1,6 @@
 import CCrypto
 
-/// SHA-256 and HMAC-SHA-256 through OpenSSL's libcrypto, the two primitives SigV4 needs.
+/// SHA-256 and HMAC-SHA-256 through OpenSSL's libcrypto, the two primitives SigV4 needs (and MD5 for SQS).
 public enum Digest {
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
@@ -26,6 +26,15 @@ public enum Digest {
 
     public static func hmacSHA256(key: [UInt8], string: String) -> [UInt8] {
         hmacSHA256(key: key, data: Array(string.utf8))
+    }
+
+    /// MD5, for SQS's `MD5OfBody` transfer check only (never for security).
+    public static func md5(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 16)
+        bytes.withUnsafeBytes { input in
+            out.withUnsafeMutableBufferPointer { _ = switchyard_md5(input.baseAddress, input.count, $0.baseAddress) }
+        }
+        return out
     }
 
     /// Lowercase hexadecimal, as SigV4 writes hashes and signatures.

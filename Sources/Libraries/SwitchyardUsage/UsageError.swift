@@ -1,8 +1,8 @@
 import SwitchyardCore
 
-/// Errors of the usage logger. `errorType` strings are matched by the state machine:
-/// `Usage.StoreUnavailable` is retried (the record stays in the execution until it is stored);
-/// the others are input errors that no retry can fix.
+/// Errors of the usage path. `errorType` strings are matched by the state machine and queues:
+/// `Usage.StoreUnavailable` and `Usage.QueueUnavailable` are retried (the record stays queued or
+/// in the execution until it is stored); the input errors are not, since no retry can fix them.
 public enum UsageError: FunctionError, Equatable {
     /// A record that cannot be decoded or breaks an invariant (empty key, cached > input, ...).
     case invalidRecord(index: Int, detail: String)
@@ -16,6 +16,9 @@ public enum UsageError: FunctionError, Equatable {
     case storeUnavailable(attempts: Int, detail: String)
     /// MongoDB answered with an error that is not a duplicate (e.g. validation, auth).
     case storeRejected(detail: String)
+    /// The usage queue did not accept a batch (SQS unreachable or refusing, the local journal
+    /// not writable): the batch is not enqueued, and the caller must not report it billed.
+    case queueUnavailable(detail: String)
 
     public var errorType: String {
         switch self {
@@ -25,6 +28,7 @@ public enum UsageError: FunctionError, Equatable {
         case .recordTooLarge: "Usage.RecordTooLarge"
         case .storeUnavailable: "Usage.StoreUnavailable"
         case .storeRejected: "Usage.StoreRejected"
+        case .queueUnavailable: "Usage.QueueUnavailable"
         }
     }
 
@@ -39,6 +43,7 @@ public enum UsageError: FunctionError, Equatable {
         case .storeUnavailable(let attempts, let detail):
             "MongoDB unreachable after \(attempts) attempts: \(detail.prefix(300))"
         case .storeRejected(let detail): "MongoDB rejected the write: \(detail.prefix(300))"
+        case .queueUnavailable(let detail): "the usage queue did not take the batch: \(detail.prefix(300))"
         }
     }
 }

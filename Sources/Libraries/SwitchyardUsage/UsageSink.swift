@@ -1,11 +1,16 @@
 import SwitchyardContract
 
-/// Where usage records go. Writes are idempotent on (requestID, step).
+/// Where usage records go. Writes are idempotent on the record key (requestID, step,
+/// invocationID, attempt).
 public protocol UsageSink: Sendable {
-    /// Stores priced records (insert or replace by key) and brings rollups up to date.
-    /// - Throws: `UsageError.storeUnavailable` when the store cannot be reached after retries,
-    ///   `UsageError.storeRejected` for any other store error.
-    func write(_ records: [UsageRecord]) async throws(UsageError) -> UsageWriteSummary
+    /// Stores priced records (insert or replace by key) and brings rollups up to date. When it
+    /// returns, the records are stored as durably as the sink's write concern promises.
+    /// - Parameter deadline: the call gives up (with `Usage.StoreUnavailable`) before this instant.
+    /// - Throws: `UsageError.storeUnavailable` when the store cannot be reached in time,
+    ///   `UsageError.storeRejected` for any other store error, `UsageError.invalidRecord` for a
+    ///   record whose key cannot be stored unambiguously.
+    func write(_ records: [UsageRecord], deadline: ContinuousClock.Instant) async throws(UsageError)
+        -> UsageWriteSummary
 }
 
 /// What a write did.
@@ -27,5 +32,13 @@ public struct UsageWriteSummary: Sendable, Hashable, Codable {
         self.duplicates = duplicates
         self.unpriced = unpriced
         self.rollupBuckets = rollupBuckets
+    }
+
+    /// The sum of two summaries.
+    public static func + (lhs: UsageWriteSummary, rhs: UsageWriteSummary) -> UsageWriteSummary {
+        UsageWriteSummary(
+            inserted: lhs.inserted + rhs.inserted, updated: lhs.updated + rhs.updated,
+            duplicates: lhs.duplicates + rhs.duplicates, unpriced: lhs.unpriced + rhs.unpriced,
+            rollupBuckets: lhs.rollupBuckets + rhs.rollupBuckets)
     }
 }

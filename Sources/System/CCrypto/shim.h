@@ -14,4 +14,10 @@ static inline int switchyard_hmac_sha256(const void *key, size_t keyCount, const
     unsigned int length = 32;
     return HMAC(EVP_sha256(), key, (int)keyCount, (const unsigned char *)data, count, out, &length) != NULL;
 }
+
+// MD5, only to check SQS's MD5OfBody (an integrity check of the transfer, as the AWS SDKs do).
+static inline int switchyard_md5(const void *data, size_t count, unsigned char out[16]) {
+    unsigned int length = 16;
+    return EVP_Digest(data, count, out, &length, EVP_md5(), NULL);
+}
 #endif

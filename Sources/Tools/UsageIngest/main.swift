@@ -7,15 +7,22 @@
 //       after 0.5 s, as Step Functions' Retry would, until --retry-seconds pass (then exit 3).
 //   usage-ingest single --count N [--seed S]       one record per write; prints p50/p99 latency
 //   usage-ingest export --count N [--seed S]       priced records as JSON lines (for pymongo runs)
-//   usage-ingest repair                            completes unfinished rollups (grace 0)
+//   usage-ingest repair [--grace-ms G]             completes unfinished rollups (grace 0 by default)
 //   usage-ingest rebuild --from MS --to MS         recomputes rollups of a range from raw records
 //   usage-ingest cost-bench [--iterations N]       ns per cost computation
+//   usage-ingest enqueue --queue-url URL --count N [--batch B] [--seed S]
+//       Sends the records as UsageBatch messages to SQS (SQSUsageQueue; AWS_REGION, AWS_* keys,
+//       AWS_ENDPOINT_URL_SQS for a local endpoint).
+//   usage-ingest reserve --tenant T --ceiling PICO --budget PICO --requests N [--prefix P] [--connections C]
+//       Fires N budget reservations at once from C connections; prints how many were admitted.
 // Env: MONGODB_URI, SWITCHYARD_DB, USAGE_* (see MongoUsageConfiguration); --rates PATH (default infra/rates.json).
 // Prints one JSON object on stdout.
 import Foundation
+import SwitchyardAWS
 import SwitchyardBilling
 import SwitchyardContract
 import SwitchyardCore
+import SwitchyardHTTP
 import SwitchyardJSON
 import SwitchyardUsage
 
@@ -138,7 +145,9 @@ case "single":
     for i in 0..<count {
         let record = try! generator.record(i).priced(by: calculator)
         let started = clock.now
-        do { _ = try await sink.write([record]) } catch { fail("\(error)", code: 1) }
+        do { _ = try await sink.write([record], rollups: sink.configuration.rollups) } catch {
+            fail("\(error)", code: 1)
+        }
         let elapsed = clock.now - started
         latencies.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
     }
@@ -165,8 +174,12 @@ case "export":
 case "repair":
     let sink = makeSink()
     do {
-        let repaired = try await sink.repairRollups(graceMilliseconds: 0)
-        emit(["command": "repair", "repaired": repaired])
+        let summary = try await sink.repairRollups(graceMilliseconds: arguments.int64("grace-ms", 0))
+        emit([
+            "command": "repair", "repaired": summary.batchesResumed + summary.documentsClaimed,
+            "batchesResumed": summary.batchesResumed, "documentsClaimed": summary.documentsClaimed,
+            "reservationsExpired": summary.reservationsExpired, "complete": summary.complete,
+        ])
     } catch { fail("\(error)", code: 1) }
 
 case "rebuild":
@@ -198,6 +211,58 @@ case "cost-bench":
         "nsPerPricedRecord": pricedNs / Double(iterations / 10), "checksum": checksum,
     ])
 
+case "enqueue":
+    guard let queueURL = arguments.options["queue-url"] else { fail("enqueue needs --queue-url") }
+    let queue: SQSUsageQueue
+    do {
+        queue = SQSUsageQueue(
+            client: try SQSClient(environment: .process, transport: CurlTransport()), queueURL: queueURL)
+    } catch { fail("\(error)") }
+    let count = arguments.int("count", 100)
+    let batchSize = arguments.int("batch", 5)
+    var messages = 0
+    var index = 0
+    while index < count {
+        let records = (index..<min(count, index + batchSize)).map { generator.record($0) }
+        do { try await queue.enqueue(UsageBatch(records: records), deadline: .now + .seconds(30)) } catch {
+            fail("\(error)", code: 1)
+        }
+        messages += 1
+        index += records.count
+    }
+    emit(["command": "enqueue", "records": count, "messages": messages])
+
+case "reserve":
+    guard let tenant = arguments.options["tenant"] else { fail("reserve needs --tenant") }
+    let ceiling = PicoUSD(arguments.int64("ceiling", 30))
+    let budget = PicoUSD(arguments.int64("budget", 1000))
+    let requests = arguments.int("requests", 20)
+    let prefix = arguments.options["prefix"] ?? "req"
+    // Separate connections, so the reservations really reach the server at the same time.
+    let ledgers = (0..<max(1, arguments.int("connections", 4))).map { _ in makeSink() }
+    for ledger in ledgers { do { try await ledger.prepare() } catch { fail("\(error)", code: 1) } }
+    let outcomes: [Reservation]
+    do {
+        outcomes = try await withThrowingTaskGroup(of: Reservation.self) { group in
+            for i in 0..<requests {
+                let ledger = ledgers[i % ledgers.count]
+                group.addTask {
+                    try await ledger.reserve(
+                        tenant: tenant, requestID: "\(prefix)-\(i)", ceiling: ceiling, budget: budget,
+                        deadline: .now + .seconds(60))
+                }
+            }
+            var all: [Reservation] = []
+            for try await outcome in group { all.append(outcome) }
+            return all
+        }
+    } catch { fail("\(error)", code: 1) }
+    emit([
+        "command": "reserve", "requests": requests, "admitted": outcomes.filter(\.isAdmitted).count,
+        "overBudget": outcomes.filter { !$0.isAdmitted }.count,
+    ])
+
 default:
-    fail("commands: load, single, export, repair, rebuild, cost-bench (see the header of main.swift)")
+    fail(
+        "commands: load, single, export, repair, rebuild, cost-bench, enqueue, reserve (see the header of main.swift)")
 }

@@ -30,19 +30,35 @@ public struct MongoRoutingSignals: RoutingSignals {
         self.minimumSamples = Int64(minimumSamples)
     }
 
-    /// Month-to-date spend, exact in pico-USD; zero for a tenant with no usage this month.
+    /// Month-to-date spend plus open budget reservations (decisions.md: the router reads spend +
+    /// reservations), exact in pico-USD, from the tenant's ledger counter (one document); a tenant
+    /// without one (usage stored before the ledger existed) falls back to summing the month's
+    /// rollups. Zero for a tenant with no usage this month. Carries how far the rollups (and the
+    /// ledger, updated with them) lag: a crash can leave a rollup batch unfinished until the
+    /// scheduled repair completes it.
     public func monthToDateSpend(tenantID: String) async throws -> SpendSignal? {
-        let spend = try await withTaskExecutorPreference(spendThread) {
-            try await spendStore.monthToDateSpend(tenant: tenantID)
+        let store = spendStore
+        return try await withTaskExecutorPreference(spendThread) {
+            let now = WallClock.nowMilliseconds()
+            let deadline = ContinuousClock.now + .seconds(5)
+            let balance = try await store.balance(tenant: tenantID, at: now, deadline: deadline)
+            var amount = balance.committedPicoUSD
+            if amount == 0 {
+                amount = try await store.monthToDateSpend(tenant: tenantID, now: now, deadline: deadline).totalPicoUSD
+            }
+            let freshness = try await store.rollupFreshness(now: now, deadline: deadline)
+            return SpendSignal(
+                amount: PicoUSD(amount), stalenessMs: freshness.stalenessMilliseconds,
+                graceMs: freshness.graceMilliseconds)
         }
-        return SpendSignal(amount: PicoUSD(spend.totalPicoUSD))
     }
 
     /// p50/p95 (histogram bucket bounds) and error rate per model over the window.
     public func modelHealth() async throws -> [ModelID: ModelHealth] {
         let now = WallClock.nowMilliseconds()
         let estimates = try await withTaskExecutorPreference(healthThread) {
-            try await healthStore.latencyEstimates(groupBy: "model", from: now - window, to: now + 60_000)
+            try await healthStore.latencyEstimates(
+                groupBy: "model", from: now - window, to: now + 60_000, deadline: ContinuousClock.now + .seconds(5))
         }
         var health: [ModelID: ModelHealth] = [:]
         for estimate in estimates where estimate.count >= minimumSamples && estimate.key != "-" {

@@ -3,17 +3,25 @@ import SwitchyardUsage
 
 /// Settings of the usage-logger function, read once at init.
 public struct UsageLoggerConfiguration: Sendable {
-    /// MongoDB settings: `MONGODB_URI`, `SWITCHYARD_DB` (default `switchyard`) and the `USAGE_*` keys.
+    /// MongoDB settings: `MONGODB_URI`, `SWITCHYARD_DB` (default `switchyard`), the write concern
+    /// (`USAGE_WRITE_CONCERN`, default `durable`) and the other `USAGE_*` keys.
     public var store: MongoUsageConfiguration
     /// The rates document. Env: `USAGE_RATES_FILE`. Default: `rates.json` found by `ConfigLocator`.
     public var ratesPath: String
-    /// Most records one event may carry. Env: `USAGE_MAX_RECORDS`. Default 500.
-    public var maxRecordsPerEvent: Int
+    /// Most records one message may stand for. Env: `USAGE_MAX_RECORDS`. Default 500.
+    public var maxRecordsPerMessage: Int
+    /// Close budget reservations when a request's usage is stored. Env: `USAGE_LEDGER`. Default true.
+    public var settleReservations: Bool
+    /// How long init may spend connecting (to log the resolved write concern and create indexes
+    /// before the first event). Env: `USAGE_INIT_CONNECT_MS`. Default 3000; 0 skips it.
+    public var initConnectMilliseconds: Int
 
     public init(environment: Environment) throws(ConfigurationError) {
         store = try MongoUsageConfiguration(environment: environment)
         ratesPath = environment.string(
             "USAGE_RATES_FILE", default: ConfigLocator.locate("rates.json", environment: environment) ?? "rates.json")
-        maxRecordsPerEvent = try environment.int("USAGE_MAX_RECORDS", default: 500, range: 1...10_000)
+        maxRecordsPerMessage = try environment.int("USAGE_MAX_RECORDS", default: 500, range: 1...10_000)
+        settleReservations = try environment.bool("USAGE_LEDGER", default: true)
+        initConnectMilliseconds = try environment.int("USAGE_INIT_CONNECT_MS", default: 3000, range: 0...9000)
     }
 }

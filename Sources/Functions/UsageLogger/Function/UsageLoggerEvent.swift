@@ -1,48 +1,79 @@
 import SwitchyardContract
+import SwitchyardCore
 import SwitchyardJSON
 import SwitchyardUsage
 
-/// The usage-logger's input: `{"records": [UsageRecord, ...]}` (the batch path) or one
-/// `UsageRecord` object (a state's `ResultSelector` output). Kept as JSON and decoded record by
-/// record, so a malformed record is reported with its index as `Usage.InvalidRecord`.
-public struct UsageLoggerEvent: Decodable, Sendable {
-    public var json: JSON
+/// The usage-logger's input, one of three shapes:
+///
+/// - an **SQS event** from the usage queue's event source mapping:
+///   `{"Records": [{"messageId", "receiptHandle", "body", "attributes": {"SentTimestamp"}, …}]}`,
+///   each `body` a `UsageBatch` as JSON text;
+/// - a bare **`UsageBatch`** (`records`, `batches`, `failures`, `context`, `execution`): direct
+///   invocation, tests, tools;
+/// - a **maintenance** request from the repair schedule: EventBridge's `Scheduled Event`, or the
+///   rule's constant input `{"action": "repair", "graceSeconds": 60, "recentMinutes": 1440}`.
+public enum UsageLoggerEvent: Decodable, Sendable {
+    case sqs([SQSMessage])
+    case batch(JSON)
+    case maintenance(UsageMaintenance)
 
-    public init(json: JSON) { self.json = json }
-    public init(from decoder: any Decoder) throws { json = try JSON(from: decoder) }
+    public init(from decoder: any Decoder) throws {
+        self = try Self.classify(try JSON(from: decoder))
+    }
 
-    /// The records, decoded.
-    /// - Throws: `Usage.InvalidRecord` (shape), `Usage.MissingTokens` (tokens without input/output).
-    public func records(limit: Int) throws(UsageError) -> [UsageRecord] {
-        let items: [JSON]
-        if let batch = json["records"] {
-            guard let array = batch.arrayValue else {
-                throw .invalidRecord(index: -1, detail: "records must be an array")
+    /// - Throws: `Usage.InvalidRecord` for an SQS event whose records lack an id or body.
+    public static func classify(_ json: JSON) throws(UsageError) -> UsageLoggerEvent {
+        if let records = json["Records"] {
+            guard let items = records.arrayValue, !items.isEmpty else {
+                throw .invalidRecord(index: -1, detail: "Records must be a non-empty array of SQS messages")
             }
-            items = array
-        } else if json.objectValue != nil {
-            items = [json]
-        } else {
-            throw .invalidRecord(index: -1, detail: "event must be a usage record or {\"records\": [...]}")
-        }
-        guard !items.isEmpty else { throw .invalidRecord(index: -1, detail: "records is empty") }
-        guard items.count <= limit else {
-            throw .invalidRecord(index: -1, detail: "\(items.count) records exceed the limit of \(limit)")
-        }
-        var records: [UsageRecord] = []
-        records.reserveCapacity(items.count)
-        for (index, item) in items.enumerated() {
-            do {
-                records.append(try JSON.decode(UsageRecord.self, from: item))
-            } catch let missing as UsageRecord.MissingTokenCount {
-                throw .missingTokens(
-                    index: index, requestID: item["requestId"]?.stringValue ?? "?",
-                    step: item["step"]?.stringValue ?? "?",
-                    field: missing.field)
-            } catch {
-                throw .invalidRecord(index: index, detail: describeDecodingError(error))
+            var messages: [SQSMessage] = []
+            for (index, item) in items.enumerated() {
+                guard let id = item["messageId"]?.stringValue, !id.isEmpty, let body = item["body"]?.stringValue else {
+                    throw .invalidRecord(index: index, detail: "an SQS record needs messageId and body")
+                }
+                let sent = item["attributes"]?["SentTimestamp"]?.stringValue.flatMap { Int64($0) }
+                messages.append(SQSMessage(messageID: id, body: body, sentTimestamp: sent))
             }
+            return .sqs(messages)
         }
-        return records
+        if json["action"]?.stringValue == "repair" || json["detail-type"]?.stringValue == "Scheduled Event" {
+            return .maintenance(try UsageMaintenance(json))
+        }
+        return .batch(json)
+    }
+}
+
+/// One message of an SQS event.
+public struct SQSMessage: Sendable, Equatable {
+    public var messageID: String
+    public var body: String
+    /// `attributes.SentTimestamp`, epoch ms.
+    public var sentTimestamp: Int64?
+
+    public init(messageID: String, body: String, sentTimestamp: Int64?) {
+        self.messageID = messageID
+        self.body = body
+        self.sentTimestamp = sentTimestamp
+    }
+}
+
+/// What the repair schedule asks for.
+public struct UsageMaintenance: Sendable, Equatable {
+    /// Batches claimed longer ago are taken over; nil uses `USAGE_REPAIR_GRACE_SECONDS`.
+    public var graceMilliseconds: Int64?
+    /// Unclaimed changes are looked for among records this recent. Default one day.
+    public var recentMilliseconds: Int64
+
+    init(_ json: JSON) throws(UsageError) {
+        func number(_ field: String, _ range: ClosedRange<Int64>) throws(UsageError) -> Int64? {
+            guard let value = json[field], !value.isNull else { return nil }
+            guard let n = value.int64Value, range.contains(n) else {
+                throw .invalidRecord(index: -1, detail: "\(field) must be an integer within \(range)")
+            }
+            return n
+        }
+        graceMilliseconds = try number("graceSeconds", 0...86_400).map { $0 * 1000 }
+        recentMilliseconds = (try number("recentMinutes", 1...527_040) ?? 1440) * 60_000
     }
 }

@@ -1,3 +1,4 @@
+import Logging
 import SwitchyardBilling
 import SwitchyardContract
 import SwitchyardCore
@@ -5,79 +6,189 @@ import SwitchyardJSON
 import SwitchyardRuntime
 import SwitchyardUsage
 
-/// The `usage-logger` function: validates usage records, prices them from the rates table, and
-/// stores them (idempotently, with rollups) in MongoDB.
+/// The `usage-logger` function: the consumer of the usage queue. It validates usage messages,
+/// prices them from the rates table, stores them durably (idempotently, with rollups) in MongoDB,
+/// closes the requests' budget reservations, and runs the scheduled rollup repair. It decides
+/// nothing else.
 ///
-/// Errors (`errorType`): `Usage.InvalidRecord`, `Usage.NegativeCount`, `Usage.MissingTokens`,
-/// `Usage.RecordTooLarge` (input errors: route to Catch), `Usage.StoreUnavailable` (retry: the
-/// state machine keeps the record in its input until it is stored), `Usage.StoreRejected`.
+/// **SQS events** (the usage queue's event source mapping, with `ReportBatchItemFailures`): all
+/// valid messages are stored in one write; the answer is `{"batchItemFailures": [...]}` naming
+/// the messages to deliver again — those whose store failed, and those that failed validation.
+/// A message that fails validation fails the same way every time, so after the queue's
+/// `maxReceiveCount` receives its redrive policy moves it to the dead-letter queue, where it waits
+/// for a person (it is logged at error level with its `errorType` on every receive).
+///
+/// **A bare `UsageBatch`** (direct invocation): answered with the write summary and each record's
+/// cost; errors are thrown: `Usage.InvalidRecord`, `Usage.NegativeCount`, `Usage.MissingTokens`,
+/// `Usage.RecordTooLarge` (input errors), `Usage.StoreUnavailable` (retry), `Usage.StoreRejected`.
+///
+/// **Maintenance** (`{"action": "repair"}` or an EventBridge scheduled event): completes rollups a
+/// crash left unfinished (older than the grace period), releases expired reservations, and
+/// reports how fresh the rollups are.
 public struct UsageLoggerHandler: FunctionHandler {
     public typealias Event = UsageLoggerEvent
 
-    let sink: any UsageSink
-    let calculator: CostCalculator
-    let maxRecordsPerEvent: Int
+    let ingestor: UsageIngestor
+    let store: MongoUsageSink?
     let ratesPublisher: RatesPublisher?
-    let repairer: RollupRepairer?
 
-    /// Builds the handler from configuration: reads and checks the rates file, sets up the store.
+    /// Builds the handler from configuration: reads and checks the rates file, sets up the store,
+    /// logs the write concern, and (within `initConnectMilliseconds`) connects, so the resolved
+    /// write concern is logged at init and indexes exist before the first event.
     /// - Throws: `ConfigurationError` / `RatesError` (reported to `/runtime/init/error`).
-    public init(configuration: UsageLoggerConfiguration) throws {
+    public static func make(configuration: UsageLoggerConfiguration, logger: Logger = Logger(label: "usage-logger"))
+        async throws -> UsageLoggerHandler
+    {
         let bytes = try FileReader.read(configuration.ratesPath)
         let rates = try RatesTable(bytes: bytes)
-        let sink = try MongoUsageSink(configuration: configuration.store)
-        self.init(
-            sink: sink, calculator: CostCalculator(rates: rates), maxRecordsPerEvent: configuration.maxRecordsPerEvent,
-            ratesPublisher: RatesPublisher(sink: sink, document: try? JSON.parse(bytes)),
-            repairer: RollupRepairer(sink: sink))
+        let sink = try MongoUsageSink(configuration: configuration.store, logger: logger)
+        logger.info("usage store configured", metadata: ["switchyard.store": "\(configuration.store.summary)"])
+        if configuration.initConnectMilliseconds > 0 {
+            do {
+                try await sink.prepare(deadline: .now + .milliseconds(configuration.initConnectMilliseconds))
+            } catch {
+                // Not fatal: the first event connects (and retries) within its own deadline.
+                logger.warning(
+                    "usage store not reachable at init",
+                    metadata: ["errorType": "\(error.errorType)", "errorMessage": "\(error.errorMessage.prefix(200))"])
+            }
+        }
+        return UsageLoggerHandler(
+            ingestor: UsageIngestor(
+                calculator: CostCalculator(rates: rates), sink: sink,
+                ledger: configuration.settleReservations ? sink : nil,
+                maxRecordsPerMessage: configuration.maxRecordsPerMessage),
+            store: sink, ratesPublisher: RatesPublisher(sink: sink, document: try? JSON.parse(bytes)))
     }
 
     /// For tests and other executables that bring their own sink.
-    public init(
-        sink: any UsageSink, calculator: CostCalculator, maxRecordsPerEvent: Int = 500,
-        ratesPublisher: RatesPublisher? = nil,
-        repairer: RollupRepairer? = nil
-    ) {
-        self.sink = sink
-        self.calculator = calculator
-        self.maxRecordsPerEvent = maxRecordsPerEvent
+    public init(ingestor: UsageIngestor, store: MongoUsageSink? = nil, ratesPublisher: RatesPublisher? = nil) {
+        self.ingestor = ingestor
+        self.store = store
         self.ratesPublisher = ratesPublisher
-        self.repairer = repairer
     }
 
     public func handle(_ event: UsageLoggerEvent, context: InvocationContext) async throws -> UsageLoggerOutput {
-        let records = try price(event)
-        await ratesPublisher?.publishOnce()
-        let summary = try await sink.write(records)
-        await repairer?.repairIfDue()
-        context.logger.info(
-            "usage stored",
-            metadata: [
-                "switchyard.records": "\(records.count)", "switchyard.inserted": "\(summary.inserted)",
-                "switchyard.duplicates": "\(summary.duplicates)", "switchyard.unpriced": "\(summary.unpriced)",
-            ])
-        return UsageLoggerOutput(summary: summary, records: records)
+        switch event {
+        case .sqs(let messages):
+            return .sqs(try await handleQueue(messages, context: context))
+        case .batch(let body):
+            return .batch(try await handleBatch(body, context: context))
+        case .maintenance(let request):
+            return try await handleMaintenance(request, context: context)
+        }
     }
 
-    /// Decodes, validates and prices the event's records (no I/O).
-    public func price(_ event: UsageLoggerEvent) throws(UsageError) -> [UsageRecord] {
-        let records = try event.records(limit: maxRecordsPerEvent)
-        var priced: [UsageRecord] = []
-        priced.reserveCapacity(records.count)
-        for (index, record) in records.enumerated() {
-            try record.validate(index: index)
-            do {
-                priced.append(try record.priced(by: calculator))
-            } catch {
-                throw .invalidRecord(index: index, detail: error.errorMessage)
+    /// Stores every valid message of an SQS batch in one write; names the others for redelivery.
+    func handleQueue(_ messages: [SQSMessage], context: InvocationContext) async throws -> BatchItemFailures {
+        await ratesPublisher?.publishOnce(deadline: context.deadline)
+        let now = WallClock.nowMilliseconds()
+        var failures: [String] = []
+        var parsed: [UsageIngestor.Message] = []
+        for message in messages {
+            guard let body = try? JSON.parse(Array(message.body.utf8)) else {
+                context.logger.error(
+                    "usage message refused",
+                    metadata: [
+                        "switchyard.message": "\(message.messageID.prefix(80))", "errorType": "Usage.InvalidRecord",
+                        "errorMessage": "body is not JSON",
+                    ])
+                failures.append(message.messageID)
+                continue
             }
+            parsed.append(.init(id: message.messageID, body: body, sentAt: message.sentTimestamp ?? now))
         }
-        return priced
+        let (outcomes, summary) = await ingestor.ingest(parsed, deadline: context.deadline, logger: context.logger)
+        for (message, outcome) in zip(parsed, outcomes) where !outcome.isStored { failures.append(message.id) }
+        context.logger.info(
+            "usage batch",
+            metadata: [
+                "switchyard.messages": "\(messages.count)", "switchyard.failed_messages": "\(failures.count)",
+                "switchyard.inserted": "\(summary.inserted)", "switchyard.duplicates": "\(summary.duplicates)",
+                "switchyard.unpriced": "\(summary.unpriced)",
+            ])
+        return BatchItemFailures(batchItemFailures: failures.map { .init(itemIdentifier: $0) })
+    }
+
+    /// A direct invocation: one message; errors are thrown with their `errorType`.
+    func handleBatch(_ body: JSON, context: InvocationContext) async throws(UsageError) -> BatchResult {
+        await ratesPublisher?.publishOnce(deadline: context.deadline)
+        let message = UsageIngestor.Message(id: context.requestID, body: body, sentAt: WallClock.nowMilliseconds())
+        let (outcomes, summary) = await ingestor.ingest([message], deadline: context.deadline, logger: context.logger)
+        switch outcomes[0] {
+        case .invalid(let error), .failed(let error):
+            throw error
+        case .stored(let records):
+            context.logger.info(
+                "usage stored",
+                metadata: [
+                    "switchyard.records": "\(records.count)", "switchyard.inserted": "\(summary.inserted)",
+                    "switchyard.duplicates": "\(summary.duplicates)", "switchyard.unpriced": "\(summary.unpriced)",
+                ])
+            return BatchResult(summary: summary, records: records)
+        }
+    }
+
+    func handleMaintenance(_ request: UsageMaintenance, context: InvocationContext) async throws(UsageError)
+        -> UsageLoggerOutput
+    {
+        guard let store else { throw .storeRejected(detail: "no MongoDB store configured for maintenance") }
+        let repair = try await store.repairRollups(
+            graceMilliseconds: request.graceMilliseconds, recentMilliseconds: request.recentMilliseconds,
+            deadline: context.deadline)
+        let freshness = try await store.rollupFreshness(deadline: context.deadline)
+        context.logger.info(
+            "usage repair",
+            metadata: [
+                "switchyard.batches_resumed": "\(repair.batchesResumed)",
+                "switchyard.documents_claimed": "\(repair.documentsClaimed)",
+                "switchyard.reservations_expired": "\(repair.reservationsExpired)",
+                "switchyard.complete": "\(repair.complete)",
+                "switchyard.rollup_staleness_ms": "\(freshness.stalenessMilliseconds)",
+            ])
+        return .maintenance(repair: repair, freshness: freshness)
+    }
+
+    /// Decodes, builds, validates and prices a bare batch (no I/O).
+    public func price(_ body: JSON) throws(UsageError) -> [UsageRecord] {
+        try ingestor.price(body, sentAt: WallClock.nowMilliseconds())
     }
 }
 
-/// What the function returns: the write summary and each record's cost.
-public struct UsageLoggerOutput: Encodable, Sendable {
+/// What the function returns, by event shape.
+public enum UsageLoggerOutput: Encodable, Sendable {
+    /// SQS: `{"batchItemFailures": [{"itemIdentifier": messageId}]}`.
+    case sqs(BatchItemFailures)
+    /// A bare batch: `{"summary": {...}, "costs": [...]}`.
+    case batch(BatchResult)
+    /// Maintenance: `{"repair": {...}, "freshness": {...}}`.
+    case maintenance(repair: RollupRepairSummary, freshness: RollupFreshness)
+
+    enum CodingKeys: String, CodingKey { case repair, freshness }
+
+    public func encode(to encoder: any Encoder) throws {
+        switch self {
+        case .sqs(let failures): try failures.encode(to: encoder)
+        case .batch(let result): try result.encode(to: encoder)
+        case .maintenance(let repair, let freshness):
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(repair, forKey: .repair)
+            try c.encode(freshness, forKey: .freshness)
+        }
+    }
+}
+
+/// The partial-batch answer of an SQS event source mapping (`ReportBatchItemFailures`).
+public struct BatchItemFailures: Encodable, Sendable, Equatable {
+    public var batchItemFailures: [Item]
+
+    public struct Item: Encodable, Sendable, Equatable {
+        public var itemIdentifier: String
+    }
+}
+
+/// The answer to a bare batch: the write summary and each record's cost.
+public struct BatchResult: Encodable, Sendable {
     public var summary: UsageWriteSummary
     public var costs: [RecordCost]
 
@@ -114,36 +225,13 @@ public actor RatesPublisher {
         self.document = document
     }
 
-    func publishOnce() async {
+    func publishOnce(deadline: ContinuousClock.Instant) async {
         guard !published, let document else { return }
         do {
-            try await sink.publishRates(document)
+            // At most a fifth of the invocation's time: the usage write matters more.
+            let share = ContinuousClock.now + (deadline - .now) / 5
+            try await sink.publishRates(document, deadline: share)
             published = true
         } catch {}
-    }
-}
-
-/// Finishes rollups that a crashed or timed-out writer left behind, at most once per interval
-/// per process, after a successful write (so it never delays a failing one). Best effort: a
-/// failure is retried at the next interval.
-public actor RollupRepairer {
-    let sink: MongoUsageSink
-    /// Minimum time between repairs. Default 5 minutes.
-    let interval: Duration
-    /// Only batches claimed longer ago than this are taken over (their writer is gone). Default 60 s.
-    let graceMilliseconds: Int64
-    var last: ContinuousClock.Instant?
-
-    public init(sink: MongoUsageSink, interval: Duration = .seconds(300), graceMilliseconds: Int64 = 60_000) {
-        self.sink = sink
-        self.interval = interval
-        self.graceMilliseconds = graceMilliseconds
-    }
-
-    func repairIfDue() async {
-        let now = ContinuousClock.now
-        if let last, now - last < interval { return }
-        last = now
-        _ = try? await sink.repairRollups(graceMilliseconds: graceMilliseconds, recentMilliseconds: 86_400_000)
     }
 }

@@ -1,6 +1,8 @@
-// The usage-logger function: prices usage records and stores them in MongoDB.
+// The usage-logger function: prices usage messages and stores them durably in MongoDB.
 import SwitchyardCore
 import SwitchyardRuntime
 import SwitchyardUsageLoggerFunction
 
-await RuntimeLoop.run { try UsageLoggerHandler(configuration: UsageLoggerConfiguration(environment: .process)) }
+await RuntimeLoop.run {
+    try await UsageLoggerHandler.make(configuration: UsageLoggerConfiguration(environment: .process))
+}

@@ -58,9 +58,14 @@ public actor CachedRoutingSignals: RoutingSignals {
             spend[tenantID] = cell
         }
         let base = self.base
-        return try await read(cell, failure: spendFailure, what: "spend") {
+        let signal = try await read(cell, failure: spendFailure, what: "spend") {
             try await base.monthToDateSpend(tenantID: tenantID)
         }
+        // A figure served from the cache is older by the time it has been cached.
+        guard var aged = signal, let staleness = aged.stalenessMs, let stored = cell.value, stored.value == signal
+        else { return signal }
+        aged.stalenessMs = staleness &+ max(0, (now() - stored.at).milliseconds)
+        return aged
     }
 
     public func modelHealth() async throws -> [ModelID: ModelHealth] {

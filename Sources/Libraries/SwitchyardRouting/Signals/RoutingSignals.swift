@@ -17,12 +17,21 @@ public protocol RoutingSignals: Sendable {
 /// A tenant's month-to-date spend as the usage store reports it.
 public struct SpendSignal: Sendable, Equatable {
     public var amount: PicoUSD
-    /// How old the newest completed rollup behind `amount` is, ms; nil when the source does not say.
+    /// How much recently stored usage `amount` may be missing, ms; nil when the source does not say.
     public var stalenessMs: Int64?
+    /// The store's repair grace: past it, the figure counts as stale (a crashed rollup the repair
+    /// has not completed yet). nil when the source does not say.
+    public var graceMs: Int64?
 
-    public init(amount: PicoUSD, stalenessMs: Int64? = nil) {
+    public init(amount: PicoUSD, stalenessMs: Int64? = nil, graceMs: Int64? = nil) {
         self.amount = amount
         self.stalenessMs = stalenessMs
+        self.graceMs = graceMs
+    }
+
+    public var isStale: Bool {
+        guard let stalenessMs, let graceMs else { return false }
+        return stalenessMs > graceMs
     }
 }
 
@@ -96,6 +105,12 @@ extension RoutingSignals {
             if signal.amount >= .zero {
                 snapshot.monthToDateSpend = signal.amount
                 snapshot.spendStalenessMs = signal.stalenessMs.map { max(0, $0) }
+                if signal.isStale, let staleness = signal.stalenessMs, let grace = signal.graceMs {
+                    // A budget check on stale spend is allowed, never silent.
+                    notes.append(
+                        "spend is \(staleness / 1000) s behind the usage stored (over the \(grace / 1000) s "
+                            + "repair grace): budget checked on stale spend")
+                }
             } else {
                 notes.append("spend unavailable (the source reported a negative amount)")
             }

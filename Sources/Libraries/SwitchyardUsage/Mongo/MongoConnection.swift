@@ -5,7 +5,11 @@ import SwitchyardJSON
 ///
 /// A `mongoc_client_t` is not thread-safe; the owner serialises access (`MongoUsageSink` keeps it
 /// in a `Mutex`). Only standard commands are used (bulk write, update, find, aggregate,
-/// createIndexes), so any MongoDB server, Atlas or SecantusDB works.
+/// createIndexes, hello), so any MongoDB server, Atlas or SecantusDB works.
+///
+/// Every round trip is bounded by the operation's deadline (`fit(deadline:)`): server selection
+/// and socket timeouts are cut to fit it, reads carry `maxTimeMS`, majority writes `wtimeout`,
+/// and a round trip that could not finish in time is not started.
 final class MongoConnection {
     private static let initialised: Bool = {
         mongoc_init()
@@ -13,34 +17,64 @@ final class MongoConnection {
     }()
 
     let database: String
-    private let uri: OpaquePointer
+    /// The URI as configured; each client is built from a copy with the fitted timeouts.
+    private let baseURI: OpaquePointer
     private var client: OpaquePointer?
     private var collections: [String: OpaquePointer] = [:]
+    /// Server selection and socket timeouts of the configuration (or the URI, when it sets them).
+    private let configured: Timeouts
+    /// The timeouts of the current client.
+    private(set) var effective: Timeouts
+    /// The current operation's deadline: a round trip starts only if it can end before it.
+    var deadline: ContinuousClock.Instant = .now
+    /// Whether the server is a replica-set member (from `hello`); decides `durable`'s `w`.
+    var replicaSet = false
+    /// Billing and rollup write concerns and their `wtimeout` ceiling.
+    let billingConcern: UsageWriteConcern
+    let rollupConcern: UsageWriteConcern
+    let writeTimeoutMilliseconds: Int64
+
+    struct Timeouts: Equatable {
+        var selection: Int32
+        var socket: Int32
+    }
+
+    /// Which write concern a write uses.
+    enum Durability {
+        /// Raw records, rollup claims, reservations: what must survive a crash once acknowledged.
+        case billing
+        /// Bucket increments and batch completion: redone by the repair pass from the claims.
+        case rollup
+    }
 
     /// Parses the URI; connects lazily on the first operation.
-    /// - Parameter serverSelectionTimeoutMS: how long one attempt waits for a server, unless the URI says.
-    init(uri text: String, database: String, serverSelectionTimeoutMS: Int32) throws(MongoFailure) {
+    init(
+        uri text: String, database: String, serverSelectionTimeoutMS: Int32, socketTimeoutMS: Int32,
+        billing: UsageWriteConcern = .durable, rollup: UsageWriteConcern = .fast, writeTimeoutMS: Int64 = 10_000
+    ) throws(MongoFailure) {
         _ = Self.initialised
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(text, &error) else { throw MongoFailure(error) }
-        if !mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS) {
-            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, serverSelectionTimeoutMS)
-        }
-        if !mongoc_uri_has_option(uri, MONGOC_URI_CONNECTTIMEOUTMS) {
-            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, min(serverSelectionTimeoutMS, 2000))
-        }
         // Keep trying within the timeout instead of failing on the first refused connection and
         // then waiting out libmongoc's 5 s cooldown: a restarting database is back sooner.
         if !mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTRYONCE) {
             mongoc_uri_set_option_as_bool(uri, MONGOC_URI_SERVERSELECTIONTRYONCE, false)
         }
-        self.uri = uri
+        configured = Timeouts(
+            selection: mongoc_uri_get_option_as_int32(
+                uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, serverSelectionTimeoutMS),
+            socket: mongoc_uri_get_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, socketTimeoutMS))
+        effective = configured
+        baseURI = uri
         self.database = database
+        billingConcern = billing
+        rollupConcern = rollup
+        writeTimeoutMilliseconds = writeTimeoutMS
     }
 
     deinit {
         dropClient()
-        mongoc_uri_destroy(uri)
+        mongoc_uri_destroy(baseURI)
     }
 
     /// Forgets the client so the next operation connects afresh (after the store was unreachable).
@@ -51,8 +85,44 @@ final class MongoConnection {
         client = nil
     }
 
+    /// Sets the deadline of the next operations and fits the client's timeouts into it.
+    ///
+    /// libmongoc takes its timeouts from the URI when a client is created, so a timeout that no
+    /// longer fits means a new client. The wanted value is the configured one halved until it
+    /// fits in half the time left: steps, so that invocations with similar deadlines keep the
+    /// same client instead of reconnecting for every few milliseconds of difference.
+    func fit(deadline: ContinuousClock.Instant) {
+        self.deadline = deadline
+        let half = max(0, (deadline - .now).milliseconds / 2)
+        func step(_ value: Int32) -> Int32 {
+            var v = Int64(value)
+            while v > half, v > 25 { v /= 2 }
+            return Int32(v)
+        }
+        let wanted = Timeouts(selection: step(configured.selection), socket: step(configured.socket))
+        if wanted != effective {
+            dropClient()
+            effective = wanted
+        }
+    }
+
+    /// Throws (as "unavailable") when one more round trip could end after the deadline.
+    private func checkDeadline(connecting: Bool = false) throws(MongoFailure) {
+        let remaining = (deadline - .now).milliseconds
+        let worst = Int64(effective.socket) + (connecting || client == nil ? Int64(effective.selection) : 0)
+        if remaining < worst { throw MongoFailure.deadline(remainingMilliseconds: remaining) }
+    }
+
     private func connectedClient() throws(MongoFailure) -> OpaquePointer {
         if let client { return client }
+        try checkDeadline(connecting: true)
+        let uri = mongoc_uri_copy(baseURI)!
+        defer { mongoc_uri_destroy(uri) }
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, effective.selection)
+        mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SOCKETTIMEOUTMS, effective.socket)
+        if !mongoc_uri_has_option(baseURI, MONGOC_URI_CONNECTTIMEOUTMS) || effective != configured {
+            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, min(effective.selection, 2000))
+        }
         var error = bson_error_t()
         guard let created = mongoc_client_new_from_uri_with_error(uri, &error) else { throw MongoFailure(error) }
         mongoc_client_set_appname(created, "switchyard-usage")
@@ -62,10 +132,41 @@ final class MongoConnection {
     }
 
     func collection(_ name: String) throws(MongoFailure) -> OpaquePointer {
+        try checkDeadline()
         if let existing = collections[name] { return existing }
         let created = mongoc_client_get_collection(try connectedClient(), database, name)!
         collections[name] = created
         return created
+    }
+
+    /// `{writeConcern: …}` (plus `extra` options) for a write, with `wtimeout` cut to the time
+    /// left. Built through libmongoc's write concern API, which checks and encodes the fields as
+    /// the server expects them (int32 `w`, `wtimeout`).
+    func writeOptions(_ durability: Durability, extra: JSONObject = [:]) -> BSONDocument {
+        let concern = durability == .billing ? billingConcern : rollupConcern
+        let wtimeout = min(writeTimeoutMilliseconds, max(1, (deadline - .now).milliseconds))
+        let document = concern.document(replicaSet: replicaSet, writeTimeoutMilliseconds: wtimeout)
+        let options = BSONDocument(extra)
+        let wc = mongoc_write_concern_new()!
+        defer { mongoc_write_concern_destroy(wc) }
+        if document["w"]?.stringValue == "majority" {
+            mongoc_write_concern_set_wmajority(wc, Int32(clamping: wtimeout))
+        } else {
+            mongoc_write_concern_set_w(wc, Int32(clamping: document["w"]?.int64Value ?? 1))
+        }
+        if document["j"]?.boolValue == true { mongoc_write_concern_set_journal(wc, true) }
+        _ = mongoc_write_concern_append(wc, options.pointer)
+        return options
+    }
+
+    /// The concrete write concern documents in force, for the log.
+    var concernSummary: String {
+        let billing = JSON.object(
+            billingConcern.document(replicaSet: replicaSet, writeTimeoutMilliseconds: writeTimeoutMilliseconds))
+        let rollup = JSON.object(
+            rollupConcern.document(replicaSet: replicaSet, writeTimeoutMilliseconds: writeTimeoutMilliseconds))
+        return "billing writes \(billing.serializedString), rollup steps \(rollup.serializedString)"
+            + (replicaSet ? " (replica set)" : " (standalone)")
     }
 
     // MARK: - Operations
@@ -96,12 +197,15 @@ final class MongoConnection {
         var writeErrors: [(index: Int, code: Int64, message: String)] = []
     }
 
-    /// Executes an unordered bulk of updates. Per-document write errors come back in the result;
-    /// a failure of the whole bulk (network, selection) throws.
-    func bulkUpdate(_ name: String, _ operations: [UpdateOne]) throws(MongoFailure) -> BulkResult {
+    /// Executes an unordered bulk of updates with the write concern of `durability`. Per-document
+    /// write errors come back in the result; a failure of the whole bulk (network, selection,
+    /// write concern) throws.
+    func bulkUpdate(_ name: String, _ operations: [UpdateOne], durability: Durability) throws(MongoFailure)
+        -> BulkResult
+    {
         guard !operations.isEmpty else { return BulkResult() }
-        let options = BSONDocument(["ordered": .bool(false)])
         let target = try collection(name)
+        let options = writeOptions(durability, extra: ["ordered": .bool(false)])
         let bulk = withExtendedLifetime(options) {
             mongoc_collection_create_bulk_operation_with_opts(target, options.pointer)!
         }
@@ -132,60 +236,78 @@ final class MongoConnection {
                     entry["errmsg"]?.stringValue ?? ""
                 ))
         }
+        // A write concern error (journal or majority not confirmed) means the write may not be
+        // durable: never report it as done.
+        if let concern = json["writeConcernErrors"]?.arrayValue?.first {
+            throw MongoFailure(
+                domain: MongoFailure.writeConcernDomain, code: UInt32(clamping: concern["code"]?.int64Value ?? 64),
+                message: "write concern not satisfied: \(concern["errmsg"]?.stringValue ?? "")")
+        }
         if !ok && result.writeErrors.isEmpty { throw MongoFailure(error) }
         return result
     }
 
     /// `updateMany`; returns (matched, modified).
     @discardableResult
-    func updateMany(_ name: String, filter: JSONObject, update: JSONObject) throws(MongoFailure) -> (Int, Int) {
+    func updateMany(_ name: String, filter: JSONObject, update: JSONObject, durability: Durability)
+        throws(MongoFailure) -> (Int, Int)
+    {
         let reply = BSONDocument()
         var error = bson_error_t()
-        let (target, selector, changes) = (try collection(name), filter.bson, update.bson)
-        let ok = withExtendedLifetime((selector, changes)) {
-            mongoc_collection_update_many(target, selector.pointer, changes.pointer, nil, reply.pointer, &error)
+        let target = try collection(name)
+        let (selector, changes, options) = (filter.bson, update.bson, writeOptions(durability))
+        let ok = withExtendedLifetime((selector, changes, options)) {
+            mongoc_collection_update_many(
+                target, selector.pointer, changes.pointer, options.pointer, reply.pointer, &error)
         }
         guard ok else { throw MongoFailure(error) }
         let json = reply.json()
         return (Int(json["matchedCount"]?.int64Value ?? 0), Int(json["modifiedCount"]?.int64Value ?? 0))
     }
 
-    /// All documents matching `filter` (with `options` such as projection, sort, limit).
+    /// All documents matching `filter` (with `options` such as projection, sort, limit); the
+    /// server stops it at the deadline (`maxTimeMS`).
     func find(_ name: String, filter: JSONObject, options: JSONObject = [:]) throws(MongoFailure) -> [JSON] {
-        let (target, query, settings) = (try collection(name), filter.bson, options.bson)
-        let cursor = withExtendedLifetime((query, settings)) {
-            mongoc_collection_find_with_opts(target, query.pointer, settings.pointer, nil)!
+        let target = try collection(name)
+        var settings = options
+        settings["maxTimeMS"] = .integer(max(1, (deadline - .now).milliseconds))
+        let (query, bsonSettings) = (filter.bson, settings.bson)
+        let cursor = withExtendedLifetime((query, bsonSettings)) {
+            mongoc_collection_find_with_opts(target, query.pointer, bsonSettings.pointer, nil)!
         }
         return try drain(cursor)
     }
 
     /// `deleteMany`; returns the number deleted.
     @discardableResult
-    func deleteMany(_ name: String, filter: JSONObject) throws(MongoFailure) -> Int {
+    func deleteMany(_ name: String, filter: JSONObject, durability: Durability) throws(MongoFailure) -> Int {
         let reply = BSONDocument()
         var error = bson_error_t()
-        let (target, selector) = (try collection(name), filter.bson)
-        let ok = withExtendedLifetime(selector) {
-            mongoc_collection_delete_many(target, selector.pointer, nil, reply.pointer, &error)
+        let target = try collection(name)
+        let (selector, options) = (filter.bson, writeOptions(durability))
+        let ok = withExtendedLifetime((selector, options)) {
+            mongoc_collection_delete_many(target, selector.pointer, options.pointer, reply.pointer, &error)
         }
         guard ok else { throw MongoFailure(error) }
         return Int(reply.json()["deletedCount"]?.int64Value ?? 0)
     }
 
-    /// Runs an aggregation pipeline.
+    /// Runs an aggregation pipeline; the server stops it at the deadline (`maxTimeMS`).
     func aggregate(_ name: String, pipeline: [JSON]) throws(MongoFailure) -> [JSON] {
         let stages = BSONDocument()
         for (i, stage) in pipeline.enumerated() { stages.append(String(i), stage) }
         let target = try collection(name)
-        let cursor = withExtendedLifetime(stages) {
-            mongoc_collection_aggregate(target, MONGOC_QUERY_NONE, stages.pointer, nil, nil)!
+        let options = BSONDocument(["maxTimeMS": .integer(max(1, (deadline - .now).milliseconds))])
+        let cursor = withExtendedLifetime((stages, options)) {
+            mongoc_collection_aggregate(target, MONGOC_QUERY_NONE, stages.pointer, options.pointer, nil)!
         }
         return try drain(cursor)
     }
 
-    /// Runs a database command (e.g. `createIndexes`, `ping`).
+    /// Runs a database command (e.g. `createIndexes`, `ping`, `hello`).
     @discardableResult
     func command(_ command: JSONObject) throws(MongoFailure) -> JSON {
+        try checkDeadline()
         let reply = BSONDocument()
         var error = bson_error_t()
         let (client, body) = (try connectedClient(), command.bson)

@@ -21,13 +21,30 @@ struct MongoFailure: Error, CustomStringConvertible {
         self.message = message
     }
 
+    /// Our own domains: the deadline left no time for a round trip; a write concern was not confirmed.
+    static let deadlineDomain: UInt32 = 0x5359_0001
+    static let writeConcernDomain: UInt32 = 0x5359_0002
+
+    /// No time is left for another round trip before the operation's deadline.
+    static func deadline(remainingMilliseconds: Int64) -> MongoFailure {
+        MongoFailure(
+            domain: deadlineDomain, code: 0,
+            message: "deadline: \(max(0, remainingMilliseconds)) ms left, not enough for another round trip")
+    }
+
+    var isDeadline: Bool { domain == Self.deadlineDomain }
+
     /// Server error codes that mean "not now" (shutting down, stepping down, network).
     static let transientServerCodes: Set<UInt32> = [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]
 
     /// True when the store could not be reached or was going away: retry, then `Usage.StoreUnavailable`.
     var isUnavailable: Bool {
         if domain == MONGOC_ERROR_STREAM.rawValue || domain == MONGOC_ERROR_SERVER_SELECTION.rawValue { return true }
+        // Not confirmed durable (e.g. a majority wtimeout, a node going away): retrying is safe,
+        // the writes are idempotent.
+        if domain == Self.deadlineDomain || domain == Self.writeConcernDomain { return true }
         if domain == MONGOC_ERROR_CLIENT.rawValue && code == MONGOC_ERROR_CLIENT_NOT_READY.rawValue { return true }
+        if domain == MONGOC_ERROR_WRITE_CONCERN.rawValue { return true }
         return Self.transientServerCodes.contains(code)
     }
 

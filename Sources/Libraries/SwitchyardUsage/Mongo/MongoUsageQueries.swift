@@ -46,12 +46,12 @@ public struct UsageTotals: Sendable, Hashable, Codable {
 /// Queries over rollups (fast at any volume) and raw records (recent activity only).
 extension MongoUsageSink {
     /// Spend of `tenant` since 00:00 UTC on the first of the month containing `now`.
-    public func monthToDateSpend(tenant: String, now: Int64 = WallClock.nowMilliseconds()) async throws(UsageError)
-        -> TenantSpend
-    {
+    public func monthToDateSpend(
+        tenant: String, now: Int64 = WallClock.nowMilliseconds(), deadline: ContinuousClock.Instant? = nil
+    ) async throws(UsageError) -> TenantSpend {
         let from = UTCCalendar.startOfMonth(epochMilliseconds: now)
-        let rows = try await withStore { connection throws(MongoFailure) in
-            try connection.aggregate(
+        let rows = try await withStore(deadline: deadline) { session throws(MongoFailure) in
+            try session.connection.aggregate(
                 UsageCollections.rollups,
                 pipeline: [
                     .object([
@@ -75,7 +75,7 @@ extension MongoUsageSink {
     /// Latency percentiles and error counts per `groupBy` (`model` or `backend`) over
     /// `[from, to)`, optionally for one step (e.g. `llm`).
     public func latencyEstimates(
-        groupBy field: String, from: Int64, to: Int64, step: String? = nil
+        groupBy field: String, from: Int64, to: Int64, step: String? = nil, deadline: ContinuousClock.Instant? = nil
     ) async throws(UsageError) -> [LatencyEstimate] {
         var match: JSONObject = [
             "minute": .object(["$gte": .integer(RollupContribution.minute(of: from)), "$lt": .integer(to)])
@@ -87,8 +87,8 @@ extension MongoUsageSink {
             "latencySumMs": .object(["$sum": .string("$latencySumMs")]),
         ]
         for name in LatencyHistogram.fieldNames { group[name] = .object(["$sum": .string("$" + name)]) }
-        let rows = try await withStore { connection throws(MongoFailure) in
-            try connection.aggregate(
+        let rows = try await withStore(deadline: deadline) { session throws(MongoFailure) in
+            try session.connection.aggregate(
                 UsageCollections.rollups,
                 pipeline: [.object(["$match": .object(match)]), .object(["$group": .object(group)])])
         }
@@ -106,9 +106,9 @@ extension MongoUsageSink {
 
     /// Counts, tokens and cost per `groupBy` (`tenant`, `model`, `backend`, `step`, or `minute`
     /// for a time series) over `[from, to)`, optionally for one tenant.
-    public func totals(groupBy field: String, from: Int64, to: Int64, tenant: String? = nil) async throws(UsageError)
-        -> [UsageTotals]
-    {
+    public func totals(
+        groupBy field: String, from: Int64, to: Int64, tenant: String? = nil, deadline: ContinuousClock.Instant? = nil
+    ) async throws(UsageError) -> [UsageTotals] {
         var match: JSONObject = [
             "minute": .object(["$gte": .integer(RollupContribution.minute(of: from)), "$lt": .integer(to)])
         ]
@@ -120,8 +120,8 @@ extension MongoUsageSink {
         ]
         var group: JSONObject = ["_id": .string("$" + field)]
         for (name, source) in sums { group[name] = .object(["$sum": .string("$" + source)]) }
-        let rows = try await withStore { connection throws(MongoFailure) in
-            try connection.aggregate(
+        let rows = try await withStore(deadline: deadline) { session throws(MongoFailure) in
+            try session.connection.aggregate(
                 UsageCollections.rollups,
                 pipeline: [
                     .object(["$match": .object(match)]), .object(["$group": .object(group)]),
@@ -141,11 +141,13 @@ extension MongoUsageSink {
     }
 
     /// The latest raw records, newest first (the dashboard's recent-activity list).
-    public func recentActivity(limit: Int = 50, tenant: String? = nil) async throws(UsageError) -> [UsageRecord] {
+    public func recentActivity(limit: Int = 50, tenant: String? = nil, deadline: ContinuousClock.Instant? = nil)
+        async throws(UsageError) -> [UsageRecord]
+    {
         var filter = JSONObject()
         if let tenant { filter["tenant"] = .string(tenant) }
-        let rows = try await withStore { connection throws(MongoFailure) in
-            try connection.find(
+        let rows = try await withStore(deadline: deadline) { session throws(MongoFailure) in
+            try session.connection.find(
                 UsageCollections.raw, filter: filter,
                 options: [
                     "sort": .object(["timestamp": .integer(-1)]), "limit": .integer(Int64(max(1, min(limit, 1000)))),

@@ -9,6 +9,13 @@ extension MongoUsageSink {
     /// (model/backend views scan a time range of buckets, which are few); every extra index
     /// costs each bucket update.
     func prepare(_ connection: MongoConnection) throws(MongoFailure) {
+        // The topology decides what `durable` means: majority on a replica set, journal only on a
+        // standalone server. Servers before 4.4.2 answer `isMaster` only.
+        let hello: JSON
+        do { hello = try connection.command(["hello": .integer(1)]) } catch  where !error.isUnavailable {
+            hello = try connection.command(["isMaster": .integer(1)])
+        }
+        connection.replicaSet = hello["setName"]?.stringValue != nil
         func key(_ fields: [(String, Int64)]) -> JSON { .object(JSONObject(fields.map { ($0.0, JSON.integer($0.1)) })) }
         var raw: [JSON] = [
             .object([

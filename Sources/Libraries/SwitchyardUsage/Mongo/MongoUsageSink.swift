@@ -1,37 +1,56 @@
 import CMongoC
+import Logging
 import SwitchyardContract
 import SwitchyardCore
 import SwitchyardJSON
 import Synchronization
 
-/// Stores usage records in MongoDB through libmongoc, idempotently, with per-minute rollups.
+/// Stores usage records in MongoDB through libmongoc, idempotently and durably, with per-minute
+/// rollups and the per-tenant budget ledger.
 ///
 /// Raw records live in `usage`, keyed by `_id` = (requestId, step, invocationId, attempt) (plus a
-/// unique index on those fields); rollups in `usage_rollups_minute`. How duplicates and crashes are kept
-/// out of the rollups is described in `MongoUsageSink+Rollups.swift`.
+/// unique index on those fields); rollups in `usage_rollups_minute`; month counters in
+/// `usage_budget_ledger`. How duplicates and crashes are kept out of the rollups is described in
+/// `MongoUsageSink+Rollups.swift`; the ledger in `MongoUsageSink+Ledger.swift`.
 ///
-/// Every public operation runs with bounded retries: a store that cannot be reached after
-/// `maxAttempts` gives `Usage.StoreUnavailable`, which the state machine retries with the record
-/// still in its input, so nothing is dropped.
+/// **Durability.** Raw records and rollup claims are written with `configuration.writeConcern`
+/// (journaled, majority on replica sets, by default): when `write` returns, the records survive a
+/// crash of the database. Bucket increments use `rollupWriteConcern`; a crash that loses them
+/// leaves the durable claims behind, and the repair pass completes them.
+///
+/// **Deadlines.** Every public operation takes a deadline (the invocation's): attempts, backoff,
+/// server selection, socket and `wtimeout` all fit inside it, and an operation that runs out of
+/// time gives `Usage.StoreUnavailable` before the deadline, never after.
 public final class MongoUsageSink: UsageSink {
     public let configuration: MongoUsageConfiguration
-    private let state: Mutex<State>
+    private let state: Mutex<Session>
+    let logger: Logger
 
-    private struct State: @unchecked Sendable {
-        // The connection is only touched while the mutex is held.
+    /// What one operation holds while it runs: the connection and the batch ids to drop from
+    /// buckets once their batch is finished (see `MongoUsageSink+Rollups.swift`).
+    struct Session: @unchecked Sendable {
+        // Only touched while the mutex is held.
         var connection: MongoConnection
         var prepared = false
+        var pendingPulls = PendingPulls()
     }
 
     /// Parses the URI; no I/O happens until the first operation.
+    /// - Parameter logger: where the resolved write concern is logged on first connection.
     /// - Throws: `ConfigurationError.invalid` for a URI libmongoc rejects.
-    public init(configuration: MongoUsageConfiguration) throws(ConfigurationError) {
+    public init(configuration: MongoUsageConfiguration, logger: Logger = Logger(label: "switchyard.usage"))
+        throws(ConfigurationError)
+    {
         self.configuration = configuration
+        self.logger = logger
         do {
             let connection = try MongoConnection(
                 uri: configuration.uri, database: configuration.database,
-                serverSelectionTimeoutMS: Int32(configuration.serverSelectionTimeoutMilliseconds))
-            state = Mutex(State(connection: connection))
+                serverSelectionTimeoutMS: Int32(configuration.serverSelectionTimeoutMilliseconds),
+                socketTimeoutMS: Int32(configuration.socketTimeoutMilliseconds),
+                billing: configuration.writeConcern, rollup: configuration.rollupWriteConcern,
+                writeTimeoutMS: Int64(configuration.writeTimeoutMilliseconds))
+            state = Mutex(Session(connection: connection))
         } catch {
             throw .invalid(
                 variable: "MONGODB_URI", value: "(hidden)", expected: "a MongoDB connection string (\(error.message))")
@@ -40,23 +59,28 @@ public final class MongoUsageSink: UsageSink {
 
     // MARK: - Writing
 
-    public func write(_ records: [UsageRecord]) async throws(UsageError) -> UsageWriteSummary {
-        try await write(records, rollups: configuration.rollups)
+    public func write(_ records: [UsageRecord], deadline: ContinuousClock.Instant) async throws(UsageError)
+        -> UsageWriteSummary
+    {
+        try await write(records, rollups: configuration.rollups, deadline: deadline)
     }
 
     /// Writes records; `rollups: false` stores raw records only (rollups catch up on the next
     /// `repairRollups`), which the ingest benchmark uses to compare raw write paths.
-    public func write(_ records: [UsageRecord], rollups: Bool) async throws(UsageError) -> UsageWriteSummary {
+    /// - Parameter deadline: nil bounds the call by `operationTimeoutMilliseconds`.
+    public func write(_ records: [UsageRecord], rollups: Bool, deadline: ContinuousClock.Instant? = nil)
+        async throws(UsageError) -> UsageWriteSummary
+    {
         guard !records.isEmpty else { return UsageWriteSummary() }
         let documents = try rawDocuments(records)
         let unpriced = records.count { !($0.cost?.unpriced.isEmpty ?? true) }
-        return try await withStore { connection throws(MongoFailure) in
+        return try await withStore(deadline: deadline) { session throws(MongoFailure) in
             let batch = Self.newBatchID()
-            let outcome = try self.upsertRaw(documents, claimingNewAs: rollups ? batch : nil, connection)
+            let outcome = try self.upsertRaw(documents, claimingNewAs: rollups ? batch : nil, session.connection)
             var summary = outcome.summary
             summary.unpriced = unpriced
             if rollups {
-                summary.rollupBuckets = try self.rollUpWritten(documents, outcome, batch: batch, connection)
+                summary.rollupBuckets = try self.rollUpWritten(documents, outcome, batch: batch, &session)
             }
             return summary
         }
@@ -73,6 +97,9 @@ public final class MongoUsageSink: UsageSink {
         var documents: [RawDocument] = []
         documents.reserveCapacity(records.count)
         for (index, record) in records.enumerated() {
+            // Checked here too, not only by the logger's validation: every writer of the store
+            // (tools, the single-process server) gets unambiguous keys.
+            let id = try record.storageKey(index: index)
             let fields: BSONDocument
             do { fields = try record.documentFields() } catch {
                 if case .invalidRecord(_, let detail) = error { throw .invalidRecord(index: index, detail: detail) }
@@ -83,8 +110,7 @@ public final class MongoUsageSink: UsageSink {
             }
             documents.append(
                 RawDocument(
-                    id: record.documentID, fields: fields, hash: fields.contentHash,
-                    contribution: RollupContribution(record: record)))
+                    id: id, fields: fields, hash: fields.contentHash, contribution: RollupContribution(record: record)))
         }
         return documents
     }
@@ -103,7 +129,7 @@ public final class MongoUsageSink: UsageSink {
     /// nothing. A newly inserted document is also claimed for rollup in the same write
     /// (`$setOnInsert` of its pending contribution `p`, `ph` and batch `rb`), which saves a round
     /// trip on the common path; a changed document keeps its applied contribution `a`/`ah` and
-    /// is rolled up as a delta.
+    /// is rolled up as a delta. Billing durability: acknowledged means journaled (and majority).
     private func upsertRaw(
         _ documents: [RawDocument], claimingNewAs batch: String?, _ connection: MongoConnection
     ) throws(MongoFailure) -> RawOutcome {
@@ -132,7 +158,8 @@ public final class MongoUsageSink: UsageSink {
         var inserted: Set<Int> = []
         var duplicates: Set<Int> = []
         for round in 0..<3 {
-            let result = try connection.bulkUpdate(UsageCollections.raw, pending.map { operations[$0] })
+            let result = try connection.bulkUpdate(
+                UsageCollections.raw, pending.map { operations[$0] }, durability: .billing)
             var conflicted: [Int] = []
             for error in result.writeErrors {
                 guard error.code == 11000, pending.indices.contains(error.index) else {
@@ -170,31 +197,49 @@ public final class MongoUsageSink: UsageSink {
     }
 
     /// Connects and creates the indexes now rather than on the first write (a warm-up, e.g.
-    /// before timing a benchmark). With retries, like every operation.
-    public func prepare() async throws(UsageError) {
-        try await withStore { connection throws(MongoFailure) in
-            try connection.command(["ping": .integer(1)])
+    /// before timing a benchmark, or at init). With retries, like every operation.
+    public func prepare(deadline: ContinuousClock.Instant? = nil) async throws(UsageError) {
+        _ = try await withStore(deadline: deadline) { session throws(MongoFailure) in
+            try session.connection.command(["ping": .integer(1)])
         }
     }
 
+    /// The write concern documents in force once connected (`durable` depends on the topology).
+    public func resolvedWriteConcern() -> String { state.withLock { $0.connection.concernSummary } }
+
     // MARK: - Store access with retries
 
-    /// Runs `body` with the connection, preparing indexes once; retries when the store is
-    /// unreachable (dropping the client so the next attempt reconnects), with doubling backoff.
-    func withStore<T: Sendable>(_ body: (MongoConnection) throws(MongoFailure) -> T) async throws(UsageError) -> T {
+    /// Runs `body` with the session, preparing the store once (topology, indexes); retries when
+    /// the store is unreachable (dropping the client so the next attempt reconnects), with
+    /// doubling backoff — all within `deadline`.
+    /// - Parameter deadline: nil means `operationTimeoutMilliseconds` from now.
+    func withStore<T: Sendable>(
+        deadline: ContinuousClock.Instant?, _ body: (inout Session) throws(MongoFailure) -> T
+    ) async throws(UsageError) -> T {
+        let deadline = deadline ?? .now + .milliseconds(configuration.operationTimeoutMilliseconds)
         var delay = configuration.backoffMilliseconds
         var attempt = 0
+        var last: MongoFailure?
         while true {
+            // Below this there is no point in starting: a round trip alone takes longer.
+            guard (deadline - .now).milliseconds >= 20 else {
+                throw .storeUnavailable(
+                    attempts: attempt, detail: "deadline reached" + (last.map { "; last error: \($0)" } ?? ""))
+            }
             attempt += 1
-            let outcome: Result<T, MongoFailure> = state.withLock { state in
+            let outcome: Result<T, MongoFailure> = state.withLock { session in
+                session.connection.fit(deadline: deadline)
                 do throws(MongoFailure) {
-                    if !state.prepared {
-                        try self.prepare(state.connection)
-                        state.prepared = true
+                    if !session.prepared {
+                        try self.prepare(session.connection)
+                        session.prepared = true
+                        self.logger.info(
+                            "usage store ready",
+                            metadata: ["switchyard.write_concern": "\(session.connection.concernSummary)"])
                     }
-                    return .success(try body(state.connection))
+                    return .success(try body(&session))
                 } catch {
-                    if error.isUnavailable { state.connection.dropClient() }
+                    if error.isUnavailable && !error.isDeadline { session.connection.dropClient() }
                     return .failure(error)
                 }
             }
@@ -203,7 +248,9 @@ public final class MongoUsageSink: UsageSink {
                 return value
             case .failure(let failure):
                 guard failure.isUnavailable else { throw .storeRejected(detail: failure.description) }
-                guard attempt < configuration.maxAttempts else {
+                last = failure
+                let left = (deadline - .now).milliseconds
+                guard attempt < configuration.maxAttempts, !failure.isDeadline, left > Int64(delay) + 20 else {
                     throw .storeUnavailable(attempts: attempt, detail: failure.description)
                 }
                 try? await Task.sleep(for: .milliseconds(delay))

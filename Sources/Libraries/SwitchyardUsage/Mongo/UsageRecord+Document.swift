@@ -4,7 +4,29 @@ import SwitchyardJSON
 extension UsageRecord {
     /// The raw document's `_id`: request id, step, invocation and attempt joined by U+001F, which
     /// validation refuses in every one of them (`Identifier.isValid`), so two keys never collide.
+    /// Use `storageKey(index:)`, which checks that, before storing.
     public var documentID: String { "\(requestID)\u{1F}\(step)\u{1F}\(invocationID)\u{1F}\(attempt)" }
+
+    /// `documentID`, after checking every part of it and of the record's rollup bucket id
+    /// (tenant, model) is free of control characters, so no two records share a key and no
+    /// record's usage can be counted in another tenant's bucket: `("a\u{1F}b", "c")` and
+    /// `("a", "b\u{1F}c")` would join to the same text, and are refused instead.
+    /// - Throws: `Usage.InvalidRecord` naming the part.
+    public func storageKey(index: Int) throws(UsageError) -> String {
+        for (name, value, limit) in [
+            ("requestId", requestID, Limits.keyBytes), ("step", step, Limits.labelBytes),
+            ("invocationId", invocationID, Limits.keyBytes), ("tenant", tenant, Limits.labelBytes),
+        ] where !Identifier.isValid(value, maxBytes: limit) {
+            throw .invalidRecord(index: index, detail: "\(name) must be 1...\(limit) bytes without control characters")
+        }
+        if let model, !Identifier.isValid(model.rawValue, maxBytes: Limits.labelBytes) {
+            throw .invalidRecord(index: index, detail: "model must be 1...128 bytes without control characters")
+        }
+        guard (0...1000).contains(attempt) else {
+            throw .invalidRecord(index: index, detail: "attempt must be within 0...1000")
+        }
+        return documentID
+    }
 
     /// The fields of the raw usage document (everything but the store's own bookkeeping).
     func documentFields() throws(UsageError) -> BSONDocument {

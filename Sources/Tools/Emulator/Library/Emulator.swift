@@ -12,6 +12,9 @@ public final class Emulator: Sendable {
     public let port: Int
     private let pools: [String: FunctionPool]
     private let server: HTTPServer
+    /// SQS event source mappings and schedules (`TriggerConfiguration.swift`).
+    public let mappings: [SQSEventSourceMapping]
+    public let schedules: [ScheduledInvocation]
 
     /// Lambda's synchronous invocation request limit.
     public static let maximumRequestBytes = 6 * 1024 * 1024
@@ -29,16 +32,36 @@ public final class Emulator: Sendable {
         { request in
             await routes.handle(request)
         }
-        return Emulator(port: server.port, pools: pools, server: server)
+        let log: @Sendable (String) -> Void = {
+            FileHandle.standardError.write(Data("switchyard-emulator: \($0)\n".utf8))
+        }
+        let mappings = configuration.eventSourceMappings.compactMap { mapping in
+            pools[mapping.function].map {
+                SQSEventSourceMapping(configuration: mapping, pool: $0, environment: .process, log: log)
+            }
+        }
+        let schedules = configuration.schedules.compactMap { schedule in
+            pools[schedule.function].map { ScheduledInvocation(configuration: schedule, pool: $0, log: log) }
+        }
+        for mapping in mappings { mapping.start() }
+        for schedule in schedules { schedule.start() }
+        return Emulator(port: server.port, pools: pools, server: server, mappings: mappings, schedules: schedules)
     }
 
-    private init(port: Int, pools: [String: FunctionPool], server: HTTPServer) {
+    private init(
+        port: Int, pools: [String: FunctionPool], server: HTTPServer, mappings: [SQSEventSourceMapping],
+        schedules: [ScheduledInvocation]
+    ) {
         self.port = port
         self.pools = pools
         self.server = server
+        self.mappings = mappings
+        self.schedules = schedules
     }
 
     public func shutdown() async {
+        for mapping in mappings { mapping.stop() }
+        for schedule in schedules { schedule.stop() }
         await server.close()
         for pool in pools.values { await pool.shutdown() }
     }

@@ -10,10 +10,31 @@ import SwitchyardJSON
 /// ```
 /// `${VAR}` and `${VAR:-default}` in string values are expanded from the emulator's own
 /// environment, so scripts can point functions at services on ports chosen at run time.
+/// Optional triggers: `eventSourceMappings` (SQS → function) and `schedules` (a function on a
+/// fixed rate), see `TriggerConfiguration.swift`.
 public struct EmulatorConfiguration: Sendable, Decodable {
     public var functions: [FunctionConfiguration]
+    public var eventSourceMappings: [EventSourceMappingConfiguration]
+    public var schedules: [ScheduleConfiguration]
 
-    public init(functions: [FunctionConfiguration]) { self.functions = functions }
+    public init(
+        functions: [FunctionConfiguration], eventSourceMappings: [EventSourceMappingConfiguration] = [],
+        schedules: [ScheduleConfiguration] = []
+    ) {
+        self.functions = functions
+        self.eventSourceMappings = eventSourceMappings
+        self.schedules = schedules
+    }
+
+    enum CodingKeys: String, CodingKey { case functions, eventSourceMappings, schedules }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        functions = try c.decode([FunctionConfiguration].self, forKey: .functions)
+        eventSourceMappings =
+            try c.decodeIfPresent([EventSourceMappingConfiguration].self, forKey: .eventSourceMappings) ?? []
+        schedules = try c.decodeIfPresent([ScheduleConfiguration].self, forKey: .schedules) ?? []
+    }
 
     public static func load(path: String, environment: Environment) throws -> EmulatorConfiguration {
         let bytes = try FileReader.read(path)
@@ -31,6 +52,17 @@ public struct EmulatorConfiguration: Sendable, Decodable {
         for function in configuration.functions where !seen.insert(function.name).inserted {
             throw ConfigurationError.invalidDocument(
                 source: path, detail: "function \"\(function.name)\" is defined twice")
+        }
+        for index in configuration.eventSourceMappings.indices {
+            try configuration.eventSourceMappings[index].expand(environment, source: path)
+        }
+        for index in configuration.schedules.indices {
+            try configuration.schedules[index].expand(environment, source: path)
+        }
+        let targets = configuration.eventSourceMappings.map(\.function) + configuration.schedules.map(\.function)
+        for target in targets where !seen.contains(target) {
+            throw ConfigurationError.invalidDocument(
+                source: path, detail: "a trigger names function \"\(target)\", which is not defined")
         }
         return configuration
     }
