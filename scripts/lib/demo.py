@@ -137,8 +137,15 @@ class Demo:
 
     def call_vision(self, event: dict, decision: dict) -> dict:
         # The sample events point at images on the internet; the demo sends a real photograph
-        # that ships with scikit-image instead, inline as the vision function accepts it.
-        payload = {"requestId": decision["request_id"], "image": sample_photo()}
+        # that ships with scikit-image instead, inline. The event is the contract's VisionStepInput:
+        # the decision's vision plan when it has one, else the in-process detector.
+        request_id = decision.get("requestId") or decision.get("request_id")
+        tenant = decision.get("tenantId") or decision.get("tenant_id")
+        plan = decision.get("vision") if "candidates" in (decision.get("vision") or {}) else {
+            "candidates": [{"model": "yolov8n-lambda", "attemptTimeoutMs": 10000, "estimatedCostPicoUSD": 0,
+                            "estimatedLatencyMs": 0}]}
+        payload = {"request": {"requestId": request_id, "tenantId": tenant, "images": [sample_photo()]},
+                   "plan": plan, "context": decision.get("context") or {"requestId": request_id, "tenantId": tenant}}
         try:
             return self.invoke("vision", payload)
         except FunctionFailed as e:
@@ -170,6 +177,8 @@ class Demo:
                                     # The llm-caller Lambda's own time while it waited on this attempt.
                                     "compute": {"kind": "lambda", "architecture": "x86_64", "memoryMB": 256,
                                                 "durationMs": max(1, int(attempt.get("latencyMs", 0)))}})
+            elif isinstance(output.get("usage"), list):
+                records.extend(output["usage"])  # the vision outcome's own records, one per detector call
             else:
                 vision = (decision.get("vision") or {}).get("primary") or decision["primary"]
                 vision_usage = output.get("usage") or {}

@@ -170,6 +170,43 @@ enum InferenceCommands {
                 peakRSSMegabytes: VisionToolCommands.peakRSSMegabytes()))
     }
 
+    // MARK: - bench-postprocess
+
+    struct PostprocessBench: Encodable {
+        var iterations: Int
+        var medianMilliseconds: Double
+        var detections: [Detection]
+    }
+
+    /// `bench-postprocess OUTPUT.npy --width W --height H [--iterations N]`: post-processing of a
+    /// given raw output (the same file the Python reference times), median of N runs; every run's
+    /// detections must equal the first's.
+    static func benchPostprocess(arguments: [String], option: Option) throws {
+        guard arguments.count >= 2 else {
+            throw VisionToolError.usage("bench-postprocess OUTPUT.npy --width W --height H [--iterations N]")
+        }
+        let output = try NPYFormat.decode(try VisionToolCommands.read(arguments[1]))
+        let iterations = try VisionToolCommands.intOption(option, "--iterations", default: 50)
+        let size = try VisionToolCommands.intOption(option, "--size", default: 640)
+        let geometry = LetterboxGeometry(
+            sourceWidth: try VisionToolCommands.intOption(option, "--width", default: size),
+            sourceHeight: try VisionToolCommands.intOption(option, "--height", default: size),
+            targetWidth: size, targetHeight: size)
+        let postprocessor = YOLOPostprocessor()
+        let clock = ContinuousClock()
+        let first = try postprocessor.detections(from: output, geometries: [geometry])[0]
+        var times: [Double] = []
+        for _ in 0..<iterations {
+            let start = clock.now
+            let found = try postprocessor.detections(from: output, geometries: [geometry])[0]
+            times.append((clock.now - start).fractionalMilliseconds)
+            guard found == first else { throw VisionToolError.io("post-processing changed between runs") }
+        }
+        try VisionToolCommands.printJSON(
+            PostprocessBench(
+                iterations: iterations, medianMilliseconds: VisionToolCommands.median(times), detections: first))
+    }
+
     private static func isOptionValue(_ value: String, _ arguments: [String]) -> Bool {
         guard let index = arguments.firstIndex(of: value), index > 0 else { return false }
         return arguments[index - 1].hasPrefix("--")

@@ -12,6 +12,8 @@
 //   vision-tool detect MODEL.onnx IMAGE [--threads N]    in-process detections for one image (JSON)
 //   vision-tool bench-inference MODEL.onnx IMAGE... [--threads N] [--iterations K]
 //                                                        in-process pipeline vs bare onnxruntime run, medians (JSON)
+//   vision-tool bench-postprocess OUTPUT.npy --width W --height H [--iterations N]
+//                                                        post-processing of a given output, median (JSON)
 // Errors print {"errorType","errorMessage"} and exit 2.
 import SwitchyardCore
 import SwitchyardJSON
@@ -40,7 +42,8 @@ func fail(_ error: any FunctionError) -> Never {
 
 func usage() -> Never {
     FileHandleWriter.stderr(
-        "usage: vision-tool decode|letterbox|nms|postprocess|bench|metadata|invoke|detect|bench-inference ...\n")
+        "usage: vision-tool decode|letterbox|nms|postprocess|bench|metadata|invoke|detect|bench-inference|"
+            + "bench-postprocess ...\n")
     exit(64)
 }
 
@@ -56,6 +59,7 @@ do {
     case "metadata": try VisionToolCommands.metadata(arguments: arguments)
     case "detect": try InferenceCommands.detect(arguments: arguments, option: option)
     case "bench-inference": try InferenceCommands.benchInference(arguments: arguments, option: option)
+    case "bench-postprocess": try InferenceCommands.benchPostprocess(arguments: arguments, option: option)
     default: usage()
     }
 } catch let error as any FunctionError {
