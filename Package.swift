@@ -61,6 +61,9 @@ let systemTargets: [Target] = [
     .target(name: "CProcessSpawn", path: "Sources/System/CProcessSpawn"),
     // Linked into every function through SwitchyardRuntime: keeps binaries within glibc 2.34.
     .target(name: "CGlibcCompat", path: "Sources/System/CGlibcCompat", linkerSettings: [.linkedLibrary("m")]),
+    // onnxruntime's C API, opened with dlopen at run time (the PyPI wheel's libonnxruntime.so), so
+    // every target builds without it.
+    .target(name: "COnnxRuntime", path: "Sources/System/COnnxRuntime", linkerSettings: [.linkedLibrary("dl")]),
 ]
 
 // MARK: - Libraries
@@ -83,6 +86,13 @@ let libraryTargets: [Target] = [
     // I/O clients
     library("SwitchyardHTTP", ["CCurl", "SwitchyardCore"]),
     library("SwitchyardAWS", ["CCrypto", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
+    // Reading referenced images with the access policy's checks (DNS answers checked and pinned,
+    // S3 allow-lists), for every function that reads images.
+    library(
+        "SwitchyardImageFetch",
+        ["SwitchyardContract", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
+    // The one onnxruntime binding: in-process vision inference, and any in-process classifier or embedder.
+    library("SwitchyardONNX", ["COnnxRuntime", "SwitchyardCore"]),
     // Domains
     library("SwitchyardRouting", ["SwitchyardContract", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
     library(
@@ -116,8 +126,8 @@ let functionTargets: [Target] =
     + function(
         "Vision", executable: "VisionFunction", library: "SwitchyardVisionFunction",
         dependencies: [
-            "SwitchyardVision", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardJSON",
-            "SwitchyardCore",
+            "SwitchyardVision", "SwitchyardONNX", "SwitchyardImageFetch", "SwitchyardAWS", "SwitchyardHTTP",
+            "SwitchyardRuntime", "SwitchyardJSON", "SwitchyardCore",
         ])
     + function(
         "UsageLogger", executable: "UsageLoggerFunction", library: "SwitchyardUsageLoggerFunction",
@@ -153,7 +163,10 @@ let toolTargets: [Target] = [
         ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
     tool(
         "VisionTool", folder: "VisionTool",
-        ["SwitchyardVision", "SwitchyardVisionFunction", "SwitchyardCore", "SwitchyardJSON"]),
+        [
+            "SwitchyardVision", "SwitchyardVisionFunction", "SwitchyardONNX", "SwitchyardCore", "SwitchyardJSON",
+            "SwitchyardRuntime",
+        ]),
     tool(
         "RouterBenchmark", folder: "RouterBenchmark",
         ["SwitchyardRouting", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"], swift5: true),
@@ -198,7 +211,14 @@ let testTargets: [Target] = [
             "SwitchyardUsageLoggerFunction", "SwitchyardRouterFunction", "SwitchyardBilling", "SwitchyardJSON",
             "SwitchyardRuntime", "SwitchyardRouting",
         ]),
-    tests("SwitchyardVision", ["SwitchyardVisionFunction", "SwitchyardJSON", "SwitchyardHTTP", "CZlib"]),
+    tests(
+        "SwitchyardVision",
+        [
+            "SwitchyardVisionFunction", "SwitchyardONNX", "SwitchyardImageFetch", "SwitchyardJSON", "SwitchyardHTTP",
+            "CZlib",
+        ]),
+    tests("SwitchyardImageFetch", ["SwitchyardAWS", "SwitchyardHTTP"]),
+    tests("SwitchyardONNX"),
     tests(
         "SwitchyardRouting",
         ["SwitchyardRouterFunction", "SwitchyardBilling", "SwitchyardHTTP", "SwitchyardJSON", "SwitchyardRuntime"]),

@@ -4,17 +4,22 @@
 Serves the two container routes SageMaker calls, on 127.0.0.1:
 
   GET  /ping          200 with the model's metadata as JSON ({"names", "imgsz", "input", "output"})
-  POST /invocations   by Content-Type:
-       application/x-npy   raw tensor in, raw output out: float32 [N, 3, H, W] .npy → the model's
-                           output as .npy ([N, 4+nc, anchors]); N > 1 runs one item at a time
-                           when the model's batch dimension is fixed at 1.
+  POST /invocations   by Content-Type (also as /endpoints/<name>/invocations, the SageMaker runtime
+                      path, so the vision function's SigV4-signed SageMaker calls can land here):
+       application/x-npy   the letterboxed image in, raw output out: uint8 [N, H, W, 3] RGB .npy
+                           (what Switchyard sends: 1.2 MB at 640, normalised here as
+                           `x.astype(float32) / 255` in CHW), or a float32 [N, 3, H, W] tensor as is
+                           → the model's output as .npy ([N, 4+nc, anchors]); N > 1 runs one item
+                           at a time when the model's batch dimension is fixed at 1.
        anything else       the AWS YOLOv8 hosting sample's contract: the body is a base64 JPEG/PNG;
                            the answer is {"boxes": [[x1, y1, x2, y2, conf, cls], ...]} in that
                            image's pixels (Ultralytics pre/post-processing, conf 0.25, IoU 0.7).
 
 Class names and input size come from the model file. `--fault` makes it misbehave for tests:
 `wrong-shape` answers a [1, 2, 3] tensor, `slow` sleeps `--delay-ms` before answering,
-`server-error` answers 500.
+`server-error` answers 500. Requests to /endpoints/... must carry a SigV4 `Authorization` header for
+service `sagemaker` (checked for shape, not signature: the fake has no secret), else 403, as
+SageMaker answers an unsigned call.
 
     vision_endpoint.py --model MODEL.onnx [--host 127.0.0.1] [--port 8080] [--threads 1]
 """
@@ -85,7 +90,11 @@ def make_handler(model: Model, fault: str | None, delay_ms: int):
             self.reply(200, json.dumps(model.describe()).encode(), "application/json")
 
         def do_POST(self):
-            if self.path != "/invocations":
+            if self.path.startswith("/endpoints/") and self.path.endswith("/invocations"):
+                auth = self.headers.get("Authorization") or ""
+                if not (auth.startswith("AWS4-HMAC-SHA256 ") and "/sagemaker/aws4_request" in auth):
+                    return self.error(403, "Missing Authentication Token")
+            elif self.path != "/invocations":
                 return self.error(404, f"no route {self.path}")
             length = int(self.headers.get("Content-Length") or 0)
             if length > MAX_BODY:
@@ -110,8 +119,11 @@ def make_handler(model: Model, fault: str | None, delay_ms: int):
             except Exception as e:  # numpy raises several types for a bad file
                 raise ValueError(f"body is not a .npy tensor: {e}") from e
             h, w = model.metadata["imgsz"]
-            if tensor.dtype != np.float32 or tensor.ndim != 4 or tensor.shape[1:] != (3, h, w):
-                raise ValueError(f"expected float32 [N, 3, {h}, {w}], got {tensor.dtype} {list(tensor.shape)}")
+            if tensor.dtype == np.uint8 and tensor.ndim == 4 and tensor.shape[1:] == (h, w, 3):
+                tensor = np.ascontiguousarray(tensor.transpose(0, 3, 1, 2)).astype(np.float32) / 255
+            elif tensor.dtype != np.float32 or tensor.ndim != 4 or tensor.shape[1:] != (3, h, w):
+                raise ValueError(f"expected uint8 [N, {h}, {w}, 3] or float32 [N, 3, {h}, {w}], "
+                                 f"got {tensor.dtype} {list(tensor.shape)}")
             output = np.zeros((1, 2, 3), np.float32) if fault == "wrong-shape" else model.run(tensor)
             out = io.BytesIO()
             np.save(out, output.astype(np.float32), allow_pickle=False)

@@ -52,13 +52,23 @@ def test_corrupt_png_crc_is_detected(tmp_path):
     assert decode(tmp_path, bytes(data))["errorType"] == "Vision.CorruptImage"
 
 
-def test_corrupt_jpeg_entropy_data_is_detected_or_decoded(tmp_path):
-    """libjpeg-turbo recovers from some entropy corruption; either way it must not crash."""
+@pytest.mark.parametrize("at", [0.3, 0.5, 0.8])
+def test_corrupt_jpeg_entropy_data_is_corrupt(tmp_path, at):
+    """64 bytes of 0xFF inside the entropy-coded data: 0xFF runs are fill bytes, so the byte after
+    them forms a marker (it is neither the 0x00 of a stuffed 0xFF nor a restart marker, checked
+    below). A marker in the middle of a scan is libjpeg's JWRN_HIT_MARKER warning ("Corrupt JPEG
+    data: premature end of data segment"), which libjpeg-turbo would paper over with gray rows;
+    the decoder stops on warnings, so this must be Vision.CorruptImage with libjpeg's message."""
     data = bytearray(photo(".jpg"))
-    for i in range(len(data) // 2, len(data) // 2 + 64):
-        data[i] = 0xFF
+    start = int(len(data) * at)
+    sos = data.index(b"\xff\xda")
+    assert start > sos + 64, "the corruption must land in the scan data"
+    after = data[start + 64]
+    assert after != 0x00 and not 0xD0 <= after <= 0xD7 and after != 0xFF, hex(after)
+    data[start:start + 64] = b"\xff" * 64
     result = decode(tmp_path, bytes(data))
-    assert "width" in result or result["errorType"] == "Vision.CorruptImage"
+    assert result["errorType"] == "Vision.CorruptImage", result
+    assert "Corrupt JPEG data" in result["errorMessage"], result
 
 
 def test_not_an_image(tmp_path):

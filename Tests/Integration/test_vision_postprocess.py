@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import assume, HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vision_fixtures import run_tool
@@ -60,6 +60,10 @@ def test_postprocess_matches_reference(width, height, nc, tmp_path):
 @given(seed=st.integers(0, 10_000), conf=st.sampled_from([0.1, 0.25, 0.5]), iou=st.sampled_from([0.45, 0.5, 0.7]),
        max_det=st.sampled_from([1, 10, 300]), width=st.integers(1, 3000), height=st.integers(1, 3000))
 def test_postprocess_thresholds_and_topk_match(seed, conf, iou, max_det, width, height, tmp_path):
+    # Ultralytics' letterbox resizes a 1x1321 strip to 0 columns (cv2.resize then fails); Switchyard
+    # keeps one. The reference is only defined where both sides of the resized image are >= 1 px.
+    r = min(640 / height, 640 / width)
+    assume(round(width * r) >= 1 and round(height * r) >= 1)
     compare(synthetic_output(seed, 5, anchors=2100, hot=120), width, height, tmp_path, conf=conf, iou=iou, max_det=max_det)
 
 

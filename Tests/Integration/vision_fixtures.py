@@ -1,5 +1,6 @@
 """Fixtures for the vision tests: the vision-tool CLI, the generated YOLOv8-format model, the
-local endpoint, and the photographs scikit-image ships (BSD-licensed, inside the package)."""
+local endpoint, a bundle (catalog) for the vision function, and the photographs scikit-image
+ships (BSD-licensed, inside the package)."""
 from __future__ import annotations
 
 import json
@@ -74,3 +75,80 @@ def vision_endpoint(yolo_model):
         yield url
     finally:
         process.stop()
+
+
+def start_endpoint_on(model: Path, port: int, *extra: str) -> ManagedProcess:
+    process = ManagedProcess(
+        [sys.executable, REPO / "Tests" / "Fakes" / "vision_endpoint.py", "--model", model, "--port", str(port), *extra],
+        name="vision-endpoint", health_url=f"http://127.0.0.1:{port}/ping")
+    process.start()
+    return process
+
+
+def onnxruntime_library() -> str:
+    """The wheel's libonnxruntime.so, as the function opens it (ONNXRUNTIME_LIBRARY)."""
+    import onnxruntime
+
+    capi = Path(onnxruntime.__file__).parent / "capi"
+    return str(sorted(capi.glob("libonnxruntime.so.*"))[-1])
+
+
+def detector(model_id: str, provider: str, detector_spec: dict, compute: dict, endpoint: str | None = None,
+             region: str | None = None) -> dict:
+    entry = {"id": model_id, "provider": provider, "kind": "vision", "contextWindow": 0, "capabilities": [],
+             "latency": {"p50Ms": 60, "p95Ms": 200}, "quality": {"detection": 0.7}, "tiers": ["basic"],
+             "compute": compute, "detector": detector_spec}
+    if endpoint:
+        entry["endpoint"] = endpoint
+    if region:
+        entry["region"] = region
+    return entry
+
+
+def write_bundle(directory: Path, model: Path, endpoint_port: int, metadata: Path | None = None,
+                 extra: list[dict] | None = None) -> Path:
+    """A bundle whose catalog has the four homes of one model: in-process (`cells-lambda`), a
+    container at the local endpoint (`cells-container`), the same endpoint as a SageMaker endpoint
+    (`cells-sagemaker`, through AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME) and as AWS's hosting sample
+    (`cells-hosting`)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    meta = {"modelFile": str(metadata or model)}
+    models = [
+        detector("cells-lambda", "lambda", {"modelFile": str(model)}, {"kind": "lambda"}),
+        detector("cells-container", "container", meta, {"kind": "fargate", "milliVCPU": 2048, "memoryMB": 4096},
+                 endpoint=f"http://127.0.0.1:{endpoint_port}/invocations"),
+        detector("cells-sagemaker", "sagemaker", meta, {"kind": "endpoint", "instanceType": "ml.g4dn.xlarge"},
+                 endpoint="cells-prod", region="us-east-1"),
+        detector("cells-hosting", "sagemaker", {**meta, "wireFormat": "hosting-sample"},
+                 {"kind": "endpoint", "instanceType": "ml.g4dn.xlarge"}, endpoint="cells-sample", region="us-east-1"),
+        *(extra or []),
+    ]
+    (directory / "catalog.json").write_text(json.dumps({"version": "test-1", "models": models}))
+    return directory
+
+
+def vision_config(bundle: Path, endpoint_port: int, memory_mb: int = 1024, **environment: str) -> dict:
+    if not (bin_dir() / "vision-function").exists():
+        pytest.skip("vision-function not built")
+    env = {"SWITCHYARD_BUNDLE_DIR": str(bundle), "ONNXRUNTIME_LIBRARY": onnxruntime_library(),
+           "IMAGE_ACCESS_ALLOW_HTTP": "true", "IMAGE_ACCESS_ALLOW_PRIVATE_HOSTS": "true",
+           "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME": f"http://127.0.0.1:{endpoint_port}",
+           "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "local-secret",
+           "VISION_FETCH_TIMEOUT_MS": "1500", "VISION_THREADS": "1", **environment}
+    return {"functions": [{"name": "vision", "bootstrap": str(bin_dir() / "vision-function"), "timeoutSeconds": 60,
+                           "memoryMB": memory_mb, "maxConcurrency": 2, "environment": env}]}
+
+
+def step_input(images: list[str], plan: list[str], request_id: str = "req-1", item: dict | None = None,
+               **plan_settings) -> dict:
+    """A VisionStepInput document: the request's images (or a batch item's) and the plan."""
+    context = {"requestId": request_id, "tenantId": "acme", "tier": "basic", "route": "vision",
+               "bundleVersion": "test-1"}
+    doc = {"plan": {"candidates": [{"model": m, "attemptTimeoutMs": 5000, "estimatedCostPicoUSD": 0,
+                                      "estimatedLatencyMs": 100} for m in plan], **plan_settings},
+           "context": context}
+    if item is not None:
+        doc["item"] = item
+    else:
+        doc["request"] = {"requestId": request_id, "tenantId": "acme", "images": images}
+    return doc

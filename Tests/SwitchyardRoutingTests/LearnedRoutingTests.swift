@@ -105,9 +105,10 @@ final class LearnedRoutingTests: XCTestCase {
     func testTheCommittedQualityTableMatchesItsVersion() {
         let bundle = RoutingFixtures.bundle
         XCTAssertEqual(bundle.qualityVersion?.fingerprint, bundle.catalog.qualityFingerprint)
-        // The table the router-quality evaluation was run against, moved unchanged from policy.json.
-        XCTAssertEqual(bundle.qualityVersion?.id, "catalog-quality-2026-11-25.1")
-        XCTAssertEqual(bundle.qualityVersion?.fingerprint, "4ceb84fb6d0cfe0d")
+        // The router-quality evaluation ran against catalog-quality-2026-11-25.1 (4ceb84fb6d0cfe0d);
+        // 2026-11-30.1 adds the container detector and moves no LLM score.
+        XCTAssertEqual(bundle.qualityVersion?.id, "catalog-quality-2026-11-30.1")
+        XCTAssertEqual(bundle.qualityVersion?.fingerprint, "a9d611f7e6597db8")
     }
 
     func testEditingAQualityScoreWithoutANewVersionIsRejected() throws {
@@ -123,7 +124,7 @@ final class LearnedRoutingTests: XCTestCase {
         ) { error in
             guard case .inconsistent(let path, let problem)? = error as? BundleError else { return XCTFail("\(error)") }
             XCTAssertEqual(path, "catalog.qualityVersion.fnv1a64")
-            XCTAssertTrue(problem.contains("frozen 4ceb84fb6d0cfe0d"), problem)
+            XCTAssertTrue(problem.contains("frozen a9d611f7e6597db8"), problem)
         }
     }
 

@@ -67,7 +67,7 @@ final class RouterStrategyTests: XCTestCase {
         XCTAssertEqual(d.context.hints, hints)
         XCTAssertEqual(d.context.estimatedCostPicoUSD, PicoUSD(152_250_000))
         XCTAssertEqual(
-            d.context.bundleVersion, "switchyard-2026-11-30.1+catalog-2026-11-30.1+2026-11-30.1", "policy+catalog+rates"
+            d.context.bundleVersion, "switchyard-2026-11-30.1+catalog-2026-11-30.2+2026-11-30.1", "policy+catalog+rates"
         )
         XCTAssertEqual(d.bundleVersion, d.context.bundleVersion)
         XCTAssertTrue(d.usage.isEmpty, "the handler adds the router's own record")
@@ -192,13 +192,18 @@ final class RouterStrategyTests: XCTestCase {
         XCTAssertEqual(d.vision?.maxDetections, 10)
     }
 
-    func testImageOnlyOnBasicUsesTheLambdaDetector() throws {
+    func testImageOnlyOnBasicUsesTheCheapestDetector() throws {
         let d = try RoutingFixtures.decide(tenant: "acme-startup", images: [RoutingFixtures.photo])
-        let detector = try XCTUnwrap(d.vision?.candidates.first)
-        XCTAssertEqual(detector.model, "yolov8n-lambda")
-        // 2048 MB for its 350 ms prior at $0.0000166667 per GB-second (x86_64) plus $0.20 per 1M requests:
-        // 16,666,700 × 2 × 0.35 = 11,666,690 + 200,000 = 11,866,690 pico-USD.
-        XCTAssertEqual(detector.estimatedCostPicoUSD, PicoUSD(11_866_690))
+        let candidates = try XCTUnwrap(d.vision?.candidates)
+        XCTAssertEqual(candidates.first?.model, "yolov8n-container")
+        // Fargate x86_64, 2 vCPU and 4 GB for its 70 ms prior: $0.04048 per vCPU-hour and $0.004445 per GB-hour:
+        // 2 × 70 × 40,480,000,000 / 3,600,000 = 1,574,222.2 + 4 × 70 × 4,445,000,000 / 3,600,000 = 345,722.2
+        // = 1,919,944.4, rounded up as every estimate is (a ceiling) → 1,919,945 pico-USD.
+        XCTAssertEqual(candidates.first?.estimatedCostPicoUSD, PicoUSD(1_919_945))
+        let lambda = try XCTUnwrap(candidates.first { $0.model == "yolov8n-lambda" }, "the in-process fallback")
+        // 2048 MB for its 120 ms prior at $0.0000166667 per GB-second (x86_64) plus $0.20 per 1M requests:
+        // 16,666,700 × 2 × 0.12 = 4,000,008 + 200,000 = 4,200,008 pico-USD.
+        XCTAssertEqual(lambda.estimatedCostPicoUSD, PicoUSD(4_200_008))
     }
 
     func testImageWithQuestionRunsDetectorAndGroundedLLM() throws {

@@ -95,4 +95,25 @@ final class LetterboxTests: XCTestCase {
             XCTAssertEqual(Array(batch.values[(index * single.count)..<((index + 1) * single.count)]), single)
         }
     }
+
+    /// Reading a stored image through its EXIF orientation gives exactly the tensor of the image
+    /// turned first (for every orientation, sizes that resize and one that does not).
+    func testReadingThroughTheOrientationEqualsTurningFirst() {
+        for (width, height) in [(96, 40), (40, 96), (640, 480), (57, 31)] {
+            let stored = TestImages.gradient(width: width, height: height)
+            let preprocessor = YOLOPreprocessor(inputWidth: 64, inputHeight: 64)
+            let exact = YOLOPreprocessor(inputWidth: max(width, height), inputHeight: max(width, height))
+            for orientation in 1...8 {
+                let turned = EXIFOrientation.apply(orientation, to: stored)
+                for p in [preprocessor, exact] {
+                    XCTAssertEqual(
+                        p.tensor(for: stored, orientation: orientation).tensor, p.tensor(for: turned).tensor,
+                        "\(width)x\(height) orientation \(orientation) input \(p.inputWidth)")
+                    XCTAssertEqual(
+                        p.letterboxedImage(stored, orientation: orientation).image, p.letterboxedImage(turned).image)
+                    XCTAssertEqual(p.geometry(for: stored, orientation: orientation), p.geometry(for: turned))
+                }
+            }
+        }
+    }
 }

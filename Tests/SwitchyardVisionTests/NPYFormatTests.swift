@@ -21,4 +21,15 @@ final class NPYFormatTests: XCTestCase {
         }
         XCTAssertThrowsError(try NPYFormat.decode(Array("not numpy".utf8)))
     }
+
+    /// What endpoints are sent: the letterboxed image as `|u1`, a quarter of the float bytes.
+    func testUInt8RoundTripMatchesNumPysLayout() throws {
+        let pixels: [UInt8] = (0..<24).map { UInt8($0 * 10) }
+        let bytes = NPYFormat.encode(uint8: pixels, shape: [1, 2, 4, 3])
+        let header = String(decoding: bytes[10..<(bytes.count - 24)], as: UTF8.self)
+        XCTAssertTrue(header.hasPrefix("{'descr': '|u1', 'fortran_order': False, 'shape': (1, 2, 4, 3), }"), header)
+        XCTAssertEqual((bytes.count - 24) % 64, 0)
+        XCTAssertEqual(Array(bytes.suffix(24)), pixels)
+        XCTAssertEqual(try NPYFormat.decode(bytes), Tensor(shape: [1, 2, 4, 3], values: pixels.map { Float($0) }))
+    }
 }

@@ -1,5 +1,6 @@
-import SwitchyardVision
 import XCTest
+
+@testable import SwitchyardVision
 
 final class NonMaxSuppressionTests: XCTestCase {
     typealias Box = NonMaxSuppression.Box
@@ -48,5 +49,25 @@ final class NonMaxSuppressionTests: XCTestCase {
             boxes: boxes, scores: [0.1, 0.2, 0.3, 0.4, 0.5], classIDs: [0, 1, 2, 3, 4], scoreThreshold: 0,
             iouThreshold: 0.5, topK: 2)
         XCTAssertEqual(kept, [4, 3])
+    }
+
+    /// decisions.md's boundary: a box whose IoU with a kept box is exactly the threshold is kept
+    /// (suppression is `>`, as OpenCV and Ultralytics). B lies inside A with half its area:
+    /// intersection 50, union 100, IoU exactly 0.5 in any float format.
+    func testIoUExactlyEqualToTheThresholdIsNotSuppressed() {
+        let boxes = [Box(x: 0, y: 0, width: 10, height: 10), Box(x: 0, y: 0, width: 10, height: 5)]
+        XCTAssertEqual(NonMaxSuppression.overlap(boxes[0], boxes[1]), 0.5)
+        XCTAssertEqual(
+            NonMaxSuppression.batched(
+                boxes: boxes, scores: [0.9, 0.8], classIDs: [0, 0], scoreThreshold: 0, iouThreshold: 0.5),
+            [0, 1])
+        XCTAssertEqual(
+            NonMaxSuppression.greedy(boxes, order: [0, 1], classIDs: [0, 0], iouThreshold: 0.5, sameClassOnly: true),
+            [0, 1])
+        // Just under the IoU, the lower-scored box goes.
+        XCTAssertEqual(
+            NonMaxSuppression.batched(
+                boxes: boxes, scores: [0.9, 0.8], classIDs: [0, 0], scoreThreshold: 0, iouThreshold: 0.4999),
+            [0])
     }
 }

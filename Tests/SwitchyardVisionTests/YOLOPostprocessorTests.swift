@@ -88,4 +88,18 @@ final class YOLOPostprocessorTests: XCTestCase {
         let result = try YOLOPostprocessor().detections(from: both, geometries: [fullHD, fullHD])
         XCTAssertEqual(result.map(\.count), [1, 0])
     }
+
+    /// The same boundary through the whole post-processing (what the function runs): two class-0
+    /// boxes, the second inside the first with half its area (IoU exactly 0.5).
+    func testPostprocessingKeepsABoxAtExactlyTheIoUThreshold() throws {
+        let square = LetterboxGeometry(sourceWidth: 640, sourceHeight: 640, targetWidth: 640, targetHeight: 640)
+        let out = output(
+            classes: 2, anchors: 6, set: [(1, (100, 100, 40, 40), 0, 0.9), (4, (100, 90, 40, 20), 0, 0.8)])
+        let at = try YOLOPostprocessor().detections(
+            from: out, geometries: [square], options: DetectionOptions(iouThreshold: 0.5))[0]
+        XCTAssertEqual(at.map(\.confidence).map { Float($0) }, [0.9, 0.8])
+        let under = try YOLOPostprocessor().detections(
+            from: out, geometries: [square], options: DetectionOptions(iouThreshold: 0.45))[0]
+        XCTAssertEqual(under.count, 1)
+    }
 }

@@ -90,10 +90,21 @@ public final class CurlTransport: HTTPTransport {
             throw .invalidURL(request.url)
         }
 
-        let handle = checkOut()
-        defer { checkIn(handle) }
+        // A pinned request gets a handle of its own, never pooled: a pooled handle's DNS cache and
+        // kept-alive connections could otherwise carry the pinned answer to, or an unchecked
+        // connection into, another transfer for the same host.
+        let pinned = request.pinnedAddress != nil
+        let handle = pinned ? CurlEasyHandle() : checkOut()
+        defer { if !pinned { checkIn(handle) } }
         let h = handle.raw
         curl_easy_reset(h)  // clears options, keeps connections and caches
+
+        var resolveList: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(resolveList) }
+        if let pin = request.pinnedAddress {
+            resolveList = curl_slist_append(resolveList, pin.curlResolveEntry)
+            _ = switchyard_curl_setopt_ptr(h, CURLOPT_RESOLVE, resolveList)
+        }
 
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
         for field in request.headers.fields {

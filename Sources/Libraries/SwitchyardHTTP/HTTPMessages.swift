@@ -17,16 +17,43 @@ public struct HTTPRequest: Sendable, Equatable {
     /// Largest response body accepted; a larger one fails with `TransportError.responseTooLarge`,
     /// so a misbehaving upstream cannot exhaust a 128 MB function's memory.
     public var maxResponseBytes: Int
+    /// Connect to this address instead of resolving the URL's host (libcurl's `CURLOPT_RESOLVE`):
+    /// for untrusted URLs, whose host was resolved and checked before the request was made, so a
+    /// second DNS answer (a rebinding attack) cannot send the connection elsewhere. TLS still
+    /// verifies the certificate against the URL's host name.
+    public var pinnedAddress: PinnedAddress?
 
     public init(
         method: HTTPMethod = .get, url: String, headers: HTTPHeaders = [:], body: [UInt8] = [],
-        maxResponseBytes: Int = 16 << 20
+        maxResponseBytes: Int = 16 << 20, pinnedAddress: PinnedAddress? = nil
     ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.maxResponseBytes = maxResponseBytes
+        self.pinnedAddress = pinnedAddress
+    }
+}
+
+/// The one address a request's host name must be connected to.
+public struct PinnedAddress: Sendable, Equatable {
+    /// The URL's host name, as it appears in the URL.
+    public var host: String
+    /// The port the URL names or implies.
+    public var port: Int
+    /// A numeric IPv4 (`93.184.216.34`) or IPv6 (`2606:2800::1`, without brackets) address.
+    public var address: String
+
+    public init(host: String, port: Int, address: String) {
+        self.host = host
+        self.port = port
+        self.address = address
+    }
+
+    /// The `CURLOPT_RESOLVE` entry: `host:port:address`, IPv6 addresses in brackets.
+    public var curlResolveEntry: String {
+        address.contains(":") ? "\(host):\(port):[\(address)]" : "\(host):\(port):\(address)"
     }
 }
 

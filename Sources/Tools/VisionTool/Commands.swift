@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardJSON
 import SwitchyardVision
@@ -129,11 +130,15 @@ enum VisionToolCommands {
         var imgsz: [Int]
     }
 
-    /// Class names and input size as the function reads them from `VISION_MODEL_METADATA`.
+    /// Class names and input size as the function reads them from a detector's model file (the
+    /// `.onnx` itself, or the metadata JSON `scripts/vision-model-metadata` writes).
     static func metadata(arguments: [String]) throws {
         guard arguments.count >= 2 else { throw VisionToolError.usage("metadata MODEL.onnx|METADATA.json") }
-        let configuration = try VisionConfiguration(environment: Environment(["VISION_MODEL_METADATA": arguments[1]]))
-        let m = configuration.metadata
+        let path = arguments[1]
+        let bytes = try read(path)
+        let m =
+            path.hasSuffix(".onnx")
+            ? try ONNXMetadataReader.read(bytes, source: path) : try ModelMetadata.parse(bytes, source: path)
         try printJSON(
             MetadataSummary(
                 names: Dictionary(uniqueKeysWithValues: m.classNames.map { (String($0.key), $0.value) }),
@@ -143,18 +148,25 @@ enum VisionToolCommands {
     // MARK: - invoke
 
     struct InvokeResult: Encodable {
-        var response: VisionResponse
+        var outcome: VisionOutcome
         var peakRSSMegabytes: Double
+        var initMilliseconds: Double
     }
 
-    /// Runs the vision function's handler once on an event file, configured from the environment
-    /// exactly as the function is (VISION_*), and reports the process's peak RSS with the response.
+    /// Runs the vision function's handler once on a `VisionStepInput` file, configured from the
+    /// environment exactly as the function is, and reports the process's peak RSS with the outcome.
     static func invoke(arguments: [String]) async throws {
         guard arguments.count >= 2 else { throw VisionToolError.usage("invoke EVENT.json") }
-        let event = try JSON.decode(VisionRequest.self, from: try read(arguments[1]))
-        let handler = VisionHandler(configuration: try VisionConfiguration(environment: .process))
-        let response = try await handler.handle(event, deadline: ContinuousClock.now.advanced(by: .seconds(60)))
-        try printJSON(InvokeResult(response: response, peakRSSMegabytes: peakRSSMegabytes()))
+        let event = try JSON.decode(VisionStepInput.self, from: try read(arguments[1]))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let handler = try await VisionHandler.make(environment: .process)
+        let initTime = clock.now - start
+        let outcome = await handler.run(
+            event, invocationID: "vision-tool", deadline: ContinuousClock.now.advanced(by: .seconds(300)))
+        try printJSON(
+            InvokeResult(
+                outcome: outcome, peakRSSMegabytes: peakRSSMegabytes(), initMilliseconds: milliseconds(initTime)))
     }
 
     // MARK: - bench

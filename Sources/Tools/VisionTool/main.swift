@@ -7,7 +7,13 @@
 //   vision-tool postprocess OUTPUT.npy --width W --height H --size N [--conf C] [--iou I] [--max-det K]
 //   vision-tool bench FILE [--iterations N]              timings as JSON
 //   vision-tool metadata MODEL.onnx|META.json            class names and input size as the function reads them
-//   vision-tool invoke EVENT.json                        the function's handler once (VISION_* from the environment), with peak RSS
+//   vision-tool invoke EVENT.json                        the function's handler once on a VisionStepInput (configured
+//                                                        from the environment as the function is), with peak RSS
+//   vision-tool detect MODEL.onnx IMAGE [--threads N]    in-process detections for one image (JSON)
+//   vision-tool bench-inference MODEL.onnx IMAGE... [--threads N] [--iterations K]
+//                                                        in-process pipeline vs bare onnxruntime run, medians (JSON)
+//   vision-tool bench-postprocess OUTPUT.npy --width W --height H [--iterations N]
+//                                                        post-processing of a given output, median (JSON)
 // Errors print {"errorType","errorMessage"} and exit 2.
 import SwitchyardCore
 import SwitchyardJSON
@@ -31,7 +37,9 @@ func fail(_ error: any FunctionError) -> Never {
 }
 
 func usage() -> Never {
-    FileHandleWriter.stderr("usage: vision-tool decode|letterbox|nms|postprocess|bench ...\n")
+    FileHandleWriter.stderr(
+        "usage: vision-tool decode|letterbox|nms|postprocess|bench|metadata|invoke|detect|bench-inference|"
+            + "bench-postprocess ...\n")
     exit(64)
 }
 
@@ -45,6 +53,9 @@ do {
     case "bench": try VisionToolCommands.bench(arguments: arguments, option: option)
     case "invoke": try await VisionToolCommands.invoke(arguments: arguments)
     case "metadata": try VisionToolCommands.metadata(arguments: arguments)
+    case "detect": try InferenceCommands.detect(arguments: arguments, option: option)
+    case "bench-inference": try InferenceCommands.benchInference(arguments: arguments, option: option)
+    case "bench-postprocess": try InferenceCommands.benchPostprocess(arguments: arguments, option: option)
     default: usage()
     }
 } catch let error as any FunctionError {

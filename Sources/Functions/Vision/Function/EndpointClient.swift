@@ -3,8 +3,9 @@ import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardVision
 
-/// POSTs to a model endpoint, signing with SigV4 (service `sagemaker`) when it is a real
-/// SageMaker endpoint, and maps failures onto `VisionError` so callers see one error vocabulary.
+/// POSTs to a model endpoint, signing with SigV4 (service `sagemaker`) for a SageMaker endpoint,
+/// and maps failures onto `VisionError`: every failure here is the detector's, so the plan's next
+/// detector is tried.
 public struct EndpointClient: Sendable {
     public var url: String
     public var transport: any HTTPTransport
@@ -25,8 +26,9 @@ public struct EndpointClient: Sendable {
         self.maxResponseBytes = maxResponseBytes
     }
 
-    /// The SageMaker runtime URL for `endpointName`: `https://runtime.sagemaker.<region>.amazonaws.com/endpoints/<name>/invocations`,
-    /// or under `AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME` / `AWS_ENDPOINT_URL` when set.
+    /// The SageMaker runtime URL for `endpointName`:
+    /// `https://runtime.sagemaker.<region>.amazonaws.com/endpoints/<name>/invocations`, or under
+    /// `AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME` / `AWS_ENDPOINT_URL` when set.
     public static func sageMakerURL(endpointName: String, region: String, environment: Environment) -> String {
         let base = AWSEndpoint.resolve(
             serviceID: "SageMaker Runtime", hostPrefix: "runtime.sagemaker", region: region, environment: environment)
@@ -41,7 +43,8 @@ public struct EndpointClient: Sendable {
             maxResponseBytes: maxResponseBytes)
         if let signer {
             do { try signer.sign(&request) } catch {
-                throw .invalidRequest("cannot sign the endpoint request: \(error.errorMessage)")
+                throw .backendUnavailable(
+                    backend: backendName, detail: "cannot sign the request: \(error.errorMessage)")
             }
         }
         let response: HTTPResponse
@@ -50,7 +53,7 @@ public struct EndpointClient: Sendable {
         } catch {
             switch error {
             case .responseTooLarge(let limit): throw .badModelOutput("the endpoint's response exceeds \(limit) bytes")
-            case .invalidURL: throw .invalidRequest("invalid endpoint URL \(url)")
+            case .invalidURL: throw .backendUnavailable(backend: backendName, detail: "invalid endpoint URL \(url)")
             default: throw .backendUnavailable(backend: backendName, detail: error.errorMessage)
             }
         }

@@ -15,7 +15,7 @@ public struct HostingSampleBackend: DetectionBackend {
     public var jpegQuality: Int
 
     public init(
-        name: String = "hosting-sample", client: EndpointClient, classNames: [Int: String], jpegQuality: Int = 95
+        name: String, client: EndpointClient, classNames: [Int: String], jpegQuality: Int = 95
     ) {
         self.name = name
         self.client = client
@@ -23,24 +23,25 @@ public struct HostingSampleBackend: DetectionBackend {
         self.jpegQuality = jpegQuality
     }
 
-    public func detect(
-        _ images: [PreparedImage], options: DetectionOptions, deadline: ContinuousClock.Instant
-    ) async throws(VisionError) -> [[Detection]] {
-        var results: [[Detection]] = []
-        for prepared in images {
-            // Send the original bytes when they already show the upright image; otherwise the
-            // endpoint (cv2.imdecode) would see other pixels than the ones boxes refer to.
-            let jpeg =
-                prepared.format == .jpeg && prepared.orientation == 1
-                ? prepared.encoded : try ImageEncoder.jpeg(prepared.image, quality: jpegQuality)
-            // The sample's clients send `text/csv`; its input_fn ignores the type.
-            let response = try await client.post(
-                body: Base64.encodeToBytes(jpeg), contentType: "text/csv", accept: "application/json",
-                deadline: deadline)
-            results.append(
-                try parse(response.body, width: prepared.image.width, height: prepared.image.height, options: options))
+    public var wantsEncodedImage: Bool { true }
+
+    public func detect(_ image: PreparedImage, options: DetectionOptions, deadline: ContinuousClock.Instant)
+        async throws(VisionError) -> [Detection]
+    {
+        // Send the original bytes when they already show the upright image; otherwise the
+        // endpoint (cv2.imdecode) would see other pixels than the ones boxes refer to.
+        let jpeg: [UInt8]
+        if image.format == .jpeg && image.orientation == 1, let encoded = image.encoded {
+            jpeg = encoded
+        } else {
+            jpeg = try ImageEncoder.jpeg(
+                EXIFOrientation.apply(image.orientation, to: image.image), quality: jpegQuality)
         }
-        return results
+        // The sample's clients send `text/csv`; its input_fn ignores the type.
+        let response = try await client.post(
+            body: Base64.encodeToBytes(jpeg), contentType: "text/csv", accept: "application/json", deadline: deadline)
+        let size = image.uprightSize
+        return try parse(response.body, width: size.width, height: size.height, options: options)
     }
 
     func parse(_ body: [UInt8], width: Int, height: Int, options: DetectionOptions) throws(VisionError) -> [Detection] {

@@ -1,44 +1,42 @@
 import SwitchyardContract
 import SwitchyardVision
 
-/// Raw tensor in, raw output out: pre- and post-processing run here, the endpoint (a SageMaker
-/// endpoint or the local one) only runs the network. Tensors travel as `.npy`
-/// (`application/x-npy`), which SageMaker's framework containers accept and which carries the
-/// output's shape.
+/// A remote detector that runs only the network: the letterboxed image goes out as a uint8
+/// `.npy` `[1, H, W, 3]` (1.2 MB at 640x640, a quarter of the float tensor and under SageMaker
+/// Serverless Inference's 4 MB payload limit; the endpoint divides by 255 and transposes), and
+/// the raw output `[1, 4+nc, anchors]` comes back as `.npy`. Pre- and post-processing run here.
+/// SageMaker endpoints (SigV4) and containers behind a load balancer speak the same contract;
+/// `Tests/Fakes/vision_endpoint.py` is its reference implementation.
 public struct TensorEndpointBackend: DetectionBackend {
     public var name: String
     public var client: EndpointClient
     public var preprocessor: YOLOPreprocessor
     public var postprocessor: YOLOPostprocessor
-    /// Images per request; 1 for a model exported with a fixed batch (the Ultralytics default).
-    public var maxBatch: Int
 
     public init(
-        name: String, client: EndpointClient, preprocessor: YOLOPreprocessor, postprocessor: YOLOPostprocessor,
-        maxBatch: Int = 1
+        name: String, client: EndpointClient, preprocessor: YOLOPreprocessor, postprocessor: YOLOPostprocessor
     ) {
         self.name = name
         self.client = client
         self.preprocessor = preprocessor
         self.postprocessor = postprocessor
-        self.maxBatch = max(1, maxBatch)
     }
 
-    public func detect(
-        _ images: [PreparedImage], options: DetectionOptions, deadline: ContinuousClock.Instant
-    ) async throws(VisionError) -> [[Detection]] {
-        var results: [[Detection]] = []
-        var start = 0
-        while start < images.count {
-            let chunk = images[start..<min(images.count, start + maxBatch)].map(\.image)
-            let (tensor, geometries) = preprocessor.batch(chunk)
-            let response = try await client.post(
-                body: NPYFormat.encode(tensor), contentType: NPYFormat.contentType, accept: NPYFormat.contentType,
-                deadline: deadline)
-            let output = try NPYFormat.decode(response.body)
-            results += try postprocessor.detections(from: output, geometries: geometries, options: options)
-            start += maxBatch
+    public func detect(_ image: PreparedImage, options: DetectionOptions, deadline: ContinuousClock.Instant)
+        async throws(VisionError) -> [Detection]
+    {
+        let body: [UInt8]
+        let geometry: LetterboxGeometry
+        do {
+            // The letterboxed pixels are dropped as soon as the request body holds them.
+            let (boxed, g) = preprocessor.letterboxedImage(image.image, orientation: image.orientation)
+            body = NPYFormat.encode(
+                uint8: boxed.pixels, shape: [1, preprocessor.inputHeight, preprocessor.inputWidth, 3])
+            geometry = g
         }
-        return results
+        let response = try await client.post(
+            body: body, contentType: NPYFormat.contentType, accept: NPYFormat.contentType, deadline: deadline)
+        let output = try NPYFormat.decode(response.body)
+        return try postprocessor.detections(from: output, geometries: [geometry], options: options)[0]
     }
 }

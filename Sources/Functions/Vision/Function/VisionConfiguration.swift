@@ -1,81 +1,84 @@
 import SwitchyardAWS
+import SwitchyardContract
 import SwitchyardCore
-import SwitchyardVision
+import SwitchyardImageFetch
 
-/// The vision function's settings, read once at init. Environment variables:
-/// - `VISION_BACKEND`: `local` (default), `sagemaker` (raw tensor, SigV4) or `hosting-sample`.
-/// - `VISION_ENDPOINT_URL`: the endpoint's `/invocations` URL for `local` (default
-///   `http://127.0.0.1:8080/invocations`), and for the others when not using a SageMaker endpoint name.
-/// - `VISION_SAGEMAKER_ENDPOINT`: SageMaker endpoint name (`sagemaker`, and `hosting-sample` on AWS);
-///   with `AWS_REGION` and the execution role's credentials.
-/// - `VISION_MODEL_METADATA`: class names and input size: the model's `.onnx` file itself (its
-///   Ultralytics metadata), or a JSON file from `scripts/vision-model-metadata` (to avoid shipping the model).
-/// - `VISION_INPUT_SIZE`: model input side when there is no metadata file. Default 640.
-/// - `VISION_MAX_BATCH`: images per endpoint request. Default 1.
-/// - `VISION_MAX_IMAGE_BYTES`: encoded image cap, inline or fetched. Default 20 MB.
-/// - `VISION_MAX_PIXELS`: decoded pixel cap, checked from the header. Default 40 000 000.
-/// - `VISION_MAX_IMAGES`: images per request. Default 16.
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// The vision function's settings, read once at init. Which detectors exist and where they run
+/// comes from the catalog (never from an event); the environment says where the catalog and the
+/// models are and how much the function may hold. Variables:
+///
+/// - `SWITCHYARD_BUNDLE_DIR` / `LAMBDA_TASK_ROOT`: where `catalog.json` (and `image-access.json`,
+///   models) are found, through `ConfigLocator`.
+/// - `SWITCHYARD_CATALOG_OVERLAY`: a catalog overlay (endpoints, regions) for the local stack,
+///   e.g. `local/catalog-overlay.json`. Default none.
+/// - `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`: memory in MB (set by Lambda; default 1024); the image
+///   caps and inference threads derive from it (`VisionLimits`).
+/// - `VISION_MAX_IMAGES`, `VISION_MAX_IMAGE_BYTES`, `VISION_MAX_PIXELS`: override a derived cap.
+/// - `VISION_THREADS`: onnxruntime threads for in-process detectors. Default from memory.
 /// - `VISION_FETCH_TIMEOUT_MS`: per image fetch. Default 10 000.
-/// - `VISION_ALLOW_PRIVATE_URLS`: allow http:// and loopback/private URL hosts (local use). Default false.
-/// - `AWS_ENDPOINT_URL_S3` / `AWS_ENDPOINT_URL`: S3 endpoint override (e.g. a local S3).
+/// - `VISION_MODEL_DIR`: directory for relative model files, before the bundle. Default none.
+/// - `VISION_MODEL_CACHE_DIR`: where `s3://` models are cached. Default `/tmp/switchyard-models`.
+/// - `VISION_WARMUP`: run each in-process model once at init. Default true.
+/// - `IMAGE_ACCESS_*`: what images may be read (`ImageAccessConfiguration`).
+/// - `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`: SageMaker and
+///   S3 (required only when the catalog has a SageMaker detector or an image is on S3);
+///   `AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME`, `AWS_ENDPOINT_URL_S3`: local stand-ins.
+/// - `ONNXRUNTIME_LIBRARY`: path of `libonnxruntime.so` (see `ONNXRuntime`).
 public struct VisionConfiguration: Sendable {
-    public enum BackendKind: String, Sendable {
-        case local, sagemaker
-        case hostingSample = "hosting-sample"
-    }
-
-    public var backend: BackendKind
-    public var endpointURL: String
-    public var usesSigV4: Bool
+    public var catalog: Catalog
+    public var catalogSource: String
+    public var memoryMB: Int
+    /// `x86_64` or `arm64`: this function's architecture, for its compute records.
+    public var architecture: String
+    public var threads: Int
+    public var fetchTimeout: Duration
+    public var modelDirectory: String?
+    public var modelCacheDirectory: String
+    public var warmUp: Bool
+    public var access: ImageAccessConfiguration
     public var region: String?
     public var credentials: AWSCredentials?
-    public var metadata: ModelMetadata
-    public var maxBatch: Int
-    public var maxImages: Int
-    public var limits: DecodeLimits
-    public var maxImageBytes: Int
-    public var fetchTimeout: Duration
-    public var allowPrivateURLs: Bool
-    public var s3BaseURL: String
+    public var environment: Environment
 
+    /// - Throws: `Config.*` naming the variable or file at fault.
     public init(environment: Environment) throws(ConfigurationError) {
-        guard let backend = BackendKind(rawValue: environment.string("VISION_BACKEND", default: "local")) else {
-            throw .invalid(
-                variable: "VISION_BACKEND", value: environment["VISION_BACKEND"] ?? "",
-                expected: "local, sagemaker or hosting-sample")
+        let catalogPath = try ConfigLocator.require("catalog.json", environment: environment)
+        var catalog = try Catalog.parse(try FileReader.read(catalogPath, limit: 16 << 20), source: catalogPath)
+        var source = catalogPath
+        if let overlay = environment["SWITCHYARD_CATALOG_OVERLAY"], !overlay.isEmpty {
+            let path = try ConfigLocator.require(overlay, environment: environment)
+            catalog = try catalog.applying(overlay: try FileReader.read(path, limit: 4 << 20), source: path)
+            source += " + \(path)"
         }
-        self.backend = backend
-        credentials = try? AWSCredentials.fromEnvironment(environment)
-        region = try? AWSEndpoint.region(environment)
-        if let endpointName = environment["VISION_SAGEMAKER_ENDPOINT"], !endpointName.isEmpty, backend != .local {
-            guard let region else { throw .missing(variable: "AWS_REGION") }
-            guard credentials != nil else { throw .missing(variable: "AWS_ACCESS_KEY_ID") }
-            endpointURL = EndpointClient.sageMakerURL(
-                endpointName: endpointName, region: region, environment: environment)
-            usesSigV4 = true
-        } else {
-            if backend == .sagemaker { throw .missing(variable: "VISION_SAGEMAKER_ENDPOINT") }
-            endpointURL = environment.string("VISION_ENDPOINT_URL", default: "http://127.0.0.1:8080/invocations")
-            usesSigV4 = false
-        }
-        if let path = environment["VISION_MODEL_METADATA"], !path.isEmpty {
-            metadata =
-                path.hasSuffix(".onnx")
-                ? try ONNXMetadataReader.read(try FileReader.read(path, limit: 1 << 30), source: path)
-                : try ModelMetadata.parse(try FileReader.read(path, limit: 1 << 20), source: path)
-        } else {
-            let size = try environment.int("VISION_INPUT_SIZE", default: 640, range: 32...4096)
-            metadata = ModelMetadata(inputWidth: size, inputHeight: size)
-        }
-        maxBatch = try environment.int("VISION_MAX_BATCH", default: 1, range: 1...64)
-        maxImages = try environment.int("VISION_MAX_IMAGES", default: 16, range: 1...256)
-        limits = DecodeLimits(
-            maxPixels: try environment.int("VISION_MAX_PIXELS", default: 40_000_000, range: 1...400_000_000))
-        maxImageBytes = try environment.int("VISION_MAX_IMAGE_BYTES", default: 20 << 20, range: 1...(512 << 20))
+        self.catalog = catalog
+        catalogSource = source
+        memoryMB = try environment.int("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", default: 1024, range: 128...10240)
+        #if arch(arm64)
+            architecture = "arm64"
+        #else
+            architecture = "x86_64"
+        #endif
+        let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        threads = try environment.int(
+            "VISION_THREADS", default: VisionLimits.inferenceThreads(memoryMB: memoryMB, onlineCPUs: online),
+            range: 1...64)
         fetchTimeout = .milliseconds(
             try environment.int("VISION_FETCH_TIMEOUT_MS", default: 10_000, range: 1...900_000))
-        allowPrivateURLs = try environment.bool("VISION_ALLOW_PRIVATE_URLS", default: false)
-        s3BaseURL = AWSEndpoint.resolve(
-            serviceID: "S3", hostPrefix: "s3", region: region ?? "us-east-1", environment: environment)
+        modelDirectory = environment["VISION_MODEL_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+        modelCacheDirectory = environment.string("VISION_MODEL_CACHE_DIR", default: "/tmp/switchyard-models")
+        warmUp = try environment.bool("VISION_WARMUP", default: true)
+        access = try ImageAccessConfiguration(environment: environment)
+        region = try? AWSEndpoint.region(environment)
+        credentials = try? AWSCredentials.fromEnvironment(environment)
+        self.environment = environment
     }
+
+    /// The vision models of the catalog, in catalog order.
+    public var visionModels: [CatalogModel] { catalog.models.filter { $0.kind == .vision } }
 }

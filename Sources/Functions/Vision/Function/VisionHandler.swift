@@ -1,136 +1,67 @@
 import SwitchyardAWS
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardHTTP
+import SwitchyardImageFetch
 import SwitchyardRuntime
 import SwitchyardVision
 
-/// The `vision` Lambda function: fetch → decode (capped) → backend → detections.
+/// The `vision` Lambda function: `VisionStepInput` in, `VisionOutcome` out.
 ///
-/// Decoding and pre/post-processing run here on the Lambda CPU so the GPU endpoint only runs the
-/// network. Every failure is a `VisionError` with a stable `errorType`.
+/// For each image in turn: check and fetch it, decode it (capped), run the plan's first detector
+/// that answers, post-process, drop the pixels. A detector that fails (unreachable, timed out,
+/// refused, bad output) hands over to the plan's next one, for that image and the rest: the
+/// outcome is then `degraded`. When no detector answers, or an image cannot be read, the outcome
+/// is `failed` with an `error`; it is still a normal response carrying the usage of every
+/// detector call made, so the state machine logs it. Only an event that does not decode is a
+/// Lambda error (`Runtime.InvalidEvent`).
 public struct VisionHandler: FunctionHandler {
-    public typealias Event = VisionRequest
-    public typealias Output = VisionResponse
+    public typealias Event = VisionStepInput
+    public typealias Output = VisionOutcome
 
     public let configuration: VisionConfiguration
-    public let backend: any DetectionBackend
+    public let detectors: Detectors
+    public let limits: VisionLimits
     public let fetcher: ImageFetcher
-    /// Time kept back from the Lambda deadline to report an error cleanly.
-    public var deadlineMargin: Duration = .milliseconds(300)
 
-    public init(configuration: VisionConfiguration, backend: any DetectionBackend, fetcher: ImageFetcher) {
+    public init(
+        configuration: VisionConfiguration, detectors: Detectors, limits: VisionLimits, fetcher: ImageFetcher
+    ) {
         self.configuration = configuration
-        self.backend = backend
+        self.detectors = detectors
+        self.limits = limits
         self.fetcher = fetcher
     }
 
-    /// Builds the backend and fetcher the configuration names, over one shared transport.
-    public init(configuration: VisionConfiguration, transport: any HTTPTransport = CurlTransport()) {
-        let c = configuration
-        let signer =
-            c.usesSigV4
-            ? c.credentials.map { SigV4Signer(credentials: $0, region: c.region ?? "us-east-1", service: "sagemaker") }
-            : nil
-        let client = EndpointClient(
-            url: c.endpointURL, transport: transport, signer: signer, backendName: c.backend.rawValue)
-        let backend: any DetectionBackend =
-            switch c.backend {
-            case .hostingSample: HostingSampleBackend(client: client, classNames: c.metadata.classNames)
-            case .local, .sagemaker:
-                TensorEndpointBackend(
-                    name: c.backend.rawValue, client: client,
-                    preprocessor: YOLOPreprocessor(
-                        inputWidth: c.metadata.inputWidth, inputHeight: c.metadata.inputHeight),
-                    postprocessor: YOLOPostprocessor(classNames: c.metadata.classNames), maxBatch: c.maxBatch)
-            }
-        let s3Signer = c.credentials.map {
-            SigV4Signer(credentials: $0, region: c.region ?? "us-east-1", service: "s3")
-        }
-        let fetcher = ImageFetcher(
-            transport: transport, s3Signer: s3Signer, s3BaseURL: c.s3BaseURL, maxBytes: c.maxImageBytes,
-            timeout: c.fetchTimeout,
-            allowPrivateHosts: c.allowPrivateURLs)
-        self.init(configuration: configuration, backend: backend, fetcher: fetcher)
-    }
-
-    public func handle(_ event: VisionRequest, context: InvocationContext) async throws -> VisionResponse {
-        try await handle(event, deadline: context.deadline.advanced(by: .zero - deadlineMargin))
-    }
-
-    /// The whole invocation with typed errors; `handle(_:context:)` only adds the deadline.
-    public func handle(_ event: VisionRequest, deadline: ContinuousClock.Instant) async throws(VisionError)
-        -> VisionResponse
+    /// Everything the environment names: the catalog's detectors (in-process models opened and
+    /// warmed), the caps for this memory size, the image fetcher.
+    /// - Throws: `Config.*`, `Vision.ModelUnavailable`, `ONNX.LibraryUnavailable`: init errors.
+    public static func make(environment: Environment, transport: any HTTPTransport = CurlTransport()) async throws
+        -> VisionHandler
     {
-        let clock = ContinuousClock()
-        let started = clock.now
-        let references = (event.image.map { [$0] } ?? []) + (event.images ?? [])
-        guard !references.isEmpty else { throw .invalidRequest("give \"image\" or \"images\"") }
-        guard references.count <= configuration.maxImages else {
-            throw .invalidRequest(
-                "\(references.count) images exceed the limit of \(configuration.maxImages) per request")
-        }
-        let options = try detectionOptions(event)
-
-        var prepared: [PreparedImage] = []
-        var fetchTime = Duration.zero, decodeTime = Duration.zero
-        var inputBytes = 0
-        for reference in references {
-            let t0 = clock.now
-            let source = try ImageSource.parse(reference, maxBytes: configuration.maxImageBytes)
-            let bytes = try await fetcher.bytes(for: source, deadline: deadline)
-            let t1 = clock.now
-            let decoded = try ImageDecoder.decode(bytes, limits: configuration.limits)
-            decodeTime += clock.now - t1
-            fetchTime += t1 - t0
-            inputBytes += bytes.count
-            prepared.append(
-                PreparedImage(
-                    image: decoded.image, encoded: bytes, format: decoded.format, orientation: decoded.orientation))
-        }
-
-        let t2 = clock.now
-        var detections = try await backend.detect(prepared, options: options, deadline: deadline)
-        let inferenceTime = clock.now - t2
-        if let names = event.classNames {
-            for i in detections.indices {
-                for j in detections[i].indices
-                where detections[i][j].classID >= 0 && detections[i][j].classID < names.count {
-                    detections[i][j].className = names[detections[i][j].classID]
-                }
-            }
-        }
-        let results = zip(prepared, detections).map { image, found in
-            VisionResponse.ImageResult(
-                image: .init(
-                    width: image.image.width, height: image.image.height, format: image.format.rawValue,
-                    orientation: image.orientation),
-                detections: found)
-        }
-        return VisionResponse(
-            requestID: event.requestID, backend: backend.name, results: results,
-            timings: .init(
-                fetchMs: fetchTime.fractionalMilliseconds, decodeMs: decodeTime.fractionalMilliseconds,
-                inferenceMs: inferenceTime.fractionalMilliseconds, totalMs: (clock.now - started).fractionalMilliseconds
-            ),
-            usage: .init(
-                images: prepared.count, pixels: prepared.reduce(0) { $0 + $1.image.width * $1.image.height },
-                inputBytes: inputBytes))
+        let configuration = try VisionConfiguration(environment: environment)
+        let s3 = try? S3Client.fromEnvironment(environment, transport: transport)
+        let detectors = try await Detectors.load(
+            configuration, transport: transport,
+            modelFiles: ModelFiles(
+                modelDirectory: configuration.modelDirectory, cacheDirectory: configuration.modelCacheDirectory,
+                environment: environment, s3: s3))
+        let limits = try VisionLimits.fromEnvironment(environment, inProcessModelBytes: detectors.inProcessModelBytes)
+        let fetcher = ImageFetcher(
+            transport: transport, s3: s3, maxBytes: limits.maxImageBytes, timeout: configuration.fetchTimeout)
+        return VisionHandler(configuration: configuration, detectors: detectors, limits: limits, fetcher: fetcher)
     }
 
-    func detectionOptions(_ event: VisionRequest) throws(VisionError) -> DetectionOptions {
-        var options = DetectionOptions(maxDetections: 100)
-        if let value = event.confidenceThreshold {
-            guard (0...1).contains(value) else { throw .invalidRequest("confidenceThreshold must be in 0...1") }
-            options.confidenceThreshold = Float(value)
-        }
-        if let value = event.iouThreshold {
-            guard (0...1).contains(value) else { throw .invalidRequest("iouThreshold must be in 0...1") }
-            options.iouThreshold = Float(value)
-        }
-        if let value = event.maxDetections {
-            guard (1...1000).contains(value) else { throw .invalidRequest("maxDetections must be in 1...1000") }
-            options.maxDetections = value
-        }
-        return options
+    public func handle(_ event: VisionStepInput, context: InvocationContext) async throws -> VisionOutcome {
+        // The runtime's deadline already keeps back the time it needs to report.
+        await run(event, invocationID: context.requestID, deadline: context.deadline)
+    }
+
+    /// One invocation; never throws: every failure is in the outcome.
+    public func run(_ input: VisionStepInput, invocationID: String, deadline: ContinuousClock.Instant) async
+        -> VisionOutcome
+    {
+        var run = VisionRun(handler: self, input: input, invocationID: invocationID, deadline: deadline)
+        return await run.execute()
     }
 }

@@ -1,6 +1,5 @@
 import SwitchyardCore
 import SwitchyardRuntime
-import SwitchyardVision
 import SwitchyardVisionFunction
 
-await RuntimeLoop.run { try VisionHandler(configuration: VisionConfiguration(environment: .process)) }
+await RuntimeLoop.run { try await VisionHandler.make(environment: .process) }

@@ -81,18 +81,25 @@ public struct LatencyPrior: Codable, Sendable, Equatable {
 }
 
 /// How a non-API model's compute is billed: `endpoint` (an always-on instance, amortised per
-/// busy millisecond), `lambda` (the vision function's own GB-seconds) or `fargate`.
+/// busy millisecond), `lambda` (the vision function's own GB-seconds) or `fargate` (a task's
+/// vCPU and memory for the call's duration).
 public struct ComputeSpec: Codable, Sendable, Equatable {
     public var kind: String
     public var instanceType: String?
     public var milliVCPU: Int64?
     public var memoryMB: Int64?
+    /// `x86_64` or `arm64` (Fargate and Lambda prices differ by architecture); nil means `x86_64`.
+    public var architecture: String?
 
-    public init(kind: String, instanceType: String? = nil, milliVCPU: Int64? = nil, memoryMB: Int64? = nil) {
+    public init(
+        kind: String, instanceType: String? = nil, milliVCPU: Int64? = nil, memoryMB: Int64? = nil,
+        architecture: String? = nil
+    ) {
         self.kind = kind
         self.instanceType = instanceType
         self.milliVCPU = milliVCPU
         self.memoryMB = memoryMB
+        self.architecture = architecture
     }
 }
 
@@ -101,13 +108,22 @@ public struct ComputeSpec: Codable, Sendable, Equatable {
 public struct DetectorSpec: Codable, Sendable, Equatable {
     /// Model input side in pixels (640 for YOLOv8).
     public var inputSize: Int?
-    /// The `.onnx` file (in-process) or a metadata JSON, relative to the bundle.
+    /// The `.onnx` file (in-process, required there) or, for remote detectors, the `.onnx` or a
+    /// metadata JSON (`scripts/vision-model-metadata`) for class names: a path relative to the
+    /// bundle, or `s3://bucket/key` (fetched once at init and cached under `/tmp`).
     public var modelFile: String?
     public var classNames: [String]?
+    /// What a remote detector is sent: `npy` (default: the letterboxed image as a uint8 `.npy`,
+    /// raw output back, pre/post-processing here) or `hosting-sample` (a base64 JPEG in, boxes
+    /// JSON out: AWS's "Hosting YOLOv8 on SageMaker" sample endpoint).
+    public var wireFormat: String?
 
-    public init(inputSize: Int? = nil, modelFile: String? = nil, classNames: [String]? = nil) {
+    public init(
+        inputSize: Int? = nil, modelFile: String? = nil, classNames: [String]? = nil, wireFormat: String? = nil
+    ) {
         self.inputSize = inputSize
         self.modelFile = modelFile
         self.classNames = classNames
+        self.wireFormat = wireFormat
     }
 }

@@ -62,13 +62,19 @@ public struct ImageDetections: Codable, Sendable, Equatable {
     /// EXIF orientation that was applied (1 = none).
     public var orientation: Int
     public var detections: [Detection]
+    /// Catalog id of the detector that answered for this image (a fallback can take over midway
+    /// through a request's images).
+    public var model: ModelID?
 
-    public init(width: Int, height: Int, format: String, orientation: Int, detections: [Detection]) {
+    public init(
+        width: Int, height: Int, format: String, orientation: Int, detections: [Detection], model: ModelID? = nil
+    ) {
         self.width = width
         self.height = height
         self.format = format
         self.orientation = orientation
         self.detections = detections
+        self.model = model
     }
 }
 

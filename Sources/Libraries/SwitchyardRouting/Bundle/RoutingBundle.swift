@@ -93,7 +93,7 @@ public struct RoutingBundle: Sendable {
             "maxOutputTokens", "capabilities", "latency", "quality", "tiers", "compute", "detector", "description",
         ],
         "models[*].latency": ["ttftMs", "p50Ms", "p95Ms", "outputTokensPerSecond"],
-        "models[*].compute": ["kind", "instanceType", "milliVCPU", "memoryMB"],
+        "models[*].compute": ["kind", "instanceType", "milliVCPU", "memoryMB", "architecture"],
         "models[*].detector": ["inputSize", "modelFile", "classNames"],
     ]
 

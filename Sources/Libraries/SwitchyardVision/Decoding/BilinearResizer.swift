@@ -75,6 +75,15 @@ struct BilinearResizer {
     /// Resizes `source` (interleaved RGB rows of `sourceWidth * 3` bytes) and hands each finished
     /// destination row (`width * 3` bytes) to `emit` with its row index.
     func resize(_ source: UnsafeBufferPointer<UInt8>, emit: (Int, UnsafeBufferPointer<UInt8>) -> Void) {
+        let base = source.baseAddress!
+        let stride = sourceWidth * 3
+        resize(rows: { base + $0 * stride }, emit: emit)
+    }
+
+    /// Resizes an image whose source rows come from `rows` (a pointer to row `r`'s
+    /// `sourceWidth * 3` bytes, valid until the next call): an image read through an EXIF
+    /// orientation without turning it first. Each source row is asked for at most once per use.
+    func resize(rows: (Int) -> UnsafePointer<UInt8>, emit: (Int, UnsafeBufferPointer<UInt8>) -> Void) {
         let rowCount = width * 3
         var rowA = [Int32](repeating: 0, count: rowCount)
         var rowB = [Int32](repeating: 0, count: rowCount)
@@ -92,7 +101,7 @@ struct BilinearResizer {
                                 swap(&a, &b)
                                 swap(&rowAIndex, &rowBIndex)
                             } else {
-                                horizontal(source, row: top, into: a)
+                                horizontal(rows(top), into: a)
                                 rowAIndex = top
                             }
                         }
@@ -100,7 +109,7 @@ struct BilinearResizer {
                         // A zero bottom weight (every row of an odd integer downscale, e.g. 1080 → 360)
                         // makes the bottom row irrelevant: skip its horizontal pass.
                         if b1 != 0 && rowBIndex != bottom {
-                            horizontal(source, row: bottom, into: b)
+                            horizontal(rows(bottom), into: b)
                             rowBIndex = bottom
                         }
                         // OpenCV's VResizeLinearVec_32s8u: (hi16((s0>>4)*b0) + hi16((s1>>4)*b1) + 2) >> 2, with
@@ -124,14 +133,12 @@ struct BilinearResizer {
         }
     }
 
-    private func horizontal(_ source: UnsafeBufferPointer<UInt8>, row: Int, into dst: UnsafeMutableBufferPointer<Int32>)
-    {
-        let base = row * sourceWidth * 3
+    private func horizontal(_ source: UnsafePointer<UInt8>, into dst: UnsafeMutableBufferPointer<Int32>) {
         if rightWeightsAreZero {
             // Odd integer downscales (1920 → 640) sample exact pixel centres: a strided copy.
             xLeft.withUnsafeBufferPointer { xl in
                 for dx in 0..<width {
-                    let l = base + Int(xl[dx]), o = dx * 3
+                    let l = Int(xl[dx]), o = dx * 3
                     dst[o] = Int32(source[l]) &<< 11
                     dst[o + 1] = Int32(source[l + 1]) &<< 11
                     dst[o + 2] = Int32(source[l + 2]) &<< 11
@@ -144,7 +151,7 @@ struct BilinearResizer {
                 alpha0.withUnsafeBufferPointer { a0 in
                     alpha1.withUnsafeBufferPointer { a1 in
                         for dx in 0..<width {
-                            let l = base + Int(xl[dx]), r = base + Int(xr[dx])
+                            let l = Int(xl[dx]), r = Int(xr[dx])
                             let w0 = a0[dx], w1 = a1[dx]
                             let o = dx * 3
                             dst[o] = Int32(source[l]) &* w0 &+ Int32(source[r]) &* w1

@@ -65,36 +65,66 @@ public enum EXIFOrientation {
         return nil
     }
 
+    /// Width and height of the upright image: sides swap for orientations 5...8.
+    public static func uprightSize(_ orientation: Int, width: Int, height: Int) -> (width: Int, height: Int) {
+        orientation >= 5 && orientation <= 8 ? (height, width) : (width, height)
+    }
+
+    /// The stored pixel (row, column) shown at upright (`r`, `c`), for an image stored `w` x `h`
+    /// (EXIF 2.3, tag 0x0112; the mapping of OpenCV's ApplyExifOrientation).
+    @inline(__always)
+    static func sourcePixel(_ orientation: Int, r: Int, c: Int, w: Int, h: Int) -> (row: Int, column: Int) {
+        switch orientation {
+        case 2: (r, w - 1 - c)
+        case 3: (h - 1 - r, w - 1 - c)
+        case 4: (h - 1 - r, c)
+        case 5: (c, r)
+        case 6: (h - 1 - c, r)
+        case 7: (h - 1 - c, w - 1 - r)
+        case 8: (c, w - 1 - r)
+        default: (r, c)
+        }
+    }
+
+    /// Copies upright row `row` of `image` (stored with `orientation`) into `out`
+    /// (`uprightWidth * 3` bytes): one row at a time, so an image is never turned as a whole.
+    /// Along an upright row the stored pixel moves by a fixed step (±1 pixel or ±1 stored row).
+    public static func gatherRow(
+        _ orientation: Int, of image: UnsafeBufferPointer<UInt8>, width w: Int, height h: Int, row: Int,
+        into out: UnsafeMutablePointer<UInt8>
+    ) {
+        let outWidth = uprightSize(orientation, width: w, height: h).width
+        let first = sourcePixel(orientation, r: row, c: 0, w: w, h: h)
+        let start = first.row * w + first.column
+        var step = 1
+        if outWidth > 1 {
+            let second = sourcePixel(orientation, r: row, c: 1, w: w, h: h)
+            step = (second.row * w + second.column) - start
+        }
+        let source = image.baseAddress!
+        var index = start
+        for c in 0..<outWidth {
+            let s = index * 3
+            out[3 * c] = source[s]
+            out[3 * c + 1] = source[s + 1]
+            out[3 * c + 2] = source[s + 2]
+            index += step
+        }
+    }
+
     /// `image` turned upright for `orientation` (1...8), with OpenCV's ApplyExifOrientation mapping.
+    /// Allocates a second full image; the tensor path reads through the orientation instead
+    /// (`YOLOPreprocessor`), and only backends that send an encoded upright image need this.
     public static func apply(_ orientation: Int, to image: RGBImage) -> RGBImage {
         guard (2...8).contains(orientation) else { return image }
-        let w = image.width, h = image.height
-        let transposed = orientation >= 5
-        let outW = transposed ? h : w
-        let outH = transposed ? w : h
-        // Source (row, column) for destination (r, c); see EXIF 2.3 table for tag 0x0112.
-        let map: (Int, Int) -> (Int, Int) =
-            switch orientation {
-            case 2: { r, c in (r, w - 1 - c) }
-            case 3: { r, c in (h - 1 - r, w - 1 - c) }
-            case 4: { r, c in (h - 1 - r, c) }
-            case 5: { r, c in (c, r) }
-            case 6: { r, c in (h - 1 - c, r) }
-            case 7: { r, c in (h - 1 - c, w - 1 - r) }
-            default: { r, c in (c, w - 1 - r) }
-            }
+        let (outW, outH) = uprightSize(orientation, width: image.width, height: image.height)
         var out = [UInt8](repeating: 0, count: outW * outH * 3)
         image.pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 for r in 0..<outH {
-                    for c in 0..<outW {
-                        let (sr, sc) = map(r, c)
-                        let s = (sr * w + sc) * 3
-                        let d = (r * outW + c) * 3
-                        dst[d] = src[s]
-                        dst[d + 1] = src[s + 1]
-                        dst[d + 2] = src[s + 2]
-                    }
+                    gatherRow(
+                        orientation, of: src, width: image.width, height: image.height, row: r,
+                        into: dst.baseAddress! + r * outW * 3)
                 }
             }
         }

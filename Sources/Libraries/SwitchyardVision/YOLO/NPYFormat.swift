@@ -6,21 +6,36 @@ public enum NPYFormat {
 
     /// Encodes `tensor` as a version 1.0 `.npy` file of `<f4`.
     public static func encode(_ tensor: Tensor) -> [UInt8] {
-        let dims = tensor.shape.map(String.init).joined(separator: ", ")
-        let shape = tensor.shape.count == 1 ? "(\(dims),)" : "(\(dims))"
-        var header = Array("{'descr': '<f4', 'fortran_order': False, 'shape': \(shape), }".utf8)
+        var out = header(descr: "<f4", shape: tensor.shape, payloadBytes: tensor.values.count * 4)
+        tensor.values.withUnsafeBytes { out.append(contentsOf: $0) }  // little-endian hosts only (x86-64, arm64)
+        return out
+    }
+
+    /// Encodes `bytes` as a version 1.0 `.npy` file of `|u1` (uint8) with `shape`: the letterboxed
+    /// image as endpoints are sent it (1.2 MB for 640x640x3, a quarter of the float tensor).
+    public static func encode(uint8 bytes: [UInt8], shape: [Int]) -> [UInt8] {
+        precondition(shape.reduce(1, *) == bytes.count, "NPYFormat: \(bytes.count) bytes for shape \(shape)")
+        var out = header(descr: "|u1", shape: shape, payloadBytes: bytes.count)
+        out.append(contentsOf: bytes)
+        return out
+    }
+
+    /// Magic, version 1.0, header length and the header dictionary, padded to 64 bytes.
+    private static func header(descr: String, shape: [Int], payloadBytes: Int) -> [UInt8] {
+        let dims = shape.map(String.init).joined(separator: ", ")
+        let shapeText = shape.count == 1 ? "(\(dims),)" : "(\(dims))"
+        var header = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }".utf8)
         // Magic (6) + version (2) + length (2) + header, padded with spaces and ending in \n to 64 bytes.
         let total = (10 + header.count + 1 + 63) / 64 * 64
         header.append(contentsOf: repeatElement(UInt8(ascii: " "), count: total - 10 - header.count - 1))
         header.append(UInt8(ascii: "\n"))
         var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xFF), UInt8(header.count >> 8)]
-        out.reserveCapacity(total + tensor.values.count * 4)
+        out.reserveCapacity(total + payloadBytes)
         out.append(contentsOf: header)
-        tensor.values.withUnsafeBytes { out.append(contentsOf: $0) }  // little-endian hosts only (x86-64, arm64)
         return out
     }
 
-    /// Decodes a `.npy` file holding float32 or float64 values in C order.
+    /// Decodes a `.npy` file holding float32, float64 or uint8 values in C order (as floats).
     /// - Throws: `Vision.BadModelOutput` for anything else.
     public static func decode(_ bytes: [UInt8]) throws(VisionError) -> Tensor {
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
@@ -75,8 +90,13 @@ public enum NPYFormat {
                 initialized = count
             }
             return Tensor(shape: shape, values: doubles.map { Float($0) })
+        case "|u1", "<u1":
+            guard available == count else {
+                throw .badModelOutput(".npy holds \(available) bytes, shape \(shape) needs \(count)")
+            }
+            return Tensor(shape: shape, values: bytes[dataStart...].map { Float($0) })
         default:
-            throw .badModelOutput(".npy dtype \(descr) is not float32 or float64")
+            throw .badModelOutput(".npy dtype \(descr) is not float32, float64 or uint8")
         }
     }
 

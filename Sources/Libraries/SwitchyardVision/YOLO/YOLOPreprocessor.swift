@@ -3,7 +3,8 @@
 ///
 /// Resizing and normalising are fused: each resized row is written straight into the three
 /// planes through a 256-entry table, so no intermediate letterboxed image or HWC float copy
-/// exists.
+/// exists. An image stored with an EXIF orientation is read through it row by row (only the
+/// rows the resize needs), so it is never turned as a whole.
 public struct YOLOPreprocessor: Sendable {
     /// Model input width and height in pixels (640 for the stock YOLOv8 export).
     public var inputWidth: Int
@@ -20,15 +21,23 @@ public struct YOLOPreprocessor: Sendable {
     /// `value / 255` exactly as float32 division computes it (what `tensor / 255` does in NumPy/PyTorch).
     private static let unitScale: [Float] = (0..<256).map { Float($0) / Float(255) }
 
-    public func geometry(for image: RGBImage) -> LetterboxGeometry {
-        LetterboxGeometry(
-            sourceWidth: image.width, sourceHeight: image.height, targetWidth: inputWidth, targetHeight: inputHeight)
+    /// Where the upright picture of `image` (stored with EXIF `orientation`) lands in the input.
+    public func geometry(for image: RGBImage, orientation: Int = 1) -> LetterboxGeometry {
+        let upright = EXIFOrientation.uprightSize(orientation, width: image.width, height: image.height)
+        return LetterboxGeometry(
+            sourceWidth: upright.width, sourceHeight: upright.height, targetWidth: inputWidth,
+            targetHeight: inputHeight)
     }
 
     /// One image as a `[1, 3, H, W]` tensor, with the geometry needed to map boxes back.
-    public func tensor(for image: RGBImage) -> (tensor: Tensor, geometry: LetterboxGeometry) {
-        let batch = self.batch([image])
-        return (batch.tensor, batch.geometries[0])
+    public func tensor(for image: RGBImage, orientation: Int = 1) -> (tensor: Tensor, geometry: LetterboxGeometry) {
+        let plane = inputWidth * inputHeight
+        var geometry: LetterboxGeometry?
+        let values = [Float](unsafeUninitializedCapacity: 3 * plane) { buffer, initialized in
+            geometry = write(image, orientation: orientation, into: buffer)
+            initialized = 3 * plane
+        }
+        return (Tensor(shape: [1, 3, inputHeight, inputWidth], values: values), geometry!)
     }
 
     /// Several images as one `[N, 3, H, W]` tensor for a batched model call.
@@ -48,8 +57,10 @@ public struct YOLOPreprocessor: Sendable {
 
     /// Writes one letterboxed CHW image into `output` (`3 * H * W` floats).
     @discardableResult
-    public func write(_ image: RGBImage, into output: UnsafeMutableBufferPointer<Float>) -> LetterboxGeometry {
-        let g = geometry(for: image)
+    public func write(_ image: RGBImage, orientation: Int = 1, into output: UnsafeMutableBufferPointer<Float>)
+        -> LetterboxGeometry
+    {
+        let g = geometry(for: image, orientation: orientation)
         let plane = inputWidth * inputHeight
         precondition(output.count == 3 * plane)
         Self.unitScale.withUnsafeBufferPointer { lut in
@@ -75,41 +86,60 @@ public struct YOLOPreprocessor: Sendable {
                     b[x] = lut[Int(rgb[3 * x + 2])]
                 }
             }
-            Self.forEachResizedRow(of: image, geometry: g, emitRow)
+            Self.forEachResizedRow(of: image, orientation: orientation, geometry: g, emitRow)
         }
         return g
     }
 
-    /// The letterboxed image itself as 8-bit RGB (for inspection and reference tests).
-    public func letterboxedImage(_ image: RGBImage) -> (image: RGBImage, geometry: LetterboxGeometry) {
-        let g = geometry(for: image)
+    /// The letterboxed image itself as 8-bit RGB, `H x W x 3`: what an endpoint is sent (a
+    /// quarter of the float tensor's bytes; the endpoint divides by 255) and what reference tests
+    /// compare.
+    public func letterboxedImage(_ image: RGBImage, orientation: Int = 1) -> (
+        image: RGBImage, geometry: LetterboxGeometry
+    ) {
+        let g = geometry(for: image, orientation: orientation)
         var pixels = [UInt8](repeating: padValue, count: inputWidth * inputHeight * 3)
         pixels.withUnsafeMutableBufferPointer { out in
             let place = { (row: Int, rgb: UnsafeBufferPointer<UInt8>) in
                 let offset = ((g.top + row) * inputWidth + g.left) * 3
                 for i in 0..<(g.resizedWidth * 3) { out[offset + i] = rgb[i] }
             }
-            Self.forEachResizedRow(of: image, geometry: g, place)
+            Self.forEachResizedRow(of: image, orientation: orientation, geometry: g, place)
         }
         return (RGBImage(width: inputWidth, height: inputHeight, pixels: pixels), g)
     }
 
-    /// Hands each row of the resized (not yet padded) image to `body`, top to bottom.
+    /// Hands each row of the resized (not yet padded) upright image to `body`, top to bottom.
     private static func forEachResizedRow(
-        of image: RGBImage, geometry g: LetterboxGeometry, _ body: (Int, UnsafeBufferPointer<UInt8>) -> Void
+        of image: RGBImage, orientation: Int, geometry g: LetterboxGeometry,
+        _ body: (Int, UnsafeBufferPointer<UInt8>) -> Void
     ) {
+        let upright = EXIFOrientation.uprightSize(orientation, width: image.width, height: image.height)
+        let turned = (2...8).contains(orientation)
+        // One upright row, gathered through the orientation (unused for upright images).
+        var scratch = [UInt8](repeating: 0, count: turned ? upright.width * 3 : 0)
         image.pixels.withUnsafeBufferPointer { source in
-            if g.resizedWidth == image.width && g.resizedHeight == image.height {
-                // Ultralytics skips cv2.resize when the size already fits.
+            scratch.withUnsafeMutableBufferPointer { scratch in
                 let stride = image.width * 3
-                for row in 0..<image.height {
-                    body(row, UnsafeBufferPointer(rebasing: source[(row * stride)..<((row + 1) * stride)]))
+                let gathered = scratch.baseAddress
+                let row = { (r: Int) -> UnsafePointer<UInt8> in
+                    guard turned, let gathered else { return source.baseAddress! + r * stride }
+                    EXIFOrientation.gatherRow(
+                        orientation, of: source, width: image.width, height: image.height, row: r, into: gathered)
+                    return UnsafePointer(gathered)
                 }
-            } else {
-                BilinearResizer(
-                    sourceWidth: image.width, sourceHeight: image.height, width: g.resizedWidth, height: g.resizedHeight
-                )
-                .resize(source, emit: body)
+                if g.resizedWidth == upright.width && g.resizedHeight == upright.height {
+                    // Ultralytics skips cv2.resize when the size already fits.
+                    for r in 0..<upright.height {
+                        body(r, UnsafeBufferPointer(start: row(r), count: upright.width * 3))
+                    }
+                } else {
+                    BilinearResizer(
+                        sourceWidth: upright.width, sourceHeight: upright.height, width: g.resizedWidth,
+                        height: g.resizedHeight
+                    )
+                    .resize(rows: row, emit: body)
+                }
             }
         }
     }
