@@ -1,4 +1,42 @@
-/// Why a byte sequence is not JSON, with the byte offset where parsing stopped.
+/// Bounds on what one parse may read and build. Every limit fails with its own typed reason,
+/// so a hostile document costs at most one linear pass up to the limit it breaks.
+///
+/// The defaults fit every wire format Switchyard reads (Lambda events ≤ 6 MB, provider
+/// responses, configuration bundles) with room to spare; pass wider limits where a document is
+/// known to be larger (benchmarks, offline tools).
+public struct JSONLimits: Sendable, Equatable {
+    /// Most bytes in the document. Default 64 MiB.
+    public var maxDocumentBytes: Int
+    /// Most nested arrays and objects. Default 256: deep enough for any wire format, shallow
+    /// enough that a hostile document cannot exhaust the stack.
+    public var maxDepth: Int
+    /// Most members in one object. Default 10,000 (wire formats have tens; a 100k-key object is
+    /// an attack on whatever indexes it next).
+    public var maxObjectMembers: Int
+    /// Most bytes in one string (key or value) after unescaping. Default 16 MiB.
+    public var maxStringBytes: Int
+    /// Most characters in one number literal (sign, digits, point, exponent). Default 1,024:
+    /// enough for any Double written out in full (Foundation writes 1e308 as 309 digits, the
+    /// smallest subnormal needs ~330 places), short enough that a megabyte of digits never
+    /// reaches the float parser.
+    public var maxNumberLength: Int
+
+    public init(
+        maxDocumentBytes: Int = 64 << 20, maxDepth: Int = 256, maxObjectMembers: Int = 10_000,
+        maxStringBytes: Int = 16 << 20, maxNumberLength: Int = 1024
+    ) {
+        self.maxDocumentBytes = maxDocumentBytes
+        self.maxDepth = maxDepth
+        self.maxObjectMembers = maxObjectMembers
+        self.maxStringBytes = maxStringBytes
+        self.maxNumberLength = maxNumberLength
+    }
+
+    public static let `default` = JSONLimits()
+}
+
+/// Why a byte sequence is not JSON (or not JSON within the limits), with the byte offset where
+/// parsing stopped.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Reason: Sendable, Equatable {
         case unexpectedEnd
@@ -9,12 +47,24 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case invalidUTF8
         case controlCharacterInString
         case duplicateKey(String)
-        case tooDeep
         case trailingData
+        case tooDeep(limit: Int)
+        case documentTooLarge(limit: Int)
+        case tooManyMembers(limit: Int)
+        case stringTooLong(limit: Int)
+        case numberTooLong(limit: Int)
     }
 
     public var reason: Reason
     public var offset: Int
+
+    /// True when the document broke a `JSONLimits` bound rather than the JSON grammar.
+    public var isLimit: Bool {
+        switch reason {
+        case .tooDeep, .documentTooLarge, .tooManyMembers, .stringTooLong, .numberTooLong: true
+        default: false
+        }
+    }
 
     public var description: String {
         let what: String
@@ -30,40 +80,56 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
         case .invalidUTF8: what = "invalid UTF-8"
         case .controlCharacterInString: what = "unescaped control character in string"
         case .duplicateKey(let k): what = "duplicate key \"\(k.prefix(64))\""
-        case .tooDeep: what = "nesting deeper than \(JSON.maximumDepth) levels"
         case .trailingData: what = "data after the JSON value"
+        case .tooDeep(let limit): what = "nesting deeper than \(limit) levels"
+        case .documentTooLarge(let limit): what = "document larger than \(limit) bytes"
+        case .tooManyMembers(let limit): what = "object with more than \(limit) members"
+        case .stringTooLong(let limit): what = "string longer than \(limit) bytes"
+        case .numberTooLong(let limit): what = "number longer than \(limit) characters"
         }
         return "invalid JSON at byte \(offset): \(what)"
     }
 }
 
 extension JSON {
-    /// Nesting limit: deep enough for any wire format, shallow enough that a hostile document
-    /// cannot exhaust the stack.
-    public static let maximumDepth = 256
+    /// The default nesting limit (`JSONLimits.default.maxDepth`).
+    public static let maximumDepth = JSONLimits.default.maxDepth
 
     /// Parses one complete JSON document (RFC 8259). Strict: no comments, no trailing commas,
     /// no NaN, no duplicate keys, valid UTF-8 only; whitespace around the value is allowed.
-    public static func parse(_ bytes: some Collection<UInt8>) throws(JSONParseError) -> JSON {
+    /// Linear in the document's size, and bounded by `limits`.
+    public static func parse(_ bytes: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONParseError)
+        -> JSON
+    {
         // The stdlib's buffer accessors rethrow untyped errors, so results travel as `Result`.
         if let result = bytes.withContiguousStorageIfAvailable({ buffer in
-            Result { () throws(JSONParseError) in try parseBuffer(buffer) }
+            Result { () throws(JSONParseError) in try parseBuffer(buffer, limits: limits) }
         }) {
             return try result.get()
         }
+        guard bytes.count <= limits.maxDocumentBytes else {
+            throw JSONParseError(reason: .documentTooLarge(limit: limits.maxDocumentBytes), offset: 0)
+        }
         let copy = Array(bytes)
         return try copy.withUnsafeBufferPointer { buffer in
-            Result { () throws(JSONParseError) in try parseBuffer(buffer) }
+            Result { () throws(JSONParseError) in try parseBuffer(buffer, limits: limits) }
         }.get()
     }
 
-    public static func parse(_ string: String) throws(JSONParseError) -> JSON {
+    public static func parse(_ string: String, limits: JSONLimits = .default) throws(JSONParseError) -> JSON {
         var string = string
-        return try string.withUTF8 { buffer in Result { () throws(JSONParseError) in try parseBuffer(buffer) } }.get()
+        return try string.withUTF8 { buffer in
+            Result { () throws(JSONParseError) in try parseBuffer(buffer, limits: limits) }
+        }.get()
     }
 
-    private static func parseBuffer(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONParseError) -> JSON {
-        var parser = JSONParser(buffer)
+    private static func parseBuffer(_ buffer: UnsafeBufferPointer<UInt8>, limits: JSONLimits) throws(JSONParseError)
+        -> JSON
+    {
+        guard buffer.count <= limits.maxDocumentBytes else {
+            throw JSONParseError(reason: .documentTooLarge(limit: limits.maxDocumentBytes), offset: 0)
+        }
+        var parser = JSONParser(buffer, limits: limits)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
@@ -72,16 +138,28 @@ extension JSON {
     }
 }
 
+/// A recursive-descent parser over one contiguous buffer. Every loop advances `index`, and no
+/// step looks back at earlier members, so time is linear in the input (duplicate keys are found
+/// through a set that grows with the object, not one rebuilt per key).
 struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>
+    let limits: JSONLimits
     var index = 0
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    /// Objects up to this many members find duplicates by a linear scan (cheaper than hashing
+    /// for the small objects of wire formats); larger ones switch to a set, once.
+    static let linearScanMembers = 12
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONLimits = .default) {
+        self.bytes = bytes
+        self.limits = limits
+    }
 
     func error(_ reason: JSONParseError.Reason) -> JSONParseError {
         JSONParseError(reason: reason, offset: index)
     }
 
+    @inline(__always)
     mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
@@ -123,7 +201,7 @@ struct JSONParser {
     }
 
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSON {
-        guard depth <= JSON.maximumDepth else { throw error(.tooDeep) }
+        guard depth <= limits.maxDepth else { throw error(.tooDeep(limit: limits.maxDepth)) }
         index += 1  // {
         var members: [(key: String, value: JSON)] = []
         skipWhitespace()
@@ -131,20 +209,30 @@ struct JSONParser {
             index += 1
             return .object(JSONObject(members))
         }
+        // Keys seen so far, once the object outgrows the linear scan.
+        var seen: Set<String>?
         while true {
             skipWhitespace()
             guard index < bytes.count else { throw error(.unexpectedEnd) }
             guard bytes[index] == UInt8(ascii: "\"") else { throw error(.unexpectedByte(bytes[index])) }
+            guard members.count < limits.maxObjectMembers else {
+                throw error(.tooManyMembers(limit: limits.maxObjectMembers))
+            }
             let keyStart = index
             let key = try parseString()
             // Duplicate keys are ambiguous (which one wins differs between parsers); reject them.
-            // Linear scan is cheap for wire-format objects; large objects switch to a set.
-            if members.count < 32 {
-                if members.contains(where: { $0.key == key }) {
-                    index = keyStart
-                    throw error(.duplicateKey(key))
-                }
-            } else if Set(members.lazy.map(\.key)).contains(key) {
+            let duplicate: Bool
+            if seen != nil {
+                duplicate = !seen!.insert(key).inserted
+            } else if members.count < Self.linearScanMembers {
+                duplicate = members.contains { $0.key == key }
+            } else {
+                var set = Set<String>(minimumCapacity: members.count * 2)
+                for member in members { set.insert(member.key) }
+                duplicate = !set.insert(key).inserted
+                seen = set
+            }
+            if duplicate {
                 index = keyStart
                 throw error(.duplicateKey(key))
             }
@@ -168,7 +256,7 @@ struct JSONParser {
     }
 
     private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSON {
-        guard depth <= JSON.maximumDepth else { throw error(.tooDeep) }
+        guard depth <= limits.maxDepth else { throw error(.tooDeep(limit: limits.maxDepth)) }
         index += 1  // [
         var elements: [JSON] = []
         skipWhitespace()
@@ -219,10 +307,17 @@ struct JSONParser {
             guard index < bytes.count, isDigit(bytes[index]) else { throw error(.invalidNumber) }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
+        guard index - start <= limits.maxNumberLength else {
+            index = start
+            throw error(.numberTooLong(limit: limits.maxNumberLength))
+        }
         let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
         if isInteger, let value = parseInt64(slice) { return .integer(value) }
         let text = String(decoding: slice, as: UTF8.self)
-        guard let value = Double(text), value.isFinite else { throw error(.invalidNumber) }
+        guard let value = Double(text), value.isFinite else {
+            index = start
+            throw error(.invalidNumber)
+        }
         return .double(value)
     }
 
@@ -231,6 +326,15 @@ struct JSONParser {
         var i = 0
         let negative = digits[0] == UInt8(ascii: "-")
         if negative { i = 1 }
+        // Up to 18 digits cannot overflow: accumulate without checks.
+        if digits.count - i <= 18 {
+            var value: Int64 = 0
+            while i < digits.count {
+                value = value &* 10 &+ Int64(digits[i] &- UInt8(ascii: "0"))
+                i += 1
+            }
+            return negative ? -value : value
+        }
         var value: Int64 = 0
         while i < digits.count {
             let digit = Int64(digits[i] &- UInt8(ascii: "0"))
@@ -246,29 +350,45 @@ struct JSONParser {
     @inline(__always) private func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
 
     mutating func parseString() throws(JSONParseError) -> String {
+        let quote = index
         index += 1  // opening quote
         let start = index
-        // Fast path: no escapes. Scan to the closing quote, then validate UTF-8 once.
+        // Fast path: no escapes. Scan to the closing quote, noting whether any byte is non-ASCII.
+        var high: UInt8 = 0
         while index < bytes.count {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
+                guard index - start <= limits.maxStringBytes else {
+                    index = quote
+                    throw error(.stringTooLong(limit: limits.maxStringBytes))
+                }
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                return try makeString(slice, at: start)
+                return try makeString(slice, ascii: high < 0x80, at: start)
             }
             if b == UInt8(ascii: "\\") { break }
             if b < 0x20 { throw error(.controlCharacterInString) }
+            high |= b
             index += 1
         }
         guard index < bytes.count else { throw error(.unexpectedEnd) }
         var scratch = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
+            // Checked as it grows, so an endless escaped string never holds more than the limit.
+            if scratch.count > limits.maxStringBytes {
+                index = quote
+                throw error(.stringTooLong(limit: limits.maxStringBytes))
+            }
             let b = bytes[index]
             switch b {
             case UInt8(ascii: "\""):
                 index += 1
+                guard scratch.count <= limits.maxStringBytes else {
+                    index = quote
+                    throw error(.stringTooLong(limit: limits.maxStringBytes))
+                }
                 return try scratch.withUnsafeBufferPointer { buffer in
-                    Result { () throws(JSONParseError) in try makeString(buffer, at: start) }
+                    Result { () throws(JSONParseError) in try makeString(buffer, ascii: false, at: start) }
                 }.get()
             case UInt8(ascii: "\\"):
                 index += 1
@@ -298,13 +418,10 @@ struct JSONParser {
         throw error(.unexpectedEnd)
     }
 
-    private func makeString(_ utf8: UnsafeBufferPointer<UInt8>, at offset: Int) throws(JSONParseError) -> String {
-        // ASCII needs no validation; otherwise reject invalid UTF-8 instead of repairing it silently.
-        var ascii = true
-        for b in utf8 where b >= 0x80 {
-            ascii = false
-            break
-        }
+    /// ASCII needs no validation; otherwise invalid UTF-8 is rejected rather than repaired silently.
+    private func makeString(_ utf8: UnsafeBufferPointer<UInt8>, ascii: Bool, at offset: Int) throws(JSONParseError)
+        -> String
+    {
         if ascii { return String(decoding: utf8, as: UTF8.self) }
         guard let s = String(validating: utf8, as: UTF8.self) else {
             throw JSONParseError(reason: .invalidUTF8, offset: offset)
