@@ -142,6 +142,8 @@ let toolTargets: [Target] = [
         "VisionTool", folder: "VisionTool",
         ["SwitchyardVision", "SwitchyardVisionFunction", "SwitchyardCore", "SwitchyardJSON"]),
     tool("RouterBenchmark", folder: "RouterBenchmark", ["SwitchyardRouting", "SwitchyardJSON"], swift5: true),
+    // scripts/bench-json: SwitchyardJSON beside Foundation (simdjson runs from Benchmarks/JSONSimdjson).
+    tool("JSONBenchTool", folder: "JSONBench", ["SwitchyardJSON"]),
     tool(
         "RouterEval", folder: "RouterEval",
         ["SwitchyardRouting", "SwitchyardRouterFunction", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP"],
@@ -194,6 +196,7 @@ let package = Package(
         .executable(name: "llm-call", targets: ["LLMCallTool"]),
         .executable(name: "usage-ingest", targets: ["UsageIngestTool"]),
         .executable(name: "vision-tool", targets: ["VisionTool"]),
+        .executable(name: "json-bench", targets: ["JSONBenchTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

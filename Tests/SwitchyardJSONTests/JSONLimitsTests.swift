@@ -142,3 +142,49 @@ final class JSONLimitsTests: XCTestCase {
         XCTAssertNotEqual(a, .object(changed))
     }
 }
+
+/// Duplicate detection compares keys as `String`s do (canonical equivalence), whichever path a
+/// key takes: the short-key cache, escapes, or the hash table of large objects.
+final class JSONDuplicateKeyTests: XCTestCase {
+    func reason(_ text: String) -> JSONParseError.Reason? {
+        do {
+            _ = try JSON.parse(text)
+            return nil
+        } catch {
+            return error.reason
+        }
+    }
+
+    func testEscapedAndPlainSpellingsOfOneKeyAreDuplicates() {
+        XCTAssertEqual(reason(#"{"a":1,"\u0061":2}"#), .duplicateKey("a"))
+        XCTAssertEqual(reason(#"{"model":1,"mo\u0064el":2}"#), .duplicateKey("model"))
+    }
+
+    func testCanonicallyEquivalentKeysAreDuplicates() {
+        // KELVIN SIGN is canonically equivalent to "K"; "é" precomposed and decomposed are too.
+        XCTAssertEqual(reason(#"{"K":1,"\u212A":2}"#), .duplicateKey("\u{212A}"))
+        XCTAssertEqual(reason("{\"\u{E9}\":1,\"e\u{301}\":2}"), .duplicateKey("e\u{301}"))
+        // The same past the linear scan, through the hash table.
+        let filler = (0..<20).map { "\"f\($0)\":0," }.joined()
+        XCTAssertEqual(reason("{\"K\":1,\(filler)\"\\u212A\":2}"), .duplicateKey("\u{212A}"))
+    }
+
+    func testKeysSharingAPrefixAreDistinct() throws {
+        let json = try JSON.parse(#"{"abcdefgh1":1,"abcdefgh2":2,"abcdefg":3,"abcdefgh":4,"abcdefgh1x":5}"#)
+        XCTAssertEqual(json.objectValue?.keys, ["abcdefgh1", "abcdefgh2", "abcdefg", "abcdefgh", "abcdefgh1x"])
+        XCTAssertEqual(
+            reason(#"{"abcdefghijklmnopq":1,"x":0,"abcdefghijklmnopq":2}"#), .duplicateKey("abcdefghijklmnopq"))
+    }
+
+    /// Records of one shape reuse cached keys; every member still gets its own value.
+    func testRepeatedKeysKeepTheirValues() throws {
+        let records = (0..<300).map { #"{"id":\#($0),"name":"n\#($0)","nested":{"id":"x\#($0)"}}"# }
+        let json = try JSON.parse("[" + records.joined(separator: ",") + "]")
+        for (i, record) in (json.arrayValue ?? []).enumerated() {
+            XCTAssertEqual(record["id"], .integer(Int64(i)))
+            XCTAssertEqual(record["name"], .string("n\(i)"))
+            XCTAssertEqual(record["nested"]?["id"], .string("x\(i)"))
+        }
+        XCTAssertEqual(json.arrayValue?.count, 300)
+    }
+}

@@ -139,15 +139,17 @@ extension JSON {
 }
 
 /// A recursive-descent parser over one contiguous buffer. Every loop advances `index`, and no
-/// step looks back at earlier members, so time is linear in the input (duplicate keys are found
-/// through a set that grows with the object, not one rebuilt per key).
-struct JSONParser {
+/// step looks back at more than a few earlier members, so time is linear in the input
+/// (duplicate keys of large objects are found through a hash table that grows with the object).
+struct JSONParser: ~Copyable {
     let bytes: UnsafeBufferPointer<UInt8>
     let limits: JSONLimits
     var index = 0
+    /// Children of the containers being parsed, innermost last.
+    var storage = ParseStorage()
 
     /// Objects up to this many members find duplicates by a linear scan (cheaper than hashing
-    /// for the small objects of wire formats); larger ones switch to a set, once.
+    /// for the small objects of wire formats); larger ones switch to a `KeyTable`, once.
     static let linearScanMembers = 12
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, limits: JSONLimits = .default) {
@@ -203,34 +205,41 @@ struct JSONParser {
     private mutating func parseObject(depth: Int) throws(JSONParseError) -> JSON {
         guard depth <= limits.maxDepth else { throw error(.tooDeep(limit: limits.maxDepth)) }
         index += 1  // {
-        var members: [(key: String, value: JSON)] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
-            return .object(JSONObject(members))
+            return .object(JSONObject())
         }
-        // Keys seen so far, once the object outgrows the linear scan.
-        var seen: Set<String>?
+        // This object's members so far are the storage's members from `base` on; nested objects
+        // push above them and pop their own before this one continues.
+        let base = storage.memberCount
+        var count = 0
+        // The keys, once the object outgrows the linear scan.
+        var table: KeyTable?
         while true {
             skipWhitespace()
             guard index < bytes.count else { throw error(.unexpectedEnd) }
             guard bytes[index] == UInt8(ascii: "\"") else { throw error(.unexpectedByte(bytes[index])) }
-            guard members.count < limits.maxObjectMembers else {
-                throw error(.tooManyMembers(limit: limits.maxObjectMembers))
-            }
+            guard count < limits.maxObjectMembers else { throw error(.tooManyMembers(limit: limits.maxObjectMembers)) }
             let keyStart = index
-            let key = try parseString()
+            let (key, tag) = try parseKey()
             // Duplicate keys are ambiguous (which one wins differs between parsers); reject them.
-            let duplicate: Bool
-            if seen != nil {
-                duplicate = !seen!.insert(key).inserted
-            } else if members.count < Self.linearScanMembers {
-                duplicate = members.contains { $0.key == key }
+            var duplicate = false
+            if table != nil {
+                duplicate = !table!.insert(key, index: count, keys: storage.keys + base)
+            } else if count < Self.linearScanMembers {
+                for i in base..<(base + count) {
+                    var exact = false
+                    if KeyTag.mayMatch(storage.keyTag(at: i), tag, exact: &exact), exact || storage.key(at: i) == key {
+                        duplicate = true
+                        break
+                    }
+                }
             } else {
-                var set = Set<String>(minimumCapacity: members.count * 2)
-                for member in members { set.insert(member.key) }
-                duplicate = !set.insert(key).inserted
-                seen = set
+                var keys = KeyTable(minimumCapacity: count * 2)
+                for i in 0..<count { _ = keys.insert(storage.key(at: base + i), index: i, keys: storage.keys + base) }
+                duplicate = !keys.insert(key, index: count, keys: storage.keys + base)
+                table = keys
             }
             if duplicate {
                 index = keyStart
@@ -242,14 +251,15 @@ struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue(depth: depth)
-            members.append((key: key, value: value))
+            storage.pushMember(key: key, tag: tag, value: value)
+            count += 1
             skipWhitespace()
             guard index < bytes.count else { throw error(.unexpectedEnd) }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "}"):
                 index += 1
-                return .object(JSONObject(members))
+                return .object(JSONObject(storage.popMembers(count)))
             case let other: throw error(.unexpectedByte(other))
             }
         }
@@ -258,25 +268,73 @@ struct JSONParser {
     private mutating func parseArray(depth: Int) throws(JSONParseError) -> JSON {
         guard depth <= limits.maxDepth else { throw error(.tooDeep(limit: limits.maxDepth)) }
         index += 1  // [
-        var elements: [JSON] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
-            return .array(elements)
+            return .array([])
         }
+        // This array's elements so far are the top `count` values of the storage.
+        var count = 0
         while true {
             skipWhitespace()
-            elements.append(try parseValue(depth: depth))
+            storage.pushValue(try parseValue(depth: depth))
+            count += 1
             skipWhitespace()
             guard index < bytes.count else { throw error(.unexpectedEnd) }
             switch bytes[index] {
             case UInt8(ascii: ","): index += 1
             case UInt8(ascii: "]"):
                 index += 1
-                return .array(elements)
+                return .array(storage.popElements(count))
             case let other: throw error(.unexpectedByte(other))
             }
         }
+    }
+
+    /// An object key and its `KeyTag`. Short ASCII keys without escapes come from the storage's
+    /// cache when the same key was seen recently.
+    private mutating func parseKey() throws(JSONParseError) -> (String, UInt64) {
+        let quote = index
+        let start = index + 1
+        index = start
+        let high = scanRun()
+        let length = index - start
+        if index < bytes.count, bytes[index] == UInt8(ascii: "\""), high < 0x80, length <= limits.maxStringBytes {
+            let w0 = load(start, min(length, 8))
+            index += 1
+            guard length <= 16 else {
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<(start + length)])
+                return (String(decoding: slice, as: UTF8.self), KeyTag.ascii(length: length, firstWord: w0))
+            }
+            let w1 = load(start + 8, max(length - 8, 0))
+            let tag = KeyTag.ascii(length: length, firstWord: w0)
+            if let key = storage.cachedKey(length: length, w0, w1) { return (key, tag) }
+            let key = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<(start + length)]), as: UTF8.self)
+            storage.cache(key, length: length, w0, w1)
+            return (key, tag)
+        }
+        // Escapes, non-ASCII or an error: the general path, tagged from the result.
+        index = quote
+        let key = try parseString()
+        var ascii = true
+        var w0: UInt64 = 0
+        for (i, b) in key.utf8.enumerated() {
+            if b >= 0x80 {
+                ascii = false
+                break
+            }
+            if i < 8 { w0 |= UInt64(b) << (8 * UInt64(i)) }
+        }
+        return (key, ascii ? KeyTag.ascii(length: key.utf8.count, firstWord: w0) : KeyTag.compareStrings)
+    }
+
+    /// Up to eight bytes from `offset`, little-endian, zero-padded (never reads past the input).
+    @inline(__always)
+    private func load(_ offset: Int, _ count: Int) -> UInt64 {
+        if count == 8 { return UnsafeRawPointer(bytes.baseAddress! + offset).loadUnaligned(as: UInt64.self) }
+        var word: UInt64 = 0
+        for i in 0..<count { word |= UInt64(bytes[offset + i]) << (8 * UInt64(i)) }
+        return word
     }
 
     private mutating func parseNumber() throws(JSONParseError) -> JSON {
@@ -349,73 +407,103 @@ struct JSONParser {
 
     @inline(__always) private func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
 
+    /// True when any of the eight bytes is a quote, a backslash or a control character (< 0x20)
+    /// (the classic SWAR zero-byte tests; bytes ≥ 0x80 never match).
+    @inline(__always)
+    static func needsAttention(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let control = (word &- ones &* 0x20) & ~word & highs
+        return hasZeroByte(quote) || hasZeroByte(backslash) || control != 0
+    }
+
     mutating func parseString() throws(JSONParseError) -> String {
         let quote = index
         index += 1  // opening quote
         let start = index
-        // Fast path: no escapes. Scan to the closing quote, noting whether any byte is non-ASCII.
+        // Unescaped runs are found eight bytes at a time and copied whole; a string without
+        // escapes is made straight from the input. `high` notes any non-ASCII byte.
         var high: UInt8 = 0
-        while index < bytes.count {
+        var scratch: [UInt8] = []
+        var escaped = false
+        var runStart = index
+        while true {
+            high |= scanRun()
+            guard index < bytes.count else { throw error(.unexpectedEnd) }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
-                guard index - start <= limits.maxStringBytes else {
+                let run = UnsafeBufferPointer(rebasing: bytes[runStart..<index])
+                let length = escaped ? scratch.count + run.count : run.count
+                guard length <= limits.maxStringBytes else {
                     index = quote
                     throw error(.stringTooLong(limit: limits.maxStringBytes))
                 }
-                let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                return try makeString(slice, ascii: high < 0x80, at: start)
+                if !escaped { return try makeString(run, ascii: high < 0x80, at: start) }
+                scratch.append(contentsOf: run)
+                return try scratch.withUnsafeBufferPointer { buffer in
+                    Result { () throws(JSONParseError) in try makeString(buffer, ascii: high < 0x80, at: start) }
+                }.get()
             }
-            if b == UInt8(ascii: "\\") { break }
-            if b < 0x20 { throw error(.controlCharacterInString) }
-            high |= b
-            index += 1
-        }
-        guard index < bytes.count else { throw error(.unexpectedEnd) }
-        var scratch = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
-        while index < bytes.count {
+            guard b == UInt8(ascii: "\\") else { throw error(.controlCharacterInString) }
+            if !escaped {
+                escaped = true
+                scratch.reserveCapacity(index - start + 16)
+            }
+            scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
             // Checked as it grows, so an endless escaped string never holds more than the limit.
-            if scratch.count > limits.maxStringBytes {
+            guard scratch.count <= limits.maxStringBytes else {
                 index = quote
                 throw error(.stringTooLong(limit: limits.maxStringBytes))
             }
-            let b = bytes[index]
-            switch b {
-            case UInt8(ascii: "\""):
-                index += 1
-                guard scratch.count <= limits.maxStringBytes else {
-                    index = quote
-                    throw error(.stringTooLong(limit: limits.maxStringBytes))
-                }
-                return try scratch.withUnsafeBufferPointer { buffer in
-                    Result { () throws(JSONParseError) in try makeString(buffer, ascii: false, at: start) }
-                }.get()
-            case UInt8(ascii: "\\"):
-                index += 1
-                guard index < bytes.count else { throw error(.unexpectedEnd) }
-                let escape = bytes[index]
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""): scratch.append(0x22)
-                case UInt8(ascii: "\\"): scratch.append(0x5C)
-                case UInt8(ascii: "/"): scratch.append(0x2F)
-                case UInt8(ascii: "b"): scratch.append(0x08)
-                case UInt8(ascii: "f"): scratch.append(0x0C)
-                case UInt8(ascii: "n"): scratch.append(0x0A)
-                case UInt8(ascii: "r"): scratch.append(0x0D)
-                case UInt8(ascii: "t"): scratch.append(0x09)
-                case UInt8(ascii: "u"): try appendUnicodeEscape(to: &scratch)
-                default:
-                    index -= 1
-                    throw error(.invalidEscape)
-                }
+            index += 1
+            guard index < bytes.count else { throw error(.unexpectedEnd) }
+            let escape = bytes[index]
+            index += 1
+            switch escape {
+            case UInt8(ascii: "\""): scratch.append(0x22)
+            case UInt8(ascii: "\\"): scratch.append(0x5C)
+            case UInt8(ascii: "/"): scratch.append(0x2F)
+            case UInt8(ascii: "b"): scratch.append(0x08)
+            case UInt8(ascii: "f"): scratch.append(0x0C)
+            case UInt8(ascii: "n"): scratch.append(0x0A)
+            case UInt8(ascii: "r"): scratch.append(0x0D)
+            case UInt8(ascii: "t"): scratch.append(0x09)
+            case UInt8(ascii: "u"):
+                high |= try appendUnicodeEscape(to: &scratch)
             default:
-                if b < 0x20 { throw error(.controlCharacterInString) }
-                scratch.append(b)
-                index += 1
+                index -= 1
+                throw error(.invalidEscape)
             }
+            runStart = index
         }
-        throw error(.unexpectedEnd)
+    }
+
+    /// Advances `index` to the next quote, backslash or control character (or the end) and
+    /// returns the OR of the bytes passed over (bit 7 set when any was non-ASCII).
+    @inline(__always)
+    private mutating func scanRun() -> UInt8 {
+        var high: UInt8 = 0
+        if let base = bytes.baseAddress {
+            var wide: UInt64 = 0
+            while index + 8 <= bytes.count {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                if Self.needsAttention(word) { break }
+                wide |= word
+                index += 8
+            }
+            if wide & 0x8080_8080_8080_8080 != 0 { high = 0x80 }
+        }
+        while index < bytes.count {
+            let b = bytes[index]
+            if b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b < 0x20 { break }
+            high |= b
+            index += 1
+        }
+        return high
     }
 
     /// ASCII needs no validation; otherwise invalid UTF-8 is rejected rather than repaired silently.
@@ -447,7 +535,9 @@ struct JSONParser {
         return value
     }
 
-    private mutating func appendUnicodeEscape(to scratch: inout [UInt8]) throws(JSONParseError) {
+    /// Appends the UTF-8 of one `\u` escape (a surrogate pair counts as one); returns 0x80 when
+    /// it is not ASCII.
+    private mutating func appendUnicodeEscape(to scratch: inout [UInt8]) throws(JSONParseError) -> UInt8 {
         var scalarValue = try readHex4()
         if (0xD800...0xDBFF).contains(scalarValue) {
             // A high surrogate must be followed by an escaped low surrogate.
@@ -461,6 +551,11 @@ struct JSONParser {
             throw error(.invalidUnicodeEscape)
         }
         guard let scalar = Unicode.Scalar(scalarValue) else { throw error(.invalidUnicodeEscape) }
+        if scalarValue < 0x80 {
+            scratch.append(UInt8(truncatingIfNeeded: scalarValue))
+            return 0
+        }
         scratch.append(contentsOf: UTF8.encode(scalar)!)
+        return 0x80
     }
 }
