@@ -171,7 +171,7 @@ let testTargets: [Target] = [
         "SwitchyardProviders",
         ["SwitchyardLLMCallerFunction", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON", "CZlib"],
         exclude: ["Fixtures"]),
-    tests("SwitchyardBilling", ["SwitchyardJSON"]),
+    tests("SwitchyardBilling", ["SwitchyardJSON"], exclude: ["Fixtures"]),
     tests(
         "SwitchyardUsage",
         [
