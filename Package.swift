@@ -150,6 +150,26 @@ let toolTargets: [Target] = [
         swift5: true),
 ]
 
+// MARK: - Fuzz targets
+// libFuzzer harnesses (`@_cdecl("LLVMFuzzerTestOneInput")`, no main of their own: libFuzzer links
+// one in). They exist only when SWITCHYARD_FUZZ=1, which scripts/fuzz sets for its own build with
+// `--sanitize=fuzzer --sanitize=address` in .build/fuzz; an ordinary build never sees them.
+
+func fuzzTarget(_ name: String, folder: String, _ dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(
+        name: name, dependencies: dependencies, path: "Sources/Tools/Fuzz/\(folder)",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])])
+}
+
+let fuzzTargets: [Target] =
+    Context.environment["SWITCHYARD_FUZZ"] == "1"
+    ? [
+        fuzzTarget("FuzzJSON", folder: "JSON", ["SwitchyardJSON", "SwitchyardContract"]),
+        fuzzTarget("FuzzImage", folder: "Image", ["SwitchyardVision"]),
+        fuzzTarget("FuzzSSE", folder: "SSE", ["SwitchyardProviders"]),
+        fuzzTarget("FuzzEventStream", folder: "EventStream", ["SwitchyardProviders"]),
+    ] : []
+
 // MARK: - Tests (one target per library; Tests/Integration runs the real binaries with pytest)
 
 /// A test target for `library`; every test target may use the contract and Core.
@@ -202,5 +222,5 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
-    targets: systemTargets + libraryTargets + functionTargets + toolTargets + testTargets
+    targets: systemTargets + libraryTargets + functionTargets + toolTargets + fuzzTargets + testTargets
 )
