@@ -170,11 +170,33 @@ let toolTargets: [Target] = [
     tool(
         "RouterBenchmark", folder: "RouterBenchmark",
         ["SwitchyardRouting", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"], swift5: true),
+    // scripts/bench-json: SwitchyardJSON beside Foundation (simdjson runs from Benchmarks/JSONSimdjson).
+    tool("JSONBenchTool", folder: "JSONBench", ["SwitchyardJSON"]),
     tool(
         "RouterEval", folder: "RouterEval",
         ["SwitchyardRouting", "SwitchyardRouterFunction", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP"],
         swift5: true),
 ]
+
+// MARK: - Fuzz targets
+// libFuzzer harnesses (`@_cdecl("LLVMFuzzerTestOneInput")`, no main of their own: libFuzzer links
+// one in). They exist only when SWITCHYARD_FUZZ=1, which scripts/fuzz sets for its own build with
+// `--sanitize=fuzzer --sanitize=address` in .build/fuzz; an ordinary build never sees them.
+
+func fuzzTarget(_ name: String, folder: String, _ dependencies: [Target.Dependency]) -> Target {
+    .executableTarget(
+        name: name, dependencies: dependencies, path: "Sources/Tools/Fuzz/\(folder)",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])])
+}
+
+let fuzzTargets: [Target] =
+    Context.environment["SWITCHYARD_FUZZ"] == "1"
+    ? [
+        fuzzTarget("FuzzJSON", folder: "JSON", ["SwitchyardJSON", "SwitchyardContract"]),
+        fuzzTarget("FuzzImage", folder: "Image", ["SwitchyardVision"]),
+        fuzzTarget("FuzzSSE", folder: "SSE", ["SwitchyardProviders"]),
+        fuzzTarget("FuzzEventStream", folder: "EventStream", ["SwitchyardProviders"]),
+    ] : []
 
 // MARK: - Tests (one target per library; Tests/Integration runs the real binaries with pytest)
 
@@ -204,7 +226,7 @@ let testTargets: [Target] = [
         "SwitchyardProviders",
         ["SwitchyardLLMCallerFunction", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON", "CZlib"],
         exclude: ["Fixtures"]),
-    tests("SwitchyardBilling", ["SwitchyardJSON"]),
+    tests("SwitchyardBilling", ["SwitchyardJSON"], exclude: ["Fixtures"]),
     tests(
         "SwitchyardUsage",
         [
@@ -238,10 +260,11 @@ let package = Package(
         .executable(name: "llm-call", targets: ["LLMCallTool"]),
         .executable(name: "usage-ingest", targets: ["UsageIngestTool"]),
         .executable(name: "vision-tool", targets: ["VisionTool"]),
+        .executable(name: "json-bench", targets: ["JSONBenchTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
-    targets: systemTargets + libraryTargets + functionTargets + toolTargets + testTargets
+    targets: systemTargets + libraryTargets + functionTargets + toolTargets + fuzzTargets + testTargets
 )

@@ -40,8 +40,9 @@ POST /_fake/faults {"model": "gpt-4o-mini", "fault": "rate_limit", "times": 1, "
 applies that fault (and its options) to the next `times` requests for exactly that model.
 
 Introspection for tests: GET /_fake/requests?model=... lists requests seen (path, model, stream,
-the parsed request body, its headers, status returned, usage returned); POST /_fake/reset clears
-counters.
+the parsed request body, its headers, status returned, usage returned); GET /_fake/connections
+counts the TCP connections accepted so far (connection reuse is checked on the server side);
+POST /_fake/reset clears counters.
 GET /health answers 200. It also answers Secrets Manager `GetSecretValue` (POST / with
 `X-Amz-Target: secretsmanager.GetSecretValue`, SigV4-signed) for the secret `llm-provider-keys`,
 a JSON object holding the two keys above.
@@ -63,6 +64,7 @@ OPENAI_KEY = "sk-fake-openai"
 ANTHROPIC_KEY = "sk-ant-fake"
 
 _lock = threading.Lock()
+_connections = 0
 _counts: dict[str, int] = {}
 _log: list[dict] = []
 _armed: dict[str, dict] = {}
@@ -175,6 +177,9 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def setup(self):
+        global _connections
+        with _lock:
+            _connections += 1
         super().setup()
         # Headers and body go out in separate writes; without this, Nagle plus delayed ACK
         # adds ~40 ms to every kept-alive request.
@@ -235,6 +240,10 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if url.path == "/health":
             return self._json(200, {"status": "ok"})
+        if url.path == "/_fake/connections":
+            with _lock:
+                accepted = _connections
+            return self._json(200, {"connections": accepted})
         if url.path == "/_fake/requests":
             want = parse_qs(url.query).get("model", [None])[0]
             with _lock:

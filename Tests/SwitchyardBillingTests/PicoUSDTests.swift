@@ -30,12 +30,12 @@ final class PicoUSDTests: XCTestCase {
     }
 
     func testHalfEvenRounding() {
-        XCTAssertEqual(ExactAmount(numerator: 5, denominator: 2).roundedHalfEven(), 2)
-        XCTAssertEqual(ExactAmount(numerator: 7, denominator: 2).roundedHalfEven(), 4)
-        XCTAssertEqual(ExactAmount(numerator: 11, denominator: 4).roundedHalfEven(), 3)
-        XCTAssertEqual(ExactAmount(numerator: 9, denominator: 4).roundedHalfEven(), 2)
-        XCTAssertEqual(ExactAmount(numerator: -5, denominator: 2).roundedHalfEven(), -2)
-        XCTAssertEqual(ExactAmount(numerator: -7, denominator: 2).roundedHalfEven(), -4)
+        XCTAssertEqual(try ExactAmount(numerator: 5, denominator: 2).roundedHalfEven(), 2)
+        XCTAssertEqual(try ExactAmount(numerator: 7, denominator: 2).roundedHalfEven(), 4)
+        XCTAssertEqual(try ExactAmount(numerator: 11, denominator: 4).roundedHalfEven(), 3)
+        XCTAssertEqual(try ExactAmount(numerator: 9, denominator: 4).roundedHalfEven(), 2)
+        XCTAssertEqual(try ExactAmount(numerator: -5, denominator: 2).roundedHalfEven(), -2)
+        XCTAssertEqual(try ExactAmount(numerator: -7, denominator: 2).roundedHalfEven(), -4)
         XCTAssertEqual(PicoUSD(1_500_000).microUSDRounded, 2)
         XCTAssertEqual(PicoUSD(2_500_000).microUSDRounded, 2)
     }

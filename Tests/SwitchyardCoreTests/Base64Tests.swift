@@ -1,7 +1,16 @@
+import Foundation
 import SwitchyardCore
 import XCTest
 
 final class Base64Tests: XCTestCase {
+    /// Seed of the randomised tests: `SWITCHYARD_TEST_SEED` when set (to replay a failure), else a
+    /// fixed default; printed, and part of every failure message.
+    static let seed: UInt64 = {
+        let seed = ProcessInfo.processInfo.environment["SWITCHYARD_TEST_SEED"].flatMap { UInt64($0) } ?? 0xB64_5EED
+        print("Base64Tests: seed \(seed) (replay with SWITCHYARD_TEST_SEED=\(seed))")
+        return seed
+    }()
+
     /// RFC 4648 §10 test vectors.
     func testRFC4648Vectors() throws {
         let vectors = [
@@ -42,24 +51,26 @@ final class Base64Tests: XCTestCase {
     /// Property: decode(encode(x)) == x for random lengths and contents, in both alphabets, and
     /// with line breaks inserted at random places.
     func testRoundTripProperty() throws {
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<2000 {
+        var generator = SplitMix64(seed: Self.seed)
+        for i in 0..<2000 {
             let count = Int.random(in: 0..<300, using: &generator)
             let bytes = (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
             let alphabet: Base64.Alphabet = Bool.random(using: &generator) ? .standard : .urlSafe
             var text = Array(Base64.encode(bytes, alphabet: alphabet).utf8)
-            XCTAssertEqual(text.count, Base64.encodedCount(count, alphabet: alphabet))
-            XCTAssertEqual(try Base64.decode(text), bytes)
+            let context = "seed \(Self.seed) case \(i)"
+            XCTAssertEqual(text.count, Base64.encodedCount(count, alphabet: alphabet), context)
+            XCTAssertEqual(try Base64.decode(text), bytes, context)
             if !text.isEmpty {
                 text.insert(UInt8(ascii: "\n"), at: Int.random(in: 0...text.count, using: &generator))
-                XCTAssertEqual(try Base64.decode(text), bytes)
+                XCTAssertEqual(try Base64.decode(text), bytes, context)
             }
         }
     }
 
-    /// Property: arbitrary bytes either decode or throw; they never crash.
+    /// Property: arbitrary bytes either decode or throw; they never crash (a crash report names
+    /// the seed printed at the start).
     func testRandomInputNeverCrashes() {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SplitMix64(seed: Self.seed &+ 1)
         let alphabet = Array("ABCxyz019+/-_= \n!".utf8)
         for _ in 0..<5000 {
             let text = (0..<Int.random(in: 0..<40, using: &generator)).map { _ in

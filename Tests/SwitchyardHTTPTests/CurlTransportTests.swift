@@ -43,11 +43,35 @@ final class CurlTransportTests: XCTestCase {
         XCTAssertTrue(unauthorized.bodyText.contains("invalid_api_key"))
     }
 
-    func testRepeatedCallsReuseTheConnectionPoolWithoutErrors() async throws {
+    /// TCP connections the fake server has accepted so far (counted on the server side).
+    func acceptedConnections() async throws -> Int {
+        let response = try await transport.send(HTTPRequest(url: base + "/_fake/connections"), deadline: deadline())
+        XCTAssertEqual(response.status, 200)
+        let text = response.bodyText
+        let digits = text.drop { !$0.isNumber }.prefix { $0.isNumber }
+        return try XCTUnwrap(Int(digits), text)
+    }
+
+    /// Sequential calls go over one kept-alive connection: the server sees no new connections.
+    /// (It used to check only the status codes, which a transport opening a connection per call
+    /// also passes; the control below shows that the count does see such a transport.)
+    func testRepeatedCallsReuseOneConnection() async throws {
+        let before = try await acceptedConnections()
         for _ in 0..<50 {
             let response = try await transport.send(HTTPRequest(url: base + "/health"), deadline: deadline())
             XCTAssertEqual(response.status, 200)
         }
+        let after = try await acceptedConnections()
+        XCTAssertLessThanOrEqual(after - before, 1, "50 sequential calls opened \(after - before) connections")
+
+        // Control: a fresh transport (and so a fresh handle) per call connects every time.
+        let start = try await acceptedConnections()
+        for _ in 0..<5 {
+            let response = try await CurlTransport().send(HTTPRequest(url: base + "/health"), deadline: deadline())
+            XCTAssertEqual(response.status, 200)
+        }
+        let end = try await acceptedConnections()
+        XCTAssertGreaterThanOrEqual(end - start, 5, "the server-side count must see new connections")
     }
 
     final class Collector: HTTPStreamReceiver {

@@ -6,11 +6,12 @@ import SwitchyardRouting
 import SwitchyardUsage
 import XCTest
 
-/// The router's live signals read back from rollups. Needs `MONGODB_URI`; skipped without it.
+/// The router's live signals read back from rollups. Needs `MONGODB_URI`; skipped without it
+/// (failed under `SWITCHYARD_REQUIRE_SERVICES=1`).
 final class MongoRoutingSignalsTests: XCTestCase {
     func testSpendAndModelHealthComeFromRollups() async throws {
         guard let uri = ProcessInfo.processInfo.environment["MONGODB_URI"], !uri.isEmpty else {
-            throw XCTSkip("MONGODB_URI not set: start a database with scripts/start-mongo")
+            throw RequiredServices.missing("MONGODB_URI not set: start a database with scripts/start-mongo")
         }
         var configuration = MongoUsageConfiguration(uri: uri)
         configuration.database = "signals_test_\(UInt32.random(in: 0...UInt32.max))"

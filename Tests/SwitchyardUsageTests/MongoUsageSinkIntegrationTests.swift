@@ -5,14 +5,15 @@ import SwitchyardUsage
 import XCTest
 
 /// Writes through libmongoc into a real MongoDB-protocol server. Needs `MONGODB_URI`
-/// (e.g. `export MONGODB_URI=$(scripts/start-mongo)`); skipped without it.
+/// (e.g. `export MONGODB_URI=$(scripts/start-mongo)`); skipped without it, failed without it
+/// under `SWITCHYARD_REQUIRE_SERVICES=1` (scripts/test, CI).
 final class MongoUsageSinkIntegrationTests: XCTestCase {
     var sink: MongoUsageSink!
     var database = ""
 
     override func setUpWithError() throws {
         guard let uri = ProcessInfo.processInfo.environment["MONGODB_URI"], !uri.isEmpty else {
-            throw XCTSkip(
+            throw RequiredServices.missing(
                 "MONGODB_URI not set: start a database with scripts/start-mongo to run the MongoDB integration tests")
         }
         database = "usage_test_\(UInt32.random(in: 0...UInt32.max))"

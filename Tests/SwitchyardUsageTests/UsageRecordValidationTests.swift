@@ -57,7 +57,7 @@ final class UsageRecordValidationTests: XCTestCase {
         XCTAssertEqual(errorType { try record.validate(index: 0) }, "Usage.RecordTooLarge")
     }
 
-    func testRollupContributionOfAPricedRecord() {
+    func testRollupContributionOfAPricedRecord() throws {
         let record = Fixtures.llm("r1", latencyMs: 120, status: .failed).pricedForTest()
         let contribution = RollupContribution(record: record)
         XCTAssertEqual(contribution.minute, Fixtures.noon)
@@ -68,8 +68,8 @@ final class UsageRecordValidationTests: XCTestCase {
         XCTAssertEqual(value("costTotal"), record.cost!.totalPicoUSD)
         XCTAssertEqual(value("h04"), 1, "120 ms falls in the 100-250 ms bucket")
         var delta = RollupDelta()
-        delta.add(contribution, sign: 1)
-        delta.add(contribution, sign: -1)
+        try delta.add(contribution, sign: 1)
+        try delta.add(contribution, sign: -1)
         XCTAssertTrue(delta.nonZero.isEmpty, "an identical re-delivery is a zero delta")
     }
 

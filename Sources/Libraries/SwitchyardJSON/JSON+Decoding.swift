@@ -4,12 +4,17 @@
 /// client exactly which field was wrong (`messages[2].role: expected string, found number`).
 /// (Static functions rather than a `JSONDecoder` type, so nothing here shadows Foundation's.)
 extension JSON {
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) throws -> T {
-        try decode(type, from: try JSON.parse(bytes))
+    /// Parses `bytes` within `limits` (throwing `JSONParseError`), then decodes.
+    public static func decode<T: Decodable>(
+        _ type: T.Type, from bytes: some Collection<UInt8>, limits: JSONLimits = .default
+    ) throws -> T {
+        try decode(type, from: try JSON.parse(bytes, limits: limits))
     }
 
-    public static func decode<T: Decodable>(_ type: T.Type, from string: String) throws -> T {
-        try decode(type, from: try JSON.parse(string))
+    public static func decode<T: Decodable>(_ type: T.Type, from string: String, limits: JSONLimits = .default)
+        throws -> T
+    {
+        try decode(type, from: try JSON.parse(string, limits: limits))
     }
 
     public static func decode<T: Decodable>(_ type: T.Type, from json: JSON) throws -> T {

@@ -47,9 +47,20 @@ public struct JSONObject: Sendable, Hashable, ExpressibleByDictionaryLiteral {
         }
     }
 
+    /// Order-independent. Large objects are compared through an index, so equality stays linear.
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.members.count == rhs.members.count else { return false }
-        for member in lhs.members where rhs[member.key] != member.value { return false }
+        if lhs.members.count <= 16 {
+            for member in lhs.members where rhs[member.key] != member.value { return false }
+            return true
+        }
+        var index: [String: JSON] = [:]
+        index.reserveCapacity(rhs.members.count)
+        for member in rhs.members where index.updateValue(member.value, forKey: member.key) != nil {
+            // A repeated key (possible only in values built by hand) makes counts incomparable.
+            return lhs.members.elementsEqual(rhs.members) { $0.key == $1.key && $0.value == $1.value }
+        }
+        for member in lhs.members where index[member.key] != member.value { return false }
         return true
     }
 

@@ -69,11 +69,24 @@ public struct RollupDelta: Sendable {
 
     public init() {}
 
-    public mutating func add(_ contribution: RollupContribution, sign: Int64) {
+    /// Adds `sign` (±1) × `contribution` to its bucket. Checked: a sum that leaves `Int64` is an
+    /// input error (`Usage.InvalidRecord`) and leaves the delta unchanged, never a trap.
+    public mutating func add(_ contribution: RollupContribution, sign: Int64) throws(UsageError) {
         let id = contribution.bucketID
         var entry =
             buckets[id] ?? (key: contribution, values: [Int64](repeating: 0, count: RollupContribution.fields.count))
-        for i in entry.values.indices { entry.values[i] += sign * contribution.values[i] }
+        for i in entry.values.indices {
+            let (term, o1) = contribution.values[i].multipliedReportingOverflow(by: sign)
+            let (sum, o2) = entry.values[i].addingReportingOverflow(term)
+            if o1 || o2 {
+                throw .invalidRecord(
+                    index: -1,
+                    detail:
+                        "rollup sum of \(RollupContribution.fields[i]) for tenant \(contribution.tenant.prefix(60)), "
+                        + "step \(contribution.step.prefix(40)) leaves the Int64 range")
+            }
+            entry.values[i] = sum
+        }
         buckets[id] = entry
     }
 
@@ -81,5 +94,17 @@ public struct RollupDelta: Sendable {
     public var nonZero: [(id: String, key: RollupContribution, values: [Int64])] {
         buckets.compactMap { id, entry in entry.values.allSatisfy { $0 == 0 } ? nil : (id, entry.key, entry.values) }
             .sorted { $0.id < $1.id }
+    }
+}
+
+extension RollupDelta {
+    /// `add` inside a store operation: an out-of-range sum becomes a store failure that is not
+    /// retried (`Usage.StoreRejected`), as MongoDB itself refuses an `$inc` that overflows.
+    mutating func addInStore(_ contribution: RollupContribution, sign: Int64) throws(MongoFailure) {
+        do {
+            try add(contribution, sign: sign)
+        } catch {
+            throw MongoFailure(domain: 0, code: 0, message: error.errorMessage)
+        }
     }
 }

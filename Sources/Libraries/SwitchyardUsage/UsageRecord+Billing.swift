@@ -41,10 +41,11 @@ extension UsageRecord {
     }
 
     /// This record with `cost` computed from `calculator`'s rates (any cost sent in is replaced).
-    /// - Throws: `Billing.AmountOutOfRange` when the cost leaves the representable range.
+    /// - Throws: `Billing.AmountOutOfRange` when the cost leaves the representable range,
+    ///   `Billing.InvalidQuantity` for a negative quantity.
     public func priced(by calculator: CostCalculator) throws(MoneyError) -> UsageRecord {
         var copy = self
-        copy.cost = try Cost(calculator.cost(of: billableUsage()))
+        copy.cost = try Cost(try calculator.cost(of: billableUsage()))
         return copy
     }
 }

@@ -131,14 +131,26 @@ public struct PicoUSD: Sendable, Hashable, Comparable, Codable, CustomStringConv
     }
 }
 
-/// Money arithmetic that left the representable range: a typed error, never a trap.
+/// Money arithmetic that left the representable range, or a quantity no bill can have: a typed
+/// error, never a trap.
 public enum MoneyError: FunctionError, Equatable {
+    /// `Billing.AmountOutOfRange`: an amount (or an intermediate product) beyond what pico-USD
+    /// in `Int64` holds.
     case outOfRange(String)
+    /// `Billing.InvalidQuantity`: a quantity to be priced is negative (tokens, images, memory,
+    /// durations, requests are counts, never credits).
+    case invalidQuantity(String)
 
-    public var errorType: String { "Billing.AmountOutOfRange" }
+    public var errorType: String {
+        switch self {
+        case .outOfRange: "Billing.AmountOutOfRange"
+        case .invalidQuantity: "Billing.InvalidQuantity"
+        }
+    }
     public var errorMessage: String {
         switch self {
         case .outOfRange(let what): "amount out of range (beyond ±$9.2M in pico-USD): \(what.prefix(200))"
+        case .invalidQuantity(let what): "invalid billing quantity: \(what.prefix(200))"
         }
     }
 }

@@ -100,9 +100,13 @@ public actor CachedRoutingSignals: RoutingSignals {
             // The cache is filled when the fetch ends, whether or not anyone still waits for it.
             Task { await self.settle(cell, failure, task) }
         }
-        do {
-            return try await task.value
-        } catch {
+        // Whoever sees the fetch end first files its result (a waiter here, or the settling task
+        // when nobody waits any more), so the next read never finds a finished fetch unfiled.
+        let result = await task.result
+        record(result, of: task, in: cell, failure)
+        switch result {
+        case .success(let value): return value
+        case .failure(let error):
             if let cached = cell.value, now() - cached.at < staleLimit { return cached.value }
             throw error
         }
@@ -111,7 +115,14 @@ public actor CachedRoutingSignals: RoutingSignals {
     private func settle<Value: Sendable>(
         _ cell: Cell<Value>, _ failure: FailureMark, _ task: Task<Value, any Error>
     ) async {
-        let result = await task.result
+        record(await task.result, of: task, in: cell, failure)
+    }
+
+    private func record<Value: Sendable>(
+        _ result: Result<Value, any Error>, of task: Task<Value, any Error>, in cell: Cell<Value>,
+        _ failure: FailureMark
+    ) {
+        guard cell.inFlight == task else { return }  // already filed
         cell.inFlight = nil
         switch result {
         case .success(let value):

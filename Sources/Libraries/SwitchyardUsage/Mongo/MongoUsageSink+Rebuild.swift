@@ -20,7 +20,7 @@ extension MongoUsageSink {
             for document in records {
                 guard let id = document["_id"]?.stringValue else { continue }
                 let contribution = Self.contribution(of: document)
-                if let contribution { delta.add(contribution, sign: 1) }
+                if let contribution { try delta.addInStore(contribution, sign: 1) }
                 finish.append(
                     MongoConnection.UpdateOne(
                         filter: ["_id": .string(id)],

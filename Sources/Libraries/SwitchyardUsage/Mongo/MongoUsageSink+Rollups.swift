@@ -82,7 +82,7 @@ extension MongoUsageSink {
         var buckets = 0
         if !outcome.inserted.isEmpty {
             var delta = RollupDelta()
-            for index in outcome.inserted { delta.add(documents[index].contribution, sign: 1) }
+            for index in outcome.inserted { try delta.addInStore(documents[index].contribution, sign: 1) }
             buckets += try complete(batch: batch, delta: delta, owned: true, &session)
         }
         if !outcome.modified.isEmpty {
@@ -191,8 +191,8 @@ extension MongoUsageSink {
         }
         var delta = RollupDelta()
         for document in documents {
-            if let applied = RollupContribution(document: document["a"]) { delta.add(applied, sign: -1) }
-            if let pending = RollupContribution(document: document["p"]) { delta.add(pending, sign: 1) }
+            if let applied = RollupContribution(document: document["a"]) { try delta.addInStore(applied, sign: -1) }
+            if let pending = RollupContribution(document: document["p"]) { try delta.addInStore(pending, sign: 1) }
         }
         return try complete(batch: batch, delta: delta, owned: owned, &session)
     }
