@@ -142,6 +142,7 @@ let toolTargets: [Target] = [
         "VisionTool", folder: "VisionTool",
         ["SwitchyardVision", "SwitchyardVisionFunction", "SwitchyardCore", "SwitchyardJSON"]),
     tool("RouterBenchmark", folder: "RouterBenchmark", ["SwitchyardRouting", "SwitchyardJSON"], swift5: true),
+    tool("CostModelTool", folder: "CostModel", ["SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"], swift5: true),
     tool(
         "RouterEval", folder: "RouterEval",
         ["SwitchyardRouting", "SwitchyardRouterFunction", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP"],
@@ -194,6 +195,7 @@ let package = Package(
         .executable(name: "llm-call", targets: ["LLMCallTool"]),
         .executable(name: "usage-ingest", targets: ["UsageIngestTool"]),
         .executable(name: "vision-tool", targets: ["VisionTool"]),
+        .executable(name: "cost-model", targets: ["CostModelTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
