@@ -142,7 +142,8 @@ let toolTargets: [Target] = [
         "VisionTool", folder: "VisionTool",
         ["SwitchyardVision", "SwitchyardVisionFunction", "SwitchyardCore", "SwitchyardJSON"]),
     tool("RouterBenchmark", folder: "RouterBenchmark", ["SwitchyardRouting", "SwitchyardJSON"], swift5: true),
-    tool("CostModelTool", folder: "CostModel", ["SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"], swift5: true),
+    tool(
+        "CostModelTool", folder: "CostModel", ["SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"], swift5: true),
     tool(
         "RouterEval", folder: "RouterEval",
         ["SwitchyardRouting", "SwitchyardRouterFunction", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP"],
