@@ -110,12 +110,13 @@ def dummy_values(names) -> dict[str, str]:
     return values
 
 
-def cfn_lint(path: str) -> list[str]:
+def cfn_lint(paths: list[str]) -> list[str]:
+    """cfn-lint on all `paths` in one run (its start-up dominates); each finding names its file."""
     executable = Path(sys.executable).parent / "cfn-lint"
-    result = subprocess.run([str(executable), path], capture_output=True, text=True)
+    result = subprocess.run([str(executable), *paths], capture_output=True, text=True)
     if result.returncode == 0:
         return []
-    return [f"cfn-lint {Path(path).name}: {line}" for line in (result.stdout + result.stderr).strip().splitlines()]
+    return [f"cfn-lint: {line}" for line in (result.stdout + result.stderr).strip().splitlines() if line.strip()]
 
 
 def moto_parse(definition: str) -> list[str]:
@@ -139,13 +140,14 @@ def without_express_children(machine: dict) -> dict:
     return machine
 
 
-def lint_asl(path: Path, kind: str, known_errors: set[str], workdir: str) -> list[str]:
+def lint_asl(path: Path, kind: str, known_errors: set[str], workdir: str) -> tuple[list[str], str | None]:
+    """Findings of the checks done here, and the wrapped template for cfn-lint."""
     raw = path.read_text()
     filled = substitute(raw, dummy_values(set(PLACEHOLDER.findall(raw))))
     try:
         machine = json.loads(filled)
     except json.JSONDecodeError as e:
-        return [f"{path.name}: not JSON: {e}"]
+        return [f"{path.name}: not JSON: {e}"], None
     findings = [f"{path.name}: {f}" for f in structure_findings(machine, known_errors)]
     wrapped = {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -155,9 +157,8 @@ def lint_asl(path: Path, kind: str, known_errors: set[str], workdir: str) -> lis
     }
     out = os.path.join(workdir, path.name.replace(".asl.json", ".wrapped.json"))
     Path(out).write_text(json.dumps(wrapped, indent=1))
-    findings += cfn_lint(out)
     findings += [f"{path.name}: {f}" for f in moto_parse(json.dumps(without_express_children(machine)))]
-    return findings
+    return findings, out
 
 
 def sam_transform(template_path: Path, workdir: str) -> tuple[list[str], str | None]:
@@ -207,12 +208,13 @@ def main() -> int:
     args = parser.parse_args()
     template_path = Path(args.template)
     known_errors = STATES_ERRORS | LAMBDA_ERRORS | function_error_types(Path(args.sources))
-    findings = cfn_lint(str(template_path))
+    findings: list[str] = []
     with tempfile.TemporaryDirectory() as workdir:
+        to_lint = [str(template_path)]
         sam_findings, transformed = sam_transform(template_path, workdir)
         findings += sam_findings
         if transformed:
-            findings += cfn_lint(transformed)
+            to_lint.append(transformed)
         kinds = {}
         for resource in load_template(str(template_path))["Resources"].values():
             if resource["Type"] == "AWS::Serverless::StateMachine":
@@ -221,7 +223,11 @@ def main() -> int:
         files = [Path(p).resolve() for p in args.asl] if args.asl else sorted(kinds)
         for path in files:
             if path.exists():
-                findings += lint_asl(path, kinds.get(path, "EXPRESS"), known_errors, workdir)
+                asl_findings, wrapped = lint_asl(path, kinds.get(path, "EXPRESS"), known_errors, workdir)
+                findings += asl_findings
+                if wrapped:
+                    to_lint.append(wrapped)
+        findings += cfn_lint(to_lint)
     for finding in findings:
         print(finding)
     print(f"lint-infra: {len(files)} state machine file(s), {len(findings)} finding(s)")
