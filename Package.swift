@@ -173,6 +173,8 @@ let toolTargets: [Target] = [
     // scripts/bench-json: SwitchyardJSON beside Foundation (simdjson runs from Benchmarks/JSONSimdjson).
     tool("JSONBenchTool", folder: "JSONBench", ["SwitchyardJSON"]),
     tool(
+        "CostModelTool", folder: "CostModel", ["SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"], swift5: true),
+    tool(
         "RouterEval", folder: "RouterEval",
         ["SwitchyardRouting", "SwitchyardRouterFunction", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP"],
         swift5: true),
@@ -261,6 +263,7 @@ let package = Package(
         .executable(name: "usage-ingest", targets: ["UsageIngestTool"]),
         .executable(name: "vision-tool", targets: ["VisionTool"]),
         .executable(name: "json-bench", targets: ["JSONBenchTool"]),
+        .executable(name: "cost-model", targets: ["CostModelTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

@@ -1,0 +1,77 @@
+import SwitchyardAWS
+import SwitchyardCore
+import SwitchyardHTTP
+import SwitchyardJSON
+import XCTest
+
+final class SecretEnvironmentTests: XCTestCase {
+    let base: [String: String] = [
+        "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_REGION": "us-east-1",
+    ]
+    let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+
+    func answer(_ secretString: String) -> HTTPResponse {
+        HTTPResponse(status: 200, body: JSON.object(["Name": "s", "SecretString": .string(secretString)]).serialized())
+    }
+
+    func testMembersOfEachNamedSecretBecomeVariablesAndTheEnvironmentWins() async throws {
+        let endpoint = SecretsEndpoint([
+            answer(#"{"MONGODB_URI": "mongodb+srv://u:p@cluster/db", "SWITCHYARD_DB": "from-secret"}"#),
+            answer(#"{"SWITCHYARD_CLASSIFIER_API_KEY": "k-1"}"#),
+        ])
+        var values = base
+        values["SWITCHYARD_SECRETS"] = "arn:aws:secretsmanager:us-east-1:1:secret:mongo, classifier "
+        values["SWITCHYARD_DB"] = "explicit"
+        let resolved = try await SecretEnvironment.resolve(
+            Environment(values), transport: endpoint, deadline: deadline)
+        XCTAssertEqual(resolved["MONGODB_URI"], "mongodb+srv://u:p@cluster/db")
+        XCTAssertEqual(resolved["SWITCHYARD_DB"], "explicit", "a variable the environment sets wins")
+        XCTAssertEqual(resolved["SWITCHYARD_CLASSIFIER_API_KEY"], "k-1")
+        let asked = try endpoint.requests.withLock { requests in try requests.map { try JSON.parse($0.body) } }
+        XCTAssertEqual(
+            asked, [["SecretId": "arn:aws:secretsmanager:us-east-1:1:secret:mongo"], ["SecretId": "classifier"]])
+    }
+
+    func testWithoutSecretsNothingIsCalled() async throws {
+        let endpoint = SecretsEndpoint([])
+        let resolved = try await SecretEnvironment.resolve(Environment(base), transport: endpoint, deadline: deadline)
+        XCTAssertEqual(resolved.values, base)
+        XCTAssertTrue(endpoint.requests.withLock { $0.isEmpty })
+    }
+
+    func testASecretCannotSetCredentialsOrRuntimeVariablesAndErrorsHideValues() async {
+        for (document, bad) in [
+            (#"{"AWS_SECRET_ACCESS_KEY": "stolen"}"#, "AWS_SECRET_ACCESS_KEY"),
+            (#"{"LAMBDA_TASK_ROOT": "/tmp"}"#, "LAMBDA_TASK_ROOT"), (#"{"_HANDLER": "x"}"#, "_HANDLER"),
+            (#"{"mongodb_uri": "x"}"#, "mongodb_uri"), (#"{"PORT": 8080}"#, "PORT"),
+        ] {
+            var values = base
+            values["SWITCHYARD_SECRETS"] = "s"
+            do {
+                _ = try await SecretEnvironment.resolve(
+                    Environment(values), transport: SecretsEndpoint([answer(document)]), deadline: deadline)
+                XCTFail("accepted \(bad)")
+            } catch {
+                XCTAssertEqual(error.errorType, "Config.Invalid")
+                XCTAssertTrue(error.errorMessage.contains(bad), error.errorMessage)
+                XCTAssertFalse(error.errorMessage.contains("stolen"))
+            }
+        }
+        var values = base
+        values["SWITCHYARD_SECRETS"] = "s"
+        for response in [
+            answer("not json"), answer("[1]"),
+            HTTPResponse(
+                status: 400,
+                body: Array(#"{"__type":"ResourceNotFoundException","message":"no such secret"}"#.utf8)),
+        ] {
+            do {
+                _ = try await SecretEnvironment.resolve(
+                    Environment(values), transport: SecretsEndpoint([response]), deadline: deadline)
+                XCTFail("accepted \(response.status)")
+            } catch {
+                XCTAssertEqual(error.errorType, "Config.Invalid")
+            }
+        }
+    }
+}
