@@ -9,7 +9,8 @@ final class BundleMirrorTests: XCTestCase {
 
     override func setUp() {
         root = NSTemporaryDirectory() + "bundle-mirror-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: root + "/package/classifier", withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            atPath: root + "/package/classifier", withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: root + "/package/policy.json", contents: Data("policy v1".utf8))
         FileManager.default.createFile(atPath: root + "/package/catalog.json", contents: Data("catalog v1".utf8))
         FileManager.default.createFile(atPath: root + "/package/classifier/model.bin", contents: Data([1, 2, 3]))
@@ -17,7 +18,9 @@ final class BundleMirrorTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: root) }
 
-    func read(_ path: String) -> String? { FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } }
+    func read(_ path: String) -> String? {
+        FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+    }
 
     /// S3 as a dictionary the test changes; a missing object fails the fetch.
     final class Store: Sendable {

@@ -365,7 +365,8 @@ public struct DeploymentCostModel: Sendable {
         }
         func perMillion(_ numerator: Int128) throws(MoneyError) -> PicoUSD {
             PicoUSD(
-                try ExactAmount(numerator: numerator * 1_000_000, denominator: ExactTotal.denominator).roundedHalfEven())
+                try ExactAmount(numerator: numerator * 1_000_000, denominator: ExactTotal.denominator).roundedHalfEven()
+            )
         }
         return Crossover(
             home: home, fixedMonthly: fixed, capacityImagesPerMonth: Int64(clamping: capacity),
