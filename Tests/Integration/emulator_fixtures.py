@@ -71,8 +71,11 @@ def start_emulator(config: Path | dict, env: dict[str, str] | None = None, tmp_p
     process = ManagedProcess(
         [binaries / "switchyard-emulator", "--config", config, "--port", str(port)],
         name="emulator", health_url=f"http://127.0.0.1:{port}/health",
-        # The bundle (catalog, policy, rates) for functions.json's ${SWITCHYARD_BUNDLE_DIR}: the repo's infra/.
+        # The bundle (catalog, policy, rates) for functions.json's ${SWITCHYARD_BUNDLE_DIR}: the repo's infra/;
+        # the in-process detector's generated model under .run/models/ (scripts/vision-make-model --local).
         env={"SWITCHYARD_BIN": str(binaries),
-             "SWITCHYARD_BUNDLE_DIR": os.environ.get("SWITCHYARD_BUNDLE_DIR") or str(REPO / "infra"), **(env or {})})
+             "SWITCHYARD_BUNDLE_DIR": os.environ.get("SWITCHYARD_BUNDLE_DIR") or str(REPO / "infra"),
+             "SWITCHYARD_VISION_MODEL_DIR": os.environ.get("SWITCHYARD_VISION_MODEL_DIR") or str(REPO / ".run"),
+             **(env or {})})
     process.start()
     return Emulator(port, process), process

@@ -82,7 +82,10 @@ class StepFunctionsLocal:
         dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         queue = self.sqs.create_queue(QueueName=name, Attributes={
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receives)}),
-            "VisibilityTimeout": "30"})["QueueUrl"]
+            # The mapping uses the queue's visibility, as Lambda's does. Short locally, so a batch the
+            # logger could not store (database down) comes back within seconds; a second delivery
+            # while the first still runs is harmless (records are keyed, written once).
+            "VisibilityTimeout": "5"})["QueueUrl"]
         return queue, dlq
 
     def deploy(self, definition: str | Path, substitutions: dict[str, str] | None = None, *, name: str | None = None,

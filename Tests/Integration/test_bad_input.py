@@ -82,6 +82,10 @@ def function_config(spec: dict, uri: str, database: str, fakes) -> dict:
     elif setup == "llm-caller":
         for provider in ("OPENAI", "ANTHROPIC", "BEDROCK", "COMPATIBLE"):
             environment[f"LLM_{provider}_BASE_URL"] = fakes.start().url
+    elif setup == "vision":
+        # The production image policy (the local stack allows loopback for its own image server);
+        # the bundle and the generated in-process model come from start_emulator's environment.
+        environment.update({"IMAGE_ACCESS_ALLOW_HTTP": "false", "IMAGE_ACCESS_ALLOW_PRIVATE_HOSTS": "false"})
     elif setup not in ("echo", "router"):
         raise AssertionError(f"no setup for {name} ({setup}): add one to test_bad_input.function_config")
     entry["environment"] = environment

@@ -50,7 +50,8 @@ def test_spend_from_the_usage_store_is_enforced(emulator):
     assert before.json["budget"]["monthlyBudgetPicoUSD"] == 1_000_000_000_000
 
     # 100k input + 30k output tokens of gpt-4o: $0.50 + $0.60 = $1.10, over free-demo's $1.00.
-    logged = emulator.invoke("usage-logger", usage("router-signals-1", "free-demo", 100_000, 30_000))
+    # The logger takes a UsageBatch, as the state machine and the queue send it.
+    logged = emulator.invoke("usage-logger", {"records": [usage("router-signals-1", "free-demo", 100_000, 30_000)]})
     assert logged.function_error is None, logged.body
 
     after = emulator.invoke("router", chat("free-demo"))

@@ -159,7 +159,10 @@ final class RouterHandlerTests: XCTestCase {
 
     func testHybridClassifierAsksTheModelOnlyWhenTheLearnedOneIsUnsure() async throws {
         let endpoint = FakeChatEndpoint(content: #"{"category": "creative", "difficulty": "easy"}"#)
-        let handler = try makeHandler(transport: endpoint) { json in
+        // The shipped policy names no classifier address; the deployment gives it.
+        let handler = try makeHandler(
+            transport: endpoint, environment: ["SWITCHYARD_CLASSIFIER_URL": "http://127.0.0.1:8765/v1"]
+        ) { json in
             var tiers = json["tiers"] as! [String: Any]
             var enterprise = tiers["enterprise"] as! [String: Any]
             enterprise["classifier"] = "hybrid"

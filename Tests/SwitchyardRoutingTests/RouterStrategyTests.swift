@@ -256,6 +256,32 @@ final class RouterStrategyTests: XCTestCase {
         XCTAssertEqual(d.estimatedCostPicoUSD, PicoUSD(8_514_000_000))
     }
 
+    func testABatchWhoseTextReadsAsAnEmbeddingRequestStillGoesToAnLLM() throws {
+        let items = (0..<3).map { BatchItem(id: "doc-\($0)", text: "Label review \($0): fine.") }
+        let request = RoutingFixtures.request(tenant: "acme-startup", batch: items)
+        let profile = try RequestProfile(request, limits: RoutingFixtures.router.table.policy.limits)
+        // The classifier's verdict, as the learned model gave it for such items in the pipeline test.
+        let verdict = Classification(
+            category: .embedding, difficulty: .easy, confidence: 0.9, classifier: "learned")
+        // Before: Router.NoEligibleModel (no LLM has an embedding score); the items are judged as chat.
+        let d = try RoutingFixtures.router.decide(profile, classification: verdict, signals: .none)
+        XCTAssertEqual(d.route, .batch)
+        XCTAssertEqual(d.batch?.itemRoute, .llm)
+        XCTAssertNotNil(d.primaryModel)
+    }
+
+    func testAnInlineDetectionBatchCapsDetectionsToFitTheStateLimit() throws {
+        let items = (0..<20).map { BatchItem(id: "img-\($0)", images: [RoutingFixtures.photo]) }
+        let d = try RoutingFixtures.decide(
+            tenant: "acme-startup", hints: RoutingHints(category: .detection), batch: items)
+        XCTAssertEqual(d.batch?.itemRoute, .vision)
+        // (262,144 − 20 items × 4,096) / 20 images / 192 bytes = 46 detections per image (policy default 300).
+        XCTAssertEqual(d.vision?.maxDetections, 46)
+        XCTAssertEqual(d.batch?.maxConcurrency, 4, "the policy's detector concurrency, not the LLM items' 20")
+        let single = try RoutingFixtures.decide(tenant: "acme-startup", images: [RoutingFixtures.photo])
+        XCTAssertEqual(single.vision?.maxDetections, 300, "not a batch: the policy's default")
+    }
+
     func testBatchAboveTheInlineLimitIsMarkedForTheStandardWorkflow() throws {
         let items = (0..<41).map { BatchItem(id: "d\($0)", text: "Summarize review \($0): fine.") }
         let d = try RoutingFixtures.decide(tenant: "lexcorp-legal", batch: items)

@@ -17,7 +17,8 @@ public struct RouterConfiguration: Sendable {
     /// validation is logged and the last good one stays. Env `SWITCHYARD_BUNDLE_TTL_MS`, default
     /// 60000; 0 reloads on every invocation.
     public var bundleTTL: Duration
-    /// Overrides the policy's classifier base URL. Env `SWITCHYARD_CLASSIFIER_URL`.
+    /// The LLM classifier's base URL, before the policy's `base_url` and the catalog entry's
+    /// endpoint (the shipped policy names none). Env `SWITCHYARD_CLASSIFIER_URL`.
     public var classifierURL: String?
     /// Bearer token for the classifier endpoint. Env `SWITCHYARD_CLASSIFIER_API_KEY`; never logged.
     public var classifierAPIKey: String?

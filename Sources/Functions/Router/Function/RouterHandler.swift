@@ -78,7 +78,10 @@ public struct RouterHandler: FunctionHandler {
         let settings = policy.classifier
         if settings.mode != .heuristic
             || policy.tiers.values.contains(where: { ($0.classifier ?? .heuristic) != .heuristic }),
-            let model = settings.model, let baseURL = configuration.classifierURL ?? settings.baseURL
+            let model = settings.model,
+            // The shipped policy names no address: the endpoint comes from the environment or the catalog.
+            let baseURL = configuration.classifierURL ?? settings.baseURL
+                ?? bundles.current().router.table.catalog.model(ModelID(model))?.endpoint
         {
             llm = LLMTaskClassifier(
                 transport: transport ?? CurlTransport(), baseURL: baseURL, model: model,

@@ -84,6 +84,13 @@ struct VisionRun {
             throw .invalidRequest(
                 "\(images.count) images exceed the limit of \(handler.limits.maxImages) per invocation")
         }
+        // The ids become usage-record keys: refused here, before any work is billed under them.
+        for (name, id) in [
+            ("context.requestId", input.context.requestID), ("context.tenantId", input.context.tenantID),
+            ("request.requestId", input.request?.requestID ?? input.context.requestID),
+        ] where !Identifier.isValid(id, maxBytes: 256) {
+            throw .invalidRequest("\(name) must be 1...256 bytes without control characters")
+        }
         if let item = input.item, !Identifier.isValid(item.id, maxBytes: 200) {
             throw .invalidRequest("item.id must be 1...200 bytes without control characters")
         }

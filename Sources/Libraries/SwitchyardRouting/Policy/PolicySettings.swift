@@ -22,6 +22,9 @@ public struct PolicyDefaults: Codable, Sendable, Equatable {
     public var relaxQualityFloor: Bool
     /// Map state concurrency for batches.
     public var batchMaxConcurrency: Int
+    /// Map state concurrency for detector items, which are CPU-bound: at most the vision
+    /// function's reserved concurrency, or items are throttled; nil means `batchMaxConcurrency`.
+    public var batchMaxDetectorConcurrency: Int?
     /// The largest batch that runs as an inline Map in the Express workflow (decisions.md: 40).
     public var batchMaxInlineItems: Int
     /// The largest inline batch result, bytes (decisions.md: 256 KiB, Step Functions' state limit).
@@ -35,8 +38,10 @@ public struct PolicyDefaults: Codable, Sendable, Equatable {
         attemptTimeout: AttemptTimeout = AttemptTimeout(multiplier: 2, minMs: 1000, maxMs: 60000),
         costCeilingMultiplier: Double = 3, maxErrorRate: Double = 0.25, minLatencySamples: Int = 20,
         relaxQualityFloor: Bool = true, batchMaxConcurrency: Int = 20, batchMaxInlineItems: Int = 40,
-        batchMaxInlineResultBytes: Int = 262_144, detection: DetectionDefaults = DetectionDefaults()
+        batchMaxInlineResultBytes: Int = 262_144, detection: DetectionDefaults = DetectionDefaults(),
+        batchMaxDetectorConcurrency: Int? = nil
     ) {
+        self.batchMaxDetectorConcurrency = batchMaxDetectorConcurrency
         self.qualityFloor = qualityFloor
         self.outputTokens = outputTokens
         self.fallbackCount = fallbackCount

@@ -16,7 +16,8 @@ extension RoutingPolicy {
         ],
         "defaults": [
             "qualityFloor", "outputTokens", "fallbackCount", "attemptTimeout", "costCeilingMultiplier", "maxErrorRate",
-            "minLatencySamples", "relaxQualityFloor", "batchMaxConcurrency", "batchMaxInlineItems",
+            "minLatencySamples", "relaxQualityFloor", "batchMaxConcurrency", "batchMaxDetectorConcurrency",
+            "batchMaxInlineItems",
             "batchMaxInlineResultBytes", "detection",
         ],
         "defaults.qualityFloor": ["easy", "medium", "hard"],

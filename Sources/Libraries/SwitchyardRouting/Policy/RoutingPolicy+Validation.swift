@@ -70,6 +70,9 @@ extension RoutingPolicy {
         try within(defaults.costCeilingMultiplier, 1...100, "defaults.costCeilingMultiplier")
         try within(defaults.minLatencySamples, 0...1_000_000_000, "defaults.minLatencySamples")
         try within(defaults.batchMaxConcurrency, 1...10_000, "defaults.batchMaxConcurrency")
+        if let detectors = defaults.batchMaxDetectorConcurrency {
+            try within(detectors, 1...10_000, "defaults.batchMaxDetectorConcurrency")
+        }
         try within(defaults.batchMaxInlineItems, 1...100_000, "defaults.batchMaxInlineItems")
         // Step Functions' state limit bounds what an inline Map may return.
         try within(defaults.batchMaxInlineResultBytes, 1...262_144, "defaults.batchMaxInlineResultBytes")

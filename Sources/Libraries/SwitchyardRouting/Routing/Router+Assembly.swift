@@ -49,7 +49,9 @@ extension Router {
             let defaults = table.policy.defaults
             batch = BatchPlan(
                 items: profile.batchItems, itemRoute: plan.role == .vision ? .vision : .llm,
-                maxConcurrency: defaults.batchMaxConcurrency,
+                maxConcurrency: plan.role == .vision
+                    ? defaults.batchMaxDetectorConcurrency ?? defaults.batchMaxConcurrency
+                    : defaults.batchMaxConcurrency,
                 inline: profile.batchCount <= defaults.batchMaxInlineItems,
                 maxInlineItems: defaults.batchMaxInlineItems, maxInlineResultBytes: defaults.batchMaxInlineResultBytes)
         }
@@ -134,7 +136,21 @@ extension Router {
             },
             confidenceThreshold: hints.confidenceThreshold ?? defaults.confidenceThreshold,
             iouThreshold: hints.iouThreshold ?? defaults.iouThreshold,
-            maxDetections: hints.maxDetections ?? defaults.maxDetections)
+            maxDetections: min(hints.maxDetections ?? defaults.maxDetections, inlineDetectionCap(profile)))
+    }
+
+    /// Detections per image an inline batch may return: the Map's results must stay within the
+    /// policy's `batchMaxInlineResultBytes` (the state limit; past it the execution fails with
+    /// States.DataLimitExceeded and nothing is answered). A detection is at most ~150 bytes of
+    /// JSON and an item's envelope (usage record, timings) under 4 KiB; both rounded up.
+    private func inlineDetectionCap(_ profile: RequestProfile) -> Int {
+        let defaults = table.policy.defaults
+        guard !profile.batchItems.isEmpty, profile.batchCount <= defaults.batchMaxInlineItems else { return .max }
+        let bytesPerDetection = 192
+        let bytesPerItem = 4096
+        let images = max(1, profile.batchItems.reduce(0) { $0 + ($1.images?.count ?? 0) })
+        let room = defaults.batchMaxInlineResultBytes - profile.batchItems.count * bytesPerItem
+        return max(1, room / images / bytesPerDetection)
     }
 
     /// What every rejection sentence of one decision shares.

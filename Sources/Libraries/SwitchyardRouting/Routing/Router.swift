@@ -124,9 +124,12 @@ public struct Router: Sendable {
         let images = profile.imageCount > 0
         if profile.modality == .batch {
             let vision = images && (category == .detection || explicitKind == .vision)
+            // A labelling job's items go to an LLM: an "embedding" verdict on their text cannot
+            // pick one (no LLM has an embedding score), so they are judged as chat.
+            let textCategory = category == .embedding ? .chat : category
             return Plan(
                 route: .batch, role: vision ? .vision : .llm,
-                category: vision ? .detection : (images ? .visionQA : category),
+                category: vision ? .detection : (images ? .visionQA : textCategory),
                 needsVision: images && !vision, parallelVision: false)
         }
         if category == .embedding || explicitKind == .embedding {
