@@ -106,6 +106,13 @@ let libraryTargets: [Target] = [
             "CMongoC", "SwitchyardContract", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP",
             "SwitchyardAWS", .product(name: "Logging", package: "swift-log"),
         ]),
+    // The OpenAI-compatible front door: schema mapping, keys, limits, the transport-free service.
+    library(
+        "SwitchyardFrontDoor",
+        [
+            "CCrypto", "SwitchyardContract", "SwitchyardUsage", "SwitchyardCore", "SwitchyardJSON",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 ]
 
 // MARK: - Functions (each packaged as a provided.al2023 zip by scripts/package)
@@ -178,6 +185,17 @@ let toolTargets: [Target] = [
         "RouterEval", folder: "RouterEval",
         ["SwitchyardRouting", "SwitchyardRouterFunction", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP"],
         swift5: true),
+    // The single-process server: the front door over SwiftNIO, router and llm-caller in-process.
+    tool(
+        "SwitchyardServer", folder: "Server",
+        [
+            "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction", "SwitchyardRouting",
+            "SwitchyardUsage", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swift5: true),
+    tool("KeysTool", folder: "Keys", ["SwitchyardFrontDoor", "SwitchyardCore", "SwitchyardJSON"]),
 ]
 
 // MARK: - Fuzz targets
@@ -235,6 +253,7 @@ let testTargets: [Target] = [
             "SwitchyardUsageLoggerFunction", "SwitchyardRouterFunction", "SwitchyardBilling", "SwitchyardJSON",
             "SwitchyardRuntime", "SwitchyardRouting",
         ]),
+    tests("SwitchyardFrontDoor", ["SwitchyardJSON", "SwitchyardUsage"]),
     tests(
         "SwitchyardVision",
         [
