@@ -127,6 +127,7 @@ public enum ChatCompletionResponse {
             headers.append(("x-switchyard-category", category.rawValue))
         }
         headers.append(("x-switchyard-fallback", fallback ? "true" : "false"))
+        headers.append(("x-switchyard-cost-ceiling-usd", decision.costCeilingPicoUSD.description))
         if let cost { headers.append(("x-switchyard-cost-usd", cost.description)) }
         return headers
     }

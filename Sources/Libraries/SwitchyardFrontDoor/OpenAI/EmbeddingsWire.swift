@@ -77,7 +77,8 @@ public struct EmbeddingsRequest: Sendable, Equatable {
                 }
                 embedding = .string(Base64.encode(bytes))
             } else {
-                embedding = .array(vector.map { .double(Double($0)) })
+                // Float's shortest decimal form, not the binary value widened (0.869, not 0.8690000176…).
+                embedding = .array(vector.map { .double(Double($0.description) ?? Double($0)) })
             }
             data.append(
                 .object(JSONObject([("object", "embedding"), ("index", .integer(Int64(i))), ("embedding", embedding)])))

@@ -101,7 +101,13 @@ public final class FrontDoorService: Sendable {
         guard let header = request.header("authorization") else { throw .invalidAPIKey }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .invalidAPIKey }
-        return try keys.current().authenticate(String(parts[1]))
+        let presented = String(parts[1])
+        do {
+            return try keys.current().authenticate(presented)
+        } catch .invalidAPIKey {
+            // A key created a moment ago: look at the key file once more before refusing.
+            return try keys.current(recheck: true).authenticate(presented)
+        }
     }
 
     // MARK: - Request ids
