@@ -328,3 +328,22 @@ def test_client_gone_mid_stream_is_still_billed_once(frontdoor):
     assert len(records(frontdoor, request_id)) == 2
     # The reservation was settled.
     assert wait_for(lambda: frontdoor.ledger("fd-stream").get("reserved") == 0)
+
+
+def test_readme_curl_examples_run_as_written(frontdoor):
+    import os
+    import re
+    import subprocess
+    from servers import REPO
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"<!-- frontdoor-curl -->\s*```sh\n(.*?)```", readme, re.S)
+    assert block, "README lost its front-door curl block"
+    key = frontdoor.key("fd-chat")
+    out = subprocess.run(["bash", "-euo", "pipefail", "-c", block.group(1)], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "SWITCHYARD_URL": frontdoor.url, "SWITCHYARD_KEY": key})
+    assert out.returncode == 0, out.stderr
+    assert '"object":"chat.completion"' in out.stdout
+    assert "data: [DONE]" in out.stdout and '"cost_usd"' in out.stdout
+    assert '"object":"embedding"' in out.stdout
+    assert '"id":"gpt-4o-mini"' in out.stdout
+    assert '"object":"usage"' in out.stdout
