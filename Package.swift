@@ -142,6 +142,9 @@ let functionTargets: [Target] =
             "SwitchyardUsage", "SwitchyardBilling", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON",
             .product(name: "Logging", package: "swift-log"),
         ])
+    + function(
+        "Authorizer", executable: "AuthorizerFunction", library: "SwitchyardAuthorizerFunction",
+        dependencies: ["SwitchyardFrontDoor", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON"])
     + function("Echo", executable: "EchoFunction", library: nil, dependencies: [])
     // A function that misbehaves on request, for testing the runtime and emulator end to end.
     + function("RuntimeProbe", executable: "RuntimeProbeFunction", library: nil, dependencies: ["SwitchyardJSON"])
@@ -283,6 +286,9 @@ let package = Package(
         .executable(name: "vision-tool", targets: ["VisionTool"]),
         .executable(name: "json-bench", targets: ["JSONBenchTool"]),
         .executable(name: "cost-model", targets: ["CostModelTool"]),
+        .executable(name: "switchyard-server", targets: ["SwitchyardServer"]),
+        .executable(name: "authorizer-function", targets: ["AuthorizerFunction"]),
+        .executable(name: "switchyard-keys", targets: ["KeysTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

@@ -12,6 +12,8 @@ import SwitchyardUsage
 struct InProcessBackend: FrontDoorBackend {
     let router: RouterHandler
     let llm: LLMCallerHandler
+    /// Where the llm-caller's blocking libcurl transfers run (see `BlockingPool`).
+    let pool: BlockingPool
 
     var table: RoutingTable { router.bundles.current().router.table }
     var catalog: Catalog { llm.configuration.catalog }
@@ -25,17 +27,20 @@ struct InProcessBackend: FrontDoorBackend {
         _ input: LLMStepInput, invocationID: String, deadline: ContinuousClock.Instant,
         onText: (@Sendable (String) -> Void)?
     ) async -> LLMOutcome {
-        await llm.call(input, invocationID: invocationID, deadline: deadline, onText: onText)
+        await withTaskExecutorPreference(pool) {
+            await llm.call(input, invocationID: invocationID, deadline: deadline, onText: onText)
+        }
     }
 
     func embed(
         _ texts: [String], candidates: [LLMCandidate], context: UsageContext, dimensions: Int?, invocationID: String,
         deadline: ContinuousClock.Instant
     ) async -> EmbeddingResult {
-        let outcome = await llm.embed(
-            EmbeddingStepInput(
-                texts: texts, plan: EmbeddingPlan(candidates: candidates), context: context, dimensions: dimensions),
-            invocationID: invocationID, deadline: deadline)
+        let input = EmbeddingStepInput(
+            texts: texts, plan: EmbeddingPlan(candidates: candidates), context: context, dimensions: dimensions)
+        let outcome = await withTaskExecutorPreference(pool) {
+            await llm.embed(input, invocationID: invocationID, deadline: deadline)
+        }
         return EmbeddingResult(
             status: outcome.status, model: outcome.model, vectors: outcome.vectors, tokens: outcome.tokens,
             usage: outcome.usage, error: outcome.error)

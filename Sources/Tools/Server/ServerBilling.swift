@@ -20,6 +20,10 @@ struct ServerBilling {
         var store = try MongoUsageConfiguration(environment: Environment.process)
         store.uri = uri
         let sink = try MongoUsageSink(configuration: store, logger: logger)
+        var ledgerSinks = [sink]
+        for _ in 1..<configuration.ledgerConnections {
+            ledgerSinks.append(try MongoUsageSink(configuration: store, logger: logger))
+        }
         do {
             try await sink.prepare(deadline: .now + .seconds(10))
         } catch {
@@ -31,8 +35,11 @@ struct ServerBilling {
         let ingestor = UsageIngestor(
             calculator: CostCalculator(rates: backend.table.bundle.rates), sink: sink, ledger: sink)
         let drain = UsageQueueDrain(queue: queue, ingestor: ingestor)
-        let task = Task.detached { await drain.run(logger: logger) }
-        return ServerBilling(frontDoor: FrontDoorBilling(ledger: sink, queue: queue), drain: task)
+        // The drain's store writes block (libmongoc): they run on a thread of their own.
+        let drainThread = BlockingPool(threads: 1)
+        let task = Task.detached(executorPreference: drainThread) { await drain.run(logger: logger) }
+        let ledger = PooledLedger(sinks: ledgerSinks, pool: backend.pool)
+        return ServerBilling(frontDoor: FrontDoorBilling(ledger: ledger, queue: queue), drain: task)
     }
 
     /// `mkdir -p`.

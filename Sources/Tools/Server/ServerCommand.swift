@@ -24,7 +24,8 @@ enum ServerCommand {
             let configuration = try ServerConfiguration(environment: environment)
             let backend = InProcessBackend(
                 router: try RouterHandler(configuration: RouterConfiguration(environment: environment)),
-                llm: try LLMCallerHandler(configuration: LLMCallerConfiguration(environment: environment)))
+                llm: try LLMCallerHandler(configuration: LLMCallerConfiguration(environment: environment)),
+                pool: BlockingPool(threads: configuration.upstreamThreads))
             let keys = try KeyRing(path: configuration.keysFile)
             let billing = try await ServerBilling.start(configuration, backend: backend, logger: logger)
             let service = FrontDoorService(

@@ -16,6 +16,8 @@ import SwitchyardFrontDoor
 /// | `SWITCHYARD_CLIENT_TIMEOUT_MS` | a request must arrive whole within this; idle connections close (30000) |
 /// | `SWITCHYARD_REQUEST_TIMEOUT_MS` | longest a request may run upstream (120000) |
 /// | `SWITCHYARD_THREADS` | event-loop threads (the number of cores) |
+/// | `SWITCHYARD_UPSTREAM_THREADS` | threads for blocking upstream and store calls: most calls in flight (64) |
+/// | `SWITCHYARD_LEDGER_CONNECTIONS` | usage-store connections for budget reservations (8) |
 ///
 /// The router and the llm-caller read their own variables (bundle, catalog overlay, provider
 /// endpoints and keys), as their Lambda functions do.
@@ -29,6 +31,8 @@ struct ServerConfiguration {
     var limits: ConnectionLimits
     var frontDoor: FrontDoorConfiguration
     var threads: Int
+    var upstreamThreads: Int
+    var ledgerConnections: Int
 
     init(environment: Environment) throws {
         host = environment.string("SWITCHYARD_HOST", default: "127.0.0.1")
@@ -55,5 +59,7 @@ struct ServerConfiguration {
         frontDoor.requestTimeout = .milliseconds(
             try environment.int("SWITCHYARD_REQUEST_TIMEOUT_MS", default: 120_000, range: 1000...900_000))
         threads = try environment.int("SWITCHYARD_THREADS", default: System.coreCount, range: 1...256)
+        upstreamThreads = try environment.int("SWITCHYARD_UPSTREAM_THREADS", default: 64, range: 1...4096)
+        ledgerConnections = try environment.int("SWITCHYARD_LEDGER_CONNECTIONS", default: 8, range: 1...256)
     }
 }
