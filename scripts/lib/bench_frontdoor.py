@@ -180,13 +180,16 @@ def main() -> int:
                            "127.0.0.1", "--port", mongo_port, "--storage-path", work / "mongo", "--log-level",
                            "WARNING"], log=work / "mongo.log"))
         common = {"SWITCHYARD_BUNDLE_DIR": str(bundle), "SWITCHYARD_CATALOG_OVERLAY": str(bundle / "overlay.json"),
-                  "SWITCHYARD_KEYS_FILE": str(keys), "OPENAI_API_KEY": "sk-bench", "ANTHROPIC_API_KEY": "sk-bench",
-                  "MONGODB_URI": f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true"}
+                  "SWITCHYARD_KEYS_FILE": str(keys), "OPENAI_API_KEY": "sk-bench", "ANTHROPIC_API_KEY": "sk-bench"}
         servers = {}
         for mode in ("off", "on"):
             port = free_port()
             env = {**common, "SWITCHYARD_PORT": str(port), "SWITCHYARD_BILLING": mode,
                    "SWITCHYARD_USAGE_QUEUE_DIR": str(work / f"queue-{mode}")}
+            # Billing on is the whole system: ledger reservations, usage stored, and the router's
+            # live spend and health signals read from the same store. Billing off has no store at all.
+            if mode == "on":
+                env["MONGODB_URI"] = f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true"
             proc = Proc([server_bin], env=env, log=work / f"switchyard-{mode}.log")
             procs.append(proc)
             wait_http(f"http://127.0.0.1:{port}/health", 60)
