@@ -217,7 +217,7 @@ def main() -> int:
                 check(url, k)
         soak_minutes = int(os.environ.get("SOAK_MINUTES", "0"))
         if soak_minutes:
-            return soak(targets["switchyard-on"], soak_minutes, work)
+            return soak(targets[os.environ.get("SOAK_TARGET", "switchyard-on")], soak_minutes, work)
         results = []
         for connections in levels:
             for name, (url, k, proc) in targets.items():
@@ -235,7 +235,8 @@ def main() -> int:
 
 
 def soak(target, minutes: int, work: Path) -> int:
-    """RSS of switchyard-server (billing on) sampled after each minute of load at c=16; prints the slope."""
+    """RSS of switchyard-server (billing on, or SOAK_TARGET=switchyard-off) sampled after each minute of
+    load at c=16; prints the slope."""
     url, key, proc = target
     samples = [(0, proc.rss_mib())]
     failed = 0
