@@ -106,6 +106,13 @@ let libraryTargets: [Target] = [
             "CMongoC", "SwitchyardContract", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP",
             "SwitchyardAWS", .product(name: "Logging", package: "swift-log"),
         ]),
+    // The OpenAI-compatible front door: schema mapping, keys, limits, the transport-free service.
+    library(
+        "SwitchyardFrontDoor",
+        [
+            "CCrypto", "SwitchyardContract", "SwitchyardUsage", "SwitchyardCore", "SwitchyardJSON",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 ]
 
 // MARK: - Functions (each packaged as a provided.al2023 zip by scripts/package)
@@ -135,6 +142,9 @@ let functionTargets: [Target] =
             "SwitchyardUsage", "SwitchyardBilling", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON",
             .product(name: "Logging", package: "swift-log"),
         ])
+    + function(
+        "Authorizer", executable: "AuthorizerFunction", library: "SwitchyardAuthorizerFunction",
+        dependencies: ["SwitchyardFrontDoor", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON"])
     + function("Echo", executable: "EchoFunction", library: nil, dependencies: [])
     // A function that misbehaves on request, for testing the runtime and emulator end to end.
     + function("RuntimeProbe", executable: "RuntimeProbeFunction", library: nil, dependencies: ["SwitchyardJSON"])
@@ -178,6 +188,17 @@ let toolTargets: [Target] = [
         "RouterEval", folder: "RouterEval",
         ["SwitchyardRouting", "SwitchyardRouterFunction", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP"],
         swift5: true),
+    // The single-process server: the front door over SwiftNIO, router and llm-caller in-process.
+    tool(
+        "SwitchyardServer", folder: "Server",
+        [
+            "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction", "SwitchyardRouting",
+            "SwitchyardUsage", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swift5: true),
+    tool("KeysTool", folder: "Keys", ["SwitchyardFrontDoor", "SwitchyardCore", "SwitchyardJSON"]),
 ]
 
 // MARK: - Fuzz targets
@@ -235,6 +256,7 @@ let testTargets: [Target] = [
             "SwitchyardUsageLoggerFunction", "SwitchyardRouterFunction", "SwitchyardBilling", "SwitchyardJSON",
             "SwitchyardRuntime", "SwitchyardRouting",
         ]),
+    tests("SwitchyardFrontDoor", ["SwitchyardJSON", "SwitchyardUsage"]),
     tests(
         "SwitchyardVision",
         [
@@ -264,6 +286,9 @@ let package = Package(
         .executable(name: "vision-tool", targets: ["VisionTool"]),
         .executable(name: "json-bench", targets: ["JSONBenchTool"]),
         .executable(name: "cost-model", targets: ["CostModelTool"]),
+        .executable(name: "switchyard-server", targets: ["SwitchyardServer"]),
+        .executable(name: "authorizer-function", targets: ["AuthorizerFunction"]),
+        .executable(name: "switchyard-keys", targets: ["KeysTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

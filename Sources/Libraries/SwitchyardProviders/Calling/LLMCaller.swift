@@ -197,6 +197,9 @@ public struct LLMCaller: Sendable {
                 lastError = error
                 if result.emittedOutput { return CallOutcome(error: error, attempts: attempts) }
                 guard result.sent else { break }  // could not be encoded for this provider: next candidate
+                // The caller went away (a streaming client disconnected): no retry or fallback reaches
+                // anyone, and the provider did nothing wrong.
+                if Task.isCancelled { return CallOutcome(error: error, attempts: attempts) }
                 cooldowns.recordFailure(endpoint: target.endpointKey, model: target.model, error: error)
                 guard error.allowsFallback else { return CallOutcome(error: error, attempts: attempts) }
                 failed += 1

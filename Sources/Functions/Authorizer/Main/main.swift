@@ -1,0 +1,6 @@
+// The authorizer Lambda function: see SwitchyardAuthorizerFunction.AuthorizerHandler.
+import SwitchyardAuthorizerFunction
+import SwitchyardCore
+import SwitchyardRuntime
+
+await RuntimeLoop.runBytes { try AuthorizerHandler(environment: .process) }

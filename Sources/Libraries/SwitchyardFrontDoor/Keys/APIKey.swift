@@ -1,0 +1,115 @@
+import CCrypto
+import SwitchyardCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// An API key as the client holds it: `sk-sy-<id>_<secret>`, where `id` is 12 lowercase hex
+/// digits (public: listed, logged, revoked by) and `secret` 64 hex digits (256 random bits from
+/// the kernel). Only the SHA-256 of the whole key is stored; the key is shown once, at creation.
+public struct APIKey: Sendable, Equatable {
+    public let id: String
+    public let text: String
+
+    public static let prefix = "sk-sy-"
+    static let idDigits = 12
+    static let secretDigits = 64
+
+    /// A new key from the kernel's random source.
+    /// - Throws: `FrontDoor.Internal` when `getrandom` fails.
+    public static func generate() throws(FrontDoorError) -> APIKey {
+        let bytes = try randomBytes(idDigits / 2 + secretDigits / 2)
+        let hex = Self.hex(bytes)
+        let id = String(hex.prefix(idDigits))
+        return APIKey(id: id, text: prefix + id + "_" + String(hex.dropFirst(idDigits)))
+    }
+
+    /// The id of a presented key, or nil when it does not have our shape (checked on lengths and
+    /// digits only; no secret-dependent branch beyond the format).
+    public static func id(of presented: String) -> String? {
+        let bytes = Array(presented.utf8)
+        let p = Array(prefix.utf8)
+        guard bytes.count == p.count + idDigits + 1 + secretDigits, bytes.starts(with: p),
+            bytes[p.count + idDigits] == UInt8(ascii: "_")
+        else { return nil }
+        let isHex: (UInt8) -> Bool = { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+        guard bytes[p.count...].enumerated().allSatisfy({ $0.offset == idDigits || isHex($0.element) }) else {
+            return nil
+        }
+        return String(decoding: bytes[p.count..<(p.count + idDigits)], as: UTF8.self)
+    }
+
+    /// SHA-256 of the key's bytes, as stored.
+    public static func hash(_ text: String) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        let input = Array(text.utf8)
+        input.withUnsafeBufferPointer { i in
+            out.withUnsafeMutableBufferPointer { switchyard_sha256(i.baseAddress, i.count, $0.baseAddress) }
+        }
+        return out
+    }
+
+    /// Equality whose time depends only on the lengths, never on where the bytes differ.
+    public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in 0..<a.count { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Bytes of a hex string; nil for odd lengths or other characters.
+    public static func bytes(hex: String) -> [UInt8]? {
+        let text = Array(hex.utf8)
+        guard text.count % 2 == 0 else { return nil }
+        func value(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x61...0x66: c - 0x61 + 10
+            case 0x41...0x46: c - 0x41 + 10
+            default: nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count / 2)
+        var i = 0
+        while i < text.count {
+            guard let high = value(text[i]), let low = value(text[i + 1]) else { return nil }
+            out.append(high << 4 | low)
+            i += 2
+        }
+        return out
+    }
+
+    /// Bytes from the kernel's random source (`/dev/urandom`, which never blocks once seeded).
+    static func randomBytes(_ count: Int) throws(FrontDoorError) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .internalError("cannot open /dev/urandom (errno \(errno))") }
+        defer { close(fd) }
+        var filled = 0
+        while filled < count {
+            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, count - filled) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .internalError("reading /dev/urandom failed (errno \(errno))")
+            }
+            guard n > 0 else { throw .internalError("/dev/urandom ended") }
+            filled += n
+        }
+        return out
+    }
+}

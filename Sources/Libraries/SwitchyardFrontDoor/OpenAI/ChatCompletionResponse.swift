@@ -1,0 +1,134 @@
+import SwitchyardContract
+import SwitchyardJSON
+
+/// Writes the OpenAI-shaped answers: `chat.completion`, `chat.completion.chunk`, the usage block
+/// with the exact cost added, and the routing summary headers every response carries.
+public enum ChatCompletionResponse {
+    /// The usage block: OpenAI's fields, plus `cost_usd` (exact decimal dollars) and
+    /// `cost_pico_usd` (the integer the bill is kept in), for every charged attempt of the request.
+    public static func usage(_ tokens: UsageRecord.Tokens?, cost: PicoUSD?) -> JSON {
+        let t = tokens ?? UsageRecord.Tokens(input: 0, output: 0)
+        var members: [(String, JSON)] = [
+            ("prompt_tokens", .integer(t.input)), ("completion_tokens", .integer(t.output)),
+            ("total_tokens", .integer(t.input &+ t.output)),
+            ("prompt_tokens_details", .object(JSONObject([("cached_tokens", .integer(t.cached))]))),
+            ("completion_tokens_details", .object(JSONObject([("reasoning_tokens", .integer(t.reasoning))]))),
+        ]
+        if let cost {
+            members.append(("cost_usd", .string(cost.description)))
+            members.append(("cost_pico_usd", .integer(cost.rawValue)))
+        }
+        return .object(JSONObject(members))
+    }
+
+    /// A whole (non-streamed) completion from the LLM step's answer.
+    public static func completion(
+        id: String, created: Int64, answer: LLMAnswer, usageTokens: UsageRecord.Tokens?, cost: PicoUSD?
+    ) -> JSON {
+        var message: [(String, JSON)] = [("role", "assistant"), ("content", .string(answer.text))]
+        if let calls = answer.toolCalls, !calls.isEmpty {
+            message.append(("tool_calls", .array(calls.map(toolCall))))
+        }
+        let choice = JSONObject([
+            ("index", 0), ("message", .object(JSONObject(message))),
+            ("finish_reason", .string(finishReason(answer.finishReason))), ("logprobs", .null),
+        ])
+        return .object(
+            JSONObject([
+                ("id", .string(id)), ("object", "chat.completion"), ("created", .integer(created)),
+                ("model", .string(answer.model.rawValue)), ("choices", .array([.object(choice)])),
+                ("usage", usage(usageTokens ?? answer.tokens, cost: cost)),
+                ("system_fingerprint", .null),
+            ]))
+    }
+
+    /// One streamed chunk; `delta` is `{"role": "assistant"}` first, then `{"content": …}`.
+    public static func chunk(
+        id: String, created: Int64, model: String, delta: JSON, finishReason: String? = nil
+    ) -> JSON {
+        let choice = JSONObject([
+            ("index", 0), ("delta", delta), ("finish_reason", finishReason.map { .string($0) } ?? .null),
+            ("logprobs", .null),
+        ])
+        return .object(
+            JSONObject([
+                ("id", .string(id)), ("object", "chat.completion.chunk"), ("created", .integer(created)),
+                ("model", .string(model)), ("choices", .array([.object(choice)])),
+            ]))
+    }
+
+    /// The last chunk when `stream_options.include_usage` is set: no choices, the usage block.
+    public static func usageChunk(
+        id: String, created: Int64, model: String, tokens: UsageRecord.Tokens?, cost: PicoUSD?
+    ) -> JSON {
+        .object(
+            JSONObject([
+                ("id", .string(id)), ("object", "chat.completion.chunk"), ("created", .integer(created)),
+                ("model", .string(model)), ("choices", .array([])), ("usage", usage(tokens, cost: cost)),
+            ]))
+    }
+
+    /// `data: <json>\n\n`.
+    public static func event(_ value: JSON) -> [UInt8] {
+        var out = Array("data: ".utf8)
+        value.write(to: &out)
+        out += [0x0A, 0x0A]
+        return out
+    }
+
+    public static let done: [UInt8] = Array("data: [DONE]\n\n".utf8)
+
+    /// An SSE error event for a stream that fails after it started (the openai client raises
+    /// `APIError` on an event carrying `error`).
+    public static func errorEvent(_ error: FrontDoorError) -> [UInt8] {
+        var out = Array("data: ".utf8)
+        out += error.body
+        out += [0x0A, 0x0A]
+        return out
+    }
+
+    /// The contract's finish reasons in OpenAI's words.
+    public static func finishReason(_ reason: String) -> String {
+        switch reason {
+        case "stop", "length", "content_filter": reason
+        case "tool_use", "tool_calls": "tool_calls"
+        default: "stop"
+        }
+    }
+
+    static func toolCall(_ call: ToolCall) -> JSON {
+        .object(
+            JSONObject([
+                ("id", .string(call.id)), ("type", "function"),
+                (
+                    "function",
+                    .object(JSONObject([("name", .string(call.name)), ("arguments", .string(call.arguments))]))
+                ),
+            ]))
+    }
+
+    /// The routing summary headers (`x-switchyard-*`) of a decision and its outcome.
+    public static func routeHeaders(
+        requestID: String, decision: RouteDecision, model: ModelID?, fallback: Bool, cost: PicoUSD?
+    ) -> [(String, String)] {
+        var headers: [(String, String)] = [
+            ("x-request-id", requestID),
+            (
+                "x-switchyard-route",
+                ([decision.route.rawValue, decision.strategy?.rawValue].compactMap { $0 })
+                    .joined(separator: " ")
+            ),
+            ("x-switchyard-tier", decision.tier),
+            ("x-switchyard-bundle", decision.bundleVersion),
+        ]
+        if let model { headers.append(("x-switchyard-model", model.rawValue)) }
+        if let rule = decision.matchedRule { headers.append(("x-switchyard-rule", rule)) }
+        if let category = decision.classification?.category {
+            headers.append(("x-switchyard-category", category.rawValue))
+        }
+        headers.append(("x-switchyard-fallback", fallback ? "true" : "false"))
+        headers.append(("x-switchyard-cost-ceiling-usd", decision.costCeilingPicoUSD.description))
+        if let cost { headers.append(("x-switchyard-cost-usd", cost.description)) }
+        return headers
+    }
+}

@@ -1,0 +1,164 @@
+import SwitchyardContract
+import SwitchyardCore
+import SwitchyardJSON
+import SwitchyardUsage
+
+extension FrontDoorService {
+    /// `POST /v1/chat/completions`.
+    func chat(_ http: FrontDoorRequest, key: StoredKey) async throws(FrontDoorError) -> FrontDoorResponse {
+        let received = Self.now()
+        let deadline = ContinuousClock.now + configuration.requestTimeout
+        let chat = try ChatCompletionRequest(body: http.body)
+        let (requestID, idempotent) = try requestID(http, tenant: key.tenant)
+        let cacheKey = key.tenant + "\u{1F}" + requestID
+        if idempotent, !chat.stream {
+            switch await idempotency.claim(cacheKey) {
+            case .replay(let answer):
+                return FrontDoorResponse(
+                    status: answer.status, headers: answer.headers + [("x-switchyard-idempotent-replay", "true")],
+                    body: .bytes(answer.body))
+            case .run: break
+            }
+        }
+        let response = await admitAndRun(
+            chat, http: http, key: key, requestID: requestID, received: received, deadline: deadline)
+        if idempotent, !chat.stream {
+            // Refusals that a retry may get past (rate limits, outages) are not remembered.
+            if let body = response.bytes, response.status < 500, response.status != 429 {
+                idempotency.finish(cacheKey, .init(status: response.status, headers: response.headers, body: body))
+            } else {
+                idempotency.abandon(cacheKey)
+            }
+        }
+        return response
+    }
+
+    private func admitAndRun(
+        _ chat: ChatCompletionRequest, http: FrontDoorRequest, key: StoredKey, requestID: String, received: Int64,
+        deadline: ContinuousClock.Instant
+    ) async -> FrontDoorResponse {
+        let estimate = http.body.count / 4 + (chat.parameters.maxTokens ?? configuration.assumedOutputTokens)
+        do {
+            try limiter.admit(key: key.id, limits: key.limits, tokens: estimate)
+        } catch {
+            return .error(error, requestID: requestID)
+        }
+        let inference = InferenceRequest(
+            requestID: requestID, tenantID: key.tenant, user: chat.user, messages: chat.messages,
+            hints: chat.hints.isEmpty ? nil : chat.hints, parameters: chat.parameters, stream: chat.stream,
+            receivedAtMs: received)
+        let decision = await backend.route(inference, deadline: deadline)
+        var used = 0
+        defer { limiter.settle(key: key.id, estimated: estimate, used: used) }
+        if let refusal = Self.refusal(decision, chat: chat) {
+            await enqueue(decision.usage, context: decision.context)
+            return .error(refusal, requestID: requestID)
+        }
+        guard var plan = decision.llm else {
+            await enqueue(decision.usage, context: decision.context)
+            return .error(
+                .invalidRequest(
+                    param: "messages",
+                    message: "this request routes to \(decision.route.rawValue), which chat completions do not serve"),
+                requestID: requestID)
+        }
+        // The single-process path has no detector step to ground in; the LLM sees the image itself.
+        plan.groundWithDetections = false
+        if let refused = await reserve(decision, tenant: key.tenant, requestID: requestID) {
+            await enqueue(decision.usage, context: decision.context)
+            return .error(refused, requestID: requestID)
+        }
+        let input = LLMStepInput(request: inference, plan: plan, context: decision.context)
+        if chat.stream {
+            return stream(input, chat: chat, decision: decision, requestID: requestID, deadline: deadline) { tokens in
+                self.limiter.settle(key: key.id, estimated: 0, used: tokens)
+            }
+        }
+        let outcome = await backend.callLLM(
+            input, invocationID: Self.invocationID(requestID), deadline: deadline, onText: nil)
+        let records = decision.usage + outcome.usage
+        await enqueue(records, context: decision.context)
+        used = Int(clamping: outcome.usage.reduce(Int64(0)) { $0 &+ ($1.tokens.map { $0.input &+ $0.output } ?? 0) })
+        let cost = backend.cost(of: records)
+        guard let answer = outcome.answer, outcome.status != .failed else {
+            let error = outcome.error ?? StepError(errorType: "LLM.Failed", errorMessage: "no answer")
+            var response = FrontDoorResponse.error(
+                .upstreamFailed(errorType: error.errorType, message: error.errorMessage), requestID: requestID)
+            response.headers += ChatCompletionResponse.routeHeaders(
+                requestID: requestID, decision: decision, model: nil, fallback: false, cost: cost
+            ).filter { $0.0 != "x-request-id" }
+            return response
+        }
+        let body = ChatCompletionResponse.completion(
+            id: "chatcmpl-" + requestID, created: received / 1000, answer: answer, usageTokens: answer.tokens,
+            cost: cost)
+        return .json(
+            200, body.serialized(),
+            headers: ChatCompletionResponse.routeHeaders(
+                requestID: requestID, decision: decision, model: answer.model, fallback: answer.fallbackUsed,
+                cost: cost))
+    }
+
+    /// The router's refusal as an OpenAI error, or nil when it routed.
+    static func refusal(_ decision: RouteDecision, chat: ChatCompletionRequest) -> FrontDoorError? {
+        guard decision.route == .rejected else { return nil }
+        let rejection = decision.rejection ?? StepError(errorType: "Router.Rejected", errorMessage: "rejected")
+        switch rejection.errorType {
+        case "Router.BudgetExceeded": return .budgetExceeded(message: rejection.errorMessage)
+        case "Router.UnknownModel", "Router.ModelNotAllowed": return .modelNotFound(chat.model?.rawValue ?? "auto")
+        default: return .routerRejected(errorType: rejection.errorType, message: rejection.errorMessage)
+        }
+    }
+
+    /// Reserves the decision's cost ceiling against the tenant's monthly budget.
+    /// - Returns: the refusal, or nil when admitted (or billing is off).
+    func reserve(_ decision: RouteDecision, tenant: String, requestID: String) async -> FrontDoorError? {
+        guard let billing else { return nil }
+        guard let (_, budget) = backend.budget(ofTenant: tenant) else {
+            return .routerRejected(errorType: "Router.UnknownTenant", message: "tenant \(tenant) has no budget")
+        }
+        do {
+            let reservation = try await billing.ledger.reserve(
+                tenant: tenant, requestID: requestID, ceiling: decision.costCeilingPicoUSD, budget: budget,
+                deadline: .now + configuration.ledgerTimeout)
+            if case .overBudget(let committed) = reservation {
+                return .budgetExceeded(
+                    message: "The monthly budget of $\(budget) is committed ($\(committed) spent or reserved); "
+                        + "this request may cost up to $\(decision.costCeilingPicoUSD).")
+            }
+            return nil
+        } catch {
+            logger.error("ledger reservation failed", metadata: ["switchyard.error": .string(error.description)])
+            return .unavailable("the budget ledger did not answer")
+        }
+    }
+
+    /// Puts records on the durable usage path; retried within the enqueue timeout, then logged.
+    func enqueue(_ records: [UsageRecord], context: UsageContext) async {
+        guard let billing, !records.isEmpty else { return }
+        let deadline = ContinuousClock.now + configuration.enqueueTimeout
+        var delay = Duration.milliseconds(50)
+        while true {
+            do {
+                try await billing.queue.enqueue(UsageBatch(records: records, context: context), deadline: deadline)
+                return
+            } catch {
+                if ContinuousClock.now + delay >= deadline {
+                    logger.critical(
+                        "usage could not be enqueued",
+                        metadata: [
+                            "switchyard.request": .string(context.requestID),
+                            "switchyard.error": .string(error.description),
+                        ])
+                    return
+                }
+                try? await Task.sleep(for: delay)
+                delay = delay * 2
+            }
+        }
+    }
+
+    /// The invocation id of in-process steps: fixed per request, so a retried request writes the
+    /// same usage keys instead of new ones.
+    static func invocationID(_ requestID: String) -> String { "inproc-" + requestID }
+}

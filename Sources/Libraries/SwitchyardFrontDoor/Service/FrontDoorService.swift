@@ -1,0 +1,132 @@
+import Logging
+import SwitchyardContract
+import SwitchyardCore
+import SwitchyardJSON
+import SwitchyardUsage
+
+/// Where a request's money goes: the budget ledger it reserves its cost ceiling in at admission,
+/// and the durable usage queue its usage records are enqueued on (decisions.md: "One durable
+/// usage path", "Budgets that hold under concurrency"). The queue's drain stores the records and
+/// settles the reservation.
+public struct FrontDoorBilling: Sendable {
+    public var ledger: any BudgetLedger
+    public var queue: any UsageQueue
+
+    public init(ledger: any BudgetLedger, queue: any UsageQueue) {
+        self.ledger = ledger
+        self.queue = queue
+    }
+}
+
+/// Settings of the front door; every field has a default.
+public struct FrontDoorConfiguration: Sendable {
+    /// Longest one request may run, upstream calls included. Default 120 s.
+    public var requestTimeout: Duration = .seconds(120)
+    /// Longest a ledger reservation or balance read may take before the request is refused
+    /// (503, fail closed). Default 3 s.
+    public var ledgerTimeout: Duration = .seconds(3)
+    /// Longest enqueueing a request's usage may take. Default 10 s.
+    public var enqueueTimeout: Duration = .seconds(10)
+    /// Output tokens assumed for the tokens-per-minute estimate when `max_tokens` is absent. Default 512.
+    public var assumedOutputTokens = 512
+
+    public init() {}
+}
+
+/// The OpenAI-compatible API, independent of the transport: authenticates the key, applies its
+/// rate limits, maps the request to the contract, routes it, reserves its cost ceiling, runs the
+/// LLM or embedding step, enqueues the usage on the durable path, and answers in OpenAI's shape
+/// with the routing summary in `x-switchyard-*` headers.
+public final class FrontDoorService: Sendable {
+    public let keys: KeyRing
+    public let limiter: RateLimiter
+    public let backend: any FrontDoorBackend
+    /// nil: billing off (no reservation, no usage enqueued) — the benchmark's second mode.
+    public let billing: FrontDoorBilling?
+    public let configuration: FrontDoorConfiguration
+    public let idempotency = IdempotencyCache()
+    let logger: Logger
+
+    public init(
+        keys: KeyRing, backend: any FrontDoorBackend, billing: FrontDoorBilling?,
+        configuration: FrontDoorConfiguration = FrontDoorConfiguration(), limiter: RateLimiter = RateLimiter(),
+        logger: Logger = Logger(label: "switchyard.frontdoor")
+    ) {
+        self.keys = keys
+        self.backend = backend
+        self.billing = billing
+        self.configuration = configuration
+        self.limiter = limiter
+        self.logger = logger
+    }
+
+    /// Answers one request; never throws (every refusal is an OpenAI-shaped error response).
+    public func handle(_ request: FrontDoorRequest) async -> FrontDoorResponse {
+        switch (request.method, request.path) {
+        case ("GET", "/health"), ("GET", "/v1/health"):
+            return .json(200, Array(#"{"status":"ok"}"#.utf8))
+        case ("POST", "/v1/chat/completions"), ("POST", "/chat/completions"):
+            return await withKey(request) { (key) async throws(FrontDoorError) in try await self.chat(request, key: key)
+            }
+        case ("POST", "/v1/embeddings"), ("POST", "/embeddings"):
+            return await withKey(request) { (key) async throws(FrontDoorError) in
+                try await self.embeddings(request, key: key)
+            }
+        case ("GET", "/v1/models"), ("GET", "/models"):
+            return await withKey(request) { key in self.models(key: key) }
+        case ("GET", "/v1/usage"), ("GET", "/usage"):
+            return await withKey(request) { (key) async throws(FrontDoorError) in try await self.usage(key: key) }
+        case (_, "/v1/chat/completions"), (_, "/v1/embeddings"), (_, "/v1/models"), (_, "/v1/usage"):
+            return .error(.methodNotAllowed(method: request.method, path: request.path), requestID: nil)
+        default:
+            return .error(.notFound(path: request.path), requestID: nil)
+        }
+    }
+
+    /// Authenticates, then runs `body`; a thrown `FrontDoorError` becomes its response.
+    private func withKey(
+        _ request: FrontDoorRequest, _ body: (StoredKey) async throws(FrontDoorError) -> FrontDoorResponse
+    ) async -> FrontDoorResponse {
+        do {
+            let key = try authenticate(request)
+            return try await body(key)
+        } catch {
+            return .error(error, requestID: nil)
+        }
+    }
+
+    /// The key of `Authorization: Bearer <key>`.
+    /// - Throws: `FrontDoor.InvalidAPIKey`, `FrontDoor.RevokedAPIKey`.
+    public func authenticate(_ request: FrontDoorRequest) throws(FrontDoorError) -> StoredKey {
+        guard let header = request.header("authorization") else { throw .invalidAPIKey }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .invalidAPIKey }
+        let presented = String(parts[1])
+        do {
+            return try keys.current().authenticate(presented)
+        } catch .invalidAPIKey {
+            // A key created a moment ago: look at the key file once more before refusing.
+            return try keys.current(recheck: true).authenticate(presented)
+        }
+    }
+
+    // MARK: - Request ids
+
+    /// The request id: derived from `Idempotency-Key` (or the client's `X-Request-Id`) and the
+    /// tenant, so a retry maps to the same reservation and usage keys; random otherwise.
+    func requestID(_ request: FrontDoorRequest, tenant: String) throws(FrontDoorError) -> (id: String, idempotent: Bool)
+    {
+        if let key = request.header("idempotency-key") ?? request.header("x-request-id") {
+            guard (1...256).contains(key.utf8.count), Identifier.isValid(key) else {
+                throw .invalidRequest(
+                    param: "Idempotency-Key", message: "Idempotency-Key must be 1...256 printable bytes")
+            }
+            let digest = APIKey.hash(tenant + "\u{1F}" + key)
+            return ("req_" + APIKey.hex(Array(digest.prefix(16))), true)
+        }
+        let random = (try? APIKey.randomBytes(12)) ?? []
+        return ("req_" + APIKey.hex(random), false)
+    }
+
+    static func now() -> Int64 { WallClock.nowMilliseconds() }
+}

@@ -1,0 +1,237 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import SwitchyardFrontDoor
+
+/// Bounds of one connection: what a client may send and how long it may take.
+struct ConnectionLimits: Sendable {
+    /// Largest request body; a larger one gets 413 and the connection is closed.
+    var maxBodyBytes = 8 << 20
+    /// Largest request head (request line and headers); larger gets 431. The HTTP parser itself
+    /// stops at 80 KiB whatever this says.
+    var maxHeaderBytes = 16 << 10
+    /// A request must arrive whole (head and body) within this of its first byte or of the
+    /// connection becoming idle; slow-loris clients are cut off with 408.
+    var requestTimeout: TimeAmount = .seconds(30)
+}
+
+/// The single-process server's HTTP/1.1 listener on SwiftNIO: bounded request parsing, keep-alive
+/// with pipelining, whole and streamed (SSE, chunked) answers, and a cancelled stream when the
+/// client goes away.
+final class HTTPFrontDoorServer {
+    let channel: Channel
+    var port: Int { channel.localAddress?.port ?? 0 }
+
+    private init(channel: Channel) { self.channel = channel }
+
+    static func start(
+        host: String, port: Int, group: EventLoopGroup, limits: ConnectionLimits,
+        handle: @escaping @Sendable (FrontDoorRequest) async -> FrontDoorResponse
+    ) async throws -> HTTPFrontDoorServer {
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+                    .flatMap { channel.pipeline.addHandler(FrontDoorChannelHandler(limits: limits, handle: handle)) }
+            }
+            .bind(host: host, port: port)
+            .get()
+        return HTTPFrontDoorServer(channel: channel)
+    }
+}
+
+final class FrontDoorChannelHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let limits: ConnectionLimits
+    private let handle: @Sendable (FrontDoorRequest) async -> FrontDoorResponse
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    /// The request being received was refused (413/431); its remaining parts are ignored.
+    private var refused = false
+    private var timer: Scheduled<Void>?
+    private var busy = false
+    private var cancelStream: (@Sendable () -> Void)?
+
+    init(limits: ConnectionLimits, handle: @escaping @Sendable (FrontDoorRequest) async -> FrontDoorResponse) {
+        self.limits = limits
+        self.handle = handle
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        arm(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        cancelStream?()
+        cancelStream = nil
+        context.fireChannelInactive()
+    }
+
+    /// Starts the clock for the next request (slow-loris bound, idle keep-alive bound).
+    private func arm(_ context: ChannelHandlerContext) {
+        timer?.cancel()
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: limits.requestTimeout) {
+            let (handler, context) = bound.value
+            guard !handler.busy else { return }
+            // Idle between requests: just close. Mid-request: tell the client why.
+            if handler.head != nil {
+                handler.refuse(.requestTimeout, context: context)
+            } else {
+                context.close(promise: nil)
+            }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body = []
+            refused = false
+            var headBytes = head.uri.utf8.count + 16
+            for (name, value) in head.headers { headBytes += name.utf8.count + value.utf8.count + 4 }
+            if headBytes > limits.maxHeaderBytes {
+                refuse(.headersTooLarge(limit: limits.maxHeaderBytes), context: context)
+                return
+            }
+            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limits.maxBodyBytes {
+                refuse(.payloadTooLarge(limit: limits.maxBodyBytes), context: context)
+            }
+        case .body(var buffer):
+            guard !refused else { return }
+            if body.count + buffer.readableBytes > limits.maxBodyBytes {
+                refuse(.payloadTooLarge(limit: limits.maxBodyBytes), context: context)
+                return
+            }
+            body += buffer.readBytes(length: buffer.readableBytes) ?? []
+        case .end:
+            guard !refused, let head else { return }
+            timer?.cancel()
+            busy = true
+            let request = FrontDoorRequest(
+                method: head.method.rawValue, path: head.uri,
+                headers: head.headers.map { (name: $0.name, value: $0.value) }, body: body)
+            self.head = nil
+            body = []
+            dispatch(request, keepAlive: head.isKeepAlive, context: context)
+        }
+    }
+
+    /// Answers with `error` and closes the connection: what is left of the request is not read.
+    private func refuse(_ error: FrontDoorError, context: ChannelHandlerContext) {
+        refused = true
+        timer?.cancel()
+        write(.error(error, requestID: nil), keepAlive: false, context: context)
+    }
+
+    private func dispatch(_ request: FrontDoorRequest, keepAlive: Bool, context: ChannelHandlerContext) {
+        let handle = self.handle
+        let promise = context.eventLoop.makePromise(of: FrontDoorResponse.self)
+        promise.completeWithTask { await handle(request) }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        promise.futureResult.whenSuccess { response in
+            let (handler, context) = bound.value
+            handler.write(response, keepAlive: keepAlive, context: context)
+        }
+    }
+
+    private func write(_ response: FrontDoorResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        guard context.channel.isActive else {
+            if case .events(let stream) = response.body { stream.cancel() }
+            return
+        }
+        var headers = HTTPHeaders(response.headers)
+        headers.replaceOrAdd(name: "server", value: "switchyard")
+        switch response.body {
+        case .bytes(let bytes):
+            headers.replaceOrAdd(name: "content-length", value: String(bytes.count))
+            if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+            context.write(
+                wrapOutboundOut(
+                    .head(
+                        HTTPResponseHead(
+                            version: .http1_1, status: .init(statusCode: response.status), headers: headers))),
+                promise: nil)
+            if !bytes.isEmpty {
+                var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+                buffer.writeBytes(bytes)
+                context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+            }
+            finish(keepAlive: keepAlive, context: context)
+        case .events(let stream):
+            headers.replaceOrAdd(name: "transfer-encoding", value: "chunked")
+            if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
+            cancelStream = stream.cancel
+            context.writeAndFlush(
+                wrapOutboundOut(
+                    .head(
+                        HTTPResponseHead(
+                            version: .http1_1, status: .init(statusCode: response.status), headers: headers))),
+                promise: nil)
+            relay(stream, keepAlive: keepAlive, context: context)
+        }
+    }
+
+    /// Writes each event as it comes, waiting for the previous one to reach the socket (a slow
+    /// reader slows the relay instead of growing a buffer here).
+    private func relay(_ stream: EventStream, keepAlive: Bool, context: ChannelHandlerContext) {
+        let eventLoop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: eventLoop)
+        Task {
+            for await event in stream.events {
+                let written: EventLoopFuture<Void> = eventLoop.flatSubmit {
+                    let (handler, context) = bound.value
+                    guard context.channel.isActive else {
+                        return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+                    }
+                    var buffer = context.channel.allocator.buffer(capacity: event.count)
+                    buffer.writeBytes(event)
+                    let promise = eventLoop.makePromise(of: Void.self)
+                    context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(buffer))), promise: promise)
+                    return promise.futureResult
+                }
+                do { try await written.get() } catch {
+                    stream.cancel()
+                    return
+                }
+            }
+            eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.cancelStream = nil
+                guard context.channel.isActive else { return }
+                handler.finish(keepAlive: keepAlive, context: context)
+            }
+        }
+    }
+
+    private func finish(keepAlive: Bool, context: ChannelHandlerContext) {
+        busy = false
+        let channel = context.channel
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            arm(context)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // The parser failed: a malformed or oversized head. Answer once, then close.
+        if let parserError = error as? HTTPParserError, !busy {
+            switch parserError {
+            case .headerOverflow: refuse(.headersTooLarge(limit: limits.maxHeaderBytes), context: context)
+            default: refuse(.invalidRequest(param: nil, message: "malformed HTTP request"), context: context)
+            }
+            return
+        }
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,51 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SwitchyardCore
+import SwitchyardFrontDoor
+import SwitchyardLLMCallerFunction
+import SwitchyardRouterFunction
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `switchyard-server`: the front door, the router and the llm-caller in one process.
+enum ServerCommand {
+    static func run() async -> Int32 {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "switchyard.server")
+        do {
+            let environment = Environment.process
+            let configuration = try ServerConfiguration(environment: environment)
+            let backend = InProcessBackend(
+                router: try RouterHandler(configuration: RouterConfiguration(environment: environment)),
+                llm: try LLMCallerHandler(configuration: LLMCallerConfiguration(environment: environment)),
+                pool: BlockingPool(threads: configuration.upstreamThreads))
+            let keys = try KeyRing(path: configuration.keysFile)
+            let billing = try await ServerBilling.start(configuration, backend: backend, logger: logger)
+            let service = FrontDoorService(
+                keys: keys, backend: backend, billing: billing?.frontDoor, configuration: configuration.frontDoor,
+                logger: logger)
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+            let server = try await HTTPFrontDoorServer.start(
+                host: configuration.host, port: configuration.port, group: group, limits: configuration.limits
+            ) { request in await service.handle(request) }
+            // The test harness and scripts read this line for the port.
+            print(
+                "switchyard-server listening on http://\(configuration.host):\(server.port) "
+                    + "billing=\(billing == nil ? "off" : "on")"
+            )
+            fflush(stdout)
+            try await server.channel.closeFuture.get()
+            return 0
+        } catch {
+            logger.critical("switchyard-server failed to start: \(error)")
+            return 1
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import NIOCore
+import SwitchyardCore
+import SwitchyardFrontDoor
+
+/// The single-process server's settings, read once from the environment.
+///
+/// | variable | meaning (default) |
+/// |---|---|
+/// | `SWITCHYARD_HOST`, `SWITCHYARD_PORT` | where to listen (127.0.0.1, 8080; 0 picks a free port, printed at start) |
+/// | `SWITCHYARD_KEYS_FILE` | the key file the key tool writes (required) |
+/// | `SWITCHYARD_BILLING` | `on`: reserve budgets in the ledger and enqueue usage; `off`: neither (on) |
+/// | `MONGODB_URI` | the usage store and budget ledger (required when billing is on) |
+/// | `SWITCHYARD_USAGE_QUEUE_DIR` | the journaled usage queue's folder (`.run/usage-queue`) |
+/// | `SWITCHYARD_MAX_BODY_BYTES` | largest request body (8 MiB) |
+/// | `SWITCHYARD_MAX_HEADER_BYTES` | largest request head (16 KiB) |
+/// | `SWITCHYARD_CLIENT_TIMEOUT_MS` | a request must arrive whole within this; idle connections close (30000) |
+/// | `SWITCHYARD_REQUEST_TIMEOUT_MS` | longest a request may run upstream (120000) |
+/// | `SWITCHYARD_THREADS` | event-loop threads (the number of cores) |
+/// | `SWITCHYARD_UPSTREAM_THREADS` | threads for blocking upstream and store calls: most calls in flight (64) |
+/// | `SWITCHYARD_LEDGER_CONNECTIONS` | usage-store connections for budget reservations (8) |
+///
+/// The router and the llm-caller read their own variables (bundle, catalog overlay, provider
+/// endpoints and keys), as their Lambda functions do.
+struct ServerConfiguration {
+    var host: String
+    var port: Int
+    var keysFile: String
+    var billing: Bool
+    var mongoURI: String?
+    var usageQueueDirectory: String
+    var limits: ConnectionLimits
+    var frontDoor: FrontDoorConfiguration
+    var threads: Int
+    var upstreamThreads: Int
+    var ledgerConnections: Int
+
+    init(environment: Environment) throws {
+        host = environment.string("SWITCHYARD_HOST", default: "127.0.0.1")
+        port = try environment.int("SWITCHYARD_PORT", default: 8080, range: 0...65535)
+        keysFile = try environment.require("SWITCHYARD_KEYS_FILE")
+        let billingText = environment.string("SWITCHYARD_BILLING", default: "on")
+        guard billingText == "on" || billingText == "off" else {
+            throw ConfigurationError.invalid(variable: "SWITCHYARD_BILLING", value: billingText, expected: "on or off")
+        }
+        billing = billingText == "on"
+        mongoURI = environment["MONGODB_URI"].flatMap { $0.isEmpty ? nil : $0 }
+        if billing, mongoURI == nil {
+            throw ConfigurationError.missing(
+                variable: "MONGODB_URI (billing is on; SWITCHYARD_BILLING=off turns it off)")
+        }
+        usageQueueDirectory = environment.string("SWITCHYARD_USAGE_QUEUE_DIR", default: ".run/usage-queue")
+        limits = ConnectionLimits(
+            maxBodyBytes: try environment.int("SWITCHYARD_MAX_BODY_BYTES", default: 8 << 20, range: 1024...(64 << 20)),
+            maxHeaderBytes: try environment.int(
+                "SWITCHYARD_MAX_HEADER_BYTES", default: 16 << 10, range: 1024...(64 << 10)),
+            requestTimeout: .milliseconds(
+                Int64(try environment.int("SWITCHYARD_CLIENT_TIMEOUT_MS", default: 30_000, range: 100...3_600_000))))
+        frontDoor = FrontDoorConfiguration()
+        frontDoor.requestTimeout = .milliseconds(
+            try environment.int("SWITCHYARD_REQUEST_TIMEOUT_MS", default: 120_000, range: 1000...900_000))
+        threads = try environment.int("SWITCHYARD_THREADS", default: System.coreCount, range: 1...256)
+        upstreamThreads = try environment.int("SWITCHYARD_UPSTREAM_THREADS", default: 64, range: 1...4096)
+        ledgerConnections = try environment.int("SWITCHYARD_LEDGER_CONNECTIONS", default: 8, range: 1...256)
+    }
+}

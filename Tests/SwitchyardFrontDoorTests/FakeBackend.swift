@@ -1,0 +1,151 @@
+import SwitchyardContract
+import SwitchyardCore
+import SwitchyardUsage
+import Synchronization
+
+@testable import SwitchyardFrontDoor
+
+/// A backend played by the test: a fixed decision per request, a scripted answer (streamed in
+/// pieces), and flat prices (every record costs $0.001), so expectations are computed by hand.
+final class FakeBackend: FrontDoorBackend, Sendable {
+    let catalog: Catalog
+    let bundleVersion = "test-bundle"
+    let script: Mutex<Script>
+    let calls = Atomic<Int>(0)
+
+    struct Script: Sendable {
+        var rejection: StepError?
+        var pieces = ["Par", "is."]
+        var fail: StepError?
+        /// Text already streamed before the stream is cut (with `fail`).
+        var cutAfterPieces = 0
+        var ceiling = PicoUSD(5_000_000_000)  // $0.005
+        var budget = PicoUSD(1_000_000_000_000)  // $1
+        var delay: Duration = .zero
+    }
+
+    init(script: Script = Script()) throws {
+        catalog = try Catalog(
+            version: "test",
+            models: [
+                CatalogModel(
+                    id: "small", provider: .openAI, kind: .llm, contextWindow: 1000,
+                    latency: LatencyPrior(p50Ms: 10, p95Ms: 20), quality: [:], tiers: ["basic"]),
+                CatalogModel(
+                    id: "embed", provider: .openAI, kind: .embedding, contextWindow: 1000,
+                    latency: LatencyPrior(p50Ms: 10, p95Ms: 20), quality: [:], tiers: ["basic"]),
+            ])
+        self.script = Mutex(script)
+    }
+
+    func route(_ request: InferenceRequest, deadline: ContinuousClock.Instant) async -> RouteDecision {
+        let s = script.withLock { $0 }
+        let context = UsageContext(requestID: request.requestID, tenantID: request.tenantID, tier: "basic")
+        let routerRecord = record(context, step: "router", tokens: nil)
+        if let rejection = s.rejection {
+            return RouteDecision(
+                requestID: request.requestID, tenantID: request.tenantID, tier: "basic", bundleVersion: bundleVersion,
+                route: .rejected, strategy: nil, rejection: rejection, explanation: "no", context: context,
+                usage: [routerRecord])
+        }
+        return RouteDecision(
+            requestID: request.requestID, tenantID: request.tenantID, tier: "basic", bundleVersion: bundleVersion,
+            route: .llm, strategy: .cheapest,
+            llm: LLMPlan(
+                candidates: [LLMCandidate(model: "small", attemptTimeoutMs: 1000, contextWindow: 1000)],
+                maxOutputTokens: 64),
+            costCeilingPicoUSD: s.ceiling, matchedRule: "rule-1",
+            classification: Classification(category: .chat, difficulty: .easy, confidence: 1, classifier: "hint"),
+            explanation: "cheapest", context: context, usage: [routerRecord])
+    }
+
+    func record(_ context: UsageContext, step: String, tokens: UsageRecord.Tokens?) -> UsageRecord {
+        var r = UsageRecord(
+            context: context, step: step, invocationID: "inproc-" + context.requestID, timestamp: 1,
+            backend: .external, modality: .text, latency: .init(totalMs: 1), status: .succeeded)
+        r.tokens = tokens
+        return r
+    }
+
+    func callLLM(
+        _ input: LLMStepInput, invocationID: String, deadline: ContinuousClock.Instant,
+        onText: (@Sendable (String) -> Void)?
+    ) async -> LLMOutcome {
+        calls.add(1, ordering: .relaxed)
+        let s = script.withLock { $0 }
+        let tokens = UsageRecord.Tokens(input: 10, output: 4, cached: 2)
+        let usage = [record(input.context, step: "llm", tokens: tokens)]
+        if s.delay > .zero { try? await Task.sleep(for: s.delay) }
+        if let fail = s.fail {
+            for piece in s.pieces.prefix(s.cutAfterPieces) { onText?(piece) }
+            return LLMOutcome(
+                requestID: input.context.requestID, status: .failed, answer: nil, attempts: [], usage: usage,
+                error: fail, latencyMs: 1)
+        }
+        for piece in s.pieces { onText?(piece) }
+        let answer = LLMAnswer(
+            text: s.pieces.joined(), finishReason: "stop", model: "small", provider: .openAI, providerModel: "small-1",
+            fallbackUsed: false, tokens: tokens)
+        return LLMOutcome(
+            requestID: input.context.requestID, status: .succeeded, answer: answer, attempts: [], usage: usage,
+            error: nil, latencyMs: 1)
+    }
+
+    func embed(
+        _ texts: [String], candidates: [LLMCandidate], context: UsageContext, dimensions: Int?, invocationID: String,
+        deadline: ContinuousClock.Instant
+    ) async -> EmbeddingResult {
+        let tokens = UsageRecord.Tokens(input: Int64(texts.count) * 3, output: 0)
+        return EmbeddingResult(
+            status: .succeeded, model: candidates.first?.model, vectors: texts.map { _ in [0.5, -1.25] },
+            tokens: tokens, usage: [record(context, step: "embedding", tokens: tokens)], error: nil)
+    }
+
+    func budget(ofTenant tenant: String) -> (tier: String, budget: PicoUSD)? {
+        tenant == "acme" ? ("basic", script.withLock { $0.budget }) : nil
+    }
+
+    func price(of model: ModelID) -> ModelList.Price? {
+        ModelList.Price(
+            inputPerMillion: PicoUSD(150_000_000_000), cachedInputPerMillion: nil,
+            outputPerMillion: PicoUSD(600_000_000_000), perImage: .zero)
+    }
+
+    /// $0.001 per record.
+    func cost(of records: [UsageRecord]) -> PicoUSD { PicoUSD(Int64(records.count) * 1_000_000_000) }
+}
+
+/// The ledger's contract in memory (the real one is MongoDB's): admit while committed < budget.
+final class MemoryLedger: BudgetLedger, Sendable {
+    let state = Mutex<(committed: Int64, open: Set<String>)>((0, []))
+
+    func reserve(
+        tenant: String, requestID: String, ceiling: PicoUSD, budget: PicoUSD, deadline: ContinuousClock.Instant
+    ) async throws(UsageError) -> Reservation {
+        state.withLock { s in
+            if s.open.contains(requestID) { return .alreadyReserved(committed: PicoUSD(s.committed)) }
+            guard s.committed < budget.rawValue else { return .overBudget(committed: PicoUSD(s.committed)) }
+            s.committed += ceiling.rawValue
+            s.open.insert(requestID)
+            return .admitted(committed: PicoUSD(s.committed))
+        }
+    }
+
+    func settle(_ requests: [LedgerRequest], deadline: ContinuousClock.Instant) async throws(UsageError) -> Int { 0 }
+    func release(_ request: LedgerRequest, deadline: ContinuousClock.Instant) async throws(UsageError) -> Bool { false }
+    func balance(tenant: String, at: Int64, deadline: ContinuousClock.Instant) async throws(UsageError) -> LedgerBalance
+    {
+        let s = state.withLock { $0 }
+        return LedgerBalance(
+            tenant: tenant, month: 0, spentPicoUSD: 0, reservedPicoUSD: s.committed, committedPicoUSD: s.committed,
+            openReservations: s.open.count)
+    }
+}
+
+final class MemoryQueue: UsageQueue, Sendable {
+    let batches = Mutex<[UsageBatch]>([])
+    func enqueue(_ batch: UsageBatch, deadline: ContinuousClock.Instant) async throws(UsageError) {
+        batches.withLock { $0.append(batch) }
+    }
+    var records: [UsageRecord] { batches.withLock { $0.flatMap(\.allRecords) } }
+}

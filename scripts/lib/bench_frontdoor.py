@@ -1,0 +1,270 @@
+"""Gateway overhead of the single-process front door, side by side in one run (scripts/bench-frontdoor).
+
+Upstream: nginx answering a fixed OpenAI chat completion at once (the C floor). Targets, each loaded
+by wrk on loopback with the same POST at concurrency 1, 16 and 64:
+  nginx-direct      wrk → nginx (the floor the added latency is measured from)
+  nginx-proxy       wrk → nginx proxy_pass → nginx (a C gateway floor)
+  switchyard-off    wrk → switchyard-server (billing off) → nginx
+  switchyard-on     wrk → switchyard-server (billing on: ledger reservation in SecantusDB, usage
+                    fsynced to the journaled queue and drained into SecantusDB) → nginx
+  litellm           wrk → LiteLLM proxy (one worker, no database) → nginx
+Every response is checked by wrk's Lua hook (status 200 and the upstream's answer text in the
+body); a run with any failed call is reported as failed, not timed. RSS is read from /proc after
+each run. Added latency = target percentile − nginx-direct percentile at the same concurrency.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "Tests" / "Integration"))
+from servers import free_port, wait_http  # noqa: E402
+
+ANSWER = {"id": "chatcmpl-bench", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
+          "choices": [{"index": 0, "message": {"role": "assistant", "content": "Paris is the capital."},
+                       "finish_reason": "stop"}],
+          "usage": {"prompt_tokens": 9, "completion_tokens": 5, "total_tokens": 14}}
+BODY = json.dumps({"model": "gpt-4o-mini", "max_tokens": 16,
+                   "messages": [{"role": "user", "content": "What is the capital of France?"}]})
+
+LUA = """
+wrk.method = "POST"
+wrk.body = [[%(body)s]]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %(key)s"
+local bad = 0
+function response(status, headers, body)
+  if status ~= 200 or not string.find(body, "Paris is the capital.", 1, true) then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  io.write(string.format("BENCH %%d %%d %%d %%d %%d %%.1f\\n", summary.requests, bad,
+    latency:percentile(50), latency:percentile(99), latency.mean, summary.requests / (summary.duration / 1e6)))
+end
+"""
+
+
+class Proc:
+    def __init__(self, cmd, env=None, log=None, cwd=None):
+        self.log = open(log, "wb") if log else subprocess.DEVNULL
+        self.p = subprocess.Popen([str(c) for c in cmd], env={**os.environ, **(env or {})}, stdout=self.log,
+                                  stderr=subprocess.STDOUT, start_new_session=True, cwd=cwd)
+
+    def rss_mib(self) -> float:
+        total = 0
+        for pid in [self.p.pid] + children(self.p.pid):
+            try:
+                for line in open(f"/proc/{pid}/status"):
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                pass
+        return total / 1024
+
+    def stop(self):
+        if self.p.poll() is None:
+            os.killpg(self.p.pid, signal.SIGTERM)
+            try:
+                self.p.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.p.pid, signal.SIGKILL)
+                self.p.wait()
+
+
+def children(pid: int) -> list[int]:
+    out = []
+    try:
+        for child in open(f"/proc/{pid}/task/{pid}/children").read().split():
+            out.append(int(child))
+            out += children(int(child))
+    except OSError:
+        pass
+    return out
+
+
+def nginx(work: Path, port: int, proxy_port: int) -> Proc:
+    conf = work / "nginx.conf"
+    answer = json.dumps(ANSWER).replace("'", "\\'")
+    conf.write_text(f"""
+worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {work}/body; proxy_temp_path {work}/proxy; fastcgi_temp_path {work}/fcgi;
+  uwsgi_temp_path {work}/uwsgi; scgi_temp_path {work}/scgi;
+  keepalive_requests 1000000;
+  upstream fake {{ server 127.0.0.1:{port}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ default_type application/json; return 200 '{answer}'; }}
+  }}
+  server {{
+    listen 127.0.0.1:{proxy_port};
+    location / {{ proxy_pass http://fake; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+  }}
+}}
+""")
+    return Proc(["nginx", "-c", conf, "-p", work], log=work / "nginx.log")
+
+
+def wrk(url: str, key: str, connections: int, seconds: int, work: Path) -> dict:
+    script = work / "post.lua"
+    script.write_text(LUA % {"body": BODY, "key": key})
+    threads = 1 if connections == 1 else 2
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", script,
+                          "--timeout", "10s", url + "/v1/chat/completions"], capture_output=True, text=True,
+                         timeout=seconds + 60)
+    match = re.search(r"BENCH (\d+) (\d+) (\d+) (\d+) (\d+) ([\d.]+)", out.stdout)
+    if not match:
+        raise RuntimeError(f"wrk gave no summary: {out.stdout}\n{out.stderr}")
+    requests, bad, p50, p99, mean, rps = match.groups()
+    errors = re.search(r"Socket errors: (.*)", out.stdout)
+    return {"requests": int(requests), "failed": int(bad), "p50_ms": int(p50) / 1000, "p99_ms": int(p99) / 1000,
+            "mean_ms": int(mean) / 1000, "rps": float(rps), "socket_errors": errors.group(1) if errors else ""}
+
+
+def check(url: str, key: str):
+    request = urllib.request.Request(url + "/v1/chat/completions", data=BODY.encode(), method="POST", headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request, timeout=30) as r:
+        body = r.read().decode()
+    if "Paris is the capital." not in body:
+        raise RuntimeError(f"{url} answered {body[:300]}")
+
+
+def main() -> int:
+    seconds = int(os.environ.get("SECONDS_PER_RUN", "10"))
+    levels = [int(c) for c in os.environ.get("CONCURRENCY", "1,16,64").split(",")]
+    server_bin = Path(sys.argv[1])
+    litellm = os.environ.get("LITELLM_BIN", "")
+    work = REPO / ".build" / "bench-frontdoor"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    procs: list[Proc] = []
+    try:
+        up, proxy = free_port(), free_port()
+        procs.append(nginx(work, up, proxy))
+        wait_http(f"http://127.0.0.1:{up}/", 20)
+        targets = {"nginx-direct": (f"http://127.0.0.1:{up}", "x", None),
+                   "nginx-proxy": (f"http://127.0.0.1:{proxy}", "x", None)}
+
+        bundle = work / "bundle"
+        bundle.mkdir()
+        for name in ("policy.json", "catalog.json", "rates.json"):
+            shutil.copy(REPO / "infra" / name, bundle / name)
+        shutil.copytree(REPO / "infra" / "classifier", bundle / "classifier")
+        overlay = json.loads((REPO / "infra" / "local" / "catalog-overlay.json").read_text())
+        for patch in overlay["models"].values():
+            patch["endpoint"] = f"http://127.0.0.1:{up}"
+        (bundle / "overlay.json").write_text(json.dumps(overlay))
+        keys = work / "keys.json"
+        key = json.loads(subprocess.run(
+            [server_bin.parent / "switchyard-keys", "--file", keys, "--json", "create", "--tenant", "initech",
+             "--tier", "enterprise", "--rpm", "10000000", "--tpm", "10000000"],
+            check=True, capture_output=True, text=True).stdout)["key"]
+        mongo_port = free_port()
+        (work / "mongo").mkdir()
+        (work / "mongo.toml").write_text("")
+        procs.append(Proc([REPO / ".venv" / "bin" / "secantusd-py", "--config", work / "mongo.toml", "--host",
+                           "127.0.0.1", "--port", mongo_port, "--storage-path", work / "mongo", "--log-level",
+                           "WARNING"], log=work / "mongo.log"))
+        common = {"SWITCHYARD_BUNDLE_DIR": str(bundle), "SWITCHYARD_CATALOG_OVERLAY": str(bundle / "overlay.json"),
+                  "SWITCHYARD_KEYS_FILE": str(keys), "OPENAI_API_KEY": "sk-bench", "ANTHROPIC_API_KEY": "sk-bench"}
+        servers = {}
+        for mode in ("off", "on"):
+            port = free_port()
+            env = {**common, "SWITCHYARD_PORT": str(port), "SWITCHYARD_BILLING": mode,
+                   "SWITCHYARD_USAGE_QUEUE_DIR": str(work / f"queue-{mode}")}
+            # Billing on is the whole system: ledger reservations, usage stored, and the router's
+            # live spend and health signals read from the same store. Billing off has no store at all.
+            if mode == "on":
+                env["MONGODB_URI"] = f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true"
+            proc = Proc([server_bin], env=env, log=work / f"switchyard-{mode}.log")
+            procs.append(proc)
+            wait_http(f"http://127.0.0.1:{port}/health", 60)
+            servers[f"switchyard-{mode}"] = proc
+            targets[f"switchyard-{mode}"] = (f"http://127.0.0.1:{port}", key, proc)
+        if litellm:
+            port = free_port()
+            config = work / "litellm.yaml"
+            config.write_text(f"""model_list:
+  - model_name: gpt-4o-mini
+    litellm_params:
+      model: openai/gpt-4o-mini
+      api_base: http://127.0.0.1:{up}/v1
+      api_key: sk-bench
+""")
+            proc = Proc([litellm, "--config", config, "--port", port, "--host", "127.0.0.1", "--num_workers", "1"],
+                        env={"LITELLM_MASTER_KEY": "sk-litellm-bench", "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+                             "LITELLM_LOG": "ERROR"}, log=work / "litellm.log")
+            procs.append(proc)
+            wait_http(f"http://127.0.0.1:{port}/health/liveliness", 180)
+            targets["litellm"] = (f"http://127.0.0.1:{port}", "sk-litellm-bench", proc)
+
+        for name, (url, k, _) in targets.items():
+            if name.startswith(("switchyard", "litellm")):
+                check(url, k)
+        soak_minutes = int(os.environ.get("SOAK_MINUTES", "0"))
+        if soak_minutes:
+            return soak(targets[os.environ.get("SOAK_TARGET", "switchyard-on")], soak_minutes, work)
+        results = []
+        for connections in levels:
+            for name, (url, k, proc) in targets.items():
+                wrk(url, k, connections, 2, work)  # warm-up
+                r = wrk(url, k, connections, seconds, work)
+                r.update(target=name, connections=connections, rss_mib=round(proc.rss_mib(), 1) if proc else None)
+                results.append(r)
+                print(json.dumps(r), flush=True)
+        (work / "results.json").write_text(json.dumps(results, indent=1))
+        print_table(results)
+        return 0 if all(r["failed"] == 0 for r in results) else 1
+    finally:
+        for proc in reversed(procs):
+            proc.stop()
+
+
+def soak(target, minutes: int, work: Path) -> int:
+    """RSS of switchyard-server (billing on, or SOAK_TARGET=switchyard-off) sampled after each minute of
+    load at c=16; prints the slope."""
+    url, key, proc = target
+    samples = [(0, proc.rss_mib())]
+    failed = 0
+    for minute in range(1, minutes + 1):
+        r = wrk(url, key, 16, 60, work)
+        failed += r["failed"]
+        samples.append((minute, proc.rss_mib()))
+        print(json.dumps({"minute": minute, "rss_mib": round(samples[-1][1], 1), "rps": r["rps"],
+                          "p99_ms": r["p99_ms"], "failed": r["failed"]}), flush=True)
+    xs = [m for m, _ in samples[1:]]
+    ys = [v for _, v in samples[1:]]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / max(1e-9, sum((x - mx) ** 2 for x in xs))
+    print(f"soak: {minutes} min at c=16, RSS {ys[0]:.1f} → {ys[-1]:.1f} MiB, slope {slope:+.3f} MiB/min "
+          f"(minutes 1..{minutes}), failed calls {failed}")
+    return 0 if failed == 0 else 1
+
+
+def print_table(results: list[dict]):
+    floor = {r["connections"]: r for r in results if r["target"] == "nginx-direct"}
+    print("\n| target | c | p50 ms | p99 ms | added p50 ms | added p99 ms | req/s | failed | RSS MiB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for r in results:
+        f = floor[r["connections"]]
+        print(f"| {r['target']} | {r['connections']} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | "
+              f"{r['p50_ms'] - f['p50_ms']:+.3f} | {r['p99_ms'] - f['p99_ms']:+.3f} | {r['rps']:.0f} | "
+              f"{r['failed']} | {r['rss_mib'] if r['rss_mib'] is not None else '-'} |")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
