@@ -198,8 +198,9 @@ def batch_decision(items: int, concurrency: int, photo: str) -> dict:
     return {"requestId": "bench-batch", "tenantId": "acme-startup", "tier": "basic", "bundleVersion": "bench",
             "route": "batch", "costCeilingPicoUSD": 0, "estimatedCostPicoUSD": 0, "qualityFloorRelaxed": False,
             "candidates": [], "explanation": "benchmark batch", "context": context, "usage": [],
+            # maxDetections as the router caps it for an inline batch (the results must fit 256 KiB).
             "vision": {"candidates": [{"model": "yolov8n-lambda", "attemptTimeoutMs": 10000,
-                                       "estimatedCostPicoUSD": 0, "estimatedLatencyMs": 0}]},
+                                       "estimatedCostPicoUSD": 0, "estimatedLatencyMs": 0}], "maxDetections": 46},
             "batch": {"items": [{"id": f"img-{i:02d}", "images": [photo]} for i in range(items)],
                       "itemRoute": "vision", "maxConcurrency": concurrency}}
 
