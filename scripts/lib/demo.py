@@ -15,13 +15,15 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Tests" / "Integration"))
 from pipeline_fixtures import EVENT_IMAGES_PORT, LocalStack  # noqa: E402
 
-SCENARIOS = ["cheap-text", "local-model", "legal-pro", "image-detect", "image-question", "batch-images",
+SCENARIOS = ["cheap-text", "local-model", "legal-pro", "image-detect", "image-detect-in-lambda", "image-question",
+             "batch-images",
              "rejected-tier"]
 
 
@@ -45,6 +47,20 @@ def answer(output: dict) -> str:
     return (output.get("error") or {}).get("errorType", "")
 
 
+def settled_records(stack: LocalStack, request_id: str) -> list[dict]:
+    """The request's usage records once the queue's drain has stopped adding to them (the
+    execution answers before its usage lands): unchanged for a second, at most ten seconds."""
+    records = stack.usage_records(request_id)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        again = stack.usage_records(request_id, timeout=0)
+        if len(again) == len(records):
+            break
+        records = again
+    return records
+
+
 def main() -> int:
     keep = "--keep" in sys.argv[1:]
     print("== starting the local stack")
@@ -60,7 +76,7 @@ def main() -> int:
                       f"{result.response.get('error')}: {str(result.response.get('cause'))[:80]}")
                 continue
             output = result.output
-            records = stack.usage_records(json.loads(request)["requestId"])
+            records = settled_records(stack, json.loads(request)["requestId"])
             costs = [r["cost"]["totalPicoUSD"] for r in records if r.get("cost")]
             cost = f"{usd(sum(costs))} ({len(records)} records)" if records else "(not in the database yet)"
             print(f"{name:<22} {output['route']:<11} {output['status']:<9} {result.elapsed_ms:>6.0f} ms  "
