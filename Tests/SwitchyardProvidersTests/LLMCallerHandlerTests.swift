@@ -429,8 +429,10 @@ final class LLMCallerHandlerTests: XCTestCase {
         environment.values["IMAGE_ACCESS_ALLOW_PRIVATE_HOSTS"] = "true"
         let shared = try LLMCallerConfiguration(environment: environment, catalog: Self.catalog)
         XCTAssertTrue(shared.imagePolicy.allowHTTP && shared.imagePolicy.allowPrivateHosts)
-        environment.values["IMAGE_ACCESS_S3"] = "not-a-location"
-        XCTAssertThrowsError(try LLMCallerConfiguration(environment: environment, catalog: Self.catalog))
+        environment.values["IMAGE_ACCESS_S3"] = "s3://Not_A_Bucket/x"
+        XCTAssertThrowsError(try LLMCallerConfiguration(environment: environment, catalog: Self.catalog)) {
+            XCTAssertEqual(($0 as? ConfigurationError)?.errorType, "Config.Invalid")
+        }
     }
 
     func testToolCallsComeBackInTheAnswer() async throws {
