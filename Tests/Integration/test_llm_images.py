@@ -30,6 +30,12 @@ def ask(url: str, model: str = VISION, tenant: str = "acme") -> dict:
     return body
 
 
+def outcome(result) -> dict:
+    """Every call ends in an outcome document, failures included (never a Lambda error)."""
+    assert result.status == 200 and result.function_error is None, result.body
+    return result.json
+
+
 def test_s3_images_are_read_through_the_allow_list(moto, fake_providers, llm_bundle, tmp_path):  # noqa: F811
     s3 = boto3.client("s3", endpoint_url=moto.url, region_name="us-east-1", aws_access_key_id="test",
                       aws_secret_access_key="test")
@@ -49,7 +55,7 @@ def test_s3_images_are_read_through_the_allow_list(moto, fake_providers, llm_bun
     provider_model = CATALOG.provider_model(VISION)
     try:
         for key, media_type, data in [("allowed/cat.png", "image/png", PNG), ("allowed/dog.jpg", "image/jpeg", JPEG)]:
-            out = emulator.invoke("llm-caller", ask(f"s3://uploads/{key}"))
+            out = outcome(emulator.invoke("llm-caller", ask(f"s3://uploads/{key}")))
             assert out["status"] == "succeeded", out
             sent = fake_providers.requests(provider_model)[-1]["request"]["messages"][0]["content"]
             expected = f"data:{media_type};base64," + base64.b64encode(data).decode()
@@ -62,18 +68,18 @@ def test_s3_images_are_read_through_the_allow_list(moto, fake_providers, llm_bun
         # objects exist and the role could read them, so only the allow-list stands between.
         for url, tenant in [("s3://uploads/private/secret.png", "acme"), ("s3://tenant-photos/globex/cat.png", "acme"),
                             ("s3://elsewhere/cat.png", "acme")]:
-            out = emulator.invoke("llm-caller", ask(url, tenant=tenant))
+            out = outcome(emulator.invoke("llm-caller", ask(url, tenant=tenant)))
             assert out["status"] == "failed" and out["error"]["errorType"] == "Image.Forbidden", out
             assert out["usage"] == [] and out["attempts"] == []
         # The tenant's own location from image-access.json is readable by that tenant.
-        out = emulator.invoke("llm-caller", ask("s3://tenant-photos/globex/cat.png", tenant="globex"))
+        out = outcome(emulator.invoke("llm-caller", ask("s3://tenant-photos/globex/cat.png", tenant="globex")))
         assert out["status"] == "succeeded", out
         assert len(fake_providers.requests(provider_model)) == calls + 1
 
         # A missing object and a non-image object fail before any provider call.
-        out = emulator.invoke("llm-caller", ask("s3://uploads/allowed/missing.png"))
+        out = outcome(emulator.invoke("llm-caller", ask("s3://uploads/allowed/missing.png")))
         assert out["status"] == "failed" and out["error"]["errorType"] == "Image.FetchFailed", out
-        out = emulator.invoke("llm-caller", ask("s3://uploads/allowed/notes.txt"))
+        out = outcome(emulator.invoke("llm-caller", ask("s3://uploads/allowed/notes.txt")))
         assert out["status"] == "failed" and out["error"]["errorType"] == "LLM.InvalidRequest", out
         assert len(fake_providers.requests(provider_model)) == calls + 1
     finally:
