@@ -18,7 +18,8 @@ CATALOG = TestCatalog()
 VISION = CATALOG.model("openai", "m-vision")
 
 # A 1×1 PNG, and a JPEG's first bytes (enough for the sniffer), both independent of the code under test.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==")
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5Er"
+                       "kJggg==")
 JPEG = bytes([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10]) + b"JFIF\x00" + bytes(64) + bytes([0xFF, 0xD9])
 
 
