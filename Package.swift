@@ -127,8 +127,8 @@ let functionTargets: [Target] =
     + function(
         "LLMCaller", executable: "LLMCallerFunction", library: "SwitchyardLLMCallerFunction",
         dependencies: [
-            "SwitchyardProviders", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardJSON",
-            "SwitchyardCore",
+            "SwitchyardProviders", "SwitchyardImageFetch", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime",
+            "SwitchyardJSON", "SwitchyardCore",
         ])
     + function(
         "Vision", executable: "VisionFunction", library: "SwitchyardVisionFunction",

@@ -368,6 +368,73 @@ final class LLMCallerHandlerTests: XCTestCase {
             ["type": "image_url", "image_url": ["url": "https://example.com/cat.png"]])
     }
 
+    func testS3ImagesAreReadInsideTheAllowListAndSentInline() async throws {
+        let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+        func ask(_ images: [String]) throws -> LLMStepInput {
+            input(
+                ["gpt-4o-mini"],
+                messages: [
+                    Message(
+                        role: .user,
+                        content: [.text("What is this?")] + (try images.map { .image(try ImageReference(parsing: $0)) })
+                    )
+                ])
+        }
+        let object = ScriptedTransport.Reply.response(HTTPResponse(status: 200, body: try Base64.decode(png)))
+        let text = ScriptedTransport.Reply.response(HTTPResponse(status: 200, body: Array("plain text".utf8)))
+        let transport = ScriptedTransport([object, Self.openAIOK, text])
+        var environment = Self.environment
+        environment.values["IMAGE_ACCESS_S3"] = "s3://photos/cats/"
+        environment.values["AWS_ENDPOINT_URL_S3"] = "http://s3.test"
+        let h = try handler(transport, environment: environment)
+
+        let ok = await h.call(try ask(["s3://photos/cats/tabby.png"]), invocationID: "i", deadline: deadline())
+        XCTAssertEqual(ok.status, .succeeded)
+        XCTAssertEqual(
+            transport.sent.map(\.url),
+            ["http://s3.test/photos/cats/tabby.png", "http://openai.test/v1/chat/completions"])
+        XCTAssertTrue(transport.sent[0].headers["authorization"]?.contains("/us-east-1/s3/aws4_request") ?? false)
+        XCTAssertEqual(
+            try JSON.parse(transport.sent[1].body)["messages"]?[0]?["content"]?[1],
+            ["type": "image_url", "image_url": ["url": .string("data:image/png;base64," + png)]])
+
+        // Outside the prefix, or one refused image among allowed ones: refused before any read.
+        for images in [["s3://photos/dogs/rex.png"], ["s3://photos/cats/tabby.png", "s3://photos/catsup/x.png"]] {
+            let refused = await h.call(try ask(images), invocationID: "i", deadline: deadline())
+            XCTAssertEqual(refused.error?.errorType, "Image.Forbidden")
+            XCTAssertEqual(refused.attempts.count, 0)
+        }
+        XCTAssertEqual(transport.sent.count, 2)
+        // An object that is not an image is refused after the read, before any provider call.
+        let notImage = await h.call(try ask(["s3://photos/cats/notes.png"]), invocationID: "i", deadline: deadline())
+        XCTAssertEqual(notImage.error?.errorType, "LLM.InvalidRequest")
+        XCTAssertEqual(transport.sent.count, 3)
+
+        // Without AWS credentials an allowed object cannot be read (`Image.FetchFailed`).
+        var bare = environment
+        bare.values["AWS_ACCESS_KEY_ID"] = nil
+        let noRole = try handler(ScriptedTransport([]), environment: bare)
+        let unread = await noRole.call(try ask(["s3://photos/cats/tabby.png"]), invocationID: "i", deadline: deadline())
+        XCTAssertEqual(unread.error?.errorType, "Image.FetchFailed")
+    }
+
+    func testLegacyImageVariablesStillAllowHTTP() throws {
+        var environment = Self.environment
+        XCTAssertFalse(
+            try LLMCallerConfiguration(environment: environment, catalog: Self.catalog).imagePolicy.allowHTTP)
+        environment.values["LLM_IMAGE_ALLOW_HTTP"] = "true"
+        XCTAssertTrue(try LLMCallerConfiguration(environment: environment, catalog: Self.catalog).imagePolicy.allowHTTP)
+        environment.values["LLM_IMAGE_ALLOW_HTTP"] = nil
+        environment.values["IMAGE_ACCESS_ALLOW_HTTP"] = "true"
+        environment.values["IMAGE_ACCESS_ALLOW_PRIVATE_HOSTS"] = "true"
+        let shared = try LLMCallerConfiguration(environment: environment, catalog: Self.catalog)
+        XCTAssertTrue(shared.imagePolicy.allowHTTP && shared.imagePolicy.allowPrivateHosts)
+        environment.values["IMAGE_ACCESS_S3"] = "s3://Not_A_Bucket/x"
+        XCTAssertThrowsError(try LLMCallerConfiguration(environment: environment, catalog: Self.catalog)) {
+            XCTAssertEqual(($0 as? ConfigurationError)?.errorType, "Config.Invalid")
+        }
+    }
+
     func testToolCallsComeBackInTheAnswer() async throws {
         let body = #"""
             {"id":"c","model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant",

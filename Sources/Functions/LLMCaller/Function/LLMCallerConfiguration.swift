@@ -1,6 +1,7 @@
 import SwitchyardAWS
 import SwitchyardContract
 import SwitchyardCore
+import SwitchyardImageFetch
 import SwitchyardProviders
 
 /// Everything the llm-caller reads from its environment and bundle, once, at init.
@@ -17,9 +18,12 @@ import SwitchyardProviders
 /// | `LLM_MAX_ATTEMPTS_PER_MODEL` | attempts per model, 1 = no retry (2) |
 /// | `LLM_RETRY_BASE_MS`, `LLM_MAX_RETRY_AFTER_MS` | backoff base (200), longest retry-after honoured (10000) |
 /// | `LLM_COOLDOWN_FAILURES`, `LLM_COOLDOWN_SECONDS` | failures before a provider cools down (3), for how long (30) |
-/// | `LLM_IMAGE_ALLOW_HTTP`, `LLM_IMAGE_ALLOW_PRIVATE_HOSTS` | image URLs over http / to private hosts (false; local stacks only) |
+/// | `IMAGE_ACCESS_*` | which images may be read: `ImageAccessConfiguration`, as in vision (https, public hosts) |
+/// | `LLM_IMAGE_ALLOW_HTTP`, `LLM_IMAGE_ALLOW_PRIVATE_HOSTS` | older names of those two; either true allows |
+/// | `LLM_IMAGE_FETCH_TIMEOUT_MS` | per `s3://` image read, within the deadline (10000) |
 /// | `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` | memory on usage records (set by Lambda; 128) |
-/// | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` | Bedrock and Secrets Manager |
+/// | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` | Bedrock, Secrets Manager, S3 |
+/// | `AWS_ENDPOINT_URL_S3` | a local S3 stand-in (none) |
 ///
 /// The invocation's deadline comes from the runtime with its reporting margin already taken off.
 public struct LLMCallerConfiguration: Sendable {
@@ -31,10 +35,15 @@ public struct LLMCallerConfiguration: Sendable {
     public var retry: RetryPolicy
     public var cooldownFailures: Int
     public var cooldown: Duration
-    public var imagePolicy: ImageAccessPolicy
+    /// Which images the deployment and each tenant may read; `policy(tenant:)` applies per call.
+    public var imageAccess: ImageAccessConfiguration
+    public var imageFetchTimeout: Duration
     public var compute: ComputeFacts
     public var awsCredentials: AWSCredentials?
     public var awsRegion: String
+
+    /// The deployment's image policy (tenants' S3 locations not included).
+    public var imagePolicy: ImageAccessPolicy { imageAccess.deployment }
 
     /// Reads the environment and loads the catalog through `ConfigLocator`.
     /// - Throws: `Config.*` naming the variable or file.
@@ -86,9 +95,15 @@ public struct LLMCallerConfiguration: Sendable {
                 try environment.int("LLM_MAX_RETRY_AFTER_MS", default: 10_000, range: 0...600_000)))
         cooldownFailures = try environment.int("LLM_COOLDOWN_FAILURES", default: 3, range: 1...1000)
         cooldown = .seconds(try environment.int("LLM_COOLDOWN_SECONDS", default: 30, range: 0...3600))
-        imagePolicy = ImageAccessPolicy(
-            allowHTTP: try environment.bool("LLM_IMAGE_ALLOW_HTTP", default: false),
-            allowPrivateHosts: try environment.bool("LLM_IMAGE_ALLOW_PRIVATE_HOSTS", default: false))
+        var access = try ImageAccessConfiguration(environment: environment)
+        // The llm-caller's older names still work; either spelling set true allows.
+        if try environment.bool("LLM_IMAGE_ALLOW_HTTP", default: false) { access.deployment.allowHTTP = true }
+        if try environment.bool("LLM_IMAGE_ALLOW_PRIVATE_HOSTS", default: false) {
+            access.deployment.allowPrivateHosts = true
+        }
+        imageAccess = access
+        imageFetchTimeout = .milliseconds(
+            try environment.int("LLM_IMAGE_FETCH_TIMEOUT_MS", default: 10_000, range: 1...900_000))
         compute = try ComputeFacts(environment: environment)
         awsCredentials = try? AWSCredentials.fromEnvironment(environment)
         awsRegion = (try? AWSEndpoint.region(environment)) ?? "us-east-1"

@@ -2,6 +2,7 @@ import SwitchyardAWS
 import SwitchyardContract
 import SwitchyardCore
 import SwitchyardHTTP
+import SwitchyardImageFetch
 import SwitchyardProviders
 import SwitchyardRuntime
 
@@ -20,6 +21,7 @@ public struct LLMCallerHandler: FunctionHandler {
     let caller: LLMCaller
     let embeddings: EmbeddingClient
     let resolver: ModelResolver
+    let imageFetcher: ImageFetcher
 
     public init(configuration: LLMCallerConfiguration, transport: any HTTPTransport = CurlTransport())
         throws(ConfigurationError)
@@ -36,6 +38,10 @@ public struct LLMCallerHandler: FunctionHandler {
         if configuration.providerSecretID != nil {
             secrets = try SecretsManagerClient(environment: configuration.environment, transport: transport)
         }
+        // Without AWS credentials `s3://` images fail with `Image.FetchFailed`, as in vision.
+        imageFetcher = ImageFetcher(
+            transport: transport, s3: try? S3Client.fromEnvironment(configuration.environment, transport: transport),
+            maxBytes: configuration.imageAccess.deployment.maxInlineBytes, timeout: configuration.imageFetchTimeout)
         resolver = ModelResolver(
             configuration: configuration,
             credentials: CredentialResolver(
@@ -81,7 +87,10 @@ public struct LLMCallerHandler: FunctionHandler {
         var request: ChatRequest
         let candidates: [CallCandidate]
         do {
-            request = try PromptBuilder.chatRequest(input, policy: configuration.imagePolicy)
+            let images = ImagePreparation(
+                policy: configuration.imageAccess.policy(tenant: input.context.tenantID), fetcher: imageFetcher,
+                deadline: deadline)
+            request = try await PromptBuilder.chatRequest(input, images: images)
             if onText != nil { request.stream = true }
             candidates = try await resolver.resolve(input.plan, request: request, deadline: deadline)
         } catch {

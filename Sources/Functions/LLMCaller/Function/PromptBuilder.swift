@@ -17,12 +17,14 @@ enum PromptBuilder {
     static let maxStops = 16
     static let maxTokensLimit = 10_000_000
 
-    static func chatRequest(_ input: LLMStepInput, policy: ImageAccessPolicy) throws(StepError) -> ChatRequest {
+    static func chatRequest(_ input: LLMStepInput, images: ImagePreparation) async throws(StepError) -> ChatRequest {
         var messages: [ChatMessage] = []
         let source = input.request?.messages ?? []
         guard source.count <= maxMessages else { throw invalid("request.messages: more than \(maxMessages) messages") }
+        // Every reference is policed before any S3 object is read.
+        try images.checkAll(input)
         for (i, message) in source.enumerated() {
-            messages.append(try chatMessage(message, path: "request.messages[\(i)]", policy: policy))
+            messages.append(try await chatMessage(message, path: "request.messages[\(i)]", images: images))
         }
         if let item = input.item {
             guard Identifier.isValid(item.id, maxBytes: 128) else {
@@ -31,14 +33,14 @@ enum PromptBuilder {
             var parts: [ChatPart] = []
             if let text = item.text, !text.isEmpty { parts.append(.text(text)) }
             for (i, image) in (item.images ?? []).enumerated() {
-                parts.append(.image(try ImagePreparation.prepare(image, policy: policy, path: "item.images[\(i)]")))
+                parts.append(.image(try await images.prepare(image, path: "item.images[\(i)]")))
             }
             guard !parts.isEmpty else { throw invalid("item: needs text or images") }
             messages.append(ChatMessage(role: .user, content: parts))
-        } else if let images = input.request?.images, !images.isEmpty {
+        } else if let references = input.request?.images, !references.isEmpty {
             var parts: [ChatPart] = []
-            for (i, image) in images.enumerated() {
-                parts.append(.image(try ImagePreparation.prepare(image, policy: policy, path: "request.images[\(i)]")))
+            for (i, image) in references.enumerated() {
+                parts.append(.image(try await images.prepare(image, path: "request.images[\(i)]")))
             }
             if let last = messages.lastIndex(where: { $0.role == .user }) {
                 messages[last].content += parts
@@ -72,7 +74,9 @@ enum PromptBuilder {
 
     // MARK: - Messages
 
-    static func chatMessage(_ m: Message, path: String, policy: ImageAccessPolicy) throws(StepError) -> ChatMessage {
+    static func chatMessage(_ m: Message, path: String, images: ImagePreparation) async throws(StepError)
+        -> ChatMessage
+    {
         let role: ChatRole =
             switch m.role {
             case .system: .system
@@ -88,7 +92,7 @@ enum PromptBuilder {
             case .image(let reference):
                 guard role == .user else { throw invalid("\(path).content[\(i)]: only user messages carry images") }
                 parts.append(
-                    .image(try ImagePreparation.prepare(reference, policy: policy, path: "\(path).content[\(i)]")))
+                    .image(try await images.prepare(reference, path: "\(path).content[\(i)]")))
             }
         }
         let calls = m.toolCalls ?? []
