@@ -25,8 +25,8 @@ struct EvalReport {
         print(
             "always-premium: the best strategy with the true labels on the same tier; quality = catalog quality of the")
         print(
-            "chosen model for the true category; acceptable = in events/routing/acceptable.json for tier and true category"
-        )
+            "chosen model for the true category; acceptable = in events/routing/acceptable.json for tier and "
+                + "true category")
         print("")
     }
 
