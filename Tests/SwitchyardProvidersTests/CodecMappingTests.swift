@@ -272,6 +272,88 @@ final class CodecMappingTests: XCTestCase {
         XCTAssertEqual(accumulator.response(providerRequestID: nil).usage, response.usage)
     }
 
+    /// Both block streams (Anthropic, Bedrock) assemble tool calls in block order, give an input that never
+    /// arrived `{}`, and refuse input for a block that started no tool and block indexes outside 0..<1024.
+    func testBlockStreamsOrderToolCallsAndRefuseStrayInputAndBadIndexes() throws {
+        func consume(_ accumulator: any StreamAccumulator, _ events: [(String, String)]) throws(LLMError) {
+            for (name, data) in events { try accumulator.consume(SSEEvent(event: name, data: Array(data.utf8))) }
+        }
+        func refusal(_ accumulator: any StreamAccumulator, _ events: [(String, String)]) -> LLMError? {
+            do { try consume(accumulator, events) } catch { return error }
+            return nil
+        }
+        let anthropic = { AnthropicCodec().makeStreamAccumulator(request: self.request, for: self.target(.anthropic)) }
+        let bedrock = {
+            BedrockCodec(credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s"))
+                .makeStreamAccumulator(request: self.request, for: self.target(.bedrock))
+        }
+
+        let a = anthropic()
+        try consume(
+            a,
+            [
+                (
+                    "content_block_start",
+                    #"{"index":2,"content_block":{"type":"tool_use","id":"t2","name":"b"}}"#
+                ),
+                (
+                    "content_block_start",
+                    #"{"index":1,"content_block":{"type":"tool_use","id":"t1","name":"a"}}"#
+                ),
+                (
+                    "content_block_delta",
+                    #"{"index":2,"delta":{"type":"input_json_delta","partial_json":"{\"y\":2}"}}"#
+                ),
+            ])
+        XCTAssertTrue(a.hasOutput)
+        XCTAssertEqual(
+            a.response(providerRequestID: nil).toolCalls,
+            [
+                ToolCall(id: "t1", name: "a", arguments: "{}"), ToolCall(id: "t2", name: "b", arguments: #"{"y":2}"#),
+            ])
+        XCTAssertEqual(
+            refusal(
+                anthropic(),
+                [
+                    (
+                        "content_block_delta",
+                        #"{"index":0,"delta":{"type":"input_json_delta","partial_json":"{"}}"#
+                    )
+                ]),
+            .badResponse(provider: .anthropic, detail: "input_json_delta for a block that is no tool_use"))
+        XCTAssertEqual(
+            refusal(
+                anthropic(),
+                [
+                    (
+                        "content_block_start",
+                        #"{"index":1024,"content_block":{"type":"tool_use","id":"t","name":"a"}}"#
+                    )
+                ]),
+            .badResponse(provider: .anthropic, detail: "content block without a valid index"))
+
+        let b = bedrock()
+        try consume(
+            b,
+            [
+                ("contentBlockStart", #"{"contentBlockIndex":3,"start":{"toolUse":{"toolUseId":"t3","name":"c"}}}"#),
+                ("contentBlockStart", #"{"contentBlockIndex":0,"start":{"toolUse":{"toolUseId":"t0","name":"a"}}}"#),
+                ("contentBlockDelta", #"{"contentBlockIndex":3,"delta":{"toolUse":{"input":"{\"x\":1}"}}}"#),
+            ])
+        XCTAssertTrue(b.hasOutput)
+        XCTAssertEqual(
+            b.response(providerRequestID: nil).toolCalls,
+            [ToolCall(id: "t0", name: "a", arguments: "{}"), ToolCall(id: "t3", name: "c", arguments: #"{"x":1}"#)])
+        XCTAssertEqual(
+            refusal(bedrock(), [("contentBlockDelta", #"{"contentBlockIndex":0,"delta":{"toolUse":{"input":"{"}}}"#)]),
+            .badResponse(provider: .bedrock, detail: "toolUse delta for a block that is no toolUse"))
+        XCTAssertEqual(
+            refusal(
+                bedrock(),
+                [("contentBlockStart", #"{"contentBlockIndex":-1,"start":{"toolUse":{"toolUseId":"t","name":"a"}}}"#)]),
+            .badResponse(provider: .bedrock, detail: "content block without a valid contentBlockIndex"))
+    }
+
     func testBedrockToolChoiceNoneLeavesToolsOutUnlessTheHistoryHasThem() throws {
         let codec = BedrockCodec(credentials: AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s"))
         var fresh = ChatRequest(

@@ -205,10 +205,8 @@ final class AnthropicStreamAccumulator: StreamAccumulator {
     let request: ChatRequest
     var model: String
     var onText: ((String) -> Void)?
-    private var parts: [String] = []
-    private var tools: [Int: (id: String, name: String, input: String)] = [:]
+    private var blocks = StreamedBlocks()
     private(set) var isComplete = false
-    private(set) var hasOutput = false
     private var usage = AnthropicCodec.UsageAccumulator()
     private var sawUsage = false
     private var stopReason: String?
@@ -218,7 +216,8 @@ final class AnthropicStreamAccumulator: StreamAccumulator {
         self.model = model
     }
 
-    var text: String { parts.joined() }
+    var text: String { blocks.text }
+    var hasOutput: Bool { blocks.hasOutput }
     var reportedUsage: UsageRecord.Tokens? { sawUsage ? usage.tokens : nil }
 
     func consume(_ event: SSEEvent) throws(LLMError) {
@@ -234,26 +233,21 @@ final class AnthropicStreamAccumulator: StreamAccumulator {
         case "content_block_start":
             let block = doc["content_block"]
             if block?["type"]?.stringValue == "tool_use" {
-                tools[try index(doc)] = (
-                    block?["id"]?.stringValue ?? "", block?["name"]?.stringValue ?? "", ""
-                )
-                hasOutput = true
+                blocks.startTool(
+                    at: try index(doc), id: block?["id"]?.stringValue ?? "", name: block?["name"]?.stringValue ?? "")
             }
         case "content_block_delta":
             switch doc["delta"]?["type"]?.stringValue {
             case "text_delta":
                 if let piece = doc["delta"]?["text"]?.stringValue {
-                    parts.append(piece)
-                    hasOutput = true
+                    blocks.appendText(piece)
                     onText?(piece)
                 }
             case "input_json_delta":
-                let i = try index(doc)
-                guard var tool = tools[i] else {
+                let piece = doc["delta"]?["partial_json"]?.stringValue ?? ""
+                guard blocks.appendToolInput(piece, at: try index(doc)) else {
                     throw .badResponse(provider: .anthropic, detail: "input_json_delta for a block that is no tool_use")
                 }
-                tool.input += doc["delta"]?["partial_json"]?.stringValue ?? ""
-                tools[i] = tool
             default: break
             }
         case "message_delta":
@@ -271,19 +265,14 @@ final class AnthropicStreamAccumulator: StreamAccumulator {
     }
 
     private func index(_ doc: JSON) throws(LLMError) -> Int {
-        guard let i = doc["index"]?.int64Value, (0..<1024).contains(i) else {
-            throw .badResponse(provider: .anthropic, detail: "content block without a valid index")
-        }
-        return Int(i)
+        try StreamedBlocks.index(doc["index"], field: "index", provider: .anthropic)
     }
 
     func response(providerRequestID: String?) -> ChatResponse {
         let text = self.text
-        let calls = tools.sorted { $0.key < $1.key }.map { _, tool in
-            ToolCall(id: tool.id, name: tool.name, arguments: tool.input.isEmpty ? "{}" : tool.input)
-        }
         return ChatResponse(
-            model: model, text: text, finishReason: AnthropicCodec.finishReason(stopReason), toolCalls: calls,
+            model: model, text: text, finishReason: AnthropicCodec.finishReason(stopReason),
+            toolCalls: blocks.toolCalls,
             usage: sawUsage ? usage.tokens : TokenEstimator.usage(request: request, output: text),
             providerRequestID: providerRequestID)
     }

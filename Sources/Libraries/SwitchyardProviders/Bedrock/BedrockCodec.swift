@@ -217,9 +217,7 @@ final class BedrockStreamAccumulator: StreamAccumulator {
     let request: ChatRequest
     let model: String
     var onText: ((String) -> Void)?
-    private var parts: [String] = []
-    private var tools: [Int: (id: String, name: String, input: String)] = [:]
-    private(set) var hasOutput = false
+    private var blocks = StreamedBlocks()
     private(set) var reportedUsage: UsageRecord.Tokens?
     private var stopReason: String?
     private var sawStop = false
@@ -231,7 +229,8 @@ final class BedrockStreamAccumulator: StreamAccumulator {
     }
 
     var isComplete: Bool { sawStop && sawMetadata }
-    var text: String { parts.joined() }
+    var text: String { blocks.text }
+    var hasOutput: Bool { blocks.hasOutput }
 
     func consume(_ event: SSEEvent) throws(LLMError) {
         let doc: JSON
@@ -249,22 +248,18 @@ final class BedrockStreamAccumulator: StreamAccumulator {
         switch type {
         case "contentBlockStart":
             if let use = doc["start"]?["toolUse"] {
-                tools[try index(doc)] = (use["toolUseId"]?.stringValue ?? "", use["name"]?.stringValue ?? "", "")
-                hasOutput = true
+                blocks.startTool(
+                    at: try index(doc), id: use["toolUseId"]?.stringValue ?? "", name: use["name"]?.stringValue ?? "")
             }
         case "contentBlockDelta":
             if let piece = doc["delta"]?["text"]?.stringValue, !piece.isEmpty {
-                parts.append(piece)
-                hasOutput = true
+                blocks.appendText(piece)
                 onText?(piece)
             }
             if let input = doc["delta"]?["toolUse"]?["input"]?.stringValue {
-                let i = try index(doc)
-                guard var tool = tools[i] else {
+                guard blocks.appendToolInput(input, at: try index(doc)) else {
                     throw .badResponse(provider: .bedrock, detail: "toolUse delta for a block that is no toolUse")
                 }
-                tool.input += input
-                tools[i] = tool
             }
         case "messageStop":
             stopReason = doc["stopReason"]?.stringValue
@@ -278,19 +273,14 @@ final class BedrockStreamAccumulator: StreamAccumulator {
     }
 
     private func index(_ doc: JSON) throws(LLMError) -> Int {
-        guard let i = doc["contentBlockIndex"]?.int64Value, (0..<1024).contains(i) else {
-            throw .badResponse(provider: .bedrock, detail: "content block without a valid contentBlockIndex")
-        }
-        return Int(i)
+        try StreamedBlocks.index(doc["contentBlockIndex"], field: "contentBlockIndex", provider: .bedrock)
     }
 
     func response(providerRequestID: String?) -> ChatResponse {
         let text = self.text
-        let calls = tools.sorted { $0.key < $1.key }.map { _, tool in
-            ToolCall(id: tool.id, name: tool.name, arguments: tool.input.isEmpty ? "{}" : tool.input)
-        }
         return ChatResponse(
-            model: model, text: text, finishReason: BedrockCodec.finishReason(stopReason), toolCalls: calls,
+            model: model, text: text, finishReason: BedrockCodec.finishReason(stopReason),
+            toolCalls: blocks.toolCalls,
             usage: reportedUsage ?? TokenEstimator.usage(request: request, output: text),
             providerRequestID: providerRequestID)
     }
