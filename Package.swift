@@ -100,6 +100,8 @@ let libraryTargets: [Target] = [
         ["CZlib", "SwitchyardContract", "SwitchyardHTTP", "SwitchyardAWS", "SwitchyardJSON", "SwitchyardCore"]),
     library("SwitchyardVision", ["CTurboJPEG", "CPNG", "SwitchyardContract", "SwitchyardCore", "SwitchyardJSON"]),
     library("SwitchyardBilling", ["SwitchyardContract", "SwitchyardCore", "SwitchyardJSON"]),
+    // Dashboard metrics: histograms, rollup aggregation, the routing what-if (pure).
+    library("SwitchyardMetrics", ["SwitchyardContract", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
     library(
         "SwitchyardUsage",
         [
@@ -268,6 +270,7 @@ let testTargets: [Target] = [
     tests(
         "SwitchyardRouting",
         ["SwitchyardRouterFunction", "SwitchyardBilling", "SwitchyardHTTP", "SwitchyardJSON", "SwitchyardRuntime"]),
+    tests("SwitchyardMetrics", ["SwitchyardJSON"]),
 ]
 
 let package = Package(
