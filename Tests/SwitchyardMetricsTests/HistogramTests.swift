@@ -23,9 +23,11 @@ final class HistogramTests: XCTestCase {
         }
         // Below 128 ms every value is its own bucket.
         for v: Int64 in 0..<128 { XCTAssertEqual(LogLinearBuckets.representative(of: Int(v)), Double(v)) }
-        // 128 and 129 share a 2-wide bucket (2^7 / 64 = 2); 1000 lies in [992, 1007] (2^9 / 64 = 8... 16 wide).
+        // 128 and 129 share a 2-wide bucket (2^7 / 64 = 2); 1000 is in [512, 1024), whose buckets are
+        // 2^9 / 64 = 8 wide, starting at 512 + 8k: 1000 = 512 + 8 × 61, so [1000, 1007].
         XCTAssertEqual(LogLinearBuckets.bounds(of: LogLinearBuckets.index(of: 129)).lower, 128)
-        XCTAssertEqual(LogLinearBuckets.bounds(of: LogLinearBuckets.index(of: 1000)).lower, 992)
+        XCTAssertEqual(LogLinearBuckets.bounds(of: LogLinearBuckets.index(of: 999)).upper, 999)
+        XCTAssertEqual(LogLinearBuckets.bounds(of: LogLinearBuckets.index(of: 1000)).lower, 1000)
         XCTAssertEqual(LogLinearBuckets.bounds(of: LogLinearBuckets.index(of: 1000)).upper, 1007)
         // Negative values count as 0; huge ones clamp into the last bucket.
         XCTAssertEqual(LogLinearBuckets.index(of: -5), 0)

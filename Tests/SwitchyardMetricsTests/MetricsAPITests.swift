@@ -128,7 +128,7 @@ final class MetricsAPITests: XCTestCase {
         for (target, name) in [
             ("/api/summary?from=abc", "from"), ("/api/summary?from=\(day)&to=\(day - 1)", "from"),
             ("/api/summary?bucket=week", "bucket"), ("/api/latency?by=tenant", "by"),
-            ("/api/activity?limit=0", "limit"), ("/api/activity?cursor=%%%", "query"),
+            ("/api/activity?limit=0", "limit"), ("/api/activity?cursor=%%%", "cursor"),
             ("/api/activity?cursor=bm90LWEtY3Vyc29y", "cursor"), ("/api/activity?status=lost", "status"),
             ("/api/summary?tenant=%01", "tenant"), ("/api/summary?from=0&to=\(500 * 86_400_000)", "to"),
         ] {

@@ -6,6 +6,9 @@ public struct APIRequest: Sendable, Equatable {
     public var path: String
     /// The raw query string without `?`.
     public var query: String
+    /// Parameters already decoded by the caller (API Gateway's `queryStringParameters`); when
+    /// set, `query` is not parsed.
+    public var decodedQuery: [String: String]?
     /// Header names lowercased.
     public var headers: [String: String]
     public var body: [UInt8]
@@ -17,6 +20,7 @@ public struct APIRequest: Sendable, Equatable {
         self.query = query
         self.headers = headers
         self.body = body
+        decodedQuery = nil
     }
 
     /// Splits a request target (`/api/x?a=b`) into path and query.

@@ -67,7 +67,12 @@ public struct MetricsAPI: Sendable {
     }
 
     private func route(_ request: APIRequest) async throws(MetricsError) -> APIResponse {
-        let parameters = try QueryParameters(queryString: Substring(request.query))
+        let parameters: QueryParameters
+        if let decoded = request.decodedQuery {
+            parameters = try QueryParameters(checking: decoded)
+        } else {
+            parameters = try QueryParameters(queryString: Substring(request.query))
+        }
         let deadline = ContinuousClock.now + timeout
         let path = request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path
         if path == "/api/whatif" {

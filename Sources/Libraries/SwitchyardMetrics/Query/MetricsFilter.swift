@@ -73,6 +73,16 @@ public struct QueryParameters: Sendable, Equatable {
         self.values = values
     }
 
+    /// Parameters decoded elsewhere (API Gateway), held to the same bounds as a parsed query.
+    /// - Throws: `Dashboard.InvalidParameter` for more than 64 parameters or one over 1 KiB.
+    public init(checking values: [String: String]) throws(MetricsError) {
+        guard values.count <= 64 else { throw .invalidParameter(name: "query", problem: "more than 64 parameters") }
+        for (name, value) in values where name.utf8.count > 64 || value.utf8.count > 1024 {
+            throw .invalidParameter(name: String(name.prefix(64)), problem: "longer than 1024 bytes")
+        }
+        self.values = values
+    }
+
     public subscript(name: String) -> String? { values[name] }
 
     /// An integer parameter within `range`, or nil when absent or empty.
