@@ -180,6 +180,17 @@ let toolTargets: [Target] = [
             "SwitchyardRuntime",
         ]),
     tool(
+        "DashboardTool", folder: "Dashboard",
+        [
+            "SwitchyardMetrics", "SwitchyardEmulator", "SwitchyardCore", "SwitchyardJSON",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swift5: true),
+    tool(
+        "UsageSeedTool", folder: "UsageSeed",
+        ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardRouting", "SwitchyardCore", "SwitchyardJSON"],
+        swift5: true),
+    tool(
         "RouterBenchmark", folder: "RouterBenchmark",
         ["SwitchyardRouting", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"], swift5: true),
     // scripts/bench-json: SwitchyardJSON beside Foundation (simdjson runs from Benchmarks/JSONSimdjson).
@@ -292,6 +303,8 @@ let package = Package(
         .executable(name: "switchyard-server", targets: ["SwitchyardServer"]),
         .executable(name: "authorizer-function", targets: ["AuthorizerFunction"]),
         .executable(name: "switchyard-keys", targets: ["KeysTool"]),
+        .executable(name: "switchyard-dashboard", targets: ["DashboardTool"]),
+        .executable(name: "switchyard-seed", targets: ["UsageSeedTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

@@ -1,0 +1,74 @@
+import Foundation
+import SwitchyardBilling
+import SwitchyardContract
+import SwitchyardCore
+import SwitchyardJSON
+import SwitchyardUsage
+
+/// Prices records and writes them through the usage sink, batch by batch, counting what happened.
+struct SeedWriter {
+    let sink: MongoUsageSink
+    let calculator: CostCalculator
+    let batchSize: Int
+    private(set) var inserted = 0
+    private(set) var duplicates = 0
+    private(set) var written = 0
+    private var pending: [UsageRecord] = []
+    let started = Date()
+
+    init(arguments: SeedArguments) throws {
+        let ratesPath = arguments.options["rates"] ?? "infra/rates.json"
+        calculator = CostCalculator(rates: try RatesTable(bytes: try FileReader.read(ratesPath)))
+        sink = try MongoUsageSink(configuration: MongoUsageConfiguration(environment: .process))
+        batchSize = try arguments.int("batch", 5_000, 1...50_000)
+    }
+
+    /// Validates and prices one record and queues it; writes a batch when enough are queued.
+    mutating func add(_ record: UsageRecord) async throws {
+        try record.validate(index: written + pending.count)
+        pending.append(try record.priced(by: calculator))
+        if pending.count >= batchSize { try await flush() }
+    }
+
+    mutating func flush() async throws {
+        guard !pending.isEmpty else { return }
+        let summary = try await sink.write(pending, rollups: true)
+        inserted += summary.inserted
+        duplicates += summary.duplicates
+        written += pending.count
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    func summary() -> [String: Any] {
+        let seconds = Date().timeIntervalSince(started)
+        return [
+            "records": written, "inserted": inserted, "duplicates": duplicates,
+            "seconds": (seconds * 10).rounded() / 10, "recordsPerSecond": seconds > 0 ? Int(Double(written) / seconds) : 0,
+        ]
+    }
+}
+
+/// `import --file F`: usage records as JSON lines, in any order (sorted by time before writing).
+struct ImportCommand {
+    let arguments: SeedArguments
+
+    init(_ arguments: SeedArguments) { self.arguments = arguments }
+
+    func run() async throws -> [String: Any] {
+        guard let path = arguments.options["file"], let data = FileManager.default.contents(atPath: path) else {
+            throw SeedError("import needs --file with a readable JSON-lines file")
+        }
+        var records: [UsageRecord] = []
+        for (number, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.isEmpty {
+            do {
+                records.append(try JSON.decode(UsageRecord.self, from: Array(line)))
+            } catch {
+                throw SeedError("line \(number + 1): \(describeDecodingError(error))")
+            }
+        }
+        var writer = try SeedWriter(arguments: arguments)
+        for record in records.sorted(by: { $0.timestamp < $1.timestamp }) { try await writer.add(record) }
+        try await writer.flush()
+        return writer.summary()
+    }
+}
