@@ -74,7 +74,12 @@ public struct MetricsAPI: Sendable {
             parameters = try QueryParameters(queryString: Substring(request.query))
         }
         let deadline = ContinuousClock.now + timeout
-        let path = request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path
+        let path =
+            request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path
+        if path == "/api/whatif/policy" {
+            guard let whatIf else { throw .notFound("the what-if (no routing bundle configured)") }
+            return try encode(whatIf.policyOptions())
+        }
         if path == "/api/whatif" {
             guard request.method == "POST" else { throw .methodNotAllowed("use POST for /api/whatif") }
             guard let whatIf else { throw .notFound("the what-if (no routing bundle configured)") }
@@ -132,7 +137,8 @@ public struct MetricsAPI: Sendable {
         let filter = try MetricsFilter(parameters, now: now())
         let costBy: CostDimension = try parameters.choice("by", default: .model)
         var aggregator = try RollupAggregator(filter: filter, bucket: Self.bucket(parameters, filter), costBy: costBy)
-        let rows = try await store.rollupRows(cover: aggregator.cover, filter: filter, latency: latency, deadline: deadline)
+        let rows = try await store.rollupRows(
+            cover: aggregator.cover, filter: filter, latency: latency, deadline: deadline)
         for row in rows { try aggregator.add(row) }
         return aggregator
     }
@@ -143,7 +149,8 @@ public struct MetricsAPI: Sendable {
         let filter = try MetricsFilter(parameters, now: now())
         let costBy: CostDimension = try parameters.choice("costBy", default: .model)
         var aggregator = try RollupAggregator(filter: filter, bucket: Self.bucket(parameters, filter), costBy: costBy)
-        let rows = try await store.rollupRows(cover: aggregator.cover, filter: filter, latency: true, deadline: deadline)
+        let rows = try await store.rollupRows(
+            cover: aggregator.cover, filter: filter, latency: true, deadline: deadline)
         for row in rows { try aggregator.add(row) }
         return try aggregator.summary(generatedAt: now())
     }

@@ -62,10 +62,21 @@ public struct DimensionsResponse: Codable, Sendable, Equatable {
     public struct Tenant: Codable, Sendable, Hashable {
         public var tenant: String
         public var tier: String
+
+        public init(tenant: String, tier: String) {
+            self.tenant = tenant
+            self.tier = tier
+        }
     }
     public var tenants: [Tenant]
     public var tiers: [String]
     public var models: [String]
+
+    public init(tenants: [Tenant], tiers: [String], models: [String]) {
+        self.tenants = tenants
+        self.tiers = tiers
+        self.models = models
+    }
 }
 
 /// Narrowing of the activity list beyond the common filter.

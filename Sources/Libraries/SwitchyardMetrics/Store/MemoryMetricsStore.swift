@@ -51,6 +51,14 @@ public struct MemoryMetricsStore: MetricsStore {
         Array(records.filter { $0.requestID == requestID }.prefix(limit))
     }
 
+    public func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [UsageRecord]
+    {
+        let calls = records.filter { $0.step == "llm" && filter.matches($0) }
+        guard calls.count <= limit else { throw .tooManyPoints(requested: Int64(calls.count), limit: limit) }
+        return calls
+    }
+
     public func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
         -> DimensionsResponse
     {

@@ -19,6 +19,12 @@ public protocol MetricsStore: Sendable {
     func requestRecords(requestID: String, limit: Int, deadline: ContinuousClock.Instant)
         async throws(MetricsError) -> [UsageRecord]
 
+    /// The recorded LLM calls of `filter` (step `llm`), in any order, at most `limit`: what the
+    /// routing what-if replays.
+    /// - Throws: `Dashboard.TooManyPoints` when the range holds more than `limit`.
+    func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant) async throws(MetricsError)
+        -> [UsageRecord]
+
     /// Tenants (with tiers) and models seen in the day rollups of `[from, to)`.
     func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
         -> DimensionsResponse
