@@ -1,6 +1,7 @@
 import Foundation
 import SwitchyardContract
 import SwitchyardCore
+import SwitchyardDashboardAPIFunction
 import SwitchyardJSON
 import SwitchyardMetrics
 
@@ -37,13 +38,17 @@ struct DashboardOptions {
         }
     }
 
+    /// Over the usage store (`MONGODB_URI`, with the what-if) unless `--records` names a file.
     func makeAPI() throws -> MetricsAPI {
+        guard recordsFile != nil else { return try DashboardAPIConfiguration(environment: environment).makeAPI() }
         let key = environment["DASHBOARD_ADMIN_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         return MetricsAPI(store: try makeStore(), adminKey: key)
     }
 
     func makeStore() throws -> any MetricsStore {
-        guard let recordsFile else { throw DashboardServerError.usage("--records FILE is needed (no store configured)") }
+        guard let recordsFile else {
+            throw DashboardServerError.usage("--records FILE is needed (no store configured)")
+        }
         guard let data = FileManager.default.contents(atPath: recordsFile) else {
             throw DashboardServerError.usage("cannot read \(recordsFile)")
         }
