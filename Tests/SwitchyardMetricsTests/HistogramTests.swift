@@ -1,5 +1,5 @@
-import SwitchyardMetrics
 import Foundation
+import SwitchyardMetrics
 import XCTest
 
 /// The log-linear histogram against exact nearest-rank percentiles of the same values, computed
@@ -80,7 +80,8 @@ final class HistogramTests: XCTestCase {
         // p99 of all 1,000 is rank 990: still 10 ms. The mean of the two p99s would be ~2.5 s.
         XCTAssertEqual(merged.percentile(0.99), 10)
         XCTAssertEqual(merged.percentile(0.995)!, 5_000, accuracy: 5_000 * LogLinearBuckets.maxRelativeError)
-        let averaged = (SparseHistogram(values: fast).percentile(0.99)! + SparseHistogram(values: slow).percentile(0.99)!) / 2
+        let averaged =
+            (SparseHistogram(values: fast).percentile(0.99)! + SparseHistogram(values: slow).percentile(0.99)!) / 2
         XCTAssertNotEqual(averaged, merged.percentile(0.99))
     }
 

@@ -29,20 +29,27 @@ final class MetricsAPITests: XCTestCase {
     /// Request r2 (globex, pro): router 7 ms, claude 900 ms. Request r3 (acme) an hour later: router,
     /// gpt-4o-mini 300 ms.
     lazy var records: [UsageRecord] = [
-        record("r1", step: "router", at: 1_000, tenant: "acme", tier: "basic", model: nil, backend: .lambda,
-               latency: 5, cost: 10),
-        record("r1", step: "llm", at: 1_010, tenant: "acme", tier: "basic", model: "gpt-4o-mini", latency: 120,
-               cost: 0, status: .failed, errorType: "Provider.RateLimited"),
-        record("r1", step: "llm", at: 1_200, tenant: "acme", tier: "basic", model: "gpt-4o-mini", latency: 200,
-               cost: 1_500, attempt: 1),
-        record("r2", step: "router", at: 2_000, tenant: "globex", tier: "pro", model: nil, backend: .lambda,
-               latency: 7, cost: 10),
-        record("r2", step: "llm", at: 2_010, tenant: "globex", tier: "pro", model: "claude-3-5-haiku", latency: 900,
-               cost: 40_000),
-        record("r3", step: "router", at: hour + 5, tenant: "acme", tier: "basic", model: nil, backend: .lambda,
-               latency: 6, cost: 10),
-        record("r3", step: "llm", at: hour + 10, tenant: "acme", tier: "basic", model: "gpt-4o-mini", latency: 300,
-               cost: 2_000),
+        record(
+            "r1", step: "router", at: 1_000, tenant: "acme", tier: "basic", model: nil, backend: .lambda,
+            latency: 5, cost: 10),
+        record(
+            "r1", step: "llm", at: 1_010, tenant: "acme", tier: "basic", model: "gpt-4o-mini", latency: 120,
+            cost: 0, status: .failed, errorType: "Provider.RateLimited"),
+        record(
+            "r1", step: "llm", at: 1_200, tenant: "acme", tier: "basic", model: "gpt-4o-mini", latency: 200,
+            cost: 1_500, attempt: 1),
+        record(
+            "r2", step: "router", at: 2_000, tenant: "globex", tier: "pro", model: nil, backend: .lambda,
+            latency: 7, cost: 10),
+        record(
+            "r2", step: "llm", at: 2_010, tenant: "globex", tier: "pro", model: "claude-3-5-haiku", latency: 900,
+            cost: 40_000),
+        record(
+            "r3", step: "router", at: hour + 5, tenant: "acme", tier: "basic", model: nil, backend: .lambda,
+            latency: 6, cost: 10),
+        record(
+            "r3", step: "llm", at: hour + 10, tenant: "acme", tier: "basic", model: "gpt-4o-mini", latency: 300,
+            cost: 2_000),
     ]
 
     func api(key: String? = nil) -> MetricsAPI {

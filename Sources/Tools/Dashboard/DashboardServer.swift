@@ -1,8 +1,8 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import SwitchyardMetrics
 import SwitchyardEmulator
+import SwitchyardMetrics
 
 /// The local dashboard: the built single-page app and the metrics API on one port, on the same
 /// small NIO server the Lambda emulator uses. `/api/…` goes to `MetricsAPI` (the handlers the

@@ -19,8 +19,15 @@ struct SeedWriter {
     init(arguments: SeedArguments) throws {
         let ratesPath = arguments.options["rates"] ?? "infra/rates.json"
         calculator = CostCalculator(rates: try RatesTable(bytes: try FileReader.read(ratesPath)))
-        sink = try MongoUsageSink(configuration: MongoUsageConfiguration(environment: .process))
-        batchSize = try arguments.int("batch", 5_000, 1...50_000)
+        var configuration = try MongoUsageConfiguration(environment: .process)
+        // A bulk loader on a busy machine: one batch's bucket updates may take longer than a
+        // function's call should (the defaults suit the usage logger), and a timed-out batch is
+        // retried as duplicates, leaving its rollups to the repair. Environment values win.
+        let environment = Environment.process
+        if environment["MONGODB_SOCKET_TIMEOUT_MS"] == nil { configuration.socketTimeoutMilliseconds = 300_000 }
+        if environment["USAGE_OPERATION_TIMEOUT_MS"] == nil { configuration.operationTimeoutMilliseconds = 900_000 }
+        sink = try MongoUsageSink(configuration: configuration)
+        batchSize = try arguments.int("batch", 1_000, 1...50_000)
     }
 
     /// Validates and prices one record and queues it; writes a batch when enough are queued.
@@ -43,7 +50,8 @@ struct SeedWriter {
         let seconds = Date().timeIntervalSince(started)
         return [
             "records": written, "inserted": inserted, "duplicates": duplicates,
-            "seconds": (seconds * 10).rounded() / 10, "recordsPerSecond": seconds > 0 ? Int(Double(written) / seconds) : 0,
+            "seconds": (seconds * 10).rounded() / 10,
+            "recordsPerSecond": seconds > 0 ? Int(Double(written) / seconds) : 0,
         ]
     }
 }

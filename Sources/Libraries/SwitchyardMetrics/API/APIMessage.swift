@@ -13,8 +13,7 @@ public struct APIRequest: Sendable, Equatable {
     public var headers: [String: String]
     public var body: [UInt8]
 
-    public init(method: String, path: String, query: String = "", headers: [String: String] = [:], body: [UInt8] = [])
-    {
+    public init(method: String, path: String, query: String = "", headers: [String: String] = [:], body: [UInt8] = []) {
         self.method = method
         self.path = path
         self.query = query

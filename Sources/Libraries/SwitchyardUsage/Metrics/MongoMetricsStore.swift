@@ -89,7 +89,7 @@ public struct MongoMetricsStore: MetricsStore {
         query["step"] = .string("llm")
         query["status"] = .string(UsageStatus.succeeded.rawValue)
         var projection = Self.bookkeeping
-        for name in ["compute", "orchestration", "executionId", "invocationId", "errorCause", "providerModel", "user"] {
+        for name in ["compute", "orchestration", "executionId", "errorCause", "providerModel", "user"] {
             projection[name] = .integer(0)
         }
         let documents = try await read(deadline) { connection throws(MongoFailure) in
@@ -151,7 +151,9 @@ public struct MongoMetricsStore: MetricsStore {
         async throws(MetricsError) -> T
     {
         do {
-            return try await sink.withStore { connection throws(MongoFailure) in try body(connection) }
+            return try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
+                try body(session.connection)
+            }
         } catch {
             throw .storeUnavailable(error.errorMessage)
         }
