@@ -208,3 +208,31 @@ def test_bad_whatif_edits_are_typed_4xx(seeded, policy, error):
     server, _ = seeded
     answer = server.post("/api/whatif", {"from": WHATIF_DAY, "to": WHATIF_DAY + DAY, "policy": policy})
     assert answer.status_code == 400 and answer.json()["errorType"] == error
+
+
+def test_seed_month_bulk_load_leaves_the_store_as_the_write_path_does(mongo):  # noqa: F811
+    """`switchyard-seed month --bulk` (inserts, buckets written once) against the write path
+    (upserts, guarded increments) on the same generated month: raw records, minute/hour/day
+    buckets and the ledger's month spend are identical (a missing field counts as 0)."""
+    from dashboard_fixtures import tool
+    import os
+    import subprocess
+
+    end = BASE_DAY + 2 * DAY
+    for database, extra in [("seed_bulk", ["--bulk"]), ("seed_write", [])]:
+        env = {**os.environ, "MONGODB_URI": mongo.uri, "SWITCHYARD_DB": database}
+        result = subprocess.run([tool("switchyard-seed"), "month", "--requests", "150", "--days", "2", "--end",
+                                 str(end), "--seed", "5", "--batch", "250", *extra], env=env, capture_output=True,
+                                text=True, timeout=600)
+        assert result.returncode == 0, result.stderr[-2000:]
+
+    def normalised(db, collection):
+        return {d["_id"]: {k: v for k, v in d.items() if k not in ("_id", "b", "at") and v != 0}
+                for d in db[collection].find()}
+
+    with mongo.client() as client:
+        bulk, write = client["seed_bulk"], client["seed_write"]
+        assert bulk.usage.count_documents({}) > 400
+        for collection in ["usage", "usage_rollups_minute", "usage_rollups_hour", "usage_rollups_day",
+                           "usage_budget_ledger"]:
+            assert normalised(bulk, collection) == normalised(write, collection), collection

@@ -30,7 +30,7 @@ struct MonthCommand {
                 arguments.options["rates"] ?? "infra/rates.json"
             ), at: end)
         let generator = TrafficGenerator(bundle: bundle)
-        var writer = try SeedWriter(arguments: arguments)
+        var writer = try await SeedWriter(arguments: arguments)
         let start = end - Int64(days) * 86_400_000
         let times = TrafficGenerator.arrivalTimes(count: requests, from: start, to: end, rng: &rng)
         var routed = 0
@@ -40,7 +40,7 @@ struct MonthCommand {
             if records.first?.status == .rejected { rejected += 1 } else { routed += 1 }
             for record in records { try await writer.add(record) }
         }
-        try await writer.flush()
+        try await writer.flush(final: true)
         var summary = writer.summary()
         summary["requests"] = requests
         summary["rejected"] = rejected

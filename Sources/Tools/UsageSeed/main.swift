@@ -1,11 +1,13 @@
 // switchyard-seed: fills the usage store for the dashboard — a realistic month, or a file of records.
 //
-//   switchyard-seed month  [--days 30] [--requests N] [--end MS] [--seed S] [--batch 5000]
-//   switchyard-seed import --file RECORDS.jsonl [--batch 5000]
+//   switchyard-seed month  [--days 30] [--requests N] [--end MS] [--seed S] [--batch 1000] [--bulk]
+//   switchyard-seed import --file RECORDS.jsonl [--batch 1000] [--bulk]
 //
 // Records are priced from the rates table (--rates, default infra/rates.json) and written through
 // MongoUsageSink with its rollups (MONGODB_URI, SWITCHYARD_DB, USAGE_*), in time order so that a
-// batch shares few rollup buckets. Prints one JSON summary line.
+// batch shares few rollup buckets. --bulk (an empty store only) inserts raw records already rolled
+// up and writes each bucket once (UsageBulkLoader): the same sums, ~10× faster on SecantusDB.
+// Prints one JSON summary line.
 import Foundation
 import SwitchyardCore
 
