@@ -62,7 +62,8 @@ public struct DashboardAPIConfiguration: Sendable {
         if let bundle {
             whatIf = RoutingWhatIf(bundle: try DashboardBundle.load(bundle, at: WallClock.nowMilliseconds()))
         }
-        return MetricsAPI(store: MongoMetricsStore(sink: sink), adminKey: adminKey, whatIf: whatIf, timeout: timeout)
+        let store = CachedMetricsStore(base: MongoMetricsStore(sink: sink), now: { WallClock.nowMilliseconds() })
+        return MetricsAPI(store: store, adminKey: adminKey, whatIf: whatIf, timeout: timeout)
     }
 }
 

@@ -8,7 +8,16 @@ public struct TimeCover: Sendable, Equatable {
         public var granularity: Granularity
         public var from: Int64
         public var to: Int64
+
+        public init(granularity: Granularity, from: Int64, to: Int64) {
+            self.granularity = granularity
+            self.from = from
+            self.to = to
+        }
     }
+
+    /// A cover made of given segments (aligned to their granularity, not overlapping).
+    public init(segments: [Segment]) { self.segments = segments.sorted { $0.from < $1.from } }
 
     public private(set) var segments: [Segment]
 

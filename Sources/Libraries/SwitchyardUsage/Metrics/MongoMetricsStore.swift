@@ -46,29 +46,33 @@ public struct MongoMetricsStore: MetricsStore {
         return rows
     }
 
+    /// Reads back from the end of the range in growing windows (15 minutes, then ×4) through the
+    /// time index until the page is full, and orders in memory: SecantusDB does not use an index
+    /// for a sort, and a sorted scan of a month of records takes seconds where a window takes ms.
     public func recentRecords(
         filter: MetricsFilter, activity: ActivityFilter, after cursor: ActivityCursor?, limit: Int,
         deadline: ContinuousClock.Instant
     ) async throws(MetricsError) -> [UsageRecord] {
-        var query = Self.rawFilter(filter)
-        if let status = activity.status { query["status"] = .string(status.rawValue) }
-        if let model = activity.model { query["model"] = .string(model) }
-        if let cursor {
-            // Newest first by (timestamp, _id): strictly after the cursor's record.
-            query["$or"] = .array([
-                .object(["timestamp": .object(["$lt": .integer(cursor.timestamp)])]),
-                .object(["timestamp": .integer(cursor.timestamp), "_id": .object(["$lt": .string(cursor.key)])]),
-            ])
+        var found: [UsageRecord] = []
+        // Records at the cursor's millisecond may still follow it (ties are ordered by key).
+        var upper = min(filter.to, cursor.map { $0.timestamp + 1 } ?? filter.to)
+        var window: Int64 = 15 * 60_000
+        while upper > filter.from && found.count < limit {
+            let lower = max(filter.from, upper - window)
+            var query = Self.rawFilter(filter)
+            query["timestamp"] = .object(["$gte": .integer(lower), "$lt": .integer(upper)])
+            if let status = activity.status { query["status"] = .string(status.rawValue) }
+            if let model = activity.model { query["model"] = .string(model) }
+            let documents = try await read(deadline) { connection throws(MongoFailure) in
+                try connection.find(
+                    UsageCollections.raw, filter: query, options: ["projection": .object(Self.bookkeeping)])
+            }
+            found += try Self.records(documents).filter { cursor?.precedes($0) ?? true }
+            upper = lower
+            window = min(window * 4, 366 * 86_400_000)
         }
-        let documents = try await read(deadline) { connection throws(MongoFailure) in
-            try connection.find(
-                UsageCollections.raw, filter: query,
-                options: [
-                    "sort": .object(["timestamp": .integer(-1), "_id": .integer(-1)]),
-                    "limit": .integer(Int64(limit)), "projection": .object(Self.bookkeeping),
-                ])
-        }
-        return try Self.records(documents)
+        found.sort { $0.timestamp != $1.timestamp ? $0.timestamp > $1.timestamp : $0.cursorKey > $1.cursorKey }
+        return Array(found.prefix(limit))
     }
 
     public func requestRecords(requestID: String, limit: Int, deadline: ContinuousClock.Instant)
