@@ -28,6 +28,7 @@ def seeded(mongo, tmp_path_factory):  # noqa: F811
         records = stored_records(client[database])
     ensure_built_dashboard()
     with DashboardServer(mongo.uri, database) as server:
+        server.database = database
         yield server, records
 
 
@@ -236,3 +237,41 @@ def test_seed_month_bulk_load_leaves_the_store_as_the_write_path_does(mongo):  #
         for collection in ["usage", "usage_rollups_minute", "usage_rollups_hour", "usage_rollups_day",
                            "usage_budget_ledger"]:
             assert normalised(bulk, collection) == normalised(write, collection), collection
+
+
+def test_the_dashboard_api_function_answers_api_gateway_events(seeded, mongo, tmp_path):  # noqa: F811
+    """The `dashboard-api` bootstrap through the Lambda emulator: API Gateway proxy events in, the
+    same answers as the local server out; bad parameters are 4xx responses, not function errors."""
+    import base64
+    import json
+
+    from emulator_fixtures import start_emulator
+    from servers import REPO
+
+    server, _ = seeded
+    emulator, process = start_emulator(REPO / "infra" / "local" / "functions.json",
+                                       env={"MONGODB_URI": mongo.uri, "SWITCHYARD_DB": server.database})
+    try:
+        def call(method, path, params=None, body=None, encode=False):
+            event = {"httpMethod": method, "path": path, "headers": {"Accept": "application/json"},
+                     "queryStringParameters": params}
+            if body is not None:
+                text = json.dumps(body)
+                event["body"] = base64.b64encode(text.encode()).decode() if encode else text
+                event["isBase64Encoded"] = encode
+            result = emulator.invoke("dashboard-api", event)
+            assert result.status == 200 and not result.function_error, result.body[:500]
+            return result.json
+
+        params = {"from": str(FROM), "to": str(TO), "bucket": "day"}
+        answer = call("GET", "/api/volume", params)
+        assert answer["statusCode"] == 200 and answer["headers"]["Content-Type"] == "application/json"
+        assert json.loads(answer["body"]) == server.get("/api/volume", **params).json()
+        bad = call("GET", "/api/latency", {"by": "region"})
+        assert bad["statusCode"] == 400 and json.loads(bad["body"])["errorType"] == "Dashboard.InvalidParameter"
+        whatif = call("POST", "/api/whatif", body={"from": WHATIF_DAY, "to": WHATIF_DAY + DAY, "policy": WHATIF_EDIT},
+                      encode=True)
+        assert whatif["statusCode"] == 200
+        assert json.loads(whatif["body"])["totals"]["difference"]["picoUSD"] == expected_whatif()["difference"]
+    finally:
+        process.stop()
