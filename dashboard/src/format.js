@@ -6,6 +6,8 @@ export function usd(money) {
   if (value === 0) return "$0";
   if (Math.abs(value) >= 1) return `$${value.toFixed(2)}`;
   if (Math.abs(value) >= 0.01) return `$${value.toFixed(4)}`;
+  // Fractions of a cent read better as micro-dollars than in exponent notation.
+  if (Math.abs(value) < 0.0001) return `${(value * 1e6).toPrecision(3)} µ$`;
   return `$${value.toPrecision(3)}`;
 }
 
