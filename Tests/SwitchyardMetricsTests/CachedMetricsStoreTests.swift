@@ -75,8 +75,9 @@ final class CachedMetricsStoreTests: XCTestCase {
         base.asked.withLock { $0 = [] }
         let second = try await cached.rollupRows(cover: cover, filter: filter, latency: true, deadline: deadline)
         XCTAssertEqual(sorted(second), sorted(direct))
-        // Hours 0 and 1 ended more than 15 minutes before now: cached. Minutes 120...124 are not.
-        XCTAssertEqual(base.asked.withLock { $0 }, (120..<125).map { day + Int64($0) * minute })
+        // Hour 0 ended 65 minutes before now: cached. Hour 1 ended 5 minutes ago, within the
+        // 15-minute settle time, and minutes 120...124 are still open: read again.
+        XCTAssertEqual(base.asked.withLock { $0 }, [day + 60 * minute] + (120..<125).map { day + Int64($0) * minute })
 
         // After the time to live everything is read again.
         clock.withLock { $0 += 11 * minute }

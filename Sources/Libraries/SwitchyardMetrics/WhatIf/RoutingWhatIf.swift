@@ -130,7 +130,9 @@ struct Replay {
                         input: tokens.input, cachedInput: tokens.cached, cacheWrite: tokens.cacheWrite,
                         output: tokens.output, reasoning: tokens.reasoning),
                     images: record.images?.count ?? 0)
-                whatIf = calculator.cost(of: usage).model.rawValue
+                do { whatIf = try calculator.cost(of: usage).model.rawValue } catch {
+                    throw .outOfRange("what-if cost of a call: \(error.errorMessage)")
+                }
             }
         }
         spend[record.tenant] = (month, try Self.sum(spent, whatIf))

@@ -72,7 +72,7 @@ public struct UsageBulkLoader {
             }
             if let day, recordDay > day { try await flushDay(deadline: deadline) }
             day = recordDay
-            delta.add(document.contribution, sign: 1)
+            try delta.add(document.contribution, sign: 1)
         }
     }
 
@@ -111,7 +111,7 @@ public struct UsageBulkLoader {
             ledger[id] = entry
         }
         for granularity in Granularity.allCases {
-            let level = granularity == .minute ? changes : RollupDelta.coarser(changes, granularity)
+            let level = granularity == .minute ? changes : try RollupDelta.coarser(changes, granularity)
             let documents = level.map { change -> BSONDocument in
                 var document = MongoUsageSink.bucketDocument(change, granularity: granularity)
                 document.members.insert(("_id", .string(change.id)), at: 0)
