@@ -109,12 +109,14 @@ def test_every_chart_shows_the_seeded_data_and_a_tenant_filter_changes_it(dashbo
     narrowed_charts = wait_for(driver, narrowed)
     assert dict(zip(narrowed_charts["models"]["labels"], narrowed_charts["models"]["datasets"][0]["data"])) \
         == tenant_ref["models"]
-    tenants_in_activity = {row.find_elements("css selector", "td")[2].text for row in
-                           driver.find_elements("css selector", "table[data-table=activity] tbody tr")}
-    assert tenants_in_activity == {"initech"}
+    # Read the rows in one script call: the table may re-render between two WebDriver calls.
+    wait_for(driver, lambda: set(driver.execute_script(
+        "return [...document.querySelectorAll('table[data-table=activity] tbody tr')]"
+        ".map(r => r.querySelectorAll('td')[2].textContent)")) == {"initech"})
 
     # Drill-down: a click on a row lists that request's steps.
-    driver.find_elements("css selector", "table[data-table=activity] tbody tr")[0].click()
+    wait_for(driver, lambda: driver.execute_script(
+        "const r = document.querySelector('table[data-table=activity] tbody tr'); if (r) r.click(); return !!r;"))
     wait_for(driver, lambda: driver.find_elements("css selector", "[data-detail] table tbody tr"))
     driver.save_screenshot(str(ARTIFACTS / "dashboard-initech.png"))
     assert console_errors(driver) == []
@@ -124,8 +126,8 @@ def test_every_chart_shows_the_seeded_data_and_a_tenant_filter_changes_it(dashbo
 def test_empty_range_shows_empty_states(dashboard):
     server, driver, _ = dashboard
     driver.get(f"{server.url}/?from={BASE_DAY - 10 * DAY}&to={BASE_DAY - 9 * DAY}")
-    states = wait_for(driver, lambda: (s := panel_states(driver)) and s.get("volume") == "empty" and s)
-    assert states["cost"] == "empty" and states["activity"] == "empty"
+    wait_for(driver, lambda: (s := panel_states(driver)) and all(s.get(p) == "empty" for p in
+                                                                ("volume", "cost", "activity", "models")))
     assert console_errors(driver) == []
 
 

@@ -121,9 +121,15 @@ struct TrafficGenerator {
             }
             if failed { record.errorType = rng.pick(Self.providerErrors) }
             if let compute = spec.compute {
+                // What the usage validation asks of each kind: Lambda and Fargate name their
+                // architecture (and Fargate its vCPU and memory), endpoints their instance type.
+                let fargate = compute.kind == "fargate"
                 record.compute = .init(
-                    kind: compute.kind, architecture: compute.kind == "lambda" ? "arm64" : nil,
-                    memoryMB: compute.memoryMB, instanceType: compute.instanceType, durationMs: max(1, latency))
+                    kind: compute.kind,
+                    architecture: compute.kind == "lambda" ? "arm64" : fargate ? "x86_64" : nil,
+                    memoryMB: compute.memoryMB ?? (fargate ? 2048 : nil),
+                    milliVCPU: fargate ? (compute.milliVCPU ?? 1024) : compute.milliVCPU,
+                    instanceType: compute.instanceType, durationMs: max(1, latency))
             }
             records.append(record)
             t += max(1, latency)
