@@ -100,11 +100,15 @@ let libraryTargets: [Target] = [
         ["CZlib", "SwitchyardContract", "SwitchyardHTTP", "SwitchyardAWS", "SwitchyardJSON", "SwitchyardCore"]),
     library("SwitchyardVision", ["CTurboJPEG", "CPNG", "SwitchyardContract", "SwitchyardCore", "SwitchyardJSON"]),
     library("SwitchyardBilling", ["SwitchyardContract", "SwitchyardCore", "SwitchyardJSON"]),
+    // Dashboard metrics: histograms, rollup aggregation, the routing what-if (pure).
+    library(
+        "SwitchyardMetrics",
+        ["SwitchyardContract", "SwitchyardRouting", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"]),
     library(
         "SwitchyardUsage",
         [
-            "CMongoC", "SwitchyardContract", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON", "SwitchyardHTTP",
-            "SwitchyardAWS", .product(name: "Logging", package: "swift-log"),
+            "CMongoC", "SwitchyardContract", "SwitchyardBilling", "SwitchyardMetrics", "SwitchyardCore",
+            "SwitchyardJSON", "SwitchyardHTTP", "SwitchyardAWS", .product(name: "Logging", package: "swift-log"),
         ]),
     // The OpenAI-compatible front door: schema mapping, keys, limits, the transport-free service.
     library(
@@ -145,6 +149,12 @@ let functionTargets: [Target] =
     + function(
         "Authorizer", executable: "AuthorizerFunction", library: "SwitchyardAuthorizerFunction",
         dependencies: ["SwitchyardFrontDoor", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON"])
+    + function(
+        "DashboardAPI", executable: "DashboardAPIFunction", library: "SwitchyardDashboardAPIFunction",
+        dependencies: [
+            "SwitchyardMetrics", "SwitchyardUsage", "SwitchyardRouting", "SwitchyardRuntime", "SwitchyardCore",
+            "SwitchyardJSON",
+        ])
     + function("Echo", executable: "EchoFunction", library: nil, dependencies: [])
     // A function that misbehaves on request, for testing the runtime and emulator end to end.
     + function("RuntimeProbe", executable: "RuntimeProbeFunction", library: nil, dependencies: ["SwitchyardJSON"])
@@ -177,6 +187,21 @@ let toolTargets: [Target] = [
             "SwitchyardVision", "SwitchyardVisionFunction", "SwitchyardONNX", "SwitchyardCore", "SwitchyardJSON",
             "SwitchyardRuntime",
         ]),
+    tool(
+        "DashboardTool", folder: "Dashboard",
+        [
+            "SwitchyardDashboardAPIFunction", "SwitchyardMetrics", "SwitchyardEmulator", "SwitchyardCore",
+            "SwitchyardJSON", .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], swift5: true),
+    tool(
+        "UsageSeedTool", folder: "UsageSeed",
+        [
+            "SwitchyardDashboardAPIFunction", "SwitchyardMetrics", "SwitchyardUsage", "SwitchyardBilling",
+            "SwitchyardRouting", "SwitchyardCore", "SwitchyardJSON",
+        ],
+        swift5: true),
     tool(
         "RouterBenchmark", folder: "RouterBenchmark",
         ["SwitchyardRouting", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON"], swift5: true),
@@ -268,6 +293,7 @@ let testTargets: [Target] = [
     tests(
         "SwitchyardRouting",
         ["SwitchyardRouterFunction", "SwitchyardBilling", "SwitchyardHTTP", "SwitchyardJSON", "SwitchyardRuntime"]),
+    tests("SwitchyardMetrics", ["SwitchyardJSON"]),
 ]
 
 let package = Package(
@@ -289,6 +315,9 @@ let package = Package(
         .executable(name: "switchyard-server", targets: ["SwitchyardServer"]),
         .executable(name: "authorizer-function", targets: ["AuthorizerFunction"]),
         .executable(name: "switchyard-keys", targets: ["KeysTool"]),
+        .executable(name: "dashboard-api-function", targets: ["DashboardAPIFunction"]),
+        .executable(name: "switchyard-dashboard", targets: ["DashboardTool"]),
+        .executable(name: "switchyard-seed", targets: ["UsageSeedTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

@@ -56,9 +56,11 @@ class LocalStack:
     llama: ManagedProcess | None = None
 
     def __init__(self, *, images_port: int | None = None, with_llama: bool = True, log=print,
-                 extra_env: dict[str, str] | None = None):
+                 extra_env: dict[str, str] | None = None, with_dashboard: bool = False):
         self.images_port = images_port or free_port()
         self.with_llama = with_llama
+        self.with_dashboard = with_dashboard
+        self.dashboard_url: str | None = None
         self.log = log
         self.extra_env = extra_env or {}
         self.stops: list = []
@@ -138,6 +140,25 @@ class LocalStack:
         self.state_machine_arn = self.sfn.deploy(state_machine_file(), self.substitutions(), name="switchyard")
         self.log(f"   Step Functions    {self.sfn.url} (moto's ASL interpreter; state machine "
                  f"{self.state_machine_arn.rsplit(':', 1)[-1]}, usage queue + DLQ)")
+        if self.with_dashboard:
+            self._start_dashboard()
+
+    def _start_dashboard(self) -> None:
+        """The monitoring dashboard and its metrics API on one port, over this stack's usage store."""
+        from emulator_fixtures import bin_dir
+
+        binary = bin_dir() / "switchyard-dashboard"
+        if not binary.exists() or not (REPO / "dashboard" / "dist" / "index.html").exists():
+            self.log("   dashboard         not started (swift build; scripts/build-dashboard)")
+            return
+        port = free_port()
+        process = ManagedProcess([binary, "--port", str(port), "--dist", REPO / "dashboard" / "dist"], name="dashboard",
+                                 health_url=f"http://127.0.0.1:{port}/api/health",
+                                 env={**self.env, "SWITCHYARD_BUNDLE_DIR": str(REPO / "infra")}, cwd=REPO)
+        process.start()
+        self.stops.append(process.stop)
+        self.dashboard_url = f"http://127.0.0.1:{port}/"
+        self.log(f"   dashboard         {self.dashboard_url} (metrics API under /api/)")
 
     def substitutions(self) -> dict[str, str]:
         """What SAM's DefinitionSubstitutions gives the deployed file, for the local stack."""

@@ -11,6 +11,7 @@ the tokens billed equal to what the provider said it served (the fake's own log)
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 import uuid
 
@@ -28,7 +29,8 @@ MAX_INLINE_ITEMS = 40
 def stack():
     functions = json.loads((REPO / "infra" / "local" / "functions.json").read_text())
     assert functions.get("eventSourceMappings"), "the usage drain (usage-logger's SQS mapping) is not configured"
-    stack = LocalStack(log=lambda line: None).start()
+    subprocess.run([REPO / "scripts" / "build-dashboard"], check=False, capture_output=True, timeout=120)
+    stack = LocalStack(log=lambda line: None, with_dashboard=True).start()
     try:
         yield stack
     finally:
@@ -382,3 +384,30 @@ def test_every_model_down_gives_the_degraded_answer_and_bills_the_charged_attemp
     assert "answer" not in output["llm"]
     assert {a["outcome"] for a in output["llm"]["attempts"]} <= {"failed", "skipped"}
     check_attempts_billed(stack, document, output)
+
+
+def test_the_dashboard_shows_this_stack_s_traffic(stack):
+    """The local stack's dashboard reads the usage the requests above billed: every panel has data."""
+    if not stack.dashboard_url:
+        pytest.skip("switchyard-dashboard or dashboard/dist missing")
+    import time
+
+    import requests
+
+    document = request("dashboard", "Say hello to the dashboard.")
+    run(stack, document)
+    stack.usage_records(document["requestId"], at_least=2)
+    collection = stack.mongo.client()[stack.env.get("SWITCHYARD_DB", "switchyard")]["usage"]
+    to = (int(time.time() * 1000) // 60_000 + 1) * 60_000
+    params = {"from": to - 6 * 3_600_000, "to": to}
+    summary = requests.get(f"{stack.dashboard_url}api/summary", params=params, timeout=30).json()
+    stored = list(collection.find({"timestamp": {"$gte": params["from"], "$lt": to}}, {"_id": 0}))
+    assert summary["volume"]["totals"]["calls"] == len(stored) > 0
+    assert summary["volume"]["totals"]["requests"] == sum(r["step"] == "router" for r in stored)
+    assert summary["cost"]["total"]["picoUSD"] == sum(r.get("cost", {}).get("totalPicoUSD", 0) for r in stored)
+    assert summary["latencyByBackend"]["groups"] and summary["models"]["models"]
+    assert summary["errors"]["calls"] == sum(1 for r in stored if r.get("model"))
+    activity = requests.get(f"{stack.dashboard_url}api/activity", params=params, timeout=30).json()
+    assert activity["entries"] and activity["entries"][0]["timestamp"] == max(r["timestamp"] for r in stored)
+    page = requests.get(stack.dashboard_url, timeout=30)
+    assert page.status_code == 200 and "<div id=\"root\">" in page.text

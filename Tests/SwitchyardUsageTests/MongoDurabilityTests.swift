@@ -42,30 +42,41 @@ final class MongoDurabilityTests: XCTestCase {
     }
 
     func testBucketBatchIDsStayBoundedAcrossManyWrites() async throws {
-        // Pulls go out once 64 are pending (32 writes here: one bucket id and one ledger id each).
+        // Pulls go out once 64 are pending: 16 writes here, each leaving four ids to pull (its
+        // minute, hour and day buckets and its ledger month); the 17th write sends them.
         let unpulled = try makeSink { $0.maxBatchIDsPerBucket = 10_000 }
-        for i in 0..<31 {
+        for i in 0..<16 {
             _ = try await unpulled.write([Fixtures.llm("wait-\(i)").pricedForTest()], deadline: deadline)
         }
         let waiting = try await documents(unpulled, UsageCollections.rollups)
-        XCTAssertEqual(waiting[0]["b"]?.arrayValue?.count, 31, "not yet: 62 pulls pending")
-        for i in 31..<40 {
+        XCTAssertEqual(waiting[0]["b"]?.arrayValue?.count, 16, "not yet: 64 pulls pending")
+        for name in ["usage_rollups_hour", "usage_rollups_day"] {
+            let coarse = try await documents(unpulled, name)
+            XCTAssertEqual(coarse.count, 1, name)
+            XCTAssertEqual(coarse[0]["b"]?.arrayValue?.count, 16, name)
+        }
+        for i in 16..<24 {
             _ = try await unpulled.write([Fixtures.llm("wait-\(i)").pricedForTest()], deadline: deadline)
         }
         let pulled = try await documents(unpulled, UsageCollections.rollups)
-        XCTAssertLessThanOrEqual(pulled[0]["b"]?.arrayValue?.count ?? 99, 9, "the first 32 are pulled at once")
-        XCTAssertEqual(pulled[0]["count"], 40)
-        // And `$slice` holds any bucket to the cap, pulled or not.
-        let capped = try makeSink { $0.maxBatchIDsPerBucket = 16 }
-        for i in 0..<30 {
+        XCTAssertLessThanOrEqual(pulled[0]["b"]?.arrayValue?.count ?? 99, 9, "the first 16 are pulled at once")
+        XCTAssertEqual(pulled[0]["count"], 24)
+        for name in ["usage_rollups_hour", "usage_rollups_day"] {
+            let coarse = try await documents(unpulled, name)
+            XCTAssertLessThanOrEqual(coarse[0]["b"]?.arrayValue?.count ?? 99, 9, name)
+            XCTAssertEqual(coarse[0]["count"], 24, name)
+        }
+        // And `$slice` holds any bucket to the cap before any pull goes out.
+        let capped = try makeSink { $0.maxBatchIDsPerBucket = 8 }
+        for i in 0..<12 {
             _ = try await capped.write([Fixtures.llm("cap-\(i)").pricedForTest()], deadline: deadline)
         }
         let buckets = try await documents(capped, UsageCollections.rollups)
         XCTAssertEqual(buckets.count, 1)
-        XCTAssertEqual(buckets[0]["b"]?.arrayValue?.count, 16)
-        XCTAssertEqual(buckets[0]["count"], 30)
+        XCTAssertEqual(buckets[0]["b"]?.arrayValue?.count, 8)
+        XCTAssertEqual(buckets[0]["count"], 12)
         let ledger = try await documents(capped, UsageCollections.ledger)
-        XCTAssertEqual(ledger[0]["b"]?.arrayValue?.count, 16)
+        XCTAssertEqual(ledger[0]["b"]?.arrayValue?.count, 8)
         XCTAssertEqual(ledger[0]["spent"]?.int64Value, buckets[0]["costTotal"]?.int64Value)
     }
 

@@ -9,11 +9,15 @@ functions do the rest. Everything it started is stopped at the end, by pid.
 
     scripts/demo            every scenario
     scripts/demo --keep     then keep the stack up (prints how to send more) until Ctrl-C
+
+The stack includes the monitoring dashboard (switchyard-dashboard: the built app and the metrics
+API on one port); the demo prints its URL.
 """
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -64,7 +68,8 @@ def settled_records(stack: LocalStack, request_id: str) -> list[dict]:
 def main() -> int:
     keep = "--keep" in sys.argv[1:]
     print("== starting the local stack")
-    stack = LocalStack(images_port=EVENT_IMAGES_PORT)
+    subprocess.run([REPO / "scripts" / "build-dashboard"], check=False)
+    stack = LocalStack(images_port=EVENT_IMAGES_PORT, with_dashboard=True)
     try:
         stack.start()
         print(f"\n{'scenario':<22} {'route':<11} {'status':<9} {'latency':>8}  {'cost (from MongoDB)':<22} answer")
@@ -83,6 +88,8 @@ def main() -> int:
                   f"{cost:<22} {answer(output)}")
             if os.environ.get("DEMO_VERBOSE"):
                 print(json.dumps(output, indent=2)[:3000])
+        if stack.dashboard_url:
+            print(f"\ndashboard: {stack.dashboard_url} (every panel shows the requests above; --keep keeps it up)")
         if keep:
             print(f"\nexport SWITCHYARD_STEPFUNCTIONS_ENDPOINT={stack.sfn.url}")
             print(f"export SWITCHYARD_STATE_MACHINE_ARN={stack.state_machine_arn}")

@@ -1,11 +1,12 @@
 import SwitchyardJSON
+import SwitchyardMetrics
 
 extension MongoUsageSink {
     /// Creates the indexes (idempotent; once per process, before the first operation).
     ///
     /// Raw: unique `{requestId, step, invocationId, attempt}`; `{tenant, ts}`, `{model, ts}`, `{backend, ts}` and `{ts}`
     /// for queries; sparse `{rb}` so finishing a rollup batch and the repair find claimed
-    /// documents without a scan; optional TTL on `at`. Rollups: `{tenant, minute}` (budgets) and `{minute}`
+    /// documents without a scan; optional TTL on `at`. Rollups: `{tenant, minute}` (budgets) and `{minute}`; hour and day rollups `{tenant, start}` and `{start}`
     /// (model/backend views scan a time range of buckets, which are few); every extra index
     /// costs each bucket update.
     func prepare(_ connection: MongoConnection) throws(MongoFailure) {
@@ -40,5 +41,15 @@ extension MongoUsageSink {
             .object(["key": key([("minute", 1)]), "name": "minute"]),
         ]
         try connection.command(["createIndexes": .string(UsageCollections.rollups), "indexes": .array(rollups)])
+        // Hour and day buckets: the dashboard reads them by time range, with or without a tenant.
+        let coarse: [JSON] = [
+            .object(["key": key([("tenant", 1), ("start", 1)]), "name": "tenant_start"]),
+            .object(["key": key([("start", 1)]), "name": "start"]),
+        ]
+        for granularity in [Granularity.hour, .day] {
+            try connection.command([
+                "createIndexes": .string(RollupCollections.name(granularity)), "indexes": .array(coarse),
+            ])
+        }
     }
 }

@@ -1,6 +1,7 @@
 import SwitchyardBilling
 import SwitchyardCore
 import SwitchyardJSON
+import SwitchyardMetrics
 
 extension MongoUsageSink {
     /// Recomputes the rollup buckets of `[fromMinute, toMinute)` from the raw records, replacing
@@ -33,14 +34,7 @@ extension MongoUsageSink {
             }
             try connection.deleteMany(UsageCollections.rollups, filter: ["minute": range], durability: .billing)
             let buckets = delta.nonZero.map { change -> MongoConnection.UpdateOne in
-                var set = JSONObject([
-                    ("minute", .integer(change.key.minute)), ("tenant", .string(change.key.tenant)),
-                    ("step", .string(change.key.step)), ("model", .string(change.key.model)),
-                    ("backend", .string(change.key.backend)), ("b", .array([])),
-                ])
-                for (i, value) in change.values.enumerated() {
-                    set.members.append((RollupContribution.fields[i], .integer(value)))
-                }
+                let set = Self.bucketDocument(change, granularity: .minute)
                 return MongoConnection.UpdateOne(
                     filter: ["_id": .string(change.id)], update: ["$set": .object(set)], upsert: true)
             }
@@ -53,8 +47,75 @@ extension MongoUsageSink {
                         domain: 0, code: UInt32(clamping: failure.code), message: "rebuild: \(failure.message)")
                 }
             }
+            try self.rebuildCoarseRollups(fromMinute: fromMinute, toMinute: toMinute, connection)
             try self.rebuildLedgerSpend(fromMinute: fromMinute, toMinute: toMinute, connection)
             return records.count
+        }
+    }
+
+    /// A whole bucket document (for `$set`): key fields, every sum, the `lh` histogram, no batch ids.
+    static func bucketDocument(_ change: BucketChange, granularity: Granularity) -> JSONObject {
+        let key = change.key
+        var set = JSONObject([
+            (RollupCollections.startField(granularity), .integer(key.minute)), ("tenant", .string(key.tenant)),
+            ("tier", .string(key.tier)), ("step", .string(key.step)), ("model", .string(key.model)),
+            ("backend", .string(key.backend)), ("errorType", .string(key.errorType)), ("b", .array([])),
+        ])
+        for (i, value) in change.values.enumerated() {
+            set.members.append((RollupContribution.fields[i], .integer(value)))
+        }
+        var histogram = JSONObject()
+        for (index, count) in change.histogram.sorted(by: { $0.key < $1.key }) {
+            histogram.members.append((String(index), .integer(count)))
+        }
+        set.members.append(("lh", .object(histogram)))
+        return set
+    }
+
+    /// Recomputes the hour and day buckets of the whole days around `[fromMinute, toMinute)` from
+    /// the minute buckets (which hold the same sums).
+    private func rebuildCoarseRollups(fromMinute: Int64, toMinute: Int64, _ connection: MongoConnection)
+        throws(MongoFailure)
+    {
+        let from = Granularity.day.floor(fromMinute)
+        let to = Granularity.day.ceil(toMinute)
+        let minutes = try connection.find(
+            UsageCollections.rollups, filter: ["minute": .object(["$gte": .integer(from), "$lt": .integer(to)])],
+            options: ["projection": .object(["b": .integer(0)])])
+        var changes: [BucketChange] = []
+        for document in minutes {
+            guard let minute = document["minute"]?.int64Value, let tenant = document["tenant"]?.stringValue,
+                let step = document["step"]?.stringValue, let model = document["model"]?.stringValue,
+                let backend = document["backend"]?.stringValue
+            else { continue }
+            let values = RollupContribution.fields.map { document[$0]?.int64Value ?? 0 }
+            var histogram: [Int: Int64] = [:]
+            if case .object(let counts)? = document["lh"] {
+                for (index, count) in counts.members {
+                    if let i = Int(index), let n = count.int64Value, n != 0 { histogram[i] = n }
+                }
+            }
+            let key = RollupContribution(
+                minute: minute, tenant: tenant, step: step, model: model, backend: backend, values: values,
+                tier: document["tier"]?.stringValue ?? "-", errorType: document["errorType"]?.stringValue ?? "-",
+                latencyIndex: 0)
+            changes.append(BucketChange(id: key.bucketID, key: key, values: values, histogram: histogram))
+        }
+        for granularity in [Granularity.hour, .day] {
+            let name = RollupCollections.name(granularity)
+            try connection.deleteMany(
+                name, filter: ["start": .object(["$gte": .integer(from), "$lt": .integer(to)])], durability: .billing)
+            let operations = try RollupDelta.coarserInStore(changes, granularity).map { change in
+                MongoConnection.UpdateOne(
+                    filter: ["_id": .string(change.id)],
+                    update: ["$set": .object(Self.bucketDocument(change, granularity: granularity))], upsert: true)
+            }
+            guard !operations.isEmpty else { continue }
+            let result = try connection.bulkUpdate(name, operations, durability: .billing)
+            if let failure = result.writeErrors.first {
+                throw MongoFailure(
+                    domain: 0, code: UInt32(clamping: failure.code), message: "rebuild: \(failure.message)")
+            }
         }
     }
 

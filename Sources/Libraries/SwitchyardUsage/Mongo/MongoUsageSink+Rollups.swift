@@ -2,6 +2,7 @@ import SwitchyardBilling
 import SwitchyardContract
 import SwitchyardCore
 import SwitchyardJSON
+import SwitchyardMetrics
 
 // MARK: - Exactly-once rollups without transactions
 //
@@ -203,10 +204,10 @@ extension MongoUsageSink {
     {
         let changes = delta.nonZero
         let pulls = try finishedPulls(&session)
-        try applyBuckets(changes, batch: batch, pulls: pulls.rollups, session.connection)
+        let bucketIDs = try applyBuckets(changes, batch: batch, pulls: pulls.rollups, session.connection)
         let ledgerIDs = try applyLedger(changes, batch: batch, pulls: pulls.ledger, session.connection)
         try finish(batch: batch, session.connection)
-        if owned { session.pendingPulls.add(rollups: changes.map(\.id), ledger: ledgerIDs, batch: batch) }
+        if owned { session.pendingPulls.add(rollups: bucketIDs, ledger: ledgerIDs, batch: batch) }
         return changes.count
     }
 
@@ -233,42 +234,67 @@ extension MongoUsageSink {
         return taken
     }
 
-    /// Step 2: one guarded `$inc` per bucket with a non-zero delta, and step 4 of earlier batches.
+    /// Step 2: one guarded `$inc` per bucket with a non-zero delta — minute buckets and the hour
+    /// and day buckets that hold the same sums — and step 4 of earlier batches.
+    /// - Returns: the bucket ids updated (for step 4); hour and day ids carry their prefix, which
+    ///   also tells `pulls` which collection an id lives in.
     private func applyBuckets(
-        _ changes: [(id: String, key: RollupContribution, values: [Int64])], batch: String,
-        pulls: [(id: String, batch: String)], _ connection: MongoConnection
-    ) throws(MongoFailure) {
-        var operations = changes.map { change -> MongoConnection.UpdateOne in
-            var increments = JSONObject()
-            for (i, value) in change.values.enumerated() where value != 0 {
-                increments.members.append((RollupContribution.fields[i], .integer(value)))
+        _ changes: [BucketChange], batch: String, pulls: [(id: String, batch: String)], _ connection: MongoConnection
+    ) throws(MongoFailure) -> [String] {
+        var touched: [String] = []
+        for granularity in Granularity.allCases {
+            let level = granularity == .minute ? changes : try RollupDelta.coarserInStore(changes, granularity)
+            var operations = level.map { bucketUpdate($0, granularity: granularity, batch: batch) }
+            let increments = operations.count
+            operations += pulls.filter { Self.granularity(ofBucket: $0.id) == granularity }.map {
+                Self.pull($0.batch, from: $0.id)
             }
-            let key = change.key
-            return MongoConnection.UpdateOne(
-                filter: ["_id": .string(change.id), "b": .object(["$ne": .string(batch)])],
-                update: [
-                    "$inc": .object(increments), "$push": pushing(batch),
-                    "$setOnInsert": .object([
-                        "minute": .integer(key.minute), "tenant": .string(key.tenant), "step": .string(key.step),
-                        "model": .string(key.model), "backend": .string(key.backend),
-                    ]),
-                ], upsert: true)
+            touched += level.map(\.id)
+            guard !operations.isEmpty else { continue }
+            let result = try connection.bulkUpdate(
+                RollupCollections.name(granularity), operations, durability: .rollup)
+            // A pull that fails only leaves an id for `$slice` to drop; an increment must not fail.
+            for failure in result.writeErrors where failure.code != 11000 && failure.index < increments {
+                throw MongoFailure(
+                    domain: 0, code: UInt32(clamping: failure.code), message: "rollup bucket: \(failure.message)")
+            }
         }
-        let increments = operations.count
-        operations += pulls.map { Self.pull($0.batch, from: $0.id) }
-        guard !operations.isEmpty else { return }
-        let result = try connection.bulkUpdate(UsageCollections.rollups, operations, durability: .rollup)
-        // A pull that fails only leaves an id for `$slice` to drop; an increment must not fail.
-        for failure in result.writeErrors where failure.code != 11000 && failure.index < increments {
-            throw MongoFailure(
-                domain: 0, code: UInt32(clamping: failure.code), message: "rollup bucket: \(failure.message)")
+        return touched
+    }
+
+    /// The guarded `$inc` of one bucket (its fields and `lh.<index>` counts).
+    private func bucketUpdate(_ change: BucketChange, granularity: Granularity, batch: String)
+        -> MongoConnection.UpdateOne
+    {
+        var increments = JSONObject()
+        for (i, value) in change.values.enumerated() where value != 0 {
+            increments.members.append((RollupContribution.fields[i], .integer(value)))
         }
+        for (index, count) in change.histogram.sorted(by: { $0.key < $1.key }) {
+            increments.members.append(("lh.\(index)", .integer(count)))
+        }
+        let key = change.key
+        return MongoConnection.UpdateOne(
+            filter: ["_id": .string(change.id), "b": .object(["$ne": .string(batch)])],
+            update: [
+                "$inc": .object(increments), "$push": pushing(batch),
+                "$setOnInsert": .object([
+                    RollupCollections.startField(granularity): .integer(key.minute), "tenant": .string(key.tenant),
+                    "tier": .string(key.tier), "step": .string(key.step), "model": .string(key.model),
+                    "backend": .string(key.backend), "errorType": .string(key.errorType),
+                ]),
+            ], upsert: true)
+    }
+
+    /// Which collection a bucket id belongs to (by the prefix of `bucketID(start:granularity:)`).
+    static func granularity(ofBucket id: String) -> Granularity {
+        id.hasPrefix("h\u{1F}") ? .hour : id.hasPrefix("d\u{1F}") ? .day : .minute
     }
 
     /// Step 2 for the budget ledger: each tenant-month counter takes the batch's cost delta once.
     /// - Returns: the counter ids updated (for step 4).
     private func applyLedger(
-        _ changes: [(id: String, key: RollupContribution, values: [Int64])], batch: String,
+        _ changes: [BucketChange], batch: String,
         pulls: [(id: String, batch: String)], _ connection: MongoConnection
     ) throws(MongoFailure) -> [String] {
         let costIndex = RollupContribution.costTotalIndex

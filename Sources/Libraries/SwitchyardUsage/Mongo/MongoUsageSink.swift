@@ -93,7 +93,7 @@ public final class MongoUsageSink: UsageSink {
         var contribution: RollupContribution
     }
 
-    private func rawDocuments(_ records: [UsageRecord]) throws(UsageError) -> [RawDocument] {
+    func rawDocuments(_ records: [UsageRecord]) throws(UsageError) -> [RawDocument] {
         var documents: [RawDocument] = []
         documents.reserveCapacity(records.count)
         for (index, record) in records.enumerated() {

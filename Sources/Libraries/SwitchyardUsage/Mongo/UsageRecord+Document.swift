@@ -46,7 +46,7 @@ extension RollupContribution {
     var document: JSON {
         .object([
             "m": .integer(minute), "t": .string(tenant), "s": .string(step), "md": .string(model),
-            "be": .string(backend),
+            "be": .string(backend), "ti": .string(tier), "e": .string(errorType), "l": .integer(Int64(latencyIndex)),
             "v": .array(values.map(JSON.integer)),
         ])
     }
@@ -57,6 +57,11 @@ extension RollupContribution {
             let backend = document["be"]?.stringValue, let values = document["v"]?.arrayValue?.compactMap(\.int64Value),
             values.count == Self.fields.count
         else { return nil }
-        self.init(minute: minute, tenant: tenant, step: step, model: model, backend: backend, values: values)
+        // Contributions stored before tier, errorType and the log-linear index were kept read as
+        // "-" and the index of their latency (`latencySumMs` of one record).
+        self.init(
+            minute: minute, tenant: tenant, step: step, model: model, backend: backend, values: values,
+            tier: document["ti"]?.stringValue ?? "-", errorType: document["e"]?.stringValue ?? "-",
+            latencyIndex: document["l"]?.int64Value.map { Int(clamping: $0) })
     }
 }

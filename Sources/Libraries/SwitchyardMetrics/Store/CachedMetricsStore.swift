@@ -1,0 +1,157 @@
+import SwitchyardContract
+import Synchronization
+
+/// Keeps the rollup rows of settled buckets in memory, in front of another store.
+///
+/// A bucket that ended more than `settle` ago no longer changes in the normal course (usage
+/// reaches the store within seconds; the queue holds it through a store outage of up to 15
+/// minutes), so a dashboard that refreshes every 30 s, or a second user, reads it from memory and
+/// only the open edge of the range from the store. An entry lives `ttl` at most, so a late record
+/// (a longer outage, a repair) shows within that time. Activity, drill-downs and the what-if
+/// always read the store.
+public final class CachedMetricsStore: MetricsStore {
+    public let base: any MetricsStore
+    let settle: Int64
+    let ttl: Int64
+    let maxRows: Int
+    let now: @Sendable () -> Int64
+    private let cache: Mutex<State>
+
+    struct Key: Hashable {
+        var granularity: Granularity
+        var start: Int64
+        var tenant: String?
+        var tier: String?
+        var latency: Bool
+    }
+
+    struct State {
+        var entries: [Key: (rows: [RollupRow], storedAt: Int64)] = [:]
+        var rows = 0
+    }
+
+    /// - Parameters:
+    ///   - settle: ms after its end before a bucket is cached (default 15 minutes).
+    ///   - ttl: ms a cached bucket is kept (default 10 minutes).
+    ///   - maxRows: the cache is emptied when it would hold more rows than this.
+    public init(
+        base: any MetricsStore, settle: Int64 = 15 * 60_000, ttl: Int64 = 10 * 60_000, maxRows: Int = 500_000,
+        now: @escaping @Sendable () -> Int64
+    ) {
+        self.base = base
+        self.settle = settle
+        self.ttl = ttl
+        self.maxRows = maxRows
+        self.now = now
+        cache = Mutex(State())
+    }
+
+    public func rollupRows(cover: TimeCover, filter: MetricsFilter, latency: Bool, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [RollupRow]
+    {
+        let time = now()
+        let settledBefore = time - settle
+        var rows: [RollupRow] = []
+        var missing: [TimeCover.Segment] = []
+        cache.withLock { state in
+            for segment in cover.segments {
+                let size = segment.granularity.milliseconds
+                var start = segment.from
+                var runStart: Int64?
+                func closeRun(at end: Int64) {
+                    if let from = runStart {
+                        missing.append(TimeCover.Segment(granularity: segment.granularity, from: from, to: end))
+                    }
+                    runStart = nil
+                }
+                while start < segment.to {
+                    let end = min(start + size, segment.to)
+                    let key = Key(
+                        granularity: segment.granularity, start: start, tenant: filter.tenant, tier: filter.tier,
+                        latency: latency)
+                    if end == start + size, end <= settledBefore, let entry = state.entries[key],
+                        time - entry.storedAt < ttl
+                    {
+                        closeRun(at: start)
+                        rows += entry.rows
+                    } else if runStart == nil {
+                        runStart = start
+                    }
+                    start = end
+                }
+                closeRun(at: segment.to)
+            }
+        }
+        guard !missing.isEmpty else { return rows }
+        let fetched = try await base.rollupRows(
+            cover: TimeCover(segments: missing), filter: filter, latency: latency, deadline: deadline)
+        rows += fetched
+        // File the settled buckets just read, empty ones included (an empty bucket is an answer too).
+        var byBucket: [Key: [RollupRow]] = [:]
+        for segment in missing {
+            var start = segment.from
+            while start + segment.granularity.milliseconds <= min(segment.to, settledBefore) {
+                byBucket[
+                    Key(
+                        granularity: segment.granularity, start: start, tenant: filter.tenant, tier: filter.tier,
+                        latency: latency)] = []
+                start += segment.granularity.milliseconds
+            }
+        }
+        for row in fetched {
+            let key = Key(
+                granularity: row.granularity, start: row.start, tenant: filter.tenant, tier: filter.tier,
+                latency: latency)
+            if byBucket[key] != nil { byBucket[key]!.append(row) }
+        }
+        cache.withLock { state in
+            let adding = byBucket.values.reduce(0) { $0 + $1.count }
+            if state.rows + adding > maxRows { state = State() }
+            for (key, bucketRows) in byBucket {
+                state.rows += bucketRows.count - (state.entries[key]?.rows.count ?? 0)
+                state.entries[key] = (bucketRows, time)
+            }
+        }
+        return rows
+    }
+
+    public func recentRecords(
+        filter: MetricsFilter, activity: ActivityFilter, after cursor: ActivityCursor?, limit: Int,
+        deadline: ContinuousClock.Instant
+    ) async throws(MetricsError) -> [UsageRecord] {
+        try await base.recentRecords(
+            filter: filter, activity: activity, after: cursor, limit: limit, deadline: deadline)
+    }
+
+    public func requestRecords(requestID: String, limit: Int, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [UsageRecord]
+    {
+        try await base.requestRecords(requestID: requestID, limit: limit, deadline: deadline)
+    }
+
+    public func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [UsageRecord]
+    {
+        try await base.modelCalls(filter: filter, limit: limit, deadline: deadline)
+    }
+
+    /// From the day rollups of the range, through the cache.
+    public func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
+        -> DimensionsResponse
+    {
+        let start = Granularity.day.floor(from)
+        let cover = TimeCover(
+            segments: [TimeCover.Segment(granularity: .day, from: start, to: Granularity.day.ceil(to))])
+        let filter = MetricsFilter(from: start, to: Granularity.day.ceil(to))
+        let rows = try await rollupRows(cover: cover, filter: filter, latency: false, deadline: deadline)
+        var tenants: Set<DimensionsResponse.Tenant> = []
+        var models: Set<String> = []
+        for row in rows {
+            tenants.insert(.init(tenant: row.tenant, tier: row.tier))
+            if row.isModelCall { models.insert(row.model) }
+        }
+        return DimensionsResponse(
+            tenants: tenants.sorted { ($0.tenant, $0.tier) < ($1.tenant, $1.tier) },
+            tiers: Set(tenants.map(\.tier)).sorted(), models: models.sorted())
+    }
+}

@@ -1,0 +1,31 @@
+import SwitchyardContract
+
+/// Where the dashboard's figures come from: rollups for charts, raw records (through indexes)
+/// for recent activity and drill-downs. MongoDB in production and the local stack; an in-memory
+/// store in tests.
+public protocol MetricsStore: Sendable {
+    /// The rollup buckets of every segment of `cover` that match `filter`'s tenant and tier.
+    /// - Parameter latency: also read the latency histograms (they are most of a bucket's bytes).
+    func rollupRows(cover: TimeCover, filter: MetricsFilter, latency: Bool, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [RollupRow]
+
+    /// Raw records in `filter`, newest first by (timestamp, key), after `cursor`, at most `limit`.
+    func recentRecords(
+        filter: MetricsFilter, activity: ActivityFilter, after cursor: ActivityCursor?, limit: Int,
+        deadline: ContinuousClock.Instant
+    ) async throws(MetricsError) -> [UsageRecord]
+
+    /// Every record of one request (at most `limit`).
+    func requestRecords(requestID: String, limit: Int, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [UsageRecord]
+
+    /// The recorded LLM calls of `filter` (step `llm`), in any order, at most `limit`: what the
+    /// routing what-if replays.
+    /// - Throws: `Dashboard.TooManyPoints` when the range holds more than `limit`.
+    func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant) async throws(MetricsError)
+        -> [UsageRecord]
+
+    /// Tenants (with tiers) and models seen in the day rollups of `[from, to)`.
+    func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
+        -> DimensionsResponse
+}

@@ -1,0 +1,60 @@
+/// What a policy edit would have changed over a range of recorded requests, against what
+/// really happened, in total and per tenant and category.
+public struct WhatIfResponse: Codable, Sendable, Equatable {
+    public struct Totals: Codable, Sendable, Equatable {
+        /// Recorded model calls replayed.
+        public var calls: Int64
+        /// Calls the edited policy sends to another model.
+        public var changed: Int64
+        /// Calls the edited policy would refuse (over budget, model not allowed…).
+        public var rejected: Int64
+        /// What the answering calls cost (model part).
+        public var actual: Money
+        /// What the edited policy's models would have cost for the same tokens and images.
+        public var whatIf: Money
+        /// whatIf − actual: negative is a saving.
+        public var difference: Money
+        /// Mean catalog quality for the calls' categories, as routed and as re-routed (rejected
+        /// calls count as 0 in the re-routed mean).
+        public var actualQuality: Double
+        public var whatIfQuality: Double
+
+        public init() {
+            calls = 0
+            changed = 0
+            rejected = 0
+            actual = Money(0)
+            whatIf = Money(0)
+            difference = Money(0)
+            actualQuality = 0
+            whatIfQuality = 0
+        }
+    }
+
+    public struct Group: Codable, Sendable, Equatable {
+        public var tenant: String
+        public var category: String
+        public var totals: Totals
+        /// Which model calls moved to which, most frequent first.
+        public var moves: [Move]
+    }
+
+    public struct Move: Codable, Sendable, Equatable {
+        public var from: String
+        public var to: String
+        public var calls: Int64
+    }
+
+    public var from: Int64
+    public var to: Int64
+    public var tenant: String?
+    public var tier: String?
+    /// One line per edit, as applied.
+    public var changes: [String]
+    public var totals: Totals
+    public var groups: [Group]
+    /// Calls that could not be replayed (no category recorded, unknown tenant or model), by reason.
+    public var skipped: [String: Int64]
+    /// Recorded calls read.
+    public var callsRead: Int64
+}

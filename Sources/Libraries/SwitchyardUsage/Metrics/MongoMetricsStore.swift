@@ -1,0 +1,190 @@
+import SwitchyardContract
+import SwitchyardCore
+import SwitchyardJSON
+import SwitchyardMetrics
+
+/// The dashboard's `MetricsStore` over the usage store: charts read the minute, hour and day
+/// rollups that `MongoUsageSink` keeps at write time (a month is about 30 day buckets per series),
+/// recent activity and drill-downs read raw records through the `time`, `tenant_time` and
+/// `usage_key` indexes, never by a scan.
+public struct MongoMetricsStore: MetricsStore {
+    public let sink: MongoUsageSink
+
+    public init(sink: MongoUsageSink) { self.sink = sink }
+
+    /// Raw-document fields that are the store's bookkeeping, not the record.
+    static let bookkeeping: JSONObject = [
+        "_id": .integer(0), "h": .integer(0), "a": .integer(0), "ah": .integer(0), "p": .integer(0),
+        "ph": .integer(0), "rb": .integer(0), "rbAt": .integer(0), "at": .integer(0),
+    ]
+
+    public func rollupRows(cover: TimeCover, filter: MetricsFilter, latency: Bool, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [RollupRow]
+    {
+        var rows: [RollupRow] = []
+        for granularity in Granularity.allCases {
+            let segments = cover.segments(of: granularity)
+            guard !segments.isEmpty else { continue }
+            let field = RollupCollections.startField(granularity)
+            var query: JSONObject = [
+                "$or": .array(
+                    segments.map { .object([field: .object(["$gte": .integer($0.from), "$lt": .integer($0.to)])]) })
+            ]
+            if let tenant = filter.tenant { query["tenant"] = .string(tenant) }
+            if let tier = filter.tier { query["tier"] = .string(tier) }
+            var projection: JSONObject = ["b": .integer(0), "_id": .integer(0)]
+            if !latency { projection["lh"] = .integer(0) }
+            for name in LatencyHistogram.fieldNames { projection[name] = .integer(0) }
+            let documents = try await read(deadline) { connection throws(MongoFailure) in
+                try connection.find(
+                    RollupCollections.name(granularity), filter: query, options: ["projection": .object(projection)])
+            }
+            for document in documents {
+                if let row = RollupRow(document: document, granularity: granularity) { rows.append(row) }
+            }
+        }
+        return rows
+    }
+
+    /// Reads back from the end of the range in growing windows (15 minutes, then ×4) through the
+    /// time index until the page is full, and orders in memory: SecantusDB does not use an index
+    /// for a sort, and a sorted scan of a month of records takes seconds where a window takes ms.
+    public func recentRecords(
+        filter: MetricsFilter, activity: ActivityFilter, after cursor: ActivityCursor?, limit: Int,
+        deadline: ContinuousClock.Instant
+    ) async throws(MetricsError) -> [UsageRecord] {
+        var found: [UsageRecord] = []
+        // Records at the cursor's millisecond may still follow it (ties are ordered by key).
+        var upper = min(filter.to, cursor.map { $0.timestamp + 1 } ?? filter.to)
+        var window: Int64 = 15 * 60_000
+        while upper > filter.from && found.count < limit {
+            let lower = max(filter.from, upper - window)
+            var query = Self.rawFilter(filter)
+            query["timestamp"] = .object(["$gte": .integer(lower), "$lt": .integer(upper)])
+            if let status = activity.status { query["status"] = .string(status.rawValue) }
+            if let model = activity.model { query["model"] = .string(model) }
+            let documents = try await read(deadline) { connection throws(MongoFailure) in
+                try connection.find(
+                    UsageCollections.raw, filter: query, options: ["projection": .object(Self.bookkeeping)])
+            }
+            found += try Self.records(documents).filter { cursor?.precedes($0) ?? true }
+            upper = lower
+            window = min(window * 4, 366 * 86_400_000)
+        }
+        found.sort { $0.timestamp != $1.timestamp ? $0.timestamp > $1.timestamp : $0.cursorKey > $1.cursorKey }
+        return Array(found.prefix(limit))
+    }
+
+    public func requestRecords(requestID: String, limit: Int, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [UsageRecord]
+    {
+        let documents = try await read(deadline) { connection throws(MongoFailure) in
+            try connection.find(
+                UsageCollections.raw, filter: ["requestId": .string(requestID)],
+                options: ["limit": .integer(Int64(limit)), "projection": .object(Self.bookkeeping)])
+        }
+        return try Self.records(documents)
+    }
+
+    public func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [UsageRecord]
+    {
+        var query = Self.rawFilter(filter)
+        query["step"] = .string("llm")
+        query["status"] = .string(UsageStatus.succeeded.rawValue)
+        var projection = Self.bookkeeping
+        for name in ["compute", "orchestration", "executionId", "errorCause", "providerModel", "user"] {
+            projection[name] = .integer(0)
+        }
+        let documents = try await read(deadline) { connection throws(MongoFailure) in
+            try connection.find(
+                UsageCollections.raw, filter: query,
+                options: ["limit": .integer(Int64(limit) + 1), "projection": .object(projection)])
+        }
+        guard documents.count <= limit else { throw .tooManyPoints(requested: Int64(documents.count), limit: limit) }
+        return try Self.records(documents)
+    }
+
+    public func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
+        -> DimensionsResponse
+    {
+        let field = RollupCollections.startField(.day)
+        let documents = try await read(deadline) { connection throws(MongoFailure) in
+            try connection.find(
+                RollupCollections.name(.day),
+                filter: [field: .object(["$gte": .integer(Granularity.day.floor(from)), "$lt": .integer(to)])],
+                options: [
+                    "projection": .object([
+                        "_id": .integer(0), "tenant": .integer(1), "tier": .integer(1), "model": .integer(1),
+                    ])
+                ])
+        }
+        var tenants: Set<DimensionsResponse.Tenant> = []
+        var models: Set<String> = []
+        for document in documents {
+            guard let tenant = document["tenant"]?.stringValue else { continue }
+            tenants.insert(.init(tenant: tenant, tier: document["tier"]?.stringValue ?? "-"))
+            if let model = document["model"]?.stringValue, model != "-" { models.insert(model) }
+        }
+        return DimensionsResponse(
+            tenants: tenants.sorted { ($0.tenant, $0.tier) < ($1.tenant, $1.tier) },
+            tiers: Set(tenants.map(\.tier)).sorted(), models: models.sorted())
+    }
+
+    // MARK: - Helpers
+
+    static func rawFilter(_ filter: MetricsFilter) -> JSONObject {
+        var query: JSONObject = ["timestamp": .object(["$gte": .integer(filter.from), "$lt": .integer(filter.to)])]
+        if let tenant = filter.tenant { query["tenant"] = .string(tenant) }
+        if let tier = filter.tier { query["tier"] = .string(tier) }
+        return query
+    }
+
+    static func records(_ documents: [JSON]) throws(MetricsError) -> [UsageRecord] {
+        var records: [UsageRecord] = []
+        records.reserveCapacity(documents.count)
+        for document in documents {
+            // A stored record that no longer decodes is left out rather than failing the page.
+            if let record = try? JSON.decode(UsageRecord.self, from: document) { records.append(record) }
+        }
+        return records
+    }
+
+    /// Runs a read against the store within `deadline`.
+    func read<T: Sendable>(_ deadline: ContinuousClock.Instant, _ body: (MongoConnection) throws(MongoFailure) -> T)
+        async throws(MetricsError) -> T
+    {
+        do {
+            return try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
+                try body(session.connection)
+            }
+        } catch {
+            throw .storeUnavailable(error.errorMessage)
+        }
+    }
+}
+
+extension RollupRow {
+    /// A stored rollup bucket; nil when it lacks its key fields.
+    init?(document: JSON, granularity: Granularity) {
+        guard let start = document[RollupCollections.startField(granularity)]?.int64Value,
+            let tenant = document["tenant"]?.stringValue, let step = document["step"]?.stringValue,
+            let backend = document["backend"]?.stringValue
+        else { return nil }
+        func value(_ name: String) -> Int64 { document[name]?.int64Value ?? 0 }
+        var histogram = SparseHistogram()
+        if case .object(let counts)? = document["lh"] {
+            for (key, count) in counts.members {
+                if let index = Int(key), let count = count.int64Value { histogram.add(count: count, at: index) }
+            }
+        }
+        self.init(
+            start: start, granularity: granularity, tenant: tenant, tier: document["tier"]?.stringValue ?? "-",
+            step: step, model: document["model"]?.stringValue ?? "-", backend: backend,
+            errorType: document["errorType"]?.stringValue ?? "-", count: value("count"), errors: value("errors"),
+            unpriced: value("unpriced"), tokensInput: value("tokensInput"), tokensOutput: value("tokensOutput"),
+            costModel: value("costModel"), costCompute: value("costCompute"),
+            costOrchestration: value("costOrchestration"), costTotal: value("costTotal"),
+            latencySumMs: value("latencySumMs"), latency: histogram)
+    }
+}

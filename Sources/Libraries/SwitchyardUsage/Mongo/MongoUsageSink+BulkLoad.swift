@@ -1,0 +1,129 @@
+import CMongoC
+import SwitchyardBilling
+import SwitchyardContract
+import SwitchyardCore
+import SwitchyardJSON
+import SwitchyardMetrics
+
+/// Fills an empty usage store with many records at insert speed, for load tests and screenshots
+/// (`switchyard-seed month --bulk`): raw documents are inserted already rolled up (`a` = their
+/// contribution, `ah` = their hash), and the minute, hour and day buckets and the ledger's month
+/// spend are written once per bucket from the same contributions the write path adds
+/// (`RollupDelta`), so the store ends exactly as if every record had gone through `write`.
+///
+/// Why a second path: the write path upserts each raw record and `$inc`s each bucket under a
+/// guard, which is what makes concurrent, repeated and crashed writes count once; on an empty
+/// store with one writer none of that can happen, and plain inserts are ~10× faster on
+/// SecantusDB. Records must come in time order (a day's buckets are written when the next day
+/// starts); the store must hold no usage when loading starts.
+public struct UsageBulkLoader {
+    let sink: MongoUsageSink
+    private var delta = RollupDelta()
+    private var day: Int64?
+    private var ledger: [String: (tenant: String, month: Int64, cost: Int64)] = [:]
+    public private(set) var inserted = 0
+    public private(set) var duplicates = 0
+    public private(set) var buckets = 0
+
+    /// - Throws: `Usage.InvalidRecord` when the store already holds usage.
+    public init(sink: MongoUsageSink, deadline: ContinuousClock.Instant? = nil) async throws(UsageError) {
+        self.sink = sink
+        let existing = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
+            try session.connection.find(UsageCollections.raw, filter: [:], options: ["limit": .integer(1)]).count
+                + session.connection.find(UsageCollections.rollups, filter: [:], options: ["limit": .integer(1)]).count
+        }
+        guard existing == 0 else {
+            throw .invalidRecord(index: -1, detail: "bulk load needs an empty usage store (use write for the rest)")
+        }
+    }
+
+    /// Inserts priced, validated records (in time order) and adds them to the pending buckets.
+    /// - Throws: `Usage.InvalidRecord` for a record older than the day already written.
+    public mutating func add(_ records: [UsageRecord], deadline: ContinuousClock.Instant? = nil)
+        async throws(UsageError)
+    {
+        guard !records.isEmpty else { return }
+        let documents = try sink.rawDocuments(records)
+        let bson = documents.map { document -> BSONDocument in
+            let insert = BSONDocument()
+            insert.append("_id", .string(document.id))
+            withExtendedLifetime(document.fields) { _ = bson_concat(insert.pointer, document.fields.pointer) }
+            insert.append("h", .integer(document.hash))
+            insert.append("a", document.contribution.document)
+            insert.append("ah", .integer(document.hash))
+            return insert
+        }
+        let result = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
+            try session.connection.bulkInsert(UsageCollections.raw, bson, durability: .billing)
+        }
+        var skipped: Set<Int> = []
+        for failure in result.writeErrors {
+            guard failure.code == 11000 else {
+                throw .storeRejected(detail: "bulk insert: \(failure.message.prefix(300))")
+            }
+            skipped.insert(failure.index)
+        }
+        duplicates += skipped.count
+        inserted += documents.count - skipped.count
+        for (index, document) in documents.enumerated() where !skipped.contains(index) {
+            let recordDay = Granularity.day.floor(document.contribution.minute)
+            if let day, recordDay < day {
+                throw .invalidRecord(index: index, detail: "bulk load needs records in time order")
+            }
+            if let day, recordDay > day { try await flushDay(deadline: deadline) }
+            day = recordDay
+            try delta.add(document.contribution, sign: 1)
+        }
+    }
+
+    /// Writes the buckets still pending and the ledger's month spend.
+    public mutating func finish(deadline: ContinuousClock.Instant? = nil) async throws(UsageError) {
+        try await flushDay(deadline: deadline)
+        let operations = ledger.sorted { $0.key < $1.key }.map { id, entry in
+            MongoConnection.UpdateOne(
+                filter: ["_id": .string(id)],
+                update: [
+                    "$inc": .object(["spent": .integer(entry.cost), "committed": .integer(entry.cost)]),
+                    "$setOnInsert": .object([
+                        "tenant": .string(entry.tenant), "month": .integer(entry.month), "b": .array([]),
+                    ]),
+                ], upsert: true)
+        }
+        ledger = [:]
+        _ = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
+            try session.connection.bulkUpdate(UsageCollections.ledger, operations, durability: .billing)
+        }
+    }
+
+    /// Inserts the minute, hour and day buckets of the pending day.
+    private mutating func flushDay(deadline: ContinuousClock.Instant?) async throws(UsageError) {
+        let changes = delta.nonZero
+        delta = RollupDelta()
+        guard !changes.isEmpty else { return }
+        let costIndex = RollupContribution.costTotalIndex
+        for change in changes where change.values[costIndex] != 0 {
+            let month = UTCCalendar.startOfMonth(epochMilliseconds: change.key.minute)
+            let id = MongoUsageSink.ledgerID(tenant: change.key.tenant, month: month)
+            var entry = ledger[id] ?? (change.key.tenant, month, 0)
+            let (sum, overflow) = entry.cost.addingReportingOverflow(change.values[costIndex])
+            if overflow { throw .invalidRecord(index: -1, detail: "month cost of \(change.key.tenant) overflows") }
+            entry.cost = sum
+            ledger[id] = entry
+        }
+        for granularity in Granularity.allCases {
+            let level = granularity == .minute ? changes : try RollupDelta.coarser(changes, granularity)
+            let documents = level.map { change -> BSONDocument in
+                var document = MongoUsageSink.bucketDocument(change, granularity: granularity)
+                document.members.insert(("_id", .string(change.id)), at: 0)
+                return BSONDocument(document)
+            }
+            buckets += documents.count
+            let result = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
+                try session.connection.bulkInsert(RollupCollections.name(granularity), documents, durability: .rollup)
+            }
+            if let failure = result.writeErrors.first {
+                throw .storeRejected(detail: "bulk buckets: \(failure.message.prefix(300))")
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+// The metrics API client: one place that builds query strings, sends the admin key when one is
+// stored, and turns error answers into Error objects that carry the API's errorType.
+
+export class APIError extends Error {
+  constructor(status, errorType, message) {
+    super(message);
+    this.status = status;
+    this.errorType = errorType;
+  }
+}
+
+function headers() {
+  const key = window.localStorage.getItem("switchyard.adminKey");
+  const h = { Accept: "application/json" };
+  if (key) h["x-admin-key"] = key;
+  return h;
+}
+
+async function answer(response) {
+  const text = await response.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch (e) {
+    throw new APIError(response.status, "Dashboard.BadAnswer", `not JSON (HTTP ${response.status})`);
+  }
+  if (!response.ok) {
+    throw new APIError(response.status, body?.errorType ?? "HTTP", body?.errorMessage ?? `HTTP ${response.status}`);
+  }
+  return body;
+}
+
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== "") q.set(k, String(v));
+  }
+  return q.toString();
+}
+
+export async function get(path, params = {}) {
+  const qs = query(params);
+  return answer(await fetch(qs ? `${path}?${qs}` : path, { headers: headers() }));
+}
+
+export async function post(path, body) {
+  return answer(
+    await fetch(path, {
+      method: "POST",
+      headers: { ...headers(), "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+  );
+}

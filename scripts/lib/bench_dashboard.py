@@ -1,0 +1,178 @@
+"""The driver of scripts/bench-dashboard (see there). Env: MONGODB_URI, REQUESTS, DAYS, REPEAT, BIN."""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pymongo
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "Tests" / "Integration"))
+from servers import ManagedProcess, free_port  # noqa: E402
+
+DAY = 86_400_000
+uri, bin_dir = os.environ["MONGODB_URI"], Path(os.environ["BIN"])
+n_requests, days, repeat = int(os.environ["REQUESTS"]), int(os.environ["DAYS"]), int(os.environ["REPEAT"])
+database = "bench_dashboard"
+env = {**os.environ, "MONGODB_URI": uri, "SWITCHYARD_DB": database, "SWITCHYARD_BUNDLE_DIR": str(REPO / "infra"),
+       # The what-if over a month reads every answered LLM call of it: give it a minute.
+       "DASHBOARD_TIMEOUT_MS": "60000", "MONGODB_SOCKET_TIMEOUT_MS": "120000", "USAGE_OPERATION_TIMEOUT_MS": "120000"}
+
+# MARK: - Seed (or, with EXISTING_DB, measure a database seeded before)
+if os.environ.get("EXISTING_DB"):
+    database = os.environ["EXISTING_DB"]
+    env["SWITCHYARD_DB"] = database
+    db = pymongo.MongoClient(uri)[database]
+    newest = db.usage.find({"timestamp": {"$gte": 0}}, {"timestamp": 1}).sort([("timestamp", -1)]).limit(1)
+    end = (next(iter(newest))["timestamp"] // DAY + 1) * DAY
+    stored = db.usage.estimated_document_count()
+    print(f"existing database {database}: {stored:,} records (seeding not timed in this run)")
+else:
+    end = (int(time.time() * 1000) // DAY) * DAY
+    started = time.monotonic()
+    seed = subprocess.run([bin_dir / "switchyard-seed", "month", "--days", str(days), "--requests", str(n_requests),
+                           "--end", str(end), "--seed", "11", "--batch", "5000", "--bulk"], env=env, cwd=REPO,
+                          capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    if seed.returncode != 0:
+        sys.exit(f"seeding failed: {seed.stderr[-2000:]}")
+    summary = json.loads(seed.stdout.strip().splitlines()[-1])
+    db = pymongo.MongoClient(uri)[database]
+    stored = db.usage.count_documents({})
+    if stored != summary["records"]:
+        sys.exit(f"seeding stored {stored} records, sent {summary['records']}")
+    print(f"seeded {stored:,} records ({n_requests:,} requests over {days} days) in {seconds:.0f} s "
+          f"({stored / seconds:,.0f} records/s; bulk path: raw inserts, {summary['buckets']:,} buckets written once)")
+frm, to = end - days * DAY, end
+
+# MARK: - Reference: the month's totals by $group over raw records
+started = time.monotonic()
+raw = list(db.usage.aggregate([{"$match": {"timestamp": {"$gte": frm, "$lt": to}}},
+                               {"$group": {"_id": None, "n": {"$sum": 1}, "cost": {"$sum": "$cost.totalPicoUSD"}}}]))
+raw_seconds = time.monotonic() - started
+print(f"reference: $group over the raw records of the month: {raw_seconds * 1000:,.0f} ms")
+
+# MARK: - Endpoints
+port = free_port()
+url = f"http://127.0.0.1:{port}"
+server = ManagedProcess([bin_dir / "switchyard-dashboard", "--port", str(port), "--dist",
+                         str(REPO / "dashboard" / "dist")], name="bench-dashboard", health_url=f"{url}/api/health",
+                        env=env, cwd=REPO, timeout=120)
+server.start()
+try:
+    summary_answer = requests.get(f"{url}/api/summary", params={"from": frm, "to": to}, timeout=120).json()
+    if summary_answer["volume"]["totals"]["calls"] != raw[0]["n"] or summary_answer["cost"]["total"]["picoUSD"] \
+            != raw[0]["cost"]:
+        sys.exit(f"rollups disagree with the raw records: {summary_answer['volume']['totals']} vs {raw}")
+    print(f"rollups agree with the raw records: {raw[0]['n']:,} records, cost {raw[0]['cost']} pico-USD")
+    activity = requests.get(f"{url}/api/activity", params={"from": frm, "to": to, "limit": 50}, timeout=60).json()
+    some_request = activity["entries"][0]["requestId"]
+    month = {"from": frm, "to": to}
+    day = {"from": to - DAY, "to": to}
+
+    def nonempty(key):
+        return lambda body: bool(body.get(key))
+
+    endpoints = [
+        ("summary (month)", "/api/summary", month, lambda b: b["volume"]["totals"]["calls"] == raw[0]["n"]),
+        ("summary (24 h, minutes)", "/api/summary", {**day, "bucket": "minute"}, lambda b: len(b["volume"]["points"])
+         == 1440),
+        ("volume (month, hours)", "/api/volume", {**month, "bucket": "hour"}, lambda b: len(b["points"]) == days * 24),
+        ("latency by backend", "/api/latency", month, nonempty("groups")),
+        ("latency by model", "/api/latency", {**month, "by": "model"}, nonempty("groups")),
+        ("cost by tenant", "/api/cost", {**month, "by": "tenant"}, nonempty("groups")),
+        ("models", "/api/models", month, nonempty("models")),
+        ("errors", "/api/errors", month, nonempty("types")),
+        ("summary (month, one tenant)", "/api/summary", {**month, "tenant": "initech"},
+         lambda b: b["volume"]["totals"]["calls"] > 0),
+        ("activity (page 1)", "/api/activity", {**month, "limit": 50}, lambda b: len(b["entries"]) == 50),
+        ("activity (one tenant, failed)", "/api/activity", {**month, "tenant": "initech", "status": "failed"},
+         nonempty("entries")),
+        ("request drill-down", f"/api/requests/{some_request}", {}, nonempty("steps")),
+        ("dimensions", "/api/dimensions", month, nonempty("tenants")),
+    ]
+    print(f"\n{'endpoint':32} {'cold ms':>8} {'p50 ms':>8} {'p95 ms':>8}   (first call, then {repeat} calls)")
+    for name, path, params, valid in endpoints:
+        times = []
+        failures = 0
+        cold = None
+        for i in range(repeat + 1):
+            t = time.monotonic()
+            response = requests.get(url + path, params=params, timeout=120)
+            elapsed = time.monotonic() - t
+            if response.status_code != 200 or not valid(response.json()):
+                failures += 1
+                print(f"   {name}: bad answer {response.status_code} {response.text[:200]}")
+                continue
+            if i == 0:
+                cold = elapsed * 1000
+            else:
+                times.append(elapsed * 1000)
+        if failures or not times:
+            print(f"{name:32} FAILED ({failures} bad answers)")
+            continue
+        times.sort()
+        p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+        print(f"{name:32} {cold:8.0f} {statistics.median(times):8.1f} {p95:8.1f}")
+
+    # MARK: - What-if: a day, a week, the month
+    print()
+    for label, span in [("a day", DAY), ("a week", 7 * DAY), ("the month", days * DAY)]:
+        edit = {"from": to - span, "to": to, "policy": {"tiers": {"enterprise": {"defaultStrategy": "cheapest"}}}}
+        t = time.monotonic()
+        response = requests.post(f"{url}/api/whatif", json=edit, timeout=300)
+        elapsed = time.monotonic() - t
+        if response.status_code != 200:
+            print(f"what-if over {label}: FAILED after {elapsed:.1f} s: {response.status_code} {response.text[:200]}")
+            continue
+        body = response.json()
+        print(f"what-if over {label}: {elapsed * 1000:,.0f} ms; {body['callsRead']:,} calls replayed, "
+              f"{body['totals']['changed']:,} moved, difference {body['totals']['difference']['usd']} USD")
+
+    # MARK: - First render in Chromium
+    try:
+        from browser_fixtures import chromium_driver, panel_states
+        import pytest  # noqa: F401  (browser_fixtures skips through pytest when Chromium is missing)
+        driver = chromium_driver(1440, 2700)
+    except BaseException as error:  # pytest.skip raises a BaseException subclass
+        print(f"first render: not measured ({error})")
+    else:
+        renders = []
+        try:
+            for _ in range(5):
+                driver.get("about:blank")
+                t = time.monotonic()
+                driver.get(f"{url}/?from={frm}&to={to}")
+                while time.monotonic() - t < 60:
+                    states = panel_states(driver)
+                    if states and all(s in ("ready", "empty") for s in states.values()) and \
+                            states.get("volume") == "ready" and states.get("activity") == "ready":
+                        renders.append(time.monotonic() - t)
+                        break
+                    time.sleep(0.02)
+                else:
+                    print(f"first render: panels not ready after 60 s: {states}")
+            # The README's picture: the seeded month, every panel with data, a what-if run.
+            from selenium.webdriver.support.ui import Select
+            Select(driver.find_element("css selector", "select[data-whatif=tier]")).select_by_value("enterprise")
+            time.sleep(0.3)
+            Select(driver.find_element("css selector", "select[data-whatif=strategy]")).select_by_value("cheapest")
+            driver.find_element("css selector", "button[data-action=whatif]").click()
+            t = time.monotonic()
+            while not driver.find_elements("css selector", "[data-whatif-result=ready]") and time.monotonic() - t < 120:
+                time.sleep(0.1)
+            driver.save_screenshot(str(REPO / "docs" / "dashboard.png"))
+            print("screenshot: docs/dashboard.png")
+        finally:
+            driver.quit()
+        if renders:
+            print(f"first render with data (month, every panel ready): median {statistics.median(renders) * 1000:,.0f}"
+                  f" ms of {len(renders)} loads (min {min(renders) * 1000:,.0f} ms)")
+finally:
+    server.stop()
