@@ -252,7 +252,9 @@ let fuzzTargets: [Target] =
 func tests(_ library: String, _ dependencies: [Target.Dependency] = [], exclude: [String] = []) -> Target {
     .testTarget(
         name: "\(library)Tests",
-        dependencies: [.target(name: library), "SwitchyardContract", "SwitchyardCore"] + dependencies,
+        dependencies: [.target(name: library)]
+            + ["SwitchyardContract", "SwitchyardCore"].filter { $0 != library }.map { .target(name: $0) }
+            + dependencies,
         exclude: exclude)
 }
 

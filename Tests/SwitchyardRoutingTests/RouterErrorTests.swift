@@ -158,6 +158,15 @@ final class RouterErrorTests: XCTestCase {
     }
 
     /// Issue 12: `max_output_tokens: 1e12` (now `parameters.maxTokens`) trapped in the cost arithmetic.
+    func testATopPOfZeroIsRefusedAtRoutingAsTheLLMCallerWouldRefuseIt() async {
+        for topP in [0.0, -0.1, 1.5, .nan] {
+            await assertRejected(
+                "Router.InvalidRequest",
+                RoutingFixtures.request(tenant: "initech", prompt: "hi", parameters: GenerationParameters(topP: topP)),
+                mentions: "parameters.topP")
+        }
+    }
+
     func testHostileNumbersAreRangeCheckedAtTheBoundary() async {
         for tokens in [1_000_000_000_000, Int.max, 0, -5] {
             await assertRejected(

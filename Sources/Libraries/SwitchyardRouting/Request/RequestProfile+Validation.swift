@@ -141,8 +141,9 @@ extension RequestProfile {
         if let t = parameters.temperature, !(0...2).contains(t) {
             throw .invalidRequest(field: "parameters.temperature", problem: "\(t) is outside 0...2")
         }
-        if let p = parameters.topP, !(0...1).contains(p) {
-            throw .invalidRequest(field: "parameters.topP", problem: "\(p) is outside 0...1")
+        // (0, 1], as the llm-caller checks it: a topP of 0 must not pass routing to fail later.
+        if let p = parameters.topP, !(p > 0 && p <= 1) {
+            throw .invalidRequest(field: "parameters.topP", problem: "\(p) is outside (0, 1]")
         }
         return parameters.maxTokens
     }
