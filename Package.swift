@@ -180,7 +180,10 @@ let toolTargets: [Target] = [
         ["SwitchyardLLMCallerFunction", "SwitchyardProviders", "SwitchyardJSON", "SwitchyardCore"]),
     tool(
         "UsageIngestTool", folder: "UsageIngest",
-        ["SwitchyardUsage", "SwitchyardBilling", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
+        [
+            "SwitchyardUsage", "SwitchyardBilling", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardCore",
+            "SwitchyardJSON",
+        ]),
     tool(
         "VisionTool", folder: "VisionTool",
         [

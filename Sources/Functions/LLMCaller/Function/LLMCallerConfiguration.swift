@@ -9,10 +9,10 @@ import SwitchyardProviders
 /// | variable | meaning (default) |
 /// |---|---|
 /// | `SWITCHYARD_BUNDLE_DIR` / `LAMBDA_TASK_ROOT` | where `catalog.json` is found (see `ConfigLocator`) |
-/// | `SWITCHYARD_CATALOG_OVERLAY` | a catalog overlay replacing endpoints, regions, credential names (local stack: `local/catalog-overlay.json`; none) |
-/// | `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, catalog `credential` names | provider keys (else read from the secret below) |
+/// | `SWITCHYARD_CATALOG_OVERLAY` | a catalog overlay replacing endpoints, regions, credential names (none) |
+/// | `OPENAI_API_KEY`, `ANTHROPIC_API_KEY`, catalog `credential` names | provider keys (else the secret below) |
 /// | `LLM_PROVIDER_SECRET_ID` | Secrets Manager secret holding a JSON object of keys |
-/// | `LLM_OPENAI_BASE_URL`, `LLM_ANTHROPIC_BASE_URL` | default endpoints for models whose catalog entry names none (the official APIs) |
+/// | `LLM_OPENAI_BASE_URL`, `LLM_ANTHROPIC_BASE_URL` | endpoints for models whose catalog entry names none |
 /// | `LLM_COMPATIBLE_BASE_URL` | default OpenAI-compatible server (none) |
 /// | `LLM_BEDROCK_BASE_URL` | Bedrock endpoint (regional endpoint of the model's region) |
 /// | `LLM_MAX_ATTEMPTS_PER_MODEL` | attempts per model, 1 = no retry (2) |
