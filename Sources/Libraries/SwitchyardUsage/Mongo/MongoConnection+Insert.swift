@@ -22,23 +22,6 @@ extension MongoConnection {
             }
             guard added else { throw MongoFailure(error) }
         }
-        let reply = BSONDocument()
-        let ok = mongoc_bulk_operation_execute(bulk, reply.pointer, &error) != 0
-        let json = reply.json()
-        var result = BulkResult()
-        for entry in json["writeErrors"]?.arrayValue ?? [] {
-            result.writeErrors.append(
-                (
-                    Int(entry["index"]?.int64Value ?? -1), entry["code"]?.int64Value ?? 0,
-                    entry["errmsg"]?.stringValue ?? ""
-                ))
-        }
-        if let concern = json["writeConcernErrors"]?.arrayValue?.first {
-            throw MongoFailure(
-                domain: MongoFailure.writeConcernDomain, code: UInt32(clamping: concern["code"]?.int64Value ?? 64),
-                message: "write concern not satisfied: \(concern["errmsg"]?.stringValue ?? "")")
-        }
-        if !ok && result.writeErrors.isEmpty { throw MongoFailure(error) }
-        return result
+        return try execute(bulk, &error)
     }
 }

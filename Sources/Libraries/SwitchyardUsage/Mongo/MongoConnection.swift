@@ -220,31 +220,7 @@ final class MongoConnection {
             }
             guard added else { throw MongoFailure(error) }
         }
-        let reply = BSONDocument()
-        let ok = mongoc_bulk_operation_execute(bulk, reply.pointer, &error) != 0
-        let json = reply.json()
-        var result = BulkResult()
-        result.matched = Int(json["nMatched"]?.int64Value ?? 0)
-        result.modified = Int(json["nModified"]?.int64Value ?? 0)
-        for entry in json["upserted"]?.arrayValue ?? [] {
-            if let index = entry["index"]?.int64Value { result.upsertedIndices.insert(Int(index)) }
-        }
-        for entry in json["writeErrors"]?.arrayValue ?? [] {
-            result.writeErrors.append(
-                (
-                    Int(entry["index"]?.int64Value ?? -1), entry["code"]?.int64Value ?? 0,
-                    entry["errmsg"]?.stringValue ?? ""
-                ))
-        }
-        // A write concern error (journal or majority not confirmed) means the write may not be
-        // durable: never report it as done.
-        if let concern = json["writeConcernErrors"]?.arrayValue?.first {
-            throw MongoFailure(
-                domain: MongoFailure.writeConcernDomain, code: UInt32(clamping: concern["code"]?.int64Value ?? 64),
-                message: "write concern not satisfied: \(concern["errmsg"]?.stringValue ?? "")")
-        }
-        if !ok && result.writeErrors.isEmpty { throw MongoFailure(error) }
-        return result
+        return try execute(bulk, &error)
     }
 
     /// `updateMany`; returns (matched, modified).
@@ -328,5 +304,37 @@ final class MongoConnection {
         var error = bson_error_t()
         if mongoc_cursor_error(cursor, &error) { throw MongoFailure(error) }
         return results
+    }
+}
+
+extension MongoConnection {
+    /// Runs a prepared bulk and reads its reply: counts, upserted indices and per-document write
+    /// errors; a write concern error or a failure of the whole bulk throws.
+    func execute(_ bulk: OpaquePointer, _ error: inout bson_error_t) throws(MongoFailure) -> BulkResult {
+        let reply = BSONDocument()
+        let ok = mongoc_bulk_operation_execute(bulk, reply.pointer, &error) != 0
+        let json = reply.json()
+        var result = BulkResult()
+        result.matched = Int(json["nMatched"]?.int64Value ?? 0)
+        result.modified = Int(json["nModified"]?.int64Value ?? 0)
+        for entry in json["upserted"]?.arrayValue ?? [] {
+            if let index = entry["index"]?.int64Value { result.upsertedIndices.insert(Int(index)) }
+        }
+        for entry in json["writeErrors"]?.arrayValue ?? [] {
+            result.writeErrors.append(
+                (
+                    Int(entry["index"]?.int64Value ?? -1), entry["code"]?.int64Value ?? 0,
+                    entry["errmsg"]?.stringValue ?? ""
+                ))
+        }
+        // A write concern error (journal or majority not confirmed) means the write may not be
+        // durable: never report it as done.
+        if let concern = json["writeConcernErrors"]?.arrayValue?.first {
+            throw MongoFailure(
+                domain: MongoFailure.writeConcernDomain, code: UInt32(clamping: concern["code"]?.int64Value ?? 64),
+                message: "write concern not satisfied: \(concern["errmsg"]?.stringValue ?? "")")
+        }
+        if !ok && result.writeErrors.isEmpty { throw MongoFailure(error) }
+        return result
     }
 }
