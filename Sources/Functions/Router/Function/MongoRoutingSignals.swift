@@ -6,15 +6,15 @@ import SwitchyardUsage
 /// The router's live signals, read from the usage rollups in MongoDB.
 ///
 /// Both queries read per-minute rollups, so their cost does not grow with traffic. Each has its
-/// own connection and its own thread (`ThreadExecutor`), so spend and health are fetched at the
+/// own connection and its own thread (a one-thread `BlockingPool`), so spend and health are fetched at the
 /// same time and a store that does not answer blocks neither the other query nor the
 /// invocation: `RoutingSignals.snapshot(tenantID:deadline:)` stops waiting at its deadline.
 /// Wrap in `CachedRoutingSignals` so a warm router asks at most once per TTL.
 public struct MongoRoutingSignals: RoutingSignals {
     let spendStore: MongoUsageSink
     let healthStore: MongoUsageSink
-    let spendThread = ThreadExecutor()
-    let healthThread = ThreadExecutor()
+    let spendThread = BlockingPool(threads: 1)
+    let healthThread = BlockingPool(threads: 1)
     /// How far back model health looks, ms. Default 15 minutes.
     let window: Int64
     /// Models with fewer calls than this in the window are left out (priors are better). Default 5.
