@@ -107,7 +107,7 @@ final class LLMCallerHandlerTests: XCTestCase {
         XCTAssertEqual(record.modality, .text)
         XCTAssertEqual(record.compute?.kind, "lambda")
         XCTAssertEqual(record.compute?.memoryMB, 256)
-        XCTAssertEqual(record.compute?.architecture, ComputeFacts.buildArchitecture)
+        XCTAssertEqual(record.compute?.architecture, ComputeEnvironment.binaryArchitecture)
         XCTAssertNil(record.cost, "the usage logger prices records")
     }
 

@@ -112,7 +112,7 @@ final class RouterHandlerTests: XCTestCase {
         let compute = try XCTUnwrap(record.compute)
         XCTAssertEqual(compute.kind, "lambda")
         XCTAssertEqual(compute.memoryMB, 256)
-        XCTAssertEqual(compute.architecture, RouterConfiguration.buildArchitecture)
+        XCTAssertEqual(compute.architecture, ComputeEnvironment.binaryArchitecture)
         XCTAssertGreaterThanOrEqual(compute.durationMs, 1, "Lambda bills at least one millisecond")
         XCTAssertEqual(compute.durationMs, record.latency.totalMs)
 

@@ -38,7 +38,7 @@ public struct LLMCallerConfiguration: Sendable {
     /// Which images the deployment and each tenant may read; `policy(tenant:)` applies per call.
     public var imageAccess: ImageAccessConfiguration
     public var imageFetchTimeout: Duration
-    public var compute: ComputeFacts
+    public var compute: ComputeEnvironment
     public var awsCredentials: AWSCredentials?
     public var awsRegion: String
 
@@ -104,7 +104,7 @@ public struct LLMCallerConfiguration: Sendable {
         imageAccess = access
         imageFetchTimeout = .milliseconds(
             try environment.int("LLM_IMAGE_FETCH_TIMEOUT_MS", default: 10_000, range: 1...900_000))
-        compute = try ComputeFacts(environment: environment)
+        compute = try ComputeEnvironment(environment: environment)
         awsCredentials = try? AWSCredentials.fromEnvironment(environment)
         awsRegion = (try? AWSEndpoint.region(environment)) ?? "us-east-1"
     }

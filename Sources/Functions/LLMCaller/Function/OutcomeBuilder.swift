@@ -12,7 +12,7 @@ struct OutcomeBuilder {
     let itemID: String?
     /// The Lambda request id (or `inproc-<id>` for in-process calls).
     let invocationID: String
-    let compute: ComputeFacts
+    let compute: ComputeEnvironment
     let modality: Modality
 
     static let maxMessageBytes = 1024
@@ -20,7 +20,7 @@ struct OutcomeBuilder {
     /// below Step Functions' 256 KiB state limit.
     static let maxAttemptMessageBytes = 300
 
-    init(input: LLMStepInput, invocationID: String, compute: ComputeFacts, modality: Modality, step: String = "llm") {
+    init(input: LLMStepInput, invocationID: String, compute: ComputeEnvironment, modality: Modality, step: String = "llm") {
         context = input.context
         itemID = input.item?.id
         self.step = input.item.map { "batch/\($0.id)/\(step)" } ?? step

@@ -61,7 +61,7 @@ public struct RouterConfiguration: Sendable {
         bundle: BundleFiles, bundleTTL: Duration = .seconds(60), classifierURL: String? = nil,
         classifierAPIKey: String? = nil, signalsTTL: Duration = .seconds(15), signalsBudget: Duration = .seconds(1),
         signalsFile: String? = nil, signalsStore: MongoUsageConfiguration? = nil, memoryMB: Int64 = 128,
-        architecture: String = RouterConfiguration.buildArchitecture
+        architecture: String = ComputeEnvironment.binaryArchitecture
     ) {
         self.bundle = bundle
         self.bundleTTL = bundleTTL
@@ -107,15 +107,6 @@ public struct RouterConfiguration: Sendable {
                 name.isEmpty ? nil : try ConfigLocator.require(name, environment: environment)
             },
             signalsStore: store,
-            memoryMB: Int64(try environment.int("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", default: 128, range: 128...10_240)))
-    }
-
-    /// The architecture of this build, as Lambda and the rates table name it.
-    public static var buildArchitecture: String {
-        #if arch(arm64)
-            "arm64"
-        #else
-            "x86_64"
-        #endif
+            memoryMB: try ComputeEnvironment(environment: environment).memoryMB)
     }
 }

@@ -32,7 +32,7 @@ public struct RouterHandler: FunctionHandler {
     public init(
         bundles: BundleStore, signals: any RoutingSignals, llmClassifier: (any TaskClassifier)? = nil,
         learned: NGramClassifier? = nil, signalsBudget: Duration = .seconds(1), memoryMB: Int64 = 128,
-        architecture: String = RouterConfiguration.buildArchitecture
+        architecture: String = ComputeEnvironment.binaryArchitecture
     ) {
         self.bundles = bundles
         self.signals = signals

@@ -58,12 +58,9 @@ public struct VisionConfiguration: Sendable {
         }
         self.catalog = catalog
         catalogSource = source
-        memoryMB = try environment.int("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", default: 1024, range: 128...10240)
-        #if arch(arm64)
-            architecture = "arm64"
-        #else
-            architecture = "x86_64"
-        #endif
+        memoryMB = try environment.int(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", default: 1024, range: ComputeEnvironment.memoryRange)
+        architecture = ComputeEnvironment.binaryArchitecture
         let online = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
         threads = try environment.int(
             "VISION_THREADS", default: VisionLimits.inferenceThreads(memoryMB: memoryMB, onlineCPUs: online),

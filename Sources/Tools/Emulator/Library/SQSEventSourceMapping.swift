@@ -51,10 +51,10 @@ public final class SQSEventSourceMapping: Sendable {
 
     public func start() {
         guard configuration.enabled else { return }
-        let pollers = (0..<configuration.maximumConcurrency).map { index in
-            // Each poller on a thread of its own: its SQS calls block while they long-poll.
-            let executor = ThreadExecutor(name: "sqs-\(configuration.function)-\(index)")
-            return Task(executorPreference: executor) { [self] in await self.poll() }
+        // A thread per poller: its SQS calls block the thread while they long-poll.
+        let pool = BlockingPool(threads: configuration.maximumConcurrency)
+        let pollers = (0..<configuration.maximumConcurrency).map { _ in
+            Task(executorPreference: pool) { [self] in await self.poll() }
         }
         tasks.withLock { $0 += pollers }
     }
