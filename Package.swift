@@ -114,7 +114,7 @@ let libraryTargets: [Target] = [
     library(
         "SwitchyardFrontDoor",
         [
-            "CCrypto", "SwitchyardContract", "SwitchyardUsage", "SwitchyardCore", "SwitchyardJSON",
+            "CCrypto", "SwitchyardContract", "SwitchyardUsage", "SwitchyardAWS", "SwitchyardCore", "SwitchyardJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
 ]
@@ -148,7 +148,20 @@ let functionTargets: [Target] =
         ])
     + function(
         "Authorizer", executable: "AuthorizerFunction", library: "SwitchyardAuthorizerFunction",
-        dependencies: ["SwitchyardFrontDoor", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON"])
+        dependencies: [
+            "SwitchyardFrontDoor", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardCore",
+            "SwitchyardJSON",
+        ])
+    // The ingress composes the router's and the llm-caller's handler libraries in process (the
+    // streaming path and admission routing, decisions.md "The way in on AWS"), the one function
+    // library allowed to import other functions' libraries (scripts/check-imports).
+    + function(
+        "Ingress", executable: "IngressFunction", library: "SwitchyardIngressFunction",
+        dependencies: [
+            "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction", "SwitchyardRouting",
+            "SwitchyardBilling", "SwitchyardUsage", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime",
+            "SwitchyardCore", "SwitchyardJSON", .product(name: "Logging", package: "swift-log"),
+        ])
     + function(
         "DashboardAPI", executable: "DashboardAPIFunction", library: "SwitchyardDashboardAPIFunction",
         dependencies: [
@@ -225,8 +238,10 @@ let toolTargets: [Target] = [
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            // The gateway mode's Step Functions and S3 clients; the in-process backend (in the ingress's library).
+            "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardIngressFunction",
         ], swift5: true),
-    tool("KeysTool", folder: "Keys", ["SwitchyardFrontDoor", "SwitchyardCore", "SwitchyardJSON"]),
+    tool("KeysTool", folder: "Keys", ["SwitchyardFrontDoor", "SwitchyardUsage", "SwitchyardCore", "SwitchyardJSON"]),
 ]
 
 // MARK: - Fuzz targets
@@ -319,6 +334,7 @@ let package = Package(
         .executable(name: "cost-model", targets: ["CostModelTool"]),
         .executable(name: "switchyard-server", targets: ["SwitchyardServer"]),
         .executable(name: "authorizer-function", targets: ["AuthorizerFunction"]),
+        .executable(name: "ingress-function", targets: ["IngressFunction"]),
         .executable(name: "switchyard-keys", targets: ["KeysTool"]),
         .executable(name: "dashboard-api-function", targets: ["DashboardAPIFunction"]),
         .executable(name: "switchyard-dashboard", targets: ["DashboardTool"]),

@@ -2,6 +2,7 @@ import Logging
 import SwitchyardBilling
 import SwitchyardCore
 import SwitchyardFrontDoor
+import SwitchyardIngressFunction
 import SwitchyardUsage
 
 /// Billing of the single-process server, on the one durable usage path (decisions.md): the
