@@ -112,7 +112,7 @@ def test_an_image_request_runs_the_asl_path(gateway):
     before = len(gateway.executions())
     image = f"{gateway.stack.images_url}/chelsea.png"
     raw = client.chat.completions.with_raw_response.create(
-        model="gpt-4o", messages=[{"role": "user", "content": [
+        model="auto", messages=[{"role": "user", "content": [
             {"type": "text", "text": f"What animal is in this photo? [{uuid.uuid4().hex[:8]}]"},
             {"type": "image_url", "image_url": {"url": image}}]}])
     completion = raw.parse()
@@ -121,9 +121,16 @@ def test_an_image_request_runs_the_asl_path(gateway):
     assert len(executions) == before + 1
     history = gateway.stack.sfn.history(executions[0]["executionArn"])
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
-    assert entered[0] == "Route" and ("CallLLM" in entered or "Detect" in entered), entered
-    records = gateway.stack.usage_records(raw.headers["x-request-id"], at_least=2)
-    assert any(r["step"] == "llm" for r in records)
+    # The router sends a photo question down the grounded path: the detector first, then the LLM with
+    # the detections, as the ASL runs it.
+    assert entered[0] == "Route" and "DetectForGrounding" in entered and "CallGroundedLLM" in entered, entered
+    assert raw.headers["x-switchyard-route"].startswith("vision+llm"), raw.headers["x-switchyard-route"]
+    output = json.loads(gateway.stack.sfn.sfn.describe_execution(executionArn=executions[0]["executionArn"])["output"])
+    assert output["route"] == "vision+llm" and output["vision"]["results"], output.get("vision")
+    assert output["llm"]["answer"]["text"] == completion.choices[0].message.content
+    records = gateway.stack.usage_records(raw.headers["x-request-id"], at_least=3)
+    steps = {r["step"] for r in records}
+    assert {"router", "llm"} <= steps and any(s.startswith("vision") for s in steps), steps
 
 
 def test_a_streamed_chat_runs_in_process(gateway):

@@ -19,7 +19,7 @@ extension KeyRing: KeySource {
 /// The keys in MongoDB: collection `keys`, one document per `StoredKey` (the key file's fields,
 /// `_id` = the key id; only the SHA-256 of a key is stored). Read whole and cached for `ttl`, so a
 /// revocation takes effect within it; an unknown key id makes it look again at most every
-/// `recheckInterval` (a key created a moment ago), so floods of made-up keys cost few reads. When
+/// `recheckInterval` (a key created a moment ago), so floods of made-up keys cost at most ten reads a second. When
 /// MongoDB cannot be read, the last keys read stay in use; before any were read, it throws.
 public final class MongoKeyStore: KeySource {
     public static let collection = "keys"
@@ -34,7 +34,7 @@ public final class MongoKeyStore: KeySource {
     private let cache = Mutex(Cache())
 
     public init(
-        documents: MongoDocuments, ttl: Duration = .seconds(30), recheckInterval: Duration = .seconds(1),
+        documents: MongoDocuments, ttl: Duration = .seconds(30), recheckInterval: Duration = .milliseconds(100),
         readTimeout: Duration = .seconds(2)
     ) {
         self.documents = documents
