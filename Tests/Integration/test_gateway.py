@@ -41,6 +41,10 @@ class Gateway:
 
         return openai.OpenAI(api_key=key, base_url=self.url + "/v1", max_retries=0, timeout=120)
 
+    def newest(self) -> str:
+        """The ARN of the execution started last."""
+        return max(self.executions(), key=lambda e: e["startDate"])["executionArn"]
+
     def executions(self) -> list[dict]:
         sfn = self.stack.sfn.sfn
         return sfn.list_executions(stateMachineArn=self.stack.state_machine_arn, maxResults=1000)["executions"]
@@ -86,7 +90,7 @@ def test_chat_runs_through_the_state_machine_with_usage_in_mongodb(gateway):
     assert raw.headers["x-switchyard-model"] == "gpt-4o-mini"
     executions = gateway.executions()
     assert len(executions) == before + 1
-    described = gateway.stack.sfn.sfn.describe_execution(executionArn=executions[0]["executionArn"])
+    described = gateway.stack.sfn.sfn.describe_execution(executionArn=gateway.newest())
     assert json.loads(described["input"])["requestId"] == request_id
     assert json.loads(described["output"])["llm"]["answer"]["text"] == completion.choices[0].message.content
     records = gateway.stack.usage_records(request_id, at_least=2)
@@ -119,13 +123,13 @@ def test_an_image_request_runs_the_asl_path(gateway):
     assert completion.choices[0].message.content
     executions = gateway.executions()
     assert len(executions) == before + 1
-    history = gateway.stack.sfn.history(executions[0]["executionArn"])
+    history = gateway.stack.sfn.history(gateway.newest())
     entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
     # The router sends a photo question down the grounded path: the detector first, then the LLM with
     # the detections, as the ASL runs it.
     assert entered[0] == "Route" and "DetectForGrounding" in entered and "CallGroundedLLM" in entered, entered
     assert raw.headers["x-switchyard-route"].startswith("vision+llm"), raw.headers["x-switchyard-route"]
-    output = json.loads(gateway.stack.sfn.sfn.describe_execution(executionArn=executions[0]["executionArn"])["output"])
+    output = json.loads(gateway.stack.sfn.sfn.describe_execution(executionArn=gateway.newest())["output"])
     assert output["route"] == "vision+llm" and output["vision"]["results"], output.get("vision")
     assert output["llm"]["answer"]["text"] == completion.choices[0].message.content
     records = gateway.stack.usage_records(raw.headers["x-request-id"], at_least=3)
