@@ -152,14 +152,16 @@ let functionTargets: [Target] =
             "SwitchyardFrontDoor", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardCore",
             "SwitchyardJSON",
         ])
-    // The ingress composes the router's and the llm-caller's handler libraries in process (the
-    // streaming path and admission routing, decisions.md "The way in on AWS"), the one function
-    // library allowed to import other functions' libraries (scripts/check-imports).
+    // The ingress composes the router's, llm-caller's and vision's handler libraries in process
+    // (InProcessBackend/InProcessPipeline, shared with switchyard-server: streamed chat and admission
+    // routing, decisions.md "The way in on AWS"), the one function library allowed to import other
+    // functions' libraries (scripts/check-imports).
     + function(
         "Ingress", executable: "IngressFunction", library: "SwitchyardIngressFunction",
         dependencies: [
-            "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction", "SwitchyardRouting",
-            "SwitchyardBilling", "SwitchyardUsage", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime",
+            "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction",
+            "SwitchyardVisionFunction", "SwitchyardRouting", "SwitchyardBilling", "SwitchyardUsage", "SwitchyardAWS",
+            "SwitchyardHTTP", "SwitchyardRuntime",
             "SwitchyardCore", "SwitchyardJSON", .product(name: "Logging", package: "swift-log"),
         ])
     + function(
@@ -233,8 +235,9 @@ let toolTargets: [Target] = [
     tool(
         "SwitchyardServer", folder: "Server",
         [
-            "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction", "SwitchyardRouting",
-            "SwitchyardUsage", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON",
+            "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction",
+            "SwitchyardVisionFunction", "SwitchyardONNX", "SwitchyardRouting", "SwitchyardUsage", "SwitchyardBilling",
+            "SwitchyardCore", "SwitchyardJSON",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

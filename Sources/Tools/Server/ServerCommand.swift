@@ -6,6 +6,7 @@ import SwitchyardFrontDoor
 import SwitchyardIngressFunction
 import SwitchyardLLMCallerFunction
 import SwitchyardRouterFunction
+import SwitchyardVisionFunction
 
 #if canImport(Glibc)
     import Glibc
@@ -23,13 +24,19 @@ enum ServerCommand {
         do {
             let environment = Environment.process
             let configuration = try ServerConfiguration(environment: environment)
+            let router = try RouterHandler(configuration: RouterConfiguration(environment: environment))
+            let pool = BlockingPool(threads: configuration.upstreamThreads)
+            let billing = try await ServerBilling.start(
+                configuration, rates: router.bundles.current().router.table.bundle.rates, pool: pool, logger: logger)
             let backend = InProcessBackend(
-                router: try RouterHandler(configuration: RouterConfiguration(environment: environment)),
-                llm: try LLMCallerHandler(configuration: LLMCallerConfiguration(environment: environment)),
-                pool: BlockingPool(threads: configuration.upstreamThreads))
+                pipeline: InProcessPipeline(
+                    router: router,
+                    llm: try LLMCallerHandler(configuration: LLMCallerConfiguration(environment: environment)),
+                    vision: configuration.vision ? try await VisionHandler.make(environment: environment) : nil,
+                    pool: pool, usage: billing?.frontDoor.queue, enqueueTimeout: configuration.frontDoor.enqueueTimeout,
+                    logger: logger))
             let gateway = try GatewayMode(environment: environment, arguments: CommandLine.arguments)
             let keys = try KeyRing(path: configuration.keysFile)
-            let billing = try await ServerBilling.start(configuration, backend: backend, logger: logger)
             let service = FrontDoorService(
                 keys: keys, backend: gateway?.backend(over: backend) ?? backend, billing: billing?.frontDoor,
                 configuration: configuration.frontDoor,

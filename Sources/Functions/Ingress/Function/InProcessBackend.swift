@@ -7,28 +7,32 @@ import SwitchyardRouterFunction
 import SwitchyardRouting
 import SwitchyardUsage
 
-/// The front door's backend without Step Functions: the router and the llm-caller handler
-/// libraries called in-process, exactly as their Lambda functions call them. The single-process
-/// server runs every request on it; the ingress runs its admission routing, embeddings and
-/// streamed chat on it (it lives in the ingress's library so both can use it).
+/// The front door's backend without Step Functions: the router, llm-caller and vision handler
+/// libraries called in-process, exactly as their Lambda functions call them; `run` is the state
+/// machine's composition of them (`InProcessPipeline`). The single-process server runs every
+/// request on it; the ingress runs its admission routing, embeddings and streamed chat on it (it
+/// lives in the ingress's library so both can use it).
 public struct InProcessBackend: FrontDoorBackend {
-    public let router: RouterHandler
-    public let llm: LLMCallerHandler
-    /// Where the llm-caller's blocking libcurl transfers run (see `BlockingPool`).
-    public let pool: BlockingPool
+    public let pipeline: InProcessPipeline
 
-    public init(router: RouterHandler, llm: LLMCallerHandler, pool: BlockingPool) {
-        self.router = router
-        self.llm = llm
-        self.pool = pool
-    }
+    public init(pipeline: InProcessPipeline) { self.pipeline = pipeline }
+
+    public var router: RouterHandler { pipeline.router }
+    public var llm: LLMCallerHandler { pipeline.llm }
+    /// Where the llm-caller's blocking libcurl transfers run (see `BlockingPool`).
+    public var pool: BlockingPool { pipeline.pool }
 
     public var table: RoutingTable { router.bundles.current().router.table }
     public var catalog: Catalog { llm.configuration.catalog }
     public var bundleVersion: String { table.bundleVersion }
 
     public func route(_ request: InferenceRequest, deadline: ContinuousClock.Instant) async -> RouteDecision {
-        await router.route(request, deadline: deadline, invocationID: "inproc-router-" + request.requestID)
+        await router.route(
+            request, deadline: deadline, invocationID: InProcessPipeline.routerInvocation(request.requestID))
+    }
+
+    public func run(_ request: InferenceRequest, deadline: ContinuousClock.Instant) async -> PipelineResponse {
+        await pipeline.run(request, deadline: deadline)
     }
 
     public func callLLM(

@@ -50,14 +50,6 @@ extension IngressHandler {
         let transport = CurlTransport()
         let environment = try await SecretEnvironment.resolve(base, transport: transport, deadline: .now + .seconds(5))
         let configuration = try IngressConfiguration(environment: environment)
-        // One request at a time per execution environment: a few threads for blocking calls suffice.
-        let local = InProcessBackend(
-            router: try RouterHandler(configuration: RouterConfiguration(environment: environment)),
-            llm: try LLMCallerHandler(configuration: LLMCallerConfiguration(environment: environment)),
-            pool: BlockingPool(threads: 4))
-        let backend = StepFunctionsBackend(
-            local: local, stepFunctions: try StepFunctionsClient.fromEnvironment(environment, transport: transport),
-            stateMachineArn: configuration.stateMachineArn, pool: local.pool)
         var billing: FrontDoorBilling?
         if configuration.billing {
             let ledger = try MongoUsageSink(
@@ -67,6 +59,17 @@ extension IngressHandler {
                 queueURL: try environment.require("USAGE_QUEUE_URL"))
             billing = FrontDoorBilling(ledger: ledger, queue: queue)
         }
+        // One request at a time per execution environment: a few threads for blocking calls suffice.
+        // No detector in process: whole answers, the vision ones included, run on the state machine.
+        let local = InProcessBackend(
+            pipeline: InProcessPipeline(
+                router: try RouterHandler(configuration: RouterConfiguration(environment: environment)),
+                llm: try LLMCallerHandler(configuration: LLMCallerConfiguration(environment: environment)),
+                vision: nil, pool: BlockingPool(threads: 4), usage: billing?.queue,
+                enqueueTimeout: configuration.frontDoor.enqueueTimeout, logger: logger))
+        let backend = StepFunctionsBackend(
+            local: local, stepFunctions: try StepFunctionsClient.fromEnvironment(environment, transport: transport),
+            stateMachineArn: configuration.stateMachineArn, pool: local.pool)
         let offload = try configuration.upload.map { (location) throws(ConfigurationError) in
             BodyOffload(s3: try S3Client.fromEnvironment(environment, transport: transport), location: location)
         }
