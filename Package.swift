@@ -304,7 +304,7 @@ let testTargets: [Target] = [
             "SwitchyardUsageLoggerFunction", "SwitchyardRouterFunction", "SwitchyardBilling", "SwitchyardJSON",
             "SwitchyardRuntime", "SwitchyardRouting",
         ]),
-    tests("SwitchyardFrontDoor", ["SwitchyardJSON", "SwitchyardUsage"]),
+    tests("SwitchyardFrontDoor", ["SwitchyardJSON", "SwitchyardUsage", "SwitchyardAWS", "SwitchyardHTTP"]),
     tests(
         "SwitchyardVision",
         [
