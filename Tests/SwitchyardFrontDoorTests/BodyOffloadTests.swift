@@ -64,9 +64,11 @@ final class BodyOffloadTests: XCTestCase {
     func testSmallAndNonJSONBodiesPassUntouched() async throws {
         let endpoint = CannedEndpoint([])
         let small = Array(#"{"messages": [{"role": "user", "content": "hi"}]}"#.utf8)
-        XCTAssertEqual(try await offload(endpoint, threshold: 1000).offload(small, deadline: .now + .seconds(5)), small)
+        let kept = try await offload(endpoint, threshold: 1000).offload(small, deadline: .now + .seconds(5))
+        XCTAssertEqual(kept, small)
         let garbage = Array(("{not json " + String(repeating: "x", count: 500)).utf8)
-        XCTAssertEqual(try await offload(endpoint).offload(garbage, deadline: .now + .seconds(5)), garbage)
+        let unparsed = try await offload(endpoint).offload(garbage, deadline: .now + .seconds(5))
+        XCTAssertEqual(unparsed, garbage)
         XCTAssertTrue(endpoint.sent.isEmpty)
     }
 
@@ -76,7 +78,7 @@ final class BodyOffloadTests: XCTestCase {
             _ = try await offload(CannedEndpoint([])).offload(bad.serialized(), deadline: .now + .seconds(5))
             XCTFail("accepted bad base64")
         } catch {
-            XCTAssertEqual(error.errorType, "FrontDoor.InvalidRequest")
+            XCTAssertEqual((error as? FrontDoorError)?.errorType, "FrontDoor.InvalidRequest")
         }
         let good = JSON.object(["image": .string(image([UInt8](repeating: 1, count: 300)))])
         let denied = HTTPResponse(status: 403, body: Array("<Error><Code>AccessDenied</Code></Error>".utf8))
@@ -84,7 +86,7 @@ final class BodyOffloadTests: XCTestCase {
             _ = try await offload(CannedEndpoint([denied])).offload(good.serialized(), deadline: .now + .seconds(5))
             XCTFail("an upload S3 refused was ignored")
         } catch {
-            XCTAssertEqual(error.errorType, "FrontDoor.Unavailable")
+            XCTAssertEqual((error as? FrontDoorError)?.errorType, "FrontDoor.Unavailable")
         }
     }
 

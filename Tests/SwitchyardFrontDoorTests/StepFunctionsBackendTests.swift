@@ -92,6 +92,7 @@ final class StepFunctionsBackendTests: XCTestCase {
         _ = await post(service(probe), chatBody)
         let sentInput = try XCTUnwrap(JSON.parse(probe.sent[0].body)["input"]?.stringValue)
         let request = try JSON.decode(InferenceRequest.self, from: Array(sentInput.utf8))
+        ledger = MemoryLedger()
 
         let endpoint = CannedEndpoint([execution("SUCCEEDED", output: try await pipelineOutput(for: request))])
         let response = await post(service(endpoint), chatBody)
