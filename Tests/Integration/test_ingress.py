@@ -146,6 +146,10 @@ def test_a_body_above_200_kib_has_its_image_put_to_s3(stack):
 def test_oversize_garbage_and_foreign_events_get_typed_4xx(stack):
     status, _, body = answer(stack, event("x" * ((5 << 20) + 1)))
     assert status == 413 and json.loads(body)["error"]["code"] == "payload_too_large", body[:300]
+    # Still above an execution's 256 KiB input after the offload (text, no image to move): a 413 up front.
+    long_text = chat("x" * (300 << 10))
+    status, _, body = answer(stack, event(long_text))
+    assert status == 413 and json.loads(body)["error"]["code"] == "payload_too_large", body[:300]
     status, _, body = answer(stack, event("{not json"))
     assert status == 400 and json.loads(body)["error"]["type"] == "invalid_request_error", body
     status, _, body = answer(stack, event("%%%", base64_body=False, headers={}) | {"isBase64Encoded": True})

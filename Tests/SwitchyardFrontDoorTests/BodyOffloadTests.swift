@@ -90,6 +90,23 @@ final class BodyOffloadTests: XCTestCase {
         }
     }
 
+    func testOnlyBodiesThatRunOnTheStateMachineMustFitAnExecution() throws {
+        let text = String(repeating: "x", count: StepFunctionsBackend.maximumInputBytes)
+        func request(_ path: String, stream: Bool) -> FrontDoorRequest {
+            let body = JSON.object([
+                "stream": .bool(stream), "messages": .array([.object(["role": "user", "content": .string(text)])]),
+            ])
+            return FrontDoorRequest(method: "POST", path: path, headers: [], body: body.serialized())
+        }
+        XCTAssertThrowsError(try BodyOffload.checkFitsExecution(request("/v1/chat/completions", stream: false)))
+        XCTAssertThrowsError(try BodyOffload.checkFitsExecution(request("/v1/detect", stream: false)))
+        // Streams and embeddings run in process: no execution, no 256 KiB limit.
+        XCTAssertNoThrow(try BodyOffload.checkFitsExecution(request("/v1/chat/completions", stream: true)))
+        XCTAssertNoThrow(try BodyOffload.checkFitsExecution(request("/v1/embeddings", stream: false)))
+        let small = FrontDoorRequest(method: "POST", path: "/v1/chat/completions", headers: [], body: Array("{}".utf8))
+        XCTAssertNoThrow(try BodyOffload.checkFitsExecution(small))
+    }
+
     func testUploadLocationParsing() throws {
         XCTAssertEqual(try UploadLocation(parsing: "s3://b-1/uploads", variable: "X").prefix, "uploads/")
         XCTAssertEqual(try UploadLocation(parsing: "s3://b-1/", variable: "X").prefix, "")

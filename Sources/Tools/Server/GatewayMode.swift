@@ -42,14 +42,17 @@ struct GatewayMode {
             local: local, stepFunctions: stepFunctions, stateMachineArn: stateMachineArn, pool: local.pool)
     }
 
-    /// The request with its inline images in S3 when its body is large (see `BodyOffload`).
+    /// The request with its inline images in S3 when its body is large (see `BodyOffload`); a 413
+    /// for one that still cannot be an execution's input.
     func prepare(_ request: FrontDoorRequest, deadline: ContinuousClock.Instant) async -> Result<
         FrontDoorRequest, FrontDoorError
     > {
-        guard let offload, request.method == "POST" else { return .success(request) }
         do throws(FrontDoorError) {
             var request = request
-            request.body = try await offload.offload(request.body, deadline: deadline)
+            if let offload, request.method == "POST" {
+                request.body = try await offload.offload(request.body, deadline: deadline)
+            }
+            try BodyOffload.checkFitsExecution(request)
             return .success(request)
         } catch { return .failure(error) }
     }

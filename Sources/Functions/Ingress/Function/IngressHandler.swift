@@ -51,6 +51,7 @@ public struct IngressHandler: StreamingByteHandler {
             if let offload, request.method == "POST" {
                 request.body = try await offload.offload(request.body, deadline: deadline)
             }
+            try BodyOffload.checkFitsExecution(request)
             return await service.handle(request, authenticated: key)
         } catch {
             return .error(error, requestID: nil)

@@ -29,6 +29,7 @@ public struct UploadLocation: Sendable, Equatable {
 /// carries at most 256 KiB per state, so a body above `threshold` has every `data:image/…` string
 /// in it (chat `image_url` parts, a detection's `image`, wherever it sits) put to S3 and replaced
 /// by its `s3://` reference. Bodies below the threshold pass untouched (no S3 round trip).
+/// Anthropic-style `source.data` parts (bare base64, no `data:` prefix) are not moved.
 public struct BodyOffload: Sendable {
     public let s3: S3Client
     public let location: UploadLocation
@@ -63,6 +64,18 @@ public struct BodyOffload: Sendable {
             Self.replace(&document, at: image.path[...], with: .string("s3://\(location.bucket)/\(key)"))
         }
         return document.serialized()
+    }
+
+    /// Refuses, before anything runs, a body whose answer would run on the state machine (a chat
+    /// completion that does not stream, a detection) and that is still larger than an execution's
+    /// input after the offload: a 413 rather than a failed execution.
+    /// - Throws: `FrontDoor.PayloadTooLarge`.
+    public static func checkFitsExecution(_ request: FrontDoorRequest) throws(FrontDoorError) {
+        guard request.body.count > StepFunctionsBackend.maximumInputBytes, request.method == "POST",
+            request.path.hasSuffix("/chat/completions") || request.path.hasSuffix("/detect")
+        else { return }
+        if case .bool(true)? = (try? JSON.parse(request.body))?["stream"] { return }
+        throw .payloadTooLarge(limit: StepFunctionsBackend.maximumInputBytes)
     }
 
     enum JSONPathStep: Sendable {
