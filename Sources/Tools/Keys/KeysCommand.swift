@@ -17,10 +17,11 @@ import SwitchyardUsage
 /// the server never reads half a file; `--json` prints machine-readable output.
 enum KeysCommand {
     static let usage = """
-        usage: switchyard-keys [--file PATH | --mongo URI [--db NAME]] [--json] create --tenant T --tier TIER [--name N] [--rpm N] [--tpm N]
-               switchyard-keys [--file PATH] [--json] list
-               switchyard-keys [--file PATH] [--json] revoke KEY_ID
-               switchyard-keys [--file PATH] [--json] rotate KEY_ID
+        usage: switchyard-keys [STORE] [--json] create --tenant T --tier TIER [--name N] [--rpm N] [--tpm N]
+               switchyard-keys [STORE] [--json] list
+               switchyard-keys [STORE] [--json] revoke KEY_ID
+               switchyard-keys [STORE] [--json] rotate KEY_ID
+        STORE: --file PATH (or SWITCHYARD_KEYS_FILE), or --mongo URI [--db NAME] (collection keys)
         """
 
     static func run(_ arguments: [String]) -> Int32 {

@@ -13,7 +13,7 @@ import SwitchyardIngressFunction
 /// | `SWITCHYARD_STATE_MACHINE_ARN` | the Express state machine (required in gateway mode) |
 /// | `AWS_ENDPOINT_URL_SFN` / `AWS_ENDPOINT_URL` | the local Step Functions endpoint |
 /// | `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` | what requests are signed with (the local engine's) |
-/// | `SWITCHYARD_UPLOAD_S3` | `s3://bucket/prefix/` for inline images of bodies above ~200 KiB (optional; `AWS_ENDPOINT_URL_S3`) |
+/// | `SWITCHYARD_UPLOAD_S3` | `s3://bucket/prefix/` for inline images of bodies above ~200 KiB (optional) |
 struct GatewayMode {
     let stateMachineArn: String
     let stepFunctions: StepFunctionsClient

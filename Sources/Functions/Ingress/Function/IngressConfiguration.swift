@@ -12,11 +12,11 @@ import SwitchyardUsage
 /// | variable | meaning (default) |
 /// |---|---|
 /// | `SWITCHYARD_STATE_MACHINE_ARN` | the Express state machine whole answers run on (required) |
-/// | `SWITCHYARD_UPLOAD_S3` | `s3://bucket/prefix/` for inline images of bodies above ~200 KiB (none: bodies pass as they are) |
+/// | `SWITCHYARD_UPLOAD_S3` | `s3://bucket/prefix/` for inline images of bodies above ~200 KiB (none: not moved) |
 /// | `SWITCHYARD_BILLING` | `on`: reserve budgets in MongoDB's ledger and enqueue usage on `USAGE_QUEUE_URL` (on) |
-/// | `USAGE_QUEUE_URL`, `MONGODB_URI`, `SWITCHYARD_DB` | the durable usage path and the ledger (required when billing is on) |
+/// | `USAGE_QUEUE_URL`, `MONGODB_URI`, `SWITCHYARD_DB` | the usage queue and the ledger (required with billing) |
 /// | `SWITCHYARD_MAX_BODY_BYTES` | largest request body after base64 (5 MiB; Lambda takes 6 MB events) |
-/// | `SWITCHYARD_REQUEST_TIMEOUT_MS` | longest one request may run, the execution included (`SWITCHYARD_REQUEST_TIMEOUT_MS`, 120000) |
+/// | `SWITCHYARD_REQUEST_TIMEOUT_MS` | longest one request may run, the execution included (120000) |
 /// | `AWS_ENDPOINT_URL_SFN`, `_S3`, `_SQS` / `AWS_ENDPOINT_URL` | endpoints (local stacks) |
 ///
 /// The router and the llm-caller code read their own variables (bundle, provider keys), as their
