@@ -52,7 +52,8 @@ public struct IngressHandler: StreamingByteHandler {
                 request.body = try await offload.offload(request.body, deadline: deadline)
             }
             try BodyOffload.checkFitsExecution(request)
-            return await service.handle(request, authenticated: key)
+            request.authenticatedKey = key
+            return await service.handle(request)
         } catch {
             return .error(error, requestID: nil)
         }

@@ -61,26 +61,21 @@ public final class FrontDoorService: Sendable {
     }
 
     /// Answers one request; never throws (every refusal is an OpenAI-shaped error response).
-    /// - Parameter authenticated: the key an earlier stage already checked (API Gateway's
-    ///   authorizer, for the ingress); nil: the `Authorization` header is checked here.
-    public func handle(_ request: FrontDoorRequest, authenticated: StoredKey? = nil) async -> FrontDoorResponse {
+    public func handle(_ request: FrontDoorRequest) async -> FrontDoorResponse {
         switch (request.method, request.path) {
         case ("GET", "/health"), ("GET", "/v1/health"):
             return .json(200, Array(#"{"status":"ok"}"#.utf8))
         case ("POST", "/v1/chat/completions"), ("POST", "/chat/completions"):
-            return await withKey(request, authenticated) { (key) async throws(FrontDoorError) in
-                try await self.chat(request, key: key)
+            return await withKey(request) { (key) async throws(FrontDoorError) in try await self.chat(request, key: key)
             }
         case ("POST", "/v1/embeddings"), ("POST", "/embeddings"):
-            return await withKey(request, authenticated) { (key) async throws(FrontDoorError) in
+            return await withKey(request) { (key) async throws(FrontDoorError) in
                 try await self.embeddings(request, key: key)
             }
         case ("GET", "/v1/models"), ("GET", "/models"):
-            return await withKey(request, authenticated) { key in self.models(key: key) }
+            return await withKey(request) { key in self.models(key: key) }
         case ("GET", "/v1/usage"), ("GET", "/usage"):
-            return await withKey(request, authenticated) { (key) async throws(FrontDoorError) in
-                try await self.usage(key: key)
-            }
+            return await withKey(request) { (key) async throws(FrontDoorError) in try await self.usage(key: key) }
         case (_, "/v1/chat/completions"), (_, "/v1/embeddings"), (_, "/v1/models"), (_, "/v1/usage"):
             return .error(.methodNotAllowed(method: request.method, path: request.path), requestID: nil)
         default:
@@ -90,21 +85,21 @@ public final class FrontDoorService: Sendable {
 
     /// Authenticates, then runs `body`; a thrown `FrontDoorError` becomes its response.
     private func withKey(
-        _ request: FrontDoorRequest, _ authenticated: StoredKey?,
-        _ body: (StoredKey) async throws(FrontDoorError) -> FrontDoorResponse
+        _ request: FrontDoorRequest, _ body: (StoredKey) async throws(FrontDoorError) -> FrontDoorResponse
     ) async -> FrontDoorResponse {
         do {
-            let key: StoredKey
-            if let authenticated { key = authenticated } else { key = try authenticate(request) }
+            let key = try authenticate(request)
             return try await body(key)
         } catch {
             return .error(error, requestID: nil)
         }
     }
 
-    /// The key of `Authorization: Bearer <key>`.
+    /// The key of `Authorization: Bearer <key>`, or the request's `authenticatedKey`.
     /// - Throws: `FrontDoor.InvalidAPIKey`, `FrontDoor.RevokedAPIKey`.
     public func authenticate(_ request: FrontDoorRequest) throws(FrontDoorError) -> StoredKey {
+        // Checked by an earlier stage (API Gateway's authorizer, for the ingress).
+        if let key = request.authenticatedKey { return key }
         guard let header = request.header("authorization") else { throw .invalidAPIKey }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .invalidAPIKey }
