@@ -114,7 +114,7 @@ let libraryTargets: [Target] = [
     library(
         "SwitchyardFrontDoor",
         [
-            "CCrypto", "SwitchyardContract", "SwitchyardUsage", "SwitchyardCore", "SwitchyardJSON",
+            "CCrypto", "SwitchyardContract", "SwitchyardUsage", "SwitchyardAWS", "SwitchyardCore", "SwitchyardJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
 ]
@@ -148,7 +148,22 @@ let functionTargets: [Target] =
         ])
     + function(
         "Authorizer", executable: "AuthorizerFunction", library: "SwitchyardAuthorizerFunction",
-        dependencies: ["SwitchyardFrontDoor", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON"])
+        dependencies: [
+            "SwitchyardFrontDoor", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardCore",
+            "SwitchyardJSON",
+        ])
+    // The ingress composes the router's, llm-caller's and vision's handler libraries in process
+    // (InProcessBackend/InProcessPipeline, shared with switchyard-server: streamed chat and admission
+    // routing, decisions.md "The way in on AWS"), the one function library allowed to import other
+    // functions' libraries (scripts/check-imports).
+    + function(
+        "Ingress", executable: "IngressFunction", library: "SwitchyardIngressFunction",
+        dependencies: [
+            "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction",
+            "SwitchyardVisionFunction", "SwitchyardRouting", "SwitchyardBilling", "SwitchyardUsage", "SwitchyardAWS",
+            "SwitchyardHTTP", "SwitchyardRuntime",
+            "SwitchyardCore", "SwitchyardJSON", .product(name: "Logging", package: "swift-log"),
+        ])
     + function(
         "DashboardAPI", executable: "DashboardAPIFunction", library: "SwitchyardDashboardAPIFunction",
         dependencies: [
@@ -220,13 +235,16 @@ let toolTargets: [Target] = [
     tool(
         "SwitchyardServer", folder: "Server",
         [
-            "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction", "SwitchyardRouting",
-            "SwitchyardUsage", "SwitchyardBilling", "SwitchyardCore", "SwitchyardJSON",
+            "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction",
+            "SwitchyardVisionFunction", "SwitchyardONNX", "SwitchyardRouting", "SwitchyardUsage", "SwitchyardBilling",
+            "SwitchyardCore", "SwitchyardJSON",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            // The gateway mode's Step Functions and S3 clients; the in-process backend (in the ingress's library).
+            "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardIngressFunction",
         ], swift5: true),
-    tool("KeysTool", folder: "Keys", ["SwitchyardFrontDoor", "SwitchyardCore", "SwitchyardJSON"]),
+    tool("KeysTool", folder: "Keys", ["SwitchyardFrontDoor", "SwitchyardUsage", "SwitchyardCore", "SwitchyardJSON"]),
 ]
 
 // MARK: - Fuzz targets
@@ -286,7 +304,7 @@ let testTargets: [Target] = [
             "SwitchyardUsageLoggerFunction", "SwitchyardRouterFunction", "SwitchyardBilling", "SwitchyardJSON",
             "SwitchyardRuntime", "SwitchyardRouting",
         ]),
-    tests("SwitchyardFrontDoor", ["SwitchyardJSON", "SwitchyardUsage"]),
+    tests("SwitchyardFrontDoor", ["SwitchyardJSON", "SwitchyardUsage", "SwitchyardAWS", "SwitchyardHTTP"]),
     tests(
         "SwitchyardVision",
         [
@@ -319,6 +337,7 @@ let package = Package(
         .executable(name: "cost-model", targets: ["CostModelTool"]),
         .executable(name: "switchyard-server", targets: ["SwitchyardServer"]),
         .executable(name: "authorizer-function", targets: ["AuthorizerFunction"]),
+        .executable(name: "ingress-function", targets: ["IngressFunction"]),
         .executable(name: "switchyard-keys", targets: ["KeysTool"]),
         .executable(name: "dashboard-api-function", targets: ["DashboardAPIFunction"]),
         .executable(name: "switchyard-dashboard", targets: ["DashboardTool"]),

@@ -91,6 +91,22 @@ final class FakeBackend: FrontDoorBackend, Sendable {
             error: nil, latencyMs: 1)
     }
 
+    /// The pipeline as the fake plays it: the decision, then the LLM step (no usage path of its own).
+    func run(_ request: InferenceRequest, deadline: ContinuousClock.Instant) async -> PipelineResponse {
+        let decision = await route(request, deadline: deadline)
+        var response = PipelineResponse(
+            requestID: decision.requestID, route: decision.route, tier: decision.tier,
+            explanation: decision.explanation, status: .rejected, rejection: decision.rejection)
+        guard decision.route != .rejected, let plan = decision.llm else { return response }
+        let outcome = await callLLM(
+            LLMStepInput(request: request, plan: plan, context: decision.context), invocationID: "inproc",
+            deadline: deadline, onText: nil)
+        response.llm = outcome
+        response.status = outcome.status == .failed ? .failed : .succeeded
+        response.error = outcome.error
+        return response
+    }
+
     func embed(
         _ texts: [String], candidates: [LLMCandidate], context: UsageContext, dimensions: Int?, invocationID: String,
         deadline: ContinuousClock.Instant

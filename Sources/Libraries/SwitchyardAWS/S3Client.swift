@@ -58,6 +58,30 @@ public struct S3Client: Sendable {
         return response.body
     }
 
+    /// PutObject: the whole object in one request (the ingress's uploads are at most a request body).
+    /// - Throws: `AWS.ServiceError` (`AccessDenied`, `NoSuchBucket`…), `HTTP.*` transport errors.
+    public func putObject(
+        bucket: String, key: String, body: [UInt8], contentType: String, deadline: ContinuousClock.Instant
+    ) async throws(AWSError) {
+        var request = HTTPRequest(
+            method: .put, url: objectURL(bucket: bucket, key: key), headers: ["Content-Type": contentType], body: body,
+            maxResponseBytes: 64 << 10)
+        try signer.sign(&request)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request, deadline: deadline)
+        } catch {
+            throw .transport(error)
+        }
+        guard response.status == 200 else {
+            let text = response.bodyText
+            throw .service(
+                service: "s3", status: response.status,
+                code: Self.element("Code", in: text) ?? "HTTP\(response.status)",
+                message: Self.element("Message", in: text) ?? "")
+        }
+    }
+
     static func element(_ name: String, in xml: String) -> String? {
         guard let open = xml.firstRange(of: "<\(name)>"), let close = xml.firstRange(of: "</\(name)>"),
             open.upperBound <= close.lowerBound

@@ -1,8 +1,11 @@
 import Foundation
 import SwitchyardCore
 import SwitchyardFrontDoor
+import SwitchyardUsage
 
-/// The key-management command. The key file is `--file PATH` or `SWITCHYARD_KEYS_FILE`.
+/// The key-management command. The key file is `--file PATH` or `SWITCHYARD_KEYS_FILE`; with
+/// `--mongo URI` (and `--db NAME`, default `switchyard`) the keys live in MongoDB's `keys`
+/// collection instead (what the AWS authorizer reads), one document per key.
 ///
 ///     switchyard-keys create --tenant T --tier basic [--name N] [--rpm 600] [--tpm 1000000]
 ///     switchyard-keys list
@@ -14,10 +17,11 @@ import SwitchyardFrontDoor
 /// the server never reads half a file; `--json` prints machine-readable output.
 enum KeysCommand {
     static let usage = """
-        usage: switchyard-keys [--file PATH] [--json] create --tenant T --tier TIER [--name N] [--rpm N] [--tpm N]
-               switchyard-keys [--file PATH] [--json] list
-               switchyard-keys [--file PATH] [--json] revoke KEY_ID
-               switchyard-keys [--file PATH] [--json] rotate KEY_ID
+        usage: switchyard-keys [STORE] [--json] create --tenant T --tier TIER [--name N] [--rpm N] [--tpm N]
+               switchyard-keys [STORE] [--json] list
+               switchyard-keys [STORE] [--json] revoke KEY_ID
+               switchyard-keys [STORE] [--json] rotate KEY_ID
+        STORE: --file PATH (or SWITCHYARD_KEYS_FILE), or --mongo URI [--db NAME] (collection keys)
         """
 
     static func run(_ arguments: [String]) -> Int32 {
@@ -38,12 +42,33 @@ enum KeysCommand {
             }
             i += 1
         }
-        guard let path = options["file"] ?? ProcessInfo.processInfo.environment["SWITCHYARD_KEYS_FILE"] else {
-            return fail("no key file: pass --file PATH or set SWITCHYARD_KEYS_FILE")
+        let mongo: MongoKeyStore?
+        if let uri = options["mongo"] {
+            var configuration = MongoUsageConfiguration(uri: uri)
+            configuration.database = options["db"] ?? "switchyard"
+            do {
+                mongo = MongoKeyStore(
+                    documents: try MongoDocuments(configuration: configuration, collection: MongoKeyStore.collection),
+                    readTimeout: .seconds(10))
+            } catch { return fail(error.errorMessage) }
+        } else {
+            mongo = nil
+        }
+        let path = options["file"] ?? ProcessInfo.processInfo.environment["SWITCHYARD_KEYS_FILE"] ?? ""
+        guard mongo != nil || !path.isEmpty else {
+            return fail("no key store: pass --file PATH, set SWITCHYARD_KEYS_FILE, or pass --mongo URI")
         }
         guard let command = positional.first else { return fail(usage) }
         do {
-            var store = try load(path)
+            var store = try mongo.map { try $0.load(deadline: .now + .seconds(10)) } ?? load(path)
+            let original = store
+            func save(_ store: KeyStore, to path: String) throws {
+                guard let mongo else { return try Self.save(store, to: path) }
+                // Only the keys this command changed, each journaled.
+                for key in store.keys where original.key(id: key.id) != key {
+                    try mongo.save(key, deadline: .now + .seconds(10))
+                }
+            }
             let now = WallClock.nowMilliseconds()
             switch command {
             case "create":

@@ -1,5 +1,6 @@
 import Logging
 import SwitchyardBilling
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardFrontDoor
 import SwitchyardUsage
@@ -13,8 +14,8 @@ struct ServerBilling {
     var frontDoor: FrontDoorBilling
     var drain: Task<Void, Never>
 
-    static func start(_ configuration: ServerConfiguration, backend: InProcessBackend, logger: Logger) async throws
-        -> ServerBilling?
+    static func start(_ configuration: ServerConfiguration, rates: RatesTable, pool: BlockingPool, logger: Logger)
+        async throws -> ServerBilling?
     {
         guard configuration.billing, let uri = configuration.mongoURI else { return nil }
         var store = try MongoUsageConfiguration(environment: Environment.process)
@@ -33,12 +34,12 @@ struct ServerBilling {
         try makeDirectory(configuration.usageQueueDirectory)
         let queue = try JournaledUsageQueue(directory: configuration.usageQueueDirectory)
         let ingestor = UsageIngestor(
-            calculator: CostCalculator(rates: backend.table.bundle.rates), sink: sink, ledger: sink)
+            calculator: CostCalculator(rates: rates), sink: sink, ledger: sink)
         let drain = UsageQueueDrain(queue: queue, ingestor: ingestor)
         // The drain's store writes block (libmongoc): they run on a thread of their own.
         let drainThread = BlockingPool(threads: 1)
         let task = Task.detached(executorPreference: drainThread) { await drain.run(logger: logger) }
-        let ledger = PooledLedger(sinks: ledgerSinks, pool: backend.pool)
+        let ledger = PooledLedger(sinks: ledgerSinks, pool: pool)
         return ServerBilling(frontDoor: FrontDoorBilling(ledger: ledger, queue: queue), drain: task)
     }
 

@@ -17,9 +17,11 @@ import SwitchyardFrontDoor
 /// | `SWITCHYARD_REQUEST_TIMEOUT_MS` | longest a request may run upstream (120000) |
 /// | `SWITCHYARD_THREADS` | event-loop threads (the number of cores) |
 /// | `SWITCHYARD_UPSTREAM_THREADS` | threads for blocking upstream and store calls: most calls in flight (64) |
+/// | `SWITCHYARD_VISION` | `on`: load the catalog's detectors at start (a failure stops the start); `off`: no |
+/// |  | detectors, vision steps fail with `Vision.Unavailable` (off) |
 /// | `SWITCHYARD_LEDGER_CONNECTIONS` | usage-store connections for budget reservations (8) |
 ///
-/// The router and the llm-caller read their own variables (bundle, catalog overlay, provider
+/// The router, the llm-caller and vision read their own variables (bundle, catalog overlay, provider
 /// endpoints and keys), as their Lambda functions do.
 struct ServerConfiguration {
     var host: String
@@ -33,6 +35,7 @@ struct ServerConfiguration {
     var threads: Int
     var upstreamThreads: Int
     var ledgerConnections: Int
+    var vision: Bool
 
     init(environment: Environment) throws {
         host = environment.string("SWITCHYARD_HOST", default: "127.0.0.1")
@@ -61,5 +64,10 @@ struct ServerConfiguration {
         threads = try environment.int("SWITCHYARD_THREADS", default: System.coreCount, range: 1...256)
         upstreamThreads = try environment.int("SWITCHYARD_UPSTREAM_THREADS", default: 64, range: 1...4096)
         ledgerConnections = try environment.int("SWITCHYARD_LEDGER_CONNECTIONS", default: 8, range: 1...256)
+        let visionText = environment.string("SWITCHYARD_VISION", default: "off")
+        guard visionText == "on" || visionText == "off" else {
+            throw ConfigurationError.invalid(variable: "SWITCHYARD_VISION", value: visionText, expected: "on or off")
+        }
+        vision = visionText == "on"
     }
 }

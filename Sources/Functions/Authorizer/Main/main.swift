@@ -3,4 +3,4 @@ import SwitchyardAuthorizerFunction
 import SwitchyardCore
 import SwitchyardRuntime
 
-await RuntimeLoop.runBytes { try AuthorizerHandler(environment: .process) }
+await RuntimeLoop.runBytes { try await AuthorizerHandler(environment: .process) }

@@ -15,7 +15,7 @@ public struct APIKey: Sendable, Equatable {
     public let text: String
 
     public static let prefix = "sk-sy-"
-    static let idDigits = 12
+    public static let idDigits = 12
     static let secretDigits = 64
 
     /// A new key from the kernel's random source.

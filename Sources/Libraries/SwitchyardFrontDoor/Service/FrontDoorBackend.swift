@@ -18,6 +18,10 @@ public protocol FrontDoorBackend: Sendable {
         onText: (@Sendable (String) -> Void)?
     ) async -> LLMOutcome
 
+    /// The whole pipeline for one request as the state machine runs it: route, then the LLM, vision,
+    /// embedding or batch path, usage enqueued on the durable path. A refusal is a `rejected` response.
+    func run(_ request: InferenceRequest, deadline: ContinuousClock.Instant) async -> PipelineResponse
+
     /// The embedding step with the given models in order.
     func embed(
         _ texts: [String], candidates: [LLMCandidate], context: UsageContext, dimensions: Int?, invocationID: String,

@@ -16,6 +16,11 @@ public struct FrontDoorRequest: Sendable {
 
     /// The first value of a header (name in lowercase).
     public func header(_ name: String) -> String? { headers.first { $0.name == name }?.value }
+
+    /// The key an earlier stage already authenticated (API Gateway's authorizer, for the ingress);
+    /// nil: the front door checks `Authorization` itself. Transports that take requests from
+    /// clients never set it.
+    public var authenticatedKey: StoredKey?
 }
 
 /// The answer: a status, headers, and a body that is either whole or a stream of SSE events.

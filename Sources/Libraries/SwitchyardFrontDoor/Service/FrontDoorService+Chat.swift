@@ -136,26 +136,8 @@ extension FrontDoorService {
     /// Puts records on the durable usage path; retried within the enqueue timeout, then logged.
     func enqueue(_ records: [UsageRecord], context: UsageContext) async {
         guard let billing, !records.isEmpty else { return }
-        let deadline = ContinuousClock.now + configuration.enqueueTimeout
-        var delay = Duration.milliseconds(50)
-        while true {
-            do {
-                try await billing.queue.enqueue(UsageBatch(records: records, context: context), deadline: deadline)
-                return
-            } catch {
-                if ContinuousClock.now + delay >= deadline {
-                    logger.critical(
-                        "usage could not be enqueued",
-                        metadata: [
-                            "switchyard.request": .string(context.requestID),
-                            "switchyard.error": .string(error.description),
-                        ])
-                    return
-                }
-                try? await Task.sleep(for: delay)
-                delay = delay * 2
-            }
-        }
+        _ = await billing.queue.enqueue(
+            UsageBatch(records: records, context: context), within: configuration.enqueueTimeout, logger: logger)
     }
 
     /// The invocation id of in-process steps: fixed per request, so a retried request writes the

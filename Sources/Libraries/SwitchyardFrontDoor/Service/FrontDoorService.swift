@@ -95,9 +95,11 @@ public final class FrontDoorService: Sendable {
         }
     }
 
-    /// The key of `Authorization: Bearer <key>`.
+    /// The key of `Authorization: Bearer <key>`, or the request's `authenticatedKey`.
     /// - Throws: `FrontDoor.InvalidAPIKey`, `FrontDoor.RevokedAPIKey`.
     public func authenticate(_ request: FrontDoorRequest) throws(FrontDoorError) -> StoredKey {
+        // Checked by an earlier stage (API Gateway's authorizer, for the ingress).
+        if let key = request.authenticatedKey { return key }
         guard let header = request.header("authorization") else { throw .invalidAPIKey }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .invalidAPIKey }

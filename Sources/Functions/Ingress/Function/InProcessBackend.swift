@@ -7,23 +7,35 @@ import SwitchyardRouterFunction
 import SwitchyardRouting
 import SwitchyardUsage
 
-/// The front door's backend without Step Functions: the router and the llm-caller handler
-/// libraries called in-process, exactly as their Lambda functions call them.
-struct InProcessBackend: FrontDoorBackend {
-    let router: RouterHandler
-    let llm: LLMCallerHandler
+/// The front door's backend without Step Functions: the router, llm-caller and vision handler
+/// libraries called in-process, exactly as their Lambda functions call them; `run` is the state
+/// machine's composition of them (`InProcessPipeline`). The single-process server runs every
+/// request on it; the ingress runs its admission routing, embeddings and streamed chat on it (it
+/// lives in the ingress's library so both can use it).
+public struct InProcessBackend: FrontDoorBackend {
+    public let pipeline: InProcessPipeline
+
+    public init(pipeline: InProcessPipeline) { self.pipeline = pipeline }
+
+    public var router: RouterHandler { pipeline.router }
+    public var llm: LLMCallerHandler { pipeline.llm }
     /// Where the llm-caller's blocking libcurl transfers run (see `BlockingPool`).
-    let pool: BlockingPool
+    public var pool: BlockingPool { pipeline.pool }
 
-    var table: RoutingTable { router.bundles.current().router.table }
-    var catalog: Catalog { llm.configuration.catalog }
-    var bundleVersion: String { table.bundleVersion }
+    public var table: RoutingTable { router.bundles.current().router.table }
+    public var catalog: Catalog { llm.configuration.catalog }
+    public var bundleVersion: String { table.bundleVersion }
 
-    func route(_ request: InferenceRequest, deadline: ContinuousClock.Instant) async -> RouteDecision {
-        await router.route(request, deadline: deadline, invocationID: "inproc-router-" + request.requestID)
+    public func route(_ request: InferenceRequest, deadline: ContinuousClock.Instant) async -> RouteDecision {
+        await router.route(
+            request, deadline: deadline, invocationID: InProcessPipeline.routerInvocation(request.requestID))
     }
 
-    func callLLM(
+    public func run(_ request: InferenceRequest, deadline: ContinuousClock.Instant) async -> PipelineResponse {
+        await pipeline.run(request, deadline: deadline)
+    }
+
+    public func callLLM(
         _ input: LLMStepInput, invocationID: String, deadline: ContinuousClock.Instant,
         onText: (@Sendable (String) -> Void)?
     ) async -> LLMOutcome {
@@ -32,7 +44,7 @@ struct InProcessBackend: FrontDoorBackend {
         }
     }
 
-    func embed(
+    public func embed(
         _ texts: [String], candidates: [LLMCandidate], context: UsageContext, dimensions: Int?, invocationID: String,
         deadline: ContinuousClock.Instant
     ) async -> EmbeddingResult {
@@ -46,7 +58,7 @@ struct InProcessBackend: FrontDoorBackend {
             usage: outcome.usage, error: outcome.error)
     }
 
-    func budget(ofTenant tenant: String) -> (tier: String, budget: PicoUSD)? {
+    public func budget(ofTenant tenant: String) -> (tier: String, budget: PicoUSD)? {
         let policy = table.policy
         guard let spec = policy.tenants.first(where: { $0.id == tenant }), let tier = policy.tiers[spec.tier] else {
             return nil
@@ -54,14 +66,14 @@ struct InProcessBackend: FrontDoorBackend {
         return (spec.tier, spec.monthlyBudget ?? tier.monthlyBudget)
     }
 
-    func price(of model: ModelID) -> ModelList.Price? {
+    public func price(of model: ModelID) -> ModelList.Price? {
         guard let rate = table.bundle.rates.model(model.rawValue, at: WallClock.nowMilliseconds()) else { return nil }
         return ModelList.Price(
             inputPerMillion: rate.inputPerMillionTokens, cachedInputPerMillion: rate.cachedInputPerMillionTokens,
             outputPerMillion: rate.outputPerMillionTokens, perImage: rate.perImage)
     }
 
-    func cost(of records: [UsageRecord]) -> PicoUSD {
+    public func cost(of records: [UsageRecord]) -> PicoUSD {
         let calculator = CostCalculator(rates: table.bundle.rates)
         var total = PicoUSD.zero
         for record in records {

@@ -1,0 +1,103 @@
+import SwitchyardCore
+import SwitchyardJSON
+import SwitchyardUsage
+import Synchronization
+
+/// Where a key check gets the current keys: the key file (`KeyRing`) or MongoDB (`MongoKeyStore`).
+public protocol KeySource: Sendable {
+    /// The current keys.
+    /// - Parameter recheck: the caller holds a key the keys do not know (it may have just been
+    ///   created): look again if the last look is more than a moment old.
+    /// - Throws: `FrontDoor.Unavailable` when no keys could ever be read.
+    func keys(recheck: Bool) throws(FrontDoorError) -> KeyStore
+}
+
+extension KeyRing: KeySource {
+    public func keys(recheck: Bool) throws(FrontDoorError) -> KeyStore { current(recheck: recheck) }
+}
+
+/// The keys in MongoDB: collection `keys`, one document per `StoredKey` (the key file's fields,
+/// `_id` = the key id; only the SHA-256 of a key is stored). Read whole and cached for `ttl`, so a
+/// revocation takes effect within it; an unknown key id makes it look again at most every
+/// `recheckInterval` (a key created a moment ago), so floods of made-up keys cost at most ten reads a second. When
+/// MongoDB cannot be read, the last keys read stay in use; before any were read, it throws.
+public final class MongoKeyStore: KeySource {
+    public static let collection = "keys"
+    public let documents: MongoDocuments
+    public let ttl: Duration
+    public let recheckInterval: Duration
+    public let readTimeout: Duration
+    private struct Cache {
+        var store: KeyStore?
+        var loadedAt: ContinuousClock.Instant?
+    }
+    private let cache = Mutex(Cache())
+
+    public init(
+        documents: MongoDocuments, ttl: Duration = .seconds(30), recheckInterval: Duration = .milliseconds(100),
+        readTimeout: Duration = .seconds(2)
+    ) {
+        self.documents = documents
+        self.ttl = ttl
+        self.recheckInterval = recheckInterval
+        self.readTimeout = readTimeout
+    }
+
+    /// Over `MONGODB_URI` / `SWITCHYARD_DB` (the usage store's variables).
+    /// - Throws: `ConfigurationError` naming the variable.
+    public convenience init(environment: Environment, ttl: Duration = .seconds(30)) throws(ConfigurationError) {
+        let configuration = try MongoUsageConfiguration(environment: environment)
+        self.init(documents: try MongoDocuments(configuration: configuration, collection: Self.collection), ttl: ttl)
+    }
+
+    public func keys(recheck: Bool) throws(FrontDoorError) -> KeyStore {
+        let now = ContinuousClock.now
+        let (cached, due): (KeyStore?, Bool) = cache.withLock { c in
+            guard let store = c.store else { return (nil, true) }
+            guard let at = c.loadedAt else { return (store, true) }
+            return (store, now - at >= (recheck ? min(ttl, recheckInterval) : ttl))
+        }
+        if let cached, !due { return cached }
+        do {
+            let store = try load(deadline: now + readTimeout)
+            cache.withLock { $0 = Cache(store: store, loadedAt: now) }
+            return store
+        } catch {
+            guard let cached else { throw error }
+            // Keep the last good keys; look again after the interval, not on every request.
+            cache.withLock { $0.loadedAt = now }
+            return cached
+        }
+    }
+
+    /// Every key in the collection.
+    /// - Throws: `FrontDoor.Unavailable` (MongoDB unreachable), `FrontDoor.Internal` (a malformed key).
+    public func load(deadline: ContinuousClock.Instant) throws(FrontDoorError) -> KeyStore {
+        let found: [JSON]
+        do { found = try documents.find([:], deadline: deadline) } catch {
+            throw .unavailable("the key store did not answer (\(error.errorType))")
+        }
+        var keys: [StoredKey] = []
+        keys.reserveCapacity(found.count)
+        for document in found {
+            guard case .object(var object) = document else { continue }
+            object["_id"] = nil
+            do { keys.append(try JSON.decode(StoredKey.self, from: JSON.object(object).serialized())) } catch {
+                throw .internalError("a key in MongoDB does not parse: \(describeDecodingError(error).prefix(200))")
+            }
+        }
+        return try KeyStore(keys: keys)
+    }
+
+    /// Writes one key (created, revoked or rotated), journaled.
+    /// - Throws: `FrontDoor.Unavailable` when MongoDB did not take it.
+    public func save(_ key: StoredKey, deadline: ContinuousClock.Instant) throws(FrontDoorError) {
+        guard case .object(let object)? = try? JSON.encodeToJSON(key) else {
+            throw .internalError("key \(key.id) does not encode")
+        }
+        do { try documents.upsert(id: key.id, object, deadline: deadline) } catch {
+            throw .unavailable("the key store did not take key \(key.id) (\(error.errorType))")
+        }
+        cache.withLock { $0.loadedAt = nil }
+    }
+}
