@@ -125,8 +125,8 @@ let functionTargets: [Target] =
     function(
         "Router", executable: "RouterFunction", library: "SwitchyardRouterFunction",
         dependencies: [
-            "SwitchyardRouting", "SwitchyardBilling", "SwitchyardUsage", "SwitchyardProviders", "SwitchyardHTTP",
-            "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON",
+            "SwitchyardRouting", "SwitchyardBilling", "SwitchyardUsage", "SwitchyardProviders", "SwitchyardAWS",
+            "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON",
         ])
     + function(
         "LLMCaller", executable: "LLMCallerFunction", library: "SwitchyardLLMCallerFunction",
@@ -143,8 +143,8 @@ let functionTargets: [Target] =
     + function(
         "UsageLogger", executable: "UsageLoggerFunction", library: "SwitchyardUsageLoggerFunction",
         dependencies: [
-            "SwitchyardUsage", "SwitchyardBilling", "SwitchyardRuntime", "SwitchyardCore", "SwitchyardJSON",
-            .product(name: "Logging", package: "swift-log"),
+            "SwitchyardUsage", "SwitchyardBilling", "SwitchyardAWS", "SwitchyardRuntime", "SwitchyardCore",
+            "SwitchyardJSON", .product(name: "Logging", package: "swift-log"),
         ])
     + function(
         "Authorizer", executable: "AuthorizerFunction", library: "SwitchyardAuthorizerFunction",

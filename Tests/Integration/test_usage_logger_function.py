@@ -143,3 +143,41 @@ def test_unreachable_store_is_a_retryable_typed_error(tmp_path):
                                                 {"itemIdentifier": "0b7e6c5a-sample-2"}]}
     finally:
         process.stop()
+
+
+def test_mongodb_uri_comes_from_the_secret(mongo, tmp_path):
+    """On AWS the URI lives in Secrets Manager (template: SWITCHYARD_SECRETS), never in the function's
+    environment: the bootstrap resolves it at init, here from moto's Secrets Manager, and stores there."""
+    import boto3
+    from sqs_fixtures import MotoServer
+
+    server = MotoServer().start()
+    try:
+        secrets = boto3.client("secretsmanager", endpoint_url=server.url, region_name="us-east-1",
+                               aws_access_key_id="test", aws_secret_access_key="test")
+        arn = secrets.create_secret(Name="switchyard/mongo", SecretString=json.dumps({"MONGODB_URI": mongo.uri}))["ARN"]
+        config = function_config(mongo.uri, "logger_secret")
+        environment = config["functions"][0]["environment"]
+        del environment["MONGODB_URI"]
+        environment.update({"SWITCHYARD_SECRETS": arn, "AWS_ENDPOINT_URL": server.url, "AWS_REGION": "us-east-1",
+                            "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"})
+        emulator, process = start_emulator(config, tmp_path=tmp_path)
+        try:
+            result = emulator.invoke("usage-logger", event("gpt4o-brief-example.json"))
+            assert result.status == 200 and result.function_error is None, result.body
+            assert mongo.client()["logger_secret"].usage.count_documents({"requestId": "req-0001"}) == 1
+            # An unreadable secret is a typed init error naming the secret, never a silent default.
+            environment["SWITCHYARD_SECRETS"] = "switchyard/missing"
+            (tmp_path / "broken").mkdir()
+            broken, broken_process = start_emulator(config, tmp_path=tmp_path / "broken")
+            try:
+                failed = broken.invoke("usage-logger", event("gpt4o-brief-example.json"))
+                assert failed.function_error is not None
+                assert failed.json["errorType"] == "Config.Invalid", failed.body
+                assert "switchyard/missing" in failed.json["errorMessage"]
+            finally:
+                broken_process.stop()
+        finally:
+            process.stop()
+    finally:
+        server.stop()

@@ -51,6 +51,12 @@ public enum SecretEnvironment {
         return Environment(values)
     }
 
+    /// `resolve` over libcurl with the init budget the functions give it (5 s), for a function's
+    /// configuration at init.
+    public static func resolve(_ environment: Environment) async throws(ConfigurationError) -> Environment {
+        try await resolve(environment, transport: CurlTransport(), deadline: .now + .seconds(5))
+    }
+
     /// The secret ids `SWITCHYARD_SECRETS` lists, in order, without blanks.
     public static func secretIDs(_ environment: Environment) -> [String] {
         environment.string("SWITCHYARD_SECRETS", default: "").split(separator: ",").map {

@@ -1,3 +1,4 @@
+import SwitchyardAWS
 import SwitchyardCore
 import SwitchyardRouting
 import SwitchyardUsage
@@ -108,5 +109,14 @@ public struct RouterConfiguration: Sendable {
             },
             signalsStore: store,
             memoryMB: try ComputeEnvironment(environment: environment).memoryMB)
+    }
+}
+
+extension RouterConfiguration {
+    /// The configuration read after the secrets `SWITCHYARD_SECRETS` names are resolved into the
+    /// environment (`MONGODB_URI` for the live signals, on AWS).
+    /// - Throws: `ConfigurationError` naming the variable or the unreadable secret.
+    public init(resolvingSecretsIn environment: Environment) async throws(ConfigurationError) {
+        try self.init(environment: await SecretEnvironment.resolve(environment))
     }
 }

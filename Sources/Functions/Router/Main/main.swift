@@ -5,5 +5,5 @@ import SwitchyardRouterFunction
 import SwitchyardRuntime
 
 await RuntimeLoop.runBytes {
-    RouterByteHandler(try RouterHandler(configuration: RouterConfiguration(environment: .process)))
+    RouterByteHandler(try RouterHandler(configuration: await RouterConfiguration(resolvingSecretsIn: .process)))
 }

@@ -1,3 +1,4 @@
+import SwitchyardAWS
 import SwitchyardCore
 import SwitchyardUsage
 
@@ -23,5 +24,14 @@ public struct UsageLoggerConfiguration: Sendable {
         maxRecordsPerMessage = try environment.int("USAGE_MAX_RECORDS", default: 500, range: 1...10_000)
         settleReservations = try environment.bool("USAGE_LEDGER", default: true)
         initConnectMilliseconds = try environment.int("USAGE_INIT_CONNECT_MS", default: 3000, range: 0...9000)
+    }
+}
+
+extension UsageLoggerConfiguration {
+    /// The configuration read after the secrets `SWITCHYARD_SECRETS` names are resolved into the
+    /// environment (`MONGODB_URI`, on AWS).
+    /// - Throws: `ConfigurationError` naming the variable or the unreadable secret.
+    public init(resolvingSecretsIn environment: Environment) async throws(ConfigurationError) {
+        try self.init(environment: await SecretEnvironment.resolve(environment))
     }
 }

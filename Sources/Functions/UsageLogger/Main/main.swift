@@ -4,5 +4,6 @@ import SwitchyardRuntime
 import SwitchyardUsageLoggerFunction
 
 await RuntimeLoop.run {
-    try await UsageLoggerHandler.make(configuration: UsageLoggerConfiguration(environment: .process))
+    try await UsageLoggerHandler.make(
+        configuration: await UsageLoggerConfiguration(resolvingSecretsIn: .process))
 }
