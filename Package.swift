@@ -249,8 +249,9 @@ let toolTargets: [Target] = [
 
 // MARK: - Fuzz targets
 // libFuzzer harnesses (`@_cdecl("LLVMFuzzerTestOneInput")`, no main of their own: libFuzzer links
-// one in). They exist only when SWITCHYARD_FUZZ=1, which scripts/fuzz sets for its own build with
-// `--sanitize=fuzzer --sanitize=address` in .build/fuzz; an ordinary build never sees them.
+// one in). They exist only when SWITCHYARD_FUZZ=1, which scripts/fuzz sets for its own build in
+// .build/fuzz (with `-Xswiftc -sanitize=fuzzer,address`: see there why one combined flag); an
+// ordinary build never sees them.
 
 func fuzzTarget(_ name: String, folder: String, _ dependencies: [Target.Dependency]) -> Target {
     .executableTarget(
@@ -265,6 +266,8 @@ let fuzzTargets: [Target] =
         fuzzTarget("FuzzImage", folder: "Image", ["SwitchyardVision"]),
         fuzzTarget("FuzzSSE", folder: "SSE", ["SwitchyardProviders"]),
         fuzzTarget("FuzzEventStream", folder: "EventStream", ["SwitchyardProviders"]),
+        // A planted bug only a coverage-guided build finds: scripts/fuzz's check on its own flags.
+        fuzzTarget("FuzzPlanted", folder: "Planted", []),
     ] : []
 
 // MARK: - Tests (one target per library; Tests/Integration runs the real binaries with pytest)

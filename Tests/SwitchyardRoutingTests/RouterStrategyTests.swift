@@ -67,7 +67,7 @@ final class RouterStrategyTests: XCTestCase {
         XCTAssertEqual(d.context.hints, hints)
         XCTAssertEqual(d.context.estimatedCostPicoUSD, PicoUSD(152_250_000))
         XCTAssertEqual(
-            d.context.bundleVersion, "switchyard-2026-11-30.1+catalog-2026-11-30.2+2026-11-30.1", "policy+catalog+rates"
+            d.context.bundleVersion, "switchyard-2026-11-30.1+catalog-2026-11-30.3+2026-11-30.1", "policy+catalog+rates"
         )
         XCTAssertEqual(d.bundleVersion, d.context.bundleVersion)
         XCTAssertTrue(d.usage.isEmpty, "the handler adds the router's own record")
@@ -196,14 +196,19 @@ final class RouterStrategyTests: XCTestCase {
         let d = try RoutingFixtures.decide(tenant: "acme-startup", images: [RoutingFixtures.photo])
         let candidates = try XCTUnwrap(d.vision?.candidates)
         XCTAssertEqual(candidates.first?.model, "yolov8n-container")
-        // Fargate x86_64, 2 vCPU and 4 GB for its 70 ms prior: $0.04048 per vCPU-hour and $0.004445 per GB-hour:
-        // 2 × 70 × 40,480,000,000 / 3,600,000 = 1,574,222.2 + 4 × 70 × 4,445,000,000 / 3,600,000 = 345,722.2
-        // = 1,919,944.4, rounded up as every estimate is (a ceiling) → 1,919,945 pico-USD.
-        XCTAssertEqual(candidates.first?.estimatedCostPicoUSD, PicoUSD(1_919_945))
+        // Its prior (infra/measurements/vision-latency.json): the engine's measured 94.34 ms on 2 threads
+        // (its 2 vCPU) + the 15 ms transfer estimate = 109.34, rounded up → 110 ms.
+        // Fargate x86_64, 2 vCPU and 4 GB for 110 ms: $0.04048 per vCPU-hour and $0.004445 per GB-hour:
+        // 2 × 110 × 40,480,000,000 / 3,600,000 = 8,905,600,000,000 / 3,600,000 = 2,473,777.78
+        // + 4 × 110 × 4,445,000,000 / 3,600,000 = 1,955,800,000,000 / 3,600,000 = 543,277.78
+        // = 3,017,055.56, rounded up as every estimate is (a ceiling) → 3,017,056 pico-USD.
+        XCTAssertEqual(candidates.first?.estimatedCostPicoUSD, PicoUSD(3_017_056))
         let lambda = try XCTUnwrap(candidates.first { $0.model == "yolov8n-lambda" }, "the in-process fallback")
-        // 2048 MB for its 120 ms prior at $0.0000166667 per GB-second (x86_64) plus $0.20 per 1M requests:
-        // 16,666,700 × 2 × 0.12 = 4,000,008 + 200,000 = 4,200,008 pico-USD.
-        XCTAssertEqual(lambda.estimatedCostPicoUSD, PicoUSD(4_200_008))
+        // Its prior: 2048 MB → round(2048 / 1769) = 1 vCPU → the in-process run measured on 1 thread,
+        // 166.23 ms, rounded up → 167 ms. 2048 MB = 2 GB for 167 ms at $0.0000166667 per GB-second (x86_64)
+        // plus $0.20 per 1M requests: 16,666,700 × 2 × 0.167 = 5,566,677.8 + 200,000 = 5,766,677.8,
+        // rounded up → 5,766,678 pico-USD.
+        XCTAssertEqual(lambda.estimatedCostPicoUSD, PicoUSD(5_766_678))
     }
 
     func testImageWithQuestionRunsDetectorAndGroundedLLM() throws {

@@ -58,8 +58,8 @@ MUTATIONS = [
              "quotient.multipliedReportingOverflow(by: increment)", "SwitchyardBillingTests"),
     Mutation("money.anthropic-cache-reads", "Anthropic input tokens without cache reads",
              "Sources/Libraries/SwitchyardProviders/Anthropic/AnthropicCodec.swift",
-             r"inputTokens = raw\.input \+ raw\.read \+ raw\.write",
-             "inputTokens = raw.input + raw.write", "SwitchyardProvidersTests"),
+             r"TokenCount\.sum\(input, read, write, field: \"input_tokens \(with cache\)\"",
+             'TokenCount.sum(input, write, field: "input_tokens (with cache)"', "SwitchyardProvidersTests"),
     # Retry
     Mutation("retry.retry-after-ignored", "retry-after not honoured (the backoff alone decides)",
              "Sources/Libraries/SwitchyardProviders/Calling/RetryPolicy.swift",

@@ -77,6 +77,8 @@ enum InferenceCommands {
         var postprocessMilliseconds: Double
         /// Letterbox + run + post-process, end to end (what a request pays after decoding).
         var totalMilliseconds: Double
+        /// Every timed end-to-end run (for tail percentiles across images).
+        var totalSamplesMilliseconds: [Double]
     }
 
     struct BenchResult: Encodable {
@@ -156,7 +158,7 @@ enum InferenceCommands {
                     letterboxMilliseconds: VisionToolCommands.median(letterbox),
                     runMilliseconds: VisionToolCommands.median(run),
                     postprocessMilliseconds: VisionToolCommands.median(post),
-                    totalMilliseconds: VisionToolCommands.median(total)))
+                    totalMilliseconds: VisionToolCommands.median(total), totalSamplesMilliseconds: total))
         }
         try VisionToolCommands.printJSON(
             BenchResult(

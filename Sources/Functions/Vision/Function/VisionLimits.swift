@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardVision
 
@@ -51,10 +52,10 @@ public struct VisionLimits: Sendable, Equatable {
         return limits
     }
 
-    /// onnxruntime threads for in-process inference: the function's vCPU share (Lambda gives one
-    /// full vCPU per 1,769 MB, up to 6), rounded, at least 1, at most the CPUs this process sees.
+    /// onnxruntime threads for in-process inference: the function's vCPU share
+    /// (`ComputeSpec.lambdaVCPUs`, the rule the router's detector priors use), at most the CPUs
+    /// this process sees.
     public static func inferenceThreads(memoryMB: Int, onlineCPUs: Int) -> Int {
-        let vcpus = (Double(memoryMB) / 1769).rounded()
-        return max(1, min(Int(vcpus), 6, max(onlineCPUs, 1)))
+        min(ComputeSpec.lambdaVCPUs(memoryMB: memoryMB), max(onlineCPUs, 1))
     }
 }

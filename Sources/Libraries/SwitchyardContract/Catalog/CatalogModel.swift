@@ -101,6 +101,14 @@ public struct ComputeSpec: Codable, Sendable, Equatable {
         self.memoryMB = memoryMB
         self.architecture = architecture
     }
+
+    /// The whole vCPUs a Lambda function of `memoryMB` can keep busy: Lambda gives one full vCPU
+    /// per 1,769 MB (up to 6 at 10,240 MB); rounded to the nearest, at least 1. The vision function
+    /// runs that many inference threads, and the detector priors come from the measurement at it.
+    public static func lambdaVCPUs(memoryMB: Int) -> Int {
+        let vcpus = (Double(max(memoryMB, 0)) / 1769).rounded()
+        return max(1, min(Int(vcpus), 6))
+    }
 }
 
 /// A detector's model facts (class names and input size come from the model's own metadata
