@@ -236,7 +236,8 @@ let toolTargets: [Target] = [
         "SwitchyardServer", folder: "Server",
         [
             "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction",
-            "SwitchyardVisionFunction", "SwitchyardONNX", "SwitchyardRouting", "SwitchyardUsage", "SwitchyardBilling",
+            "SwitchyardVisionFunction", "SwitchyardONNX", "SwitchyardDashboardAPIFunction", "SwitchyardMetrics",
+            "SwitchyardRouting", "SwitchyardUsage", "SwitchyardHTTP", "SwitchyardBilling",
             "SwitchyardCore", "SwitchyardJSON",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

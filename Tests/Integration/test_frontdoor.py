@@ -347,3 +347,7 @@ def test_readme_curl_examples_run_as_written(frontdoor):
     assert '"object":"embedding"' in out.stdout
     assert '"id":"gpt-4o-mini"' in out.stdout
     assert '"object":"usage"' in out.stdout
+    # The results (JSONL) come last; the answer before them ends without a newline.
+    tail = out.stdout[out.stdout.index('{"id":"a","status"'):]
+    results = [json.loads(line) for line in tail.splitlines()]
+    assert [r["id"] for r in results] == ["a", "b"] and all(r["status"] == "succeeded" for r in results)

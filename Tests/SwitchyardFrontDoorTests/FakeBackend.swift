@@ -22,7 +22,17 @@ final class FakeBackend: FrontDoorBackend, Sendable {
         var ceiling = PicoUSD(5_000_000_000)  // $0.005
         var budget = PicoUSD(1_000_000_000_000)  // $1
         var delay: Duration = .zero
+        /// Batch items whose LLM call fails (by item id).
+        var failingItems: Set<String> = []
+        /// What the detector finds on every image.
+        var detections: [Detection] = [
+            Detection(box: BoundingBox(x1: 1, y1: 2, x2: 30, y2: 40), confidence: 0.9, classID: 0, className: "person")
+        ]
+        /// A failed detection with this error.
+        var visionError: StepError?
     }
+    /// Batch chunks run (request ids), in order.
+    let chunksRun = Mutex<[String]>([])
 
     init(script: Script = Script()) throws {
         catalog = try Catalog(
@@ -47,6 +57,23 @@ final class FakeBackend: FrontDoorBackend, Sendable {
                 requestID: request.requestID, tenantID: request.tenantID, tier: "basic", bundleVersion: bundleVersion,
                 route: .rejected, strategy: nil, rejection: rejection, explanation: "no", context: context,
                 usage: [routerRecord])
+        }
+        let llmPlan = LLMPlan(
+            candidates: [LLMCandidate(model: "small", attemptTimeoutMs: 1000, contextWindow: 1000)], maxOutputTokens: 64
+        )
+        if let items = request.batch {
+            return RouteDecision(
+                requestID: request.requestID, tenantID: request.tenantID, tier: "basic", bundleVersion: bundleVersion,
+                route: .batch, strategy: .cheapest, llm: llmPlan,
+                batch: BatchPlan(items: items, itemRoute: .llm, maxConcurrency: 4), costCeilingPicoUSD: s.ceiling,
+                explanation: "batch", context: context, usage: [routerRecord])
+        }
+        if request.messages.isEmpty, !(request.images ?? []).isEmpty {
+            return RouteDecision(
+                requestID: request.requestID, tenantID: request.tenantID, tier: "basic", bundleVersion: bundleVersion,
+                route: .vision, strategy: .fastest,
+                vision: VisionPlan(candidates: [VisionCandidate(model: "detector", attemptTimeoutMs: 1000)]),
+                costCeilingPicoUSD: s.ceiling, explanation: "detect", context: context, usage: [routerRecord])
         }
         return RouteDecision(
             requestID: request.requestID, tenantID: request.tenantID, tier: "basic", bundleVersion: bundleVersion,
@@ -91,12 +118,56 @@ final class FakeBackend: FrontDoorBackend, Sendable {
             error: nil, latencyMs: 1)
     }
 
-    /// The pipeline as the fake plays it: the decision, then the LLM step (no usage path of its own).
+    /// The pipeline as the fake plays it: the decision, then the LLM, vision or batch step (no usage
+    /// path of its own).
     func run(_ request: InferenceRequest, deadline: ContinuousClock.Instant) async -> PipelineResponse {
         let decision = await route(request, deadline: deadline)
+        let s = script.withLock { $0 }
         var response = PipelineResponse(
             requestID: decision.requestID, route: decision.route, tier: decision.tier,
             explanation: decision.explanation, status: .rejected, rejection: decision.rejection)
+        if let batch = decision.batch {
+            chunksRun.withLock { $0.append(request.requestID) }
+            response.status = .succeeded
+            response.items = batch.items.map { item in
+                let tokens = UsageRecord.Tokens(input: 3, output: 2)
+                var record = self.record(decision.context, step: "batch/\(item.id)/llm", tokens: tokens)
+                if s.failingItems.contains(item.id) {
+                    record.status = .failed
+                    return .llm(
+                        LLMOutcome(
+                            requestID: request.requestID, itemID: item.id, status: .failed, answer: nil, attempts: [],
+                            usage: [record], error: StepError(errorType: "Provider.Timeout", errorMessage: "slow"),
+                            latencyMs: 1))
+                }
+                let answer = LLMAnswer(
+                    text: "label:" + (item.text ?? ""), finishReason: "stop", model: "small", provider: .openAI,
+                    providerModel: "small-1", fallbackUsed: false, tokens: tokens)
+                return .llm(
+                    LLMOutcome(
+                        requestID: request.requestID, itemID: item.id, status: .succeeded, answer: answer, attempts: [],
+                        usage: [record], error: nil, latencyMs: 1))
+            }
+            return response
+        }
+        if decision.route == .vision {
+            var record = self.record(decision.context, step: "vision", tokens: nil)
+            record.backend = .lambda
+            let failed = s.visionError != nil
+            response.status = failed ? .failed : .succeeded
+            response.error = s.visionError
+            response.vision = VisionOutcome(
+                requestID: request.requestID, status: failed ? .failed : .succeeded, model: "detector",
+                provider: .lambda,
+                results: failed
+                    ? []
+                    : [
+                        ImageDetections(
+                            width: 640, height: 480, format: "JPEG", orientation: 1, detections: s.detections)
+                    ],
+                usage: [record], error: s.visionError, timings: nil)
+            return response
+        }
         guard decision.route != .rejected, let plan = decision.llm else { return response }
         let outcome = await callLLM(
             LLMStepInput(request: request, plan: plan, context: decision.context), invocationID: "inproc",

@@ -41,13 +41,24 @@ wrk.method = "POST"
 wrk.body = [[%(body)s]]
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(key)s"
-local bad = 0
+-- Each wrk thread runs response() in its own Lua state; done() runs in the main one, so the
+-- counts are globals of each thread, summed through setup()'s thread handles.
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+bad = 0
+shed = 0
 function response(status, headers, body)
-  if status ~= 200 or not string.find(body, "Paris is the capital.", 1, true) then bad = bad + 1 end
+  if status == 503 and headers["retry-after"] then shed = shed + 1
+  elseif status ~= 200 or not string.find(body, "Paris is the capital.", 1, true) then bad = bad + 1 end
 end
 function done(summary, latency, requests)
-  io.write(string.format("BENCH %%d %%d %%d %%d %%d %%.1f\\n", summary.requests, bad,
-    latency:percentile(50), latency:percentile(99), latency.mean, summary.requests / (summary.duration / 1e6)))
+  local b, s = 0, 0
+  for _, thread in ipairs(threads) do
+    b = b + thread:get("bad")
+    s = s + thread:get("shed")
+  end
+  io.write(string.format("BENCH %%d %%d %%d %%d %%d %%.1f %%d\\n", summary.requests, b,
+    latency:percentile(50), latency:percentile(99), latency.mean, summary.requests / (summary.duration / 1e6), s))
 end
 """
 
@@ -68,6 +79,17 @@ class Proc:
             except OSError:
                 pass
         return total / 1024
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the process and its children so far."""
+        total = 0
+        for pid in [self.p.pid] + children(self.p.pid):
+            try:
+                fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+            except (OSError, IndexError, ValueError):
+                pass
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self):
         if self.p.poll() is None:
@@ -125,13 +147,19 @@ def wrk(url: str, key: str, connections: int, seconds: int, work: Path) -> dict:
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "-s", script,
                           "--timeout", "10s", url + "/v1/chat/completions"], capture_output=True, text=True,
                          timeout=seconds + 60)
-    match = re.search(r"BENCH (\d+) (\d+) (\d+) (\d+) (\d+) ([\d.]+)", out.stdout)
+    match = re.search(r"BENCH (\d+) (\d+) (\d+) (\d+) (\d+) ([\d.]+) (\d+)", out.stdout)
     if not match:
         raise RuntimeError(f"wrk gave no summary: {out.stdout}\n{out.stderr}")
-    requests, bad, p50, p99, mean, rps = match.groups()
+    requests, bad, p50, p99, mean, rps, shed = match.groups()
     errors = re.search(r"Socket errors: (.*)", out.stdout)
-    return {"requests": int(requests), "failed": int(bad), "p50_ms": int(p50) / 1000, "p99_ms": int(p99) / 1000,
-            "mean_ms": int(mean) / 1000, "rps": float(rps), "socket_errors": errors.group(1) if errors else ""}
+    # `shed`: 503 with retry-after, the server's back-pressure (billing on, usage not yet stored):
+    # refused on purpose, reported apart from failures and not counted as served.
+    return {"requests": int(requests), "failed": int(bad), "shed": int(shed), "p50_ms": int(p50) / 1000,
+            "p99_ms": int(p99) / 1000,
+            "mean_ms": int(mean) / 1000,
+            # Answered requests per second; refused (shed) ones are not throughput.
+            "rps": float(rps) * (int(requests) - int(shed)) / max(1, int(requests)),
+            "socket_errors": errors.group(1) if errors else ""}
 
 
 def check(url: str, key: str):
@@ -176,9 +204,10 @@ def main() -> int:
         mongo_port = free_port()
         (work / "mongo").mkdir()
         (work / "mongo.toml").write_text("")
-        procs.append(Proc([REPO / ".venv" / "bin" / "secantusd-py", "--config", work / "mongo.toml", "--host",
+        mongo = Proc([REPO / ".venv" / "bin" / "secantusd-py", "--config", work / "mongo.toml", "--host",
                            "127.0.0.1", "--port", mongo_port, "--storage-path", work / "mongo", "--log-level",
-                           "WARNING"], log=work / "mongo.log"))
+                           "WARNING"], log=work / "mongo.log")
+        procs.append(mongo)
         common = {"SWITCHYARD_BUNDLE_DIR": str(bundle), "SWITCHYARD_CATALOG_OVERLAY": str(bundle / "overlay.json"),
                   "SWITCHYARD_KEYS_FILE": str(keys), "OPENAI_API_KEY": "sk-bench", "ANTHROPIC_API_KEY": "sk-bench"}
         servers = {}
@@ -217,7 +246,16 @@ def main() -> int:
                 check(url, k)
         soak_minutes = int(os.environ.get("SOAK_MINUTES", "0"))
         if soak_minutes:
-            return soak(targets[os.environ.get("SOAK_TARGET", "switchyard-on")], soak_minutes, work)
+            return soak(targets[os.environ.get("SOAK_TARGET", "switchyard-on")], soak_minutes, work,
+                        f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true")
+        # Everything runs side by side: a target that burns CPU while idle (a spinning drain, a
+        # polling proxy) slows the others on 2 cores, so each one's idle CPU is measured first.
+        idle = {name: proc for name, (_, _, proc) in targets.items() if proc} | {"secantusdb": mongo}
+        before = {name: proc.cpu_seconds() for name, proc in idle.items()}
+        time.sleep(5)
+        print(json.dumps({"idle_cpu_percent": {
+            name: round(100 * (proc.cpu_seconds() - before[name]) / 5, 1) for name, proc in idle.items()}}),
+            flush=True)
         results = []
         for connections in levels:
             for name, (url, k, proc) in targets.items():
@@ -234,10 +272,23 @@ def main() -> int:
             proc.stop()
 
 
-def soak(target, minutes: int, work: Path) -> int:
+def soak(target, minutes: int, work: Path, mongo_uri: str) -> int:
     """RSS of switchyard-server (billing on, or SOAK_TARGET=switchyard-off) sampled after each minute of
-    load at c=16; prints the slope."""
+    load at c=16; prints the slope, and beside it what the store holds: usage records stored, the
+    ledger's open reservations (they must be settled as fast as they are made) and the journaled
+    queue's size on disk (the drain's backlog)."""
+    import pymongo
+
     url, key, proc = target
+    db = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=10_000)["switchyard"]
+    queue = work / "queue-on"
+
+    def store_state() -> dict:
+        ledger = list(db.usage_budget_ledger.find({}, {"open": 1}))
+        return {"stored": db.usage.estimated_document_count(),
+                "open_reservations": sum(len(d.get("open") or {}) for d in ledger),
+                "queue_kib": round(sum(f.stat().st_size for f in queue.rglob("*") if f.is_file()) / 1024)}
+
     samples = [(0, proc.rss_mib())]
     failed = 0
     for minute in range(1, minutes + 1):
@@ -245,7 +296,8 @@ def soak(target, minutes: int, work: Path) -> int:
         failed += r["failed"]
         samples.append((minute, proc.rss_mib()))
         print(json.dumps({"minute": minute, "rss_mib": round(samples[-1][1], 1), "rps": r["rps"],
-                          "p99_ms": r["p99_ms"], "failed": r["failed"]}), flush=True)
+                          "p99_ms": r["p99_ms"], "failed": r["failed"], "shed": r["shed"], **store_state()}),
+              flush=True)
     xs = [m for m, _ in samples[1:]]
     ys = [v for _, v in samples[1:]]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
@@ -257,13 +309,13 @@ def soak(target, minutes: int, work: Path) -> int:
 
 def print_table(results: list[dict]):
     floor = {r["connections"]: r for r in results if r["target"] == "nginx-direct"}
-    print("\n| target | c | p50 ms | p99 ms | added p50 ms | added p99 ms | req/s | failed | RSS MiB |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("\n| target | c | p50 ms | p99 ms | added p50 ms | added p99 ms | req/s | failed | shed (503) | RSS MiB |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
         f = floor[r["connections"]]
         print(f"| {r['target']} | {r['connections']} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | "
               f"{r['p50_ms'] - f['p50_ms']:+.3f} | {r['p99_ms'] - f['p99_ms']:+.3f} | {r['rps']:.0f} | "
-              f"{r['failed']} | {r['rss_mib'] if r['rss_mib'] is not None else '-'} |")
+              f"{r['failed']} | {r['shed']} | {r['rss_mib'] if r['rss_mib'] is not None else '-'} |")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,10 @@ public enum FrontDoorError: FunctionError, Equatable {
     case requestTimeout
     /// Every candidate model failed; `errorType` is the llm-caller's.
     case upstreamFailed(errorType: String, message: String)
+    /// The image could not be read or decoded (`Image.*`, `Vision.NotAnImage`…): 400, `param: image`.
+    case badImage(errorType: String, message: String)
+    /// The image is over the detector's byte or pixel caps: 413.
+    case imageTooLarge(errorType: String, message: String)
     /// The router refused for a reason other than budget (`Router.*`).
     case routerRejected(errorType: String, message: String)
     /// A store the request needs (ledger, usage queue) did not answer in time.
@@ -45,6 +49,8 @@ public enum FrontDoorError: FunctionError, Equatable {
         case .headersTooLarge: "FrontDoor.HeadersTooLarge"
         case .requestTimeout: "FrontDoor.RequestTimeout"
         case .upstreamFailed: "FrontDoor.UpstreamFailed"
+        case .badImage: "FrontDoor.BadImage"
+        case .imageTooLarge: "FrontDoor.ImageTooLarge"
         case .routerRejected: "FrontDoor.Rejected"
         case .unavailable: "FrontDoor.Unavailable"
         case .internalError: "FrontDoor.Internal"
@@ -67,6 +73,7 @@ public enum FrontDoorError: FunctionError, Equatable {
         case .headersTooLarge(let limit): "The request headers exceed \(limit) bytes."
         case .requestTimeout: "The request was not received in time."
         case .upstreamFailed(let type, let message): "Every model failed (\(type)): \(message)"
+        case .badImage(_, let message), .imageTooLarge(_, let message): message
         case .routerRejected(_, let message): message
         case .unavailable(let what): "Temporarily unavailable: \(what)"
         case .internalError(let what): "Internal error: \(what)"
@@ -86,6 +93,8 @@ public enum FrontDoorError: FunctionError, Equatable {
         case .headersTooLarge: 431
         case .routerRejected: 400
         case .upstreamFailed: 502
+        case .badImage: 400
+        case .imageTooLarge: 413
         case .unavailable: 503
         case .internalError: 500
         }
@@ -95,7 +104,7 @@ public enum FrontDoorError: FunctionError, Equatable {
     public var openAIType: String {
         switch self {
         case .invalidRequest, .modelNotFound, .notFound, .methodNotAllowed, .payloadTooLarge, .headersTooLarge,
-            .requestTimeout, .routerRejected:
+            .requestTimeout, .routerRejected, .badImage, .imageTooLarge:
             "invalid_request_error"
         case .invalidAPIKey, .revokedAPIKey: "authentication_error"
         case .rateLimited: "rate_limit_error"
@@ -116,7 +125,9 @@ public enum FrontDoorError: FunctionError, Equatable {
         case .modelNotFound: "model_not_found"
         case .payloadTooLarge: "payload_too_large"
         case .headersTooLarge: "headers_too_large"
-        case .upstreamFailed(let type, _), .routerRejected(let type, _): type
+        case .upstreamFailed(let type, _), .routerRejected(let type, _), .badImage(let type, _),
+            .imageTooLarge(let type, _):
+            type
         default: nil
         }
     }
@@ -126,6 +137,7 @@ public enum FrontDoorError: FunctionError, Equatable {
     public var headers: [(String, String)] {
         switch self {
         case .rateLimited(_, let seconds): [("retry-after", String(seconds))]
+        case .unavailable: [("retry-after", "1")]
         case .budgetExceeded, .upstreamFailed, .routerRejected, .internalError: [("x-should-retry", "false")]
         default: []
         }
@@ -135,6 +147,8 @@ public enum FrontDoorError: FunctionError, Equatable {
     public var body: [UInt8] {
         var param = JSON.null
         if case .invalidRequest(let name?, _) = self { param = .string(name) }
+        if case .badImage = self { param = .string("image") }
+        if case .imageTooLarge = self { param = .string("image") }
         let error = JSONObject([
             ("message", .string(errorMessage)), ("type", .string(openAIType)), ("param", param),
             ("code", openAICode.map { .string($0) } ?? .null), ("switchyard_error_type", .string(errorType)),

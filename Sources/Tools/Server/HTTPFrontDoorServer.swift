@@ -56,6 +56,8 @@ final class FrontDoorChannelHandler: ChannelInboundHandler {
     private var timer: Scheduled<Void>?
     private var busy = false
     private var cancelStream: (@Sendable () -> Void)?
+    /// Requests of this connection run on its event loop (see `EventLoopExecutor`).
+    private var executor: EventLoopExecutor?
 
     init(limits: ConnectionLimits, handle: @escaping @Sendable (FrontDoorRequest) async -> FrontDoorResponse) {
         self.limits = limits
@@ -134,12 +136,22 @@ final class FrontDoorChannelHandler: ChannelInboundHandler {
 
     private func dispatch(_ request: FrontDoorRequest, keepAlive: Bool, context: ChannelHandlerContext) {
         let handle = self.handle
-        let promise = context.eventLoop.makePromise(of: FrontDoorResponse.self)
-        promise.completeWithTask { await handle(request) }
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        promise.futureResult.whenSuccess { response in
-            let (handler, context) = bound.value
-            handler.write(response, keepAlive: keepAlive, context: context)
+        let loop = context.eventLoop
+        let executor = self.executor ?? EventLoopExecutor(loop)
+        self.executor = executor
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        Task(executorPreference: executor) {
+            let response = await handle(request)
+            // Normally already on the loop (the task's preferred executor); hop only if not.
+            if loop.inEventLoop {
+                let (handler, context) = bound.value
+                handler.write(response, keepAlive: keepAlive, context: context)
+            } else {
+                loop.execute {
+                    let (handler, context) = bound.value
+                    handler.write(response, keepAlive: keepAlive, context: context)
+                }
+            }
         }
     }
 

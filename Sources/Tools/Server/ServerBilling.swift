@@ -35,12 +35,18 @@ struct ServerBilling {
         let queue = try JournaledUsageQueue(directory: configuration.usageQueueDirectory)
         let ingestor = UsageIngestor(
             calculator: CostCalculator(rates: rates), sink: sink, ledger: sink)
-        let drain = UsageQueueDrain(queue: queue, ingestor: ingestor)
+        var drain = UsageQueueDrain(queue: queue, ingestor: ingestor)
+        // Each store round trip is a journaled write: more messages per trip keep up with more
+        // requests per second (10, an SQS batch, fell behind under load).
+        drain.batchSize = configuration.drainBatch
         // The drain's store writes block (libmongoc): they run on a thread of their own.
         let drainThread = BlockingPool(threads: 1)
         let task = Task.detached(executorPreference: drainThread) { await drain.run(logger: logger) }
         let ledger = PooledLedger(sinks: ledgerSinks, pool: pool)
-        return ServerBilling(frontDoor: FrontDoorBilling(ledger: ledger, queue: queue), drain: task)
+        return ServerBilling(
+            frontDoor: FrontDoorBilling(
+                ledger: ledger, queue: queue, backlog: { await queue.depth }, maxBacklog: configuration.maxUsageBacklog),
+            drain: task)
     }
 
     /// `mkdir -p`.

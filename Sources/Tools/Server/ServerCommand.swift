@@ -3,9 +3,11 @@ import NIOCore
 import NIOPosix
 import SwitchyardCore
 import SwitchyardFrontDoor
+import SwitchyardHTTP
 import SwitchyardIngressFunction
 import SwitchyardLLMCallerFunction
 import SwitchyardRouterFunction
+import SwitchyardUsage
 import SwitchyardVisionFunction
 
 #if canImport(Glibc)
@@ -31,24 +33,48 @@ enum ServerCommand {
             let backend = InProcessBackend(
                 pipeline: InProcessPipeline(
                     router: router,
-                    llm: try LLMCallerHandler(configuration: LLMCallerConfiguration(environment: environment)),
+                    // As many kept-alive upstream handles as transfers can run at once: past the
+                    // transport's default 8, each extra concurrent call made a new handle and a new
+                    // connection, and freed both after one request.
+                    llm: try LLMCallerHandler(
+                        configuration: LLMCallerConfiguration(environment: environment),
+                        transport: CurlTransport(
+                            configuration: .init(maxIdleHandles: configuration.upstreamThreads))),
                     vision: configuration.vision ? try await VisionHandler.make(environment: environment) : nil,
                     pool: pool, usage: billing?.frontDoor.queue, enqueueTimeout: configuration.frontDoor.enqueueTimeout,
                     logger: logger))
             let gateway = try GatewayMode(environment: environment, arguments: CommandLine.arguments)
             let keys = try KeyRing(path: configuration.keysFile)
+            var batches: FrontDoorBatches?
+            if let uri = configuration.mongoURI {
+                var store = try MongoUsageConfiguration(environment: environment)
+                store.uri = uri
+                batches = FrontDoorBatches(
+                    store: try MongoBatchJobStore(configuration: store, pool: pool),
+                    scheduler: BatchScheduler(maxRunning: configuration.batchJobs))
+            }
             let service = FrontDoorService(
                 keys: keys, backend: gateway?.backend(over: backend) ?? backend, billing: billing?.frontDoor,
-                configuration: configuration.frontDoor,
-                logger: logger)
+                configuration: configuration.frontDoor, batches: batches, logger: logger)
+            let dashboard = try DashboardMount.make(environment: environment)
             let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
             let server = try await HTTPFrontDoorServer.start(
                 host: configuration.host, port: configuration.port, group: group, limits: configuration.limits
             ) { request in
+                if let dashboard, dashboard.handles(request) { return await dashboard.respond(request) }
                 guard let gateway else { return await service.handle(request) }
                 switch await gateway.prepare(request, deadline: .now + configuration.frontDoor.requestTimeout) {
                 case .success(let request): return await service.handle(request)
                 case .failure(let error): return .error(error, requestID: nil)
+                }
+            }
+            if batches != nil {
+                do {
+                    let resumed = try await service.resumeBatches()
+                    if resumed > 0 { logger.info("resumed \(resumed) unfinished batch jobs") }
+                } catch {
+                    // Not fatal: the jobs stay in the store and resume at the next start.
+                    logger.warning("unfinished batch jobs not resumed: \(error.errorMessage.prefix(200))")
                 }
             }
             // The test harness and scripts read this line for the port.

@@ -19,6 +19,10 @@ import SwitchyardFrontDoor
 /// | `SWITCHYARD_UPSTREAM_THREADS` | threads for blocking upstream and store calls: most calls in flight (64) |
 /// | `SWITCHYARD_VISION` | `on`: load the catalog's detectors at start (a failure stops the start); `off`: no |
 /// |  | detectors, vision steps fail with `Vision.Unavailable` (off) |
+/// | `SWITCHYARD_BATCH_JOBS` | batch jobs run at once; the job API needs `MONGODB_URI`, billing on or off (2) |
+/// | `DASHBOARD_ADMIN_KEY` | mounts the dashboard's metrics API at `/dashboard/api/…` behind this key (unset) |
+/// | `SWITCHYARD_USAGE_BACKLOG` | usage messages not yet stored past which requests get 503 (2000) |
+/// | `SWITCHYARD_DRAIN_BATCH` | usage messages stored per round trip by the in-process drain (100) |
 /// | `SWITCHYARD_LEDGER_CONNECTIONS` | usage-store connections for budget reservations (8) |
 ///
 /// The router, the llm-caller and vision read their own variables (bundle, catalog overlay, provider
@@ -36,6 +40,9 @@ struct ServerConfiguration {
     var upstreamThreads: Int
     var ledgerConnections: Int
     var vision: Bool
+    var batchJobs: Int
+    var maxUsageBacklog: Int
+    var drainBatch: Int
 
     init(environment: Environment) throws {
         host = environment.string("SWITCHYARD_HOST", default: "127.0.0.1")
@@ -69,5 +76,8 @@ struct ServerConfiguration {
             throw ConfigurationError.invalid(variable: "SWITCHYARD_VISION", value: visionText, expected: "on or off")
         }
         vision = visionText == "on"
+        batchJobs = try environment.int("SWITCHYARD_BATCH_JOBS", default: 2, range: 1...64)
+        maxUsageBacklog = try environment.int("SWITCHYARD_USAGE_BACKLOG", default: 2_000, range: 1...1_000_000)
+        drainBatch = try environment.int("SWITCHYARD_DRAIN_BATCH", default: 100, range: 1...1_000)
     }
 }

@@ -6,6 +6,7 @@ import SwitchyardLLMCallerFunction
 import SwitchyardRouterFunction
 import SwitchyardRouting
 import SwitchyardUsage
+import Synchronization
 
 /// The front door's backend without Step Functions: the router, llm-caller and vision handler
 /// libraries called in-process, exactly as their Lambda functions call them; `run` is the state
@@ -14,6 +15,10 @@ import SwitchyardUsage
 /// lives in the ingress's library so both can use it).
 public struct InProcessBackend: FrontDoorBackend {
     public let pipeline: InProcessPipeline
+    /// Decisions `route` made for requests that go on to `run` (the front door routes first to
+    /// reserve the ceiling): `run` takes the same decision instead of routing again, so the
+    /// router's record it bills is the one the front door priced, and the router runs once.
+    let decisions = DecisionHandOff()
 
     public init(pipeline: InProcessPipeline) { self.pipeline = pipeline }
 
@@ -27,12 +32,20 @@ public struct InProcessBackend: FrontDoorBackend {
     public var bundleVersion: String { table.bundleVersion }
 
     public func route(_ request: InferenceRequest, deadline: ContinuousClock.Instant) async -> RouteDecision {
-        await router.route(
+        let decision = await router.route(
             request, deadline: deadline, invocationID: InProcessPipeline.routerInvocation(request.requestID))
+        // Chat calls the LLM step itself; the pipeline's other routes are run next.
+        if decision.route != .llm, decision.route != .rejected, decision.route != .embedding {
+            decisions.put(decision)
+        }
+        return decision
     }
 
     public func run(_ request: InferenceRequest, deadline: ContinuousClock.Instant) async -> PipelineResponse {
-        await pipeline.run(request, deadline: deadline)
+        if let decision = decisions.take(request.requestID, tenant: request.tenantID) {
+            return await pipeline.run(decision, request: request, deadline: deadline)
+        }
+        return await pipeline.run(request, deadline: deadline)
     }
 
     public func callLLM(
@@ -81,5 +94,37 @@ public struct InProcessBackend: FrontDoorBackend {
             total = (try? total.adding(PicoUSD(cost.totalPicoUSD))) ?? total
         }
         return total
+    }
+}
+
+/// A bounded hand-off of decisions from `route` to `run` by request id (oldest dropped past
+/// `capacity`: a decision never run, e.g. a refused reservation, costs a slot until then).
+final class DecisionHandOff: Sendable {
+    let capacity: Int
+    private let state = Mutex<(byID: [String: RouteDecision], order: [String], head: Int)>(([:], [], 0))
+
+    init(capacity: Int = 4096) { self.capacity = capacity }
+
+    func put(_ decision: RouteDecision) {
+        state.withLock { s in
+            if s.byID.updateValue(decision, forKey: decision.requestID) == nil { s.order.append(decision.requestID) }
+            while s.byID.count > capacity, s.head < s.order.count {
+                s.byID[s.order[s.head]] = nil
+                s.head += 1
+            }
+            if s.head > 1024, s.head * 2 > s.order.count {
+                s.order.removeFirst(s.head)
+                s.head = 0
+            }
+        }
+    }
+
+    /// The decision for `requestID` of `tenant`, once.
+    func take(_ requestID: String, tenant: String) -> RouteDecision? {
+        state.withLock { s in
+            guard let decision = s.byID[requestID], decision.tenantID == tenant else { return nil }
+            s.byID[requestID] = nil
+            return decision
+        }
     }
 }

@@ -154,7 +154,9 @@ public struct InProcessPipeline: Sendable {
             func start() {
                 let index = next
                 next += 1
-                group.addTask { (index, await self.label(items[index], route: batch.itemRoute, decision, deadline)) }
+                group.addTask {
+                    (index, await self.label(items[index], request, route: batch.itemRoute, decision, deadline))
+                }
             }
             while next < width { start() }
             var lost = false
@@ -168,7 +170,8 @@ public struct InProcessPipeline: Sendable {
     }
 
     private func label(
-        _ item: BatchItem, route: Route, _ decision: RouteDecision, _ deadline: ContinuousClock.Instant
+        _ item: BatchItem, _ request: InferenceRequest, route: Route, _ decision: RouteDecision,
+        _ deadline: ContinuousClock.Instant
     ) async -> BatchItemOutcome? {
         let outcome: BatchItemOutcome
         let records: [UsageRecord]
@@ -180,7 +183,8 @@ public struct InProcessPipeline: Sendable {
         default:
             guard let plan = decision.llm else { return nil }
             let answer = await callLLM(
-                LLMStepInput(item: item, parameters: nil, plan: plan, context: decision.context), deadline)
+                LLMStepInput(item: item, parameters: request.parameters, plan: plan, context: decision.context),
+                deadline)
             (outcome, records) = (.llm(answer), answer.usage)
         }
         return await log(records: records, decision) ? outcome : nil

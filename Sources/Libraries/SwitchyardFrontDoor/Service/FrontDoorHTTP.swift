@@ -4,12 +4,20 @@ public struct FrontDoorRequest: Sendable {
     public var method: String
     /// The path without the query string.
     public var path: String
+    /// The query string without `?` (empty when there is none).
+    public var query: String
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
 
     public init(method: String, path: String, headers: [(name: String, value: String)], body: [UInt8]) {
         self.method = method
-        if let q = path.firstIndex(of: "?") { self.path = String(path[..<q]) } else { self.path = path }
+        if let q = path.firstIndex(of: "?") {
+            self.path = String(path[..<q])
+            query = String(path[path.index(after: q)...])
+        } else {
+            self.path = path
+            query = ""
+        }
         self.headers = headers.map { (name: $0.name.lowercased(), value: $0.value) }
         self.body = body
     }

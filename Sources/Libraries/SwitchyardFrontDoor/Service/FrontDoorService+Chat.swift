@@ -43,6 +43,10 @@ extension FrontDoorService {
         } catch {
             return .error(error, requestID: requestID)
         }
+        if let refused = await backPressure() {
+            limiter.settle(key: key.id, estimated: estimate, used: 0)
+            return .error(refused, requestID: requestID)
+        }
         let inference = InferenceRequest(
             requestID: requestID, tenantID: key.tenant, user: chat.user, messages: chat.messages,
             hints: chat.hints.isEmpty ? nil : chat.hints, parameters: chat.parameters, stream: chat.stream,
@@ -108,6 +112,14 @@ extension FrontDoorService {
         case "Router.UnknownModel", "Router.ModelNotAllowed": return .modelNotFound(chat.model?.rawValue ?? "auto")
         default: return .routerRejected(errorType: rejection.errorType, message: rejection.errorMessage)
         }
+    }
+
+    /// Back-pressure: a refusal while more usage messages wait to be stored than the billing
+    /// allows. Checked before routing, so a refused request runs nothing and bills nothing (it
+    /// would otherwise add the router's record to the very backlog it was refused for).
+    func backPressure() async -> FrontDoorError? {
+        guard let billing, let backlog = billing.backlog, await backlog() > billing.maxBacklog else { return nil }
+        return .unavailable("usage is being stored more slowly than requests arrive; retry in a moment")
     }
 
     /// Reserves the decision's cost ceiling against the tenant's monthly budget.

@@ -11,10 +11,21 @@ import SwitchyardUsage
 public struct FrontDoorBilling: Sendable {
     public var ledger: any BudgetLedger
     public var queue: any UsageQueue
+    /// Usage messages enqueued but not yet stored; nil: not known (no back-pressure).
+    public var backlog: (@Sendable () async -> Int)?
+    /// Past this backlog, new requests are refused with 503 and `retry-after` before anything is
+    /// reserved: the store sets the pace, and memory (the queue's pending messages, the ledger's
+    /// open reservations) stays bounded instead of growing while the drain falls behind.
+    public var maxBacklog: Int
 
-    public init(ledger: any BudgetLedger, queue: any UsageQueue) {
+    public init(
+        ledger: any BudgetLedger, queue: any UsageQueue, backlog: (@Sendable () async -> Int)? = nil,
+        maxBacklog: Int = 2_000
+    ) {
         self.ledger = ledger
         self.queue = queue
+        self.backlog = backlog
+        self.maxBacklog = maxBacklog
     }
 }
 
@@ -45,13 +56,16 @@ public final class FrontDoorService: Sendable {
     public let billing: FrontDoorBilling?
     public let configuration: FrontDoorConfiguration
     public let idempotency = IdempotencyCache()
+    /// The job API's store and scheduler; nil: `/v1/batches` answers 503.
+    public let batches: FrontDoorBatches?
     let logger: Logger
 
     public init(
         keys: KeyRing, backend: any FrontDoorBackend, billing: FrontDoorBilling?,
         configuration: FrontDoorConfiguration = FrontDoorConfiguration(), limiter: RateLimiter = RateLimiter(),
-        logger: Logger = Logger(label: "switchyard.frontdoor")
+        batches: FrontDoorBatches? = nil, logger: Logger = Logger(label: "switchyard.frontdoor")
     ) {
+        self.batches = batches
         self.keys = keys
         self.backend = backend
         self.billing = billing
@@ -72,11 +86,30 @@ public final class FrontDoorService: Sendable {
             return await withKey(request) { (key) async throws(FrontDoorError) in
                 try await self.embeddings(request, key: key)
             }
+        case ("POST", "/v1/detect"), ("POST", "/detect"):
+            return await withKey(request) { (key) async throws(FrontDoorError) in
+                try await self.detect(request, key: key)
+            }
+        case ("POST", "/v1/batches"), ("POST", "/batches"):
+            return await withKey(request) { (key) async throws(FrontDoorError) in
+                try await self.createBatch(request, key: key)
+            }
+        case ("GET", _) where request.path.hasPrefix("/v1/batches/"):
+            let rest = request.path.dropFirst("/v1/batches/".count)
+            let parts = rest.split(separator: "/", omittingEmptySubsequences: false)
+            return await withKey(request) { (key) async throws(FrontDoorError) in
+                switch parts.count {
+                case 1: return try await self.getBatch(String(parts[0]), key: key)
+                case 2 where parts[1] == "results": return try await self.batchResults(String(parts[0]), key: key)
+                default: throw .notFound(path: request.path)
+                }
+            }
         case ("GET", "/v1/models"), ("GET", "/models"):
             return await withKey(request) { key in self.models(key: key) }
         case ("GET", "/v1/usage"), ("GET", "/usage"):
             return await withKey(request) { (key) async throws(FrontDoorError) in try await self.usage(key: key) }
-        case (_, "/v1/chat/completions"), (_, "/v1/embeddings"), (_, "/v1/models"), (_, "/v1/usage"):
+        case (_, "/v1/chat/completions"), (_, "/v1/embeddings"), (_, "/v1/models"), (_, "/v1/usage"),
+            (_, "/v1/detect"), (_, "/v1/batches"):
             return .error(.methodNotAllowed(method: request.method, path: request.path), requestID: nil)
         default:
             return .error(.notFound(path: request.path), requestID: nil)
