@@ -75,6 +75,34 @@ final class JournaledUsageQueueTests: XCTestCase {
         XCTAssertGreaterThan(after[0].sequence, next.last!.sequence)
     }
 
+    func testASustainedBacklogKeepsTheJournalBoundedAndLosesNothing() async throws {
+        // Never idle: 20 messages always wait while 400 more pass through, so the journal is never
+        // empty and only a rewrite with the pending messages can keep it small.
+        let queue = try JournaledUsageQueue(directory: directory, compactAfterBytes: 16 << 10)
+        for i in 0..<20 { try await queue.enqueue(batch("held\(i)"), deadline: .now + .seconds(5)) }
+        let held = await queue.take(max: 20)
+        var largest = 0
+        for i in 0..<400 {
+            try await queue.enqueue(batch("pass\(i)"), deadline: .now + .seconds(5))
+            let taken = await queue.take(max: 1)
+            await queue.acknowledge(taken.map(\.sequence))
+            try await Task.sleep(for: .milliseconds(1))
+            largest = max(largest, try FileManager.default.attributesOfItem(atPath: journal)[.size] as? Int ?? 0)
+        }
+        let entryBytes = JournaledUsageQueue.headerBytes + (try JSON.encode(batch("pass0"))).count
+        // A rewrite happens once the pending messages (20 held, at most 1 passing) are under a quarter
+        // of the file, so it stays under 4 × 22 entries; without it it would reach 400 messages and
+        // their acknowledgements.
+        let bound = max(16 << 10, 4 * 22 * entryBytes)
+        XCTAssertLessThan(largest, bound, "bounded by the backlog, not by the traffic")
+        XCTAssertGreaterThan(400 * entryBytes, 4 * bound, "the bound is a real one")
+        await queue.requeue(held.map(\.sequence))
+        try await Task.sleep(for: .milliseconds(50))
+        let reopened = try JournaledUsageQueue(directory: directory)
+        let replayed = await reopened.take(max: 100)
+        XCTAssertEqual(try requestIDs(replayed), (0..<20).map { "held\($0)" }, "exactly the pending ones, in order")
+    }
+
     func testATornEntryAtTheEndIsCutOffAndTheRestReplayed() async throws {
         do {
             let queue = try JournaledUsageQueue(directory: directory)

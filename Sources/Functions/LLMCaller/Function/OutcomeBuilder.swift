@@ -20,7 +20,9 @@ struct OutcomeBuilder {
     /// below Step Functions' 256 KiB state limit.
     static let maxAttemptMessageBytes = 300
 
-    init(input: LLMStepInput, invocationID: String, compute: ComputeEnvironment, modality: Modality, step: String = "llm") {
+    init(
+        input: LLMStepInput, invocationID: String, compute: ComputeEnvironment, modality: Modality, step: String = "llm"
+    ) {
         context = input.context
         itemID = input.item?.id
         self.step = input.item.map { "batch/\($0.id)/\(step)" } ?? step

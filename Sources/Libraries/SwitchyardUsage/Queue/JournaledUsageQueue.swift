@@ -14,7 +14,9 @@ import SwitchyardJSON
 /// `fsync`ed; concurrent enqueues share one `fsync` (group commit). On open the journal is
 /// replayed: messages without an acknowledgement are pending again, in order; a torn entry at the
 /// end (a crash mid-write, whose enqueue never returned) is cut off. The journal is rewritten
-/// with only the pending messages on open, and emptied whenever nothing is pending.
+/// with only the pending messages on open, emptied whenever nothing is pending, and rewritten
+/// with only the pending messages once acknowledged entries make up most of it (a sustained
+/// backlog is never empty, and the file must stay within a constant factor of the backlog).
 ///
 /// **Dead letters** (messages that fail validation) are appended, with their error, to
 /// `<directory>/usage-queue.dead-letter.jsonl` for a person to inspect and re-enqueue.
@@ -32,7 +34,7 @@ public actor JournaledUsageQueue: UsageQueue {
     }
 
     public nonisolated let directory: String
-    private let file: JournalFile
+    private var file: JournalFile
     private var pending: [UInt64: Message] = [:]
     private var order: [UInt64] = []
     private var inFlight: Set<UInt64> = []
@@ -41,7 +43,7 @@ public actor JournaledUsageQueue: UsageQueue {
     private var bufferWaiters: [CheckedContinuation<Result<Void, UsageError>, Never>] = []
     private var flushing = false
     private var consumers: [CheckedContinuation<Void, Never>] = []
-    /// The journal is emptied when nothing is pending and it has grown past this. Default 1 MiB.
+    /// The journal is compacted only past this size. Default 1 MiB.
     private let compactAfterBytes: Int
 
     static let headerBytes = 29
@@ -148,10 +150,45 @@ public actor JournaledUsageQueue: UsageQueue {
         compactIfIdle()
     }
 
-    /// Empties the journal when nothing is pending or being written.
+    /// Between flushes, past `compactAfterBytes`: empties the journal when nothing is pending, or
+    /// rewrites it with only the pending messages when they are under a quarter of it (so the
+    /// rewrites cost amortised constant work per entry).
     private func compactIfIdle() {
-        guard pending.isEmpty, !flushing, buffer.isEmpty, file.size > compactAfterBytes else { return }
-        try? file.truncate(to: 0)
+        guard !flushing, buffer.isEmpty, file.size > compactAfterBytes else { return }
+        if pending.isEmpty {
+            try? file.truncate(to: 0)
+            return
+        }
+        let live = pending.values.reduce(0) { $0 + Self.headerBytes + $1.body.count }
+        guard file.size / 4 > live else { return }
+        // Nothing is buffered or being written, so every pending message is in the file: the
+        // snapshot loses none. Entries made meanwhile wait in the buffer for the new file.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(live)
+        for sequence in order {
+            guard let message = pending[sequence] else { continue }
+            bytes += Self.entry(kind: 1, sequence: sequence, sentAt: message.sentAt, payload: message.body)
+        }
+        flushing = true
+        let path = file.path
+        Task.detached {
+            let result: Result<JournalFile, UsageError>
+            do throws(UsageError) {
+                try JournalFile.replace(path, with: bytes)
+                result = .success(try JournalFile(path: path))
+            } catch {
+                result = .failure(error)
+            }
+            await self.compacted(result)
+        }
+    }
+
+    /// The rewrite is atomic (`JournalFile.replace`): on failure the old journal, still complete,
+    /// stays in use.
+    private func compacted(_ result: Result<JournalFile, UsageError>) {
+        if case .success(let fresh) = result { file = fresh }
+        flushing = false
+        startFlush()
     }
 
     // MARK: - Consumer
