@@ -283,7 +283,8 @@ def test_bad_whatif_edits_are_typed_4xx(seeded, policy, error):
 def test_seed_month_bulk_load_leaves_the_store_as_the_write_path_does(mongo):  # noqa: F811
     """`switchyard-seed month --bulk` (inserts, buckets written once) against the write path
     (upserts, guarded increments) on the same generated month: raw records, minute/hour/day
-    buckets and the ledger's month spend are identical (a missing field counts as 0)."""
+    buckets and the ledger's month spend are identical (a missing field counts as 0), and so are
+    the indexes."""
     from dashboard_fixtures import tool
     import os
     import subprocess
@@ -306,6 +307,8 @@ def test_seed_month_bulk_load_leaves_the_store_as_the_write_path_does(mongo):  #
         for collection in ["usage", "usage_rollups_minute", "usage_rollups_hour", "usage_rollups_day",
                            "usage_budget_ledger"]:
             assert normalised(bulk, collection) == normalised(write, collection), collection
+            # The bulk loader drops the indexes while it loads and builds them at the end: the same ones.
+            assert bulk[collection].index_information() == write[collection].index_information(), collection
 
 
 def test_the_dashboard_api_function_answers_api_gateway_events(seeded, mongo, tmp_path):  # noqa: F811

@@ -49,6 +49,13 @@ extension MongoUsageSink {
             hello = try connection.command(["isMaster": .integer(1)])
         }
         connection.replicaSet = hello["setName"]?.stringValue != nil
+        for (collection, indexes) in indexSpecifications() {
+            try connection.command(["createIndexes": .string(collection), "indexes": .array(indexes)])
+        }
+    }
+
+    /// Every collection's secondary indexes, as `createIndexes` takes them.
+    func indexSpecifications() -> [(collection: String, indexes: [JSON])] {
         func key(_ fields: [(String, Int64)]) -> JSON { .object(JSONObject(fields.map { ($0.0, JSON.integer($0.1)) })) }
         var raw: [JSON] = [
             .object([
@@ -67,21 +74,35 @@ extension MongoUsageSink {
                     "key": key([("at", 1)]), "name": "raw_ttl", "expireAfterSeconds": .integer(Int64(days) * 86_400),
                 ]))
         }
-        try connection.command(["createIndexes": .string(UsageCollections.raw), "indexes": .array(raw)])
-        let rollups: [JSON] = [
+        let minute: [JSON] = [
             .object(["key": key([("tenant", 1), ("minute", 1)]), "name": "tenant_minute"]),
             .object(["key": key([("minute", 1)]), "name": "minute"]),
         ]
-        try connection.command(["createIndexes": .string(UsageCollections.rollups), "indexes": .array(rollups)])
         // Hour and day buckets: the dashboard reads them by time range, with or without a tenant.
         let coarse: [JSON] = [
             .object(["key": key([("tenant", 1), ("start", 1)]), "name": "tenant_start"]),
             .object(["key": key([("start", 1)]), "name": "start"]),
         ]
-        for granularity in [Granularity.hour, .day] {
-            try connection.command([
-                "createIndexes": .string(RollupCollections.name(granularity)), "indexes": .array(coarse),
-            ])
+        return [
+            (UsageCollections.raw, raw), (UsageCollections.rollups, minute),
+            (RollupCollections.name(.hour), coarse), (RollupCollections.name(.day), coarse),
+        ]
+    }
+
+    /// Drops every secondary index of the usage collections (`_id` stays): the bulk loader fills an
+    /// empty store without them and builds them once at the end (`createIndexesOneByOne`).
+    func dropSecondaryIndexes(_ connection: MongoConnection) throws(MongoFailure) {
+        for (collection, _) in indexSpecifications() {
+            try connection.command(["dropIndexes": .string(collection), "index": "*"])
+        }
+    }
+
+    /// Builds the indexes one command each, so each round trip stays within the socket timeout.
+    func createIndexesOneByOne(_ connection: MongoConnection) throws(MongoFailure) {
+        for (collection, indexes) in indexSpecifications() {
+            for index in indexes {
+                try connection.command(["createIndexes": .string(collection), "indexes": .array([index])])
+            }
         }
     }
 }
