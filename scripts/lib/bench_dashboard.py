@@ -35,9 +35,11 @@ if os.environ.get("EXISTING_DB"):
     print(f"existing database {database}: {stored:,} records (seeding not timed in this run)")
 else:
     end = (int(time.time() * 1000) // DAY) * DAY
+    # The seed's own timeouts: building one index over the month takes minutes on SecantusDB.
+    seed_env = {k: v for k, v in env.items() if k not in ("MONGODB_SOCKET_TIMEOUT_MS", "USAGE_OPERATION_TIMEOUT_MS")}
     started = time.monotonic()
     seed = subprocess.run([bin_dir / "switchyard-seed", "month", "--days", str(days), "--requests", str(n_requests),
-                           "--end", str(end), "--seed", "11", "--batch", "5000", "--bulk"], env=env, cwd=REPO,
+                           "--end", str(end), "--seed", "11", "--batch", "5000", "--bulk"], env=seed_env, cwd=REPO,
                           capture_output=True, text=True)
     seconds = time.monotonic() - started
     if seed.returncode != 0:
