@@ -23,24 +23,24 @@ public struct MongoMetricsStore: MetricsStore {
     {
         var rows: [RollupRow] = []
         for granularity in Granularity.allCases {
-            let segments = cover.segments(of: granularity)
-            guard !segments.isEmpty else { continue }
             let field = RollupCollections.startField(granularity)
-            var query: JSONObject = [
-                "$or": .array(
-                    segments.map { .object([field: .object(["$gte": .integer($0.from), "$lt": .integer($0.to)])]) })
-            ]
-            if let tenant = filter.tenant { query["tenant"] = .string(tenant) }
-            if let tier = filter.tier { query["tier"] = .string(tier) }
             var projection: JSONObject = ["b": .integer(0), "_id": .integer(0)]
             if !latency { projection["lh"] = .integer(0) }
             for name in LatencyHistogram.fieldNames { projection[name] = .integer(0) }
-            let documents = try await read(deadline) { connection throws(MongoFailure) in
-                try connection.find(
-                    RollupCollections.name(granularity), filter: query, options: ["projection": .object(projection)])
-            }
-            for document in documents {
-                if let row = RollupRow(document: document, granularity: granularity) { rows.append(row) }
+            // One query per segment, not an `$or` of them: SecantusDB plans no index for a
+            // top-level `$or` and scans the whole collection (seconds for a month of minute buckets).
+            for segment in cover.segments(of: granularity) {
+                var query: JSONObject = [field: .object(["$gte": .integer(segment.from), "$lt": .integer(segment.to)])]
+                if let tenant = filter.tenant { query["tenant"] = .string(tenant) }
+                if let tier = filter.tier { query["tier"] = .string(tier) }
+                let documents = try await read(deadline) { connection throws(MongoFailure) in
+                    try connection.find(
+                        RollupCollections.name(granularity), filter: query,
+                        options: ["projection": .object(projection)])
+                }
+                for document in documents {
+                    if let row = RollupRow(document: document, granularity: granularity) { rows.append(row) }
+                }
             }
         }
         return rows
