@@ -168,7 +168,7 @@ let functionTargets: [Target] =
         "DashboardAPI", executable: "DashboardAPIFunction", library: "SwitchyardDashboardAPIFunction",
         dependencies: [
             "SwitchyardMetrics", "SwitchyardUsage", "SwitchyardRouting", "SwitchyardRuntime", "SwitchyardCore",
-            "SwitchyardJSON",
+            "SwitchyardJSON", "SwitchyardAWS", "SwitchyardHTTP",
         ])
     + function("Echo", executable: "EchoFunction", library: nil, dependencies: [])
     // A function that misbehaves on request, for testing the runtime and emulator end to end.

@@ -233,6 +233,23 @@ def whatif_records() -> list[dict]:
     return records
 
 
+# Days 40 to 69 after BASE_DAY: the same calls every day, for a what-if over a month read in pages.
+MONTH_WHATIF_FROM = BASE_DAY + 40 * DAY
+MONTH_WHATIF_TO = MONTH_WHATIF_FROM + 30 * DAY
+
+
+def month_whatif_records() -> list[dict]:
+    """whatif_records() repeated on each of 30 days (distinct requests), so the month's answer is
+    the sum of thirty of those worked out by hand."""
+    records = []
+    for day in range(30):
+        for r in whatif_records():
+            r = {**r, "requestId": f"m{day}-{r['requestId']}", "invocationId": f"inv-m{day}-{r['requestId']}",
+                 "timestamp": r["timestamp"] - WHATIF_DAY + MONTH_WHATIF_FROM + day * DAY}
+            records.append(r)
+    return records
+
+
 def model_cost_pico(model: str, tokens_in: int, tokens_out: int) -> int:
     """Token charges from infra/rates.json, exact, rounded once half to even (as billing does)."""
     rates = {m["model"]: m for m in json.loads((REPO / "infra" / "rates.json").read_text())["models"]}
@@ -242,11 +259,12 @@ def model_cost_pico(model: str, tokens_in: int, tokens_out: int) -> int:
     return int((usd * Decimal(10) ** 12).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
 
 
-def expected_whatif() -> dict:
-    """The what-if's answer to WHATIF_EDIT over whatif_records(), by hand (see there)."""
+def expected_whatif(records: list[dict] | None = None) -> dict:
+    """The what-if's answer to WHATIF_EDIT over whatif_records() (or records like them), by hand
+    (see there)."""
     moved = {"claude-3-opus": "gpt-4.1"}
     actual = whatif_cost = calls = changed = 0
-    for r in whatif_records():
+    for r in whatif_records() if records is None else records:
         if r["status"] != "succeeded":
             continue
         calls += 1

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 import uuid
 
-from dashboard_fixtures import (BASE_DAY, DAY, HOUR, MINUTE, WHATIF_DAY, WHATIF_EDIT, DashboardServer,
-                                ensure_built_dashboard, expected_whatif, fixture_records, import_records,
-                                nearest_rank, reference, stored_records, whatif_records)
+from dashboard_fixtures import (BASE_DAY, DAY, HOUR, MINUTE, MONTH_WHATIF_FROM, MONTH_WHATIF_TO, WHATIF_DAY,
+                                WHATIF_EDIT, DashboardServer, ensure_built_dashboard, expected_whatif,
+                                fixture_records, import_records, month_whatif_records, nearest_rank, reference,
+                                stored_records, whatif_records)
 from mongo_fixtures import mongo  # noqa: F401  (fixture)
 
 
@@ -21,7 +22,7 @@ RELATIVE_ERROR = 0.01
 @pytest.fixture(scope="module")
 def seeded(mongo, tmp_path_factory):  # noqa: F811
     database = f"dash_api_{uuid.uuid4().hex[:8]}"
-    summary = import_records(mongo.uri, database, fixture_records() + whatif_records(),
+    summary = import_records(mongo.uri, database, fixture_records() + whatif_records() + month_whatif_records(),
                              tmp_path_factory.mktemp("records"))
     assert summary["inserted"] == summary["records"] > 1000, summary
     with mongo.client() as client:
@@ -126,6 +127,49 @@ def test_recent_activity_pages_through_raw_records_newest_first(seeded):
     assert failed["entries"] and all(e["status"] == "failed" for e in failed["entries"])
 
 
+def test_filtered_activity_reads_raw_records_through_a_compound_index(seeded, mongo):  # noqa: F811
+    """Every query the activity list sends pins exactly one index's equality fields and a time range,
+    so the server walks only matching index entries: the store's profiler records the queries the
+    API really sent, and `explain` shows each as an IXSCAN of an index keyed by exactly its
+    equalities, then time. The answers are the raw records, newest first."""
+    server, records = seeded
+    cases = [{"tenant": "initech", "status": "failed"}, {"status": "failed"}, {"tier": "pro", "status": "failed"},
+             {"tenant": "initech", "model": "gpt-4o-mini"}, {"tenant": "initech"}, {},
+             {"tenant": "initech", "tier": "enterprise", "status": "failed", "model": "gpt-4o-mini"}]
+    with mongo.client() as client:
+        db = client[server.database]
+        db.command("profile", 2)
+        try:
+            answers = [server.get("/api/activity", **{"from": FROM, "to": TO, "limit": 500, **case}).json()
+                       for case in cases]
+        finally:
+            db.command("profile", 0)
+        finds = [e["command"]["filter"] for e in db.system.profile.find({"ns": f"{server.database}.usage"})
+                 if "find" in e["command"]]
+        db.system.profile.drop()
+        assert len(finds) >= len(cases)
+        pinned_sets = set()
+        for query in finds:
+            pinned = tuple(sorted(k for k in query if k != "timestamp"))
+            pinned_sets.add(pinned)
+            plan = db.command("explain", {"find": "usage", "filter": query})["queryPlanner"]["winningPlan"]
+            scan = plan.get("inputStage", plan)
+            assert scan["stage"] == "IXSCAN", (query, plan)
+            key = list(scan["keyPattern"])
+            assert key[-1] == "timestamp" and tuple(sorted(key[:-1])) == pinned, (query, key)
+    # The rare status is pinned with the tenant or tier, not left to a filter over the tenant's records.
+    assert {("status", "tenant"), ("status",), ("status", "tier"), ("model", "tenant"), ("tenant",), ()} <= pinned_sets
+
+    def key(r):
+        return r["timestamp"], f"{r['requestId']}\x1f{r['step']}\x1f{r['invocationId']}\x1f{r['attempt']}"
+    for case, answer in zip(cases, answers):
+        expected = sorted((r for r in records if FROM <= r["timestamp"] < TO
+                           and all(r.get(k) == v for k, v in case.items())), key=key, reverse=True)[:500]
+        assert [(e["requestId"], e["step"], e["attempt"]) for e in answer["entries"]] == \
+            [(r["requestId"], r["step"], r["attempt"]) for r in expected], case
+    assert answers[0]["entries"], "the fixtures hold failed calls of initech"
+
+
 def test_request_drill_down_lists_its_steps(seeded):
     server, records = seeded
     retried = next(r for r in records if r["step"] == "llm" and r["attempt"] == 1)
@@ -200,6 +244,31 @@ def test_whatif_saving_matches_the_figure_worked_out_by_hand(seeded):
     assert same["totals"]["changed"] == 0 and same["totals"]["difference"]["picoUSD"] == 0
 
 
+def test_whatif_over_a_month_reads_it_in_pages_and_matches_the_figure_worked_out_by_hand(seeded, mongo):  # noqa: F811
+    """Thirty days of the hand-worked calls: the month's answer is thirty times the day's figure
+    (worked out in expected_whatif), read a day at a time by default and, on a server whose pages
+    hold at most 4 calls, in pages smaller than a day, with the same answer."""
+    server, _ = seeded
+    edit = {"from": MONTH_WHATIF_FROM, "to": MONTH_WHATIF_TO, "policy": WHATIF_EDIT}
+    answer = server.post("/api/whatif", edit)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    expected = expected_whatif(month_whatif_records())
+    day = expected_whatif()
+    assert expected["difference"] == 30 * day["difference"] < 0
+    totals = body["totals"]
+    assert (totals["calls"], totals["changed"], totals["rejected"]) == (expected["calls"], expected["changed"], 0)
+    assert body["callsRead"] == expected["calls"] == 180
+    assert (totals["actual"]["picoUSD"], totals["whatIf"]["picoUSD"], totals["difference"]["picoUSD"]) == \
+        (expected["actual"], expected["whatIf"], expected["difference"])
+    groups = {(g["tenant"], g["category"]): g for g in body["groups"]}
+    assert groups[("initech", "creative")]["moves"] == [{"from": "claude-3-opus", "to": "gpt-4.1", "calls": 90}]
+    with DashboardServer(mongo.uri, server.database, extra_env={"DASHBOARD_WHATIF_PAGE_CALLS": "4"}) as small:
+        paged = small.post("/api/whatif", edit)
+        assert paged.status_code == 200, paged.text
+        assert paged.json() == body
+
+
 @pytest.mark.parametrize("policy,error", [
     ({"tiers": {"platinum": {"defaultStrategy": "cheapest"}}}, "Dashboard.InvalidPolicy"),
     ({"disableRules": ["no-such-rule"]}, "Dashboard.InvalidPolicy"),
@@ -214,7 +283,8 @@ def test_bad_whatif_edits_are_typed_4xx(seeded, policy, error):
 def test_seed_month_bulk_load_leaves_the_store_as_the_write_path_does(mongo):  # noqa: F811
     """`switchyard-seed month --bulk` (inserts, buckets written once) against the write path
     (upserts, guarded increments) on the same generated month: raw records, minute/hour/day
-    buckets and the ledger's month spend are identical (a missing field counts as 0)."""
+    buckets and the ledger's month spend are identical (a missing field counts as 0), and so are
+    the indexes."""
     from dashboard_fixtures import tool
     import os
     import subprocess
@@ -237,6 +307,8 @@ def test_seed_month_bulk_load_leaves_the_store_as_the_write_path_does(mongo):  #
         for collection in ["usage", "usage_rollups_minute", "usage_rollups_hour", "usage_rollups_day",
                            "usage_budget_ledger"]:
             assert normalised(bulk, collection) == normalised(write, collection), collection
+            # The bulk loader drops the indexes while it loads and builds them at the end: the same ones.
+            assert bulk[collection].index_information() == write[collection].index_information(), collection
 
 
 def test_the_dashboard_api_function_answers_api_gateway_events(seeded, mongo, tmp_path):  # noqa: F811

@@ -114,7 +114,7 @@ def test_each_function_reads_only_its_own_secrets(template):
     assert readers == {
         "RouterFunction": {"MongoSecret"}, "UsageLoggerFunction": {"MongoSecret"},
         "AuthorizerFunction": {"MongoSecret"}, "LLMCallerFunction": {"ProviderKeysSecret"},
-        "IngressFunction": {"MongoSecret", "ProviderKeysSecret"},
+        "IngressFunction": {"MongoSecret", "ProviderKeysSecret"}, "DashboardAPIFunction": {"MongoSecret"},
     }
     # The vision function and the state machine read no secret at all.
     assert "VisionFunction" not in readers

@@ -26,11 +26,18 @@ struct SeedWriter {
         // function's call should (the defaults suit the usage logger), and a timed-out batch is
         // retried as duplicates, leaving its rollups to the repair. Environment values win.
         let environment = Environment.process
-        if environment["MONGODB_SOCKET_TIMEOUT_MS"] == nil { configuration.socketTimeoutMilliseconds = 300_000 }
-        if environment["USAGE_OPERATION_TIMEOUT_MS"] == nil { configuration.operationTimeoutMilliseconds = 900_000 }
+        // The bulk loader builds every index at the end, one command each: over a large load one
+        // build takes minutes on SecantusDB.
+        let bulk = arguments.options["bulk"] != nil
+        if environment["MONGODB_SOCKET_TIMEOUT_MS"] == nil {
+            configuration.socketTimeoutMilliseconds = bulk ? 3_600_000 : 300_000
+        }
+        if environment["USAGE_OPERATION_TIMEOUT_MS"] == nil {
+            configuration.operationTimeoutMilliseconds = bulk ? 4 * 3_600_000 : 900_000
+        }
         sink = try MongoUsageSink(configuration: configuration)
         batchSize = try arguments.int("batch", 1_000, 1...50_000)
-        if arguments.options["bulk"] != nil { loader = try await UsageBulkLoader(sink: sink) }
+        if bulk { loader = try await UsageBulkLoader(sink: sink) }
     }
 
     /// Validates and prices one record and queues it; writes a batch when enough are queued.
@@ -81,6 +88,7 @@ struct SeedWriter {
             "path": loader == nil
                 ? "write (upserts, guarded bucket increments)" : "bulk (inserts, buckets written once)",
             "buckets": loader?.buckets ?? 0,
+            "indexBuildSeconds": loader.map { Double($0.indexBuild.components.seconds) } ?? 0,
         ]
     }
 }

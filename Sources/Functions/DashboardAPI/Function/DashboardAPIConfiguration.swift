@@ -9,12 +9,15 @@ import SwitchyardUsage
 /// `DASHBOARD_ADMIN_KEY` (optional: when set, every call but `/api/health` must present it as
 /// `x-admin-key` or `Authorization: Bearer`; on AWS the API sits behind IAM as well);
 /// `DASHBOARD_TIMEOUT_MS` (default 10000: longest one answer may take, store included);
+/// `DASHBOARD_WHATIF_PAGE_CALLS` (default 50000: most recorded calls the what-if holds at once);
 /// `SWITCHYARD_POLICY`, `SWITCHYARD_CATALOG`, `SWITCHYARD_RATES` (the routing bundle the what-if
 /// edits, found by `ConfigLocator`; default `policy.json`, `catalog.json`, `rates.json`).
 public struct DashboardAPIConfiguration: Sendable {
     public var store: MongoUsageConfiguration
     public var adminKey: String?
     public var timeout: Duration
+    /// Most recorded calls one page of the what-if holds (memory is one page and the totals).
+    public var whatIfPageCalls = 50_000
     /// Paths of the three bundle documents; nil when they are not found (the what-if answers 404).
     public var bundle: (policy: String, catalog: String, rates: String)?
 
@@ -52,6 +55,7 @@ public struct DashboardAPIConfiguration: Sendable {
             adminKey: environment["DASHBOARD_ADMIN_KEY"].flatMap { $0.isEmpty ? nil : $0 },
             timeout: .milliseconds(try environment.int("DASHBOARD_TIMEOUT_MS", default: 10_000, range: 100...60_000)),
             bundle: bundle)
+        whatIfPageCalls = try environment.int("DASHBOARD_WHATIF_PAGE_CALLS", default: 50_000, range: 1...1_000_000)
     }
 
     /// The API over the usage store, with the what-if when the bundle loads.
@@ -60,7 +64,9 @@ public struct DashboardAPIConfiguration: Sendable {
         let sink = try MongoUsageSink(configuration: store)
         var whatIf: RoutingWhatIf?
         if let bundle {
-            whatIf = RoutingWhatIf(bundle: try DashboardBundle.load(bundle, at: WallClock.nowMilliseconds()))
+            whatIf = RoutingWhatIf(
+                bundle: try DashboardBundle.load(bundle, at: WallClock.nowMilliseconds()),
+                maxCallsPerPage: whatIfPageCalls)
         }
         let store = CachedMetricsStore(base: MongoMetricsStore(sink: sink), now: { WallClock.nowMilliseconds() })
         return MetricsAPI(store: store, adminKey: adminKey, whatIf: whatIf, timeout: timeout)

@@ -1,3 +1,6 @@
+import SwitchyardAWS
+import SwitchyardCore
+import SwitchyardHTTP
 import SwitchyardMetrics
 import SwitchyardRuntime
 
@@ -14,6 +17,19 @@ public struct DashboardAPIHandler: FunctionHandler {
     /// - Throws: `ConfigurationError` (reported to `/runtime/init/error`).
     public init(configuration: DashboardAPIConfiguration) throws {
         self.init(api: try configuration.makeAPI())
+    }
+
+    /// The handler as deployed: the secrets `SWITCHYARD_SECRETS` names (on AWS the Mongo secret,
+    /// `{"MONGODB_URI": …}`) join the environment first, so the URI never sits in the function's
+    /// configuration; a variable already set wins (the local stack sets `MONGODB_URI` itself).
+    /// - Throws: `Config.Invalid` naming a secret that cannot be read; `ConfigurationError`.
+    public static func make(
+        environment: Environment, transport: any HTTPTransport = CurlTransport(),
+        secretsTimeout: Duration = .seconds(5)
+    ) async throws -> DashboardAPIHandler {
+        let resolved = try await SecretEnvironment.resolve(
+            environment, transport: transport, deadline: .now + secretsTimeout)
+        return try DashboardAPIHandler(configuration: DashboardAPIConfiguration(environment: resolved))
     }
 
     public func handle(_ event: APIGatewayProxyEvent, context: InvocationContext) async throws

@@ -3,4 +3,4 @@ import SwitchyardCore
 import SwitchyardDashboardAPIFunction
 import SwitchyardRuntime
 
-await RuntimeLoop.run { try DashboardAPIHandler(configuration: DashboardAPIConfiguration(environment: .process)) }
+await RuntimeLoop.run { try await DashboardAPIHandler.make(environment: .process) }

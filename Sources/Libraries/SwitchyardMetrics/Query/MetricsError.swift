@@ -19,6 +19,8 @@ public enum MetricsError: FunctionError, Equatable {
     case invalidPolicy(String)
     /// A figure left the representable range while aggregating.
     case outOfRange(String)
+    /// The answer could not be completed within the API's deadline (a what-if over too much).
+    case deadlineExceeded(String)
 
     public var errorType: String {
         switch self {
@@ -30,6 +32,7 @@ public enum MetricsError: FunctionError, Equatable {
         case .storeUnavailable: "Dashboard.StoreUnavailable"
         case .invalidPolicy: "Dashboard.InvalidPolicy"
         case .outOfRange: "Dashboard.OutOfRange"
+        case .deadlineExceeded: "Dashboard.DeadlineExceeded"
         }
     }
 
@@ -44,6 +47,7 @@ public enum MetricsError: FunctionError, Equatable {
         case .storeUnavailable(let detail): "usage store unavailable: \(detail.prefix(300))"
         case .invalidPolicy(let detail): "policy edit: \(detail.prefix(400))"
         case .outOfRange(let detail): "value out of range: \(detail.prefix(200))"
+        case .deadlineExceeded(let detail): "deadline exceeded: \(detail.prefix(300))"
         }
     }
 
@@ -56,6 +60,7 @@ public enum MetricsError: FunctionError, Equatable {
         case .methodNotAllowed: 405
         case .outOfRange: 422
         case .storeUnavailable: 503
+        case .deadlineExceeded: 504
         }
     }
 }

@@ -18,15 +18,25 @@ import SwitchyardRouting
 /// - quality is the catalog's frozen score of the model for the call's category; a call the
 ///   edited policy refuses costs 0 and scores 0.
 /// Only answering calls (status `succeeded`) are replayed: a failed attempt is not a routing choice.
+///
+/// The range is read in pages of time (a day, smaller when a day holds more than
+/// `maxCallsPerPage`, growing back after), oldest first, and each page is replayed and added up before the next is
+/// read: memory holds one page and the running totals, whatever the range. The answer must come
+/// within the API's deadline; past it the what-if stops with `Dashboard.DeadlineExceeded`, saying
+/// how far it got, rather than a store error.
 public struct RoutingWhatIf: WhatIfRunner {
     public let bundle: RoutingBundle
     let calculator: CostCalculator
-    /// Most calls one what-if replays.
-    public static let maxCalls = 2_000_000
+    /// Most calls one page holds; a page with more is read again in quarters.
+    public let maxCallsPerPage: Int
+    /// The first page's span, ms (a day).
+    public let pageMilliseconds: Int64
 
-    public init(bundle: RoutingBundle) {
+    public init(bundle: RoutingBundle, maxCallsPerPage: Int = 50_000, pageMilliseconds: Int64 = 86_400_000) {
         self.bundle = bundle
         calculator = CostCalculator(rates: bundle.rates)
+        self.maxCallsPerPage = max(1, maxCallsPerPage)
+        self.pageMilliseconds = max(60_000, pageMilliseconds)
     }
 
     public func policyOptions() -> WhatIfPolicyResponse {
@@ -56,14 +66,43 @@ public struct RoutingWhatIf: WhatIfRunner {
         } catch {
             throw .invalidPolicy(error.errorMessage)
         }
-        let calls = try await store.modelCalls(filter: filter, limit: Self.maxCalls, deadline: deadline)
         var replay = Replay(router: Router(bundle: edited), catalog: bundle.catalog, calculator: calculator)
-        for record in calls.sorted(by: { ($0.timestamp, $0.cursorKey) < ($1.timestamp, $1.cursorKey) }) {
-            try replay.add(record)
+        var callsRead: Int64 = 0
+        var start = filter.from
+        var span = pageMilliseconds
+        while start < filter.to {
+            let end = min(filter.to, start + span)
+            func stopped(_ detail: String) -> MetricsError {
+                .deadlineExceeded(
+                    "the what-if read \(callsRead) calls, up to \(start) of [\(filter.from), \(filter.to)), "
+                        + "before its deadline (\(detail.prefix(120))); narrow the range or a tenant")
+            }
+            guard ContinuousClock.now < deadline else { throw stopped("no time left") }
+            var page = filter
+            page.from = start
+            page.to = end
+            let calls: [UsageRecord]
+            do {
+                calls = try await store.modelCalls(filter: page, limit: maxCallsPerPage, deadline: deadline)
+            } catch .tooManyPoints where span > 60_000 {
+                span = max(60_000, span / 4)
+                continue
+            } catch .storeUnavailable(let detail) where deadline - ContinuousClock.now < .seconds(1) {
+                throw stopped(detail)
+            }
+            for record in calls.sorted(by: { ($0.timestamp, $0.cursorKey) < ($1.timestamp, $1.cursorKey) }) {
+                try replay.add(record)
+            }
+            callsRead += Int64(calls.count)
+            start = end
+            // After a split, grow back once pages are well under the limit.
+            if span < pageMilliseconds && calls.count * 2 <= maxCallsPerPage {
+                span = min(pageMilliseconds, span * 4)
+            }
         }
         return try replay.response(
             from: filter.from, to: filter.to, tenant: filter.tenant, tier: filter.tier, changes: changes,
-            callsRead: Int64(calls.count))
+            callsRead: callsRead)
     }
 }
 

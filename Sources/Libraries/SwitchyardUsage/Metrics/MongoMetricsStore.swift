@@ -23,51 +23,54 @@ public struct MongoMetricsStore: MetricsStore {
     {
         var rows: [RollupRow] = []
         for granularity in Granularity.allCases {
-            let segments = cover.segments(of: granularity)
-            guard !segments.isEmpty else { continue }
             let field = RollupCollections.startField(granularity)
-            var query: JSONObject = [
-                "$or": .array(
-                    segments.map { .object([field: .object(["$gte": .integer($0.from), "$lt": .integer($0.to)])]) })
-            ]
-            if let tenant = filter.tenant { query["tenant"] = .string(tenant) }
-            if let tier = filter.tier { query["tier"] = .string(tier) }
             var projection: JSONObject = ["b": .integer(0), "_id": .integer(0)]
             if !latency { projection["lh"] = .integer(0) }
             for name in LatencyHistogram.fieldNames { projection[name] = .integer(0) }
-            let documents = try await read(deadline) { connection throws(MongoFailure) in
-                try connection.find(
-                    RollupCollections.name(granularity), filter: query, options: ["projection": .object(projection)])
-            }
-            for document in documents {
-                if let row = RollupRow(document: document, granularity: granularity) { rows.append(row) }
+            // One query per segment, not an `$or` of them: SecantusDB plans no index for a
+            // top-level `$or` and scans the whole collection (seconds for a month of minute buckets).
+            for segment in cover.segments(of: granularity) {
+                var query: JSONObject = [field: .object(["$gte": .integer(segment.from), "$lt": .integer(segment.to)])]
+                if let tenant = filter.tenant { query["tenant"] = .string(tenant) }
+                if let tier = filter.tier { query["tier"] = .string(tier) }
+                let documents = try await read(deadline) { connection throws(MongoFailure) in
+                    try connection.find(
+                        RollupCollections.name(granularity), filter: query,
+                        options: ["projection": .object(projection)])
+                }
+                for document in documents {
+                    if let row = RollupRow(document: document, granularity: granularity) { rows.append(row) }
+                }
             }
         }
         return rows
     }
 
-    /// Reads back from the end of the range in growing windows (15 minutes, then ×4) through the
-    /// time index until the page is full, and orders in memory: SecantusDB does not use an index
-    /// for a sort, and a sorted scan of a month of records takes seconds where a window takes ms.
+    /// Reads back from the end of the range in growing windows (15 minutes, then ×4) until the page
+    /// is full, and orders in memory: SecantusDB does not use an index for a sort, and a sorted
+    /// scan of a month of records takes seconds where a window takes ms. Each window goes through
+    /// the compound index that pins the most selective of the filters (`plan`), so a rare status
+    /// walks only its own entries however long the range is.
     public func recentRecords(
         filter: MetricsFilter, activity: ActivityFilter, after cursor: ActivityCursor?, limit: Int,
         deadline: ContinuousClock.Instant
     ) async throws(MetricsError) -> [UsageRecord] {
+        var equalities = Self.equalities(filter)
+        if let status = activity.status { equalities.append(("status", status.rawValue)) }
+        if let model = activity.model { equalities.append(("model", model)) }
+        let plan = Self.plan(equalities)
         var found: [UsageRecord] = []
         // Records at the cursor's millisecond may still follow it (ties are ordered by key).
         var upper = min(filter.to, cursor.map { $0.timestamp + 1 } ?? filter.to)
         var window: Int64 = 15 * 60_000
         while upper > filter.from && found.count < limit {
             let lower = max(filter.from, upper - window)
-            var query = Self.rawFilter(filter)
-            query["timestamp"] = .object(["$gte": .integer(lower), "$lt": .integer(upper)])
-            if let status = activity.status { query["status"] = .string(status.rawValue) }
-            if let model = activity.model { query["model"] = .string(model) }
             let documents = try await read(deadline) { connection throws(MongoFailure) in
                 try connection.find(
-                    UsageCollections.raw, filter: query, options: ["projection": .object(Self.bookkeeping)])
+                    UsageCollections.raw, filter: plan.query(from: lower, to: upper),
+                    options: ["projection": .object(Self.bookkeeping)])
             }
-            found += try Self.records(documents).filter { cursor?.precedes($0) ?? true }
+            found += try Self.records(documents.filter(plan.matchesResidual)).filter { cursor?.precedes($0) ?? true }
             upper = lower
             window = min(window * 4, 366 * 86_400_000)
         }
@@ -86,23 +89,25 @@ public struct MongoMetricsStore: MetricsStore {
         return try Self.records(documents)
     }
 
+    /// Answered LLM calls through `step_status_time` (or a tenant's or tier's index), without the
+    /// fields the replay does not read; `[from, to)` is one page of the what-if's range.
     public func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant)
         async throws(MetricsError) -> [UsageRecord]
     {
-        var query = Self.rawFilter(filter)
-        query["step"] = .string("llm")
-        query["status"] = .string(UsageStatus.succeeded.rawValue)
+        let plan = Self.plan(
+            Self.equalities(filter) + [("step", "llm"), ("status", UsageStatus.succeeded.rawValue)])
         var projection = Self.bookkeeping
         for name in ["compute", "orchestration", "executionId", "errorCause", "providerModel", "user"] {
             projection[name] = .integer(0)
         }
         let documents = try await read(deadline) { connection throws(MongoFailure) in
             try connection.find(
-                UsageCollections.raw, filter: query,
-                options: ["limit": .integer(Int64(limit) + 1), "projection": .object(projection)])
+                UsageCollections.raw, filter: plan.query(from: filter.from, to: filter.to),
+                options: ["projection": .object(projection)])
         }
-        guard documents.count <= limit else { throw .tooManyPoints(requested: Int64(documents.count), limit: limit) }
-        return try Self.records(documents)
+        let matching = documents.filter(plan.matchesResidual)
+        guard matching.count <= limit else { throw .tooManyPoints(requested: Int64(matching.count), limit: limit) }
+        return try Self.records(matching)
     }
 
     public func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
@@ -133,11 +138,11 @@ public struct MongoMetricsStore: MetricsStore {
 
     // MARK: - Helpers
 
-    static func rawFilter(_ filter: MetricsFilter) -> JSONObject {
-        var query: JSONObject = ["timestamp": .object(["$gte": .integer(filter.from), "$lt": .integer(filter.to)])]
-        if let tenant = filter.tenant { query["tenant"] = .string(tenant) }
-        if let tier = filter.tier { query["tier"] = .string(tier) }
-        return query
+    static func equalities(_ filter: MetricsFilter) -> [(field: String, value: String)] {
+        var equalities: [(field: String, value: String)] = []
+        if let tenant = filter.tenant { equalities.append(("tenant", tenant)) }
+        if let tier = filter.tier { equalities.append(("tier", tier)) }
+        return equalities
     }
 
     static func records(_ documents: [JSON]) throws(MetricsError) -> [UsageRecord] {

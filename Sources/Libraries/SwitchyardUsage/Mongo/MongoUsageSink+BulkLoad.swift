@@ -16,6 +16,11 @@ import SwitchyardMetrics
 /// store with one writer none of that can happen, and plain inserts are ~10× faster on
 /// SecantusDB. Records must come in time order (a day's buckets are written when the next day
 /// starts); the store must hold no usage when loading starts.
+///
+/// The secondary indexes are dropped when loading starts and built once by `finish`: SecantusDB
+/// pays ~1.5 ms per index entry on insert against ~0.4 ms when it builds an index over what is
+/// there (measured here, 10,000 records, 13 indexes: 196 s inserting into them, 56 s inserting
+/// then building), and the raw collection has eleven. Until `finish` returns, reads are unindexed.
 public struct UsageBulkLoader {
     let sink: MongoUsageSink
     private var delta = RollupDelta()
@@ -24,6 +29,8 @@ public struct UsageBulkLoader {
     public private(set) var inserted = 0
     public private(set) var duplicates = 0
     public private(set) var buckets = 0
+    /// How long `finish` took to build the indexes.
+    public private(set) var indexBuild: Duration = .zero
 
     /// - Throws: `Usage.InvalidRecord` when the store already holds usage.
     public init(sink: MongoUsageSink, deadline: ContinuousClock.Instant? = nil) async throws(UsageError) {
@@ -34,6 +41,9 @@ public struct UsageBulkLoader {
         }
         guard existing == 0 else {
             throw .invalidRecord(index: -1, detail: "bulk load needs an empty usage store (use write for the rest)")
+        }
+        try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
+            try sink.dropSecondaryIndexes(session.connection)
         }
     }
 
@@ -76,7 +86,7 @@ public struct UsageBulkLoader {
         }
     }
 
-    /// Writes the buckets still pending and the ledger's month spend.
+    /// Writes the buckets still pending and the ledger's month spend, then builds the indexes.
     public mutating func finish(deadline: ContinuousClock.Instant? = nil) async throws(UsageError) {
         try await flushDay(deadline: deadline)
         let operations = ledger.sorted { $0.key < $1.key }.map { id, entry in
@@ -93,6 +103,11 @@ public struct UsageBulkLoader {
         _ = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
             try session.connection.bulkUpdate(UsageCollections.ledger, operations, durability: .billing)
         }
+        let started = ContinuousClock.now
+        try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
+            try sink.createIndexesOneByOne(session.connection)
+        }
+        indexBuild = .now - started
     }
 
     /// Inserts the minute, hour and day buckets of the pending day.
