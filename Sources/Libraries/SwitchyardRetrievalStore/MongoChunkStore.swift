@@ -95,14 +95,14 @@ public final class MongoChunkStore: Sendable {
         for (chunk, vector) in zip(plan.toEmbed, vectors) {
             let id = IngestPlan.chunkID(tenantID: tenantID, collection: collection, chunk: chunk)
             var document: JSONObject = [
-                "_id": .string(id), "tenantId": .string(tenantID), "collection": .string(collection),
+                "tenantId": .string(tenantID), "collection": .string(collection),
                 "source": .string(chunk.source), "position": .integer(Int64(chunk.position)),
                 "text": .string(chunk.text), "hash": .string(chunk.hash),
                 "embeddingModel": .string(embeddingModel), "dimensions": .integer(Int64(vector.count)),
                 "embedding": .array(vector.map { .double(Double($0)) }),
             ]
             if let heading = chunk.heading { document["heading"] = .string(heading) }
-            operations.append(.init(filter: ["_id": .string(id)], update: document, upsert: true))
+            operations.append(.init(filter: ["_id": .string(id)], update: ["$set": .object(document)], upsert: true))
         }
         for (id, chunk) in plan.toMove {
             operations.append(

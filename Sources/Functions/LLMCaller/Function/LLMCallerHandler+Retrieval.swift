@@ -82,7 +82,7 @@ extension LLMCallerHandler {
             }
             let result = try await index.search(
                 vector, tenantID: input.context.tenantID, collection: plan.collection,
-                embeddingModel: Self.storedModel(for: plan.embeddingModel), topK: plan.topK, deadline: stepDeadline)
+                embeddingModel: (plan.passageModel ?? plan.embeddingModel).rawValue, topK: plan.topK, deadline: stepDeadline)
             searched = result.searched
             guard !result.hits.isEmpty else {
                 return RetrievalResult(sources: nil, citations: [], report: report("empty"), usage: usage)
@@ -103,15 +103,6 @@ extension LLMCallerHandler {
         }.joined(separator: "\n")
         let trimmed = text.count > 2000 ? String(text.suffix(2000)) : text
         return trimmed.contains(where: { !$0.isWhitespace }) ? trimmed : nil
-    }
-
-    /// Asymmetric embedders embed questions and passages with two models of one space (e5's
-    /// `query:` and `passage:`): chunks are stored under the passage model. By convention a
-    /// catalog id ending in `-query` is paired with the same id ending in `-passage`.
-    static func storedModel(for queryModel: ModelID) -> String {
-        let id = queryModel.rawValue
-        guard id.hasSuffix("-query") else { return id }
-        return String(id.dropLast("-query".count)) + "-passage"
     }
 
     /// The sources message goes after the client's own system messages, before the conversation.
