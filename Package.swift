@@ -261,7 +261,9 @@ let retrievalTargets: [Target] = [
             "SwitchyardProviders", "SwitchyardCore", "SwitchyardJSON",
         ]),
     // Pure: builds fast in release for scripts/bench-retrieval.
-    tool("RetrievalBench", folder: "RetrievalBench", ["SwitchyardRetrieval", "SwitchyardCore", "SwitchyardJSON"]),
+    tool(
+        "RetrievalBench", folder: "RetrievalBench", ["SwitchyardRetrieval", "SwitchyardCore", "SwitchyardJSON"],
+        swift5: true),
     tests(
         "SwitchyardRetrieval",
         [

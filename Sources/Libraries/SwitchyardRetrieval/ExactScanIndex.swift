@@ -45,30 +45,41 @@ public struct ExactScanIndex: Sendable {
         return best.map { ScoredChunk(chunk: chunks[$0.row], score: Double($0.score)) }
     }
 
-    /// Dot product of `unit` with every row.
+    /// Dot product of `unit` with every row: 16-lane vector loads, two accumulators, the tail
+    /// (dimensions not a multiple of 16) in scalar code.
     func scores(_ unit: [Float]) -> [Float] {
         let d = dimensions
+        let wide = d / 16 * 16
         var out = [Float](repeating: 0, count: chunks.count)
         matrix.withUnsafeBufferPointer { m in
             unit.withUnsafeBufferPointer { q in
                 out.withUnsafeMutableBufferPointer { o in
+                    guard let mBase = m.baseAddress, let qBase = q.baseAddress else { return }
+                    let qRaw = UnsafeRawPointer(qBase)
                     for row in 0..<o.count {
-                        let base = row * d
-                        // Four accumulators let the optimiser vectorise without reassociating one sum.
-                        var (s0, s1, s2, s3): (Float, Float, Float, Float) = (0, 0, 0, 0)
+                        let rowBase = mBase + row * d
+                        let rRaw = UnsafeRawPointer(rowBase)
+                        var a0 = SIMD16<Float>()
+                        var a1 = SIMD16<Float>()
                         var i = 0
-                        while i + 4 <= d {
-                            s0 += m[base + i] * q[i]
-                            s1 += m[base + i + 1] * q[i + 1]
-                            s2 += m[base + i + 2] * q[i + 2]
-                            s3 += m[base + i + 3] * q[i + 3]
-                            i += 4
+                        while i + 32 <= wide {
+                            a0 += rRaw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                                * qRaw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                            a1 += rRaw.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
+                                * qRaw.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
+                            i += 32
                         }
+                        if i < wide {
+                            a0 += rRaw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                                * qRaw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                            i += 16
+                        }
+                        var sum = (a0 + a1).sum()
                         while i < d {
-                            s0 += m[base + i] * q[i]
+                            sum += rowBase[i] * qBase[i]
                             i += 1
                         }
-                        o[row] = (s0 + s1) + (s2 + s3)
+                        o[row] = sum
                     }
                 }
             }
