@@ -178,3 +178,22 @@ def test_unreachable_store_degrades(corpus, env, fake_providers):
     assert out["status"] == "degraded" and out["answer"]["text"]
     assert out["retrieval"]["status"] == "failed"
     assert out["retrieval"]["error"]["errorType"] == "Retrieval.StoreUnavailable" and not out.get("citations")
+
+
+def test_pdf_text_is_ingested_through_pdftotext(env, mongo, tmp_path):
+    if shutil.which("pdftotext") is None:
+        pytest.fail("pdftotext is missing: scripts/setup installs poppler-utils")
+    import matplotlib
+    matplotlib.use("Agg")
+    matplotlib.rcParams["pdf.fonttype"] = 42  # TrueType: text pdftotext can read back
+    from matplotlib import pyplot
+    figure = pyplot.figure(figsize=(8.5, 11))
+    figure.text(0.1, 0.9, "WARRANTY", fontsize=12)
+    figure.text(0.1, 0.85, "The seller warrants the pumps for eighteen months from delivery.", fontsize=10)
+    pdf = tmp_path / "pump_warranty.pdf"
+    figure.savefig(pdf)
+    pyplot.close(figure)
+    summary = ingest(env, "acme", "pdfs", pdf)
+    assert summary["chunks"] == summary["embedded"] == 1
+    [doc] = [d for d in stored(mongo, "acme") if d["collection"] == "pdfs"]
+    assert doc["heading"] == "WARRANTY" and "eighteen months from delivery" in doc["text"]

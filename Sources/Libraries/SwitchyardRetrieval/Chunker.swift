@@ -11,7 +11,8 @@ public struct Chunker: Sendable {
     public static let maxDocumentBytes = 8 << 20
     public static let maxChunks = 100_000
 
-    /// - Throws: `Retrieval.InvalidInput` unless 100 ≤ maxCharacters ≤ 20 000 and 0 ≤ overlap < maxCharacters / 2.
+    /// - Throws: `Retrieval.InvalidInput` unless 100 ≤ maxCharacters ≤ 20 000 and
+    ///   0 ≤ overlap < maxCharacters / 2.
     public init(maxCharacters: Int = 1000, overlapCharacters: Int = 150) throws(RetrievalError) {
         guard (100...20_000).contains(maxCharacters), overlapCharacters >= 0, overlapCharacters < maxCharacters / 2
         else { throw .invalidInput("chunker: maxCharacters 100...20000, overlap 0..<maxCharacters/2") }
@@ -79,7 +80,8 @@ public struct Chunker: Sendable {
             let repeats = seen[hash, default: 0]
             seen[hash] = repeats + 1
             if repeats > 0 { hash += "#\(repeats)" }
-            return DocumentChunk(source: source, position: position, heading: piece.heading, text: piece.text, hash: hash)
+            return DocumentChunk(
+                source: source, position: position, heading: piece.heading, text: piece.text, hash: hash)
         }
     }
 
@@ -125,9 +127,10 @@ public struct Chunker: Sendable {
             return (level, title)
         }
         guard line.count <= 80, !line.hasSuffix("."), !line.hasSuffix(","), !line.hasSuffix(";") else { return nil }
-        for word in ["Article ", "ARTICLE ", "Section ", "SECTION ", "Chapter ", "CHAPTER ", "Part ", "PART ",
-            "Schedule ", "SCHEDULE ", "Appendix ", "APPENDIX "] where line.hasPrefix(word)
-        {
+        for word in [
+            "Article ", "ARTICLE ", "Section ", "SECTION ", "Chapter ", "CHAPTER ", "Part ", "PART ",
+            "Schedule ", "SCHEDULE ", "Appendix ", "APPENDIX ",
+        ] where line.hasPrefix(word) {
             // Numbered: "Section 4", "Article IV — Termination".
             return (7, line)
         }

@@ -63,14 +63,17 @@ public struct ExactScanIndex: Sendable {
                         var a1 = SIMD16<Float>()
                         var i = 0
                         while i + 32 <= wide {
-                            a0 += rRaw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                            a0 +=
+                                rRaw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
                                 * qRaw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-                            a1 += rRaw.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
+                            a1 +=
+                                rRaw.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
                                 * qRaw.loadUnaligned(fromByteOffset: (i + 16) * 4, as: SIMD16<Float>.self)
                             i += 32
                         }
                         if i < wide {
-                            a0 += rRaw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+                            a0 +=
+                                rRaw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
                                 * qRaw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
                             i += 16
                         }

@@ -14,9 +14,10 @@ public struct IngestPlan: Sendable, Equatable {
     ///   - chunks: the document's chunks now.
     ///   - stored: the document's stored chunks: id, hash, position and embedding model.
     ///   - embeddingModel: the model this ingest embeds with; chunks stored with another are replaced.
-    public init(chunks: [DocumentChunk], stored: [(id: String, hash: String, position: Int, model: String)],
-        embeddingModel: String)
-    {
+    public init(
+        chunks: [DocumentChunk], stored: [(id: String, hash: String, position: Int, model: String)],
+        embeddingModel: String
+    ) {
         var byHash: [String: (id: String, position: Int)] = [:]
         var delete: [String] = []
         for entry in stored {

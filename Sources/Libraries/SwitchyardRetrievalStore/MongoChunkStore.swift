@@ -1,8 +1,8 @@
-import Synchronization
 import SwitchyardCore
 import SwitchyardJSON
 import SwitchyardRetrieval
 import SwitchyardUsage
+import Synchronization
 
 /// The chunk collection in MongoDB: one document per chunk with its text, source, position,
 /// heading, content hash, embedding model and vector (`embedding`, an array of doubles, the
@@ -150,7 +150,8 @@ public final class MongoChunkStore: Sendable {
 
     /// Runs an aggregation on the chunk collection (the Atlas index's `$vectorSearch`).
     func aggregate(_ pipeline: [JSON], deadline: ContinuousClock.Instant) throws(RetrievalError) -> [JSON] {
-        try run(deadline: deadline) { c throws(MongoFailure) in try c.aggregate(Self.collectionName, pipeline: pipeline) }
+        try run(deadline: deadline) { c throws(MongoFailure) in try c.aggregate(Self.collectionName, pipeline: pipeline)
+        }
     }
 
     /// A stored document as a chunk; nil when a field is missing or out of range.

@@ -1,5 +1,5 @@
-import Synchronization
 import SwitchyardRetrieval
+import Synchronization
 
 /// The exact scan over MongoDB-stored chunks: each (tenant, collection, model) is loaded once
 /// into an `ExactScanIndex` (float32 unit vectors in one matrix) and kept for `cacheTTL`, so a
@@ -26,7 +26,8 @@ public final class ScanVectorIndex: VectorIndex {
         _ query: [Float], tenantID: String, collection: String, embeddingModel: String, topK: Int,
         deadline: ContinuousClock.Instant
     ) async throws(RetrievalError) -> SearchResult {
-        let index = try index(tenantID: tenantID, collection: collection, embeddingModel: embeddingModel, deadline: deadline)
+        let index = try index(
+            tenantID: tenantID, collection: collection, embeddingModel: embeddingModel, deadline: deadline)
         return SearchResult(hits: try index.search(query, topK: topK), searched: index.count)
     }
 

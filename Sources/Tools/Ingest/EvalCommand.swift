@@ -76,7 +76,9 @@ enum EvalCommand {
                 }.map(\.id))
             guard !gold.isEmpty else { Tool.fail("question \(question.id): no chunk matches its gold") }
             let scanRanked: [String]
-            do { scanRanked = try scan.search(vector, topK: max(k, 10)).map(\.chunk.id) } catch { Tool.fail("\(error)") }
+            do { scanRanked = try scan.search(vector, topK: max(k, 10)).map(\.chunk.id) } catch {
+                Tool.fail("\(error)")
+            }
             let bmRanked = bm25.search(question.question, topK: max(k, 10)).map(\.chunk.id)
             let paraphrase = question.paraphrase ?? false
             scores["scan"]!.add(scanRanked, gold: gold, k: k, paraphrase: paraphrase)

@@ -14,7 +14,9 @@ enum IngestCommand {
         let tenant = options.string("tenant")
         let collection = options.string("collection")
         let model = ModelID(options.string("model", default: "e5-small-passage"))
-        guard Identifier.isValid(tenant, maxBytes: 128) else { Tool.fail("--tenant: 1...128 bytes, no control characters") }
+        guard Identifier.isValid(tenant, maxBytes: 128) else {
+            Tool.fail("--tenant: 1...128 bytes, no control characters")
+        }
         do { try RetrievalError.checkCollection(collection) } catch { Tool.fail(error.errorMessage) }
         guard !options.positional.isEmpty else { Tool.fail("no files to ingest") }
         let environment = Environment.process

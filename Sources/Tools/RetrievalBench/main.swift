@@ -68,7 +68,9 @@ for q in queryVectors {
     results.append(hits.map { Int($0.chunk.id)! })
 }
 let sorted = latencies.sorted()
-func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)] }
+func percentile(_ p: Double) -> Double {
+    sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)]
+}
 let report: [String: Any] = [
     "chunks": count, "dims": dims, "queries": queries, "topK": topK,
     "buildMs": Double(build.components.attoseconds) / 1e15 + Double(build.components.seconds) * 1000,

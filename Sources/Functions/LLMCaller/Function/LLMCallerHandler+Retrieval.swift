@@ -82,7 +82,8 @@ extension LLMCallerHandler {
             }
             let result = try await index.search(
                 vector, tenantID: input.context.tenantID, collection: plan.collection,
-                embeddingModel: (plan.passageModel ?? plan.embeddingModel).rawValue, topK: plan.topK, deadline: stepDeadline)
+                embeddingModel: (plan.passageModel ?? plan.embeddingModel).rawValue, topK: plan.topK,
+                deadline: stepDeadline)
             searched = result.searched
             guard !result.hits.isEmpty else {
                 return RetrievalResult(sources: nil, citations: [], report: report("empty"), usage: usage)

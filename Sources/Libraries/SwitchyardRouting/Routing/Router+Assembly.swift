@@ -110,7 +110,8 @@ extension Router {
         return RouteDecision(
             requestID: profile.requestID, tenantID: profile.tenantID, tier: tenant.tier.name,
             bundleVersion: table.bundleVersion, route: plan.route, strategy: strategy, llm: llm, vision: vision,
-            batch: batch, embedding: embedding, retrieval: retrieval, costCeilingPicoUSD: ceiling, estimatedCostPicoUSD: estimated,
+            batch: batch, embedding: embedding, retrieval: retrieval, costCeilingPicoUSD: ceiling,
+            estimatedCostPicoUSD: estimated,
             matchedRule: rule?.name, qualityFloor: limits.floor, qualityFloorRelaxed: primary.relaxed,
             classification: classification, budget: budget, candidates: candidates, explanation: explanation,
             context: context)
