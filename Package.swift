@@ -132,7 +132,7 @@ let functionTargets: [Target] =
         "LLMCaller", executable: "LLMCallerFunction", library: "SwitchyardLLMCallerFunction",
         dependencies: [
             "SwitchyardProviders", "SwitchyardImageFetch", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime",
-            "SwitchyardJSON", "SwitchyardCore",
+            "SwitchyardJSON", "SwitchyardCore", "SwitchyardRetrieval", "SwitchyardRetrievalStore",
         ])
     + function(
         "Vision", executable: "VisionFunction", library: "SwitchyardVisionFunction",
@@ -248,6 +248,31 @@ let toolTargets: [Target] = [
     tool("KeysTool", folder: "Keys", ["SwitchyardFrontDoor", "SwitchyardUsage", "SwitchyardCore", "SwitchyardJSON"]),
 ]
 
+// MARK: - Retrieval (docs/retrieval.md): chunking, exact scan, BM25, prompt assembly (pure); the
+// MongoDB chunk store and the Atlas index; the ingest/evaluation tool, the scan benchmark, tests.
+
+let retrievalTargets: [Target] = [
+    library("SwitchyardRetrieval", ["SwitchyardContract", "SwitchyardCore", "SwitchyardJSON"]),
+    library(
+        "SwitchyardRetrievalStore", ["SwitchyardRetrieval", "SwitchyardUsage", "SwitchyardCore", "SwitchyardJSON"]),
+    tool(
+        "RetrievalTool", folder: "Ingest",
+        [
+            "SwitchyardLLMCallerFunction", "SwitchyardRetrieval", "SwitchyardRetrievalStore", "SwitchyardUsage",
+            "SwitchyardProviders", "SwitchyardCore", "SwitchyardJSON",
+        ]),
+    // Pure: builds fast in release for scripts/bench-retrieval.
+    tool(
+        "RetrievalBench", folder: "RetrievalBench", ["SwitchyardRetrieval", "SwitchyardCore", "SwitchyardJSON"],
+        swift5: true),
+    tests(
+        "SwitchyardRetrieval",
+        [
+            "SwitchyardRetrievalStore", "SwitchyardLLMCallerFunction", "SwitchyardProviders", "SwitchyardHTTP",
+            "SwitchyardJSON",
+        ]),
+]
+
 // MARK: - Fuzz targets
 // libFuzzer harnesses (`@_cdecl("LLVMFuzzerTestOneInput")`, no main of their own: libFuzzer links
 // one in). They exist only when SWITCHYARD_FUZZ=1, which scripts/fuzz sets for its own build in
@@ -346,10 +371,13 @@ let package = Package(
         .executable(name: "dashboard-api-function", targets: ["DashboardAPIFunction"]),
         .executable(name: "switchyard-dashboard", targets: ["DashboardTool"]),
         .executable(name: "switchyard-seed", targets: ["UsageSeedTool"]),
+        .executable(name: "switchyard-retrieval", targets: ["RetrievalTool"]),
+        .executable(name: "retrieval-bench", targets: ["RetrievalBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
-    targets: systemTargets + libraryTargets + functionTargets + toolTargets + fuzzTargets + testTargets
+    targets: systemTargets + libraryTargets + functionTargets + toolTargets + retrievalTargets + fuzzTargets
+        + testTargets
 )

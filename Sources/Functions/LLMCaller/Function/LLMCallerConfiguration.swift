@@ -24,6 +24,7 @@ import SwitchyardProviders
 /// | `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` | memory on usage records (set by Lambda; 128) |
 /// | `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION` | Bedrock, Secrets Manager, S3 |
 /// | `AWS_ENDPOINT_URL_S3` | a local S3 stand-in (none) |
+/// | `RETRIEVAL_*` | the chunk store and index for retrieval plans: `RetrievalConfiguration` |
 ///
 /// The invocation's deadline comes from the runtime with its reporting margin already taken off.
 public struct LLMCallerConfiguration: Sendable {
@@ -41,6 +42,8 @@ public struct LLMCallerConfiguration: Sendable {
     public var compute: ComputeEnvironment
     public var awsCredentials: AWSCredentials?
     public var awsRegion: String
+    /// Where retrieval plans search.
+    public var retrieval: RetrievalConfiguration
 
     /// The deployment's image policy (tenants' S3 locations not included).
     public var imagePolicy: ImageAccessPolicy { imageAccess.deployment }
@@ -107,5 +110,6 @@ public struct LLMCallerConfiguration: Sendable {
         compute = try ComputeEnvironment(environment: environment)
         awsCredentials = try? AWSCredentials.fromEnvironment(environment)
         awsRegion = (try? AWSEndpoint.region(environment)) ?? "us-east-1"
+        retrieval = try RetrievalConfiguration(environment: environment)
     }
 }

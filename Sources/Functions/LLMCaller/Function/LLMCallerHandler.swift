@@ -4,6 +4,7 @@ import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardImageFetch
 import SwitchyardProviders
+import SwitchyardRetrieval
 import SwitchyardRuntime
 
 /// The llm-caller Lambda function: `LLMStepInput` in, `LLMOutcome` out.
@@ -22,6 +23,8 @@ public struct LLMCallerHandler: FunctionHandler {
     let embeddings: EmbeddingClient
     let resolver: ModelResolver
     let imageFetcher: ImageFetcher
+    /// Where retrieval plans search; nil when no chunk store is configured (such plans degrade).
+    let retrievalIndex: (any VectorIndex)?
 
     public init(configuration: LLMCallerConfiguration, transport: any HTTPTransport = CurlTransport())
         throws(ConfigurationError)
@@ -42,6 +45,7 @@ public struct LLMCallerHandler: FunctionHandler {
         imageFetcher = ImageFetcher(
             transport: transport, s3: try? S3Client.fromEnvironment(configuration.environment, transport: transport),
             maxBytes: configuration.imageAccess.deployment.maxInlineBytes, timeout: configuration.imageFetchTimeout)
+        retrievalIndex = try Self.makeRetrievalIndex(configuration.retrieval)
         resolver = ModelResolver(
             configuration: configuration,
             credentials: CredentialResolver(
@@ -92,11 +96,33 @@ public struct LLMCallerHandler: FunctionHandler {
                 deadline: deadline)
             request = try await PromptBuilder.chatRequest(input, images: images)
             if onText != nil { request.stream = true }
-            candidates = try await resolver.resolve(input.plan, request: request, deadline: deadline)
         } catch {
             return builder.failed(error, started: started)
         }
-        let outcome = await caller.call(request, candidates: candidates, deadline: deadline, onText: onText)
-        return builder.outcome(outcome, started: started)
+        // Retrieval runs before the LLM for a single request (not a batch item); its failure
+        // degrades the answer, which comes without sources.
+        var retrieval: RetrievalResult?
+        if let plan = input.retrieval, input.item == nil {
+            let result = await retrieve(
+                plan, input: input, request: request, invocationID: invocationID, deadline: deadline)
+            if let sources = result.sources { Self.insertSources(sources, into: &request) }
+            retrieval = result
+        }
+        var outcome: LLMOutcome
+        do {
+            candidates = try await resolver.resolve(input.plan, request: request, deadline: deadline)
+            outcome = builder.outcome(
+                await caller.call(request, candidates: candidates, deadline: deadline, onText: onText),
+                started: started)
+        } catch {
+            outcome = builder.failed(error, started: started)
+        }
+        if let retrieval {
+            outcome.usage = retrieval.usage + outcome.usage
+            outcome.retrieval = retrieval.report
+            outcome.citations = retrieval.citations
+            if retrieval.failed, outcome.status == .succeeded { outcome.status = .degraded }
+        }
+        return outcome
     }
 }

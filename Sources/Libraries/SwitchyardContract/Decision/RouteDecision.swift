@@ -215,12 +215,17 @@ public struct EmbeddingPlan: Codable, Sendable, Equatable {
 public struct RetrievalPlan: Codable, Sendable, Equatable {
     public var collection: String
     public var topK: Int
+    /// The model that embeds the question.
     public var embeddingModel: ModelID
+    /// The model the collection's chunks were embedded with, when it differs from the question's
+    /// (asymmetric embedders such as e5 embed queries and passages apart, in one vector space).
+    public var passageModel: ModelID?
 
-    public init(collection: String, topK: Int, embeddingModel: ModelID) {
+    public init(collection: String, topK: Int, embeddingModel: ModelID, passageModel: ModelID? = nil) {
         self.collection = collection
         self.topK = topK
         self.embeddingModel = embeddingModel
+        self.passageModel = passageModel
     }
 }
 

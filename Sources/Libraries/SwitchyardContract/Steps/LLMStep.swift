@@ -11,11 +11,13 @@ public struct LLMStepInput: Codable, Sendable, Equatable {
     public var context: UsageContext
     /// Detections to put into the prompt when `plan.groundWithDetections`.
     public var grounding: VisionOutcome?
+    /// Retrieve chunks and put them into the prompt as numbered sources before the call.
+    public var retrieval: RetrievalPlan?
 
     public init(
         request: InferenceRequest? = nil, item: BatchItem? = nil, parameters: GenerationParameters? = nil,
         plan: LLMPlan,
-        context: UsageContext, grounding: VisionOutcome? = nil
+        context: UsageContext, grounding: VisionOutcome? = nil, retrieval: RetrievalPlan? = nil
     ) {
         self.request = request
         self.item = item
@@ -23,6 +25,7 @@ public struct LLMStepInput: Codable, Sendable, Equatable {
         self.plan = plan
         self.context = context
         self.grounding = grounding
+        self.retrieval = retrieval
     }
 }
 
@@ -40,16 +43,21 @@ public struct LLMOutcome: Codable, Sendable, Equatable {
     public var usage: [UsageRecord]
     public var error: StepError?
     public var latencyMs: Int64
+    /// The sources the answer was given (`[n]` cites `citations[n - 1]`), when retrieval ran.
+    public var citations: [Citation]?
+    /// What retrieval did, when the input asked for it (a failure makes the outcome `degraded`).
+    public var retrieval: RetrievalReport?
 
     enum CodingKeys: String, CodingKey {
         case requestID = "requestId"
         case itemID = "itemId"
-        case status, answer, attempts, usage, error, latencyMs
+        case status, answer, attempts, usage, error, latencyMs, citations, retrieval
     }
 
     public init(
         requestID: String, itemID: String? = nil, status: StepStatus, answer: LLMAnswer?, attempts: [LLMAttempt],
-        usage: [UsageRecord], error: StepError?, latencyMs: Int64
+        usage: [UsageRecord], error: StepError?, latencyMs: Int64, citations: [Citation]? = nil,
+        retrieval: RetrievalReport? = nil
     ) {
         self.requestID = requestID
         self.itemID = itemID
@@ -59,6 +67,8 @@ public struct LLMOutcome: Codable, Sendable, Equatable {
         self.usage = usage
         self.error = error
         self.latencyMs = latencyMs
+        self.citations = citations
+        self.retrieval = retrieval
     }
 }
 

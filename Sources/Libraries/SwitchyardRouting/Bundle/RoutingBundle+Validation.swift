@@ -69,6 +69,14 @@ extension RoutingBundle {
                 throw fail("policy.rules[\(i)].then.models[\(j)]", "unknown model \"\(id)\"")
             }
         }
+        if let retrieval = policy.retrieval {
+            for (path, id) in [("embeddingModel", retrieval.embeddingModel), ("passageModel", retrieval.passageModel)] {
+                guard let id else { continue }
+                guard let model = catalog.model(id), model.kind == .embedding else {
+                    throw fail("policy.retrieval.\(path)", "\"\(id.rawValue.prefix(60))\" is not an embedding model")
+                }
+            }
+        }
         // Last, so a specific problem in a quality score is reported as that, not as a changed table.
         if let frozen = qualityVersion {
             guard !frozen.id.isEmpty else { throw fail("catalog.qualityVersion.id", "must not be empty") }

@@ -12,7 +12,7 @@ extension RoutingPolicy {
     static let knownKeys: [String: Set<String>] = [
         "": [
             "version", "policyId", "effectiveFrom", "defaults", "limits", "classifier", "tiers", "tenants", "rules",
-            "description",
+            "description", "retrieval",
         ],
         "defaults": [
             "qualityFloor", "outputTokens", "fallbackCount", "attemptTimeout", "costCeilingMultiplier", "maxErrorRate",
@@ -39,6 +39,11 @@ extension RoutingPolicy {
         ],
         "rules[*].then": [
             "strategy", "qualityFloor", "maxLatencyMs", "maxCostUSD", "models", "fallbackCount", "lockStrategy",
+        ],
+        "retrieval": ["embeddingModel", "passageModel", "topK", "rules", "description"],
+        "retrieval.rules[*]": ["name", "when", "collection", "topK", "description"],
+        "retrieval.rules[*].when": [
+            "modalities", "categories", "difficulties", "tiers", "tenants", "routes", "tags", "uncertain",
         ],
     ]
 

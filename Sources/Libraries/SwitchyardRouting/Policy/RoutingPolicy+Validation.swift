@@ -156,6 +156,7 @@ extension RoutingPolicy {
             }
             if let count = rule.then.fallbackCount { try within(count, 0...10, "\(at).then.fallbackCount") }
         }
+        try retrieval?.validate()
     }
 
     private func isDate(_ text: String) -> Bool {

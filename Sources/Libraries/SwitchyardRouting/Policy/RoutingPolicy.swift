@@ -24,9 +24,11 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
     public var tiers: [String: TierSpec]
     public var tenants: [TenantSpec]
     public var rules: [RoutingRule]
+    /// Which requests get retrieval before the LLM (none when absent).
+    public var retrieval: RetrievalPolicy?
 
     enum CodingKeys: String, CodingKey {
-        case version, effectiveFrom, defaults, limits, classifier, tiers, tenants, rules
+        case version, effectiveFrom, defaults, limits, classifier, tiers, tenants, rules, retrieval
         case policyID = "policyId"
     }
 
@@ -64,6 +66,7 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
         tiers = try c.decode([String: TierSpec].self, forKey: .tiers)
         tenants = try c.decode([TenantSpec].self, forKey: .tenants)
         rules = try c.decodeIfPresent([RoutingRule].self, forKey: .rules) ?? []
+        retrieval = try c.decodeIfPresent(RetrievalPolicy.self, forKey: .retrieval)
     }
 
     /// Parses and validates a policy document on its own (references to catalog models are

@@ -95,6 +95,10 @@ extension Router {
         }
         if downgraded { explanation += "; tenant over budget, downgraded" }
 
+        let retrieval = try retrievalPlan(
+            profile, classification: classification, tier: tenant.tier.name, route: plan.route)
+        if let retrieval { explanation += "; retrieval from \(retrieval.collection) (top \(retrieval.topK))" }
+
         var summary = "\(plan.route.rawValue) \(strategy.rawValue)"
         if let rule { summary += " rule=\(rule.name)" }
         if downgraded { summary += " downgraded" }
@@ -106,7 +110,8 @@ extension Router {
         return RouteDecision(
             requestID: profile.requestID, tenantID: profile.tenantID, tier: tenant.tier.name,
             bundleVersion: table.bundleVersion, route: plan.route, strategy: strategy, llm: llm, vision: vision,
-            batch: batch, embedding: embedding, costCeilingPicoUSD: ceiling, estimatedCostPicoUSD: estimated,
+            batch: batch, embedding: embedding, retrieval: retrieval, costCeilingPicoUSD: ceiling,
+            estimatedCostPicoUSD: estimated,
             matchedRule: rule?.name, qualityFloor: limits.floor, qualityFloorRelaxed: primary.relaxed,
             classification: classification, budget: budget, candidates: candidates, explanation: explanation,
             context: context)

@@ -10,7 +10,7 @@ import SwitchyardJSON
 /// Every round trip is bounded by the operation's deadline (`fit(deadline:)`): server selection
 /// and socket timeouts are cut to fit it, reads carry `maxTimeMS`, majority writes `wtimeout`,
 /// and a round trip that could not finish in time is not started.
-final class MongoConnection {
+package final class MongoConnection {
     private static let initialised: Bool = {
         mongoc_init()
         return true
@@ -40,7 +40,7 @@ final class MongoConnection {
     }
 
     /// Which write concern a write uses.
-    enum Durability {
+    package enum Durability {
         /// Raw records, rollup claims, reservations: what must survive a crash once acknowledged.
         case billing
         /// Bucket increments and batch completion: redone by the repair pass from the claims.
@@ -48,7 +48,7 @@ final class MongoConnection {
     }
 
     /// Parses the URI; connects lazily on the first operation.
-    init(
+    package init(
         uri text: String, database: String, serverSelectionTimeoutMS: Int32, socketTimeoutMS: Int32,
         billing: UsageWriteConcern = .durable, rollup: UsageWriteConcern = .fast, writeTimeoutMS: Int64 = 10_000
     ) throws(MongoFailure) {
@@ -78,7 +78,7 @@ final class MongoConnection {
     }
 
     /// Forgets the client so the next operation connects afresh (after the store was unreachable).
-    func dropClient() {
+    package func dropClient() {
         for collection in collections.values { mongoc_collection_destroy(collection) }
         collections = [:]
         if let client { mongoc_client_destroy(client) }
@@ -91,7 +91,7 @@ final class MongoConnection {
     /// longer fits means a new client. The wanted value is the configured one halved until it
     /// fits in half the time left: steps, so that invocations with similar deadlines keep the
     /// same client instead of reconnecting for every few milliseconds of difference.
-    func fit(deadline: ContinuousClock.Instant) {
+    package func fit(deadline: ContinuousClock.Instant) {
         self.deadline = deadline
         let half = max(0, (deadline - .now).milliseconds / 2)
         func step(_ value: Int32) -> Int32 {
@@ -172,7 +172,7 @@ final class MongoConnection {
     // MARK: - Operations
 
     /// One write of a bulk: update (or replace) the first document matching `filter`.
-    struct UpdateOne {
+    package struct UpdateOne {
         var filter: BSONDocument
         var update: BSONDocument
         var upsert: Bool
@@ -183,24 +183,24 @@ final class MongoConnection {
             self.upsert = upsert
         }
 
-        init(filter: JSONObject, update: JSONObject, upsert: Bool) {
+        package init(filter: JSONObject, update: JSONObject, upsert: Bool) {
             self.init(filter: filter, update: update.bson, upsert: upsert)
         }
     }
 
     /// The parts of a bulk reply the usage store reads.
-    struct BulkResult {
-        var matched: Int = 0
-        var modified: Int = 0
-        var upsertedIndices: Set<Int> = []
+    package struct BulkResult {
+        package var matched: Int = 0
+        package var modified: Int = 0
+        package var upsertedIndices: Set<Int> = []
         /// (index in the bulk, server error code, message)
-        var writeErrors: [(index: Int, code: Int64, message: String)] = []
+        package var writeErrors: [(index: Int, code: Int64, message: String)] = []
     }
 
     /// Executes an unordered bulk of updates with the write concern of `durability`. Per-document
     /// write errors come back in the result; a failure of the whole bulk (network, selection,
     /// write concern) throws.
-    func bulkUpdate(_ name: String, _ operations: [UpdateOne], durability: Durability) throws(MongoFailure)
+    package func bulkUpdate(_ name: String, _ operations: [UpdateOne], durability: Durability) throws(MongoFailure)
         -> BulkResult
     {
         guard !operations.isEmpty else { return BulkResult() }
@@ -243,7 +243,7 @@ final class MongoConnection {
 
     /// All documents matching `filter` (with `options` such as projection, sort, limit); the
     /// server stops it at the deadline (`maxTimeMS`).
-    func find(_ name: String, filter: JSONObject, options: JSONObject = [:]) throws(MongoFailure) -> [JSON] {
+    package func find(_ name: String, filter: JSONObject, options: JSONObject = [:]) throws(MongoFailure) -> [JSON] {
         let target = try collection(name)
         var settings = options
         settings["maxTimeMS"] = .integer(max(1, (deadline - .now).milliseconds))
@@ -256,7 +256,7 @@ final class MongoConnection {
 
     /// `deleteMany`; returns the number deleted.
     @discardableResult
-    func deleteMany(_ name: String, filter: JSONObject, durability: Durability) throws(MongoFailure) -> Int {
+    package func deleteMany(_ name: String, filter: JSONObject, durability: Durability) throws(MongoFailure) -> Int {
         let reply = BSONDocument()
         var error = bson_error_t()
         let target = try collection(name)
@@ -269,7 +269,7 @@ final class MongoConnection {
     }
 
     /// Runs an aggregation pipeline; the server stops it at the deadline (`maxTimeMS`).
-    func aggregate(_ name: String, pipeline: [JSON]) throws(MongoFailure) -> [JSON] {
+    package func aggregate(_ name: String, pipeline: [JSON]) throws(MongoFailure) -> [JSON] {
         let stages = BSONDocument()
         for (i, stage) in pipeline.enumerated() { stages.append(String(i), stage) }
         let target = try collection(name)
@@ -282,7 +282,7 @@ final class MongoConnection {
 
     /// Runs a database command (e.g. `createIndexes`, `ping`, `hello`).
     @discardableResult
-    func command(_ command: JSONObject) throws(MongoFailure) -> JSON {
+    package func command(_ command: JSONObject) throws(MongoFailure) -> JSON {
         try checkDeadline()
         let reply = BSONDocument()
         var error = bson_error_t()

@@ -1,7 +1,7 @@
 import CMongoC
 
 /// A libmongoc error, classified by whether retrying against the same URI can help.
-struct MongoFailure: Error, CustomStringConvertible {
+package struct MongoFailure: Error, CustomStringConvertible {
     var domain: UInt32
     var code: UInt32
     var message: String
@@ -32,13 +32,13 @@ struct MongoFailure: Error, CustomStringConvertible {
             message: "deadline: \(max(0, remainingMilliseconds)) ms left, not enough for another round trip")
     }
 
-    var isDeadline: Bool { domain == Self.deadlineDomain }
+    package var isDeadline: Bool { domain == Self.deadlineDomain }
 
     /// Server error codes that mean "not now" (shutting down, stepping down, network).
     static let transientServerCodes: Set<UInt32> = [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]
 
     /// True when the store could not be reached or was going away: retry, then `Usage.StoreUnavailable`.
-    var isUnavailable: Bool {
+    package var isUnavailable: Bool {
         if domain == MONGOC_ERROR_STREAM.rawValue || domain == MONGOC_ERROR_SERVER_SELECTION.rawValue { return true }
         // Not confirmed durable (e.g. a majority wtimeout, a node going away): retrying is safe,
         // the writes are idempotent.
@@ -48,5 +48,5 @@ struct MongoFailure: Error, CustomStringConvertible {
         return Self.transientServerCodes.contains(code)
     }
 
-    var description: String { "mongoc error \(domain).\(code): \(message)" }
+    package var description: String { "mongoc error \(domain).\(code): \(message)" }
 }

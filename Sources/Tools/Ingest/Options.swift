@@ -1,0 +1,44 @@
+import Foundation
+
+/// `--flag value` options and the remaining positional arguments.
+struct Options {
+    var values: [String: String] = [:]
+    var positional: [String] = []
+
+    init(_ arguments: [String]) {
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if a.hasPrefix("--"), i + 1 < arguments.count {
+                values[String(a.dropFirst(2))] = arguments[i + 1]
+                i += 2
+            } else {
+                positional.append(a)
+                i += 1
+            }
+        }
+    }
+
+    func string(_ name: String, default value: String? = nil) -> String {
+        guard let v = values[name] ?? value else { Tool.fail("--\(name) is required") }
+        return v
+    }
+
+    func int(_ name: String, default value: Int, range: ClosedRange<Int>) -> Int {
+        guard let text = values[name] else { return value }
+        guard let v = Int(text), range.contains(v) else { Tool.fail("--\(name): a number in \(range)") }
+        return v
+    }
+}
+
+enum Tool {
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("switchyard-retrieval: \(message)\n".utf8))
+        exit(64)
+    }
+
+    static func elapsedMs(since start: ContinuousClock.Instant) -> Double {
+        let d = ContinuousClock.now - start
+        return Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+}
