@@ -1,0 +1,120 @@
+"""The packaged zips (scripts/package): each bootstrap starts with only its zip's lib/ and Amazon Linux 2023's
+base libraries, needs no glibc newer than 2.34, and fits the size budget.
+
+Two independent checks of the closure: ldd against the list of AL2023 base sonames (scripts/lib/closure.py),
+and the bootstrap actually started under the neutral Runtime API harness with a scrubbed environment
+(LAMBDA_TASK_ROOT and LD_LIBRARY_PATH=$LAMBDA_TASK_ROOT/lib only, as Lambda starts it), where every shared
+object it maps must come from its lib/ or be an AL2023 base library.
+
+The zips come from $SWITCHYARD_DIST (scripts/test runs scripts/package and sets it), else dist/.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from servers import REPO
+
+DIST = Path(os.environ.get("SWITCHYARD_DIST", REPO / "dist"))
+FUNCTIONS = ["echo", "router", "llm-caller", "vision", "usage-logger"]
+# What each function needs in its environment to finish init (no service is contacted at init).
+INIT_ENV = {
+    "usage-logger": {"MONGODB_URI": "mongodb://127.0.0.1:9/?directConnection=true"},
+    "llm-caller": {"OPENAI_API_KEY": "sk-test"},
+}
+# A one-model catalog for the llm-caller's init when the zip carries none (infra/ has no catalog.json yet).
+CATALOG = {"version": "packaging-test", "models": [{
+    "id": "gpt-4o-mini", "provider": "openai", "kind": "llm", "contextWindow": 128000, "maxOutputTokens": 16384,
+    "capabilities": ["streaming"], "latency": {"p50Ms": 500, "p95Ms": 2000}, "quality": {"chat": 0.8},
+    "tiers": ["basic"], "endpoint": "http://127.0.0.1:9"}]}
+ZIP_LIMIT = 8_000_000
+
+spec = importlib.util.spec_from_file_location("closure", REPO / "scripts" / "lib" / "closure.py")
+closure = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(closure)
+
+
+def zip_of(function: str) -> Path:
+    path = DIST / f"{function}.zip"
+    if not path.exists():
+        if os.environ.get("CI") or os.environ.get("SWITCHYARD_DIST"):
+            pytest.fail(f"{path} missing: scripts/package did not produce it")
+        pytest.skip(f"{path} missing: run scripts/package first")
+    return path
+
+
+@pytest.fixture(scope="module")
+def harness(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("harness") / "harness"
+    subprocess.run(["cc", "-O2", "-o", str(out), str(REPO / "Benchmarks/RuntimeHarness/harness.c")], check=True)
+    return out
+
+
+def unpack(function: str, into: Path) -> Path:
+    with zipfile.ZipFile(zip_of(function)) as z:
+        z.extractall(into)
+    (into / "bootstrap").chmod(0o755)
+    return into
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_closure_is_lib_and_al2023_base(function, tmp_path):
+    task = unpack(function, tmp_path)
+    report = closure.check(task)
+    assert report["problems"] == [], report
+    base = closure.base_sonames()
+    assert set(report["loaded"]) <= base | set(report["bundled"]), report
+    # The C libraries are linked in: none of Debian's shared builds travels in the zip.
+    assert not [n for n in report["bundled"] if n.startswith(("libcurl", "libmongoc", "libbson", "libssl", "libcrypto",
+                                                              "libicu", "libz.", "libnghttp2", "libturbojpeg", "libpng"))]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_glibc_at_most_2_34(function, tmp_path):
+    task = unpack(function, tmp_path)
+    versions = set()
+    for path in [task / "bootstrap", *sorted((task / "lib").glob("*"))]:
+        versions |= closure.glibc_versions(str(path))
+    assert versions, "objdump found no GLIBC_ versions at all"
+    assert max(versions) <= (2, 34), f"needs GLIBC_{'.'.join(map(str, max(versions)))}"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_starts_with_scrubbed_library_path(function, tmp_path, harness):
+    task = unpack(function, tmp_path / "task")
+    env = {"LAMBDA_TASK_ROOT": str(task), "LD_LIBRARY_PATH": str(task / "lib"), "AWS_LAMBDA_FUNCTION_NAME": function,
+           **INIT_ENV.get(function, {})}
+    if function == "llm-caller" and not (task / "catalog.json").exists():
+        (tmp_path / "bundle").mkdir()
+        (tmp_path / "bundle" / "catalog.json").write_text(json.dumps(CATALOG))
+        env["SWITCHYARD_BUNDLE_DIR"] = str(tmp_path / "bundle")
+    event = REPO / "events" / "echo" / "hello.json"
+    result = subprocess.run([str(harness), str(task / "bootstrap"), "3", "0", str(event), "--init-only",
+                             *[f"{k}={v}" for k, v in env.items()]], capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    base = closure.base_sonames()
+    outside = [p for p in doc["libraries"] if not p.startswith(str(task / "lib") + "/") and Path(p).name not in base]
+    assert outside == [], f"{function} mapped shared objects from outside its zip and AL2023's base: {outside}"
+    assert doc["shared_libraries"] == len(doc["libraries"]) > 0
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_zip_within_size_budget(function):
+    size = zip_of(function).stat().st_size
+    assert size <= ZIP_LIMIT, f"{function}.zip is {size / 1e6:.1f} MB, over {ZIP_LIMIT / 1e6:.0f} MB"
+
+
+def test_base_list_excludes_what_the_zips_must_carry():
+    # The list is the contract with Lambda: adding libcurl or OpenSSL to it would let a zip pass that
+    # fails to start on provided.al2023.
+    base = closure.base_sonames()
+    assert "libc.so.6" in base and "libstdc++.so.6" in base
+    assert not [n for n in base if n.startswith(("libcurl", "libssl", "libcrypto", "libz", "libmongoc", "libicu"))]
