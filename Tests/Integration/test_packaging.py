@@ -22,18 +22,23 @@ import pytest
 from servers import REPO
 
 DIST = Path(os.environ.get("SWITCHYARD_DIST", REPO / "dist"))
-FUNCTIONS = ["echo", "router", "llm-caller", "vision", "usage-logger"]
+# Every function scripts/package packages: infra/local/functions.json less the test probe.
+FUNCTIONS = [f["name"] for f in json.loads((REPO / "infra" / "local" / "functions.json").read_text())["functions"]
+             if f["name"] != "runtime-probe"]
 # What each function needs in its environment to finish init (no service is contacted at init).
+UNREACHABLE_MONGO = "mongodb://127.0.0.1:9/?directConnection=true"
 INIT_ENV = {
-    "usage-logger": {"MONGODB_URI": "mongodb://127.0.0.1:9/?directConnection=true"},
+    "usage-logger": {"MONGODB_URI": UNREACHABLE_MONGO},
+    "dashboard-api": {"MONGODB_URI": UNREACHABLE_MONGO},
     "llm-caller": {"OPENAI_API_KEY": "sk-test"},
+    # The local stack's generated model (scripts/setup writes it): vision warms its detector up at init.
+    "vision": {"VISION_MODEL_DIR": str(REPO / ".run")},
 }
-# A one-model catalog for the llm-caller's init when the zip carries none (infra/ has no catalog.json yet).
-CATALOG = {"version": "packaging-test", "models": [{
-    "id": "gpt-4o-mini", "provider": "openai", "kind": "llm", "contextWindow": 128000, "maxOutputTokens": 16384,
-    "capabilities": ["streaming"], "latency": {"p50Ms": 500, "p95Ms": 2000}, "quality": {"chat": 0.8},
-    "tiers": ["basic"], "endpoint": "http://127.0.0.1:9"}]}
 ZIP_LIMIT = 8_000_000
+# Exempt from the budget, each with its measured size in docs/packaging.md: onnxruntime (the PyPI wheel's
+# libonnxruntime.so and its licences) in vision's zip, and the router's learned classifier (data named by
+# the policy, 1.3 MB compressed). The rest of each zip, the bootstrap first, is held to the budget.
+EXEMPT = {"vision": ("lib/libonnxruntime.so", "licenses/onnxruntime/"), "router": ("classifier/",)}
 
 spec = importlib.util.spec_from_file_location("closure", REPO / "scripts" / "lib" / "closure.py")
 closure = importlib.util.module_from_spec(spec)
@@ -71,8 +76,9 @@ def test_closure_is_lib_and_al2023_base(function, tmp_path):
     base = closure.base_sonames()
     assert set(report["loaded"]) <= base | set(report["bundled"]), report
     # The C libraries are linked in: none of Debian's shared builds travels in the zip.
-    assert not [n for n in report["bundled"] if n.startswith(("libcurl", "libmongoc", "libbson", "libssl", "libcrypto",
-                                                              "libicu", "libz.", "libnghttp2", "libturbojpeg", "libpng"))]
+    debian = ("libcurl", "libmongoc", "libbson", "libssl", "libcrypto", "libicu", "libz.", "libnghttp2", "libturbojpeg",
+              "libpng")
+    assert not [n for n in report["bundled"] if n.startswith(debian)]
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -88,12 +94,10 @@ def test_glibc_at_most_2_34(function, tmp_path):
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_starts_with_scrubbed_library_path(function, tmp_path, harness):
     task = unpack(function, tmp_path / "task")
+    # What Lambda sets for every function, and what this one needs to finish init.
     env = {"LAMBDA_TASK_ROOT": str(task), "LD_LIBRARY_PATH": str(task / "lib"), "AWS_LAMBDA_FUNCTION_NAME": function,
-           **INIT_ENV.get(function, {})}
-    if function == "llm-caller" and not (task / "catalog.json").exists():
-        (tmp_path / "bundle").mkdir()
-        (tmp_path / "bundle" / "catalog.json").write_text(json.dumps(CATALOG))
-        env["SWITCHYARD_BUNDLE_DIR"] = str(tmp_path / "bundle")
+           "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example",
+           "AWS_SESSION_TOKEN": "example", **INIT_ENV.get(function, {})}
     event = REPO / "events" / "echo" / "hello.json"
     result = subprocess.run([str(harness), str(task / "bootstrap"), "3", "0", str(event), "--init-only",
                              *[f"{k}={v}" for k, v in env.items()]], capture_output=True, text=True, timeout=60,
@@ -111,7 +115,12 @@ def test_starts_with_scrubbed_library_path(function, tmp_path, harness):
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_zip_within_size_budget(function):
     size = zip_of(function).stat().st_size
-    assert size <= ZIP_LIMIT, f"{function}.zip is {size / 1e6:.1f} MB, over {ZIP_LIMIT / 1e6:.0f} MB"
+    with zipfile.ZipFile(zip_of(function)) as z:
+        exempt = sum(i.compress_size for i in z.infolist() if i.filename.startswith(EXEMPT.get(function, ("\0",))))
+    if function in EXEMPT:
+        assert exempt > 0, f"{function}.zip lacks {EXEMPT[function]}"
+    assert size - exempt <= ZIP_LIMIT, (f"{function}.zip is {size / 1e6:.1f} MB ({exempt / 1e6:.1f} MB exempt), over "
+                                        f"{ZIP_LIMIT / 1e6:.0f} MB")
 
 
 def test_base_list_excludes_what_the_zips_must_carry():

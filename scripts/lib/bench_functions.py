@@ -3,10 +3,12 @@
 Each zip is unpacked and its bootstrap started as Lambda starts it (LAMBDA_TASK_ROOT=<dir>,
 LD_LIBRARY_PATH=<dir>/lib, nothing else inherited) by Benchmarks/RuntimeHarness, beside echo and the
 C + libcurl loop, in one run. Every invocation is checked by the harness (a POST to /error or a response
-without the expected text ends that measurement, which is then reported as FAILED, never timed).
+without the expected text is counted as a failure and never timed; a function with any failure is
+reported as FAILED).
 
-The services the functions call are local and answer at once: SecantusDB (router signals, usage-logger),
-the canned C OpenAI server (llm-caller), the ONNX vision endpoint (vision).
+The services the functions call are local and answer at once: SecantusDB (router signals, usage-logger,
+dashboard-api), the canned C OpenAI server (llm-caller). Vision runs its in-process detector (the zip's
+onnxruntime) on the local stack's generated model (scripts/vision-make-model --local).
 
     bench_functions.py OUT DIST [--before DIST] [--colds N] [--warms N] [--rounds N]
 """
@@ -23,7 +25,9 @@ import urllib.request
 import zipfile
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-FUNCTIONS = ["echo", "router", "llm-caller", "vision", "usage-logger"]
+# Every packaged function (scripts/package's list: infra/local/functions.json less the test probe).
+FUNCTIONS = [f["name"] for f in json.load(open(os.path.join(ROOT, "infra", "local", "functions.json")))["functions"]
+             if f["name"] != "runtime-probe"]
 
 
 def free_port():
@@ -55,7 +59,7 @@ class Services:
 
     def start(self, needed):
         env = {}
-        if needed & {"router", "usage-logger"}:
+        if needed & {"router", "usage-logger", "dashboard-api"}:
             storage = os.path.join(self.out, "mongo")
             shutil.rmtree(storage, ignore_errors=True)
             uri = subprocess.run([os.path.join(ROOT, "scripts/start-mongo"), "--name", self.mongo_name, "--storage",
@@ -70,18 +74,15 @@ class Services:
             wait_http(f"http://127.0.0.1:{port}/health")
             env["LLM_PORT"] = str(port)
         if "vision" in needed:
-            port = free_port()
-            log = open(os.path.join(self.out, "vision-endpoint.log"), "w")
-            self.processes.append(subprocess.Popen([os.path.join(ROOT, "scripts/vision-endpoint"), "--port", str(port)],
-                                                   cwd=ROOT, stdout=log, stderr=log, start_new_session=True))
-            wait_http(f"http://127.0.0.1:{port}/ping", seconds=180)
-            env["VISION_PORT"] = str(port)
+            subprocess.run([os.path.join(ROOT, "scripts/vision-make-model"), "--local"], check=True, cwd=ROOT,
+                           stdout=subprocess.DEVNULL)
+            env["VISION_MODEL_DIR"] = os.path.join(ROOT, ".run")
         return env
 
     def stop(self):
         for p in self.processes:
             try:
-                os.killpg(p.pid, 15) if p.args[0].endswith("vision-endpoint") else p.terminate()
+                p.terminate()
             except ProcessLookupError:
                 pass
             p.wait(timeout=10)
@@ -118,13 +119,16 @@ def setups(out, services):
         mongo = {"MONGODB_URI": services["MONGODB_URI"], "SWITCHYARD_DB": "bench_runtime"}
         s["router"] = (ev("router", "chat-basic.json"), '"backend"', mongo)
         s["usage-logger"] = (ev("usage-logger", "gpt4o-brief-example.json"), '"costPicoUSD"', mongo)
+        api_event = os.path.join(out, "event-dashboard-api.json")
+        json.dump({"httpMethod": "GET", "path": "/api/volume", "headers": {"Accept": "application/json"},
+                   "queryStringParameters": {"from": "0", "to": "86400000", "bucket": "day"}}, open(api_event, "w"))
+        s["dashboard-api"] = (api_event, '"statusCode":200', mongo)
     if "LLM_PORT" in services:
         bundle, event = llm_bundle(out, services["LLM_PORT"])
         s["llm-caller"] = (event, '"succeeded"', {"SWITCHYARD_BUNDLE_DIR": bundle, "OPENAI_API_KEY": "sk-bench"})
-    if "VISION_PORT" in services:
-        s["vision"] = (ev("vision", "red-square.json"), '"detections"', {
-            "VISION_BACKEND": "local", "VISION_ENDPOINT_URL": f"http://127.0.0.1:{services['VISION_PORT']}/invocations",
-            "VISION_ALLOW_PRIVATE_URLS": "true"})
+    if "VISION_MODEL_DIR" in services:
+        model_dir = {"VISION_MODEL_DIR": services["VISION_MODEL_DIR"]}
+        s["vision"] = (ev("vision", "red-square.json"), '"succeeded"', model_dir)
     return s
 
 
@@ -143,7 +147,10 @@ def harness(out, binary, colds, warms, event, expect, env):
     r = subprocess.run(args, capture_output=True, text=True)
     if r.returncode != 0:
         return {"failed": (r.stderr.strip() or r.stdout.strip())[:400]}
-    return json.loads(r.stdout)
+    doc = json.loads(r.stdout)
+    if doc["failures"]:
+        return {"failed": f"{doc['failures']} wrong answers: " + r.stderr.strip()[:400]}
+    return doc
 
 
 def main():
@@ -178,7 +185,9 @@ def main():
             for label, f, task, zip_path in runs:
                 event, expect, extra = setup[f]
                 env_vars = {"LAMBDA_TASK_ROOT": task, "LD_LIBRARY_PATH": os.path.join(task, "lib"),
-                            "AWS_LAMBDA_FUNCTION_NAME": f, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256", **extra}
+                            "AWS_LAMBDA_FUNCTION_NAME": f, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+                            "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+                            "AWS_SECRET_ACCESS_KEY": "example", "AWS_SESSION_TOKEN": "example", **extra}
                 r = harness(out, os.path.join(task, "bootstrap"), a.colds, a.warms, event, expect, env_vars)
                 key = (label, f)
                 prev = best.get(key)
