@@ -204,7 +204,7 @@ def main():
         services.stop()
 
     echo = best.get(("", "echo"))
-    print(f"{'function':<22}{'init med':>10}{'x echo':>8}{'1st inv':>9}{'warm p50':>10}{'warm p99':>10}"
+    print(f"{'function':<22}{'init med':>10}{'x echo':>8}{'1st inv':>11}{'warm p50':>10}{'warm p99':>10}"
           f"{'RSS init':>10}{'peak RSS':>10}{'zip':>8}{'.so':>5}")
     failed = False
     order = [(label, f) for label, _ in sets for f in present] + [("", "C + libcurl")]
@@ -218,7 +218,7 @@ def main():
             continue
         ratio = f"{r['init_median_us'] / echo['init_median_us']:.2f}" if echo and "failed" not in echo else "-"
         size = f"{sizes[key] / 1e6:.1f}MB" if key in sizes else "-"
-        print(f"{name:<22}{r['init_median_us'] / 1000:>8.2f}ms{ratio:>8}{r['first_invoke_median_us']:>7.0f}µs"
+        print(f"{name:<22}{r['init_median_us'] / 1000:>8.2f}ms{ratio:>8}{r['first_invoke_median_us']:>9.0f}µs"
               f"{r['warm_p50_us']:>8.0f}µs{r['warm_p99_us']:>8.0f}µs{r['init_rss_kb'] / 1024:>8.1f}MB"
               f"{r['vm_hwm_kb'] / 1024:>8.1f}MB{size:>8}{r['shared_libraries']:>5}")
     print(f"\n{a.colds} cold starts and {a.warms} warm invokes per binary, best of {a.rounds} interleaved rounds; "
