@@ -30,6 +30,11 @@ UNREACHABLE_MONGO = "mongodb://127.0.0.1:9/?directConnection=true"
 INIT_ENV = {
     "usage-logger": {"MONGODB_URI": UNREACHABLE_MONGO},
     "dashboard-api": {"MONGODB_URI": UNREACHABLE_MONGO},
+    # The front door's two (values as infra/local/functions.json gives them; not yet run from a zip here).
+    "authorizer": {"MONGODB_URI": UNREACHABLE_MONGO,
+                   "SWITCHYARD_USAGE_PLAN_KEYS": '{"basic": "b", "pro": "p", "enterprise": "e"}'},
+    "ingress": {"MONGODB_URI": UNREACHABLE_MONGO, "OPENAI_API_KEY": "sk-test", "ANTHROPIC_API_KEY": "sk-ant-test",
+                "SWITCHYARD_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:switchyard"},
     "llm-caller": {"OPENAI_API_KEY": "sk-test"},
     # The local stack's generated model (scripts/setup writes it): vision warms its detector up at init.
     "vision": {"VISION_MODEL_DIR": str(REPO / ".run")},
