@@ -2,7 +2,7 @@
 // Switchyard: a serverless model router. One package, several small Lambda functions.
 //
 // The layout shows the kinds of target (see docs/architecture.md for the import rules):
-//   Sources/System/     C system libraries and shims (libcurl, libmongoc, zlib, libcrypto, TurboJPEG, libpng)
+//   Sources/System/     C libraries and shims (libcurl, libmongoc, zlib, libcrypto, TurboJPEG, libpng), static
 //   Sources/Libraries/  Foundation-free libraries: shared primitives, the contract, pure domain logic, I/O clients
 //   Sources/Functions/  one folder per Lambda function: `Function/` (handler, configuration, I/O wiring) and
 //                       `Main/main.swift` (a few lines, packaged as `bootstrap`)
@@ -10,10 +10,6 @@
 import PackageDescription
 
 // MARK: - Helpers that keep each target's path next to its name
-
-func system(_ name: String, pkgConfig: String, apt: [String]) -> Target {
-    .systemLibrary(name: name, path: "Sources/System/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
-}
 
 func library(
     _ name: String, _ dependencies: [Target.Dependency], swiftSettings: [SwiftSetting]? = nil
@@ -47,16 +43,35 @@ func tool(_ name: String, folder: String, _ dependencies: [Target.Dependency], s
         swiftSettings: swift5 ? [.swiftLanguageMode(.v5)] : nil)
 }
 
-// MARK: - System libraries (found through pkg-config, installed by scripts/setup)
+// MARK: - System libraries (static archives staged by scripts/build-deps in .deps/sysroot)
+
+// scripts/build-deps builds libcurl and libmongoc from Debian's source packages, configured for what
+// Switchyard uses, and stages them with Debian's static OpenSSL, zlib, nghttp2, libjpeg-turbo and
+// libpng as .deps/sysroot/lib/libsy_*.a. Every target sees the sysroot's headers and every link
+// searches its archives, so each bootstrap carries exactly the C code its function calls and loads
+// no shared library beyond glibc's.
+let sysroot = Context.packageDirectory + "/.deps/sysroot"
+let sysrootSwiftSettings: [SwiftSetting] = [
+    .unsafeFlags(
+        ["include", "include/libbson-1.0", "include/libmongoc-1.0"].flatMap { ["-Xcc", "-I\(sysroot)/\($0)"] })
+]
+let sysrootLinkerSettings: [LinkerSetting] = [.unsafeFlags(["-L\(sysroot)/lib"])]
+
+/// A C library from the sysroot, described by the module map in `Sources/System/<name>`.
+func system(_ name: String) -> Target {
+    .systemLibrary(name: name, path: "Sources/System/\(name)")
+}
 
 let systemTargets: [Target] = [
-    system("CCurl", pkgConfig: "libcurl", apt: ["libcurl4-openssl-dev"]),
-    system("CMongoC", pkgConfig: "libmongoc-1.0", apt: ["libmongoc-dev"]),
-    system("CZlib", pkgConfig: "zlib", apt: ["zlib1g-dev"]),
-    system("CCrypto", pkgConfig: "libcrypto", apt: ["libssl-dev"]),
-    system("CTurboJPEG", pkgConfig: "libturbojpeg", apt: ["libturbojpeg0-dev"]),
+    system("CCurl"),
+    system("CMongoC"),
+    system("CZlib"),
+    system("CCrypto"),
+    system("CTurboJPEG"),
     // C, not a system library: libpng reports errors by longjmp, which must not cross Swift frames.
-    .target(name: "CPNG", path: "Sources/System/CPNG", linkerSettings: [.linkedLibrary("png16")]),
+    .target(
+        name: "CPNG", path: "Sources/System/CPNG",
+        linkerSettings: [.linkedLibrary("sy_png16"), .linkedLibrary("sy_z"), .linkedLibrary("m")]),
     // fork/exec for the emulator's children: what runs between fork and exec must be C.
     .target(name: "CProcessSpawn", path: "Sources/System/CProcessSpawn"),
     // Linked into every function through SwitchyardRuntime: keeps binaries within glibc 2.34.
@@ -320,7 +335,7 @@ let testTargets: [Target] = [
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-    tests("SwitchyardHTTP"),
+    tests("SwitchyardHTTP", ["CCurl"]),
     tests("SwitchyardAWS", ["SwitchyardHTTP", "SwitchyardJSON"]),
     tests(
         "SwitchyardProviders",
@@ -347,6 +362,16 @@ let testTargets: [Target] = [
         ["SwitchyardRouterFunction", "SwitchyardBilling", "SwitchyardHTTP", "SwitchyardJSON", "SwitchyardRuntime"]),
     tests("SwitchyardMetrics", ["SwitchyardJSON"]),
 ]
+
+let allTargets =
+    systemTargets + libraryTargets + functionTargets + toolTargets + retrievalTargets + fuzzTargets + testTargets
+for target in allTargets where target.type != .system {
+    target.linkerSettings = (target.linkerSettings ?? []) + sysrootLinkerSettings
+    // C targets (Sources/System) take no Swift settings.
+    if !(target.path ?? "").hasPrefix("Sources/System/") {
+        target.swiftSettings = (target.swiftSettings ?? []) + sysrootSwiftSettings
+    }
+}
 
 let package = Package(
     name: "Switchyard",
@@ -378,6 +403,5 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
-    targets: systemTargets + libraryTargets + functionTargets + toolTargets + retrievalTargets + fuzzTargets
-        + testTargets
+    targets: allTargets
 )

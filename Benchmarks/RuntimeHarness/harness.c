@@ -3,12 +3,20 @@
  * /response for one runtime process at a time, with blocking sockets and no framework, so the
  * numbers measure the runtime under test rather than the server.
  *
- *   harness <bootstrap> <cold-starts> <warm-invokes> <event-file>
+ *   harness <bootstrap> <cold-starts> <warm-invokes> <event-file> [--expect TEXT] [--init-only] [NAME=VALUE ...]
  *
  * For each cold start: fork+exec the bootstrap, time spawn → first GET /next (init), then the
  * first invocation (event sent → response received). The last process then serves the warm
- * invokes. Every response is checked against the event (the runtimes under test echo it): a wrong
- * answer is counted in "failures" and never timed. Prints one JSON object.
+ * invokes. Every response is checked: without --expect it must be the event (the runtimes under
+ * test echo it), with --expect TEXT a POST to /response whose body holds TEXT. A wrong answer (a
+ * POST to /error included) is counted in "failures" and never timed. Prints one JSON object.
+ *
+ * The bootstrap gets a fixed environment (the Runtime API address, function name, memory size,
+ * LAMBDA_TASK_ROOT=/tmp, PATH) plus the NAME=VALUE arguments, which may replace those: a packaged
+ * function runs with LAMBDA_TASK_ROOT=<unzipped dir> and LD_LIBRARY_PATH=<dir>/lib, as on Lambda.
+ * --init-only stops each cold start at its first GET /next (no invocation): what a bootstrap loads
+ * to start, and how fast. "init_rss_kb" is the resident memory once init is done; "libraries"
+ * lists the shared objects mapped by the last process.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -32,6 +40,7 @@ static double now_us(void) {
 }
 
 static char buf[1 << 20];
+static const char *expect_text;
 static size_t buf_len;
 
 /* Waits until fd is readable; a runtime that stops answering for 10 s ends the benchmark. */
@@ -116,12 +125,19 @@ static const char accepted[] = "HTTP/1.1 202 Accepted\r\nContent-Type: applicati
 
 static long failures;
 
-/* Whether the request in buf is the POST of exactly the event to /response. */
-static int echoed_event(void) {
+/* Whether the request in buf is a POST to /response whose body is the event (no --expect) or
+ * holds expect_text. The first wrong answer is shown on stderr. */
+static int valid_response(void) {
     char *end = memmem(buf, buf_len, "\r\n\r\n", 4);
-    if (!end || memcmp(buf, "POST ", 5) != 0 || !memmem(buf, end - buf, "/response HTTP/1.1", 18)) return 0;
-    size_t head = end - buf + 4;
-    return buf_len - head == event_len && memcmp(buf + head, event, event_len) == 0;
+    int ok = end && memcmp(buf, "POST ", 5) == 0 && memmem(buf, end - buf, "/response HTTP/1.1", 18);
+    if (ok) {
+        size_t head = end - buf + 4, body_len = buf_len - head;
+        ok = expect_text ? memmem(buf + head, body_len, expect_text, strlen(expect_text)) != NULL
+                         : body_len == event_len && memcmp(buf + head, event, event_len) == 0;
+    }
+    if (!ok && failures == 0)
+        fprintf(stderr, "harness: wrong answer: %.*s\n", (int)(buf_len < 600 ? buf_len : 600), buf);
+    return ok;
 }
 
 /* Sends one invocation, waits for the /response, answers it; returns the round trip in µs, or
@@ -132,7 +148,7 @@ static double one_invoke(void) {
     send_invocation();
     if (!next_request(method) || strncmp(method, "POST", 4)) { fprintf(stderr, "expected POST /response\n"); exit(1); }
     double end = now_us();
-    int valid = echoed_event();
+    int valid = valid_response();
     send_all(conn, accepted, sizeof accepted - 1);
     /* The runtime's next GET /next. */
     if (!next_request(method) || strncmp(method, "GET ", 4)) { fprintf(stderr, "expected GET /next\n"); exit(1); }
@@ -148,13 +164,14 @@ static int cmp(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static long vm_hwm_kb(pid_t pid) {
+/* A "VmHWM:" or "VmRSS:" figure of /proc/<pid>/status, in KB. */
+static long status_kb(pid_t pid, const char *field) {
     char path[64], line[256];
     snprintf(path, sizeof path, "/proc/%d/status", pid);
     FILE *f = fopen(path, "r");
     long kb = -1;
     while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = strtol(line + 6, NULL, 10);
+        if (!strncmp(line, field, strlen(field))) kb = strtol(line + strlen(field), NULL, 10);
     if (f) fclose(f);
     return kb;
 }
@@ -180,8 +197,11 @@ static long long cpu_ns(pid_t pid) {
     return total;
 }
 
+static char seen[200][256];
+
+/* Collects the distinct shared objects mapped by pid into seen[]; returns how many. */
 static int shared_libraries(pid_t pid) {
-    char path[64], line[512], seen[200][256];
+    char path[64], line[512];
     int count = 0;
     snprintf(path, sizeof path, "/proc/%d/maps", pid);
     FILE *f = fopen(path, "r");
@@ -197,8 +217,21 @@ static int shared_libraries(pid_t pid) {
     return count;
 }
 
+/* Sets NAME=VALUE in env (replacing NAME's earlier entry); env holds at most 63 entries. */
+static void put_env(char **env, int *count, char *entry) {
+    size_t name = strcspn(entry, "=");
+    for (int i = 0; i < *count; i++)
+        if (!strncmp(env[i], entry, name + 1)) { env[i] = entry; return; }
+    if (*count < 63) env[(*count)++] = entry;
+    env[*count] = NULL;
+}
+
 int main(int argc, char **argv) {
-    if (argc != 5) { fprintf(stderr, "usage: harness <bootstrap> <cold-starts> <warm-invokes> <event>\n"); return 64; }
+    if (argc < 5) {
+        fprintf(stderr, "usage: harness <bootstrap> <cold-starts> <warm-invokes> <event> [--expect TEXT] [--init-only] "
+                        "[NAME=VALUE ...]\n");
+        return 64;
+    }
     int colds = atoi(argv[2]), warms = atoi(argv[3]);
     FILE *ef = fopen(argv[4], "rb");
     if (!ef) { perror(argv[4]); return 66; }
@@ -213,10 +246,21 @@ int main(int argc, char **argv) {
     getsockname(listener, (struct sockaddr *)&addr, &alen);
     char api[64];
     snprintf(api, sizeof api, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", ntohs(addr.sin_port));
+    char *envp[64] = {NULL};
+    int env_count = 0, init_only = 0;
+    char *defaults[] = {api, "AWS_LAMBDA_FUNCTION_NAME=echo", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
+                        "LAMBDA_TASK_ROOT=/tmp", "PATH=/usr/bin:/bin"};
+    for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++) put_env(envp, &env_count, defaults[i]);
+    for (int i = 5; i < argc; i++) {
+        if (!strcmp(argv[i], "--expect") && i + 1 < argc) expect_text = argv[++i];
+        else if (!strcmp(argv[i], "--init-only")) init_only = 1;
+        else if (strchr(argv[i], '=')) put_env(envp, &env_count, argv[i]);
+        else { fprintf(stderr, "harness: unexpected argument %s\n", argv[i]); return 64; }
+    }
 
     double *init = calloc(colds, sizeof(double)), *first = calloc(colds, sizeof(double));
     double *warm = calloc(warms > 0 ? warms : 1, sizeof(double));
-    long hwm = 0;
+    long hwm = 0, init_rss = 0;
     int libs = 0;
     double cpu_per_invoke_us = -1;
     for (int c = 0; c < colds; c++) {
@@ -224,20 +268,26 @@ int main(int argc, char **argv) {
         double t0 = now_us();
         pid_t pid = fork();
         if (pid == 0) {
-            char *envp[] = {api, "AWS_LAMBDA_FUNCTION_NAME=echo", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128",
-                            "LAMBDA_TASK_ROOT=/tmp", "PATH=/usr/bin:/bin", NULL};
-            execle(argv[1], argv[1], (char *)NULL, envp);
+            execve(argv[1], (char *[]){argv[1], NULL}, envp);
             _exit(127);
         }
         if (!next_request(method)) { fprintf(stderr, "runtime did not call /next\n"); return 1; }
         init[c] = now_us() - t0;
-        first[c] = one_invoke();
-        if (c == colds - 1) {
+        if (strncmp(method, "GET ", 4)) {
+            fprintf(stderr, "harness: init failed: %.*s\n", (int)(buf_len < 600 ? buf_len : 600), buf);
+            return 1;
+        }
+        /* Resident memory once init is done (the runtime waits on /next), before any invocation. */
+        if (c == colds - 1) init_rss = status_kb(pid, "VmRSS:");
+        if (init_only) {
+            if (c == colds - 1) libs = shared_libraries(pid), hwm = status_kb(pid, "VmHWM:");
+        } else first[c] = one_invoke();
+        if (c == colds - 1 && !init_only) {
             long long cpu_before = cpu_ns(pid);
             for (int i = 0; i < warms; i++) warm[i] = one_invoke();
             long long cpu_after = cpu_ns(pid);
             if (cpu_before >= 0 && cpu_after >= 0 && warms > 0) cpu_per_invoke_us = (cpu_after - cpu_before) / 1e3 / warms;
-            hwm = vm_hwm_kb(pid);
+            hwm = status_kb(pid, "VmHWM:");
             libs = shared_libraries(pid);
         }
         /* SIGTERM first (Lambda's shutdown signal; lets a profiler such as callgrind write its
@@ -252,19 +302,27 @@ int main(int argc, char **argv) {
     /* Failed invocations sort first as -1 and are left out of the percentiles. */
     qsort(init, colds, sizeof(double), cmp);
     qsort(first, colds, sizeof(double), cmp);
+    if (init_only) warms = 0, first[0] = 0, warm[0] = 0;
     qsort(warm, warms, sizeof(double), cmp);
     int fc = 0, wc = 0;
     while (fc < colds && first[fc] < 0) fc++;
     while (wc < warms && warm[wc] < 0) wc++;
-    int firsts = colds - fc, warmed = warms - wc;
+    int firsts = init_only ? 1 : colds - fc, warmed = init_only ? 1 : warms - wc;
     if (firsts == 0 || warmed == 0) {
         fprintf(stderr, "harness: no valid response to time (%ld failures)\n", failures);
         return 1;
     }
     printf("{\"init_median_us\":%.1f,\"init_min_us\":%.1f,\"first_invoke_median_us\":%.1f,"
-           "\"warm_p50_us\":%.1f,\"warm_p99_us\":%.1f,\"vm_hwm_kb\":%ld,\"shared_libraries\":%d,\"cold_starts\":%d,"
-           "\"warm_invokes\":%d,\"failures\":%ld,\"cpu_per_invoke_us\":%.2f}\n",
+           "\"warm_p50_us\":%.1f,\"warm_p99_us\":%.1f,\"vm_hwm_kb\":%ld,\"init_rss_kb\":%ld,\"shared_libraries\":%d,"
+           "\"cold_starts\":%d,\"warm_invokes\":%d,\"failures\":%ld,\"cpu_per_invoke_us\":%.2f,\"libraries\":[",
            init[colds / 2], init[0], first[fc + firsts / 2], warm[wc + warmed / 2], warm[wc + (int)(warmed * 0.99)], hwm,
-           libs, colds, warms, failures, cpu_per_invoke_us);
+           init_rss, libs, colds, warms, failures, cpu_per_invoke_us);
+    /* Paths come from /proc/<pid>/maps; quotes and backslashes are escaped for JSON. */
+    for (int i = 0; i < libs; i++) {
+        printf("%s\"", i ? "," : "");
+        for (const char *p = seen[i]; *p; p++) printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+        printf("\"");
+    }
+    printf("]}\n");
     return 0;
 }
