@@ -39,7 +39,7 @@ struct ClassifierRuns {
             }
             var p50: Int?
             var p99: Int?
-            if name == "heuristic" || name == "learned" {
+            if classifier is HeuristicClassifier || classifier is NGramClassifier {
                 let medians = time(classifier, setup: setup, name: name, passes: passes)
                 p50 = percentile(medians, 0.5)
                 p99 = percentile(medians, 0.99)
@@ -76,6 +76,8 @@ struct ClassifierRuns {
                 let v: Classification
                 if let h = classifier as? HeuristicClassifier {
                     v = h.classify(input)
+                } else if let n = classifier as? NGramClassifier {
+                    v = n.classify(input)
                 } else {
                     v = setup.learned.classify(input)
                 }

@@ -71,7 +71,7 @@ struct EvalReport {
     }
 
     func printConfusion() {
-        for row in runs.rows where row.name == "learned" || row.name == "heuristic" {
+        for row in runs.rows where row.name != "labels (oracle)" {
             print("\n== \(row.name): confusion matrix (rows: true category, columns: predicted)")
             let short = TaskCategory.allCases.map { String($0.rawValue.prefix(5)) }
             print(pad("", 14) + short.map { padLeft($0, 6) }.joined() + padLeft("F1", 7))

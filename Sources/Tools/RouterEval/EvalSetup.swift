@@ -68,6 +68,11 @@ struct EvalSetup {
         }
 
         classifiers = [("heuristic", HeuristicClassifier()), ("learned", learned)]
+        // An older model beside the shipped one in the same run (any version: it is not the policy's).
+        if let baselinePath = options.option("--baseline-model") {
+            let baseline = try NGramClassifier.load(path: baselinePath, expectedVersion: nil)
+            classifiers.insert((baseline.model.version, baseline), at: 1)
+        }
         if let url = options.option("--llm-url") {
             let llm = LLMTaskClassifier(
                 transport: CurlTransport(), baseURL: url,

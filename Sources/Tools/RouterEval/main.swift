@@ -3,7 +3,7 @@
 // and mean catalog quality against always-premium (the `best` strategy with the true labels),
 // classification latency, and the cost/quality curve as the quality floors shift.
 //   router-eval [--split eval|validation|test] [--cases FILE] [--bundle infra]
-//               [--model FILE] [--json OUT] [--passes 30]
+//               [--model FILE] [--baseline-model OLD.bin] [--json OUT] [--passes 30]
 //               [--llm-url http://127.0.0.1:8765/v1 --llm-model smollm2-135m]
 let options = EvalOptions(arguments: Array(CommandLine.arguments.dropFirst()))
 let setup = try EvalSetup(options)
