@@ -258,7 +258,7 @@ let toolTargets: [Target] = [
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             // The gateway mode's Step Functions and S3 clients; the in-process backend (in the ingress's library).
-            "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardIngressFunction",
+            "SwitchyardAWS", "SwitchyardIngressFunction",
         ], swift5: true),
     tool("KeysTool", folder: "Keys", ["SwitchyardFrontDoor", "SwitchyardUsage", "SwitchyardCore", "SwitchyardJSON"]),
 ]

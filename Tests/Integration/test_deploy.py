@@ -113,7 +113,7 @@ def test_each_function_reads_only_its_own_secrets(template):
                     readers[name] = {t["Ref"] for t in targets}
     assert readers == {
         "RouterFunction": {"MongoSecret"}, "UsageLoggerFunction": {"MongoSecret"},
-        "AuthorizerFunction": {"MongoSecret"}, "LLMCallerFunction": {"ProviderKeysSecret"},
+        "AuthorizerFunction": {"MongoSecret"}, "LLMCallerFunction": {"ProviderKeysSecret", "MongoSecret"},
         "IngressFunction": {"MongoSecret", "ProviderKeysSecret"}, "DashboardAPIFunction": {"MongoSecret"},
     }
     # The vision function and the state machine read no secret at all.

@@ -113,3 +113,12 @@ public struct LLMCallerConfiguration: Sendable {
         retrieval = try RetrievalConfiguration(environment: environment)
     }
 }
+
+extension LLMCallerConfiguration {
+    /// The configuration read after the secrets `SWITCHYARD_SECRETS` names are resolved into the
+    /// environment (`MONGODB_URI` for the retrieval step's chunk store, on AWS).
+    /// - Throws: `ConfigurationError` naming the variable or the unreadable secret.
+    public init(resolvingSecretsIn environment: Environment) async throws(ConfigurationError) {
+        try self.init(environment: await SecretEnvironment.resolve(environment))
+    }
+}

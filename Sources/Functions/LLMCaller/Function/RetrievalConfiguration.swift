@@ -4,7 +4,8 @@ import SwitchyardCore
 ///
 /// | variable | meaning (default) |
 /// |---|---|
-/// | `RETRIEVAL_MONGODB_URI` | the chunk store; unset: a retrieval plan degrades with `Retrieval.StoreUnavailable` |
+/// | `RETRIEVAL_MONGODB_URI` | the chunk store, else `MONGODB_URI` (on AWS from the secret); neither: a retrieval |
+/// | | plan degrades with `Retrieval.StoreUnavailable` |
 /// | `RETRIEVAL_DATABASE` | its database (`switchyard`) |
 /// | `RETRIEVAL_INDEX` | `scan` (exact cosine over cached float32 vectors) or `atlas` (`$vectorSearch`) (`scan`) |
 /// | `RETRIEVAL_ATLAS_INDEX` | the Atlas vector index's name (`chunks_vector`) |
@@ -22,8 +23,7 @@ public struct RetrievalConfiguration: Sendable {
 
     /// - Throws: `Config.Invalid` naming the variable.
     public init(environment: Environment) throws(ConfigurationError) {
-        let uri = environment["RETRIEVAL_MONGODB_URI"]
-        mongoURI = (uri?.isEmpty ?? true) ? nil : uri
+        mongoURI = ["RETRIEVAL_MONGODB_URI", "MONGODB_URI"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
         database = environment.string("RETRIEVAL_DATABASE", default: "switchyard")
         let kind = environment.string("RETRIEVAL_INDEX", default: "scan")
         guard let index = IndexKind(rawValue: kind) else {

@@ -3,4 +3,6 @@ import SwitchyardCore
 import SwitchyardLLMCallerFunction
 import SwitchyardRuntime
 
-await RuntimeLoop.run { try LLMCallerHandler(configuration: LLMCallerConfiguration(environment: .process)) }
+await RuntimeLoop.run {
+    try LLMCallerHandler(configuration: await LLMCallerConfiguration(resolvingSecretsIn: .process))
+}
