@@ -63,7 +63,7 @@ MUTATIONS = [
     # Retry
     Mutation("retry.retry-after-ignored", "retry-after not honoured (the backoff alone decides)",
              "Sources/Libraries/SwitchyardProviders/Calling/RetryPolicy.swift",
-             r"delay = max\(delay, retryAfter\)", "delay = delay", "SwitchyardProvidersTests"),
+             r"delay = max\(delay, retryAfter\)", "_ = retryAfter", "SwitchyardProvidersTests"),
     Mutation("retry.max-attempts", "one attempt more than maxAttemptsPerModel",
              "Sources/Libraries/SwitchyardProviders/Calling/RetryPolicy.swift",
              r"failedAttempts < maxAttemptsPerModel", "failedAttempts <= maxAttemptsPerModel",
