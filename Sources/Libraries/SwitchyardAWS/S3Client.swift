@@ -39,7 +39,26 @@ public struct S3Client: Sendable {
     public func getObject(bucket: String, key: String, maxBytes: Int, deadline: ContinuousClock.Instant)
         async throws(AWSError) -> [UInt8]
     {
-        var request = HTTPRequest(method: .get, url: objectURL(bucket: bucket, key: key), maxResponseBytes: maxBytes)
+        let request = HTTPRequest(method: .get, url: objectURL(bucket: bucket, key: key), maxResponseBytes: maxBytes)
+        return try await send(request, deadline: deadline).body
+    }
+
+    /// PutObject: the whole object in one request (the ingress's uploads are at most a request body).
+    /// - Throws: `AWS.ServiceError` (`AccessDenied`, `NoSuchBucket`…), `HTTP.*` transport errors.
+    public func putObject(
+        bucket: String, key: String, body: [UInt8], contentType: String, deadline: ContinuousClock.Instant
+    ) async throws(AWSError) {
+        let request = HTTPRequest(
+            method: .put, url: objectURL(bucket: bucket, key: key), headers: ["Content-Type": contentType], body: body,
+            maxResponseBytes: 64 << 10)
+        _ = try await send(request, deadline: deadline)
+    }
+
+    /// Signs and sends one request; anything but 200 is the S3 error it names.
+    private func send(_ request: HTTPRequest, deadline: ContinuousClock.Instant) async throws(AWSError)
+        -> HTTPResponse
+    {
+        var request = request
         try signer.sign(&request)
         let response: HTTPResponse
         do {
@@ -55,31 +74,7 @@ public struct S3Client: Sendable {
                 code: Self.element("Code", in: text) ?? "HTTP\(response.status)",
                 message: Self.element("Message", in: text) ?? "")
         }
-        return response.body
-    }
-
-    /// PutObject: the whole object in one request (the ingress's uploads are at most a request body).
-    /// - Throws: `AWS.ServiceError` (`AccessDenied`, `NoSuchBucket`…), `HTTP.*` transport errors.
-    public func putObject(
-        bucket: String, key: String, body: [UInt8], contentType: String, deadline: ContinuousClock.Instant
-    ) async throws(AWSError) {
-        var request = HTTPRequest(
-            method: .put, url: objectURL(bucket: bucket, key: key), headers: ["Content-Type": contentType], body: body,
-            maxResponseBytes: 64 << 10)
-        try signer.sign(&request)
-        let response: HTTPResponse
-        do {
-            response = try await transport.send(request, deadline: deadline)
-        } catch {
-            throw .transport(error)
-        }
-        guard response.status == 200 else {
-            let text = response.bodyText
-            throw .service(
-                service: "s3", status: response.status,
-                code: Self.element("Code", in: text) ?? "HTTP\(response.status)",
-                message: Self.element("Message", in: text) ?? "")
-        }
+        return response
     }
 
     static func element(_ name: String, in xml: String) -> String? {
