@@ -234,3 +234,22 @@ def test_deploy_script_explains_itself_and_stops_without_the_aws_tools(tmp_path)
                           timeout=30, env={"PATH": path, "HOME": str(tmp_path)})
     assert bare.returncode == 1
     assert "is not installed" in bare.stderr
+
+
+def test_the_cost_models_detector_durations_are_the_catalogs_priors():
+    """infra/cost/measurements.json prices vision with the latencies the router routes by: the catalog's
+    detector priors (themselves derived from infra/measurements/vision-latency.json), not a copy of older ones."""
+    catalog = {m["id"]: m for m in json.loads((REPO / "infra" / "catalog.json").read_text())["models"]}
+    transfer = json.loads((REPO / "infra" / "measurements" / "vision-latency.json").read_text())["estimates"][
+        "transferMs"]
+    vision = json.loads((REPO / "infra" / "cost" / "measurements.json").read_text())["vision"]
+    decode = 15  # the JPEG decode and letterbox in the vision function (measurements.json's note)
+    prior = {home: catalog[model]["latency"]["p50Ms"]
+             for home, model in {"lambda": "yolov8n-lambda", "fargate": "yolov8n-container",
+                                 "sagemaker": "yolov8n-sagemaker"}.items()}
+    assert vision["lambda"] == {"functionMsPerImage": prior["lambda"] + decode, "backendMsPerImage": 0,
+                                "bytesPerImage": 0}
+    npy_in, npy_out = 640 * 640 * 3 + 128, 84 * 8400 * 4 + 128  # .npy payloads with their 128-byte headers
+    for home in ("fargate", "sagemaker"):
+        assert vision[home] == {"functionMsPerImage": prior[home] + decode,
+                                "backendMsPerImage": prior[home] - transfer, "bytesPerImage": npy_in + npy_out}
