@@ -121,19 +121,27 @@ final class RetrievalPlanTests: XCTestCase {
 
     /// The sources count against the caps: a cost cap between the plain and the grounded estimate
     /// admits the plain request and refuses the grounded one on that model.
-    func testACostCapSeesTheSources() throws {
+    func testACostCapSeesTheSourcesAndTheEmbedding() throws {
         let router = try Self.productionRouter()
-        func decide(_ tags: [String]?) throws(RouterError) -> RouteDecision {
+        func decide(_ tags: [String]?, cap: Int64) throws(RouterError) -> RouteDecision {
             try RoutingFixtures.decide(
                 RoutingFixtures.request(
                     tenant: "lexcorp-legal", prompt: legal,
                     hints: RoutingHints(
-                        maxCostPicoUSD: PicoUSD(5_000_000_000), model: "gpt-4o", category: .legal, tags: tags),
+                        maxCostPicoUSD: PicoUSD(cap), model: "gpt-4o", category: .legal, tags: tags),
                     parameters: GenerationParameters(maxTokens: 100)),
                 router: router)
         }
-        XCTAssertEqual(try decide(nil).primaryModel, "gpt-4o")
-        XCTAssertThrowsError(try decide(["rag"])) { error in
+        XCTAssertEqual(try decide(nil, cap: 5_000_000_000).primaryModel, "gpt-4o")
+        XCTAssertThrowsError(try decide(["rag"], cap: 5_000_000_000)) { error in
+            XCTAssertEqual((error as? RouterError)?.errorType, "Router.ContradictoryHints")
+        }
+        // Exactly the grounded total ($0.01050574) fits, and the ceiling stays within the cap; one
+        // pico-dollar less does not, though the LLM call alone ($0.010505) would.
+        let exact = try decide(["rag"], cap: 10_505_740_000)
+        XCTAssertEqual(exact.estimatedCostPicoUSD, PicoUSD(10_505_740_000))
+        XCTAssertLessThanOrEqual(exact.costCeilingPicoUSD, PicoUSD(10_505_740_000))
+        XCTAssertThrowsError(try decide(["rag"], cap: 10_505_739_999)) { error in
             XCTAssertEqual((error as? RouterError)?.errorType, "Router.ContradictoryHints")
         }
     }

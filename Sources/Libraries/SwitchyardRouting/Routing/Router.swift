@@ -82,8 +82,17 @@ public struct Router: Sendable {
             downgraded = true
         }
 
+        // The question's embedding is paid before the LLM: the models share what is left of the
+        // cost cap and the budget (the decision's own `limits` keep the full figures for the ceiling).
+        var selectionLimits = limits
+        if let embedding = retrieval?.estimatedCostPicoUSD, embedding > .zero {
+            selectionLimits.costCap = selectionLimits.costCap.map { PicoUSD(max(0, $0.rawValue - embedding.rawValue)) }
+            selectionLimits.remaining = selectionLimits.remaining.map {
+                PicoUSD(max(0, $0.rawValue - embedding.rawValue))
+            }
+        }
         var context = SelectionContext(
-            profile: weighed, tier: tier, rule: rule, strategy: strategy, explicit: explicit, limits: limits,
+            profile: weighed, tier: tier, rule: rule, strategy: strategy, explicit: explicit, limits: selectionLimits,
             downgraded: downgraded, health: healthByIndex(signals))
         var selection: (primary: Selection, vision: Selection?)
         do {
