@@ -208,36 +208,42 @@ def test_pdf_text_is_ingested_through_pdftotext(env, mongo, tmp_path):
 EXPECTED = Path(__file__).parent / "expected"
 
 
-def atlas_index(*args, env=None, policy=None):
-    """The tool as scripts/atlas-index runs it: the production policy unless `policy` names another."""
-    if policy is None:
-        policy = Path(os.environ.get("TMPDIR", "/tmp")) / f"production-policy-{os.getpid()}.json"
-        policy.write_text(json.dumps(production_policy.production_policy()))
+@pytest.fixture
+def deployed_policy(tmp_path):
+    """The policy scripts/deploy uploads (infra/policy.json with infra/policy.production.json merged)."""
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(production_policy.production_policy()))
+    return path
+
+
+def atlas_index(policy, *args, env=None):
+    """The tool as scripts/atlas-index runs it."""
     result = subprocess.run([str(bin_dir() / "switchyard-retrieval"), "atlas-index", "--policy", str(policy), *args],
                             capture_output=True, timeout=60, env={**os.environ, **(env or {})}, cwd=REPO)
     return result.returncode, json.loads(result.stdout or b"{}"), result.stderr.decode()
 
 
-def test_atlas_index_sends_the_documented_create_command_for_the_production_model():
+def test_atlas_index_sends_the_documented_create_command_for_the_production_model(deployed_policy):
     # --dry-run: what is sent to a cluster without the index, written out by hand beside the test.
-    code, out, err = atlas_index("--dry-run")
+    code, out, err = atlas_index(deployed_policy, "--dry-run")
     assert code == 0, err
     assert (out["action"], out["model"], out["dimensions"]) == ("create", "text-embedding-3-small", 1536)
     expected = json.loads((EXPECTED / "atlas_create_search_indexes.json").read_text())
     assert out["command"] == expected
     assert list(out["command"])[0] == "createSearchIndexes"  # the command name leads the document
     # The local policy's e5 passage model: 384 dimensions, otherwise the same command.
-    code, local, err = atlas_index("--dry-run", policy=REPO / "infra" / "policy.json")
+    code, local, err = atlas_index(REPO / "infra" / "policy.json", "--dry-run")
     assert code == 0, err
     assert (local["model"], local["dimensions"]) == ("e5-small-passage", 384)
     expected["indexes"][0]["definition"]["fields"][0]["numDimensions"] = 384
     assert local["command"] == expected
 
 
-def test_atlas_index_on_a_server_without_atlas_search_is_a_typed_error(mongo):
+def test_atlas_index_on_a_server_without_atlas_search_is_a_typed_error(mongo, deployed_policy):
     # SecantusDB, like MongoDB Community, answers $listSearchIndexes and createSearchIndexes with
     # CommandNotSupported (115).
-    code, out, err = atlas_index(env={"RETRIEVAL_MONGODB_URI": mongo.uri, "RETRIEVAL_DATABASE": "atlas_index_test"})
+    code, out, err = atlas_index(deployed_policy, env={"RETRIEVAL_MONGODB_URI": mongo.uri,
+                                                      "RETRIEVAL_DATABASE": "atlas_index_test"})
     assert code == 2, err
     assert out["errorType"] == "Retrieval.SearchUnsupported", out
     assert "CommandNotSupported" in out["errorMessage"] and "action" not in out
