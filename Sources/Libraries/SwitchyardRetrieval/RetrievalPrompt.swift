@@ -8,16 +8,18 @@ import SwitchyardContract
 public enum RetrievalPrompt {
     public static let maxCharacters = 12_000
 
+    /// What the model is told before the sources (the router's cost estimate counts it:
+    /// `RetrievalPolicy.instructionTokens`).
+    public static let instruction =
+        "Answer the question using the numbered sources below. Cite the sources you use as [1], [2] "
+        + "after the sentence they support. If the sources do not contain the answer, say so "
+        + "instead of guessing."
+
     /// The instruction and the sources, and one citation per source given.
     public static func build(_ hits: [ScoredChunk], maxCharacters: Int = maxCharacters) -> (
         message: String, citations: [Citation]
     ) {
-        var lines = [
-            "Answer the question using the numbered sources below. Cite the sources you use as [1], [2] "
-                + "after the sentence they support. If the sources do not contain the answer, say so "
-                + "instead of guessing.",
-            "",
-        ]
+        var lines = [instruction, ""]
         var citations: [Citation] = []
         var used = 0
         for hit in hits {

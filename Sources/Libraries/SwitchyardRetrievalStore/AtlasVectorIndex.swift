@@ -2,7 +2,7 @@ import SwitchyardRetrieval
 
 /// Atlas Vector Search: `$vectorSearch` on the chunk collection, filtered by tenant, collection
 /// and embedding model (the index definition, `AtlasQuery.indexDefinition`, declares those as
-/// filter fields; scripts/create-vector-index creates it). Only Atlas answers the stage:
+/// filter fields; scripts/atlas-index creates it). Only Atlas answers the stage:
 /// MongoDB Community and SecantusDB reply `CommandNotSupported` (115), which surfaces as
 /// `Retrieval.StoreUnavailable` and degrades the answer.
 public struct AtlasVectorIndex: VectorIndex {

@@ -30,8 +30,10 @@ public final class MongoChunkStore: Sendable {
         }
     }
 
+    /// Runs `body` on the connection within `deadline`. `search`: an Atlas Search command, whose
+    /// `CommandNotSupported` means the server has no Atlas Search.
     private func run<T: Sendable>(
-        deadline: ContinuousClock.Instant, _ body: (MongoConnection) throws(MongoFailure) -> T
+        deadline: ContinuousClock.Instant, search: Bool = false, _ body: (MongoConnection) throws(MongoFailure) -> T
     ) throws(RetrievalError) -> T {
         let result: Result<T, MongoFailure> = connection.withLock { session in
             let connection = session.connection
@@ -43,12 +45,16 @@ public final class MongoChunkStore: Sendable {
         }
         switch result {
         case .success(let value): return value
+        case .failure(let error) where search && error.isCommandNotSupported:
+            throw .searchUnsupported(
+                "the server has no Atlas Search (CommandNotSupported): create the index on an Atlas cluster; "
+                    + "without Atlas, use RETRIEVAL_INDEX=scan")
         case .failure(let error): throw .storeUnavailable("retrieval store: \(error.description.prefix(240))")
         }
     }
 
     /// Creates the lookup index (tenant, collection, source). The Atlas vector index is created
-    /// separately (scripts/create-vector-index), since only Atlas accepts it.
+    /// separately (`ensureVectorIndex`, scripts/atlas-index), since only Atlas accepts it.
     public func ensureIndexes(deadline: ContinuousClock.Instant) throws(RetrievalError) {
         _ = try run(deadline: deadline) { c throws(MongoFailure) in
             try c.command([
@@ -146,6 +152,27 @@ public final class MongoChunkStore: Sendable {
                 ])
         }
         return documents.compactMap { Self.chunk($0, withVector: true) }
+    }
+
+    /// Creates or updates the Atlas Vector Search index `name` for `dimensions`-long vectors, unless
+    /// it already has that definition (idempotent): `$listSearchIndexes`, then the planned
+    /// `createSearchIndexes` or `updateSearchIndex` (`AtlasQuery.indexPlan`). Ensures the lookup
+    /// index first, which also creates the collection Atlas needs to exist.
+    /// - Throws: `Retrieval.SearchUnsupported` when the server has no Atlas Search (MongoDB
+    ///   Community, SecantusDB: `CommandNotSupported`); `Retrieval.InvalidInput`; `Retrieval.StoreUnavailable`.
+    public func ensureVectorIndex(name: String, dimensions: Int, deadline: ContinuousClock.Instant)
+        throws(RetrievalError) -> AtlasIndexPlan
+    {
+        try ensureIndexes(deadline: deadline)
+        let existing = try run(deadline: deadline, search: true) { c throws(MongoFailure) in
+            try c.aggregate(Self.collectionName, pipeline: AtlasQuery.listSearchIndexes(name: name))
+        }
+        let plan = try AtlasQuery.indexPlan(
+            existing: existing, collection: Self.collectionName, dimensions: dimensions, name: name)
+        if let command = plan.command {
+            _ = try run(deadline: deadline, search: true) { c throws(MongoFailure) in try c.command(command) }
+        }
+        return plan
     }
 
     /// Runs an aggregation on the chunk collection (the Atlas index's `$vectorSearch`).

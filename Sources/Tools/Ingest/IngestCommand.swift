@@ -13,7 +13,10 @@ enum IngestCommand {
     static func run(_ options: Options) async -> Never {
         let tenant = options.string("tenant")
         let collection = options.string("collection")
-        let model = ModelID(options.string("model", default: "e5-small-passage"))
+        // The store filters by embedding model: the chunks must carry the model the query side
+        // searches for (the policy's passage model), unless --model says otherwise.
+        let model = ModelID(
+            options.values["model"] ?? PolicyModels.passageModel(options, environment: .process) ?? "e5-small-passage")
         guard Identifier.isValid(tenant, maxBytes: 128) else {
             Tool.fail("--tenant: 1...128 bytes, no control characters")
         }

@@ -1,15 +1,20 @@
 import Foundation
 
-/// `--flag value` options and the remaining positional arguments.
+/// `--name value` options, the value-less flags (`--dry-run`), and the remaining positional arguments.
 struct Options {
+    static let flagNames: Set<String> = ["dry-run"]
     var values: [String: String] = [:]
+    var flags: Set<String> = []
     var positional: [String] = []
 
     init(_ arguments: [String]) {
         var i = 0
         while i < arguments.count {
             let a = arguments[i]
-            if a.hasPrefix("--"), i + 1 < arguments.count {
+            if a.hasPrefix("--"), Self.flagNames.contains(String(a.dropFirst(2))) {
+                flags.insert(String(a.dropFirst(2)))
+                i += 1
+            } else if a.hasPrefix("--"), i + 1 < arguments.count {
                 values[String(a.dropFirst(2))] = arguments[i + 1]
                 i += 2
             } else {

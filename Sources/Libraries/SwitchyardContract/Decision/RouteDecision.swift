@@ -220,12 +220,22 @@ public struct RetrievalPlan: Codable, Sendable, Equatable {
     /// The model the collection's chunks were embedded with, when it differs from the question's
     /// (asymmetric embedders such as e5 embed queries and passages apart, in one vector space).
     public var passageModel: ModelID?
+    /// Prompt tokens the router counted for the sources in the LLM's estimate (topK × the
+    /// policy's per-source bound, plus the instruction); nil in plans made before it did.
+    public var estimatedSourceTokens: Int?
+    /// Estimated cost of embedding the question (part of the decision's estimate and ceiling).
+    public var estimatedCostPicoUSD: PicoUSD?
 
-    public init(collection: String, topK: Int, embeddingModel: ModelID, passageModel: ModelID? = nil) {
+    public init(
+        collection: String, topK: Int, embeddingModel: ModelID, passageModel: ModelID? = nil,
+        estimatedSourceTokens: Int? = nil, estimatedCostPicoUSD: PicoUSD? = nil
+    ) {
         self.collection = collection
         self.topK = topK
         self.embeddingModel = embeddingModel
         self.passageModel = passageModel
+        self.estimatedSourceTokens = estimatedSourceTokens
+        self.estimatedCostPicoUSD = estimatedCostPicoUSD
     }
 }
 

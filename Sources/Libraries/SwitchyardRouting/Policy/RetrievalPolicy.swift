@@ -14,22 +14,37 @@ public struct RetrievalPolicy: Codable, Sendable, Equatable {
     public var passageModel: ModelID?
     /// Chunks put into the prompt, 1...100 (5).
     public var topK: Int
+    /// Most prompt tokens one source adds (its `[n] source — heading` line and its text), for the
+    /// router's cost estimate, 1...100 000 (320: a 1 000-character chunk, scripts/ingest's
+    /// default, is ~250 tokens at the router's 4 bytes per token, its label ~70). Raise it when
+    /// ingesting with larger `--max-chars`.
+    public var tokensPerSource: Int
     public var rules: [RetrievalRule]
 
-    public init(embeddingModel: ModelID, passageModel: ModelID? = nil, topK: Int = 5, rules: [RetrievalRule]) {
+    /// The sources message's instruction and framing, in the router's token estimate (the
+    /// instruction in `RetrievalPrompt` is ~200 bytes: 50 tokens, plus 4 for the message; a
+    /// retrieval test keeps this at or above the real figure).
+    public static let instructionTokens = 64
+
+    public init(
+        embeddingModel: ModelID, passageModel: ModelID? = nil, topK: Int = 5, tokensPerSource: Int = 320,
+        rules: [RetrievalRule]
+    ) {
         self.embeddingModel = embeddingModel
         self.passageModel = passageModel
         self.topK = topK
+        self.tokensPerSource = tokensPerSource
         self.rules = rules
     }
 
-    enum CodingKeys: String, CodingKey { case embeddingModel, passageModel, topK, rules }
+    enum CodingKeys: String, CodingKey { case embeddingModel, passageModel, topK, tokensPerSource, rules }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         embeddingModel = try c.decode(ModelID.self, forKey: .embeddingModel)
         passageModel = try c.decodeIfPresent(ModelID.self, forKey: .passageModel)
         topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? 5
+        tokensPerSource = try c.decodeIfPresent(Int.self, forKey: .tokensPerSource) ?? 320
         rules = try c.decode([RetrievalRule].self, forKey: .rules)
     }
 }
@@ -64,6 +79,9 @@ extension RetrievalPolicy {
     func validate() throws(PolicyError) {
         guard (1...100).contains(topK) else {
             throw .invalid(path: "retrieval.topK", problem: "\(topK) is outside 1...100")
+        }
+        guard (1...100_000).contains(tokensPerSource) else {
+            throw .invalid(path: "retrieval.tokensPerSource", problem: "\(tokensPerSource) is outside 1...100000")
         }
         for (i, rule) in rules.enumerated() {
             if let k = rule.topK, !(1...100).contains(k) {

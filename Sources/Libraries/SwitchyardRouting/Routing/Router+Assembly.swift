@@ -6,11 +6,11 @@ extension Router {
     func assemble(
         profile: RequestProfile, tenant: RoutingTable.CompiledTenant, plan: Plan, rule: RoutingRule?,
         strategy: RoutingStrategy, limits: Limits, selection: (primary: Selection, vision: Selection?),
-        classification: Classification, signals: SignalsSnapshot, downgraded: Bool
+        retrieval: RetrievalPlan?, classification: Classification, signals: SignalsSnapshot, downgraded: Bool
     ) throws(RouterError) -> RouteDecision {
         let primary = selection.primary
         let latencyCap = limits.latencyCapMs
-        // Totals are sums of at most two in-range estimates and are checked.
+        // Totals are sums of at most three in-range estimates and are checked.
         func sum(_ a: PicoUSD, _ b: PicoUSD) throws(RouterError) -> PicoUSD {
             do { return try a.adding(b) } catch {
                 throw .promptTooLarge("the estimated cost is beyond the representable range")
@@ -21,6 +21,12 @@ extension Router {
         var candidates: [CandidateReport] = []
         candidates.reserveCapacity(table.models.count)
         let texts = ReportTexts(tier: tenant.tier, rule: rule)
+
+        if let embedding = retrieval?.estimatedCostPicoUSD {
+            // The question's embedding is billed once, before the LLM call and its retries.
+            estimated = try sum(estimated, embedding)
+            worst = try sum(worst, embedding)
+        }
 
         var llm: LLMPlan?
         var vision: VisionPlan?
@@ -95,8 +101,6 @@ extension Router {
         }
         if downgraded { explanation += "; tenant over budget, downgraded" }
 
-        let retrieval = try retrievalPlan(
-            profile, classification: classification, tier: tenant.tier.name, route: plan.route)
         if let retrieval { explanation += "; retrieval from \(retrieval.collection) (top \(retrieval.topK))" }
 
         var summary = "\(plan.route.rawValue) \(strategy.rawValue)"

@@ -14,11 +14,30 @@ extension Router {
         guard route == .llm, let policy = table.policy.retrieval else { return nil }
         for rule in policy.rules where matches(rule.when, profile, classification: classification, tier: tier) {
             guard let collection = requested ?? rule.collection else { return nil }
+            let topK = rule.topK ?? policy.topK
             return RetrievalPlan(
-                collection: collection, topK: rule.topK ?? policy.topK, embeddingModel: policy.embeddingModel,
-                passageModel: policy.passageModel)
+                collection: collection, topK: topK, embeddingModel: policy.embeddingModel,
+                passageModel: policy.passageModel,
+                estimatedSourceTokens: topK * policy.tokensPerSource + RetrievalPolicy.instructionTokens,
+                estimatedCostPicoUSD: try questionEmbeddingCost(policy.embeddingModel, profile: profile))
         }
         return nil
+    }
+
+    /// Longest question the llm-caller embeds: the last user message's last 2 000 characters, at
+    /// most 8 000 UTF-8 bytes, as the router counts tokens.
+    static let maxQuestionTokens = TokenEstimate.tokens(utf8Bytes: 8_000, messages: 1)
+
+    /// What embedding the question costs: at most the whole prompt's tokens, the longest question
+    /// and the model's context window, at the model's input price.
+    /// - Throws: `Router.PromptTooLarge` when the estimate is beyond the representable range.
+    func questionEmbeddingCost(_ model: ModelID, profile: RequestProfile) throws(RouterError) -> PicoUSD {
+        // RoutingBundle validates that the section's models are catalog embedding models.
+        guard let i = table.modelIndex[model] else { return .zero }
+        let tokens = min(profile.inputTokens, Self.maxQuestionTokens, max(table.cores[i].contextWindow, 0))
+        guard let cost = table.estimate(model: i, inputTokens: tokens, outputTokens: 0, images: 0, health: nil).cost
+        else { throw .promptTooLarge("the estimated cost of embedding the question is beyond the representable range") }
+        return cost
     }
 
     /// A rule condition against a text request (retrieval rules are few: no compiled form).

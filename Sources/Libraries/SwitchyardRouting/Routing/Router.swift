@@ -42,6 +42,13 @@ public struct Router: Sendable {
                 category: category, difficulty: classification.difficulty, confidence: 1, classifier: "hint")
         }
         let plan = try plan(profile, category: classification.category, explicit: explicit)
+        // Retrieval puts its sources into the LLM's prompt: every model is weighed (cost, context
+        // window, caps, budget) with them. Both figures are bounded (topK ≤ 100, tokensPerSource ≤
+        // 100 000, the prompt by the policy's limits), so the sum stays far inside `Int`.
+        let retrieval = try retrievalPlan(
+            profile, classification: classification, tier: tier.name, route: plan.route)
+        var weighed = profile
+        weighed.inputTokens += retrieval?.estimatedSourceTokens ?? 0
         let rule = matchRule(profile, classification: classification, tier: tier.name, modality: profile.modality)
 
         // Strategy: an explicit model, then the hint (unless the rule locks), then rule, then tier.
@@ -75,8 +82,17 @@ public struct Router: Sendable {
             downgraded = true
         }
 
+        // The question's embedding is paid before the LLM: the models share what is left of the
+        // cost cap and the budget (the decision's own `limits` keep the full figures for the ceiling).
+        var selectionLimits = limits
+        if let embedding = retrieval?.estimatedCostPicoUSD, embedding > .zero {
+            selectionLimits.costCap = selectionLimits.costCap.map { PicoUSD(max(0, $0.rawValue - embedding.rawValue)) }
+            selectionLimits.remaining = selectionLimits.remaining.map {
+                PicoUSD(max(0, $0.rawValue - embedding.rawValue))
+            }
+        }
         var context = SelectionContext(
-            profile: profile, tier: tier, rule: rule, strategy: strategy, explicit: explicit, limits: limits,
+            profile: weighed, tier: tier, rule: rule, strategy: strategy, explicit: explicit, limits: selectionLimits,
             downgraded: downgraded, health: healthByIndex(signals))
         var selection: (primary: Selection, vision: Selection?)
         do {
@@ -103,7 +119,8 @@ public struct Router: Sendable {
 
         return try assemble(
             profile: profile, tenant: tenant, plan: plan, rule: rule, strategy: strategy, limits: limits,
-            selection: selection, classification: classification, signals: signals, downgraded: downgraded)
+            selection: selection, retrieval: retrieval, classification: classification, signals: signals,
+            downgraded: downgraded)
     }
 
     // MARK: - Plan

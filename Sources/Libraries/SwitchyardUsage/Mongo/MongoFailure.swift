@@ -34,6 +34,12 @@ package struct MongoFailure: Error, CustomStringConvertible {
 
     package var isDeadline: Bool { domain == Self.deadlineDomain }
 
+    /// The server answered `CommandNotSupported` (115): e.g. Atlas Search commands and stages on a
+    /// server without Atlas Search (MongoDB Community, SecantusDB).
+    package var isCommandNotSupported: Bool {
+        code == 115 && (domain == MONGOC_ERROR_QUERY.rawValue || domain == MONGOC_ERROR_SERVER.rawValue)
+    }
+
     /// Server error codes that mean "not now" (shutting down, stepping down, network).
     static let transientServerCodes: Set<UInt32> = [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]
 
