@@ -30,7 +30,12 @@ final class FakeBackend: FrontDoorBackend, Sendable {
         ]
         /// A failed detection with this error.
         var visionError: StepError?
+        /// How a retrieval the decision plans (`hints.retrieval`) ends: `retrieved` (one citation
+        /// per call, from the plan's collection), `empty` or `failed`.
+        var retrievalStatus = "retrieved"
     }
+    /// The retrieval plans the LLM step was given, in order.
+    let retrievalPlans = Mutex<[RetrievalPlan?]>([])
     /// Batch chunks run (request ids), in order.
     let chunksRun = Mutex<[String]>([])
 
@@ -81,6 +86,9 @@ final class FakeBackend: FrontDoorBackend, Sendable {
             llm: LLMPlan(
                 candidates: [LLMCandidate(model: "small", attemptTimeoutMs: 1000, contextWindow: 1000)],
                 maxOutputTokens: 64),
+            retrieval: request.hints?.retrieval.map {
+                RetrievalPlan(collection: $0, topK: 2, embeddingModel: "embed")
+            },
             costCeilingPicoUSD: s.ceiling, matchedRule: "rule-1",
             classification: Classification(category: .chat, difficulty: .easy, confidence: 1, classifier: "hint"),
             explanation: "cheapest", context: context, usage: [routerRecord])
@@ -113,9 +121,27 @@ final class FakeBackend: FrontDoorBackend, Sendable {
         let answer = LLMAnswer(
             text: s.pieces.joined(), finishReason: "stop", model: "small", provider: .openAI, providerModel: "small-1",
             fallbackUsed: false, tokens: tokens)
-        return LLMOutcome(
+        var outcome = LLMOutcome(
             requestID: input.context.requestID, status: .succeeded, answer: answer, attempts: [], usage: usage,
             error: nil, latencyMs: 1)
+        retrievalPlans.withLock { $0.append(input.retrieval) }
+        if let plan = input.retrieval {
+            let failed = s.retrievalStatus == "failed"
+            outcome.retrieval = RetrievalReport(
+                status: s.retrievalStatus, collection: plan.collection, embeddingModel: plan.embeddingModel,
+                index: "scan", searched: failed ? nil : 7,
+                error: failed ? StepError(errorType: "Retrieval.Unavailable", errorMessage: "store down") : nil,
+                latencyMs: 3)
+            outcome.citations =
+                s.retrievalStatus == "retrieved"
+                ? [
+                    Citation(
+                        index: 1, source: "\(plan.collection)/a.md", position: 4, heading: "Terms", score: 0.8125,
+                        chunkID: "c-1")
+                ] : (failed ? nil : [])
+            if failed { outcome.status = .degraded }
+        }
+        return outcome
     }
 
     /// The pipeline as the fake plays it: the decision, then the LLM, vision or batch step (no usage

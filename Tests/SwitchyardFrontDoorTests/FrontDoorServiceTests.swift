@@ -171,6 +171,71 @@ final class FrontDoorServiceTests: XCTestCase {
         XCTAssertEqual(queue.records.map(\.step), ["router", "llm"])
     }
 
+    let ragBody =
+        #"{"model": "auto", "messages": [{"role": "user", "content": "Notice period?"}], "#
+        + #""switchyard": {"retrieval": "knowledge"}}"#
+
+    func testTheDecisionsRetrievalPlanReachesTheLLMStepAndItsCitationsTheAnswer() async throws {
+        let response = await post("/v1/chat/completions", ragBody, key: key.text)
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(backend.retrievalPlans.withLock { $0 }.map { $0?.collection }, ["knowledge"])
+        let body = try json(response)
+        let citation = try XCTUnwrap(body["citations"]?[0])
+        XCTAssertEqual(body["citations"]?.arrayValue?.count, 1)
+        XCTAssertEqual(citation["index"]?.int64Value, 1)
+        XCTAssertEqual(citation["source"]?.stringValue, "knowledge/a.md")
+        XCTAssertEqual(citation["position"]?.int64Value, 4)
+        XCTAssertEqual(citation["heading"]?.stringValue, "Terms")
+        XCTAssertEqual(citation["score"]?.doubleValue, 0.8125)
+        XCTAssertEqual(citation["chunk_id"]?.stringValue, "c-1")
+        let report = try XCTUnwrap(body["retrieval"])
+        XCTAssertEqual(report["status"]?.stringValue, "retrieved")
+        XCTAssertEqual(report["degraded"]?.boolValue, false)
+        XCTAssertEqual(report["collection"]?.stringValue, "knowledge")
+        XCTAssertEqual(report["embedding_model"]?.stringValue, "embed")
+        XCTAssertEqual(report["searched"]?.int64Value, 7)
+        XCTAssertNil(report["error"])
+    }
+
+    func testAFailedRetrievalIsMarkedDegradedWithItsError() async throws {
+        backend.script.withLock { $0.retrievalStatus = "failed" }
+        let body = try json(await post("/v1/chat/completions", ragBody, key: key.text))
+        XCTAssertEqual(body["choices"]?[0]?["message"]?["content"]?.stringValue, "Paris.")
+        XCTAssertNil(body["citations"])
+        XCTAssertEqual(body["retrieval"]?["status"]?.stringValue, "failed")
+        XCTAssertEqual(body["retrieval"]?["degraded"]?.boolValue, true)
+        XCTAssertEqual(body["retrieval"]?["error"]?["type"]?.stringValue, "Retrieval.Unavailable")
+    }
+
+    func testAChatWithoutRetrievalHasNoExtension() async throws {
+        let body = try json(await post("/v1/chat/completions", chatBody, key: key.text))
+        XCTAssertNil(body["citations"])
+        XCTAssertNil(body["retrieval"])
+        XCTAssertEqual(backend.retrievalPlans.withLock { $0.count }, 1)
+        XCTAssertNil(backend.retrievalPlans.withLock { $0[0] })
+    }
+
+    func testAStreamSendsTheCitationsInAChunkBetweenTheFinishReasonAndTheUsage() async throws {
+        let body =
+            #"{"model": "auto", "stream": true, "stream_options": {"include_usage": true}, "#
+            + #""messages": [{"role": "user", "content": "Notice period?"}], "switchyard": {"retrieval": "knowledge"}}"#
+        let events = await collect(await post("/v1/chat/completions", body, key: key.text))
+        XCTAssertEqual(events.last, "data: [DONE]\n\n")
+        let chunks = try events.dropLast().map { try JSON.parse(String($0.dropFirst(6).dropLast(2))) }
+        XCTAssertGreaterThanOrEqual(chunks.count, 4)
+        let finish = chunks[chunks.count - 3]
+        let sources = chunks[chunks.count - 2]
+        let usage = chunks[chunks.count - 1]
+        XCTAssertEqual(finish["choices"]?[0]?["finish_reason"]?.stringValue, "stop")
+        XCTAssertEqual(sources["object"]?.stringValue, "chat.completion.chunk")
+        XCTAssertEqual(sources["choices"]?.arrayValue?.count, 0)
+        XCTAssertEqual(sources["citations"]?[0]?["source"]?.stringValue, "knowledge/a.md")
+        XCTAssertEqual(sources["retrieval"]?["status"]?.stringValue, "retrieved")
+        XCTAssertNil(sources["usage"])
+        XCTAssertEqual(usage["usage"]?["completion_tokens"]?.int64Value, 4)
+        XCTAssertNil(usage["citations"])
+    }
+
     func testStreamCutMidAnswerEndsWithAnErrorEventAndBillsThePartialUsage() async throws {
         backend.script.withLock {
             $0.fail = StepError(errorType: "Provider.Truncated", errorMessage: "cut")

@@ -149,6 +149,52 @@ final class StepFunctionsBackendTests: XCTestCase {
         XCTAssertEqual(try JSON.parse(response.bytes ?? [])["error"]?["code"]?.stringValue, "AWS.ServiceError")
     }
 
+    /// A refusal to run now (throttling, the execution limit) is the client's 429 with `retry-after`
+    /// (the openai client waits and retries), not a 502; other refusals stay 502.
+    func assertThrottled(_ response: FrontDoorResponse, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertEqual(
+            response.status, 429, String(decoding: response.bytes ?? [], as: UTF8.self), file: file, line: line)
+        XCTAssertEqual(response.headers.first { $0.0 == "retry-after" }?.1, "1", file: file, line: line)
+        XCTAssertNil(response.headers.first { $0.0 == "x-should-retry" }, file: file, line: line)
+        let error = try XCTUnwrap(JSON.parse(response.bytes ?? [])["error"], file: file, line: line)
+        XCTAssertEqual(error["type"]?.stringValue, "rate_limit_error", file: file, line: line)
+        XCTAssertEqual(error["code"]?.stringValue, "pipeline_throttled", file: file, line: line)
+        XCTAssertEqual(
+            error["switchyard_error_type"]?.stringValue, "FrontDoor.StateMachineThrottled", file: file, line: line)
+    }
+
+    func testAThrottledStartIsA429WithRetryAfter() async throws {
+        let throttled = HTTPResponse(
+            status: 400, body: Array(#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.utf8))
+        try assertThrottled(await post(service(CannedEndpoint([throttled])), chatBody))
+    }
+
+    func testTheExecutionLimitIsA429WithRetryAfter() async throws {
+        let limit = HTTPResponse(
+            status: 400,
+            body: Array(
+                #"{"__type":"com.amazonaws.swf.service.v2.model#ExecutionLimitExceeded","message":"limit"}"#.utf8))
+        try assertThrottled(await post(service(CannedEndpoint([limit])), chatBody))
+    }
+
+    func testLambdaThrottlingThatOutlastedTheRetriesIsA429() async throws {
+        let endpoint = CannedEndpoint([
+            execution("FAILED", error: "Lambda.TooManyRequestsException", cause: "Rate Exceeded.")
+        ])
+        try assertThrottled(await post(service(endpoint), chatBody))
+    }
+
+    func testAThrottledDetectIsA429Too() async throws {
+        let throttled = HTTPResponse(
+            status: 429, body: Array(#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.utf8))
+        let response = await service(CannedEndpoint([throttled])).handle(
+            FrontDoorRequest(
+                method: "POST", path: "/v1/detect",
+                headers: [(name: "Authorization", value: "Bearer \(key.text)")],
+                body: Array(#"{"image": "https://images.example.com/cat.jpg"}"#.utf8)))
+        try assertThrottled(response)
+    }
+
     func testOutputThatIsNotAPipelineResponseIsA502() async throws {
         let response = await post(service(CannedEndpoint([execution("SUCCEEDED", output: #"{"route": 7}"#)])), chatBody)
         XCTAssertEqual(response.status, 502)

@@ -91,6 +91,19 @@ class Proc:
                 pass
         return total / os.sysconf("SC_CLK_TCK")
 
+    def context_switches(self) -> int:
+        """Voluntary + involuntary context switches of every thread of the process so far: each
+        thread hand-off of a request is a wake-up, so per request this counts them."""
+        total = 0
+        for task in Path(f"/proc/{self.p.pid}/task").glob("*"):
+            try:
+                for line in open(task / "status"):
+                    if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                        total += int(line.split()[1])
+            except OSError:
+                pass
+        return total
+
     def stop(self):
         if self.p.poll() is None:
             os.killpg(self.p.pid, signal.SIGTERM)
@@ -211,19 +224,27 @@ def main() -> int:
         common = {"SWITCHYARD_BUNDLE_DIR": str(bundle), "SWITCHYARD_CATALOG_OVERLAY": str(bundle / "overlay.json"),
                   "SWITCHYARD_KEYS_FILE": str(keys), "OPENAI_API_KEY": "sk-bench", "ANTHROPIC_API_KEY": "sk-bench"}
         servers = {}
-        for mode in ("off", "on"):
+        # BASELINE_BIN: another switchyard-server binary, run billing off beside this one (a same-run
+        # A/B of two builds); BASELINE_ENV / CANDIDATE_ENV: extra variables for each, as JSON.
+        baseline = os.environ.get("BASELINE_BIN", "")
+        modes = [m for m in os.environ.get("MODES", "off,on").split(",") if m]
+        runs = ([("baseline-off", Path(baseline), "off", json.loads(os.environ.get("BASELINE_ENV", "{}")))]
+                if baseline else [])
+        runs += [(f"switchyard-{mode}", server_bin, mode, json.loads(os.environ.get("CANDIDATE_ENV", "{}")))
+                 for mode in modes]
+        for name, binary, mode, extra in runs:
             port = free_port()
             env = {**common, "SWITCHYARD_PORT": str(port), "SWITCHYARD_BILLING": mode,
-                   "SWITCHYARD_USAGE_QUEUE_DIR": str(work / f"queue-{mode}")}
+                   "SWITCHYARD_USAGE_QUEUE_DIR": str(work / f"queue-{name}"), **extra}
             # Billing on is the whole system: ledger reservations, usage stored, and the router's
             # live spend and health signals read from the same store. Billing off has no store at all.
             if mode == "on":
                 env["MONGODB_URI"] = f"mongodb://127.0.0.1:{mongo_port}/?directConnection=true"
-            proc = Proc([server_bin], env=env, log=work / f"switchyard-{mode}.log")
+            proc = Proc([binary], env=env, log=work / f"{name}.log")
             procs.append(proc)
             wait_http(f"http://127.0.0.1:{port}/health", 60)
-            servers[f"switchyard-{mode}"] = proc
-            targets[f"switchyard-{mode}"] = (f"http://127.0.0.1:{port}", key, proc)
+            servers[name] = proc
+            targets[name] = (f"http://127.0.0.1:{port}", key, proc)
         if litellm:
             port = free_port()
             config = work / "litellm.yaml"
@@ -242,7 +263,7 @@ def main() -> int:
             targets["litellm"] = (f"http://127.0.0.1:{port}", "sk-litellm-bench", proc)
 
         for name, (url, k, _) in targets.items():
-            if name.startswith(("switchyard", "litellm")):
+            if name.startswith(("switchyard", "baseline", "litellm")):
                 check(url, k)
         soak_minutes = int(os.environ.get("SOAK_MINUTES", "0"))
         if soak_minutes:
@@ -257,13 +278,23 @@ def main() -> int:
             name: round(100 * (proc.cpu_seconds() - before[name]) / 5, 1) for name, proc in idle.items()}}),
             flush=True)
         results = []
-        for connections in levels:
-            for name, (url, k, proc) in targets.items():
-                wrk(url, k, connections, 2, work)  # warm-up
-                r = wrk(url, k, connections, seconds, work)
-                r.update(target=name, connections=connections, rss_mib=round(proc.rss_mib(), 1) if proc else None)
-                results.append(r)
-                print(json.dumps(r), flush=True)
+        # ROUNDS > 1 repeats every cell, targets interleaved, so an A/B sees the same machine load.
+        for round_ in range(1, int(os.environ.get("ROUNDS", "1")) + 1):
+            for connections in levels:
+                for name, (url, k, proc) in targets.items():
+                    wrk(url, k, connections, 2, work)  # warm-up
+                    cpu, switches = (proc.cpu_seconds(), proc.context_switches()) if proc else (0, 0)
+                    r = wrk(url, k, connections, seconds, work)
+                    r.update(target=name, connections=connections, round=round_, load=os.getloadavg()[0],
+                             rss_mib=round(proc.rss_mib(), 1) if proc else None)
+                    if proc:
+                        # The server's own cost per request, which the machine's load does not inflate
+                        # the way it inflates latency: CPU and thread wake-ups.
+                        n = max(1, r["requests"])
+                        r["cpu_ms_per_request"] = round(1000 * (proc.cpu_seconds() - cpu) / n, 3)
+                        r["switches_per_request"] = round((proc.context_switches() - switches) / n, 2)
+                    results.append(r)
+                    print(json.dumps(r), flush=True)
         (work / "results.json").write_text(json.dumps(results, indent=1))
         print_table(results)
         return 0 if all(r["failed"] == 0 for r in results) else 1
@@ -281,7 +312,7 @@ def soak(target, minutes: int, work: Path, mongo_uri: str) -> int:
 
     url, key, proc = target
     db = pymongo.MongoClient(mongo_uri, serverSelectionTimeoutMS=10_000)["switchyard"]
-    queue = work / "queue-on"
+    queue = work / "queue-switchyard-on"
 
     def store_state() -> dict:
         ledger = list(db.usage_budget_ledger.find({}, {"open": 1}))
@@ -308,14 +339,18 @@ def soak(target, minutes: int, work: Path, mongo_uri: str) -> int:
 
 
 def print_table(results: list[dict]):
-    floor = {r["connections"]: r for r in results if r["target"] == "nginx-direct"}
-    print("\n| target | c | p50 ms | p99 ms | added p50 ms | added p99 ms | req/s | failed | shed (503) | RSS MiB |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    # Added latency is against nginx-direct in the same round and at the same concurrency.
+    floor = {(r.get("round", 1), r["connections"]): r for r in results if r["target"] == "nginx-direct"}
+    print("\n| round | load | target | c | p50 ms | p99 ms | added p50 ms | added p99 ms | req/s | failed | shed (503) "
+          "| RSS MiB | CPU ms/req | switches/req |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
-        f = floor[r["connections"]]
-        print(f"| {r['target']} | {r['connections']} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | "
+        f = floor[(r.get("round", 1), r["connections"])]
+        print(f"| {r.get('round', 1)} | {r.get('load', 0):.1f} | {r['target']} | {r['connections']} | "
+              f"{r['p50_ms']:.3f} | {r['p99_ms']:.3f} | "
               f"{r['p50_ms'] - f['p50_ms']:+.3f} | {r['p99_ms'] - f['p99_ms']:+.3f} | {r['rps']:.0f} | "
-              f"{r['failed']} | {r['shed']} | {r['rss_mib'] if r['rss_mib'] is not None else '-'} |")
+              f"{r['failed']} | {r['shed']} | {r['rss_mib'] if r['rss_mib'] is not None else '-'} | "
+              f"{r.get('cpu_ms_per_request', '-')} | {r.get('switches_per_request', '-')} |")
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+import SwitchyardContract
 import SwitchyardCore
 import SwitchyardJSON
 
@@ -25,6 +26,9 @@ public enum FrontDoorError: FunctionError, Equatable {
     case requestTimeout
     /// Every candidate model failed; `errorType` is the llm-caller's.
     case upstreamFailed(errorType: String, message: String)
+    /// The state machine would not run the request now (throttling, `ExecutionLimitExceeded`): 429
+    /// with `retry-after`, since a retry may pass.
+    case throttled(message: String, retryAfterSeconds: Int)
     /// The image could not be read or decoded (`Image.*`, `Vision.NotAnImage`…): 400, `param: image`.
     case badImage(errorType: String, message: String)
     /// The image is over the detector's byte or pixel caps: 413.
@@ -49,6 +53,7 @@ public enum FrontDoorError: FunctionError, Equatable {
         case .headersTooLarge: "FrontDoor.HeadersTooLarge"
         case .requestTimeout: "FrontDoor.RequestTimeout"
         case .upstreamFailed: "FrontDoor.UpstreamFailed"
+        case .throttled: "FrontDoor.StateMachineThrottled"
         case .badImage: "FrontDoor.BadImage"
         case .imageTooLarge: "FrontDoor.ImageTooLarge"
         case .routerRejected: "FrontDoor.Rejected"
@@ -73,6 +78,8 @@ public enum FrontDoorError: FunctionError, Equatable {
         case .headersTooLarge(let limit): "The request headers exceed \(limit) bytes."
         case .requestTimeout: "The request was not received in time."
         case .upstreamFailed(let type, let message): "Every model failed (\(type)): \(message)"
+        case .throttled(let message, let seconds):
+            "The pipeline is busy; retry in \(seconds) s (\(message.prefix(200)))."
         case .badImage(_, let message), .imageTooLarge(_, let message): message
         case .routerRejected(_, let message): message
         case .unavailable(let what): "Temporarily unavailable: \(what)"
@@ -85,7 +92,7 @@ public enum FrontDoorError: FunctionError, Equatable {
         switch self {
         case .invalidRequest: 400
         case .invalidAPIKey, .revokedAPIKey: 401
-        case .rateLimited, .budgetExceeded: 429
+        case .rateLimited, .budgetExceeded, .throttled: 429
         case .modelNotFound, .notFound: 404
         case .methodNotAllowed: 405
         case .requestTimeout: 408
@@ -107,7 +114,7 @@ public enum FrontDoorError: FunctionError, Equatable {
             .requestTimeout, .routerRejected, .badImage, .imageTooLarge:
             "invalid_request_error"
         case .invalidAPIKey, .revokedAPIKey: "authentication_error"
-        case .rateLimited: "rate_limit_error"
+        case .rateLimited, .throttled: "rate_limit_error"
         case .budgetExceeded: "insufficient_quota"
         case .upstreamFailed: "upstream_error"
         case .unavailable: "service_unavailable"
@@ -121,6 +128,7 @@ public enum FrontDoorError: FunctionError, Equatable {
         case .invalidAPIKey: "invalid_api_key"
         case .revokedAPIKey: "api_key_revoked"
         case .rateLimited: "rate_limit_exceeded"
+        case .throttled: "pipeline_throttled"
         case .budgetExceeded: "insufficient_quota"
         case .modelNotFound: "model_not_found"
         case .payloadTooLarge: "payload_too_large"
@@ -136,11 +144,20 @@ public enum FrontDoorError: FunctionError, Equatable {
     /// retry cannot succeed (the openai client retries 429s and 5xx otherwise).
     public var headers: [(String, String)] {
         switch self {
-        case .rateLimited(_, let seconds): [("retry-after", String(seconds))]
+        case .rateLimited(_, let seconds), .throttled(_, let seconds): [("retry-after", String(seconds))]
         case .unavailable: [("retry-after", "1")]
         case .budgetExceeded, .upstreamFailed, .routerRejected, .internalError: [("x-should-retry", "false")]
         default: []
         }
+    }
+
+    /// A failed step as the refusal the client gets: a throttled state machine is a 429 with
+    /// `retry-after`; anything else is a 502 naming the step's error.
+    public static func upstream(_ error: StepError) -> FrontDoorError {
+        if error.errorType == "FrontDoor.StateMachineThrottled" {
+            return .throttled(message: error.errorMessage, retryAfterSeconds: 1)
+        }
+        return .upstreamFailed(errorType: error.errorType, message: error.errorMessage)
     }
 
     /// The OpenAI-shaped body.

@@ -44,7 +44,14 @@ enum ServerCommand {
                     pool: pool, usage: billing?.frontDoor.queue, enqueueTimeout: configuration.frontDoor.enqueueTimeout,
                     logger: logger))
             let gateway = try GatewayMode(environment: environment, arguments: CommandLine.arguments)
-            let keys = try KeyRing(path: configuration.keysFile)
+            // The key file is the local path; without one the keys are MongoDB's, the store the
+            // authorizer reads on AWS, so one `scripts/keys --mongo` serves both.
+            let keys: any KeySource =
+                if let file = configuration.keysFile {
+                    try KeyRing(path: file)
+                } else {
+                    try MongoKeyStore(environment: environment, ttl: configuration.keysTTL)
+                }
             var batches: FrontDoorBatches?
             if let uri = configuration.mongoURI {
                 var store = try MongoUsageConfiguration(environment: environment)

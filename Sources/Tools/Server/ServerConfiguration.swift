@@ -7,7 +7,9 @@ import SwitchyardFrontDoor
 /// | variable | meaning (default) |
 /// |---|---|
 /// | `SWITCHYARD_HOST`, `SWITCHYARD_PORT` | where to listen (127.0.0.1, 8080; 0 picks a free port, printed at start) |
-/// | `SWITCHYARD_KEYS_FILE` | the key file the key tool writes (required) |
+/// | `SWITCHYARD_KEYS_FILE` | the key file the key tool writes (the local path); unset: the keys are MongoDB's |
+/// |  | `keys` collection over `MONGODB_URI`, the authorizer's store (`scripts/keys --mongo`) |
+/// | `SWITCHYARD_KEYS_TTL_MS` | how long keys read from MongoDB are used before they are read again (30000) |
 /// | `SWITCHYARD_BILLING` | `on`: reserve budgets in the ledger and enqueue usage; `off`: neither (on) |
 /// | `MONGODB_URI` | the usage store and budget ledger (required when billing is on) |
 /// | `SWITCHYARD_USAGE_QUEUE_DIR` | the journaled usage queue's folder (`.run/usage-queue`) |
@@ -30,7 +32,9 @@ import SwitchyardFrontDoor
 struct ServerConfiguration {
     var host: String
     var port: Int
-    var keysFile: String
+    /// nil: the keys are in MongoDB (`MongoKeyStore`), as the authorizer reads them.
+    var keysFile: String?
+    var keysTTL: Duration
     var billing: Bool
     var mongoURI: String?
     var usageQueueDirectory: String
@@ -47,7 +51,8 @@ struct ServerConfiguration {
     init(environment: Environment) throws {
         host = environment.string("SWITCHYARD_HOST", default: "127.0.0.1")
         port = try environment.int("SWITCHYARD_PORT", default: 8080, range: 0...65535)
-        keysFile = try environment.require("SWITCHYARD_KEYS_FILE")
+        keysFile = environment["SWITCHYARD_KEYS_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+        keysTTL = .milliseconds(try environment.int("SWITCHYARD_KEYS_TTL_MS", default: 30_000, range: 0...3_600_000))
         let billingText = environment.string("SWITCHYARD_BILLING", default: "on")
         guard billingText == "on" || billingText == "off" else {
             throw ConfigurationError.invalid(variable: "SWITCHYARD_BILLING", value: billingText, expected: "on or off")
@@ -57,6 +62,10 @@ struct ServerConfiguration {
         if billing, mongoURI == nil {
             throw ConfigurationError.missing(
                 variable: "MONGODB_URI (billing is on; SWITCHYARD_BILLING=off turns it off)")
+        }
+        if keysFile == nil, mongoURI == nil {
+            throw ConfigurationError.missing(
+                variable: "SWITCHYARD_KEYS_FILE or MONGODB_URI (where the API keys are: a key file, or MongoDB's keys)")
         }
         usageQueueDirectory = environment.string("SWITCHYARD_USAGE_QUEUE_DIR", default: ".run/usage-queue")
         limits = ConnectionLimits(

@@ -71,8 +71,10 @@ public struct InProcessPipeline: Sendable {
             return response
         case .llm:
             guard let plan = decision.llm else { return await unsupported(decision, response) }
-            // CallLLM → LogLLMUsage → LLMAnswered
-            let outcome = await callLLM(LLMStepInput(request: request, plan: plan, context: decision.context), deadline)
+            // CallLLM (CallLLMWithRetrieval when the decision plans retrieval) → LogLLMUsage → LLMAnswered
+            let outcome = await callLLM(
+                LLMStepInput(request: request, plan: plan, context: decision.context, retrieval: decision.retrieval),
+                deadline)
             guard await log(batches: [decision.usage, outcome.usage], decision) else { return notQueued(response) }
             response.llm = outcome
             response.status = Self.status(outcome.status)

@@ -24,11 +24,7 @@ public struct BatchCreateRequest: Sendable, Equatable {
 
     /// - Throws: `FrontDoor.InvalidRequest` naming the parameter.
     public init(body: [UInt8], maxItems: Int) throws(FrontDoorError) {
-        let json: JSON
-        do { json = try JSON.parse(body) } catch {
-            throw .invalidRequest(param: nil, message: "The body is not valid JSON (\(error.description.prefix(120))).")
-        }
-        let body = try JSONReader(json, path: "")
+        let body = try JSONReader(body: body)
         guard let raw = try body.array("items", maxCount: maxItems), !raw.isEmpty else {
             throw .invalidRequest(param: "items", message: "'items' is required: 1...\(maxItems) items")
         }
@@ -69,16 +65,9 @@ public struct BatchCreateRequest: Sendable, Equatable {
             items.append(BatchItem(id: id, text: text, images: images.isEmpty ? nil : images))
         }
         self.items = items
-        if let modelText = try body.string("model", maxBytes: 256), modelText != "auto", !modelText.isEmpty {
-            let id = ModelID(modelText)
-            guard id.isWellFormed else { throw .modelNotFound(modelText) }
-            model = id
-        }
-        hints = try ChatCompletionRequest.hints(body.value("switchyard"))
-        hints.model = model
-        hints.confidenceThreshold = try DetectRequest.threshold(body, "confidence_threshold")
-        hints.iouThreshold = try DetectRequest.threshold(body, "iou_threshold")
-        hints.maxDetections = try body.int("max_detections", range: 1...1000).map { Int($0) }
+        let options = try DetectorOptions(body)
+        model = options.model
+        hints = options.hints
         parameters = GenerationParameters()
         parameters.maxTokens = try body.int("max_tokens", range: 1...ChatCompletionRequest.Limits.maxTokens)
             .map { Int($0) }

@@ -86,8 +86,21 @@ public struct StepFunctionsBackend: FrontDoorBackend {
         switch result {
         case .success(let execution): return Self.response(of: execution, for: request)
         case .failure(let error):
-            return Self.failed(request, StepError(errorType: error.errorType, errorMessage: error.errorMessage))
+            return Self.failed(request, Self.startRefusal(error))
         }
+    }
+
+    /// The error type of an execution the service would not start, or that ended throttled:
+    /// the front door answers it with 429 and `retry-after` (`FrontDoorError.throttled`).
+    public static let throttledErrorType = "FrontDoor.StateMachineThrottled"
+
+    /// A start the service refused, as a step error: throttling (`ThrottlingException`, a 429) and
+    /// `ExecutionLimitExceeded` become `throttledErrorType` (a retry may pass); anything else keeps
+    /// the AWS error type.
+    static func startRefusal(_ error: AWSError) -> StepError {
+        var throttled = error.errorType == "AWS.Throttled"
+        if case .service(_, _, let code, _) = error, code == "ExecutionLimitExceeded" { throttled = true }
+        return StepError(errorType: throttled ? throttledErrorType : error.errorType, errorMessage: error.errorMessage)
     }
 
     /// Express's limit on an execution's input and output.
@@ -114,7 +127,9 @@ public struct StepFunctionsBackend: FrontDoorBackend {
             return failed(
                 request, StepError(errorType: "States.Timeout", errorMessage: "the execution timed out"))
         default:
-            let type = execution.error.flatMap { $0.isEmpty ? nil : String($0.prefix(100)) } ?? "States.Failed"
+            var type = execution.error.flatMap { $0.isEmpty ? nil : String($0.prefix(100)) } ?? "States.Failed"
+            // Lambda throttling outlasted the state machine's own retries: a refusal to retry later.
+            if type == "Lambda.TooManyRequestsException" { type = throttledErrorType }
             // The cause may quote a function's error document; keep it short (no prompt text is in it).
             let cause = execution.cause.map { String($0.prefix(300)) } ?? "the execution failed"
             return failed(request, StepError(errorType: type, errorMessage: cause))

@@ -270,6 +270,15 @@ public struct ChatCompletionRequest: Sendable, Equatable {
             }
             hints.tags = texts
         }
+        // A collection to retrieve from (the policy decides whether the tenant may); its name is
+        // checked again by the retrieval step.
+        if let collection = try reader.string("retrieval", maxBytes: 64) {
+            guard !collection.isEmpty else {
+                throw .invalidRequest(
+                    param: "switchyard.retrieval", message: "'switchyard.retrieval' names a collection")
+            }
+            hints.retrieval = collection
+        }
         return hints
     }
 }

@@ -21,9 +21,11 @@ public enum ChatCompletionResponse {
         return .object(JSONObject(members))
     }
 
-    /// A whole (non-streamed) completion from the LLM step's answer.
+    /// A whole (non-streamed) completion from the LLM step's answer; `sources` adds the retrieval
+    /// extension (`citations`, `retrieval`) when the step retrieved.
     public static func completion(
-        id: String, created: Int64, answer: LLMAnswer, usageTokens: UsageRecord.Tokens?, cost: PicoUSD?
+        id: String, created: Int64, answer: LLMAnswer, usageTokens: UsageRecord.Tokens?, cost: PicoUSD?,
+        sources: LLMOutcome? = nil
     ) -> JSON {
         var message: [(String, JSON)] = [("role", "assistant"), ("content", .string(answer.text))]
         if let calls = answer.toolCalls, !calls.isEmpty {
@@ -33,13 +35,69 @@ public enum ChatCompletionResponse {
             ("index", 0), ("message", .object(JSONObject(message))),
             ("finish_reason", .string(finishReason(answer.finishReason))), ("logprobs", .null),
         ])
+        var members: [(String, JSON)] = [
+            ("id", .string(id)), ("object", "chat.completion"), ("created", .integer(created)),
+            ("model", .string(answer.model.rawValue)), ("choices", .array([.object(choice)])),
+            ("usage", usage(usageTokens ?? answer.tokens, cost: cost)),
+            ("system_fingerprint", .null),
+        ]
+        if let sources { members += retrievalMembers(sources) }
+        return .object(JSONObject(members))
+    }
+
+    /// The retrieval extension of an outcome: `citations` (`[n]` in the answer is `citations[n - 1]`)
+    /// and `retrieval` (what the step searched, and `degraded: true` when it failed and the answer
+    /// was made without sources). Empty when retrieval did not run.
+    public static func retrievalMembers(_ outcome: LLMOutcome) -> [(String, JSON)] {
+        var members: [(String, JSON)] = []
+        if let citations = outcome.citations {
+            members.append(("citations", .array(citations.map(citation))))
+        }
+        if let report = outcome.retrieval {
+            var fields: [(String, JSON)] = [
+                ("status", .string(report.status)), ("degraded", .bool(report.status == "failed")),
+                ("collection", .string(report.collection)),
+                ("embedding_model", .string(report.embeddingModel.rawValue)),
+                ("latency_ms", .integer(report.latencyMs)),
+            ]
+            if let index = report.index { fields.append(("index", .string(index))) }
+            if let searched = report.searched { fields.append(("searched", .integer(Int64(searched)))) }
+            if let error = report.error {
+                fields.append(
+                    (
+                        "error",
+                        .object(
+                            JSONObject([("type", .string(error.errorType)), ("message", .string(error.errorMessage))]))
+                    )
+                )
+            }
+            members.append(("retrieval", .object(JSONObject(fields))))
+        }
+        return members
+    }
+
+    static func citation(_ citation: Citation) -> JSON {
+        var fields: [(String, JSON)] = [
+            ("index", .integer(Int64(citation.index))), ("source", .string(citation.source)),
+            ("position", .integer(Int64(citation.position))),
+        ]
+        if let heading = citation.heading { fields.append(("heading", .string(heading))) }
+        fields += [("score", .double(citation.score)), ("chunk_id", .string(citation.chunkID))]
+        return .object(JSONObject(fields))
+    }
+
+    /// The streamed form of the retrieval extension: a chunk with no choices carrying `citations`
+    /// and `retrieval`, sent after the finish reason and before the usage chunk; nil when retrieval
+    /// did not run.
+    public static func retrievalChunk(id: String, created: Int64, model: String, outcome: LLMOutcome) -> JSON? {
+        let members = retrievalMembers(outcome)
+        guard !members.isEmpty else { return nil }
         return .object(
-            JSONObject([
-                ("id", .string(id)), ("object", "chat.completion"), ("created", .integer(created)),
-                ("model", .string(answer.model.rawValue)), ("choices", .array([.object(choice)])),
-                ("usage", usage(usageTokens ?? answer.tokens, cost: cost)),
-                ("system_fingerprint", .null),
-            ]))
+            JSONObject(
+                [
+                    ("id", .string(id)), ("object", "chat.completion.chunk"), ("created", .integer(created)),
+                    ("model", .string(model)), ("choices", .array([])),
+                ] + members))
     }
 
     /// One streamed chunk; `delta` is `{"role": "assistant"}` first, then `{"content": …}`.

@@ -19,11 +19,7 @@ public struct DetectRequest: Sendable, Equatable {
     /// - Throws: `FrontDoor.InvalidRequest` naming the parameter, `FrontDoor.ModelNotFound` for a
     ///   malformed model id.
     public init(body: [UInt8]) throws(FrontDoorError) {
-        let json: JSON
-        do { json = try JSON.parse(body) } catch {
-            throw .invalidRequest(param: nil, message: "The body is not valid JSON (\(error.description.prefix(120))).")
-        }
-        let body = try JSONReader(json, path: "")
+        let body = try JSONReader(body: body)
         guard let text = try body.string("image", maxBytes: 64 << 20) else {
             throw .invalidRequest(
                 param: "image", message: "'image' is required (an https:// or s3:// URL, or a data: URL)")
@@ -31,6 +27,22 @@ public struct DetectRequest: Sendable, Equatable {
         do { image = try ImageReference(parsing: text) } catch {
             throw .invalidRequest(param: "image", message: error.errorMessage)
         }
+        let options = try DetectorOptions(body)
+        model = options.model
+        hints = options.hints
+        user = try body.string("user", maxBytes: ChatCompletionRequest.Limits.userBytes)
+    }
+}
+
+/// The detector options `/v1/detect` and `/v1/batches` share, parsed in one place: `model` (a
+/// catalog id, or `auto`), the `switchyard` hints as for chat, and the detection thresholds
+/// (`confidence_threshold` and `iou_threshold` in (0, 1], `max_detections` 1...1000) as hints.
+struct DetectorOptions {
+    /// nil for `auto` (the router chooses).
+    var model: ModelID?
+    var hints: RoutingHints
+
+    init(_ body: JSONReader) throws(FrontDoorError) {
         if let modelText = try body.string("model", maxBytes: 256), modelText != "auto", !modelText.isEmpty {
             let id = ModelID(modelText)
             guard id.isWellFormed else { throw .modelNotFound(modelText) }
@@ -41,7 +53,6 @@ public struct DetectRequest: Sendable, Equatable {
         hints.confidenceThreshold = try Self.threshold(body, "confidence_threshold")
         hints.iouThreshold = try Self.threshold(body, "iou_threshold")
         hints.maxDetections = try body.int("max_detections", range: 1...1000).map { Int($0) }
-        user = try body.string("user", maxBytes: ChatCompletionRequest.Limits.userBytes)
     }
 
     /// A threshold in (0, 1].

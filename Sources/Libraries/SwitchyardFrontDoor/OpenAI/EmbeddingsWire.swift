@@ -16,11 +16,7 @@ public struct EmbeddingsRequest: Sendable, Equatable {
 
     /// - Throws: `FrontDoor.InvalidRequest` naming the parameter, `FrontDoor.ModelNotFound`.
     public init(body: [UInt8]) throws(FrontDoorError) {
-        let json: JSON
-        do { json = try JSON.parse(body) } catch {
-            throw .invalidRequest(param: nil, message: "The body is not valid JSON (\(error.description.prefix(120))).")
-        }
-        let reader = try JSONReader(json, path: "")
+        let reader = try JSONReader(body: body)
         guard let modelText = try reader.string("model", maxBytes: 256) else {
             throw .invalidRequest(param: "model", message: "'model' is required")
         }

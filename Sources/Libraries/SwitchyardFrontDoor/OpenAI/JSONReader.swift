@@ -14,6 +14,15 @@ struct JSONReader {
         self.path = path
     }
 
+    /// A request body's top-level object.
+    init(body: [UInt8]) throws(FrontDoorError) {
+        let json: JSON
+        do { json = try JSON.parse(body) } catch {
+            throw .invalidRequest(param: nil, message: "The body is not valid JSON (\(error.description.prefix(120))).")
+        }
+        try self.init(json, path: "")
+    }
+
     func param(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     static func name(_ path: String) -> String { path.isEmpty ? "the body" : "'\(path)'" }

@@ -72,7 +72,9 @@ extension FrontDoorService {
             await enqueue(decision.usage, context: decision.context)
             return .error(refused, requestID: requestID)
         }
-        let input = LLMStepInput(request: inference, plan: plan, context: decision.context)
+        // The decision's retrieval plan goes with it, as the ASL's CallLLMWithRetrieval passes it.
+        let input = LLMStepInput(
+            request: inference, plan: plan, context: decision.context, retrieval: decision.retrieval)
         if chat.stream {
             return stream(input, chat: chat, decision: decision, requestID: requestID, deadline: deadline) { tokens in
                 self.limiter.settle(key: key.id, estimated: 0, used: tokens)
@@ -87,7 +89,7 @@ extension FrontDoorService {
         guard let answer = outcome.answer, outcome.status != .failed else {
             let error = outcome.error ?? StepError(errorType: "LLM.Failed", errorMessage: "no answer")
             var response = FrontDoorResponse.error(
-                .upstreamFailed(errorType: error.errorType, message: error.errorMessage), requestID: requestID)
+                .upstream(error), requestID: requestID)
             response.headers += ChatCompletionResponse.routeHeaders(
                 requestID: requestID, decision: decision, model: nil, fallback: false, cost: cost
             ).filter { $0.0 != "x-request-id" }
@@ -95,7 +97,7 @@ extension FrontDoorService {
         }
         let body = ChatCompletionResponse.completion(
             id: "chatcmpl-" + requestID, created: received / 1000, answer: answer, usageTokens: answer.tokens,
-            cost: cost)
+            cost: cost, sources: outcome)
         return .json(
             200, body.serialized(),
             headers: ChatCompletionResponse.routeHeaders(

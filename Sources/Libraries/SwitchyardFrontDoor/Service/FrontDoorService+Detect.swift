@@ -94,7 +94,7 @@ extension FrontDoorService {
         case "Vision.Unavailable", "Switchyard.UsageNotQueued":
             return .unavailable(error.errorMessage)
         default:
-            return .upstreamFailed(errorType: error.errorType, message: error.errorMessage)
+            return .upstream(error)
         }
     }
 }

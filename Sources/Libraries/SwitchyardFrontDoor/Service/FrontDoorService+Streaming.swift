@@ -6,7 +6,8 @@ import Synchronization
 
 extension FrontDoorService {
     /// A streamed chat answer as server-sent events: a role chunk, content chunks as the provider
-    /// sends text, a chunk with the finish reason, the usage chunk when the client asked for it
+    /// sends text, a chunk with the finish reason, the retrieval chunk (`citations`, `retrieval`)
+    /// when retrieval ran, the usage chunk when the client asked for it
     /// (`stream_options.include_usage`), then `[DONE]`.
     ///
     /// The LLM call runs in its own task, which bills when the call ends however it ends: if the
@@ -58,6 +59,11 @@ extension FrontDoorService {
                         ChatCompletionResponse.chunk(
                             id: id, created: created, model: answer.model.rawValue, delta: .object(JSONObject()),
                             finishReason: ChatCompletionResponse.finishReason(answer.finishReason))))
+                if let sources = ChatCompletionResponse.retrievalChunk(
+                    id: id, created: created, model: answer.model.rawValue, outcome: outcome)
+                {
+                    continuation.yield(ChatCompletionResponse.event(sources))
+                }
                 if chat.includeUsage {
                     continuation.yield(
                         ChatCompletionResponse.event(
@@ -70,7 +76,7 @@ extension FrontDoorService {
                 let error = outcome.error ?? StepError(errorType: "LLM.Failed", errorMessage: "no answer")
                 continuation.yield(
                     ChatCompletionResponse.errorEvent(
-                        .upstreamFailed(errorType: error.errorType, message: error.errorMessage)))
+                        .upstream(error)))
             }
             continuation.finish()
         }

@@ -49,7 +49,7 @@ public struct FrontDoorConfiguration: Sendable {
 /// LLM or embedding step, enqueues the usage on the durable path, and answers in OpenAI's shape
 /// with the routing summary in `x-switchyard-*` headers.
 public final class FrontDoorService: Sendable {
-    public let keys: KeyRing
+    public let keys: any KeySource
     public let limiter: RateLimiter
     public let backend: any FrontDoorBackend
     /// nil: billing off (no reservation, no usage enqueued) — the benchmark's second mode.
@@ -61,7 +61,7 @@ public final class FrontDoorService: Sendable {
     let logger: Logger
 
     public init(
-        keys: KeyRing, backend: any FrontDoorBackend, billing: FrontDoorBilling?,
+        keys: any KeySource, backend: any FrontDoorBackend, billing: FrontDoorBilling?,
         configuration: FrontDoorConfiguration = FrontDoorConfiguration(), limiter: RateLimiter = RateLimiter(),
         batches: FrontDoorBatches? = nil, logger: Logger = Logger(label: "switchyard.frontdoor")
     ) {
@@ -138,10 +138,10 @@ public final class FrontDoorService: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .invalidAPIKey }
         let presented = String(parts[1])
         do {
-            return try keys.current().authenticate(presented)
+            return try keys.keys(recheck: false).authenticate(presented)
         } catch .invalidAPIKey {
             // A key created a moment ago: look at the key file once more before refusing.
-            return try keys.current(recheck: true).authenticate(presented)
+            return try keys.keys(recheck: true).authenticate(presented)
         }
     }
 

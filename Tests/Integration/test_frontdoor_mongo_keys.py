@@ -1,0 +1,87 @@
+"""`switchyard-server` without a key file reads its API keys from MongoDB's `keys` collection, the
+store the authorizer reads on AWS: a key created with `switchyard-keys --mongo` works with the
+openai client, a revoked one is refused within the cache's TTL, and one never created is refused."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import openai
+import pytest
+
+from emulator_fixtures import bin_dir
+from frontdoor_fixtures import server_environment, write_bundle
+from llm_fixtures import FAKE
+from mongo_fixtures import MongoServer
+from servers import ManagedProcess, free_port
+
+TTL_MS = 300
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not (bin_dir() / "switchyard-server").exists():
+        pytest.fail(f"switchyard-server is not built in {bin_dir()}")
+    root = tmp_path_factory.mktemp("frontdoor-mongo-keys")
+    fake_port = free_port()
+    with ManagedProcess([sys.executable, FAKE, "--port", str(fake_port)], name="fake-providers",
+                        health_url=f"http://127.0.0.1:{fake_port}/health"):
+        mongo = MongoServer(root / "mongo")
+        mongo.start()
+        try:
+            bundle = write_bundle(root / "bundle", f"http://127.0.0.1:{fake_port}")
+            port = free_port()
+            env = server_environment(bundle, root / "unused-keys.json", mongo.uri, root / "queue", port,
+                                     SWITCHYARD_KEYS_TTL_MS=str(TTL_MS))
+            del env["SWITCHYARD_KEYS_FILE"]
+            with ManagedProcess([bin_dir() / "switchyard-server"], name="switchyard-server", env=env,
+                                health_url=f"http://127.0.0.1:{port}/health", timeout=60):
+                yield f"http://127.0.0.1:{port}", mongo
+        finally:
+            mongo.stop()
+
+
+def keys(mongo: MongoServer, *args: str) -> dict:
+    out = subprocess.run([bin_dir() / "switchyard-keys", "--mongo", mongo.uri, "--json", *args],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def client(url: str, key: str) -> openai.OpenAI:
+    return openai.OpenAI(api_key=key, base_url=url + "/v1", max_retries=0, timeout=30)
+
+
+def test_a_key_created_in_mongodb_is_served_and_revoking_it_takes_effect_within_the_ttl(server):
+    url, mongo = server
+    created = keys(mongo, "create", "--tenant", "fd-chat", "--tier", "basic")
+    assert mongo.client()["switchyard"]["keys"].find_one({"_id": created["id"]})["tenant"] == "fd-chat"
+    answer = client(url, created["key"]).chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}], max_tokens=8)
+    assert answer.choices[0].message.content
+    assert [m.id for m in client(url, created["key"]).models.list()][0] == "auto"
+
+    keys(mongo, "revoke", created["id"])
+    deadline = time.monotonic() + TTL_MS / 1000 + 5
+    while True:
+        try:
+            client(url, created["key"]).models.list()
+        except openai.AuthenticationError as error:
+            assert error.body["code"] == "api_key_revoked", error.body
+            break
+        assert time.monotonic() < deadline, "the revoked key was still accepted"
+        time.sleep(0.05)
+
+
+def test_a_key_that_was_never_created_is_refused(server):
+    url, mongo = server
+    made_up = keys(mongo, "create", "--tenant", "fd-chat", "--tier", "basic")["key"]
+    # Same id, different secret: the stored hash does not match.
+    tampered = made_up[:-4] + ("0000" if not made_up.endswith("0000") else "1111")
+    with pytest.raises(openai.AuthenticationError) as refused:
+        client(url, tampered).models.list()
+    assert refused.value.body["code"] == "invalid_api_key"
+    with pytest.raises(openai.AuthenticationError):
+        client(url, "sk-sy-000000000000_" + "a" * 64).models.list()
