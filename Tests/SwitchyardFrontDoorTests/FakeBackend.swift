@@ -230,22 +230,38 @@ final class FakeBackend: FrontDoorBackend, Sendable {
 
 /// The ledger's contract in memory (the real one is MongoDB's): admit while committed < budget.
 final class MemoryLedger: BudgetLedger, Sendable {
-    let state = Mutex<(committed: Int64, open: Set<String>)>((0, []))
+    let state = Mutex<(committed: Int64, open: Set<String>, ceilings: [String: Int64])>((0, [], [:]))
+    /// A store that writes the reservation but answers too late: the write lands, the call fails.
+    let answersLate = Mutex(false)
 
     func reserve(
         tenant: String, requestID: String, ceiling: PicoUSD, budget: PicoUSD, deadline: ContinuousClock.Instant
     ) async throws(UsageError) -> Reservation {
-        state.withLock { s in
+        let reservation: Reservation = state.withLock { s in
             if s.open.contains(requestID) { return .alreadyReserved(committed: PicoUSD(s.committed)) }
             guard s.committed < budget.rawValue else { return .overBudget(committed: PicoUSD(s.committed)) }
             s.committed += ceiling.rawValue
             s.open.insert(requestID)
+            s.ceilings[requestID] = ceiling.rawValue
             return .admitted(committed: PicoUSD(s.committed))
+        }
+        if answersLate.withLock({ $0 }) { throw .storeUnavailable(attempts: 1, detail: "deadline passed") }
+        return reservation
+    }
+
+    func settle(_ requests: [LedgerRequest], deadline: ContinuousClock.Instant) async throws(UsageError) -> Int {
+        state.withLock { s in
+            requests.reduce(0) { closed, request in
+                guard s.open.remove(request.requestID) != nil else { return closed }
+                s.committed -= s.ceilings.removeValue(forKey: request.requestID) ?? 0
+                return closed + 1
+            }
         }
     }
 
-    func settle(_ requests: [LedgerRequest], deadline: ContinuousClock.Instant) async throws(UsageError) -> Int { 0 }
-    func release(_ request: LedgerRequest, deadline: ContinuousClock.Instant) async throws(UsageError) -> Bool { false }
+    func release(_ request: LedgerRequest, deadline: ContinuousClock.Instant) async throws(UsageError) -> Bool {
+        try await settle([request], deadline: deadline) > 0
+    }
     func balance(tenant: String, at: Int64, deadline: ContinuousClock.Instant) async throws(UsageError) -> LedgerBalance
     {
         let s = state.withLock { $0 }

@@ -122,6 +122,25 @@ final class FrontDoorServiceTests: XCTestCase {
         XCTAssertEqual(queue.records.map(\.step), ["router", "llm", "router"])
     }
 
+    /// A reservation the store wrote but answered too late for is released: the refused request
+    /// never reports usage that would settle it, and its ceiling must not stay against the budget.
+    func testALedgerThatAnswersLateIsA503AndTheReservationIsReleased() async throws {
+        ledger.answersLate.withLock { $0 = true }
+        let refused = await post("/v1/chat/completions", chatBody, key: key.text)
+        XCTAssertEqual(refused.status, 503)
+        XCTAssertEqual(backend.calls.load(ordering: .relaxed), 0)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ledger.state.withLock({ !$0.open.isEmpty }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        XCTAssertEqual(ledger.state.withLock { $0.open.count }, 0, "the late reservation is still open")
+        XCTAssertEqual(ledger.state.withLock { $0.committed }, 0)
+        ledger.answersLate.withLock { $0 = false }
+        let admitted = await post("/v1/chat/completions", chatBody, key: key.text)
+        XCTAssertEqual(admitted.status, 200)
+        XCTAssertEqual(ledger.state.withLock { $0.open.count }, 1)
+    }
+
     func testRouterRejections() async throws {
         backend.script.withLock {
             $0.rejection = StepError(errorType: "Router.BudgetExceeded", errorMessage: "spent")

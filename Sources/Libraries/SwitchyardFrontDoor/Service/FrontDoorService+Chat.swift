@@ -127,22 +127,38 @@ extension FrontDoorService {
     /// Reserves the decision's cost ceiling against the tenant's monthly budget.
     /// - Returns: the refusal, or nil when admitted (or billing is off).
     func reserve(_ decision: RouteDecision, tenant: String, requestID: String) async -> FrontDoorError? {
+        await reserve(ceiling: decision.costCeilingPicoUSD, tenant: tenant, requestID: requestID)
+    }
+
+    /// Reserves `ceiling` for the request against the tenant's monthly budget: the one admission
+    /// step of every billed endpoint.
+    /// - Returns: the refusal, or nil when admitted (or billing is off).
+    func reserve(ceiling: PicoUSD, tenant: String, requestID: String) async -> FrontDoorError? {
         guard let billing else { return nil }
         guard let (_, budget) = backend.budget(ofTenant: tenant) else {
             return .routerRejected(errorType: "Router.UnknownTenant", message: "tenant \(tenant) has no budget")
         }
+        let at = Self.now()
         do {
             let reservation = try await billing.ledger.reserve(
-                tenant: tenant, requestID: requestID, ceiling: decision.costCeilingPicoUSD, budget: budget,
+                tenant: tenant, requestID: requestID, ceiling: ceiling, budget: budget,
                 deadline: .now + configuration.ledgerTimeout)
             if case .overBudget(let committed) = reservation {
                 return .budgetExceeded(
                     message: "The monthly budget of $\(budget) is committed ($\(committed) spent or reserved); "
-                        + "this request may cost up to $\(decision.costCeilingPicoUSD).")
+                        + "this request may cost up to $\(ceiling).")
             }
             return nil
         } catch {
             logger.error("ledger reservation failed", metadata: ["switchyard.error": .string(error.description)])
+            // A reservation that timed out may still have been written. Release it now: an embeddings
+            // request reports no usage that would settle it, and a chat's router record settles it only
+            // once stored, behind the very backlog that made the store slow; otherwise its ceiling holds
+            // budget until the repair pass expires it. Idempotent: nothing open, nothing released.
+            let ledger = billing.ledger
+            let request = LedgerRequest(tenant: tenant, requestID: requestID, timestamp: at)
+            let deadline = ContinuousClock.now + configuration.ledgerTimeout
+            Task { _ = try? await ledger.release(request, deadline: deadline) }
             return .unavailable("the budget ledger did not answer")
         }
     }

@@ -30,22 +30,7 @@ extension FrontDoorService {
         let context = UsageContext(
             requestID: requestID, tenantID: key.tenant, user: request.user, tier: key.tier, route: "embedding",
             bundleVersion: backend.bundleVersion)
-        if let billing {
-            guard let (_, budget) = backend.budget(ofTenant: key.tenant) else {
-                throw .routerRejected(errorType: "Router.UnknownTenant", message: "tenant \(key.tenant) has no budget")
-            }
-            let reservation: Reservation
-            do {
-                reservation = try await billing.ledger.reserve(
-                    tenant: key.tenant, requestID: requestID, ceiling: ceiling, budget: budget,
-                    deadline: .now + configuration.ledgerTimeout)
-            } catch {
-                throw .unavailable("the budget ledger did not answer")
-            }
-            if case .overBudget = reservation {
-                throw .budgetExceeded(message: "The monthly budget of $\(budget) is spent or reserved.")
-            }
-        }
+        if let refused = await reserve(ceiling: ceiling, tenant: key.tenant, requestID: requestID) { throw refused }
         let candidate = LLMCandidate(
             model: chosen.id, attemptTimeoutMs: 30_000, contextWindow: chosen.contextWindow,
             estimatedCostPicoUSD: ceiling)
