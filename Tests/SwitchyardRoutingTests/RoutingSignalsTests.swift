@@ -62,6 +62,39 @@ final class RoutingSignalsTests: XCTestCase {
         XCTAssertEqual(calls, 2)
     }
 
+    /// A warm cache answers `snapshot` from memory, with the figures the async reads would give
+    /// (spend aged by its time in the cache); a cold or expired one fetches.
+    func testAWarmCacheAnswersWithoutFetchingAndAnExpiredOneFetches() async throws {
+        let clock = ManualClock()
+        let base = FlakySignals()
+        let cached = CachedRoutingSignals(base, ttl: .seconds(10), staleLimit: .seconds(60), now: { clock.now })
+        XCTAssertNil(cached.fresh(tenantID: "t"), "cold")
+        let fetched = await cached.snapshot(tenantID: "t", deadline: .now + .seconds(5))
+        XCTAssertEqual(fetched.monthToDateSpend, PicoUSD(100))
+        XCTAssertEqual(fetched.health.keys.map(\.rawValue), ["gpt-4o"])
+        XCTAssertNil(cached.fresh(tenantID: "other"), "another tenant's spend is not cached")
+        clock.now += .seconds(3)
+        let fresh = try XCTUnwrap(cached.fresh(tenantID: "t"))
+        XCTAssertEqual(fresh.spend, SpendSignal(amount: PicoUSD(100), stalenessMs: 42 + 3_000))
+        let fromMemory = await cached.snapshot(tenantID: "t", deadline: .now + .seconds(5))
+        let throughActor = try await cached.monthToDateSpend(tenantID: "t")
+        XCTAssertEqual(fromMemory.monthToDateSpend, throughActor?.amount)
+        XCTAssertEqual(fromMemory.spendStalenessMs, throughActor?.stalenessMs)
+        XCTAssertEqual(fromMemory.health, fetched.health)
+        var calls = await cached.baseCalls
+        XCTAssertEqual(calls, 2, "one spend and one health fetch")
+        clock.now += .seconds(8)
+        XCTAssertNil(cached.fresh(tenantID: "t"), "expired")
+        await base.setFailing(true)
+        let degraded = await cached.snapshot(tenantID: "t", deadline: .now + .seconds(5))
+        XCTAssertEqual(degraded.monthToDateSpend, PicoUSD(100), "the last good value within the stale limit")
+        XCTAssertNil(cached.fresh(tenantID: "t"), "a failed refresh is not fresh")
+        calls = await cached.baseCalls
+        XCTAssertEqual(calls, 4)
+        await cached.invalidate()
+        XCTAssertNil(cached.fresh(tenantID: "t"))
+    }
+
     func testConcurrentCallersShareOneFetch() async throws {
         let base = FlakySignals()
         await base.setDelay(.milliseconds(200))

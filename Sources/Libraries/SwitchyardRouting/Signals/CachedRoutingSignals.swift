@@ -1,4 +1,5 @@
 import SwitchyardContract
+import Synchronization
 
 /// Caches another signal source for a short TTL, so a warm function reads MongoDB at most once
 /// per TTL per tenant rather than on every request.
@@ -23,6 +24,14 @@ public actor CachedRoutingSignals: RoutingSignals {
     private let healthFailure = FailureMark()
     /// Calls made to the base source, for tests and diagnostics.
     public private(set) var baseCalls = 0
+    /// A copy of the cached values, readable without entering the actor: `fresh(tenantID:)`
+    /// answers a warm request on the caller's thread. Written only here, after each read.
+    private let mirror = Mutex(Mirror())
+
+    private struct Mirror {
+        var spend: [String: (value: SpendSignal?, at: ContinuousClock.Instant)] = [:]
+        var health: (value: [ModelID: ModelHealth], at: ContinuousClock.Instant)?
+    }
 
     /// One cached value with its fetch in flight and its last failure; owned and touched by the
     /// actor only.
@@ -61,16 +70,40 @@ public actor CachedRoutingSignals: RoutingSignals {
         let signal = try await read(cell, failure: spendFailure, what: "spend") {
             try await base.monthToDateSpend(tenantID: tenantID)
         }
-        // A figure served from the cache is older by the time it has been cached.
-        guard var aged = signal, let staleness = aged.stalenessMs, let stored = cell.value, stored.value == signal
-        else { return signal }
-        aged.stalenessMs = staleness &+ max(0, (now() - stored.at).milliseconds)
-        return aged
+        let stored = cell.value
+        mirror.withLock { $0.spend[tenantID] = stored }
+        guard let stored, stored.value == signal else { return signal }
+        return Self.aged(signal, cachedAt: stored.at, now: now())
     }
 
     public func modelHealth() async throws -> [ModelID: ModelHealth] {
         let base = self.base
-        return try await read(health, failure: healthFailure, what: "model health") { try await base.modelHealth() }
+        let models = try await read(health, failure: healthFailure, what: "model health") {
+            try await base.modelHealth()
+        }
+        let stored = health.value
+        mirror.withLock { $0.health = stored }
+        return models
+    }
+
+    /// Both figures when both were fetched within the TTL, exactly as the async reads would serve
+    /// them; nil when either needs a fetch (or its last fetch failed: the async path decides).
+    public nonisolated func fresh(tenantID: String) -> (spend: SpendSignal?, health: [ModelID: ModelHealth])? {
+        let t = now()
+        return mirror.withLock { m in
+            guard let spend = m.spend[tenantID], t - spend.at < ttl, let health = m.health, t - health.at < ttl
+            else { return nil }
+            return (Self.aged(spend.value, cachedAt: spend.at, now: t), health.value)
+        }
+    }
+
+    /// A figure served from the cache is older by the time it has been cached.
+    private static func aged(
+        _ signal: SpendSignal?, cachedAt: ContinuousClock.Instant, now: ContinuousClock.Instant
+    ) -> SpendSignal? {
+        guard var aged = signal, let staleness = aged.stalenessMs else { return signal }
+        aged.stalenessMs = staleness &+ max(0, (now - cachedAt).milliseconds)
+        return aged
     }
 
     /// Forgets everything, e.g. after the policy's budgets change.
@@ -79,6 +112,7 @@ public actor CachedRoutingSignals: RoutingSignals {
         health = Cell()
         spendFailure.at = nil
         healthFailure.at = nil
+        mirror.withLock { $0 = Mirror() }
     }
 
     private func read<Value: Sendable>(

@@ -12,6 +12,16 @@ public protocol RoutingSignals: Sendable {
     func monthToDateSpend(tenantID: String) async throws -> SpendSignal?
     /// Recent health per model; models absent from the map have no live data.
     func modelHealth() async throws -> [ModelID: ModelHealth]
+    /// Both figures when the source holds fresh ones in memory (a warm cache), without waiting;
+    /// nil when answering would take a fetch. `snapshot` then starts no task and no timer: on a
+    /// warm function that is almost every request, and each hop to another thread costs the
+    /// request latency (docs/frontdoor.md, the c=1 hand-offs).
+    func fresh(tenantID: String) -> (spend: SpendSignal?, health: [ModelID: ModelHealth])?
+}
+
+extension RoutingSignals {
+    /// Sources without a memory of their own always fetch.
+    public func fresh(tenantID: String) -> (spend: SpendSignal?, health: [ModelID: ModelHealth])? { nil }
 }
 
 /// A tenant's month-to-date spend as the usage store reports it.
@@ -91,13 +101,26 @@ extension RoutingSignals {
     /// that outlives the deadline keeps running on its own, so a caching source can still keep
     /// its answer for the next request.
     public func snapshot(tenantID: String, deadline: ContinuousClock.Instant) async -> SignalsSnapshot {
+        if let fresh = fresh(tenantID: tenantID) {
+            return SignalsSnapshot(spend: .value(fresh.spend), health: .value(fresh.health), waitedMs: 0)
+        }
         let started = ContinuousClock.now
         async let spendOutcome = DeadlineRace.run(until: deadline) {
             try await self.monthToDateSpend(tenantID: tenantID)
         }
         async let healthOutcome = DeadlineRace.run(until: deadline) { try await self.modelHealth() }
         let (spend, health) = await (spendOutcome, healthOutcome)
-        let waitedMs = (ContinuousClock.now - started).milliseconds
+        return SignalsSnapshot(
+            spend: spend, health: health, waitedMs: (ContinuousClock.now - started).milliseconds)
+    }
+}
+
+extension SignalsSnapshot {
+    /// The snapshot of two fetches' outcomes: what failed or timed out becomes a note.
+    init(
+        spend: DeadlineRace.Outcome<SpendSignal?>, health: DeadlineRace.Outcome<[ModelID: ModelHealth]>,
+        waitedMs: Int64
+    ) {
         var snapshot = SignalsSnapshot()
         var notes: [String] = []
         switch spend {
@@ -125,6 +148,6 @@ extension RoutingSignals {
         case .timedOut: notes.append("model health unavailable (no answer within \(waitedMs) ms)")
         }
         snapshot.note = notes.isEmpty ? nil : notes.joined(separator: "; ")
-        return snapshot
+        self = snapshot
     }
 }
