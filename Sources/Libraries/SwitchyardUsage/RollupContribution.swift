@@ -101,6 +101,17 @@ public struct BucketChange: Sendable {
     public var values: [Int64]
     /// `LogLinearBuckets` index → count delta; no zero entries.
     public var histogram: [Int: Int64]
+    /// Day buckets only: hour of the day → (records, failed records) delta (`hc.<hour>`, `he.<hour>`).
+    public var hours: [Int: (count: Int64, errors: Int64)] = [:]
+
+    public init(id: String, key: RollupContribution, values: [Int64], histogram: [Int: Int64]) {
+        self.id = id
+        self.key = key
+        self.values = values
+        self.histogram = histogram
+    }
+
+    var isZero: Bool { values.allSatisfy { $0 == 0 } && histogram.isEmpty && hours.isEmpty }
 }
 
 /// Per-bucket sums of the deltas of a batch (new contributions minus previously applied ones).
@@ -166,10 +177,18 @@ public struct RollupDelta: Sendable {
                 if overflow { throw .invalidRecord(index: -1, detail: "\(granularity) latency count leaves Int64") }
                 entry.histogram[index] = sum == 0 ? nil : sum
             }
+            if granularity == .day {
+                // `change` is a minute bucket's: its start says the hour.
+                let hour = Int((change.key.minute - key.minute) / Granularity.hour.milliseconds)
+                let old = entry.hours[hour] ?? (0, 0)
+                let (count, o1) = old.count.addingReportingOverflow(change.values[0])
+                let (errors, o2) = old.errors.addingReportingOverflow(change.values[1])
+                if o1 || o2 { throw .invalidRecord(index: -1, detail: "hourly count of a day rollup leaves Int64") }
+                entry.hours[hour] = count == 0 && errors == 0 ? nil : (count, errors)
+            }
             coarse[id] = entry
         }
-        return coarse.values.filter { !$0.values.allSatisfy { $0 == 0 } || !$0.histogram.isEmpty }
-            .sorted { $0.id < $1.id }
+        return coarse.values.filter { !$0.isZero }.sorted { $0.id < $1.id }
     }
 }
 

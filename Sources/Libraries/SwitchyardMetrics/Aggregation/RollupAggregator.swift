@@ -48,8 +48,11 @@ public struct RollupAggregator: Sendable {
         self.costBy = costBy
     }
 
-    /// The cover to read for this aggregation: rollups no coarser than the series bucket.
-    public var cover: TimeCover { TimeCover(from: filter.from, to: filter.to, coarsest: bucket) }
+    /// The cover to read for this aggregation: rollups no coarser than the series bucket, except
+    /// that an hourly series reads whole days from the day buckets' per-hour counts.
+    public var cover: TimeCover {
+        TimeCover(from: filter.from, to: filter.to, coarsest: bucket == .hour ? .day : bucket)
+    }
 
     /// Adds one row. Rows outside the filter's range, tenant or tier are ignored (a store that
     /// returns a little more than asked cannot skew the answer).
@@ -58,12 +61,11 @@ public struct RollupAggregator: Sendable {
         if let tenant = filter.tenant, row.tenant != tenant { return }
         if let tier = filter.tier, row.tier != tier { return }
         rowsRead += 1
-        let start = bucket.floor(row.start)
-        var point = volume[start] ?? (0, 0, 0)
-        if row.step == RollupRow.requestStep { point.requests = try sum(point.requests, row.count) }
-        point.calls = try sum(point.calls, row.count)
-        point.errors = try sum(point.errors, row.errors)
-        volume[start] = point
+        if bucket < row.granularity {
+            try addHours(row)
+        } else {
+            try addVolume(start: bucket.floor(row.start), step: row.step, count: row.count, errors: row.errors)
+        }
 
         let key: String
         switch costBy {
@@ -94,6 +96,32 @@ public struct RollupAggregator: Sendable {
         usage.output = try sum(usage.output, row.tokensOutput)
         models[row.model] = usage
         if row.errorType != "-" { errorTypes[row.errorType] = try sum(errorTypes[row.errorType] ?? 0, row.count) }
+    }
+
+    private mutating func addVolume(start: Int64, step: String, count: Int64, errors: Int64) throws(MetricsError) {
+        var point = volume[start] ?? (0, 0, 0)
+        if step == RollupRow.requestStep { point.requests = try sum(point.requests, count) }
+        point.calls = try sum(point.calls, count)
+        point.errors = try sum(point.errors, errors)
+        volume[start] = point
+    }
+
+    /// A day row in an hourly series: its per-hour counts. A day bucket whose hours do not add up
+    /// to its count was written before they were kept: an error, never a misplaced figure.
+    private mutating func addHours(_ row: RollupRow) throws(MetricsError) {
+        guard bucket == .hour, row.granularity == .day,
+            row.hourCounts.values.reduce(0, &+) == row.count, row.hourErrors.values.reduce(0, &+) == row.errors,
+            row.hourCounts.keys.allSatisfy({ (0..<24).contains($0) })
+        else {
+            throw .storeUnavailable(
+                "the \(row.granularity) rollup at \(row.start) keeps no per-hour counts for an hourly series; "
+                    + "rebuild the rollups of that day")
+        }
+        for (hour, count) in row.hourCounts {
+            try addVolume(
+                start: row.start + Int64(hour) * Granularity.hour.milliseconds, step: row.step, count: count,
+                errors: row.hourErrors[hour] ?? 0)
+        }
     }
 
     private func addLatency(

@@ -15,6 +15,11 @@ extension RollupRow {
             costModel: record.cost?.modelPicoUSD ?? 0, costCompute: record.cost?.computePicoUSD ?? 0,
             costOrchestration: record.cost?.orchestrationPicoUSD ?? 0, costTotal: record.cost?.totalPicoUSD ?? 0,
             latencySumMs: record.latency.totalMs, latency: latency)
+        if granularity == .day {
+            let hour = Int((record.timestamp - start) / Granularity.hour.milliseconds)
+            hourCounts[hour] = 1
+            if errors > 0 { hourErrors[hour] = errors }
+        }
     }
 
     /// The bucket key: rows with equal keys add up into one.
@@ -36,5 +41,7 @@ extension RollupRow {
         costTotal &+= other.costTotal
         latencySumMs &+= other.latencySumMs
         latency.merge(other.latency)
+        hourCounts.merge(other.hourCounts, uniquingKeysWith: &+)
+        hourErrors.merge(other.hourErrors, uniquingKeysWith: &+)
     }
 }

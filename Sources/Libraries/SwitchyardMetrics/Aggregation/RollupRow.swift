@@ -26,6 +26,10 @@ public struct RollupRow: Sendable, Equatable {
     public var latencySumMs: Int64
     /// Latencies (`latency.totalMs`) of the bucket's records.
     public var latency: SparseHistogram
+    /// Day buckets only: records and failed records per hour of the day (0...23; no zero
+    /// entries), so an hourly series over a month reads ~30 day buckets per key, not 720 hour ones.
+    public var hourCounts: [Int: Int64] = [:]
+    public var hourErrors: [Int: Int64] = [:]
 
     public init(
         start: Int64, granularity: Granularity = .minute, tenant: String, tier: String = "-", step: String,

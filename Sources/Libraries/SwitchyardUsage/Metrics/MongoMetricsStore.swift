@@ -191,5 +191,19 @@ extension RollupRow {
             costModel: value("costModel"), costCompute: value("costCompute"),
             costOrchestration: value("costOrchestration"), costTotal: value("costTotal"),
             latencySumMs: value("latencySumMs"), latency: histogram)
+        if granularity == .day {
+            hourCounts = Self.hours(document["hc"])
+            hourErrors = Self.hours(document["he"])
+        }
+    }
+
+    /// `{"<hour>": count}` of a day bucket; zero entries left out.
+    static func hours(_ field: JSON?) -> [Int: Int64] {
+        guard case .object(let object)? = field else { return [:] }
+        var hours: [Int: Int64] = [:]
+        for (key, value) in object.members {
+            if let hour = Int(key), let count = value.int64Value, count != 0 { hours[hour] = count }
+        }
+        return hours
     }
 }

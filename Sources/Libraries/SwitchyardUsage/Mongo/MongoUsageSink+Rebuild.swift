@@ -69,6 +69,17 @@ extension MongoUsageSink {
             histogram.members.append((String(index), .integer(count)))
         }
         set.members.append(("lh", .object(histogram)))
+        if granularity == .day {
+            var counts = JSONObject()
+            var errors = JSONObject()
+            for (hour, sums) in change.hours.sorted(by: { $0.key < $1.key }) {
+                if sums.count != 0 { counts.members.append((String(hour), .integer(sums.count))) }
+                if sums.errors != 0 { errors.members.append((String(hour), .integer(sums.errors))) }
+            }
+            // Only what an `$inc` would have created, so both write paths leave equal documents.
+            if !counts.members.isEmpty { set.members.append(("hc", .object(counts))) }
+            if !errors.members.isEmpty { set.members.append(("he", .object(errors))) }
+        }
         return set
     }
 

@@ -273,6 +273,10 @@ extension MongoUsageSink {
         for (index, count) in change.histogram.sorted(by: { $0.key < $1.key }) {
             increments.members.append(("lh.\(index)", .integer(count)))
         }
+        for (hour, sums) in change.hours.sorted(by: { $0.key < $1.key }) {
+            if sums.count != 0 { increments.members.append(("hc.\(hour)", .integer(sums.count))) }
+            if sums.errors != 0 { increments.members.append(("he.\(hour)", .integer(sums.errors))) }
+        }
         let key = change.key
         return MongoConnection.UpdateOne(
             filter: ["_id": .string(change.id), "b": .object(["$ne": .string(batch)])],
