@@ -52,7 +52,50 @@ static void await_readable(int fd) {
     }
 }
 
-/* Reads one HTTP request (headers + Content-Length body). Returns 0 on EOF. */
+/* Reads more of the request into buf; returns 0 on EOF or a full buffer. */
+static int read_more(int fd) {
+    await_readable(fd);
+    ssize_t n = recv(fd, buf + buf_len, sizeof buf - buf_len - 1, 0);
+    if (n <= 0) return 0;
+    buf_len += n;
+    return 1;
+}
+
+/* Decodes a chunked body that starts at buf[head] in place (a streamed response: Lambda's
+ * `Lambda-Runtime-Function-Response-Mode: streaming`), reading until its last chunk and trailers,
+ * so that buf holds the head and the plain body. Returns 0 on EOF or a malformed body. */
+static int read_chunked(int fd, size_t head) {
+    size_t in = head, out = head;
+    for (;;) {
+        char *line;
+        while (!(line = memmem(buf + in, buf_len - in, "\r\n", 2)))
+            if (!read_more(fd)) return 0;
+        char *digits_end;
+        size_t size = strtoul(buf + in, &digits_end, 16);
+        if (digits_end == buf + in) return 0;
+        size_t data = line - buf + 2;
+        if (size == 0) {
+            /* Trailers (the runtime's error type and body, when it failed mid-stream), then CRLF. */
+            size_t at = data;
+            for (;;) {
+                char *crlf;
+                while (!(crlf = memmem(buf + at, buf_len - at, "\r\n", 2)))
+                    if (!read_more(fd)) return 0;
+                if (crlf == buf + at) break;
+                at = crlf - buf + 2;
+            }
+            buf_len = out;
+            return 1;
+        }
+        while (buf_len < data + size + 2)
+            if (!read_more(fd)) return 0;
+        memmove(buf + out, buf + data, size);
+        out += size;
+        in = data + size + 2;
+    }
+}
+
+/* Reads one HTTP request (headers + Content-Length or chunked body). Returns 0 on EOF. */
 static int read_request(int fd, char *method_out) {
     buf_len = 0;
     for (;;) {
@@ -60,6 +103,11 @@ static int read_request(int fd, char *method_out) {
         if (end) {
             size_t head = end - buf + 4, body = 0;
             char *cl = strcasestr(buf, "content-length:");
+            char *te = strcasestr(buf, "transfer-encoding: chunked");
+            if (te && te < end) {
+                memcpy(method_out, buf, 4);
+                return read_chunked(fd, head);
+            }
             if (cl && cl < end) body = strtoul(cl + 15, NULL, 10);
             while (buf_len < head + body) {
                 await_readable(fd);

@@ -59,7 +59,7 @@ class Services:
 
     def start(self, needed):
         env = {}
-        if needed & {"router", "usage-logger", "dashboard-api"}:
+        if needed & {"router", "usage-logger", "dashboard-api", "authorizer", "ingress"}:
             storage = os.path.join(self.out, "mongo")
             shutil.rmtree(storage, ignore_errors=True)
             uri = subprocess.run([os.path.join(ROOT, "scripts/start-mongo"), "--name", self.mongo_name, "--storage",
@@ -123,6 +123,25 @@ def setups(out, services):
         json.dump({"httpMethod": "GET", "path": "/api/volume", "headers": {"Accept": "application/json"},
                    "queryStringParameters": {"from": "0", "to": "86400000", "bucket": "day"}}, open(api_event, "w"))
         s["dashboard-api"] = (api_event, '"statusCode":200', mongo)
+        key, key_id = authorizer_key(services["MONGODB_URI"], "bench_runtime")
+        auth_event = os.path.join(out, "event-authorizer.json")
+        json.dump({"type": "REQUEST", "methodArn": "arn:aws:execute-api:us-east-1:123456789012:api/v1/GET/v1/models",
+                   "headers": {"Authorization": f"Bearer {key}"}}, open(auth_event, "w"))
+        s["authorizer"] = (auth_event, '"Allow"', {
+            **mongo, "SWITCHYARD_USAGE_PLAN_KEYS": '{"basic": "b", "pro": "p", "enterprise": "e"}'})
+        # The ingress as API Gateway invokes it behind the authorizer: GET /v1/models answers from the
+        # bundle (no execution, no provider); init builds everything a chat request needs.
+        ingress_event = os.path.join(out, "event-ingress.json")
+        json.dump({"resource": "/v1/models", "path": "/v1/models", "httpMethod": "GET",
+                   "headers": {"Accept": "application/json"}, "multiValueHeaders": None,
+                   "queryStringParameters": None, "body": None, "isBase64Encoded": False,
+                   "requestContext": {"requestId": "bench", "stage": "v1", "authorizer": {
+                       "tenant": "bench", "tier": "basic", "keyId": key_id, "requestsPerMinute": "600",
+                       "tokensPerMinute": "1000000", "principalId": "bench"}}}, open(ingress_event, "w"))
+        s["ingress"] = (ingress_event, '"object":"list"', {
+            **mongo, "OPENAI_API_KEY": "sk-bench", "ANTHROPIC_API_KEY": "sk-ant-bench",
+            "SWITCHYARD_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:switchyard",
+            "USAGE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/switchyard-usage"})
     if "LLM_PORT" in services:
         bundle, event = llm_bundle(out, services["LLM_PORT"])
         s["llm-caller"] = (event, '"succeeded"', {"SWITCHYARD_BUNDLE_DIR": bundle, "OPENAI_API_KEY": "sk-bench"})
@@ -130,6 +149,23 @@ def setups(out, services):
         model_dir = {"VISION_MODEL_DIR": services["VISION_MODEL_DIR"]}
         s["vision"] = (ev("vision", "red-square.json"), '"succeeded"', model_dir)
     return s
+
+
+def authorizer_key(uri, database):
+    """A key in the key store (collection `keys`, as `switchyard-keys --mongo` writes it: only its SHA-256)."""
+    import hashlib
+    import pymongo
+    key_id, secret = os.urandom(6).hex(), os.urandom(32).hex()
+    key = f"sk-sy-{key_id}_{secret}"
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=10000)
+    try:
+        client[database]["keys"].replace_one({"_id": key_id}, {
+            "_id": key_id, "id": key_id, "hash": hashlib.sha256(key.encode()).hexdigest(), "tenant": "bench",
+            "tier": "basic", "createdAtMs": int(time.time() * 1000),
+            "limits": {"requestsPerMinute": 600, "tokensPerMinute": 1000000}}, upsert=True)
+    finally:
+        client.close()
+    return key, key_id
 
 
 def unpack(zip_path, into):
@@ -144,7 +180,8 @@ def harness(out, binary, colds, warms, event, expect, env):
     if expect:
         args += ["--expect", expect]
     args += [f"{k}={v}" for k, v in env.items()]
-    r = subprocess.run(args, capture_output=True, text=True)
+    # The harness ends a run whose runtime stops talking for 10 s; this bounds the whole run too.
+    r = subprocess.run(args, capture_output=True, text=True, timeout=1800)
     if r.returncode != 0:
         return {"failed": (r.stderr.strip() or r.stdout.strip())[:400]}
     doc = json.loads(r.stdout)
