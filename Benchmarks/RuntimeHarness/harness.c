@@ -3,12 +3,14 @@
  * /response for one runtime process at a time, with blocking sockets and no framework, so the
  * numbers measure the runtime under test rather than the server.
  *
- *   harness <bootstrap> <cold-starts> <warm-invokes> <event-file> [--expect TEXT] [--init-only] [NAME=VALUE ...]
+ *   harness <bootstrap> <cold-starts> <warm-invokes> <event-file> [--expect TEXT] [--init-only] [--wait-ms N]
+ *           [NAME=VALUE ...]
  *
  * For each cold start: fork+exec the bootstrap, time spawn → first GET /next (init), then the
  * first invocation (event sent → response received). The last process then serves the warm
  * invokes. Every response is checked: without --expect it must be the event (the runtimes under
- * test echo it), with --expect TEXT a POST to /response whose body holds TEXT. A wrong answer (a
+ * test echo it), with --expect TEXT a POST to /response whose body (Content-Length, or chunked as a
+ * streamed response is) holds TEXT. A wrong answer (a
  * POST to /error included) is counted in "failures" and never timed. Prints one JSON object.
  *
  * The bootstrap gets a fixed environment (the Runtime API address, function name, memory size,
@@ -43,10 +45,13 @@ static char buf[1 << 20];
 static const char *expect_text;
 static size_t buf_len;
 
-/* Waits until fd is readable; a runtime that stops answering for 10 s ends the benchmark. */
+/* How long the runtime may stay silent (--wait-ms; raise it for a runtime under valgrind). */
+static int wait_ms = 10000;
+
+/* Waits until fd is readable; a runtime that stops answering for wait_ms ends the benchmark. */
 static void await_readable(int fd) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, 10000) != 1) {
+    if (poll(&p, 1, wait_ms) != 1) {
         fprintf(stderr, "harness: the runtime under test stopped talking (crashed or hung)\n");
         exit(1);
     }
@@ -277,7 +282,7 @@ static void put_env(char **env, int *count, char *entry) {
 int main(int argc, char **argv) {
     if (argc < 5) {
         fprintf(stderr, "usage: harness <bootstrap> <cold-starts> <warm-invokes> <event> [--expect TEXT] [--init-only] "
-                        "[NAME=VALUE ...]\n");
+                        "[--wait-ms N] [NAME=VALUE ...]\n");
         return 64;
     }
     int colds = atoi(argv[2]), warms = atoi(argv[3]);
@@ -302,6 +307,7 @@ int main(int argc, char **argv) {
     for (int i = 5; i < argc; i++) {
         if (!strcmp(argv[i], "--expect") && i + 1 < argc) expect_text = argv[++i];
         else if (!strcmp(argv[i], "--init-only")) init_only = 1;
+        else if (!strcmp(argv[i], "--wait-ms") && i + 1 < argc) wait_ms = atoi(argv[++i]);
         else if (strchr(argv[i], '=')) put_env(envp, &env_count, argv[i]);
         else { fprintf(stderr, "harness: unexpected argument %s\n", argv[i]); return 64; }
     }
@@ -341,7 +347,8 @@ int main(int argc, char **argv) {
         /* SIGTERM first (Lambda's shutdown signal; lets a profiler such as callgrind write its
          * output), SIGKILL if the runtime is still there after a second. */
         kill(pid, SIGTERM);
-        for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) == 0; i++) usleep(10000);
+        int grace = wait_ms > 10000 ? wait_ms / 10 : 100; /* a profiler writing its output takes longer */
+        for (int i = 0; i < grace && waitpid(pid, NULL, WNOHANG) == 0; i++) usleep(10000);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         close(conn);

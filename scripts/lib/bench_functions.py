@@ -190,6 +190,39 @@ def harness(out, binary, colds, warms, event, expect, env):
     return doc
 
 
+def lambda_environment(function, task, extra):
+    """What Lambda sets for a function unpacked in task, plus what it needs to finish init."""
+    return {"LAMBDA_TASK_ROOT": task, "LD_LIBRARY_PATH": os.path.join(task, "lib"),
+            "AWS_LAMBDA_FUNCTION_NAME": function, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+            "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example",
+            "AWS_SESSION_TOKEN": "example", **extra}
+
+
+def callgrind_init(out, label, function, task, env_vars, event):
+    """Instructions from exec to the first GET /next (valgrind's callgrind, one cold start): a count
+    that, unlike wall time, load on a shared machine does not move. Returns (total Ir, top functions)."""
+    name = f"{label.strip() or 'after'}-{function}"
+    profile = os.path.join(out, f"callgrind.{name}.out")
+    wrapper = os.path.join(out, f"callgrind-{name}.sh")
+    with open(wrapper, "w") as f:
+        f.write(f"#!/bin/sh\nexec /usr/bin/valgrind -q --tool=callgrind --callgrind-out-file={profile} "
+                f"{os.path.join(task, 'bootstrap')}\n")
+    os.chmod(wrapper, 0o755)
+    if os.path.exists(profile):
+        os.remove(profile)
+    args = [os.path.join(out, "harness"), wrapper, "1", "0", event, "--init-only", "--wait-ms", "300000"]
+    r = subprocess.run(args + [f"{k}={v}" for k, v in env_vars.items()], capture_output=True, text=True, timeout=900)
+    if r.returncode != 0 or not os.path.exists(profile):
+        return None, (r.stderr.strip() or "no profile")[:200]
+    total = None
+    for line in open(profile):
+        if line.startswith(("totals:", "summary:")):
+            total = int(line.split()[1])
+    top = subprocess.run(["callgrind_annotate", "--threshold=60", profile], capture_output=True, text=True,
+                         timeout=120).stdout
+    return total, top
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -198,6 +231,8 @@ def main():
     ap.add_argument("--colds", type=int, default=30)
     ap.add_argument("--warms", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--callgrind", action="store_true",
+                    help="also count init's instructions under callgrind, one cold start per zip")
     a = ap.parse_args()
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
@@ -221,10 +256,7 @@ def main():
         for _ in range(a.rounds):
             for label, f, task, zip_path in runs:
                 event, expect, extra = setup[f]
-                env_vars = {"LAMBDA_TASK_ROOT": task, "LD_LIBRARY_PATH": os.path.join(task, "lib"),
-                            "AWS_LAMBDA_FUNCTION_NAME": f, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
-                            "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-                            "AWS_SECRET_ACCESS_KEY": "example", "AWS_SESSION_TOKEN": "example", **extra}
+                env_vars = lambda_environment(f, task, extra)
                 r = harness(out, os.path.join(task, "bootstrap"), a.colds, a.warms, event, expect, env_vars)
                 key = (label, f)
                 prev = best.get(key)
@@ -237,6 +269,13 @@ def main():
                     "failed" not in r and r["warm_p50_us"] < prev["warm_p50_us"]):
                 best[("", "C + libcurl")] = r
         sizes = {(label, f): os.path.getsize(z) for label, f, _, z in runs}
+        instructions = {}
+        if a.callgrind:
+            # Not vision: its init is onnxruntime's (loading it and a warm-up inference), minutes under valgrind.
+            for label, f, task, zip_path in [r for r in runs if r[1] != "vision"]:
+                event, expect, extra = setup[f]
+                env_vars = lambda_environment(f, task, extra)
+                instructions[(label, f)] = callgrind_init(out, label, f, task, env_vars, event)
     finally:
         services.stop()
 
@@ -261,6 +300,18 @@ def main():
     print(f"\n{a.colds} cold starts and {a.warms} warm invokes per binary, best of {a.rounds} interleaved rounds; "
           "RSS init: resident at the first /next; .so: shared objects mapped (AL2023 base included); "
           "zip in 10^6 bytes")
+    if instructions:
+        echo_ir = instructions.get(("", "echo"), (None, ""))[0]
+        print("\ninit instructions (callgrind, exec to the first /next; profiles in "
+              f"{out}/callgrind.*.out):")
+        for key in order:
+            if key in instructions:
+                total, detail = instructions[key]
+                if total is None:
+                    print(f"{key[0] + key[1]:<22}FAILED: {detail}")
+                else:
+                    ratio = f"{total / echo_ir:.2f}x echo" if echo_ir else ""
+                    print(f"{key[0] + key[1]:<22}{total / 1e6:>9.1f} M Ir  {ratio}")
     targets = {}
     for f in present:
         r = best.get(("", f))
