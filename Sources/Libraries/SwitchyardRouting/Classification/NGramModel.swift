@@ -111,29 +111,21 @@ public struct NGramModel: Sendable {
         bytes.withUnsafeBytes { raw in
             table.withUnsafeMutableBufferPointer { rowsOut in
                 let tableRows = rowsOut.count
-                let padLane = Self.padLane
-                var last = -1
-                for r in 0..<rows {
-                    let id = Int(raw.loadUnaligned(fromByteOffset: rowIDs + 4 * r, as: UInt32.self).littleEndian)
-                    guard id > last, id < tableRows else {
-                        outOfOrder = true
-                        return
-                    }
-                    last = id
-                    let source = weightsStart + 2 * k * r
-                    #if _endian(little)
-                        // The row's 15 halves and the 2 bytes after them (the next row's, or the bias's
-                        // after the last row) in one load, converted lane-parallel: init converts ~1M.
-                        let halves = raw.loadUnaligned(fromByteOffset: source, as: SIMD16<UInt16>.self)
-                        rowsOut[id] = Self.floats(halves: halves).replacing(with: 0, where: padLane)
-                    #else
-                        var row = SIMD16<Float>()
-                        for j in 0..<k {
-                            row[j] = Self.float(
-                                half: raw.loadUnaligned(fromByteOffset: source + 2 * j, as: UInt16.self).littleEndian)
+                rowsOut.withMemoryRebound(to: Float.self) { floats in
+                    var last = -1
+                    for r in 0..<rows {
+                        let id = Int(raw.loadUnaligned(fromByteOffset: rowIDs + 4 * r, as: UInt32.self).littleEndian)
+                        guard id > last, id < tableRows else {
+                            outOfOrder = true
+                            return
                         }
-                        rowsOut[id] = row
-                    #endif
+                        last = id
+                        let source = weightsStart + 2 * k * r
+                        for j in 0..<k {
+                            let half = raw.loadUnaligned(fromByteOffset: source + 2 * j, as: UInt16.self).littleEndian
+                            floats[id &* 16 &+ j] = Self.float(half: half)
+                        }
+                    }
                 }
             }
         }
@@ -185,27 +177,6 @@ public struct NGramModel: Sendable {
         }
         if exponent == 31 { return Float(bitPattern: sign | 0x7F80_0000 | (mantissa << 13)) }
         return Float(bitPattern: sign | ((exponent + 112) << 23) | (mantissa << 13))
-    }
-
-    /// Lane 15 of a row: no output, kept zero.
-    static let padLane = SIMD16<UInt32>(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1) .== 1
-
-    /// `float(half:)` on 16 lanes at once, without branches: the half's exponent and mantissa
-    /// moved into place and rebiased; infinities and NaNs rebiased again to 255; subnormals (and
-    /// zero) scaled exactly by subtracting 2^-14 from 2^-14 × 1.mantissa; then the sign.
-    @inline(__always) static func floats(halves h: SIMD16<UInt16>) -> SIMD16<Float> {
-        let h32 = SIMD16<UInt32>(truncatingIfNeeded: h)
-        let shiftedExponent: UInt32 = 0x7C00 << 13
-        var bits = (h32 & 0x7FFF) &<< 13
-        let exponent = bits & shiftedExponent
-        bits &+= (127 - 15) << 23
-        bits.replace(with: bits &+ ((128 - 16) << 23), where: exponent .== shiftedExponent)
-        let subnormal = exponent .== 0
-        bits.replace(with: bits &+ (1 << 23), where: subnormal)
-        var value = unsafeBitCast(bits, to: SIMD16<Float>.self)
-        value.replace(with: value - Float(bitPattern: 113 << 23), where: subnormal)
-        let signed = unsafeBitCast(value, to: SIMD16<UInt32>.self) | ((h32 & 0x8000) &<< 16)
-        return unsafeBitCast(signed, to: SIMD16<Float>.self)
     }
 
     @inline(__always) static func readU32(_ b: [UInt8], _ at: Int) -> UInt32 {
