@@ -3,12 +3,14 @@
  * /response for one runtime process at a time, with blocking sockets and no framework, so the
  * numbers measure the runtime under test rather than the server.
  *
- *   harness <bootstrap> <cold-starts> <warm-invokes> <event-file> [--expect TEXT] [--init-only] [NAME=VALUE ...]
+ *   harness <bootstrap> <cold-starts> <warm-invokes> <event-file> [--expect TEXT] [--init-only] [--wait-ms N]
+ *           [NAME=VALUE ...]
  *
  * For each cold start: fork+exec the bootstrap, time spawn → first GET /next (init), then the
  * first invocation (event sent → response received). The last process then serves the warm
  * invokes. Every response is checked: without --expect it must be the event (the runtimes under
- * test echo it), with --expect TEXT a POST to /response whose body holds TEXT. A wrong answer (a
+ * test echo it), with --expect TEXT a POST to /response whose body (Content-Length, or chunked as a
+ * streamed response is) holds TEXT. A wrong answer (a
  * POST to /error included) is counted in "failures" and never timed. Prints one JSON object.
  *
  * The bootstrap gets a fixed environment (the Runtime API address, function name, memory size,
@@ -43,16 +45,62 @@ static char buf[1 << 20];
 static const char *expect_text;
 static size_t buf_len;
 
-/* Waits until fd is readable; a runtime that stops answering for 10 s ends the benchmark. */
+/* How long the runtime may stay silent (--wait-ms; raise it for a runtime under valgrind). */
+static int wait_ms = 10000;
+
+/* Waits until fd is readable; a runtime that stops answering for wait_ms ends the benchmark. */
 static void await_readable(int fd) {
     struct pollfd p = {.fd = fd, .events = POLLIN};
-    if (poll(&p, 1, 10000) != 1) {
+    if (poll(&p, 1, wait_ms) != 1) {
         fprintf(stderr, "harness: the runtime under test stopped talking (crashed or hung)\n");
         exit(1);
     }
 }
 
-/* Reads one HTTP request (headers + Content-Length body). Returns 0 on EOF. */
+/* Reads more of the request into buf; returns 0 on EOF or a full buffer. */
+static int read_more(int fd) {
+    await_readable(fd);
+    ssize_t n = recv(fd, buf + buf_len, sizeof buf - buf_len - 1, 0);
+    if (n <= 0) return 0;
+    buf_len += n;
+    return 1;
+}
+
+/* Decodes a chunked body that starts at buf[head] in place (a streamed response: Lambda's
+ * `Lambda-Runtime-Function-Response-Mode: streaming`), reading until its last chunk and trailers,
+ * so that buf holds the head and the plain body. Returns 0 on EOF or a malformed body. */
+static int read_chunked(int fd, size_t head) {
+    size_t in = head, out = head;
+    for (;;) {
+        char *line;
+        while (!(line = memmem(buf + in, buf_len - in, "\r\n", 2)))
+            if (!read_more(fd)) return 0;
+        char *digits_end;
+        size_t size = strtoul(buf + in, &digits_end, 16);
+        if (digits_end == buf + in) return 0;
+        size_t data = line - buf + 2;
+        if (size == 0) {
+            /* Trailers (the runtime's error type and body, when it failed mid-stream), then CRLF. */
+            size_t at = data;
+            for (;;) {
+                char *crlf;
+                while (!(crlf = memmem(buf + at, buf_len - at, "\r\n", 2)))
+                    if (!read_more(fd)) return 0;
+                if (crlf == buf + at) break;
+                at = crlf - buf + 2;
+            }
+            buf_len = out;
+            return 1;
+        }
+        while (buf_len < data + size + 2)
+            if (!read_more(fd)) return 0;
+        memmove(buf + out, buf + data, size);
+        out += size;
+        in = data + size + 2;
+    }
+}
+
+/* Reads one HTTP request (headers + Content-Length or chunked body). Returns 0 on EOF. */
 static int read_request(int fd, char *method_out) {
     buf_len = 0;
     for (;;) {
@@ -60,6 +108,11 @@ static int read_request(int fd, char *method_out) {
         if (end) {
             size_t head = end - buf + 4, body = 0;
             char *cl = strcasestr(buf, "content-length:");
+            char *te = strcasestr(buf, "transfer-encoding: chunked");
+            if (te && te < end) {
+                memcpy(method_out, buf, 4);
+                return read_chunked(fd, head);
+            }
             if (cl && cl < end) body = strtoul(cl + 15, NULL, 10);
             while (buf_len < head + body) {
                 await_readable(fd);
@@ -229,7 +282,7 @@ static void put_env(char **env, int *count, char *entry) {
 int main(int argc, char **argv) {
     if (argc < 5) {
         fprintf(stderr, "usage: harness <bootstrap> <cold-starts> <warm-invokes> <event> [--expect TEXT] [--init-only] "
-                        "[NAME=VALUE ...]\n");
+                        "[--wait-ms N] [NAME=VALUE ...]\n");
         return 64;
     }
     int colds = atoi(argv[2]), warms = atoi(argv[3]);
@@ -254,6 +307,7 @@ int main(int argc, char **argv) {
     for (int i = 5; i < argc; i++) {
         if (!strcmp(argv[i], "--expect") && i + 1 < argc) expect_text = argv[++i];
         else if (!strcmp(argv[i], "--init-only")) init_only = 1;
+        else if (!strcmp(argv[i], "--wait-ms") && i + 1 < argc) wait_ms = atoi(argv[++i]);
         else if (strchr(argv[i], '=')) put_env(envp, &env_count, argv[i]);
         else { fprintf(stderr, "harness: unexpected argument %s\n", argv[i]); return 64; }
     }
@@ -293,7 +347,8 @@ int main(int argc, char **argv) {
         /* SIGTERM first (Lambda's shutdown signal; lets a profiler such as callgrind write its
          * output), SIGKILL if the runtime is still there after a second. */
         kill(pid, SIGTERM);
-        for (int i = 0; i < 100 && waitpid(pid, NULL, WNOHANG) == 0; i++) usleep(10000);
+        int grace = wait_ms > 10000 ? wait_ms / 10 : 100; /* a profiler writing its output takes longer */
+        for (int i = 0; i < grace && waitpid(pid, NULL, WNOHANG) == 0; i++) usleep(10000);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         close(conn);

@@ -59,7 +59,7 @@ class Services:
 
     def start(self, needed):
         env = {}
-        if needed & {"router", "usage-logger", "dashboard-api"}:
+        if needed & {"router", "usage-logger", "dashboard-api", "authorizer", "ingress"}:
             storage = os.path.join(self.out, "mongo")
             shutil.rmtree(storage, ignore_errors=True)
             uri = subprocess.run([os.path.join(ROOT, "scripts/start-mongo"), "--name", self.mongo_name, "--storage",
@@ -123,6 +123,25 @@ def setups(out, services):
         json.dump({"httpMethod": "GET", "path": "/api/volume", "headers": {"Accept": "application/json"},
                    "queryStringParameters": {"from": "0", "to": "86400000", "bucket": "day"}}, open(api_event, "w"))
         s["dashboard-api"] = (api_event, '"statusCode":200', mongo)
+        key, key_id = authorizer_key(services["MONGODB_URI"], "bench_runtime")
+        auth_event = os.path.join(out, "event-authorizer.json")
+        json.dump({"type": "REQUEST", "methodArn": "arn:aws:execute-api:us-east-1:123456789012:api/v1/GET/v1/models",
+                   "headers": {"Authorization": f"Bearer {key}"}}, open(auth_event, "w"))
+        s["authorizer"] = (auth_event, '"Allow"', {
+            **mongo, "SWITCHYARD_USAGE_PLAN_KEYS": '{"basic": "b", "pro": "p", "enterprise": "e"}'})
+        # The ingress as API Gateway invokes it behind the authorizer: GET /v1/models answers from the
+        # bundle (no execution, no provider); init builds everything a chat request needs.
+        ingress_event = os.path.join(out, "event-ingress.json")
+        json.dump({"resource": "/v1/models", "path": "/v1/models", "httpMethod": "GET",
+                   "headers": {"Accept": "application/json"}, "multiValueHeaders": None,
+                   "queryStringParameters": None, "body": None, "isBase64Encoded": False,
+                   "requestContext": {"requestId": "bench", "stage": "v1", "authorizer": {
+                       "tenant": "bench", "tier": "basic", "keyId": key_id, "requestsPerMinute": "600",
+                       "tokensPerMinute": "1000000", "principalId": "bench"}}}, open(ingress_event, "w"))
+        s["ingress"] = (ingress_event, '"object":"list"', {
+            **mongo, "OPENAI_API_KEY": "sk-bench", "ANTHROPIC_API_KEY": "sk-ant-bench",
+            "SWITCHYARD_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:switchyard",
+            "USAGE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/switchyard-usage"})
     if "LLM_PORT" in services:
         bundle, event = llm_bundle(out, services["LLM_PORT"])
         s["llm-caller"] = (event, '"succeeded"', {"SWITCHYARD_BUNDLE_DIR": bundle, "OPENAI_API_KEY": "sk-bench"})
@@ -130,6 +149,23 @@ def setups(out, services):
         model_dir = {"VISION_MODEL_DIR": services["VISION_MODEL_DIR"]}
         s["vision"] = (ev("vision", "red-square.json"), '"succeeded"', model_dir)
     return s
+
+
+def authorizer_key(uri, database):
+    """A key in the key store (collection `keys`, as `switchyard-keys --mongo` writes it: only its SHA-256)."""
+    import hashlib
+    import pymongo
+    key_id, secret = os.urandom(6).hex(), os.urandom(32).hex()
+    key = f"sk-sy-{key_id}_{secret}"
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=10000)
+    try:
+        client[database]["keys"].replace_one({"_id": key_id}, {
+            "_id": key_id, "id": key_id, "hash": hashlib.sha256(key.encode()).hexdigest(), "tenant": "bench",
+            "tier": "basic", "createdAtMs": int(time.time() * 1000),
+            "limits": {"requestsPerMinute": 600, "tokensPerMinute": 1000000}}, upsert=True)
+    finally:
+        client.close()
+    return key, key_id
 
 
 def unpack(zip_path, into):
@@ -144,13 +180,47 @@ def harness(out, binary, colds, warms, event, expect, env):
     if expect:
         args += ["--expect", expect]
     args += [f"{k}={v}" for k, v in env.items()]
-    r = subprocess.run(args, capture_output=True, text=True)
+    # The harness ends a run whose runtime stops talking for 10 s; this bounds the whole run too.
+    r = subprocess.run(args, capture_output=True, text=True, timeout=1800)
     if r.returncode != 0:
         return {"failed": (r.stderr.strip() or r.stdout.strip())[:400]}
     doc = json.loads(r.stdout)
     if doc["failures"]:
         return {"failed": f"{doc['failures']} wrong answers: " + r.stderr.strip()[:400]}
     return doc
+
+
+def lambda_environment(function, task, extra):
+    """What Lambda sets for a function unpacked in task, plus what it needs to finish init."""
+    return {"LAMBDA_TASK_ROOT": task, "LD_LIBRARY_PATH": os.path.join(task, "lib"),
+            "AWS_LAMBDA_FUNCTION_NAME": function, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+            "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example",
+            "AWS_SESSION_TOKEN": "example", **extra}
+
+
+def callgrind_init(out, label, function, task, env_vars, event):
+    """Instructions from exec to the first GET /next (valgrind's callgrind, one cold start): a count
+    that, unlike wall time, load on a shared machine does not move. Returns (total Ir, top functions)."""
+    name = f"{label.strip() or 'after'}-{function}"
+    profile = os.path.join(out, f"callgrind.{name}.out")
+    wrapper = os.path.join(out, f"callgrind-{name}.sh")
+    with open(wrapper, "w") as f:
+        f.write(f"#!/bin/sh\nexec /usr/bin/valgrind -q --tool=callgrind --callgrind-out-file={profile} "
+                f"{os.path.join(task, 'bootstrap')}\n")
+    os.chmod(wrapper, 0o755)
+    if os.path.exists(profile):
+        os.remove(profile)
+    args = [os.path.join(out, "harness"), wrapper, "1", "0", event, "--init-only", "--wait-ms", "300000"]
+    r = subprocess.run(args + [f"{k}={v}" for k, v in env_vars.items()], capture_output=True, text=True, timeout=900)
+    if r.returncode != 0 or not os.path.exists(profile):
+        return None, (r.stderr.strip() or "no profile")[:200]
+    total = None
+    for line in open(profile):
+        if line.startswith(("totals:", "summary:")):
+            total = int(line.split()[1])
+    top = subprocess.run(["callgrind_annotate", "--threshold=60", profile], capture_output=True, text=True,
+                         timeout=120).stdout
+    return total, top
 
 
 def main():
@@ -161,6 +231,8 @@ def main():
     ap.add_argument("--colds", type=int, default=30)
     ap.add_argument("--warms", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--callgrind", action="store_true",
+                    help="also count init's instructions under callgrind, one cold start per zip")
     a = ap.parse_args()
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
@@ -184,10 +256,7 @@ def main():
         for _ in range(a.rounds):
             for label, f, task, zip_path in runs:
                 event, expect, extra = setup[f]
-                env_vars = {"LAMBDA_TASK_ROOT": task, "LD_LIBRARY_PATH": os.path.join(task, "lib"),
-                            "AWS_LAMBDA_FUNCTION_NAME": f, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
-                            "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
-                            "AWS_SECRET_ACCESS_KEY": "example", "AWS_SESSION_TOKEN": "example", **extra}
+                env_vars = lambda_environment(f, task, extra)
                 r = harness(out, os.path.join(task, "bootstrap"), a.colds, a.warms, event, expect, env_vars)
                 key = (label, f)
                 prev = best.get(key)
@@ -200,6 +269,13 @@ def main():
                     "failed" not in r and r["warm_p50_us"] < prev["warm_p50_us"]):
                 best[("", "C + libcurl")] = r
         sizes = {(label, f): os.path.getsize(z) for label, f, _, z in runs}
+        instructions = {}
+        if a.callgrind:
+            # Not vision: its init is onnxruntime's (loading it and a warm-up inference), minutes under valgrind.
+            for label, f, task, zip_path in [r for r in runs if r[1] != "vision"]:
+                event, expect, extra = setup[f]
+                env_vars = lambda_environment(f, task, extra)
+                instructions[(label, f)] = callgrind_init(out, label, f, task, env_vars, event)
     finally:
         services.stop()
 
@@ -224,6 +300,18 @@ def main():
     print(f"\n{a.colds} cold starts and {a.warms} warm invokes per binary, best of {a.rounds} interleaved rounds; "
           "RSS init: resident at the first /next; .so: shared objects mapped (AL2023 base included); "
           "zip in 10^6 bytes")
+    if instructions:
+        echo_ir = instructions.get(("", "echo"), (None, ""))[0]
+        print("\ninit instructions (callgrind, exec to the first /next; profiles in "
+              f"{out}/callgrind.*.out):")
+        for key in order:
+            if key in instructions:
+                total, detail = instructions[key]
+                if total is None:
+                    print(f"{key[0] + key[1]:<22}FAILED: {detail}")
+                else:
+                    ratio = f"{total / echo_ir:.2f}x echo" if echo_ir else ""
+                    print(f"{key[0] + key[1]:<22}{total / 1e6:>9.1f} M Ir  {ratio}")
     targets = {}
     for f in present:
         r = best.get(("", f))
