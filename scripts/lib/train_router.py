@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Trains the router's n-gram classifier (hashed byte and word n-grams, two linear softmax heads).
 
-numpy only, seeded and deterministic: the same corpus and options always write the same bytes.
+numpy and scipy (sparse products), seeded and deterministic: the same corpus and options always write the same bytes.
 
   train_router.py train  [--out FILE] [--search]   fit on train.jsonl, tune and calibrate on
                                                    validation.jsonl, write the model and the
