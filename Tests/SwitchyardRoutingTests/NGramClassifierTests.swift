@@ -7,7 +7,7 @@ import XCTest
 /// The learned classifier against the trainer: same features, same predictions, typed errors for
 /// files it cannot use.
 final class NGramClassifierTests: XCTestCase {
-    static let modelPath = RoutingFixtures.repoRoot + "/infra/classifier/router-ngram-2.bin"
+    static let modelPath = RoutingFixtures.repoRoot + "/infra/classifier/router-ngram-3.bin"
 
     static let classifier: NGramClassifier = {
         do { return try NGramClassifier.load(path: modelPath, expectedVersion: nil) } catch {
