@@ -53,7 +53,7 @@ public enum FrontDoorError: FunctionError, Equatable {
         case .headersTooLarge: "FrontDoor.HeadersTooLarge"
         case .requestTimeout: "FrontDoor.RequestTimeout"
         case .upstreamFailed: "FrontDoor.UpstreamFailed"
-        case .throttled: "FrontDoor.StateMachineThrottled"
+        case .throttled: StepFunctionsBackend.throttledErrorType
         case .badImage: "FrontDoor.BadImage"
         case .imageTooLarge: "FrontDoor.ImageTooLarge"
         case .routerRejected: "FrontDoor.Rejected"
@@ -154,7 +154,7 @@ public enum FrontDoorError: FunctionError, Equatable {
     /// A failed step as the refusal the client gets: a throttled state machine is a 429 with
     /// `retry-after`; anything else is a 502 naming the step's error.
     public static func upstream(_ error: StepError) -> FrontDoorError {
-        if error.errorType == "FrontDoor.StateMachineThrottled" {
+        if error.errorType == StepFunctionsBackend.throttledErrorType {
             return .throttled(message: error.errorMessage, retryAfterSeconds: 1)
         }
         return .upstreamFailed(errorType: error.errorType, message: error.errorMessage)

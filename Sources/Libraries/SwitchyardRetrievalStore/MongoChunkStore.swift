@@ -30,6 +30,12 @@ public final class MongoChunkStore: Sendable {
         }
     }
 
+    /// The chunk store's MongoDB URI: `RETRIEVAL_MONGODB_URI`, else the usage store's `MONGODB_URI`
+    /// (one Atlas cluster serves both on AWS); nil when neither is set.
+    public static func uri(in environment: Environment) -> String? {
+        ["RETRIEVAL_MONGODB_URI", "MONGODB_URI"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
+    }
+
     /// Runs `body` on the connection within `deadline`. `search`: an Atlas Search command, whose
     /// `CommandNotSupported` means the server has no Atlas Search.
     private func run<T: Sendable>(

@@ -35,10 +35,9 @@ enum AtlasIndexCommand {
                 plan = try AtlasQuery.indexPlan(
                     existing: [], collection: MongoChunkStore.collectionName, dimensions: dimensions, name: name)
             } else {
-                guard
-                    let uri = ["RETRIEVAL_MONGODB_URI", "MONGODB_URI"].lazy.compactMap({ environment[$0] })
-                        .first(where: { !$0.isEmpty })
-                else { Tool.fail("RETRIEVAL_MONGODB_URI (or MONGODB_URI) is not set") }
+                guard let uri = MongoChunkStore.uri(in: environment) else {
+                    Tool.fail("RETRIEVAL_MONGODB_URI (or MONGODB_URI) is not set")
+                }
                 let store = try MongoChunkStore(
                     uri: uri, database: environment.string("RETRIEVAL_DATABASE", default: "switchyard"))
                 plan = try store.ensureVectorIndex(name: name, dimensions: dimensions, deadline: .now + .seconds(30))

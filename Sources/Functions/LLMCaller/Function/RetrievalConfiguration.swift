@@ -1,4 +1,5 @@
 import SwitchyardCore
+import SwitchyardRetrievalStore
 
 /// Where the retrieval step finds chunks, read once at init.
 ///
@@ -23,7 +24,7 @@ public struct RetrievalConfiguration: Sendable {
 
     /// - Throws: `Config.Invalid` naming the variable.
     public init(environment: Environment) throws(ConfigurationError) {
-        mongoURI = ["RETRIEVAL_MONGODB_URI", "MONGODB_URI"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
+        mongoURI = MongoChunkStore.uri(in: environment)
         database = environment.string("RETRIEVAL_DATABASE", default: "switchyard")
         let kind = environment.string("RETRIEVAL_INDEX", default: "scan")
         guard let index = IndexKind(rawValue: kind) else {
