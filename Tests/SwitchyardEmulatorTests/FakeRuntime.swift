@@ -1,6 +1,7 @@
 import Foundation
 import NIOPosix
 import SwitchyardRuntime
+import Synchronization
 import XCTest
 
 @testable import SwitchyardEmulator
@@ -68,4 +69,23 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
+}
+
+/// What `body` returns, or a failed test instead of a hung one when it takes longer than `seconds`.
+func within<T: Sendable>(
+    seconds: Double, file: StaticString = #filePath, line: UInt = #line, _ body: @escaping @Sendable () async -> T
+) async throws -> T {
+    let result = Mutex<T?>(nil)
+    let task = Task {
+        let value = await body()
+        result.withLock { $0 = value }
+    }
+    let deadline = ContinuousClock.now.advanced(by: .seconds(seconds))
+    while ContinuousClock.now < deadline {
+        if let value = result.withLock({ $0 }) { return value }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    task.cancel()
+    XCTFail("no answer within \(seconds) s", file: file, line: line)
+    throw CancellationError()
 }

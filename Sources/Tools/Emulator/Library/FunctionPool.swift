@@ -71,6 +71,9 @@ public actor FunctionPool {
         var waitingNext: CheckedContinuation<QueuedInvocation?, Never>?
         /// The invocation this instance was started for, delivered on its first `/next`.
         var reserved: String?
+        /// The outcome of `reserved` when the environment ended before that invocation's invoker
+        /// was registered (see `place`).
+        var reservedOutcome: InvokeOutcome?
         /// The invocation it is running.
         var current: String?
         var initialized = false
@@ -142,6 +145,10 @@ public actor FunctionPool {
         instances[instance.id] = instance
         do {
             try await start(instance)
+            // While the spawn was returning, the environment may already have ended (a bootstrap
+            // that exits at once or reports an init error): its invocation had no invoker to
+            // answer yet, so the outcome waited on the instance.
+            if let outcome = instance.reservedOutcome { return .failed(outcome) }
         } catch {
             instances.removeValue(forKey: instance.id)
             let message = "cannot start \(configuration.bootstrap): \(error)"
@@ -250,22 +257,34 @@ public actor FunctionPool {
 
     func initFailed(instanceID: Int, errorType: String, document: [UInt8]) {
         guard let instance = instances[instanceID], !instance.initialized else { return }
-        if let reserved = instance.reserved {
-            answer(reserved, .functionError(errorType: errorType, document: document))
-        }
+        answerReserved(of: instance, .functionError(errorType: errorType, document: document), release: false)
         terminate(instanceID)
+    }
+
+    /// Answers the invocation an instance was started for. Until `place` returns, that invocation
+    /// has no invoker registered: the outcome then waits on the instance for `place` to return it,
+    /// instead of being lost with the invoker waiting for ever.
+    private func answerReserved(of instance: Instance, _ outcome: InvokeOutcome, release: Bool) {
+        guard let reserved = instance.reserved else { return }
+        if pending[reserved] == nil {
+            instance.reservedOutcome = instance.reservedOutcome ?? outcome
+        } else if release {
+            self.release(reserved, outcome)
+        } else {
+            answer(reserved, outcome)
+        }
     }
 
     private func processExited(instanceID: Int, status: ChildProcesses.ExitStatus) {
         guard let instance = instances.removeValue(forKey: instanceID) else { return }
-        for requestID in [instance.current, instance.reserved].compactMap({ $0 }) {
+        func exitError(_ requestID: String) -> InvokeOutcome {
             let message = "RequestId: \(requestID) Error: Runtime exited with error: \(status)"
-            release(
-                requestID,
-                .functionError(
-                    errorType: "Runtime.ExitError",
-                    document: Self.errorDocument(type: "Runtime.ExitError", message: message)))
+            return .functionError(
+                errorType: "Runtime.ExitError",
+                document: Self.errorDocument(type: "Runtime.ExitError", message: message))
         }
+        if let current = instance.current { release(current, exitError(current)) }
+        if let reserved = instance.reserved { answerReserved(of: instance, exitError(reserved), release: true) }
         instance.waitingNext?.resume(returning: nil)
         instance.waitingNext = nil
         let server = instance.server
@@ -306,14 +325,12 @@ public actor FunctionPool {
 
     private func initTimedOut(instanceID: Int) {
         guard let instance = instances[instanceID], !instance.initialized else { return }
-        if let reserved = instance.reserved {
-            let message = "init did not reach /next within \(configuration.initTimeoutText) seconds"
-            answer(
-                reserved,
-                .functionError(
-                    errorType: "Sandbox.Timedout",
-                    document: Self.errorDocument(type: "Sandbox.Timedout", message: message)))
-        }
+        let message = "init did not reach /next within \(configuration.initTimeoutText) seconds"
+        answerReserved(
+            of: instance,
+            .functionError(
+                errorType: "Sandbox.Timedout", document: Self.errorDocument(type: "Sandbox.Timedout", message: message)),
+            release: false)
         terminate(instanceID)
     }
 
