@@ -8,7 +8,8 @@ import XCTest
 @testable import SwitchyardImageFetch
 
 final class ImageFetcherTests: XCTestCase {
-    let soon = ContinuousClock.now.advanced(by: .seconds(30))
+    /// From when the test runs: XCTest creates every test's instance when the whole run starts.
+    var soon: ContinuousClock.Instant { .now.advanced(by: .seconds(30)) }
     let jpeg: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0] + Array(repeating: 7, count: 100)
 
     func fetcher(

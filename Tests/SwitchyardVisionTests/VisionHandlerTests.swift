@@ -9,7 +9,8 @@ import XCTest
 @testable import SwitchyardVisionFunction
 
 final class VisionHandlerTests: XCTestCase {
-    let farFuture = ContinuousClock.now.advanced(by: .seconds(120))
+    /// From when the test runs: XCTest creates every test's instance when the whole run starts.
+    var farFuture: ContinuousClock.Instant { .now.advanced(by: .seconds(120)) }
 
     func handler(_ transport: ScriptedTransport, _ extra: [String: String] = [:]) async throws -> VisionHandler {
         try await VisionHandler.make(

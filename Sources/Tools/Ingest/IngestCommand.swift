@@ -23,8 +23,8 @@ enum IngestCommand {
         do { try RetrievalError.checkCollection(collection) } catch { Tool.fail(error.errorMessage) }
         guard !options.positional.isEmpty else { Tool.fail("no files to ingest") }
         let environment = Environment.process
-        guard let uri = environment["RETRIEVAL_MONGODB_URI"], !uri.isEmpty else {
-            Tool.fail("RETRIEVAL_MONGODB_URI is not set")
+        guard let uri = MongoChunkStore.uri(in: environment) else {
+            Tool.fail("RETRIEVAL_MONGODB_URI (or MONGODB_URI) is not set")
         }
         let chunker: Chunker
         let store: MongoChunkStore

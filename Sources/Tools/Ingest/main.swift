@@ -3,7 +3,7 @@
 //   switchyard-retrieval ingest --tenant T --collection C [--model e5-small-passage]
 //       [--usage-queue DIR] [--max-chars 1000] [--overlap 150] FILE…
 //       chunks the files (text, Markdown; PDF through poppler's pdftotext), embeds the new chunks,
-//       stores them in MongoDB (RETRIEVAL_MONGODB_URI, RETRIEVAL_DATABASE); prints a JSON summary
+//       stores them in MongoDB (RETRIEVAL_MONGODB_URI, else MONGODB_URI; RETRIEVAL_DATABASE); prints a JSON summary
 //   switchyard-retrieval eval --corpus DIR --questions FILE [--query-model e5-small-query]
 //       [--passage-model e5-small-passage] [--k 5]
 //       recall@k and MRR of the exact scan beside BM25 on the same questions (in memory)
