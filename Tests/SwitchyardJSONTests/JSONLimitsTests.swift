@@ -38,10 +38,15 @@ final class JSONLimitsTests: XCTestCase {
         let once = try seconds(samples: 1) { XCTAssertEqual(try JSON.parse(large).objectValue?.count, 4_000) }
         // A linear parse takes milliseconds; stop here rather than wait minutes for the samples.
         guard once < 1 else { return XCTFail("4,000 keys took \(once) s") }
-        let tLarge = try seconds { _ = try JSON.parse(large) }
-        let tSmall = try seconds { for _ in 0..<4 { _ = try JSON.parse(small) } }
+        // The two sides take turns, so a burst of load on a busy machine hits both alike; each
+        // keeps its fastest sample.
+        var (tLarge, tSmall) = (Double.infinity, Double.infinity)
+        for _ in 0..<9 {
+            tLarge = min(tLarge, try seconds(samples: 1) { _ = try JSON.parse(large) })
+            tSmall = min(tSmall, try seconds(samples: 1) { for _ in 0..<4 { _ = try JSON.parse(small) } })
+        }
         // Same bytes either way: linear gives ~1, quadratic ~4.
-        XCTAssertLessThan(tLarge / tSmall, 2.5, "4 × 1,000 keys: \(tSmall) s, 4,000 keys: \(tLarge) s")
+        XCTAssertLessThan(tLarge / tSmall, 3, "4 × 1,000 keys: \(tSmall) s, 4,000 keys: \(tLarge) s")
     }
 
     func testDuplicateKeyIsFoundInLargeObjects() {
