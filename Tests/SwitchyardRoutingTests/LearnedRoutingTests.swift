@@ -146,7 +146,7 @@ final class LearnedRoutingTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir + "/classifier", withIntermediateDirectories: true)
         var model = try Data(contentsOf: URL(fileURLWithPath: NGramClassifierTests.modelPath))
         model[model.count - 1] ^= 0xFF
-        try model.write(to: URL(fileURLWithPath: dir + "/classifier/router-ngram-3.bin"))
+        try model.write(to: URL(fileURLWithPath: dir + "/" + NGramClassifierTests.modelFile))
         for name in ["policy.json", "catalog.json", "rates.json"] {
             try Data(contentsOf: URL(fileURLWithPath: RoutingFixtures.repoRoot + "/infra/" + name))
                 .write(to: URL(fileURLWithPath: dir + "/" + name))
@@ -156,7 +156,7 @@ final class LearnedRoutingTests: XCTestCase {
             error in
             XCTAssertEqual((error as? ClassifierModelError)?.errorType, "Router.InvalidClassifier")
         }
-        try FileManager.default.removeItem(atPath: dir + "/classifier/router-ngram-3.bin")
+        try FileManager.default.removeItem(atPath: dir + "/" + NGramClassifierTests.modelFile)
         XCTAssertThrowsError(try RouterHandler(configuration: RouterConfiguration(environment: environment))) {
             error in
             guard case .unreadable? = error as? ClassifierModelError else { return XCTFail("\(error)") }

@@ -7,7 +7,9 @@ import XCTest
 /// The learned classifier against the trainer: same features, same predictions, typed errors for
 /// files it cannot use.
 final class NGramClassifierTests: XCTestCase {
-    static let modelPath = RoutingFixtures.repoRoot + "/infra/classifier/router-ngram-3.bin"
+    /// The model the repository policy names, relative to `infra/`.
+    static let modelFile = RoutingFixtures.policy.classifier.learned!.file
+    static let modelPath = RoutingFixtures.repoRoot + "/infra/" + modelFile
 
     static let classifier: NGramClassifier = {
         do { return try NGramClassifier.load(path: modelPath, expectedVersion: nil) } catch {
@@ -100,6 +102,91 @@ final class NGramClassifierTests: XCTestCase {
         try assertCorrupt(magic, mentions: "magic")
         try assertCorrupt([], mentions: "magic")
         try assertCorrupt(Array("{\"version\": 1}".utf8), mentions: "magic")
+    }
+
+    /// FNV-1a 64 as the file format defines it (64-bit little-endian words, then single bytes),
+    /// written out here so a test can build a file whose checksum is right but whose body is not.
+    func resealed(_ body: [UInt8]) -> [UInt8] {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        let end = body.count - 8
+        var i = 0
+        while i + 8 <= end {
+            var word: UInt64 = 0
+            for j in 0..<8 { word |= UInt64(body[i + j]) << (8 * UInt64(j)) }
+            hash = (hash ^ word) &* 0x100_0000_01B3
+            i += 8
+        }
+        while i < end {
+            hash = (hash ^ UInt64(body[i])) &* 0x100_0000_01B3
+            i += 1
+        }
+        var out = Array(body.prefix(end))
+        for j in 0..<8 { out.append(UInt8(truncatingIfNeeded: hash >> (8 * UInt64(j)))) }
+        return out
+    }
+
+    /// Damage that keeps the checksum valid must still be caught by the size, padding and value checks.
+    func testInt8FilesWithAValidChecksumButBadContentsAreTypedInitErrors() throws {
+        let good = try Array(Data(contentsOf: URL(fileURLWithPath: Self.modelPath)))
+        XCTAssertEqual(good[6], 2, "the shipped model is format 2 (int8)")
+        XCTAssertEqual(Self.classifier.model.weightEncoding, "i8")
+        // Sanity: resealing an intact file changes nothing.
+        XCTAssertEqual(resealed(good), good)
+        let headerEnd = 12 + (Int(good[8]) | Int(good[9]) << 8 | Int(good[10]) << 16 | Int(good[11]) << 24)
+        let tableStart = (headerEnd + 15) / 16 * 16
+        let tableEnd = tableStart + 16 << Self.classifier.model.features.bits
+        // Truncated by one table row, and one byte longer.
+        var truncated = good
+        truncated.removeSubrange(tableStart..<(tableStart + 16))
+        try assertCorrupt(resealed(truncated), mentions: "header implies")
+        var longer = good
+        longer.insert(0, at: tableEnd)
+        try assertCorrupt(resealed(longer), mentions: "header implies")
+        // The header says i8 but the magic says format 1.
+        var format1 = good
+        format1[6] = 1
+        try assertCorrupt(resealed(format1), mentions: "header fields")
+        var format3 = good
+        format3[6] = 3
+        try assertCorrupt(resealed(format3), mentions: "magic")
+        // A scale that is negative or NaN (the scales follow the table).
+        var negative = good
+        negative[tableEnd + 3] |= 0x80
+        try assertCorrupt(resealed(negative), mentions: "negative")
+        var nan = good
+        for j in 0..<4 { nan[tableEnd + 4 + j] = [0x00, 0x00, 0xC0, 0x7F][j] }
+        try assertCorrupt(resealed(nan), mentions: "not finite")
+        if tableStart > headerEnd {
+            var padding = good
+            padding[headerEnd] = 1
+            try assertCorrupt(resealed(padding), mentions: "padding")
+        }
+    }
+
+    /// The int8 model is router-ngram-3 quantised; the f16 file of router-ngram-3 (format 1, widened
+    /// to f32 at load) is the reference it must agree with.
+    func testInt8WeightsAgreeWithTheFloatModelTheyWereQuantisedFrom() throws {
+        let reference = try NGramClassifier.load(
+            path: RoutingFixtures.repoRoot + "/infra/classifier/router-ngram-3.bin", expectedVersion: "router-ngram-3")
+        XCTAssertEqual(reference.model.weightEncoding, "f16")
+        let records = try jsonLines("events/routing/corpus/validation.jsonl")
+        var agree = 0
+        var worst = 0.0
+        for record in records {
+            let text = record["text"]!.stringValue!
+            let images = Int(record["images"]!.int64Value!)
+            let a = reference.predict(text: text, imageCount: images)
+            let b = Self.classifier.predict(text: text, imageCount: images)
+            if argmax(a.categories) == argmax(b.categories) && argmax(a.difficulties) == argmax(b.difficulties) {
+                agree += 1
+            }
+            for (x, y) in zip(a.categories + a.difficulties, b.categories + b.difficulties) {
+                worst = max(worst, abs(x - y))
+            }
+        }
+        print("int8 vs f16 model: \(agree) of \(records.count) verdicts agree, largest probability difference \(worst)")
+        XCTAssertEqual(agree, records.count)
+        XCTAssertLessThan(worst, 0.01)
     }
 
     func testMissingFileAndWrongVersionAreTypedInitErrors() {

@@ -15,7 +15,7 @@ final class RouterHandlerTests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir + "/local", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: dir + "/classifier", withIntermediateDirectories: true)
         for name in [
-            "policy.json", "catalog.json", "rates.json", "local/router-signals.json", "classifier/router-ngram-3.bin",
+            "policy.json", "catalog.json", "rates.json", "local/router-signals.json", NGramClassifierTests.modelFile,
         ] {
             try FileManager.default.copyItem(
                 atPath: RoutingFixtures.repoRoot + "/infra/" + name, toPath: dir + "/" + name)

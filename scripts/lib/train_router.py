@@ -283,18 +283,36 @@ def fit(design: Design, options: dict) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 # ---------------------------------------------------------------- model file
 
+MAGIC_V2 = b"SYCLF\x00\x02\x00"
+STRIDE = 16  # bytes per int8 table row: the 15 outputs and one zero pad byte, so a row is one SIMD16 load
+
+
 class Model:
+    """A model as the router reads it. Two file formats (NGramModel.swift documents both):
+    version 1, sparse rows of f16 weights (router-ngram-1 to -3), which the router widens into a
+    dense f32 table at load; version 2, the dense int8 table the router scores in place, one
+    symmetric scale per output (`scales`), so inference adds int8 rows in Int32 and multiplies by
+    the scales once per prompt."""
+
     def __init__(self, options: dict, rows: np.ndarray, weights: np.ndarray, bias: np.ndarray, meta: np.ndarray,
-                 temperature: float, version: str):
+                 temperature: float, version: str, scales: np.ndarray | None = None):
         self.options, self.rows, self.weights = options, rows, weights
         self.bias, self.meta, self.temperature, self.version = bias, meta, temperature, version
+        self.scales = scales  # None: f16 weights (format 1); else int8 weights times these (format 2)
 
     @staticmethod
-    def from_training(options, W, bias, M, temperature, version, prune: float) -> "Model":
+    def from_training(options, W, bias, M, temperature, version, prune: float, encoding: str = "i8") -> "Model":
         keep = np.flatnonzero(np.abs(W).max(axis=1) > prune)
-        weights = W[keep].astype(np.float16)
-        return Model(options, keep.astype(np.uint32), weights, bias.astype(np.float32), M.astype(np.float32),
-                     temperature, version)
+        if encoding == "f16":
+            return Model(options, keep.astype(np.uint32), W[keep].astype(np.float16), bias.astype(np.float32),
+                         M.astype(np.float32), temperature, version)
+        # Symmetric per-output scale: the largest weight of each output maps to 127.
+        scales = (np.abs(W).max(axis=0) / 127).astype(np.float32)
+        safe = np.where(scales > 0, scales, 1).astype(np.float64)
+        q = np.clip(np.round(W / safe), -127, 127).astype(np.int8)
+        keep = np.flatnonzero(np.abs(q).max(axis=1) > 0)
+        return Model(options, keep.astype(np.uint32), q[keep], bias.astype(np.float32), M.astype(np.float32),
+                     temperature, version, scales)
 
     def header(self) -> dict:
         o = self.options
@@ -302,45 +320,72 @@ class Model:
              "difficulties": DIFFICULTIES, "bits": o["bits"], "ngrams": list(o["ngrams"]), "words": o["words"],
              "alpha": o["alpha"], "max_bytes": MAX_BYTES, "ngram_bytes": o["ngram_bytes"],
              "length_bounds": LENGTH_BOUNDS, "temperature": self.temperature, "rows": int(len(self.rows)),
-             "weight_encoding": "f16"}
+             "weight_encoding": "f16" if self.scales is None else "i8"}
         if o.get("flags"):
             h["flags"] = list(o["flags"])
         return h
 
     def to_bytes(self) -> bytes:
         header = json.dumps(self.header(), separators=(",", ":"), sort_keys=True).encode()
-        body = (MAGIC + struct.pack("<I", len(header)) + header + self.rows.astype("<u4").tobytes()
-                + self.weights.astype("<f2").tobytes() + self.bias.astype("<f4").tobytes()
+        if self.scales is None:
+            body = (MAGIC + struct.pack("<I", len(header)) + header + self.rows.astype("<u4").tobytes()
+                    + self.weights.astype("<f2").tobytes() + self.bias.astype("<f4").tobytes()
+                    + self.meta.astype("<f4").tobytes())
+            return body + struct.pack("<Q", fnv1a(body))
+        head = MAGIC_V2 + struct.pack("<I", len(header)) + header
+        head += bytes(-len(head) % STRIDE)  # the table starts 16-byte aligned
+        table = np.zeros((1 << self.options["bits"], STRIDE), dtype=np.int8)
+        table[self.rows.astype(np.int64), :K] = self.weights
+        body = (head + table.tobytes() + self.scales.astype("<f4").tobytes() + self.bias.astype("<f4").tobytes()
                 + self.meta.astype("<f4").tobytes())
         return body + struct.pack("<Q", fnv1a(body))
 
     @staticmethod
     def read(path: pathlib.Path) -> "Model":
         data = path.read_bytes()
-        assert data[:8] == MAGIC, "bad magic"
+        assert data[:8] in (MAGIC, MAGIC_V2), "bad magic"
         assert struct.unpack("<Q", data[-8:])[0] == fnv1a(data[:-8]), "bad checksum"
         (length,) = struct.unpack("<I", data[8:12])
         h = json.loads(data[12:12 + length])
         at = 12 + length
-        n = h["rows"]
-        rows = np.frombuffer(data, "<u4", n, at)
-        at += 4 * n
-        weights = np.frombuffer(data, "<f2", n * K, at).reshape(n, K)
-        at += 2 * n * K
-        bias = np.frombuffer(data, "<f4", K, at)
-        at += 4 * K
         names = h.get("flags", [])
-        meta = np.frombuffer(data, "<f4", (META_COUNT + len(names)) * K, at).reshape(META_COUNT + len(names), K)
         options = {"bits": h["bits"], "ngrams": tuple(h["ngrams"]), "words": h["words"], "alpha": h["alpha"],
                    "ngram_bytes": h["ngram_bytes"], "flags": names}
-        return Model(options, rows, weights, bias, meta, h["temperature"], h["version"])
+        scales = None
+        if data[:8] == MAGIC:
+            n = h["rows"]
+            rows = np.frombuffer(data, "<u4", n, at)
+            at += 4 * n
+            weights = np.frombuffer(data, "<f2", n * K, at).reshape(n, K)
+            at += 2 * n * K
+        else:
+            at += -at % STRIDE
+            size = 1 << h["bits"]
+            table = np.frombuffer(data, np.int8, size * STRIDE, at).reshape(size, STRIDE)[:, :K]
+            at += size * STRIDE
+            rows = np.flatnonzero(np.abs(table.astype(np.int16)).max(axis=1) > 0).astype(np.uint32)
+            weights = table[rows]
+            scales = np.frombuffer(data, "<f4", K, at)
+            at += 4 * K
+        bias = np.frombuffer(data, "<f4", K, at)
+        at += 4 * K
+        meta = np.frombuffer(data, "<f4", (META_COUNT + len(names)) * K, at).reshape(META_COUNT + len(names), K)
+        return Model(options, rows, weights, bias, meta, h["temperature"], h["version"], scales)
+
+    def dense(self) -> np.ndarray:
+        """The weights as float64, one row per bucket (int8 weights times their output's scale)."""
+        dense = np.zeros((1 << self.options["bits"], K))
+        rows = self.rows.astype(np.int64)
+        if self.scales is None:
+            dense[rows] = self.weights.astype(np.float64)
+        else:
+            dense[rows] = self.weights.astype(np.float64) * self.scales.astype(np.float64)
+        return dense
 
     def predict(self, records: list[dict]) -> tuple[np.ndarray, np.ndarray]:
         """Category (temperature-scaled) and difficulty probabilities, float64."""
-        dense = np.zeros((1 << self.options["bits"], K))
-        dense[self.rows.astype(np.int64)] = self.weights.astype(np.float64)
         design = Design(records, self.options)
-        Z = logits(design, dense, self.bias.astype(np.float64), self.meta.astype(np.float64))
+        Z = logits(design, self.dense(), self.bias.astype(np.float64), self.meta.astype(np.float64))
         c = len(CATEGORIES)
         return softmax(Z[:, :c] / self.temperature), softmax(Z[:, c:])
 
@@ -467,11 +512,17 @@ def train(args) -> None:
     y = np.array([CATEGORIES.index(r["category"]) for r in validation_records])
     d = np.array([DIFFICULTIES.index(r["difficulty"]) for r in validation_records])
     temperature = calibrate(Z[:, :c], y)
-    # Held-out numbers come from the model fitted on train only, with its weights as shipped (f16).
-    held_out = Model.from_training(options, W, bias, M, temperature, args.version, args.prune)
+    # Held-out numbers come from the model fitted on train only, with its weights as shipped (int8 by default).
+    held_out = Model.from_training(options, W, bias, M, temperature, args.version, args.prune, args.encoding)
     P, Q = held_out.predict(validation_records)
     pred = P.argmax(axis=1)
     raw_p = softmax(Z[:, :c])
+    # The shipped weights (int8 or f16) against the trainer's float32 ones, on validation.
+    f32_pred, f32_dpred = Z[:, :c].argmax(axis=1), Z[:, c:].argmax(axis=1)
+    print(f"{args.encoding} weights against float32 (train-only fit, validation): category agreement "
+          f"{(pred == f32_pred).mean():.2%}, difficulty agreement {(Q.argmax(axis=1) == f32_dpred).mean():.2%}, "
+          f"accuracy {(f32_pred == y).mean():.3f} (f32) / {(pred == y).mean():.3f} ({args.encoding}), largest "
+          f"probability difference {np.abs(P - softmax(Z[:, :c] / temperature)).max():.4f}")
     print(f"options: {json.dumps({k: v for k, v in options.items()})}, temperature {temperature}")
     print(f"validation, model fitted on train only ({len(train_records)} prompts); {len(validation_records)} prompts "
           f"from sources {sorted({r['source'] for r in validation_records})}:")
@@ -492,7 +543,7 @@ def train(args) -> None:
         print(f"train-only model (held-out validation): {held_out_path.relative_to(REPO)}")
         # The shipped model: the same settings and temperature, refitted on train and validation.
         W, bias, M = fit(Design(train_records + validation_records, options), options)
-        model = Model.from_training(options, W, bias, M, temperature, args.version, args.prune)
+        model = Model.from_training(options, W, bias, M, temperature, args.version, args.prune, args.encoding)
         print(f"final model refitted on train + validation ({len(train_records) + len(validation_records)} prompts); "
               "its validation numbers are no longer held-out")
     blob = model.to_bytes()
@@ -525,11 +576,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train")
-    t.add_argument("--out", default=str(REPO / "infra" / "classifier" / "router-ngram-3.bin"))
-    t.add_argument("--version", default="router-ngram-3")
+    t.add_argument("--out", default=str(REPO / "infra" / "classifier" / "router-ngram-3-int8.bin"))
+    t.add_argument("--version", default="router-ngram-3-int8")
     t.add_argument("--options", help="JSON object overriding DEFAULTS (the settings the search chose)")
     t.add_argument("--reference", default=str(CORPUS / "validation.predictions.jsonl"))
     t.add_argument("--prune", type=float, default=0.0)
+    t.add_argument("--encoding", choices=["i8", "f16"], default="i8",
+                   help="weights: int8 dense table (file format 2, the default) or f16 rows (format 1)")
     t.add_argument("--final", action="store_true", help="ship a refit on train + validation")
     s = sub.add_parser("search")
     s.add_argument("--cv", action="store_true", help="also 5-fold cross-validation by source")

@@ -65,8 +65,9 @@ struct EvalReport {
             Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000
         }.min()!
         print(
-            "learned model init (read, checksum, \(setup.learned.model.storedRows) rows into a \(tableRows)-row "
-                + "table): \(fixed(loadMs, 1)) ms in this fresh process, \(fixed(reloadMs, 1)) ms at best when reloaded"
+            "learned model init (read, checksum, \(setup.learned.model.weightEncoding) weights, "
+                + "\(setup.learned.model.storedRows) non-zero rows of \(tableRows)"
+                + "): \(fixed(loadMs, 1)) ms in this fresh process, \(fixed(reloadMs, 1)) ms at best when reloaded"
         )
     }
 

@@ -47,11 +47,26 @@ public struct NGramClassifier: TaskClassifier {
     public func predict(text: String, imageCount: Int) -> Prediction {
         var text = text
         let totalBytes = text.utf8.count
-        let (sum, count) = text.withUTF8 { bytes in
-            model.table.withUnsafeBufferPointer { table -> (SIMD16<Float>, Int) in
-                var sum = SIMD16<Float>()
-                let count = model.features.forEachBucket(bytes) { sum += table[$0] }
-                return (sum, count)
+        let (sum, count) = text.withUTF8 { bytes -> (SIMD16<Float>, Int) in
+            switch model.weights {
+            case .int8(let file, let offset, let scales):
+                // Int32 cannot overflow: at most 4 features per byte of 64 KiB, each |w| <= 127.
+                file.withUnsafeBytes { raw -> (SIMD16<Float>, Int) in
+                    let table = raw.baseAddress! + offset
+                    var sum = SIMD16<Int32>()
+                    let count = model.features.forEachBucket(bytes) {
+                        sum &+= SIMD16<Int32>(
+                            truncatingIfNeeded: table.loadUnaligned(
+                                fromByteOffset: $0 &* NGramModel.stride, as: SIMD16<Int8>.self))
+                    }
+                    return (SIMD16<Float>(sum) * scales, count)
+                }
+            case .float32(let table):
+                table.withUnsafeBufferPointer { table -> (SIMD16<Float>, Int) in
+                    var sum = SIMD16<Float>()
+                    let count = model.features.forEachBucket(bytes) { sum += table[$0] }
+                    return (sum, count)
+                }
             }
         }
         var lengthBucket = model.lengthBounds.count
