@@ -163,12 +163,16 @@ final class NGramClassifierTests: XCTestCase {
         }
     }
 
-    /// The int8 model is router-ngram-3 quantised; the f16 file of router-ngram-3 (format 1, widened
-    /// to f32 at load) is the reference it must agree with.
+    /// router-ngram-3-int8 is router-ngram-3 quantised; the f16 file of router-ngram-3 (format 1,
+    /// widened to f32 at load) is the reference it must agree with.
     func testInt8WeightsAgreeWithTheFloatModelTheyWereQuantisedFrom() throws {
         let reference = try NGramClassifier.load(
             path: RoutingFixtures.repoRoot + "/infra/classifier/router-ngram-3.bin", expectedVersion: "router-ngram-3")
         XCTAssertEqual(reference.model.weightEncoding, "f16")
+        let quantised = try NGramClassifier.load(
+            path: RoutingFixtures.repoRoot + "/infra/classifier/router-ngram-3-int8.bin",
+            expectedVersion: "router-ngram-3-int8")
+        XCTAssertEqual(quantised.model.weightEncoding, "i8")
         let records = try jsonLines("events/routing/corpus/validation.jsonl")
         var agree = 0
         var worst = 0.0
@@ -176,7 +180,7 @@ final class NGramClassifierTests: XCTestCase {
             let text = record["text"]!.stringValue!
             let images = Int(record["images"]!.int64Value!)
             let a = reference.predict(text: text, imageCount: images)
-            let b = Self.classifier.predict(text: text, imageCount: images)
+            let b = quantised.predict(text: text, imageCount: images)
             if argmax(a.categories) == argmax(b.categories) && argmax(a.difficulties) == argmax(b.difficulties) {
                 agree += 1
             }
