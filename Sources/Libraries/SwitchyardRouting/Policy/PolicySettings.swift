@@ -148,7 +148,7 @@ public enum ClassifierMode: String, Codable, Sendable, Hashable {
 
 /// The learned classifier's weights and the version the policy was tuned with.
 public struct LearnedClassifierSettings: Codable, Sendable, Equatable {
-    /// Model file, relative to the policy file's folder (`classifier/router-ngram-3-int8.bin`) or absolute.
+    /// Model file, relative to the policy file's folder (`classifier/router-ngram-4.bin`) or absolute.
     public var file: String
     /// The model's own version string; a different file is an init error (`Router.InvalidClassifier`).
     public var version: String
