@@ -32,5 +32,11 @@ final class FileReaderTests: XCTestCase {
         }
         // A file whose length the kernel does not report up front (procfs) is still read to its end.
         XCTAssertFalse(try FileReader.read("/proc/self/status").isEmpty)
+        XCTAssertEqual(
+            try FileReader.read("/proc/self/cmdline"),
+            Array(try Data(contentsOf: URL(fileURLWithPath: "/proc/self/cmdline"))))
+        XCTAssertThrowsError(try FileReader.read("/proc/self/status", limit: 10)) {
+            XCTAssertTrue("\($0)".contains("larger than 10"), "\($0)")
+        }
     }
 }
