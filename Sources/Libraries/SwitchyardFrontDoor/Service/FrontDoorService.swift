@@ -17,15 +17,19 @@ public struct FrontDoorBilling: Sendable {
     /// reserved: the store sets the pace, and memory (the queue's pending messages, the ledger's
     /// open reservations) stays bounded instead of growing while the drain falls behind.
     public var maxBacklog: Int
+    /// Admission's way to the ledger: concurrent reservations grouped into one store round trip,
+    /// each waiting at most its bound (`ReservationBatcher`).
+    public var reservations: ReservationBatcher
 
     public init(
         ledger: any BudgetLedger, queue: any UsageQueue, backlog: (@Sendable () async -> Int)? = nil,
-        maxBacklog: Int = 2_000
+        maxBacklog: Int = 2_000, admission: ReservationBatcher.Settings = ReservationBatcher.Settings()
     ) {
         self.ledger = ledger
         self.queue = queue
         self.backlog = backlog
         self.maxBacklog = maxBacklog
+        self.reservations = ReservationBatcher(ledger: ledger, settings: admission)
     }
 }
 
