@@ -125,7 +125,7 @@ public final class FrontDoorService: Sendable {
         _ request: FrontDoorRequest, _ body: (StoredKey) async throws(FrontDoorError) -> FrontDoorResponse
     ) async -> FrontDoorResponse {
         do {
-            let key = try authenticate(request)
+            let key = try await authenticated(request)
             return try await body(key)
         } catch {
             return .error(error, requestID: nil)
@@ -137,16 +137,33 @@ public final class FrontDoorService: Sendable {
     public func authenticate(_ request: FrontDoorRequest) throws(FrontDoorError) -> StoredKey {
         // Checked by an earlier stage (API Gateway's authorizer, for the ingress).
         if let key = request.authenticatedKey { return key }
-        guard let header = request.header("authorization") else { throw .invalidAPIKey }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .invalidAPIKey }
-        let presented = String(parts[1])
+        let presented = try Self.presentedKey(request)
         do {
             return try keys.keys(recheck: false).authenticate(presented)
         } catch .invalidAPIKey {
             // A key created a moment ago: look at the key file once more before refusing.
             return try keys.keys(recheck: true).authenticate(presented)
         }
+    }
+
+    /// `authenticate` without blocking the caller's thread on a key store read (`currentKeys`).
+    func authenticated(_ request: FrontDoorRequest) async throws(FrontDoorError) -> StoredKey {
+        if let key = request.authenticatedKey { return key }
+        let presented = try Self.presentedKey(request)
+        do {
+            return try await keys.currentKeys(recheck: false).authenticate(presented)
+        } catch .invalidAPIKey {
+            // A key created a moment ago: look once more before refusing.
+            return try await keys.currentKeys(recheck: true).authenticate(presented)
+        }
+    }
+
+    /// The key of `Authorization: Bearer <key>`.
+    static func presentedKey(_ request: FrontDoorRequest) throws(FrontDoorError) -> String {
+        guard let header = request.header("authorization") else { throw .invalidAPIKey }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .invalidAPIKey }
+        return String(parts[1])
     }
 
     // MARK: - Request ids
