@@ -161,6 +161,35 @@ final class ReservationBatcherTests: XCTestCase {
         XCTAssertEqual(again, .reserved(.admitted(committed: PicoUSD(10))))
     }
 
+    /// Saturated (refused before routing) only while admissions queue behind a store slower than
+    /// the bound; with nothing queued the next admission goes through, so recovery is noticed.
+    func testASlowStoreIsSaturatedOnlyWhileAdmissionsQueue() async throws {
+        let ledger = SlowLedger(delay: .milliseconds(300))
+        var settings = ReservationBatcher.Settings()
+        settings.maxInFlight = 1
+        settings.wait = .milliseconds(100)
+        let batcher = ReservationBatcher(ledger: ledger, settings: try settings.validated())
+        func request(_ id: String) -> ReservationRequest {
+            ReservationRequest(tenant: "acme", requestID: id, ceiling: PicoUSD(10), budget: PicoUSD(1_000))
+        }
+        XCTAssertFalse(batcher.saturated)
+        let first = await batcher.reserve(request("r0"))
+        XCTAssertEqual(first, .timedOut)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ledger.answered.withLock({ $0 }) == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await Task.sleep(for: .milliseconds(20))
+        XCTAssertFalse(batcher.saturated, "nothing queued: an admission may try the store")
+        async let sent = batcher.reserve(request("r1"))
+        try await Task.sleep(for: .milliseconds(30))
+        async let queued = batcher.reserve(request("r2"))
+        try await Task.sleep(for: .milliseconds(30))
+        XCTAssertTrue(batcher.saturated, "one queued behind a trip slower than the bound")
+        let answers = await [sent, queued]
+        XCTAssertEqual(answers, [.timedOut, .timedOut])
+    }
+
     func testSettingsAreRangeChecked() throws {
         var settings = ReservationBatcher.Settings()
         settings.maxQueue = 0

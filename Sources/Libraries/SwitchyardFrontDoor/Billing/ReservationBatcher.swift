@@ -76,6 +76,8 @@ public final class ReservationBatcher: Sendable {
         var inFlight = 0
         var nextID: UInt64 = 0
         var reaper = false
+        /// How long the last store round trip took.
+        var lastTrip: Duration = .zero
 
         /// Takes up to `limit` queued waiters, in order, marking them sent.
         mutating func take(_ limit: Int) -> [(UInt64, ReservationRequest)] {
@@ -135,6 +137,7 @@ public final class ReservationBatcher: Sendable {
     private func fly(_ first: [(UInt64, ReservationRequest)]) async {
         var batch = first
         while !batch.isEmpty {
+            let started = ContinuousClock.now
             let outcomes: [Outcome]
             do {
                 let answers = try await ledger.reserveMany(
@@ -168,6 +171,7 @@ public final class ReservationBatcher: Sendable {
                     }
                     if let waiter { resume.append((waiter.continuation, outcome)) }
                 }
+                s.lastTrip = ContinuousClock.now - started
                 let next = s.take(settings.maxBatch)
                 if next.isEmpty { s.inFlight -= 1 }
                 return (resume, next)
@@ -204,6 +208,14 @@ public final class ReservationBatcher: Sendable {
             guard let wake else { return }
             try? await Task.sleep(until: wake, clock: .continuous)
         }
+    }
+
+    /// Whether an admission arriving now would be refused anyway: the queue is full, or admissions
+    /// already wait for a round trip while the last one took longer than the bound. Checked before
+    /// routing, so the refusal costs nothing (no router step, no usage, no store write); an empty
+    /// queue always lets admissions through, so a store that speeds up again is noticed.
+    public var saturated: Bool {
+        state.withLock { s in s.queued >= settings.maxQueue || (s.queued > 0 && s.lastTrip > settings.wait) }
     }
 
     /// Admissions waiting (queued or in a round trip).

@@ -120,7 +120,11 @@ extension FrontDoorService {
     /// allows. Checked before routing, so a refused request runs nothing and bills nothing (it
     /// would otherwise add the router's record to the very backlog it was refused for).
     func backPressure() async -> FrontDoorError? {
-        guard let billing, let backlog = billing.backlog, await backlog() > billing.maxBacklog else { return nil }
+        guard let billing else { return nil }
+        if billing.reservations.saturated {
+            return .admissionBusy("the budget ledger is answering more slowly than requests arrive")
+        }
+        guard let backlog = billing.backlog, await backlog() > billing.maxBacklog else { return nil }
         return .unavailable("usage is being stored more slowly than requests arrive; retry in a moment")
     }
 
