@@ -161,9 +161,9 @@ final class ReservationBatcherTests: XCTestCase {
         XCTAssertEqual(again, .reserved(.admitted(committed: PicoUSD(10))))
     }
 
-    /// Saturated (refused before routing) only while admissions queue behind a store slower than
-    /// the bound; with nothing queued the next admission goes through, so recovery is noticed.
-    func testASlowStoreIsSaturatedOnlyWhileAdmissionsQueue() async throws {
+    /// Saturated (refused before routing) only while a round trip runs or waits behind a store
+    /// slower than the bound; with nothing running, the next admission goes through and measures it.
+    func testASlowStoreIsSaturatedOnlyWhileATripRuns() async throws {
         let ledger = SlowLedger(delay: .milliseconds(300))
         var settings = ReservationBatcher.Settings()
         settings.maxInFlight = 1
@@ -172,22 +172,28 @@ final class ReservationBatcherTests: XCTestCase {
         func request(_ id: String) -> ReservationRequest {
             ReservationRequest(tenant: "acme", requestID: id, ceiling: PicoUSD(10), budget: PicoUSD(1_000))
         }
-        XCTAssertFalse(batcher.saturated)
-        let first = await batcher.reserve(request("r0"))
-        XCTAssertEqual(first, .timedOut)
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ledger.answered.withLock({ $0 }) == 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
+        func tripsDone(_ n: Int) async throws {
+            let deadline = ContinuousClock.now + .seconds(5)
+            while ledger.answered.withLock({ $0 }) < n, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
-        try await Task.sleep(for: .milliseconds(20))
-        XCTAssertFalse(batcher.saturated, "nothing queued: an admission may try the store")
+        XCTAssertFalse(batcher.saturated)
+        async let first = batcher.reserve(request("r0"))
+        try await Task.sleep(for: .milliseconds(30))
+        XCTAssertFalse(batcher.saturated, "no trip has been measured yet")
+        let firstAnswer = await first
+        XCTAssertEqual(firstAnswer, .timedOut)
+        try await tripsDone(1)
+        XCTAssertFalse(batcher.saturated, "nothing running: an admission may try the store")
         async let sent = batcher.reserve(request("r1"))
         try await Task.sleep(for: .milliseconds(30))
-        async let queued = batcher.reserve(request("r2"))
-        try await Task.sleep(for: .milliseconds(30))
-        XCTAssertTrue(batcher.saturated, "one queued behind a trip slower than the bound")
-        let answers = await [sent, queued]
-        XCTAssertEqual(answers, [.timedOut, .timedOut])
+        XCTAssertTrue(batcher.saturated, "a trip runs and the last one took longer than the bound")
+        let answer = await sent
+        XCTAssertEqual(answer, .timedOut)
+        try await tripsDone(2)
+        XCTAssertFalse(batcher.saturated)
     }
 
     func testSettingsAreRangeChecked() throws {

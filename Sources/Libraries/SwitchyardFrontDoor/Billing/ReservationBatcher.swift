@@ -210,12 +210,15 @@ public final class ReservationBatcher: Sendable {
         }
     }
 
-    /// Whether an admission arriving now would be refused anyway: the queue is full, or admissions
-    /// already wait for a round trip while the last one took longer than the bound. Checked before
-    /// routing, so the refusal costs nothing (no router step, no usage, no store write); an empty
-    /// queue always lets admissions through, so a store that speeds up again is noticed.
+    /// Whether an admission arriving now should be refused before it is routed: the queue is full,
+    /// or the last store round trip took longer than the bound and another is running or waiting
+    /// (an admission sent now would time out after routing, billing the router step and writing a
+    /// reservation only to release it). Checked before routing, so the refusal costs nothing. With
+    /// nothing running or waiting, one admission goes through and measures the store again.
     public var saturated: Bool {
-        state.withLock { s in s.queued >= settings.maxQueue || (s.queued > 0 && s.lastTrip > settings.wait) }
+        state.withLock { s in
+            s.queued >= settings.maxQueue || (s.lastTrip > settings.wait && (s.queued > 0 || s.inFlight > 0))
+        }
     }
 
     /// Admissions waiting (queued or in a round trip).
