@@ -37,8 +37,9 @@ public struct FrontDoorBilling: Sendable {
 public struct FrontDoorConfiguration: Sendable {
     /// Longest one request may run, upstream calls included. Default 120 s.
     public var requestTimeout: Duration = .seconds(120)
-    /// Longest a ledger reservation or balance read may take before the request is refused
-    /// (503, fail closed). Default 3 s.
+    /// Longest a ledger balance read, or one reservation round trip of `switchyard-server`'s
+    /// batcher (`ReservationBatcher.Settings.storeTimeout`), may take (503, fail closed); an
+    /// admission itself waits at most the batcher's `wait`. Default 3 s.
     public var ledgerTimeout: Duration = .seconds(3)
     /// Longest enqueueing a request's usage may take. Default 10 s.
     public var enqueueTimeout: Duration = .seconds(10)
