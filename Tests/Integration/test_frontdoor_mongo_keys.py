@@ -4,9 +4,14 @@ openai client, a revoked one is refused within the cache's TTL, and one never cr
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 
 import openai
 import pytest
@@ -33,8 +38,9 @@ def server(tmp_path_factory):
         try:
             bundle = write_bundle(root / "bundle", f"http://127.0.0.1:{fake_port}")
             port = free_port()
+            # One event loop: a key read that blocked it would stall every other connection.
             env = server_environment(bundle, root / "unused-keys.json", mongo.uri, root / "queue", port,
-                                     SWITCHYARD_KEYS_TTL_MS=str(TTL_MS))
+                                     SWITCHYARD_KEYS_TTL_MS=str(TTL_MS), SWITCHYARD_THREADS="1")
             del env["SWITCHYARD_KEYS_FILE"]
             with ManagedProcess([bin_dir() / "switchyard-server"], name="switchyard-server", env=env,
                                 health_url=f"http://127.0.0.1:{port}/health", timeout=60):
@@ -85,3 +91,49 @@ def test_a_key_that_was_never_created_is_refused(server):
     assert refused.value.body["code"] == "invalid_api_key"
     with pytest.raises(openai.AuthenticationError):
         client(url, "sk-sy-000000000000_" + "a" * 64).models.list()
+
+
+def timed_get(url: str, key: str | None = None) -> tuple[int, float]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    return status, time.monotonic() - started
+
+
+def test_a_key_store_that_does_not_answer_stalls_no_other_connection(server):
+    """MongoDB stopped (SIGSTOP: connections hang, as with a slow store) while one request waits for a
+    key read (an unknown key id looks again) and the cached keys have expired: the server, on one
+    event loop, still answers other connections at once, from the keys it has."""
+    url, mongo = server
+    created = keys(mongo, "create", "--tenant", "fd-chat", "--tier", "basic")
+    assert timed_get(url + "/v1/models", created["key"])[0] == 200
+    group = mongo.process.pid
+    os.killpg(group, signal.SIGSTOP)
+    try:
+        time.sleep(TTL_MS / 1000 + 0.1)  # the cached keys are now past their TTL
+        unknown: list[tuple[int, float]] = []
+        waiting = threading.Thread(
+            target=lambda: unknown.append(timed_get(url + "/v1/models", "sk-sy-0000000000aa_" + "b" * 64)))
+        waiting.start()
+        time.sleep(0.2)
+        others = [timed_get(url + "/health") for _ in range(5)]
+        others += [timed_get(url + "/v1/models", created["key"]) for _ in range(5)]
+        assert all(status == 200 for status, _ in others), others
+        slowest = max(seconds for _, seconds in others)
+        assert slowest < 1.0, f"other connections waited {slowest:.2f} s for the key store"
+        waiting.join(timeout=30)
+        assert not waiting.is_alive()
+        # The key read gave up (2 s) and the unknown key was refused with the keys the server had.
+        assert unknown and unknown[0][0] == 401, unknown
+    finally:
+        os.killpg(group, signal.SIGCONT)
+    # MongoDB answers again: a key created now is served.
+    fresh = keys(mongo, "create", "--tenant", "fd-chat", "--tier", "basic")
+    deadline = time.monotonic() + 10
+    while timed_get(url + "/v1/models", fresh["key"])[0] != 200:
+        assert time.monotonic() < deadline, "a key created after the stall was not served"
+        time.sleep(0.1)

@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -320,15 +321,58 @@ def soak(target, minutes: int, work: Path, mongo_uri: str) -> int:
                 "open_reservations": sum(len(d.get("open") or {}) for d in ledger),
                 "queue_kib": round(sum(f.stat().st_size for f in queue.rglob("*") if f.is_file()) / 1024)}
 
+    # A probe beside wrk's 16 connections: one request at a time, each timed and sorted by answer, so
+    # refusals' latency is reported apart from served requests' (wrk's percentiles mix both).
+    import threading
+    probes: list[tuple[int, float]] = []
+    stop = threading.Event()
+
+    def probe():
+        while not stop.is_set():
+            request = urllib.request.Request(url + "/v1/chat/completions", data=BODY.encode(), method="POST",
+                                             headers={"Content-Type": "application/json",
+                                                      "Authorization": f"Bearer {key}"})
+            started = time.monotonic()
+            try:
+                with urllib.request.urlopen(request, timeout=30) as answer:
+                    answer.read()
+                    status = answer.status
+            except urllib.error.HTTPError as error:
+                status = error.code
+            except Exception:  # a timeout or a reset: a failure of its own
+                status = 0
+            probes.append((status, 1000 * (time.monotonic() - started)))
+            stop.wait(0.05)
+
+    def pct(values: list[float], q: float) -> float | None:
+        return round(sorted(values)[min(len(values) - 1, int(q * len(values)))], 1) if values else None
+
+    prober = threading.Thread(target=probe, daemon=True)
+    prober.start()
     samples = [(0, proc.rss_mib())]
     failed = 0
-    for minute in range(1, minutes + 1):
-        r = wrk(url, key, 16, 60, work)
-        failed += r["failed"]
-        samples.append((minute, proc.rss_mib()))
-        print(json.dumps({"minute": minute, "rss_mib": round(samples[-1][1], 1), "rps": r["rps"],
-                          "p99_ms": r["p99_ms"], "failed": r["failed"], "shed": r["shed"], **store_state()}),
-              flush=True)
+    try:
+        for minute in range(1, minutes + 1):
+            seen = len(probes)
+            r = wrk(url, key, 16, 60, work)
+            failed += r["failed"]
+            samples.append((minute, proc.rss_mib()))
+            window = probes[seen:]
+            refused = [ms for status, ms in window if status == 503]
+            served = [ms for status, ms in window if status == 200]
+            print(json.dumps({"minute": minute, "load": round(os.getloadavg()[0], 1),
+                              "rss_mib": round(samples[-1][1], 1), "rps": round(r["rps"], 1),
+                              "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "failed": r["failed"],
+                              "shed": r["shed"], "shed_per_s": round(r["shed"] / 60, 1),
+                              "probe_served": len(served), "probe_served_p50_ms": pct(served, 0.5),
+                              "probe_refused": len(refused), "probe_refused_p50_ms": pct(refused, 0.5),
+                              "probe_refused_p99_ms": pct(refused, 0.99),
+                              "probe_refused_max_ms": round(max(refused), 1) if refused else None,
+                              "probe_other": len(window) - len(served) - len(refused), **store_state()}),
+                  flush=True)
+    finally:
+        stop.set()
+        prober.join(timeout=35)
     xs = [m for m, _ in samples[1:]]
     ys = [v for _, v in samples[1:]]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)

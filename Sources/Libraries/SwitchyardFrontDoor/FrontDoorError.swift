@@ -37,6 +37,9 @@ public enum FrontDoorError: FunctionError, Equatable {
     case routerRejected(errorType: String, message: String)
     /// A store the request needs (ledger, usage queue) did not answer in time.
     case unavailable(String)
+    /// Admission could not get the budget ledger's answer within its bound (or its queue was
+    /// full): refused at once, 503 with `retry-after`, nothing reserved.
+    case admissionBusy(String)
     case internalError(String)
 
     public var errorType: String {
@@ -58,6 +61,7 @@ public enum FrontDoorError: FunctionError, Equatable {
         case .imageTooLarge: "FrontDoor.ImageTooLarge"
         case .routerRejected: "FrontDoor.Rejected"
         case .unavailable: "FrontDoor.Unavailable"
+        case .admissionBusy: "FrontDoor.AdmissionBusy"
         case .internalError: "FrontDoor.Internal"
         }
     }
@@ -83,6 +87,7 @@ public enum FrontDoorError: FunctionError, Equatable {
         case .badImage(_, let message), .imageTooLarge(_, let message): message
         case .routerRejected(_, let message): message
         case .unavailable(let what): "Temporarily unavailable: \(what)"
+        case .admissionBusy(let what): "Too busy to admit this request now (\(what)); retry in 1 s."
         case .internalError(let what): "Internal error: \(what)"
         }
     }
@@ -102,7 +107,7 @@ public enum FrontDoorError: FunctionError, Equatable {
         case .upstreamFailed: 502
         case .badImage: 400
         case .imageTooLarge: 413
-        case .unavailable: 503
+        case .unavailable, .admissionBusy: 503
         case .internalError: 500
         }
     }
@@ -117,7 +122,7 @@ public enum FrontDoorError: FunctionError, Equatable {
         case .rateLimited, .throttled: "rate_limit_error"
         case .budgetExceeded: "insufficient_quota"
         case .upstreamFailed: "upstream_error"
-        case .unavailable: "service_unavailable"
+        case .unavailable, .admissionBusy: "service_unavailable"
         case .internalError: "server_error"
         }
     }
@@ -133,6 +138,7 @@ public enum FrontDoorError: FunctionError, Equatable {
         case .modelNotFound: "model_not_found"
         case .payloadTooLarge: "payload_too_large"
         case .headersTooLarge: "headers_too_large"
+        case .admissionBusy: "admission_busy"
         case .upstreamFailed(let type, _), .routerRejected(let type, _), .badImage(let type, _),
             .imageTooLarge(let type, _):
             type
@@ -145,7 +151,7 @@ public enum FrontDoorError: FunctionError, Equatable {
     public var headers: [(String, String)] {
         switch self {
         case .rateLimited(_, let seconds), .throttled(_, let seconds): [("retry-after", String(seconds))]
-        case .unavailable: [("retry-after", "1")]
+        case .unavailable, .admissionBusy: [("retry-after", "1")]
         case .budgetExceeded, .upstreamFailed, .routerRejected, .internalError: [("x-should-retry", "false")]
         default: []
         }

@@ -23,6 +23,14 @@ public protocol BudgetLedger: Sendable {
         tenant: String, requestID: String, ceiling: PicoUSD, budget: PicoUSD, deadline: ContinuousClock.Instant
     ) async throws(UsageError) -> Reservation
 
+    /// Reserves several requests' ceilings in one store round trip (group commit), each with its
+    /// own answer: the same answers as `reserve` called for each in order, a budget crossed inside
+    /// the batch included (requests after the crossing are `overBudget`). The default calls
+    /// `reserve` one by one, the reference a batched implementation must equal.
+    /// - Throws: as `reserve`; after a throw any of the requests may be reserved (release them).
+    func reserveMany(_ requests: [ReservationRequest], deadline: ContinuousClock.Instant) async throws(UsageError)
+        -> [Reservation]
+
     /// Closes the reservations of requests whose usage has been stored (the usage logger calls
     /// it after each write). Requests without an open reservation are skipped.
     /// - Returns: the number of reservations closed.
@@ -35,6 +43,38 @@ public protocol BudgetLedger: Sendable {
     /// The month's counter for `tenant` (the month containing `at`).
     func balance(tenant: String, at: Int64, deadline: ContinuousClock.Instant) async throws(UsageError)
         -> LedgerBalance
+}
+
+extension BudgetLedger {
+    public func reserveMany(_ requests: [ReservationRequest], deadline: ContinuousClock.Instant)
+        async throws(UsageError) -> [Reservation]
+    {
+        var answers: [Reservation] = []
+        answers.reserveCapacity(requests.count)
+        for request in requests {
+            answers.append(
+                try await reserve(
+                    tenant: request.tenant, requestID: request.requestID, ceiling: request.ceiling,
+                    budget: request.budget, deadline: deadline))
+        }
+        return answers
+    }
+}
+
+/// One admission's reservation, as `reserveMany` takes it: `ceiling` for `requestID` against
+/// `tenant`'s monthly `budget`.
+public struct ReservationRequest: Sendable, Hashable {
+    public var tenant: String
+    public var requestID: String
+    public var ceiling: PicoUSD
+    public var budget: PicoUSD
+
+    public init(tenant: String, requestID: String, ceiling: PicoUSD, budget: PicoUSD) {
+        self.tenant = tenant
+        self.requestID = requestID
+        self.ceiling = ceiling
+        self.budget = budget
+    }
 }
 
 /// What `reserve` decided, with the month's committed amount (spend plus open reservations) after it.

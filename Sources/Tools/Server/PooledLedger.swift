@@ -36,6 +36,18 @@ final class PooledLedger: BudgetLedger, Sendable {
         return try result.get()
     }
 
+    func reserveMany(_ requests: [ReservationRequest], deadline: ContinuousClock.Instant) async throws(UsageError)
+        -> [Reservation]
+    {
+        let sink = self.sink
+        let result: Result<[Reservation], UsageError> = await withTaskExecutorPreference(pool) {
+            do throws(UsageError) {
+                return .success(try await sink.reserveMany(requests, deadline: deadline))
+            } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
     func settle(_ requests: [LedgerRequest], deadline: ContinuousClock.Instant) async throws(UsageError) -> Int {
         let sink = self.sink
         let result: Result<Int, UsageError> = await withTaskExecutorPreference(pool) {

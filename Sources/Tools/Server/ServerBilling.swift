@@ -45,7 +45,8 @@ struct ServerBilling {
         let ledger = PooledLedger(sinks: ledgerSinks, pool: pool)
         return ServerBilling(
             frontDoor: FrontDoorBilling(
-                ledger: ledger, queue: queue, backlog: { await queue.depth }, maxBacklog: configuration.maxUsageBacklog),
+                ledger: ledger, queue: queue, backlog: { await queue.depth }, maxBacklog: configuration.maxUsageBacklog,
+                admission: configuration.admission),
             drain: task)
     }
 

@@ -50,7 +50,7 @@ enum ServerCommand {
                 if let file = configuration.keysFile {
                     try KeyRing(path: file)
                 } else {
-                    try MongoKeyStore(environment: environment, ttl: configuration.keysTTL)
+                    try MongoKeyStore(environment: environment, ttl: configuration.keysTTL, pool: pool)
                 }
             var batches: FrontDoorBatches?
             if let uri = configuration.mongoURI {

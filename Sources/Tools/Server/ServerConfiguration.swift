@@ -25,7 +25,11 @@ import SwitchyardFrontDoor
 /// | `DASHBOARD_ADMIN_KEY` | mounts the dashboard's metrics API at `/dashboard/api/…` behind this key (unset) |
 /// | `SWITCHYARD_USAGE_BACKLOG` | usage messages not yet stored past which requests get 503 (2000) |
 /// | `SWITCHYARD_DRAIN_BATCH` | usage messages stored per round trip by the in-process drain (100) |
-/// | `SWITCHYARD_LEDGER_CONNECTIONS` | usage-store connections for budget reservations (8) |
+/// | `SWITCHYARD_LEDGER_CONNECTIONS` | usage-store connections for budget reservations, and reservation |
+/// |  | round trips at once (8) |
+/// | `SWITCHYARD_ADMISSION_WAIT_MS` | longest an admission waits for the ledger's answer before a 503 (250) |
+/// | `SWITCHYARD_ADMISSION_QUEUE` | admissions waiting for a ledger round trip past which new ones get 503 (512) |
+/// | `SWITCHYARD_RESERVE_BATCH` | reservations grouped into one ledger round trip, at most (64) |
 ///
 /// The router, the llm-caller and vision read their own variables (bundle, catalog overlay, provider
 /// endpoints and keys), as their Lambda functions do.
@@ -47,6 +51,7 @@ struct ServerConfiguration {
     var batchJobs: Int
     var maxUsageBacklog: Int
     var drainBatch: Int
+    var admission: ReservationBatcher.Settings
 
     init(environment: Environment) throws {
         host = environment.string("SWITCHYARD_HOST", default: "127.0.0.1")
@@ -88,5 +93,13 @@ struct ServerConfiguration {
         batchJobs = try environment.int("SWITCHYARD_BATCH_JOBS", default: 2, range: 1...64)
         maxUsageBacklog = try environment.int("SWITCHYARD_USAGE_BACKLOG", default: 2_000, range: 1...1_000_000)
         drainBatch = try environment.int("SWITCHYARD_DRAIN_BATCH", default: 100, range: 1...1_000)
+        admission = ReservationBatcher.Settings()
+        admission.wait = .milliseconds(
+            try environment.int("SWITCHYARD_ADMISSION_WAIT_MS", default: 250, range: 1...60_000))
+        admission.maxQueue = try environment.int("SWITCHYARD_ADMISSION_QUEUE", default: 512, range: 1...100_000)
+        admission.maxBatch = try environment.int("SWITCHYARD_RESERVE_BATCH", default: 64, range: 1...1_000)
+        admission.maxInFlight = ledgerConnections
+        admission.storeTimeout = frontDoor.ledgerTimeout
+        admission = try admission.validated()
     }
 }

@@ -10,6 +10,14 @@ public protocol KeySource: Sendable {
     ///   created): look again if the last look is more than a moment old.
     /// - Throws: `FrontDoor.Unavailable` when no keys could ever be read.
     func keys(recheck: Bool) throws(FrontDoorError) -> KeyStore
+
+    /// The current keys for a caller that must not block (a server's event loop): a source whose
+    /// reads block answers from memory and reads elsewhere. The default calls `keys(recheck:)`.
+    func currentKeys(recheck: Bool) async throws(FrontDoorError) -> KeyStore
+}
+
+extension KeySource {
+    public func currentKeys(recheck: Bool) async throws(FrontDoorError) -> KeyStore { try keys(recheck: recheck) }
 }
 
 extension KeyRing: KeySource {
@@ -21,33 +29,113 @@ extension KeyRing: KeySource {
 /// revocation takes effect within it; an unknown key id makes it look again at most every
 /// `recheckInterval` (a key created a moment ago), so floods of made-up keys cost at most ten reads a second. When
 /// MongoDB cannot be read, the last keys read stay in use; before any were read, it throws.
+///
+/// `keys(recheck:)` reads on the caller's thread (the authorizer's Lambda). `currentKeys(recheck:)`,
+/// the server's path, never blocks its caller: expired keys are answered at once while one read
+/// runs on `pool` (a revocation then takes effect within the TTL plus one read); a caller that
+/// needs the read's answer (no keys yet, an unknown key id) waits for it suspended, and
+/// concurrent callers share that one read.
 public final class MongoKeyStore: KeySource {
     public static let collection = "keys"
     public let documents: MongoDocuments
     public let ttl: Duration
     public let recheckInterval: Duration
     public let readTimeout: Duration
+    /// Where `currentKeys` runs its reads; nil: a detached task (the global executor).
+    public let pool: BlockingPool?
     private struct Cache {
         var store: KeyStore?
         var loadedAt: ContinuousClock.Instant?
+        /// A read runs for `currentKeys`; these wait for the answer of a read started after they came.
+        var reading = false
+        var waiters: [(since: ContinuousClock.Instant, CheckedContinuation<Result<KeyStore, FrontDoorError>, Never>)] =
+            []
     }
     private let cache = Mutex(Cache())
 
     public init(
         documents: MongoDocuments, ttl: Duration = .seconds(30), recheckInterval: Duration = .milliseconds(100),
-        readTimeout: Duration = .seconds(2)
+        readTimeout: Duration = .seconds(2), pool: BlockingPool? = nil
     ) {
         self.documents = documents
         self.ttl = ttl
         self.recheckInterval = recheckInterval
         self.readTimeout = readTimeout
+        self.pool = pool
     }
 
     /// Over `MONGODB_URI` / `SWITCHYARD_DB` (the usage store's variables).
     /// - Throws: `ConfigurationError` naming the variable.
-    public convenience init(environment: Environment, ttl: Duration = .seconds(30)) throws(ConfigurationError) {
+    public convenience init(environment: Environment, ttl: Duration = .seconds(30), pool: BlockingPool? = nil)
+        throws(ConfigurationError)
+    {
         let configuration = try MongoUsageConfiguration(environment: environment)
-        self.init(documents: try MongoDocuments(configuration: configuration, collection: Self.collection), ttl: ttl)
+        self.init(
+            documents: try MongoDocuments(configuration: configuration, collection: Self.collection), ttl: ttl,
+            pool: pool)
+    }
+
+    public func currentKeys(recheck: Bool) async throws(FrontDoorError) -> KeyStore {
+        let now = ContinuousClock.now
+        let (cached, due): (KeyStore?, Bool) = cache.withLock { c in
+            guard let store = c.store else { return (nil, true) }
+            guard let at = c.loadedAt else { return (store, true) }
+            return (store, now - at >= (recheck ? min(ttl, recheckInterval) : ttl))
+        }
+        if let cached, !due { return cached }
+        if let cached, !recheck {
+            // Expired: these keys now, fresh ones for the requests after the read.
+            startRead(waiter: nil)
+            return cached
+        }
+        let result = await withCheckedContinuation { startRead(waiter: $0) }
+        return try result.get()
+    }
+
+    /// Starts the one read (unless it runs already) off the caller's thread; `waiter` gets its answer.
+    private func startRead(waiter: CheckedContinuation<Result<KeyStore, FrontDoorError>, Never>?) {
+        let now = ContinuousClock.now
+        let start = cache.withLock { c in
+            if let waiter { c.waiters.append((now, waiter)) }
+            guard !c.reading else { return false }
+            c.reading = true
+            return true
+        }
+        guard start else { return }
+        let read: @Sendable () async -> Void = { await self.read() }
+        if let pool { Task(executorPreference: pool, operation: read) } else { Task.detached(operation: read) }
+    }
+
+    /// Blocking reads, one at a time; hands the keys (or, on failure, the last good ones) to every
+    /// waiter that came before the read started. One that came during it (it may hold a key created
+    /// after the read began) waits for the next read, at most one per `recheckInterval`.
+    private func read() async {
+        while true {
+            let started = ContinuousClock.now
+            let result: Result<KeyStore, FrontDoorError>
+            do { result = .success(try load(deadline: started + readTimeout)) } catch { result = .failure(error) }
+            let (answer, waiters, again) = cache.withLock { c -> (Result<KeyStore, FrontDoorError>, _, Bool) in
+                let served = c.waiters.filter { $0.since <= started }.map(\.1)
+                c.waiters.removeAll { $0.since <= started }
+                c.reading = !c.waiters.isEmpty
+                var answer = result
+                switch result {
+                case .success(let store):
+                    c.store = store
+                    c.loadedAt = started
+                case .failure:
+                    // Keep the last good keys; look again after the interval, not on every request.
+                    if let store = c.store {
+                        c.loadedAt = started
+                        answer = .success(store)
+                    }
+                }
+                return (answer, served, c.reading)
+            }
+            for waiter in waiters { waiter.resume(returning: answer) }
+            guard again else { return }
+            try? await Task.sleep(until: started + recheckInterval, clock: .continuous)
+        }
     }
 
     public func keys(recheck: Bool) throws(FrontDoorError) -> KeyStore {

@@ -208,13 +208,13 @@ extension FrontDoorService {
             await enqueue(decision.usage, context: decision.context)
             return failAll(decision.rejection ?? StepError(errorType: "Router.Rejected", errorMessage: "rejected"))
         }
-        // Back-pressure and an unreachable ledger pass: the chunk waits for them rather than failing.
+        // Back-pressure, a busy or unreachable ledger (503s) pass: the chunk waits for them rather than failing.
         var pause = Duration.milliseconds(200)
         while true {
             var refusal = await backPressure()
             if refusal == nil { refusal = await reserve(decision, tenant: job.tenant, requestID: request.requestID) }
             guard let refused = refusal else { break }
-            if case .unavailable = refused, ContinuousClock.now + pause < deadline {
+            if refused.status == 503, ContinuousClock.now + pause < deadline {
                 try? await Task.sleep(for: pause)
                 pause = min(pause * 2, .seconds(5))
                 continue

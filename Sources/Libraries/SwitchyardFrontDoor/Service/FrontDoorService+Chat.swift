@@ -120,7 +120,11 @@ extension FrontDoorService {
     /// allows. Checked before routing, so a refused request runs nothing and bills nothing (it
     /// would otherwise add the router's record to the very backlog it was refused for).
     func backPressure() async -> FrontDoorError? {
-        guard let billing, let backlog = billing.backlog, await backlog() > billing.maxBacklog else { return nil }
+        guard let billing else { return nil }
+        if billing.reservations.saturated {
+            return .admissionBusy("the budget ledger is answering more slowly than requests arrive")
+        }
+        guard let backlog = billing.backlog, await backlog() > billing.maxBacklog else { return nil }
         return .unavailable("usage is being stored more slowly than requests arrive; retry in a moment")
     }
 
@@ -138,28 +142,22 @@ extension FrontDoorService {
         guard let (_, budget) = backend.budget(ofTenant: tenant) else {
             return .routerRejected(errorType: "Router.UnknownTenant", message: "tenant \(tenant) has no budget")
         }
-        let at = Self.now()
-        do {
-            let reservation = try await billing.ledger.reserve(
-                tenant: tenant, requestID: requestID, ceiling: ceiling, budget: budget,
-                deadline: .now + configuration.ledgerTimeout)
-            if case .overBudget(let committed) = reservation {
-                return .budgetExceeded(
-                    message: "The monthly budget of $\(budget) is committed ($\(committed) spent or reserved); "
-                        + "this request may cost up to $\(ceiling).")
-            }
+        let request = ReservationRequest(tenant: tenant, requestID: requestID, ceiling: ceiling, budget: budget)
+        switch await billing.reservations.reserve(request) {
+        case .reserved(.overBudget(let committed)):
+            return .budgetExceeded(
+                message: "The monthly budget of $\(budget) is committed ($\(committed) spent or reserved); "
+                    + "this request may cost up to $\(ceiling).")
+        case .reserved:
             return nil
-        } catch {
+        case .failed(let error):
+            // The batcher has released whatever the failed round trip may have written.
             logger.error("ledger reservation failed", metadata: ["switchyard.error": .string(error.description)])
-            // A reservation that timed out may still have been written. Release it now: an embeddings
-            // request reports no usage that would settle it, and a chat's router record settles it only
-            // once stored, behind the very backlog that made the store slow; otherwise its ceiling holds
-            // budget until the repair pass expires it. Idempotent: nothing open, nothing released.
-            let ledger = billing.ledger
-            let request = LedgerRequest(tenant: tenant, requestID: requestID, timestamp: at)
-            let deadline = ContinuousClock.now + configuration.ledgerTimeout
-            Task { _ = try? await ledger.release(request, deadline: deadline) }
             return .unavailable("the budget ledger did not answer")
+        case .queueFull:
+            return .admissionBusy("the budget ledger's admission queue is full")
+        case .timedOut:
+            return .admissionBusy("the budget ledger did not answer within the admission bound")
         }
     }
 

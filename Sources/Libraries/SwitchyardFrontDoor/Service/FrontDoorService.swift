@@ -17,15 +17,19 @@ public struct FrontDoorBilling: Sendable {
     /// reserved: the store sets the pace, and memory (the queue's pending messages, the ledger's
     /// open reservations) stays bounded instead of growing while the drain falls behind.
     public var maxBacklog: Int
+    /// Admission's way to the ledger: concurrent reservations grouped into one store round trip,
+    /// each waiting at most its bound (`ReservationBatcher`).
+    public var reservations: ReservationBatcher
 
     public init(
         ledger: any BudgetLedger, queue: any UsageQueue, backlog: (@Sendable () async -> Int)? = nil,
-        maxBacklog: Int = 2_000
+        maxBacklog: Int = 2_000, admission: ReservationBatcher.Settings = ReservationBatcher.Settings()
     ) {
         self.ledger = ledger
         self.queue = queue
         self.backlog = backlog
         self.maxBacklog = maxBacklog
+        self.reservations = ReservationBatcher(ledger: ledger, settings: admission)
     }
 }
 
@@ -33,8 +37,9 @@ public struct FrontDoorBilling: Sendable {
 public struct FrontDoorConfiguration: Sendable {
     /// Longest one request may run, upstream calls included. Default 120 s.
     public var requestTimeout: Duration = .seconds(120)
-    /// Longest a ledger reservation or balance read may take before the request is refused
-    /// (503, fail closed). Default 3 s.
+    /// Longest a ledger balance read, or one reservation round trip of `switchyard-server`'s
+    /// batcher (`ReservationBatcher.Settings.storeTimeout`), may take (503, fail closed); an
+    /// admission itself waits at most the batcher's `wait`. Default 3 s.
     public var ledgerTimeout: Duration = .seconds(3)
     /// Longest enqueueing a request's usage may take. Default 10 s.
     public var enqueueTimeout: Duration = .seconds(10)
@@ -121,7 +126,7 @@ public final class FrontDoorService: Sendable {
         _ request: FrontDoorRequest, _ body: (StoredKey) async throws(FrontDoorError) -> FrontDoorResponse
     ) async -> FrontDoorResponse {
         do {
-            let key = try authenticate(request)
+            let key = try await authenticated(request)
             return try await body(key)
         } catch {
             return .error(error, requestID: nil)
@@ -133,16 +138,33 @@ public final class FrontDoorService: Sendable {
     public func authenticate(_ request: FrontDoorRequest) throws(FrontDoorError) -> StoredKey {
         // Checked by an earlier stage (API Gateway's authorizer, for the ingress).
         if let key = request.authenticatedKey { return key }
-        guard let header = request.header("authorization") else { throw .invalidAPIKey }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .invalidAPIKey }
-        let presented = String(parts[1])
+        let presented = try Self.presentedKey(request)
         do {
             return try keys.keys(recheck: false).authenticate(presented)
         } catch .invalidAPIKey {
             // A key created a moment ago: look at the key file once more before refusing.
             return try keys.keys(recheck: true).authenticate(presented)
         }
+    }
+
+    /// `authenticate` without blocking the caller's thread on a key store read (`currentKeys`).
+    func authenticated(_ request: FrontDoorRequest) async throws(FrontDoorError) -> StoredKey {
+        if let key = request.authenticatedKey { return key }
+        let presented = try Self.presentedKey(request)
+        do {
+            return try await keys.currentKeys(recheck: false).authenticate(presented)
+        } catch .invalidAPIKey {
+            // A key created a moment ago: look once more before refusing.
+            return try await keys.currentKeys(recheck: true).authenticate(presented)
+        }
+    }
+
+    /// The key of `Authorization: Bearer <key>`.
+    static func presentedKey(_ request: FrontDoorRequest) throws(FrontDoorError) -> String {
+        guard let header = request.header("authorization") else { throw .invalidAPIKey }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { throw .invalidAPIKey }
+        return String(parts[1])
     }
 
     // MARK: - Request ids

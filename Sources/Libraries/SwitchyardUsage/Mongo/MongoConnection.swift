@@ -197,15 +197,16 @@ package final class MongoConnection {
         package var writeErrors: [(index: Int, code: Int64, message: String)] = []
     }
 
-    /// Executes an unordered bulk of updates with the write concern of `durability`. Per-document
-    /// write errors come back in the result; a failure of the whole bulk (network, selection,
-    /// write concern) throws.
-    package func bulkUpdate(_ name: String, _ operations: [UpdateOne], durability: Durability) throws(MongoFailure)
-        -> BulkResult
-    {
+    /// Executes a bulk of updates (unordered unless `ordered`: then in order, each seeing the ones
+    /// before, stopping at the first write error) with the write concern of `durability`.
+    /// Per-document write errors come back in the result; a failure of the whole bulk (network,
+    /// selection, write concern) throws.
+    package func bulkUpdate(
+        _ name: String, _ operations: [UpdateOne], durability: Durability, ordered: Bool = false
+    ) throws(MongoFailure) -> BulkResult {
         guard !operations.isEmpty else { return BulkResult() }
         let target = try collection(name)
-        let options = writeOptions(durability, extra: ["ordered": .bool(false)])
+        let options = writeOptions(durability, extra: ["ordered": .bool(ordered)])
         let bulk = withExtendedLifetime(options) {
             mongoc_collection_create_bulk_operation_with_opts(target, options.pointer)!
         }

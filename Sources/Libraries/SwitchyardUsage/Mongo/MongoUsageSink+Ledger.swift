@@ -74,6 +74,137 @@ extension MongoUsageSink: BudgetLedger {
         }
     }
 
+    /// Group commit: one ordered bulk write for the whole batch and one read, whatever its size.
+    ///
+    /// The bulk first makes sure each tenant-month document exists (an upsert that only sets
+    /// fields on insert), then runs each request's conditional `$inc` in order — the same update
+    /// `reserve` makes, so the server applies them exactly as one-by-one calls in that order
+    /// would, each seeing the ones before. Every entry this bulk writes carries a token of the
+    /// batch (`g`); reading the entries back tells apart a request this batch admitted (our token),
+    /// one already reserved before (another token), and one refused (no entry). The committed
+    /// amount after each request is the document's final amount less the ceilings admitted after it.
+    public func reserveMany(_ requests: [ReservationRequest], deadline: ContinuousClock.Instant)
+        async throws(UsageError) -> [Reservation]
+    {
+        guard !requests.isEmpty else { return [] }
+        for request in requests {
+            guard Identifier.isValid(request.tenant, maxBytes: UsageRecord.Limits.labelBytes),
+                Identifier.isValid(request.requestID, maxBytes: UsageRecord.Limits.keyBytes)
+            else {
+                throw .invalidRecord(
+                    index: -1, detail: "tenant and requestId must be short and free of control characters")
+            }
+            guard request.ceiling.rawValue >= 0 else {
+                throw .invalidRecord(index: -1, detail: "a ceiling cannot be negative")
+            }
+        }
+        let now = WallClock.nowMilliseconds()
+        let month = UTCCalendar.startOfMonth(epochMilliseconds: now)
+        let token = Int64.random(in: 1...Int64.max)
+        let ids = requests.map { Self.ledgerID(tenant: $0.tenant, month: month) }
+        let fields = requests.map { "open." + Self.reservationKey($0.requestID) }
+        var documents: [String] = []
+        var tenantOf: [String: String] = [:]
+        for (id, request) in zip(ids, requests) where tenantOf.updateValue(request.tenant, forKey: id) == nil {
+            documents.append(id)
+        }
+        var operations = documents.map { id in
+            MongoConnection.UpdateOne(
+                filter: ["_id": .string(id)],
+                update: [
+                    "$setOnInsert": .object([
+                        "tenant": .string(tenantOf[id] ?? ""), "month": .integer(month), "spent": .integer(0),
+                        "reserved": .integer(0), "committed": .integer(0),
+                    ])
+                ], upsert: true)
+        }
+        for (index, request) in requests.enumerated() {
+            let ceiling = request.ceiling.rawValue
+            operations.append(
+                MongoConnection.UpdateOne(
+                    filter: [
+                        "_id": .string(ids[index]), "committed": .object(["$lt": .integer(request.budget.rawValue)]),
+                        fields[index]: .object(["$exists": .bool(false)]),
+                    ],
+                    update: [
+                        "$set": .object([
+                            fields[index]: .object(["c": .integer(ceiling), "at": .integer(now), "g": .integer(token)])
+                        ]),
+                        "$inc": .object(["reserved": .integer(ceiling), "committed": .integer(ceiling)]),
+                    ], upsert: false))
+        }
+        let ensured = documents.count
+        return try await withStore(deadline: deadline) { session throws(MongoFailure) in
+            let connection = session.connection
+            var written: MongoConnection.BulkResult?
+            for _ in 0..<4 {
+                let result = try connection.bulkUpdate(
+                    UsageCollections.ledger, operations, durability: .billing, ordered: true)
+                // Two first reservations of a month raced to insert its document: the ordered bulk
+                // stopped there, before any reservation; run it again.
+                if let failure = result.writeErrors.first, failure.code == 11000, failure.index < ensured { continue }
+                if let failure = result.writeErrors.first {
+                    throw MongoFailure(
+                        domain: 0, code: UInt32(clamping: failure.code), message: "reserve: \(failure.message)")
+                }
+                written = result
+                break
+            }
+            guard let written else {
+                throw MongoFailure(domain: MongoFailure.writeConcernDomain, code: 0, message: "reserve: kept racing")
+            }
+            var projection = JSONObject()
+            projection["committed"] = .integer(1)
+            for field in Set(fields) { projection[field] = .integer(1) }
+            let found = try connection.find(
+                UsageCollections.ledger, filter: ["_id": .object(["$in": .array(documents.map(JSON.string))])],
+                options: ["projection": .object(projection)])
+            var byID: [String: JSON] = [:]
+            for document in found { if let id = document["_id"]?.stringValue { byID[id] = document } }
+            // First pass: what each request got; a repeat of a request within the batch gets what
+            // its second call one by one would (already reserved, or refused again).
+            var answers: [(kind: Int, ceiling: Int64)] = []  // 0 admitted, 1 already reserved, 2 refused
+            var firstKind: [String: Int] = [:]
+            for index in requests.indices {
+                let key = ids[index] + "\u{1F}" + fields[index]
+                if let earlier = firstKind[key] {
+                    answers.append((earlier == 2 ? 2 : 1, 0))
+                    continue
+                }
+                let entry = byID[ids[index]].flatMap { Self.value(at: fields[index], in: $0) }
+                let kind = entry == nil ? 2 : (entry?["g"]?.int64Value == token ? 0 : 1)
+                firstKind[key] = kind
+                answers.append((kind, requests[index].ceiling.rawValue))
+            }
+            let admitted = answers.reduce(0) { $0 + ($1.kind == 0 ? 1 : 0) }
+            guard admitted == written.modified else {
+                // An entry of this batch changed between the write and the read: no exact answer.
+                throw MongoFailure(
+                    domain: MongoFailure.writeConcernDomain, code: 0,
+                    message: "reserve: \(written.modified) written, \(admitted) read back")
+            }
+            // Second pass, backwards: committed after each request.
+            var committed: [String: Int64] = [:]
+            for id in documents { committed[id] = byID[id]?["committed"]?.int64Value ?? 0 }
+            var reservations = [Reservation](repeating: .overBudget(committed: .zero), count: requests.count)
+            for index in requests.indices.reversed() {
+                let after = PicoUSD(committed[ids[index]] ?? 0)
+                switch answers[index].kind {
+                case 0:
+                    reservations[index] = .admitted(committed: after)
+                    let (before, overflow) = after.rawValue.subtractingReportingOverflow(answers[index].ceiling)
+                    guard !overflow else {
+                        throw MongoFailure(domain: 0, code: 0, message: "reserve: committed out of range")
+                    }
+                    committed[ids[index]] = before
+                case 1: reservations[index] = .alreadyReserved(committed: after)
+                default: reservations[index] = .overBudget(committed: after)
+                }
+            }
+            return reservations
+        }
+    }
+
     public func settle(_ requests: [LedgerRequest], deadline: ContinuousClock.Instant) async throws(UsageError)
         -> Int
     {
