@@ -25,7 +25,26 @@ public protocol MetricsStore: Sendable {
     func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant) async throws(MetricsError)
         -> [UsageRecord]
 
+    /// The stored what-if summaries of the UTC days starting in `[from, to)`, of one tenant or all.
+    func whatIfSummaries(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDaySummary]
+
+    /// Stores summaries, replacing those of the same tenant-day. Not part of any billing write.
+    func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
+        async throws(MetricsError)
+
     /// Tenants (with tiers) and models seen in the day rollups of `[from, to)`.
     func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
         -> DimensionsResponse
+}
+
+extension MetricsStore {
+    /// A store without summaries: the what-if replays every day from raw records.
+    public func whatIfSummaries(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDaySummary]
+    { [] }
+
+    public func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
+        async throws(MetricsError)
+    {}
 }

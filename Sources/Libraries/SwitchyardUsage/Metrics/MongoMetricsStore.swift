@@ -110,6 +110,44 @@ public struct MongoMetricsStore: MetricsStore {
         return try Self.records(matching)
     }
 
+    /// Through `{day}` or `{tenant, day}`.
+    public func whatIfSummaries(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDaySummary]
+    {
+        var query: JSONObject = ["day": .object(["$gte": .integer(from), "$lt": .integer(to)])]
+        if let tenant { query["tenant"] = .string(tenant) }
+        let documents = try await read(deadline) { connection throws(MongoFailure) in
+            try connection.find(
+                UsageCollections.whatIfDays, filter: query, options: ["projection": .object(["_id": .integer(0)])])
+        }
+        // One that no longer decodes is left out: its day is replayed from raw records and rebuilt.
+        return documents.compactMap { try? JSON.decode(WhatIfDaySummary.self, from: $0) }
+    }
+
+    /// Replaces each tenant-day's document. A summary is at most `WhatIfDaySummary.maxGroups` groups
+    /// (hints ≤ 1 KiB each), a few MB at worst; one over `maxSummaryBytes` is not stored.
+    public func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
+        async throws(MetricsError)
+    {
+        var operations: [MongoConnection.UpdateOne] = []
+        for summary in summaries {
+            guard let bytes = try? JSON.encode(summary), bytes.count <= Self.maxSummaryBytes,
+                case .object(let document)? = try? JSON.encodeToJSON(summary)
+            else { continue }
+            operations.append(
+                MongoConnection.UpdateOne(
+                    filter: ["_id": .string("\(summary.day)\u{1F}\(summary.tenant)")], update: document, upsert: true))
+        }
+        guard !operations.isEmpty else { return }
+        let failed = try await read(deadline) { connection throws(MongoFailure) in
+            try connection.bulkUpdate(UsageCollections.whatIfDays, operations, durability: .rollup).writeErrors.first
+        }
+        if let failed { throw .storeUnavailable("what-if summary: \(failed.message.prefix(200))") }
+    }
+
+    /// Largest summary document stored (MongoDB's limit is 16 MiB).
+    public static let maxSummaryBytes = 8 * 1_048_576
+
     public func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
         -> DimensionsResponse
     {

@@ -83,9 +83,14 @@ extension MongoUsageSink {
             .object(["key": key([("tenant", 1), ("start", 1)]), "name": "tenant_start"]),
             .object(["key": key([("start", 1)]), "name": "start"]),
         ]
+        let whatIf: [JSON] = [
+            .object(["key": key([("tenant", 1), ("day", 1)]), "name": "tenant_day"]),
+            .object(["key": key([("day", 1)]), "name": "day"]),
+        ]
         return [
             (UsageCollections.raw, raw), (UsageCollections.rollups, minute),
             (RollupCollections.name(.hour), coarse), (RollupCollections.name(.day), coarse),
+            (UsageCollections.whatIfDays, whatIf),
         ]
     }
 
