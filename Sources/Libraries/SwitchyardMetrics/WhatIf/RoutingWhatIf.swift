@@ -45,7 +45,8 @@ public struct RoutingWhatIf: WhatIfRunner {
         self.maxCallsPerPage = max(1, maxCallsPerPage)
         self.pageMilliseconds = max(60_000, pageMilliseconds)
         self.useSummaries = useSummaries
-        self.settleMilliseconds = max(0, settleMilliseconds)
+        // Negative: days up to that far ahead count as settled (fixtures dated ahead of the clock).
+        self.settleMilliseconds = min(max(settleMilliseconds, -400 * 86_400_000), 400 * 86_400_000)
     }
 
     public func policyOptions() -> WhatIfPolicyResponse {

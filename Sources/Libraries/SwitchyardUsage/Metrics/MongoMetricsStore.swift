@@ -134,9 +134,13 @@ public struct MongoMetricsStore: MetricsStore {
             guard let bytes = try? JSON.encode(summary), bytes.count <= Self.maxSummaryBytes,
                 case .object(let document)? = try? JSON.encodeToJSON(summary)
             else { continue }
+            // Every top-level field is set whole (an update, not a replacement, is what a bulk
+            // update takes); groups are removed when the day has none to keep.
+            var update: JSONObject = ["$set": .object(document)]
+            if summary.groups == nil { update["$unset"] = .object(["groups": .string("")]) }
             operations.append(
                 MongoConnection.UpdateOne(
-                    filter: ["_id": .string("\(summary.day)\u{1F}\(summary.tenant)")], update: document, upsert: true))
+                    filter: ["_id": .string("\(summary.day)\u{1F}\(summary.tenant)")], update: update, upsert: true))
         }
         guard !operations.isEmpty else { return }
         let failed = try await read(deadline) { connection throws(MongoFailure) in
