@@ -62,7 +62,7 @@ public struct DashboardAPIConfiguration: Sendable {
         whatIfPageCalls = try environment.int("DASHBOARD_WHATIF_PAGE_CALLS", default: 50_000, range: 1...1_000_000)
         whatIfSettleMilliseconds = Int64(
             try environment.int(
-                "DASHBOARD_WHATIF_SETTLE_MS", default: 3_600_000, range: -400 * 86_400_000...7 * 86_400_000))
+                "DASHBOARD_WHATIF_SETTLE_MS", default: 3_600_000, range: -400 * 86_400_000...400 * 86_400_000))
     }
 
     /// The API over the usage store, with the what-if when the bundle loads.

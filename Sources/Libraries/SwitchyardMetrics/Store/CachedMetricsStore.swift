@@ -129,6 +129,12 @@ public final class CachedMetricsStore: MetricsStore {
         try await base.requestRecords(requestID: requestID, limit: limit, deadline: deadline)
     }
 
+    public func whatIfFingerprints(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDayKey: WhatIfFingerprint]
+    {
+        try await base.whatIfFingerprints(from: from, to: to, tenant: tenant, deadline: deadline)
+    }
+
     public func whatIfSummaries(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
         async throws(MetricsError) -> [WhatIfDaySummary]
     {

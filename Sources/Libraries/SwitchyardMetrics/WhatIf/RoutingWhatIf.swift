@@ -178,10 +178,8 @@ struct WhatIfRun {
     /// and at the day's opening and closing spend is added from its groups; every other tenant-day
     /// is replayed from raw records, and its summary built on the way and stored (when `save`).
     mutating func replayDays(from: Int64, to: Int64, save: Bool) async throws(MetricsError) {
-        let rows = try await store.rollupRows(
-            cover: TimeCover(from: from, to: to), filter: MetricsFilter(from: from, to: to, tenant: filter.tenant),
-            latency: false, deadline: deadline)
-        let prints = WhatIfFingerprint.of(rows)
+        let prints = try await store.whatIfFingerprints(
+            from: from, to: to, tenant: filter.tenant, deadline: deadline)
         var stored: [WhatIfDayKey: WhatIfDaySummary] = [:]
         for summary in try await store.whatIfSummaries(from: from, to: to, tenant: filter.tenant, deadline: deadline) {
             stored[WhatIfDayKey(day: summary.day, tenant: summary.tenant)] = summary

@@ -110,6 +110,26 @@ public struct MongoMetricsStore: MetricsStore {
         return try Self.records(matching)
     }
 
+    /// The LLM rows of the day buckets, only their key and the five summed fields: through
+    /// `{step, start}` (SecantusDB plans a compound index only when the query's equalities are
+    /// exactly its leading fields; `{start}` plus a `step` filter walks every step's buckets), or
+    /// through `{tenant, start}` for one tenant, its other steps dropped here.
+    public func whatIfFingerprints(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDayKey: WhatIfFingerprint]
+    {
+        var query: JSONObject = ["start": .object(["$gte": .integer(from), "$lt": .integer(to)])]
+        if let tenant { query["tenant"] = .string(tenant) } else { query["step"] = .string("llm") }
+        var projection: JSONObject = ["_id": .integer(0)]
+        for name in ["start", "tenant", "step", "count", "errors", "tokensInput", "tokensOutput", "costModel"] {
+            projection[name] = .integer(1)
+        }
+        let documents = try await read(deadline) { connection throws(MongoFailure) in
+            try connection.find(
+                RollupCollections.name(.day), filter: query, options: ["projection": .object(projection)])
+        }
+        return WhatIfFingerprint.of(documents.compactMap { RollupRow(document: $0, granularity: .day) })
+    }
+
     /// Through `{day}` or `{tenant, day}`.
     public func whatIfSummaries(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
         async throws(MetricsError) -> [WhatIfDaySummary]
