@@ -110,7 +110,7 @@ public struct MongoMetricsStore: MetricsStore {
         return try Self.records(matching)
     }
 
-    /// The LLM rows of the day buckets, only their key and the five summed fields: through
+    /// The LLM rows of the day buckets, only their key fields and the five summed ones: through
     /// `{step, start}` (SecantusDB plans a compound index only when the query's equalities are
     /// exactly its leading fields; `{start}` plus a `step` filter walks every step's buckets), or
     /// through `{tenant, start}` for one tenant, its other steps dropped here.
@@ -120,7 +120,9 @@ public struct MongoMetricsStore: MetricsStore {
         var query: JSONObject = ["start": .object(["$gte": .integer(from), "$lt": .integer(to)])]
         if let tenant { query["tenant"] = .string(tenant) } else { query["step"] = .string("llm") }
         var projection: JSONObject = ["_id": .integer(0)]
-        for name in ["start", "tenant", "step", "count", "errors", "tokensInput", "tokensOutput", "costModel"] {
+        for name in [
+            "start", "tenant", "step", "backend", "count", "errors", "tokensInput", "tokensOutput", "costModel",
+        ] {
             projection[name] = .integer(1)
         }
         let documents = try await read(deadline) { connection throws(MongoFailure) in
