@@ -263,10 +263,46 @@ def test_whatif_over_a_month_reads_it_in_pages_and_matches_the_figure_worked_out
         (expected["actual"], expected["whatIf"], expected["difference"])
     groups = {(g["tenant"], g["category"]): g for g in body["groups"]}
     assert groups[("initech", "creative")]["moves"] == [{"from": "claude-3-opus", "to": "gpt-4.1", "calls": 90}]
+    # These fixture days lie ahead of the clock: they are not settled, so no summary is built or
+    # used. A server that treats them as settled replays them from raw records once, storing each
+    # tenant-day's summary, and the next run decides them from the summaries with the same answer
+    # to the pico-dollar (the moved calls cost whole pico-dollars per token: pricing a group's sums
+    # rounds nothing).
+    assert body["summaryCalls"] == 0
+    settled = {"DASHBOARD_WHATIF_SETTLE_MS": str(-200 * DAY)}
+    with DashboardServer(mongo.uri, server.database, extra_env=settled) as ahead:
+        cold = ahead.post("/api/whatif", edit)
+        assert cold.status_code == 200, cold.text
+        assert cold.json()["summaryCalls"] == 0
+        with mongo.client() as client:
+            stored = list(client[server.database]["usage_whatif_days"].find(
+                {"day": {"$gte": MONTH_WHATIF_FROM, "$lt": MONTH_WHATIF_TO}}, {"_id": 0, "day": 1, "tenant": 1}))
+        tenants = {r["tenant"] for r in month_whatif_records()}
+        assert len(stored) == 30 * len(tenants), stored[:3]
+        warm = ahead.post("/api/whatif", edit)
+        assert warm.status_code == 200, warm.text
+        warm = warm.json()
+        assert warm["summaryCalls"] == 180
+        assert without_sources(warm) == without_sources(body)
+        assert without_sources(cold.json()) == without_sources(body)
     with DashboardServer(mongo.uri, server.database, extra_env={"DASHBOARD_WHATIF_PAGE_CALLS": "4"}) as small:
         paged = small.post("/api/whatif", edit)
         assert paged.status_code == 200, paged.text
-        assert paged.json() == body
+        assert without_sources(paged.json()) == without_sources(body)
+
+
+def without_sources(answer: dict) -> dict:
+    """The answer without how it was read (raw records or day summaries), mean qualities to 9
+    places (a summary adds quality × calls per group, the raw replay call by call)."""
+    def rounded(value):
+        if isinstance(value, float):
+            return round(value, 9)
+        if isinstance(value, dict):
+            return {k: rounded(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rounded(v) for v in value]
+        return value
+    return rounded({k: v for k, v in answer.items() if k not in ("summaryCalls", "roundingBoundPicoUSD")})
 
 
 @pytest.mark.parametrize("policy,error", [

@@ -88,12 +88,14 @@ final class WhatIfPagingTests: XCTestCase {
         let bundle = try bundle()
         let records = month()
         let whole = CountingStore(records: records)
-        let one = try await RoutingWhatIf(bundle: bundle, maxCallsPerPage: 1_000, pageMilliseconds: 31 * day).run(
+        let one = try await RoutingWhatIf(
+            bundle: bundle, maxCallsPerPage: 1_000, pageMilliseconds: 31 * day, useSummaries: false
+        ).run(
             body: body(), store: whole, now: start + 31 * day, deadline: .now + .seconds(30))
         XCTAssertEqual(whole.reads.withLock { $0.count }, 1)
 
         let paged = CountingStore(records: records)
-        let small = try await RoutingWhatIf(bundle: bundle, maxCallsPerPage: 3).run(
+        let small = try await RoutingWhatIf(bundle: bundle, maxCallsPerPage: 3, useSummaries: false).run(
             body: body(), store: paged, now: start + 31 * day, deadline: .now + .seconds(30))
         XCTAssertEqual(small, one)
         let reads = paged.reads.withLock { $0 }

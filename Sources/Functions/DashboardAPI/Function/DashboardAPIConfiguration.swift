@@ -10,6 +10,8 @@ import SwitchyardUsage
 /// `x-admin-key` or `Authorization: Bearer`; on AWS the API sits behind IAM as well);
 /// `DASHBOARD_TIMEOUT_MS` (default 10000: longest one answer may take, store included);
 /// `DASHBOARD_WHATIF_PAGE_CALLS` (default 50000: most recorded calls the what-if holds at once);
+/// `DASHBOARD_WHATIF_SETTLE_MS` (default 3600000: how long after its end a day's summary is built
+/// and used; negative values treat days up to that far ahead as settled, for fixtures dated ahead);
 /// `SWITCHYARD_POLICY`, `SWITCHYARD_CATALOG`, `SWITCHYARD_RATES` (the routing bundle the what-if
 /// edits, found by `ConfigLocator`; default `policy.json`, `catalog.json`, `rates.json`).
 public struct DashboardAPIConfiguration: Sendable {
@@ -18,6 +20,8 @@ public struct DashboardAPIConfiguration: Sendable {
     public var timeout: Duration
     /// Most recorded calls one page of the what-if holds (memory is one page and the totals).
     public var whatIfPageCalls = 50_000
+    /// How long after its end a day counts as settled for the what-if's day summaries, ms.
+    public var whatIfSettleMilliseconds: Int64 = 3_600_000
     /// Paths of the three bundle documents; nil when they are not found (the what-if answers 404).
     public var bundle: (policy: String, catalog: String, rates: String)?
 
@@ -56,6 +60,9 @@ public struct DashboardAPIConfiguration: Sendable {
             timeout: .milliseconds(try environment.int("DASHBOARD_TIMEOUT_MS", default: 10_000, range: 100...60_000)),
             bundle: bundle)
         whatIfPageCalls = try environment.int("DASHBOARD_WHATIF_PAGE_CALLS", default: 50_000, range: 1...1_000_000)
+        whatIfSettleMilliseconds = Int64(
+            try environment.int(
+                "DASHBOARD_WHATIF_SETTLE_MS", default: 3_600_000, range: -400 * 86_400_000...400 * 86_400_000))
     }
 
     /// The API over the usage store, with the what-if when the bundle loads.
@@ -66,7 +73,7 @@ public struct DashboardAPIConfiguration: Sendable {
         if let bundle {
             whatIf = RoutingWhatIf(
                 bundle: try DashboardBundle.load(bundle, at: WallClock.nowMilliseconds()),
-                maxCallsPerPage: whatIfPageCalls)
+                maxCallsPerPage: whatIfPageCalls, settleMilliseconds: whatIfSettleMilliseconds)
         }
         let store = CachedMetricsStore(base: MongoMetricsStore(sink: sink), now: { WallClock.nowMilliseconds() })
         return MetricsAPI(store: store, adminKey: adminKey, whatIf: whatIf, timeout: timeout)

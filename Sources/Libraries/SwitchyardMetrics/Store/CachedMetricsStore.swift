@@ -129,6 +129,24 @@ public final class CachedMetricsStore: MetricsStore {
         try await base.requestRecords(requestID: requestID, limit: limit, deadline: deadline)
     }
 
+    public func whatIfFingerprints(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDayKey: WhatIfFingerprint]
+    {
+        try await base.whatIfFingerprints(from: from, to: to, tenant: tenant, deadline: deadline)
+    }
+
+    public func whatIfSummaries(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDaySummary]
+    {
+        try await base.whatIfSummaries(from: from, to: to, tenant: tenant, deadline: deadline)
+    }
+
+    public func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
+        async throws(MetricsError)
+    {
+        try await base.saveWhatIfSummaries(summaries, deadline: deadline)
+    }
+
     public func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant)
         async throws(MetricsError) -> [UsageRecord]
     {

@@ -1,11 +1,35 @@
 import SwitchyardContract
+import Synchronization
 
 /// A `MetricsStore` over records held in memory: rollups are computed on the fly, per segment, as
 /// the usage store keeps them. For tests and for a dashboard over a fixture file.
 public struct MemoryMetricsStore: MetricsStore {
     public let records: [UsageRecord]
+    /// What-if summaries saved into this store (shared by its copies).
+    let summaries = Summaries()
+
+    final class Summaries: Sendable {
+        let stored = Mutex<[WhatIfDayKey: WhatIfDaySummary]>([:])
+    }
 
     public init(records: [UsageRecord]) { self.records = records }
+
+    public func whatIfSummaries(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDaySummary]
+    {
+        summaries.stored.withLock { stored in
+            stored.values.filter { $0.day >= from && $0.day < to && (tenant == nil || $0.tenant == tenant) }
+                .sorted { ($0.day, $0.tenant) < ($1.day, $1.tenant) }
+        }
+    }
+
+    public func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
+        async throws(MetricsError)
+    {
+        self.summaries.stored.withLock { stored in
+            for summary in summaries { stored[WhatIfDayKey(day: summary.day, tenant: summary.tenant)] = summary }
+        }
+    }
 
     public func rollupRows(cover: TimeCover, filter: MetricsFilter, latency: Bool, deadline: ContinuousClock.Instant)
         async throws(MetricsError) -> [RollupRow]

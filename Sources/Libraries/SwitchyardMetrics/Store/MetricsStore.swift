@@ -25,7 +25,40 @@ public protocol MetricsStore: Sendable {
     func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant) async throws(MetricsError)
         -> [UsageRecord]
 
+    /// Per tenant-day, the sums of its LLM rows in the day rollups of `[from, to)` (whole days).
+    func whatIfFingerprints(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDayKey: WhatIfFingerprint]
+
+    /// The stored what-if summaries of the UTC days starting in `[from, to)`, of one tenant or all.
+    func whatIfSummaries(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDaySummary]
+
+    /// Stores summaries, replacing those of the same tenant-day. Not part of any billing write.
+    func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
+        async throws(MetricsError)
+
     /// Tenants (with tiers) and models seen in the day rollups of `[from, to)`.
     func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
         -> DimensionsResponse
+}
+
+extension MetricsStore {
+    /// From `rollupRows` (every step of the day buckets).
+    public func whatIfFingerprints(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDayKey: WhatIfFingerprint]
+    {
+        let rows = try await rollupRows(
+            cover: TimeCover(from: from, to: to), filter: MetricsFilter(from: from, to: to, tenant: tenant),
+            latency: false, deadline: deadline)
+        return WhatIfFingerprint.of(rows)
+    }
+
+    /// A store without summaries: the what-if replays every day from raw records.
+    public func whatIfSummaries(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDaySummary]
+    { [] }
+
+    public func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
+        async throws(MetricsError)
+    {}
 }

@@ -31,12 +31,22 @@ public struct RoutingWhatIf: WhatIfRunner {
     public let maxCallsPerPage: Int
     /// The first page's span, ms (a day).
     public let pageMilliseconds: Int64
+    /// Whether settled days come from (and build) their stored summaries.
+    public let useSummaries: Bool
+    /// How long after its end a day counts as settled, ms.
+    public let settleMilliseconds: Int64
 
-    public init(bundle: RoutingBundle, maxCallsPerPage: Int = 50_000, pageMilliseconds: Int64 = 86_400_000) {
+    public init(
+        bundle: RoutingBundle, maxCallsPerPage: Int = 50_000, pageMilliseconds: Int64 = 86_400_000,
+        useSummaries: Bool = true, settleMilliseconds: Int64 = 3_600_000
+    ) {
         self.bundle = bundle
         calculator = CostCalculator(rates: bundle.rates)
         self.maxCallsPerPage = max(1, maxCallsPerPage)
         self.pageMilliseconds = max(60_000, pageMilliseconds)
+        self.useSummaries = useSummaries
+        // Negative: days up to that far ahead count as settled (fixtures dated ahead of the clock).
+        self.settleMilliseconds = min(max(settleMilliseconds, -400 * 86_400_000), 400 * 86_400_000)
     }
 
     public func policyOptions() -> WhatIfPolicyResponse {
@@ -66,19 +76,81 @@ public struct RoutingWhatIf: WhatIfRunner {
         } catch {
             throw .invalidPolicy(error.errorMessage)
         }
-        var replay = Replay(router: Router(bundle: edited), catalog: bundle.catalog, calculator: calculator)
-        var callsRead: Int64 = 0
-        var start = filter.from
+        var run = WhatIfRun(
+            replay: Replay(router: Router(bundle: edited), catalog: bundle.catalog, calculator: calculator),
+            store: store, filter: filter, deadline: deadline, maxCallsPerPage: maxCallsPerPage,
+            pageMilliseconds: pageMilliseconds)
+        let firstDay = Granularity.day.ceil(filter.from)
+        let lastDay = Granularity.day.floor(filter.to)
+        // Whole days that had settled (ended `settleMilliseconds` ago) come from their summaries;
+        // the edges of the range and the open days are replayed from raw records, in time order.
+        let settledEnd = min(lastDay, Granularity.day.floor(now - settleMilliseconds))
+        if useSummaries && firstDay < settledEnd {
+            try await run.replayRaw(from: filter.from, to: firstDay)
+            try await run.replayDays(from: firstDay, to: settledEnd, save: true)
+            try await run.replayRaw(from: settledEnd, to: filter.to)
+        } else {
+            try await run.replayRaw(from: filter.from, to: filter.to)
+        }
+        var response = try run.replay.response(
+            from: filter.from, to: filter.to, tenant: filter.tenant, tier: filter.tier, changes: changes,
+            callsRead: run.callsRead)
+        response.summaryCalls = run.replay.summaryCalls
+        response.roundingBoundPicoUSD = run.replay.roundingBound
+        return response
+    }
+}
+
+/// One what-if's reads: raw pages oldest first, or settled days from their summaries.
+struct WhatIfRun {
+    var replay: Replay
+    let store: any MetricsStore
+    let filter: MetricsFilter
+    let deadline: ContinuousClock.Instant
+    let maxCallsPerPage: Int
+    let pageMilliseconds: Int64
+    var callsRead: Int64 = 0
+
+    init(
+        replay: Replay, store: any MetricsStore, filter: MetricsFilter, deadline: ContinuousClock.Instant,
+        maxCallsPerPage: Int, pageMilliseconds: Int64
+    ) {
+        self.replay = replay
+        self.store = store
+        self.filter = filter
+        self.deadline = deadline
+        self.maxCallsPerPage = maxCallsPerPage
+        self.pageMilliseconds = pageMilliseconds
+    }
+
+    func stopped(at start: Int64, _ detail: String) -> MetricsError {
+        .deadlineExceeded(
+            "the what-if read \(callsRead) calls, up to \(start) of [\(filter.from), \(filter.to)), "
+                + "before its deadline (\(detail.prefix(120))); narrow the range or a tenant")
+    }
+
+    /// Replays every answered call of `[from, to)` in `filter` from raw records.
+    mutating func replayRaw(from: Int64, to: Int64) async throws(MetricsError) {
+        var page = filter
+        page.from = from
+        page.to = to
+        try await readRaw(page) { (run: inout WhatIfRun, record) throws(MetricsError) in
+            try run.replay.add(record)
+            if record.status == .succeeded { run.callsRead += 1 }
+        }
+    }
+
+    /// Reads the LLM calls of `range` in pages of time (a day, smaller when a page would hold more
+    /// than `maxCallsPerPage`, growing back after), oldest first, each page in time order.
+    mutating func readRaw(
+        _ range: MetricsFilter, _ visit: (inout WhatIfRun, UsageRecord) throws(MetricsError) -> Void
+    ) async throws(MetricsError) {
+        var start = range.from
         var span = pageMilliseconds
-        while start < filter.to {
-            let end = min(filter.to, start + span)
-            func stopped(_ detail: String) -> MetricsError {
-                .deadlineExceeded(
-                    "the what-if read \(callsRead) calls, up to \(start) of [\(filter.from), \(filter.to)), "
-                        + "before its deadline (\(detail.prefix(120))); narrow the range or a tenant")
-            }
-            guard ContinuousClock.now < deadline else { throw stopped("no time left") }
-            var page = filter
+        while start < range.to {
+            let end = min(range.to, start + span)
+            guard ContinuousClock.now < deadline else { throw stopped(at: start, "no time left") }
+            var page = range
             page.from = start
             page.to = end
             let calls: [UsageRecord]
@@ -88,21 +160,91 @@ public struct RoutingWhatIf: WhatIfRunner {
                 span = max(60_000, span / 4)
                 continue
             } catch .storeUnavailable(let detail) where deadline - ContinuousClock.now < .seconds(1) {
-                throw stopped(detail)
+                throw stopped(at: start, detail)
             }
             for record in calls.sorted(by: { ($0.timestamp, $0.cursorKey) < ($1.timestamp, $1.cursorKey) }) {
-                try replay.add(record)
+                try visit(&self, record)
             }
-            callsRead += Int64(calls.count)
             start = end
             // After a split, grow back once pages are well under the limit.
             if span < pageMilliseconds && calls.count * 2 <= maxCallsPerPage {
                 span = min(pageMilliseconds, span * 4)
             }
         }
-        return try replay.response(
-            from: filter.from, to: filter.to, tenant: filter.tenant, tier: filter.tier, changes: changes,
-            callsRead: callsRead)
+    }
+
+    /// Replays the whole UTC days of `[from, to)`: a tenant-day whose stored summary still matches
+    /// the day rollups (its fingerprint) and whose every group is decided alike at all its corners
+    /// and at the day's opening and closing spend is added from its groups; every other tenant-day
+    /// is replayed from raw records, and its summary built on the way and stored (when `save`).
+    mutating func replayDays(from: Int64, to: Int64, save: Bool) async throws(MetricsError) {
+        let prints = try await store.whatIfFingerprints(
+            from: from, to: to, tenant: filter.tenant, deadline: deadline)
+        var stored: [WhatIfDayKey: WhatIfDaySummary] = [:]
+        for summary in try await store.whatIfSummaries(from: from, to: to, tenant: filter.tenant, deadline: deadline) {
+            stored[WhatIfDayKey(day: summary.day, tenant: summary.tenant)] = summary
+        }
+        var toSave: [WhatIfDaySummary] = []
+        // Summaries built on the way are stored also when the deadline stops the run (best effort:
+        // a failed write only means the next what-if replays those days from raw records again).
+        let store = self.store
+        let deadline = self.deadline
+        func keep(_ summaries: [WhatIfDaySummary]) async {
+            guard save, !summaries.isEmpty else { return }
+            try? await store.saveWhatIfSummaries(summaries, deadline: max(deadline, .now + .seconds(2)))
+        }
+        do {
+            try await replaySettled(from: from, to: to, prints: prints, stored: stored, toSave: &toSave)
+        } catch {
+            await keep(toSave)
+            throw error
+        }
+        await keep(toSave)
+    }
+
+    private mutating func replaySettled(
+        from: Int64, to: Int64, prints: [WhatIfDayKey: WhatIfFingerprint], stored: [WhatIfDayKey: WhatIfDaySummary],
+        toSave: inout [WhatIfDaySummary]
+    ) async throws(MetricsError) {
+        let dayMs = Granularity.day.milliseconds
+        var day = from
+        while day < to {
+            guard ContinuousClock.now < deadline else { throw stopped(at: day, "no time left") }
+            let tenants = prints.keys.filter { $0.day == day }.map(\.tenant)
+            var planned: [String: (WhatIfDaySummary, [Replay.Planned])] = [:]
+            for tenant in tenants {
+                let key = WhatIfDayKey(day: day, tenant: tenant)
+                guard let summary = stored[key], summary.fingerprint == prints[key], summary.groups != nil,
+                    let plan = try replay.plan(summary, tier: filter.tier)
+                else { continue }
+                planned[tenant] = (summary, plan)
+            }
+            if tenants.isEmpty || planned.count < tenants.count {
+                var builder = WhatIfDayBuilder(day: day)
+                var page = filter
+                page.from = day
+                page.to = day + dayMs
+                // Read every tier: the summary of a tenant-day holds all of them.
+                page.tier = nil
+                let tier = filter.tier
+                let fromSummary = Set(planned.keys)
+                try await readRaw(page) { (run: inout WhatIfRun, record) throws(MetricsError) in
+                    builder.add(record)
+                    guard !fromSummary.contains(record.tenant), tier == nil || record.tier == tier else { return }
+                    try run.replay.add(record)
+                    if record.status == .succeeded { run.callsRead += 1 }
+                }
+                for tenant in tenants where planned[tenant] == nil {
+                    let key = WhatIfDayKey(day: day, tenant: tenant)
+                    guard let print = prints[key], stored[key]?.fingerprint != print else { continue }
+                    toSave.append(builder.summary(of: tenant, fingerprint: print))
+                }
+            }
+            for (summary, plan) in planned.values {
+                callsRead += try replay.commit(summary, plan, tier: filter.tier)
+            }
+            day += dayMs
+        }
     }
 }
 
@@ -125,6 +267,46 @@ struct Replay {
         self.calculator = calculator
     }
 
+    /// Calls decided from day summaries, and the rounding bound of the groups priced from sums.
+    var summaryCalls: Int64 = 0
+    var roundingBound: Int64 = 0
+
+    /// The model the edited policy picks for a call with these inputs at `spent` month-to-date
+    /// spend; nil when it refuses the call.
+    func choose(
+        tenant: String, category: TaskCategory, difficulty: Difficulty, modality: Modality, images: Int64,
+        input: Int64, output: Int64, hints: RoutingHints?, spent: Int64
+    ) -> ModelID? {
+        let imageCount = Int(clamping: images)
+        let profile = RequestProfile(
+            requestID: "what-if", tenantID: tenant, modality: imageCount > 0 ? .imageText : .text,
+            usageModality: modality, classifierText: "", promptBytes: Int(clamping: input) &* 4,
+            inputTokens: Int(clamping: input), imageCount: imageCount,
+            requestedOutputTokens: Int(clamping: max(output, 1)), hints: Self.hints(hints))
+        let classification = Classification(
+            category: category, difficulty: difficulty, confidence: 1, classifier: "recorded")
+        guard
+            let decision = try? router.decide(
+                profile, classification: classification, signals: SignalsSnapshot(monthToDateSpend: PicoUSD(spent))),
+            decision.rejection == nil
+        else { return nil }
+        return decision.llm?.candidates.first?.model
+    }
+
+    /// The tenant's what-if spend so far in the month of `time`.
+    func spent(_ tenant: String, at time: Int64) -> Int64 {
+        let month = UTCCalendar.startOfMonth(epochMilliseconds: time)
+        return spend[tenant].flatMap { $0.month == month ? $0.pico : nil } ?? 0
+    }
+
+    /// The model cost of `tokens` and `images` on `model` at `time`.
+    func price(_ model: ModelID, at time: Int64, tokens: TokenCounts, images: Int64) throws(MetricsError) -> Int64 {
+        let usage = BillableUsage(timestamp: time, model: model.rawValue, tokens: tokens, images: images)
+        do { return try calculator.cost(of: usage).model.rawValue } catch {
+            throw .outOfRange("what-if cost of a call: \(error.errorMessage)")
+        }
+    }
+
     mutating func add(_ record: UsageRecord) throws(MetricsError) {
         guard record.status == .succeeded, record.step == "llm", let model = record.model else { return }
         guard let category = record.category, let difficulty = record.difficulty else {
@@ -139,64 +321,153 @@ struct Replay {
             skipped["tenant not in policy", default: 0] += 1
             return
         }
-        let images = Int(clamping: record.images?.count ?? 0)
-        let profile = RequestProfile(
-            requestID: record.requestID, tenantID: record.tenant, modality: images > 0 ? .imageText : .text,
-            usageModality: record.modality, classifierText: "", promptBytes: Int(clamping: tokens.input) &* 4,
-            inputTokens: Int(clamping: tokens.input), imageCount: images,
-            requestedOutputTokens: Int(clamping: max(tokens.output, 1)), hints: Self.hints(record.hints))
-        let month = UTCCalendar.startOfMonth(epochMilliseconds: record.timestamp)
-        let spent = spend[record.tenant].flatMap { $0.month == month ? $0.pico : nil } ?? 0
-        let classification = Classification(
-            category: category, difficulty: difficulty, confidence: 1, classifier: "recorded")
-        var chosen: ModelID?
-        if let decision = try? router.decide(
-            profile, classification: classification, signals: SignalsSnapshot(monthToDateSpend: PicoUSD(spent))),
-            decision.rejection == nil
-        {
-            chosen = decision.llm?.candidates.first?.model
-        }
-
+        let spent = spent(record.tenant, at: record.timestamp)
+        let chosen = choose(
+            tenant: record.tenant, category: category, difficulty: difficulty, modality: record.modality,
+            images: record.images?.count ?? 0, input: tokens.input, output: tokens.output, hints: record.hints,
+            spent: spent)
         let actual = record.cost?.modelPicoUSD ?? 0
         var whatIf: Int64 = 0
         if let chosen {
-            if chosen == model {
-                whatIf = actual
-            } else {
-                let usage = BillableUsage(
-                    timestamp: record.timestamp, model: chosen.rawValue,
+            whatIf =
+                chosen == model
+                ? actual
+                : try price(
+                    chosen, at: record.timestamp,
                     tokens: TokenCounts(
                         input: tokens.input, cachedInput: tokens.cached, cacheWrite: tokens.cacheWrite,
                         output: tokens.output, reasoning: tokens.reasoning),
                     images: record.images?.count ?? 0)
-                do { whatIf = try calculator.cost(of: usage).model.rawValue } catch {
-                    throw .outOfRange("what-if cost of a call: \(error.errorMessage)")
-                }
-            }
         }
-        spend[record.tenant] = (month, try Self.sum(spent, whatIf))
+        try tally(
+            tenant: record.tenant, time: record.timestamp, category: category, model: model, chosen: chosen,
+            calls: 1, actual: actual, whatIf: whatIf, spent: spent)
+    }
+
+    /// Adds `calls` calls of one tenant and category that ran on `model` and go to `chosen`.
+    mutating func tally(
+        tenant: String, time: Int64, category: TaskCategory, model: ModelID, chosen: ModelID?, calls: Int64,
+        actual: Int64, whatIf: Int64, spent: Int64
+    ) throws(MetricsError) {
+        spend[tenant] = (UTCCalendar.startOfMonth(epochMilliseconds: time), try Self.sum(spent, whatIf))
         let actualQuality = catalog.model(model)?.quality(for: category) ?? 0
         let whatIfQuality = chosen.flatMap { catalog.model($0)?.quality(for: category) } ?? 0
 
-        let key = "\(record.tenant)\u{1F}\(category.rawValue)"
-        var group = groups[key] ?? (record.tenant, category.rawValue, WhatIfResponse.Totals(), [:])
+        let key = "\(tenant)\u{1F}\(category.rawValue)"
+        var group = groups[key] ?? (tenant, category.rawValue, WhatIfResponse.Totals(), [:])
+        let changed = chosen != nil && chosen != model
         try Self.count(
-            &group.totals, actual: actual, whatIf: whatIf, changed: chosen != nil && chosen != model,
-            rejected: chosen == nil)
-        try Self.count(
-            &totals, actual: actual, whatIf: whatIf, changed: chosen != nil && chosen != model,
-            rejected: chosen == nil)
-        if let chosen, chosen != model { group.moves["\(model.rawValue)\u{1F}\(chosen.rawValue)", default: 0] += 1 }
-        if chosen == nil { group.moves["\(model.rawValue)\u{1F}(refused)", default: 0] += 1 }
+            &group.totals, calls: calls, actual: actual, whatIf: whatIf, changed: changed, rejected: chosen == nil)
+        try Self.count(&totals, calls: calls, actual: actual, whatIf: whatIf, changed: changed, rejected: chosen == nil)
+        if let chosen, chosen != model { group.moves["\(model.rawValue)\u{1F}\(chosen.rawValue)", default: 0] += calls }
+        if chosen == nil { group.moves["\(model.rawValue)\u{1F}(refused)", default: 0] += calls }
         groups[key] = group
+        let n = Double(calls)
         var q = qualitySums[key] ?? (0, 0)
-        q.actual += actualQuality
-        q.whatIf += whatIfQuality
+        q.actual += actualQuality * n
+        q.whatIf += whatIfQuality * n
         qualitySums[key] = q
         var all = qualitySums["", default: (0, 0)]
-        all.actual += actualQuality
-        all.whatIf += whatIfQuality
+        all.actual += actualQuality * n
+        all.whatIf += whatIfQuality * n
         qualitySums[""] = all
+    }
+
+    /// A summary group as the edited policy decides it.
+    struct Planned {
+        var group: WhatIfCallGroup
+        var chosen: ModelID?
+        var whatIf: Int64
+        /// The tenant is not in the policy: the group is skipped.
+        var unknownTenant: Bool
+    }
+
+    /// Decides a tenant-day's groups (of `tier`, when given) at the tenant's spend before the day;
+    /// nil when some group's decision is not the same at every corner of its box of counts
+    /// (smallest and largest input, output and images) at both the opening spend and the closing
+    /// spend (opening plus the day's what-if cost): that day must be replayed call by call.
+    /// Eligibility only shrinks as spend grows, so a model chosen at both ends of the day's spend
+    /// is chosen all day long.
+    func plan(_ summary: WhatIfDaySummary, tier: String?) throws(MetricsError) -> [Planned]? {
+        guard let groups = summary.groups else { return nil }
+        let known = router.table.tierName(ofTenant: summary.tenant) != nil
+        let opening = spent(summary.tenant, at: summary.day)
+        var planned: [Planned] = []
+        var dayCost: Int64 = 0
+        for group in groups where tier == nil || group.tier == tier {
+            guard known else {
+                planned.append(Planned(group: group, chosen: nil, whatIf: 0, unknownTenant: true))
+                continue
+            }
+            guard let chosen = decidedAlike(summary.tenant, group, spent: opening) else { return nil }
+            var whatIf: Int64 = 0
+            if let model = chosen {
+                whatIf =
+                    model == group.model
+                    ? group.cost
+                    : try price(
+                        model, at: summary.day,
+                        tokens: TokenCounts(
+                            input: group.input, cachedInput: group.cached, cacheWrite: group.cacheWrite,
+                            output: group.output, reasoning: group.reasoning),
+                        images: group.images)
+            }
+            dayCost = try Self.sum(dayCost, whatIf)
+            planned.append(Planned(group: group, chosen: chosen, whatIf: whatIf, unknownTenant: false))
+        }
+        let closing = try Self.sum(opening, dayCost)
+        for entry in planned where !entry.unknownTenant {
+            guard decidedAlike(summary.tenant, entry.group, spent: closing) == .some(entry.chosen) else { return nil }
+        }
+        return planned
+    }
+
+    /// The choice shared by every corner of the group's box at `spent`; nil when they differ.
+    func decidedAlike(_ tenant: String, _ group: WhatIfCallGroup, spent: Int64) -> ModelID?? {
+        var first: ModelID??
+        for input in Set([group.minInput, group.maxInput]) {
+            for output in Set([group.minOutput, group.maxOutput]) {
+                for images in Set([group.minImages, group.maxImages]) {
+                    let chosen = choose(
+                        tenant: tenant, category: group.category, difficulty: group.difficulty,
+                        modality: group.modality, images: images, input: input, output: output, hints: group.hints,
+                        spent: spent)
+                    if let first, first != chosen { return nil }
+                    first = .some(chosen)
+                }
+            }
+        }
+        return first
+    }
+
+    /// Adds a planned tenant-day. - Returns: the calls it holds.
+    mutating func commit(_ summary: WhatIfDaySummary, _ planned: [Planned], tier: String?) throws(MetricsError)
+        -> Int64
+    {
+        var calls: Int64 = 0
+        for skip in summary.skipped where tier == nil || skip.tier == tier {
+            skipped[skip.reason, default: 0] += skip.calls
+            calls += skip.calls
+        }
+        var spent = spent(summary.tenant, at: summary.day)
+        for entry in planned {
+            calls += entry.group.calls
+            if entry.unknownTenant {
+                skipped["tenant not in policy", default: 0] += entry.group.calls
+                continue
+            }
+            try tally(
+                tenant: summary.tenant, time: summary.day, category: entry.group.category, model: entry.group.model,
+                chosen: entry.chosen, calls: entry.group.calls, actual: entry.group.cost, whatIf: entry.whatIf,
+                spent: spent)
+            spent = try Self.sum(spent, entry.whatIf)
+            summaryCalls += entry.group.calls
+            if let chosen = entry.chosen, chosen != entry.group.model {
+                // Rounded once for the group instead of once per call: at most ½ pico-USD per call.
+                roundingBound += (entry.group.calls + 1) / 2
+            }
+        }
+        return calls
     }
 
     static func hints(_ hints: RoutingHints?) -> ParsedHints {
@@ -208,11 +479,12 @@ struct Replay {
     }
 
     static func count(
-        _ totals: inout WhatIfResponse.Totals, actual: Int64, whatIf: Int64, changed: Bool, rejected: Bool
+        _ totals: inout WhatIfResponse.Totals, calls: Int64, actual: Int64, whatIf: Int64, changed: Bool,
+        rejected: Bool
     ) throws(MetricsError) {
-        totals.calls += 1
-        if changed { totals.changed += 1 }
-        if rejected { totals.rejected += 1 }
+        totals.calls = try sum(totals.calls, calls)
+        if changed { totals.changed = try sum(totals.changed, calls) }
+        if rejected { totals.rejected = try sum(totals.rejected, calls) }
         totals.actual = Money(try sum(totals.actual.picoUSD, actual))
         totals.whatIf = Money(try sum(totals.whatIf.picoUSD, whatIf))
         totals.difference = Money(try sum(totals.whatIf.picoUSD, -totals.actual.picoUSD))

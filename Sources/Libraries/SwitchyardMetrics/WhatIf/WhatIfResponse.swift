@@ -55,6 +55,13 @@ public struct WhatIfResponse: Codable, Sendable, Equatable {
     public var groups: [Group]
     /// Calls that could not be replayed (no category recorded, unknown tenant or model), by reason.
     public var skipped: [String: Int64]
-    /// Recorded calls read.
+    /// Answered calls read (from raw records or counted in day summaries).
     public var callsRead: Int64
+    /// Of `calls`, those decided from settled days' summaries (`WhatIfDaySummary`) rather than
+    /// replayed one by one from raw records.
+    public var summaryCalls: Int64?
+    /// How far the what-if cost may be from the one-by-one replay: a summary group moved to another
+    /// model is priced once from its sums, so its cost is rounded once instead of per call (at most
+    /// half a pico-USD per call). 0 when nothing was priced from sums.
+    public var roundingBoundPicoUSD: Int64?
 }

@@ -110,6 +110,70 @@ public struct MongoMetricsStore: MetricsStore {
         return try Self.records(matching)
     }
 
+    /// The LLM rows of the day buckets, only their key fields and the five summed ones: through
+    /// `{step, start}` (SecantusDB plans a compound index only when the query's equalities are
+    /// exactly its leading fields; `{start}` plus a `step` filter walks every step's buckets), or
+    /// through `{tenant, start}` for one tenant, its other steps dropped here.
+    public func whatIfFingerprints(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDayKey: WhatIfFingerprint]
+    {
+        var query: JSONObject = ["start": .object(["$gte": .integer(from), "$lt": .integer(to)])]
+        if let tenant { query["tenant"] = .string(tenant) } else { query["step"] = .string("llm") }
+        var projection: JSONObject = ["_id": .integer(0)]
+        for name in [
+            "start", "tenant", "step", "backend", "count", "errors", "tokensInput", "tokensOutput", "costModel",
+        ] {
+            projection[name] = .integer(1)
+        }
+        let documents = try await read(deadline) { connection throws(MongoFailure) in
+            try connection.find(
+                RollupCollections.name(.day), filter: query, options: ["projection": .object(projection)])
+        }
+        return WhatIfFingerprint.of(documents.compactMap { RollupRow(document: $0, granularity: .day) })
+    }
+
+    /// Through `{day}` or `{tenant, day}`.
+    public func whatIfSummaries(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+        async throws(MetricsError) -> [WhatIfDaySummary]
+    {
+        var query: JSONObject = ["day": .object(["$gte": .integer(from), "$lt": .integer(to)])]
+        if let tenant { query["tenant"] = .string(tenant) }
+        let documents = try await read(deadline) { connection throws(MongoFailure) in
+            try connection.find(
+                UsageCollections.whatIfDays, filter: query, options: ["projection": .object(["_id": .integer(0)])])
+        }
+        // One that no longer decodes is left out: its day is replayed from raw records and rebuilt.
+        return documents.compactMap { try? JSON.decode(WhatIfDaySummary.self, from: $0) }
+    }
+
+    /// Replaces each tenant-day's document. A summary is at most `WhatIfDaySummary.maxGroups` groups
+    /// (hints ≤ 1 KiB each), a few MB at worst; one over `maxSummaryBytes` is not stored.
+    public func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
+        async throws(MetricsError)
+    {
+        var operations: [MongoConnection.UpdateOne] = []
+        for summary in summaries {
+            guard let bytes = try? JSON.encode(summary), bytes.count <= Self.maxSummaryBytes,
+                case .object(let document)? = try? JSON.encodeToJSON(summary)
+            else { continue }
+            // Every top-level field is set whole (an update, not a replacement, is what a bulk
+            // update takes); groups are removed when the day has none to keep.
+            var update: JSONObject = ["$set": .object(document)]
+            if summary.groups == nil { update["$unset"] = .object(["groups": .string("")]) }
+            operations.append(
+                MongoConnection.UpdateOne(
+                    filter: ["_id": .string("\(summary.day)\u{1F}\(summary.tenant)")], update: update, upsert: true))
+        }
+        guard !operations.isEmpty else { return }
+        let failed = try await read(deadline) { connection throws(MongoFailure) in
+            try connection.bulkUpdate(UsageCollections.whatIfDays, operations, durability: .rollup).writeErrors.first
+        }
+        if let failed { throw .storeUnavailable("what-if summary: \(failed.message.prefix(200))") }
+    }
+
+    /// Largest summary document stored (MongoDB's limit is 16 MiB).
+    public static let maxSummaryBytes = 8 * 1_048_576
+
     public func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
         -> DimensionsResponse
     {

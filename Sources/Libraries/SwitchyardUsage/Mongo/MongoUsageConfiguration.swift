@@ -101,4 +101,7 @@ public enum UsageCollections {
     public static let rates = "rates"
     /// One counter document per tenant and month: settled spend and open reservations.
     public static let ledger = "usage_budget_ledger"
+    /// The dashboard's what-if summaries, one document per tenant and UTC day, written by the
+    /// dashboard after the day has settled, never by a billing write.
+    public static let whatIfDays = "usage_whatif_days"
 }

@@ -40,7 +40,9 @@ extension MongoUsageSink {
     /// `rawTimeIndexes`; sparse `{rb}` so finishing a rollup batch and the repair find claimed
     /// documents without a scan; optional TTL on `at`. Rollups: `{tenant, minute}` (budgets) and
     /// `{minute}`; hour and day rollups `{tenant, start}` and `{start}` (model/backend views scan a
-    /// time range of buckets, which are few); every extra index costs each bucket update.
+    /// time range of buckets, which are few), day rollups also `{step, start}` (the what-if's LLM
+    /// fingerprints); every extra index costs each bucket insert (an `$inc` of an existing bucket
+    /// changes no indexed field). The dashboard's what-if summaries: `{tenant, day}` and `{day}`.
     func prepare(_ connection: MongoConnection) throws(MongoFailure) {
         // The topology decides what `durable` means: majority on a replica set, journal only on a
         // standalone server. Servers before 4.4.2 answer `isMaster` only.
@@ -83,9 +85,19 @@ extension MongoUsageSink {
             .object(["key": key([("tenant", 1), ("start", 1)]), "name": "tenant_start"]),
             .object(["key": key([("start", 1)]), "name": "start"]),
         ]
+        let whatIf: [JSON] = [
+            .object(["key": key([("tenant", 1), ("day", 1)]), "name": "tenant_day"]),
+            .object(["key": key([("day", 1)]), "name": "day"]),
+        ]
         return [
             (UsageCollections.raw, raw), (UsageCollections.rollups, minute),
-            (RollupCollections.name(.hour), coarse), (RollupCollections.name(.day), coarse),
+            (RollupCollections.name(.hour), coarse),
+            // The what-if's fingerprints read one step's day buckets over a range.
+            (
+                RollupCollections.name(.day),
+                coarse + [.object(["key": key([("step", 1), ("start", 1)]), "name": "step_start"])]
+            ),
+            (UsageCollections.whatIfDays, whatIf),
         ]
     }
 
