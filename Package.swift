@@ -176,16 +176,16 @@ let functionTargets: [Target] =
             "SwitchyardFrontDoor", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime", "SwitchyardCore",
             "SwitchyardJSON",
         ])
-    // The ingress composes the router's, llm-caller's and vision's handler libraries in process
+    // The ingress composes the router's and llm-caller's handler libraries in process
     // (InProcessBackend/InProcessPipeline, shared with switchyard-server: streamed chat and admission
     // routing, decisions.md "The way in on AWS"), the one function library allowed to import other
-    // functions' libraries (scripts/check-imports).
+    // functions' libraries (scripts/check-imports). Not vision's: the ingress runs no detector, and
+    // the server hands its VisionHandler to the pipeline as an InProcessDetector.
     + function(
         "Ingress", executable: "IngressFunction", library: "SwitchyardIngressFunction",
         dependencies: [
-            "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction",
-            "SwitchyardVisionFunction", "SwitchyardRouting", "SwitchyardBilling", "SwitchyardUsage", "SwitchyardAWS",
-            "SwitchyardHTTP", "SwitchyardRuntime",
+            "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction", "SwitchyardRouting",
+            "SwitchyardBilling", "SwitchyardUsage", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardRuntime",
             "SwitchyardCore", "SwitchyardJSON", .product(name: "Logging", package: "swift-log"),
         ])
     + function(
@@ -372,13 +372,25 @@ let testTargets: [Target] = [
     tests("SwitchyardMetrics", ["SwitchyardJSON"]),
 ]
 
+/// Libraries and functions do not import `_StringProcessing` (Swift imports it into every module unless
+/// told not to): the import alone linked it and `_RegexParser`, about 1 MB, into every bootstrap, for a
+/// few substring searches (now SwitchyardCore's `firstRange(ofText:)`; docs/packaging.md). Tools and
+/// tests keep it.
+let noStringProcessing: [SwiftSetting] = [
+    .unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"])
+]
+
 let allTargets =
     systemTargets + libraryTargets + functionTargets + toolTargets + retrievalTargets + fuzzTargets + testTargets
 for target in allTargets where target.type != .system {
     target.linkerSettings = (target.linkerSettings ?? []) + sysrootLinkerSettings
+    let path = target.path ?? ""
     // C targets (Sources/System) take no Swift settings.
-    if !(target.path ?? "").hasPrefix("Sources/System/") {
+    if !path.hasPrefix("Sources/System/") {
         target.swiftSettings = (target.swiftSettings ?? []) + sysrootSwiftSettings
+    }
+    if path.hasPrefix("Sources/Libraries/") || path.hasPrefix("Sources/Functions/") {
+        target.swiftSettings = (target.swiftSettings ?? []) + noStringProcessing
     }
 }
 

@@ -78,7 +78,7 @@ public struct S3Client: Sendable {
     }
 
     static func element(_ name: String, in xml: String) -> String? {
-        guard let open = xml.firstRange(of: "<\(name)>"), let close = xml.firstRange(of: "</\(name)>"),
+        guard let open = xml.firstRange(ofText: "<\(name)>"), let close = xml.firstRange(ofText: "</\(name)>"),
             open.upperBound <= close.lowerBound
         else { return nil }
         return String(xml[open.upperBound..<close.lowerBound].prefix(200))

@@ -1,3 +1,5 @@
+import SwitchyardCore
+
 /// Keeps log lines honest and free of secrets: one entry is one line, whatever its text holds,
 /// and anything that looks like a credential is replaced before it is written.
 ///
@@ -43,7 +45,7 @@ public enum LogSanitizer {
     public static func isSensitive(key: String) -> Bool {
         let normalized = String(
             key.lowercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) })
-        if sensitiveKeyFragments.contains(where: normalized.contains) { return true }
+        if sensitiveKeyFragments.contains(where: { normalized.contains(text: $0) }) { return true }
         return normalized.hasSuffix("token") || normalized == "key" || normalized.hasSuffix("apikey")
             || normalized.hasSuffix("privatekey") || normalized.hasSuffix("secretkey")
             || normalized.hasSuffix("accesskey")

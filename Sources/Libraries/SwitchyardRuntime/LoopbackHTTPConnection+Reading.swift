@@ -128,7 +128,7 @@ extension LoopbackHTTPConnection {
                     throw .malformedResponse("content-length \"\(header.value.prefix(40))\"")
                 }
                 contentLength = n
-            case "transfer-encoding": chunked = header.value.lowercased().contains("chunked")
+            case "transfer-encoding": chunked = header.value.lowercased().contains(text: "chunked")
             case "connection": closeAfter = header.value.lowercased() == "close"
             default: break
             }

@@ -98,3 +98,6 @@ enum ServerCommand {
         }
     }
 }
+
+// The pipeline takes detectors through a protocol, so that the ingress (no detectors) does not link vision.
+extension VisionHandler: @retroactive InProcessDetector {}

@@ -5,7 +5,16 @@ import SwitchyardFrontDoor
 import SwitchyardLLMCallerFunction
 import SwitchyardRouterFunction
 import SwitchyardUsage
-import SwitchyardVisionFunction
+
+/// A detector the pipeline runs in process: vision's `VisionHandler`, which the single-process server
+/// conforms (`switchyard-server`). A protocol rather than the handler itself so that the ingress, which
+/// runs without detectors, does not link vision's code (TurboJPEG, libpng, the detectors: ~1 MB of its
+/// bootstrap; docs/packaging.md).
+public protocol InProcessDetector: Sendable {
+    /// The `Detect` step: one image (or batch item) through the plan's detector, within `deadline`.
+    func run(_ input: VisionStepInput, invocationID: String, deadline: ContinuousClock.Instant) async
+        -> VisionOutcome
+}
 
 /// The Express state machine (`infra/statemachine/switchyard.asl.json`) composed in-process: the
 /// same states in the same order, calling the router, llm-caller and vision handler libraries
@@ -19,9 +28,9 @@ import SwitchyardVisionFunction
 public struct InProcessPipeline: Sendable {
     public let router: RouterHandler
     public let llm: LLMCallerHandler
-    /// nil: the server runs without detectors (`SWITCHYARD_VISION=off`); vision steps fail with
-    /// `Vision.Unavailable`, as a Catch path's outcome would.
-    public let vision: VisionHandler?
+    /// nil: the server runs without detectors (`SWITCHYARD_VISION=off`, and always in the ingress);
+    /// vision steps fail with `Vision.Unavailable`, as a Catch path's outcome would.
+    public let vision: (any InProcessDetector)?
     /// Where blocking work runs (libcurl transfers, onnxruntime inference; see `BlockingPool`).
     public let pool: BlockingPool
     /// The durable usage path; nil when billing is off.
@@ -30,7 +39,7 @@ public struct InProcessPipeline: Sendable {
     public let logger: Logger
 
     public init(
-        router: RouterHandler, llm: LLMCallerHandler, vision: VisionHandler?, pool: BlockingPool,
+        router: RouterHandler, llm: LLMCallerHandler, vision: (any InProcessDetector)?, pool: BlockingPool,
         usage: (any UsageQueue)?, enqueueTimeout: Duration, logger: Logger
     ) {
         self.router = router

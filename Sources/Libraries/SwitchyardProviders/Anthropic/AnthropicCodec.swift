@@ -1,4 +1,5 @@
 import SwitchyardContract
+import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
 
@@ -179,7 +180,7 @@ public struct AnthropicCodec: ProviderCodec {
     }
 
     static func error(status: Int, type: String?, message: String, headers: HTTPHeaders) -> LLMError {
-        let contextExceeded = type == "invalid_request_error" && message.contains("prompt is too long")
+        let contextExceeded = type == "invalid_request_error" && message.contains(text: "prompt is too long")
         switch type {
         case "overloaded_error":
             return .upstream(provider: .anthropic, status: status == 200 ? 529 : status, message: message)

@@ -1,5 +1,6 @@
 import SwitchyardAWS
 import SwitchyardContract
+import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
 
@@ -198,7 +199,8 @@ public struct BedrockCodec: ProviderCodec {
             return .upstream(provider: p, status: status == 200 ? 500 : status, message: message)
         default:
             let lower = message.lowercased()
-            let context = type == "ValidationException" && (lower.contains("too long") || lower.contains("context"))
+            let context =
+                type == "ValidationException" && (lower.contains(text: "too long") || lower.contains(text: "context"))
             return Wire.classify(
                 provider: p, status: status, message: message, headers: headers, contextExceeded: context)
         }

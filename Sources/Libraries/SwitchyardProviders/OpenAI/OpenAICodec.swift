@@ -1,4 +1,5 @@
 import SwitchyardContract
+import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
 
@@ -162,7 +163,7 @@ public struct OpenAICodec: ProviderCodec {
         return Wire.classify(
             provider: provider, status: status, message: message, headers: headers,
             contextExceeded: code == "context_length_exceeded"
-                || (status == 400 && message.contains("maximum context length")))
+                || (status == 400 && message.contains(text: "maximum context length")))
     }
 
     public func makeStreamAccumulator(request: ChatRequest, for target: ModelTarget) -> any StreamAccumulator {

@@ -111,7 +111,7 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
 
     // describeDecodingError gives "path: problem" (or "missing field ..." at the root).
     private static func pathPart(of description: String) -> String {
-        guard let colon = description.firstRange(of: ": ") else {
+        guard let colon = description.firstRange(ofText: ": ") else {
             // "missing field \"models\"" at the root: the path is the field itself.
             if description.hasPrefix("missing field \""),
                 let name = description.split(separator: "\"").dropFirst().first
@@ -124,7 +124,7 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
     }
 
     private static func problemPart(of description: String) -> String {
-        guard let colon = description.firstRange(of: ": ") else { return description }
+        guard let colon = description.firstRange(ofText: ": ") else { return description }
         return String(description[colon.upperBound...])
     }
 }

@@ -1,4 +1,5 @@
 import CTurboJPEG
+import SwitchyardCore
 
 /// JPEG → RGB with libjpeg-turbo (accurate DCT, fancy upsampling: the same samples OpenCV's
 /// imdecode produces). Warnings such as "premature end of data" are errors here: a truncated
@@ -42,7 +43,9 @@ enum JPEGDecoder {
         else {
             let error = failure(handle)
             // libjpeg says "Empty JPEG image (DNL not supported)" for a zero height.
-            if case .corruptImage(_, let detail) = error, detail.contains("Empty JPEG") { throw .emptyImage(detail) }
+            if case .corruptImage(_, let detail) = error, detail.contains(text: "Empty JPEG") {
+                throw .emptyImage(detail)
+            }
             throw error
         }
         if colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue) {

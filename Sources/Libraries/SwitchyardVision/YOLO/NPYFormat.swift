@@ -1,3 +1,5 @@
+import SwitchyardCore
+
 /// NumPy's `.npy` format (version 1.0/2.0, little-endian float32 or float64, C order): the
 /// self-describing tensor encoding SageMaker's own containers accept as `application/x-npy`,
 /// so a raw-tensor endpoint learns the input shape and we learn the output shape.
@@ -58,7 +60,7 @@ public enum NPYFormat {
         guard headerStart + headerLength <= bytes.count else { throw .badModelOutput("truncated .npy header") }
         let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         guard let descr = quotedValue(of: "descr", in: header) else { throw .badModelOutput(".npy header lacks descr") }
-        guard !header.contains("'fortran_order': True") else {
+        guard !header.contains(text: "'fortran_order': True") else {
             throw .badModelOutput("Fortran-order .npy is not supported")
         }
         guard let shape = shapeValue(in: header) else { throw .badModelOutput(".npy header lacks a shape") }
@@ -101,7 +103,7 @@ public enum NPYFormat {
     }
 
     private static func quotedValue(of key: String, in header: String) -> String? {
-        guard let keyRange = header.firstRange(of: "'\(key)':") else { return nil }
+        guard let keyRange = header.firstRange(ofText: "'\(key)':") else { return nil }
         let rest = header[keyRange.upperBound...].drop { $0 == " " }
         guard let quote = rest.first, quote == "'" || quote == "\"" else { return nil }
         let body = rest.dropFirst()
@@ -110,7 +112,7 @@ public enum NPYFormat {
     }
 
     private static func shapeValue(in header: String) -> [Int]? {
-        guard let keyRange = header.firstRange(of: "'shape':") else { return nil }
+        guard let keyRange = header.firstRange(ofText: "'shape':") else { return nil }
         let rest = header[keyRange.upperBound...]
         guard let open = rest.firstIndex(of: "("), let close = rest.firstIndex(of: ")"), open < close else {
             return nil
