@@ -40,9 +40,13 @@ func function(_ folder: String, executable: String, library: String?, dependenci
 
 /// The packaged bootstraps' link (release, `--static-swift-stdlib`): the static stdlib's link flags
 /// export every symbol of the program (`-export-dynamic`), which nothing loads it against; without
-/// it the stripped router is 0.9 MB and the ingress 1.1 MB smaller (docs/packaging.md).
+/// it the stripped router is 0.9 MB and the ingress 1.1 MB smaller. They also name `-lstdc++`, which
+/// finds the static archive scripts/build-deps stages in `.deps/static-cxx` first: loading
+/// libstdc++.so cost half of echo's init instructions, for its own relocation (docs/packaging.md).
 let functionLinkerSettings: [LinkerSetting] = [
-    .unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(configuration: .release))
+    .unsafeFlags(
+        ["-Xlinker", "--no-export-dynamic", "-L\(Context.packageDirectory)/.deps/static-cxx"],
+        .when(configuration: .release))
 ]
 
 func tool(_ name: String, folder: String, _ dependencies: [Target.Dependency], swift5: Bool = false) -> Target {

@@ -4,7 +4,11 @@
 // binary linked here imports hypotf@GLIBC_2.35 and would fail to load on Lambda with "version
 // GLIBC_2.35 not found". Defining hypotf in the executable binds the runtime's call here instead
 // (scripts/package checks that no GLIBC_2.35+ symbol remains).
+#include <errno.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/random.h>
 
 float hypotf(float x, float y) {
     if (isinf(x) || isinf(y)) return INFINITY;  // even when the other is NaN, as C requires
@@ -12,4 +16,15 @@ float hypotf(float x, float y) {
     // result rounds to the correctly rounded float in all but vanishingly rare ties.
     double dx = x, dy = y;
     return (float)sqrt(dx * dx + dy * dy);
+}
+
+// glibc 2.36 added arc4random, which the static libstdc++ (linked into the release bootstraps, see
+// Package.swift) imports for std::random_device. The same contract from the kernel's generator:
+// getrandom (glibc 2.25) never returns short for 4 bytes once the pool is ready; EINTR retries.
+uint32_t arc4random(void) {
+    uint32_t value;
+    while (getrandom(&value, sizeof value, 0) != (ssize_t)sizeof value) {
+        if (errno != EINTR && errno != EAGAIN) abort();
+    }
+    return value;
 }
