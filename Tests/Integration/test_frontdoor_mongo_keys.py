@@ -124,7 +124,9 @@ def test_a_key_store_that_does_not_answer_stalls_no_other_connection(server):
         others += [timed_get(url + "/v1/models", created["key"]) for _ in range(5)]
         assert all(status == 200 for status, _ in others), others
         slowest = max(seconds for _, seconds in others)
-        assert slowest < 1.0, f"other connections waited {slowest:.2f} s for the key store"
+        # A blocked event loop holds them for the key read's 2 s (1.96 s measured before the fix);
+        # 1.5 s leaves a loaded CI machine room without letting that through.
+        assert slowest < 1.5, f"other connections waited {slowest:.2f} s for the key store"
         waiting.join(timeout=30)
         assert not waiting.is_alive()
         # The key read gave up (2 s) and the unknown key was refused with the keys the server had.
