@@ -326,11 +326,8 @@ public actor FunctionPool {
     private func initTimedOut(instanceID: Int) {
         guard let instance = instances[instanceID], !instance.initialized else { return }
         let message = "init did not reach /next within \(configuration.initTimeoutText) seconds"
-        answerReserved(
-            of: instance,
-            .functionError(
-                errorType: "Sandbox.Timedout", document: Self.errorDocument(type: "Sandbox.Timedout", message: message)),
-            release: false)
+        let document = Self.errorDocument(type: "Sandbox.Timedout", message: message)
+        answerReserved(of: instance, .functionError(errorType: "Sandbox.Timedout", document: document), release: false)
         terminate(instanceID)
     }
 
