@@ -13,15 +13,7 @@ final class WhatIfPagingTests: XCTestCase {
     let start: Int64 = 1_796_083_200_000 + 86_400_000
     let day: Int64 = 86_400_000
 
-    func bundle() throws -> RoutingBundle {
-        let infra = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../infra")
-        func read(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: infra.appendingPathComponent(name))) }
-        return try RoutingBundle.parse(
-            .init(
-                policy: try read("policy.json"), catalog: try read("catalog.json"), rates: try read("rates.json"),
-                sources: ("policy.json", "catalog.json", "rates.json")),
-            pricesAt: start)
-    }
+    func bundle() throws -> RoutingBundle { try WhatIfFixtures.shippedBundle(pricesAt: start) }
 
     /// Thirty days of initech (enterprise) creative/hard calls on claude-3-opus, 1 to 6 a day,
     /// and a failed attempt each day (never replayed).

@@ -17,15 +17,7 @@ final class WhatIfSummaryTests: XCTestCase {
     let day: Int64 = 86_400_000
     let hour: Int64 = 3_600_000
 
-    func bundle() throws -> RoutingBundle {
-        let infra = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../infra")
-        func read(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: infra.appendingPathComponent(name))) }
-        return try RoutingBundle.parse(
-            .init(
-                policy: try read("policy.json"), catalog: try read("catalog.json"), rates: try read("rates.json"),
-                sources: ("policy.json", "catalog.json", "rates.json")),
-            pricesAt: start)
-    }
+    func bundle() throws -> RoutingBundle { try WhatIfFixtures.shippedBundle(pricesAt: start) }
 
     func call(
         _ id: String, at time: Int64, tenant: String, tier: String, category: TaskCategory?, model: ModelID,
