@@ -64,6 +64,7 @@ def test_a_key_created_in_mongodb_is_served_and_revoking_it_takes_effect_within_
     url, mongo = server
     created = keys(mongo, "create", "--tenant", "fd-chat", "--tier", "basic")
     assert mongo.client()["switchyard"]["keys"].find_one({"_id": created["id"]})["tenant"] == "fd-chat"
+    wait_until_served(url, created["key"])
     answer = client(url, created["key"]).chat.completions.create(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}], max_tokens=8)
     assert answer.choices[0].message.content
@@ -93,6 +94,15 @@ def test_a_key_that_was_never_created_is_refused(server):
         client(url, "sk-sy-000000000000_" + "a" * 64).models.list()
 
 
+def wait_until_served(url: str, key: str) -> None:
+    """An unknown key makes the server look again at most every 100 ms (MongoKeyStore.recheckInterval):
+    a key created within that of the server's last look is refused until its next one."""
+    deadline = time.monotonic() + 10
+    while timed_get(url + "/v1/models", key)[0] != 200:
+        assert time.monotonic() < deadline, "a newly created key was not served within 10 s"
+        time.sleep(0.1)
+
+
 def timed_get(url: str, key: str | None = None) -> tuple[int, float]:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
     started = time.monotonic()
@@ -110,7 +120,7 @@ def test_a_key_store_that_does_not_answer_stalls_no_other_connection(server):
     event loop, still answers other connections at once, from the keys it has."""
     url, mongo = server
     created = keys(mongo, "create", "--tenant", "fd-chat", "--tier", "basic")
-    assert timed_get(url + "/v1/models", created["key"])[0] == 200
+    wait_until_served(url, created["key"])
     group = mongo.process.pid
     os.killpg(group, signal.SIGSTOP)
     try:
@@ -135,7 +145,4 @@ def test_a_key_store_that_does_not_answer_stalls_no_other_connection(server):
         os.killpg(group, signal.SIGCONT)
     # MongoDB answers again: a key created now is served.
     fresh = keys(mongo, "create", "--tenant", "fd-chat", "--tier", "basic")
-    deadline = time.monotonic() + 10
-    while timed_get(url + "/v1/models", fresh["key"])[0] != 200:
-        assert time.monotonic() < deadline, "a key created after the stall was not served"
-        time.sleep(0.1)
+    wait_until_served(url, fresh["key"])

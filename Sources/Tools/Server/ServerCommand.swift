@@ -100,4 +100,4 @@ enum ServerCommand {
 }
 
 // The pipeline takes detectors through a protocol, so that the ingress (no detectors) does not link vision.
-extension VisionHandler: @retroactive InProcessDetector {}
+extension VisionHandler: InProcessDetector {}

@@ -75,13 +75,18 @@ public final class MongoKeyStore: KeySource {
             pool: pool)
     }
 
-    public func currentKeys(recheck: Bool) async throws(FrontDoorError) -> KeyStore {
-        let now = ContinuousClock.now
-        let (cached, due): (KeyStore?, Bool) = cache.withLock { c in
+    /// The keys in memory, and whether they are due to be read again.
+    private func cached(at now: ContinuousClock.Instant, recheck: Bool) -> (KeyStore?, due: Bool) {
+        cache.withLock { c in
             guard let store = c.store else { return (nil, true) }
             guard let at = c.loadedAt else { return (store, true) }
             return (store, now - at >= (recheck ? min(ttl, recheckInterval) : ttl))
         }
+    }
+
+    public func currentKeys(recheck: Bool) async throws(FrontDoorError) -> KeyStore {
+        let now = ContinuousClock.now
+        let (cached, due) = cached(at: now, recheck: recheck)
         if let cached, !due { return cached }
         if let cached, !recheck {
             // Expired: these keys now, fresh ones for the requests after the read.
@@ -140,15 +145,15 @@ public final class MongoKeyStore: KeySource {
 
     public func keys(recheck: Bool) throws(FrontDoorError) -> KeyStore {
         let now = ContinuousClock.now
-        let (cached, due): (KeyStore?, Bool) = cache.withLock { c in
-            guard let store = c.store else { return (nil, true) }
-            guard let at = c.loadedAt else { return (store, true) }
-            return (store, now - at >= (recheck ? min(ttl, recheckInterval) : ttl))
-        }
+        let (cached, due) = cached(at: now, recheck: recheck)
         if let cached, !due { return cached }
         do {
             let store = try load(deadline: now + readTimeout)
-            cache.withLock { $0 = Cache(store: store, loadedAt: now) }
+            // The fields, not a new Cache: that would drop the waiters of a `currentKeys` read.
+            cache.withLock {
+                $0.store = store
+                $0.loadedAt = now
+            }
             return store
         } catch {
             guard let cached else { throw error }

@@ -133,22 +133,11 @@ public final class FrontDoorService: Sendable {
         }
     }
 
-    /// The key of `Authorization: Bearer <key>`, or the request's `authenticatedKey`.
+    /// The key of `Authorization: Bearer <key>`, or the request's `authenticatedKey`, without
+    /// blocking the caller's thread on a key store read (`currentKeys`).
     /// - Throws: `FrontDoor.InvalidAPIKey`, `FrontDoor.RevokedAPIKey`.
-    public func authenticate(_ request: FrontDoorRequest) throws(FrontDoorError) -> StoredKey {
-        // Checked by an earlier stage (API Gateway's authorizer, for the ingress).
-        if let key = request.authenticatedKey { return key }
-        let presented = try Self.presentedKey(request)
-        do {
-            return try keys.keys(recheck: false).authenticate(presented)
-        } catch .invalidAPIKey {
-            // A key created a moment ago: look at the key file once more before refusing.
-            return try keys.keys(recheck: true).authenticate(presented)
-        }
-    }
-
-    /// `authenticate` without blocking the caller's thread on a key store read (`currentKeys`).
     func authenticated(_ request: FrontDoorRequest) async throws(FrontDoorError) -> StoredKey {
+        // Checked by an earlier stage (API Gateway's authorizer, for the ingress).
         if let key = request.authenticatedKey { return key }
         let presented = try Self.presentedKey(request)
         do {
