@@ -12,6 +12,8 @@ from pathlib import Path
 import pymongo
 import requests
 
+from whatif_answer import comparable
+
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "Tests" / "Integration"))
 from servers import ManagedProcess, free_port  # noqa: E402
@@ -144,18 +146,6 @@ try:
         response = requests.post(f"{base}/api/whatif", json={"from": to - span, "to": to, "policy": edit_policy},
                                  timeout=300)
         return response, (time.monotonic() - t) * 1000
-
-    def comparable(body):
-        """The answer without how it was read, mean qualities to 9 places."""
-        def rounded(value):
-            if isinstance(value, float):
-                return round(value, 9)
-            if isinstance(value, dict):
-                return {k: rounded(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [rounded(v) for v in value]
-            return value
-        return rounded({k: v for k, v in body.items() if k not in ("summaryCalls", "roundingBoundPicoUSD")})
 
     # The reference: every call replayed from raw records (no day counts as settled), 60 s allowed.
     ref_port = free_port()
