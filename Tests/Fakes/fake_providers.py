@@ -458,12 +458,14 @@ class Handler(BaseHTTPRequestHandler):
                          "data": [{"object": "embedding", "index": i, "embedding": embedding(t, dimensions)}
                                   for i, t in enumerate(inputs)]})
 
-    def titan_embeddings(self, raw: bytes, model: str):
-        base, options = parse_model(model)
+    def _bedrock_request(self, raw: bytes, model: str, stream: bool):
+        """What every Bedrock operation checks first: a SigV4 signature for bedrock and a JSON body.
+        Returns (entry, common headers, error sender, request), or None once an error is answered."""
         auth = self.headers.get("Authorization", "")
-        entry = {"provider": "bedrock", "model": model, "stream": False, "status": 200, "usage": None,
+        entry = {"provider": "bedrock", "model": model, "stream": stream, "status": 200, "usage": None,
                  "headers": dict(self.headers),
-                 "signed": auth.startswith("AWS4-HMAC-SHA256 Credential=") and "/bedrock/aws4_request" in auth}
+                 "signed": auth.startswith("AWS4-HMAC-SHA256 Credential=") and "/bedrock/aws4_request" in auth
+                 and bool(self.headers.get("X-Amz-Date"))}
         common = {"x-amzn-RequestId": str(uuid.uuid4())}
 
         def error(status, etype, message):
@@ -478,6 +480,14 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             return error(400, "SerializationException", "Unable to parse request body")
         entry["request"] = req
+        return entry, common, error, req
+
+    def titan_embeddings(self, raw: bytes, model: str):
+        begun = self._bedrock_request(raw, model, stream=False)
+        if begun is None:
+            return
+        entry, common, error, req = begun
+        base, options = parse_model(model)
         fault = fault_for(model, options)
         if fault == "rate_limit":
             return error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
@@ -637,27 +647,11 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- Bedrock Converse and ConverseStream ------------------------------------------------
     def bedrock(self, raw: bytes, model: str, stream: bool = False):
-        rid = str(uuid.uuid4())
-        common = {"x-amzn-RequestId": rid}
+        begun = self._bedrock_request(raw, model, stream)
+        if begun is None:
+            return
+        entry, common, error, req = begun
         base, options = parse_model(model)
-        entry = {"provider": "bedrock", "model": model, "stream": stream, "status": 200, "usage": None,
-                 "headers": dict(self.headers),
-                 "signed": self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 Credential=")
-                 and "/bedrock/aws4_request" in self.headers.get("Authorization", "")
-                 and bool(self.headers.get("X-Amz-Date"))}
-
-        def error(status, etype, message):
-            entry["status"] = status
-            self._record(entry)
-            return self._json(status, {"message": message},
-                              {**common, "x-amzn-ErrorType": f"{etype}:http://internal.amazon.com/coral/com.amazon.bedrock/"})
-        if not entry["signed"]:
-            return error(403, "UnrecognizedClientException", "The security token included in the request is invalid.")
-        try:
-            req = json.loads(raw)
-        except ValueError:
-            return error(400, "SerializationException", "Unable to parse request body")
-        entry["request"] = req
         fault = fault_for(model, options)
         if fault == "slow":
             time.sleep(int(options.get("delay_ms", "2000")) / 1000)
