@@ -26,18 +26,25 @@ extension KeyRing: KeySource {
 
 /// The keys in MongoDB: collection `keys`, one document per `StoredKey` (the key file's fields,
 /// `_id` = the key id; only the SHA-256 of a key is stored). Read whole and cached for `ttl`, so a
-/// revocation takes effect within it; an unknown key id makes it look again at most every
-/// `recheckInterval` (a key created a moment ago), so floods of made-up keys cost at most ten reads a second. When
-/// MongoDB cannot be read, the last keys read stay in use; before any were read, it throws.
+/// revocation takes effect within it. When MongoDB cannot be read, the last keys read stay in use;
+/// before any were read, it throws.
 ///
-/// `keys(recheck:)` reads on the caller's thread (the authorizer's Lambda). `currentKeys(recheck:)`,
-/// the server's path, never blocks its caller: expired keys are answered at once while one read
-/// runs on `pool` (a revocation then takes effect within the TTL plus one read); a caller that
-/// needs the read's answer (no keys yet, an unknown key id) waits for it suspended, and
-/// concurrent callers share that one read.
+/// `keys(recheck:)` reads on the caller's thread (the authorizer's Lambda); an unknown key id makes
+/// it look again at most every `recheckInterval`. `currentKeys(recheck:)`, the server's path, never
+/// blocks its caller: expired keys are answered at once while one read runs on `pool` (a revocation
+/// then takes effect within the TTL plus one read). A caller that needs a read's answer — no keys
+/// yet, or an unknown key id (`recheck`: a key created a moment ago) — waits suspended for a read
+/// that *starts after it came*, so a key created just before its request is found, however recently
+/// the keys were last read. Reads are one at a time and start at most once per `recheckInterval`;
+/// every caller waiting when one starts shares it. A flood of made-up keys therefore costs at most
+/// one read per interval (ten a second), and each such request waits at most about the interval
+/// plus one read (`readTimeout`).
 public final class MongoKeyStore: KeySource {
     public static let collection = "keys"
-    public let documents: MongoDocuments
+    /// nil for a store made over `reader` (tests).
+    public let documents: MongoDocuments?
+    /// Reads every key; nil: `load` over `documents`.
+    private let reader: (@Sendable (ContinuousClock.Instant) throws(FrontDoorError) -> KeyStore)?
     public let ttl: Duration
     public let recheckInterval: Duration
     public let readTimeout: Duration
@@ -48,6 +55,8 @@ public final class MongoKeyStore: KeySource {
         var loadedAt: ContinuousClock.Instant?
         /// A read runs for `currentKeys`; these wait for the answer of a read started after they came.
         var reading = false
+        /// When the last `currentKeys` read started: the next starts no sooner than `recheckInterval` after.
+        var lastReadStarted: ContinuousClock.Instant?
         var waiters: [(since: ContinuousClock.Instant, CheckedContinuation<Result<KeyStore, FrontDoorError>, Never>)] =
             []
     }
@@ -58,6 +67,21 @@ public final class MongoKeyStore: KeySource {
         readTimeout: Duration = .seconds(2), pool: BlockingPool? = nil
     ) {
         self.documents = documents
+        self.reader = nil
+        self.ttl = ttl
+        self.recheckInterval = recheckInterval
+        self.readTimeout = readTimeout
+        self.pool = pool
+    }
+
+    /// Over any reader of the whole key set (each call is one read), for tests of the cache.
+    init(
+        reader: @escaping @Sendable (ContinuousClock.Instant) throws(FrontDoorError) -> KeyStore,
+        ttl: Duration = .seconds(30), recheckInterval: Duration = .milliseconds(100),
+        readTimeout: Duration = .seconds(2), pool: BlockingPool? = nil
+    ) {
+        self.documents = nil
+        self.reader = reader
         self.ttl = ttl
         self.recheckInterval = recheckInterval
         self.readTimeout = readTimeout
@@ -86,8 +110,9 @@ public final class MongoKeyStore: KeySource {
 
     public func currentKeys(recheck: Bool) async throws(FrontDoorError) -> KeyStore {
         let now = ContinuousClock.now
-        let (cached, due) = cached(at: now, recheck: recheck)
-        if let cached, !due { return cached }
+        // An unknown key id waits for a read that starts after it came, however fresh the cache.
+        let (cached, due) = cached(at: now, recheck: false)
+        if let cached, !due, !recheck { return cached }
         if let cached, !recheck {
             // Expired: these keys now, fresh ones for the requests after the read.
             startRead(waiter: nil)
@@ -116,7 +141,12 @@ public final class MongoKeyStore: KeySource {
     /// after the read began) waits for the next read, at most one per `recheckInterval`.
     private func read() async {
         while true {
+            // At most one read per interval, whoever asks: made-up keys cannot hammer MongoDB.
+            if let last = cache.withLock({ $0.lastReadStarted }), ContinuousClock.now < last + recheckInterval {
+                try? await Task.sleep(until: last + recheckInterval, clock: .continuous)
+            }
             let started = ContinuousClock.now
+            cache.withLock { $0.lastReadStarted = started }
             let result: Result<KeyStore, FrontDoorError>
             do { result = .success(try load(deadline: started + readTimeout)) } catch { result = .failure(error) }
             let (answer, waiters, again) = cache.withLock { c -> (Result<KeyStore, FrontDoorError>, _, Bool) in
@@ -139,7 +169,6 @@ public final class MongoKeyStore: KeySource {
             }
             for waiter in waiters { waiter.resume(returning: answer) }
             guard again else { return }
-            try? await Task.sleep(until: started + recheckInterval, clock: .continuous)
         }
     }
 
@@ -166,6 +195,8 @@ public final class MongoKeyStore: KeySource {
     /// Every key in the collection.
     /// - Throws: `FrontDoor.Unavailable` (MongoDB unreachable), `FrontDoor.Internal` (a malformed key).
     public func load(deadline: ContinuousClock.Instant) throws(FrontDoorError) -> KeyStore {
+        if let reader { return try reader(deadline) }
+        guard let documents else { throw .internalError("the key store has no collection") }
         let found: [JSON]
         do { found = try documents.find([:], deadline: deadline) } catch {
             throw .unavailable("the key store did not answer (\(error.errorType))")
@@ -185,6 +216,7 @@ public final class MongoKeyStore: KeySource {
     /// Writes one key (created, revoked or rotated), journaled.
     /// - Throws: `FrontDoor.Unavailable` when MongoDB did not take it.
     public func save(_ key: StoredKey, deadline: ContinuousClock.Instant) throws(FrontDoorError) {
+        guard let documents else { throw .internalError("the key store has no collection") }
         guard case .object(let object)? = try? JSON.encodeToJSON(key) else {
             throw .internalError("key \(key.id) does not encode")
         }
