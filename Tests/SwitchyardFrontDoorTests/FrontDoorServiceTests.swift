@@ -118,8 +118,55 @@ final class FrontDoorServiceTests: XCTestCase {
         XCTAssertEqual(try json(refused)["error"]?["type"]?.stringValue, "insufficient_quota")
         XCTAssertEqual(header(refused, "x-should-retry"), "false")
         XCTAssertEqual(backend.calls.load(ordering: .relaxed), 1)
-        // The refused request's router record is still billed.
+        // The refused request's router record is still billed, to the tenant: its budget is its own.
         XCTAssertEqual(queue.records.map(\.step), ["router", "llm", "router"])
+        XCTAssertEqual(queue.records.map(\.tenant), ["acme", "acme", "acme"])
+        XCTAssertEqual(queue.records.last?.status, .succeeded)
+    }
+
+    /// A refusal for our own outage or overload after routing (here the ledger's answer lost: 503
+    /// `FrontDoor.Unavailable`; `admission_busy` in `ReservationBatcherTests`) is not a billed call
+    /// of the tenant's: the router's record is kept, as the platform's cost, and says why.
+    func testAnOverloadRefusalChargesTheTenantNothingAndRecordsThePlatformsCost() async throws {
+        ledger.answersLate.withLock { $0 = true }
+        let refused = await post("/v1/chat/completions", chatBody, key: key.text, headers: [("Idempotency-Key", "k1")])
+        XCTAssertEqual(refused.status, 503)
+        let errorType = try XCTUnwrap(try json(refused)["error"]?["switchyard_error_type"]?.stringValue)
+        let requestID = try XCTUnwrap(header(refused, "x-request-id"))
+        let records = queue.records.filter { $0.requestID == requestID }
+        XCTAssertEqual(records.count, 1, "the router's record is kept")
+        XCTAssertEqual(records.filter { $0.tenant == "acme" }.count, 0, "nothing of it is the tenant's")
+        let platform = try XCTUnwrap(records.first)
+        XCTAssertEqual(platform.tenant, FrontDoorService.platformTenant)
+        XCTAssertEqual(platform.step, "router")
+        XCTAssertEqual(platform.status, .rejected)
+        XCTAssertEqual(platform.errorType, errorType)
+        XCTAssertEqual(platform.errorCause, "not charged: \(errorType) refused this request of tenant acme")
+        XCTAssertEqual(queue.batches.withLock { $0.last?.context?.tenantID }, FrontDoorService.platformTenant)
+
+        // The client's retry is served and billed to the tenant under the usual keys, beside the
+        // platform's record (a different invocation id: neither overwrites the other).
+        ledger.answersLate.withLock { $0 = false }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ledger.state.withLock({ !$0.open.isEmpty }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let served = await post("/v1/chat/completions", chatBody, key: key.text, headers: [("Idempotency-Key", "k1")])
+        XCTAssertEqual(served.status, 200)
+        let all = queue.records.filter { $0.requestID == requestID }
+        XCTAssertEqual(all.map(\.tenant), [FrontDoorService.platformTenant, "acme", "acme"])
+        XCTAssertEqual(all.map(\.step), ["router", "router", "llm"])
+        XCTAssertEqual(Set(all.map { "\($0.step) \($0.invocationID)" }).count, 3, "three distinct usage keys")
+        // Apart from who pays and why, the platform's record is the router record the tenant's
+        // served request bills (its compute and timings, so it is priced the same).
+        var charged = all[1]
+        charged.tenant = platform.tenant
+        charged.user = platform.user
+        charged.status = platform.status
+        charged.errorType = platform.errorType
+        charged.errorCause = platform.errorCause
+        charged.invocationID = "overload-" + charged.invocationID
+        XCTAssertEqual(platform, charged)
     }
 
     /// A reservation the store wrote but answered too late for is released: the refused request

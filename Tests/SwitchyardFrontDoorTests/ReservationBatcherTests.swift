@@ -220,9 +220,10 @@ final class ReservationBatcherTests: XCTestCase {
         defer { ledger.stuck.withLock { $0 = false } }
         var admission = ReservationBatcher.Settings()
         admission.wait = .milliseconds(100)
+        let queue = MemoryQueue()
         let service = FrontDoorService(
             keys: KeyRing(store: store), backend: backend,
-            billing: FrontDoorBilling(ledger: ledger, queue: MemoryQueue(), admission: admission))
+            billing: FrontDoorBilling(ledger: ledger, queue: queue, admission: admission))
         let body = #"{"model": "auto", "messages": [{"role": "user", "content": "Capital of France?"}]}"#
         let started = ContinuousClock.now
         let response = await service.handle(
@@ -238,5 +239,9 @@ final class ReservationBatcherTests: XCTestCase {
         XCTAssertEqual(error?["switchyard_error_type"]?.stringValue, "FrontDoor.AdmissionBusy")
         XCTAssertEqual(response.headers.first { $0.0.lowercased() == "retry-after" }?.1, "1")
         XCTAssertEqual(backend.calls.load(ordering: .relaxed), 0)
+        // Our overload is not the tenant's bill: the router's record is the platform's, and says why.
+        XCTAssertEqual(queue.records.map(\.tenant), [FrontDoorService.platformTenant])
+        XCTAssertEqual(queue.records.first?.errorType, "FrontDoor.AdmissionBusy")
+        XCTAssertEqual(queue.records.first?.status, .rejected)
     }
 }

@@ -219,7 +219,7 @@ extension FrontDoorService {
                 pause = min(pause * 2, .seconds(5))
                 continue
             }
-            await enqueue(decision.usage, context: decision.context)
+            await enqueueRefused(decision.usage, context: decision.context, refusal: refused)
             return failAll(StepError(errorType: refused.errorType, errorMessage: refused.errorMessage))
         }
         let response = await backend.run(request, deadline: deadline)

@@ -69,7 +69,7 @@ extension FrontDoorService {
         // The single-process path has no detector step to ground in; the LLM sees the image itself.
         plan.groundWithDetections = false
         if let refused = await reserve(decision, tenant: key.tenant, requestID: requestID) {
-            await enqueue(decision.usage, context: decision.context)
+            await enqueueRefused(decision.usage, context: decision.context, refusal: refused)
             return .error(refused, requestID: requestID)
         }
         // The decision's retrieval plan goes with it, as the ASL's CallLLMWithRetrieval passes it.
@@ -159,6 +159,42 @@ extension FrontDoorService {
         case .timedOut:
             return .admissionBusy("the budget ledger did not answer within the admission bound")
         }
+    }
+
+    /// The account that pays for work done on requests refused for our own overload.
+    public static let platformTenant = "switchyard-platform"
+
+    /// Puts the records of a request refused after routing on the durable usage path.
+    ///
+    /// Who pays (decisions.md, "One durable usage path": every *billed* call): a refusal for the
+    /// tenant's own reasons (its budget) bills the tenant its router step, as before. A refusal for
+    /// our own overload or outage (a 503: `admission_busy`, an unreachable ledger) is not a call the
+    /// tenant is billed for: the tenant did nothing wrong and cannot avoid it. The work was still
+    /// done, so it is recorded, as the platform's cost (`platformCost`).
+    func enqueueRefused(_ records: [UsageRecord], context: UsageContext, refusal: FrontDoorError) async {
+        guard refusal.status == 503 else { return await enqueue(records, context: context) }
+        var platform = context
+        platform.tenantID = Self.platformTenant
+        platform.user = nil
+        await enqueue(records.map { Self.platformCost($0, refusal: refusal) }, context: platform)
+    }
+
+    /// `record` as the platform's cost of a refusal for our overload: the tenant is
+    /// `platformTenant` (so no tenant's spend, budget or bill counts it), the status `rejected`
+    /// with the refusal's errorType, and the cause names the tenant whose request it was. The
+    /// invocation id gets an `overload-` prefix, so a retry of the request that is served later
+    /// writes its own, charged router record under the original key instead of colliding with
+    /// this one.
+    static func platformCost(_ record: UsageRecord, refusal: FrontDoorError) -> UsageRecord {
+        var record = record
+        record.errorCause = "not charged: \(refusal.errorType) refused this request of tenant \(record.tenant)"
+        record.tenant = platformTenant
+        record.user = nil
+        record.status = .rejected
+        record.errorType = refusal.errorType
+        let invocation = "overload-" + record.invocationID
+        if invocation.utf8.count <= 256 { record.invocationID = invocation }
+        return record
     }
 
     /// Puts records on the durable usage path; retried within the enqueue timeout, then logged.

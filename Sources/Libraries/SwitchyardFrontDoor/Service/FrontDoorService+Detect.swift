@@ -46,7 +46,7 @@ extension FrontDoorService {
                 requestID: requestID)
         }
         if let refused = await reserve(decision, tenant: key.tenant, requestID: requestID) {
-            await enqueue(decision.usage, context: decision.context)
+            await enqueueRefused(decision.usage, context: decision.context, refusal: refused)
             return .error(refused, requestID: requestID)
         }
         let response = await backend.run(inference, deadline: deadline)
