@@ -58,6 +58,34 @@ final class MongoKeyStoreTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(took, .milliseconds(2_000))
     }
 
+    /// The blocking path (the authorizer's: the cached keys, then one more look for an unknown
+    /// id) serves a key the moment it is created too, 20 times in a row, one read per new key at
+    /// least the interval apart.
+    func testTheBlockingPathServesAKeyTheMomentItIsCreated() throws {
+        let collection = Collection()
+        let store = MongoKeyStore(reader: { deadline throws(FrontDoorError) in try collection.read(deadline) })
+        func authenticate(_ key: APIKey) throws -> StoredKey {
+            do { return try store.keys(recheck: false).authenticate(key.text) } catch .invalidAPIKey {
+                return try store.keys(recheck: true).authenticate(key.text)
+            }
+        }
+        let first = try collection.create()
+        XCTAssertEqual(try authenticate(first).id, first.id)
+        for _ in 0..<20 {
+            let key = try collection.create()
+            XCTAssertEqual(try authenticate(key).id, key.id)
+            XCTAssertEqual(try authenticate(first).id, first.id)
+        }
+        let reads = collection.reads.withLock { $0 }
+        XCTAssertEqual(reads.count, 21)
+        for (a, b) in zip(reads, reads.dropFirst()) {
+            XCTAssertGreaterThanOrEqual(b - a, .milliseconds(100), "two reads within the recheck interval")
+        }
+        // A made-up key is still refused, after one more read.
+        XCTAssertThrowsError(
+            try store.keys(recheck: true).authenticate("sk-sy-0000000000ff_" + String(repeating: "a", count: 64)))
+    }
+
     /// Made-up keys from 32 clients at once for a second: every one refused (401), and MongoDB read
     /// at most once per 100 ms however many ask.
     func testAFloodOfMadeUpKeysReadsAtMostTenTimesASecond() async throws {

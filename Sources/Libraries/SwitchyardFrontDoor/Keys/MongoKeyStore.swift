@@ -3,6 +3,12 @@ import SwitchyardJSON
 import SwitchyardUsage
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
 /// Where a key check gets the current keys: the key file (`KeyRing`) or MongoDB (`MongoKeyStore`).
 public protocol KeySource: Sendable {
     /// The current keys.
@@ -29,8 +35,9 @@ extension KeyRing: KeySource {
 /// revocation takes effect within it. When MongoDB cannot be read, the last keys read stay in use;
 /// before any were read, it throws.
 ///
-/// `keys(recheck:)` reads on the caller's thread (the authorizer's Lambda); an unknown key id makes
-/// it look again at most every `recheckInterval`. `currentKeys(recheck:)`, the server's path, never
+/// `keys(recheck:)` reads on the caller's thread (the authorizer's Lambda); for an unknown key id it
+/// reads again, at most once per `recheckInterval` (sleeping out the rest of one).
+/// `currentKeys(recheck:)`, the server's path, never
 /// blocks its caller: expired keys are answered at once while one read runs on `pool` (a revocation
 /// then takes effect within the TTL plus one read). A caller that needs a read's answer — no keys
 /// yet, or an unknown key id (`recheck`: a key created a moment ago) — waits suspended for a read
@@ -99,19 +106,19 @@ public final class MongoKeyStore: KeySource {
             pool: pool)
     }
 
-    /// The keys in memory, and whether they are due to be read again.
-    private func cached(at now: ContinuousClock.Instant, recheck: Bool) -> (KeyStore?, due: Bool) {
+    /// The keys in memory, and whether they are due to be read again (older than the TTL).
+    private func cached(at now: ContinuousClock.Instant) -> (KeyStore?, due: Bool) {
         cache.withLock { c in
             guard let store = c.store else { return (nil, true) }
             guard let at = c.loadedAt else { return (store, true) }
-            return (store, now - at >= (recheck ? min(ttl, recheckInterval) : ttl))
+            return (store, now - at >= ttl)
         }
     }
 
     public func currentKeys(recheck: Bool) async throws(FrontDoorError) -> KeyStore {
         let now = ContinuousClock.now
         // An unknown key id waits for a read that starts after it came, however fresh the cache.
-        let (cached, due) = cached(at: now, recheck: false)
+        let (cached, due) = cached(at: now)
         if let cached, !due, !recheck { return cached }
         if let cached, !recheck {
             // Expired: these keys now, fresh ones for the requests after the read.
@@ -172,10 +179,19 @@ public final class MongoKeyStore: KeySource {
         }
     }
 
+    /// The blocking path (the authorizer's Lambda, one invocation at a time). An unknown key id
+    /// (`recheck`) reads again, as `currentKeys` does — at most once per `recheckInterval`: within
+    /// it, the caller sleeps until the interval is over and then reads, rather than being answered
+    /// from a read that may predate its key.
     public func keys(recheck: Bool) throws(FrontDoorError) -> KeyStore {
-        let now = ContinuousClock.now
-        let (cached, due) = cached(at: now, recheck: recheck)
-        if let cached, !due { return cached }
+        var now = ContinuousClock.now
+        let (cached, due) = cached(at: now)
+        if let cached, !due, !recheck { return cached }
+        if recheck, cached != nil, let last = cache.withLock({ $0.lastReadStarted }), now < last + recheckInterval {
+            Self.sleep(until: last + recheckInterval)
+            now = .now
+        }
+        cache.withLock { $0.lastReadStarted = now }
         do {
             let store = try load(deadline: now + readTimeout)
             // The fields, not a new Cache: that would drop the waiters of a `currentKeys` read.
@@ -190,6 +206,15 @@ public final class MongoKeyStore: KeySource {
             cache.withLock { $0.loadedAt = now }
             return cached
         }
+    }
+
+    private static func sleep(until instant: ContinuousClock.Instant) {
+        let left = ContinuousClock.now.duration(to: instant)
+        guard left > .zero else { return }
+        let (seconds, attoseconds) = left.components
+        var time = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&time, &remaining) != 0, errno == EINTR { time = remaining }
     }
 
     /// Every key in the collection.
