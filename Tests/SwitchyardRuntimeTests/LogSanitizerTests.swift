@@ -58,6 +58,13 @@ final class LogSanitizerTests: XCTestCase {
         for key in ["switchyard.tokens", "switchyard.model", "tokens", "cacheKey", "errorType", "aws-request-id"] {
             XCTAssertFalse(LogSanitizer.isSensitive(key: key), key)
         }
+        // Keys beyond ASCII take the scalar path: letters of any script stay, the rest goes.
+        for key in ["cl\u{E9}_password", "x-api-key-\u{E9}", "\u{C9}T\u{C9}_TOKEN", "mot-de-passe.secret"] {
+            XCTAssertTrue(LogSanitizer.isSensitive(key: key), key)
+        }
+        for key in ["t\u{F6}kens", "gr\u{F6}\u{DF}e", "\u{E4}pikey", "token\u{E9}"] {
+            XCTAssertFalse(LogSanitizer.isSensitive(key: key), key)
+        }
     }
 
     func testRedactionIsLinear() {

@@ -43,17 +43,43 @@ public enum LogSanitizer {
     /// `sessionToken`, `client_secret`, `password`, `cookie`, `signature`, …), so its value is
     /// never written. `tokens` (counts) is not a secret; `token` is.
     public static func isSensitive(key: String) -> Bool {
-        let normalized = String(
-            key.lowercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) })
-        if sensitiveKeyFragments.contains(where: { normalized.contains(text: $0) }) { return true }
-        return normalized.hasSuffix("token") || normalized == "key" || normalized.hasSuffix("apikey")
-            || normalized.hasSuffix("privatekey") || normalized.hasSuffix("secretkey")
-            || normalized.hasSuffix("accesskey")
+        // Lower-cased letters and digits only. ASCII keys (all of ours) are folded byte by byte: this
+        // runs for every metadata key of every log line.
+        var normalized: [UInt8] = []
+        normalized.reserveCapacity(key.utf8.count)
+        for byte in key.utf8 {
+            switch byte {
+            case 0x41...0x5A: normalized.append(byte | 0x20)
+            case 0x30...0x39, 0x61...0x7A: normalized.append(byte)
+            case 0x80...: return isSensitive(normalized: unicodeNormalized(key))
+            default: continue
+            }
+        }
+        return isSensitive(normalized: normalized)
+    }
+
+    /// `isSensitive(key:)`'s folding for keys beyond ASCII: alphabetic scalars of any script stay.
+    private static func unicodeNormalized(_ key: String) -> [UInt8] {
+        Array(
+            String(key.lowercased().unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) })
+                .utf8)
+    }
+
+    private static func isSensitive(normalized: [UInt8]) -> Bool {
+        if sensitiveKeyFragments.contains(where: { TextSearch.contains($0, in: normalized) }) { return true }
+        return normalized.elementsEqual("key".utf8)
+            || sensitiveKeySuffixes.contains {
+                normalized.count >= $0.count && normalized.suffix($0.count).elementsEqual($0)
+            }
     }
 
     private static let sensitiveKeyFragments = [
         "authorization", "apikey", "secret", "password", "passwd", "cookie", "credential", "signature",
-    ]
+    ].map { Array($0.utf8) }
+
+    private static let sensitiveKeySuffixes = ["token", "apikey", "privatekey", "secretkey", "accesskey"].map {
+        Array($0.utf8)
+    }
 
     /// Replaces credential-looking parts of free text: `Bearer <token>`, `Authorization: …`,
     /// `api_key=…`, `"password": "…"`, `X-Amz-Signature=…` and other key/value spellings of
