@@ -310,6 +310,25 @@ def test_bad_whatif_edits_are_typed_4xx(seeded, policy, error):
     assert answer.status_code == 400 and answer.json()["errorType"] == error
 
 
+def test_a_bundle_that_does_not_validate_fails_only_the_whatif(seeded, mongo, tmp_path):  # noqa: F811
+    """The routing bundle is read on the first what-if call, not at start (docs/packaging.md): a policy
+    that does not parse leaves the server starting and its other pages answering, and every what-if call
+    answering the same typed 500."""
+    server, _ = seeded
+    broken = tmp_path / "policy.json"
+    broken.write_text('{"version": "broken", "tiers": ')
+    with DashboardServer(mongo.uri, server.database, extra_env={"SWITCHYARD_POLICY": str(broken)}) as bad:
+        params = {"from": str(FROM), "to": str(TO), "bucket": "day"}
+        volume = bad.get("/api/volume", **params)
+        assert volume.status_code == 200 and volume.json() == server.get("/api/volume", **params).json()
+        for answer in (bad.get("/api/whatif/policy"), bad.get("/api/whatif/policy"),
+                       bad.post("/api/whatif", {"from": WHATIF_DAY, "to": WHATIF_DAY + DAY, "policy": {}})):
+            assert answer.status_code == 500, answer.text[:300]
+            body = answer.json()
+            assert body["errorType"] == "Dashboard.BundleUnavailable", body
+            assert str(broken) in body["errorMessage"], body
+
+
 def test_seed_month_bulk_load_leaves_the_store_as_the_write_path_does(mongo):  # noqa: F811
     """`switchyard-seed month --bulk` (inserts, buckets written once) against the write path
     (upserts, guarded increments) on the same generated month: raw records, minute/hour/day

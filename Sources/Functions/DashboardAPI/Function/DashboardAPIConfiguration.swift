@@ -65,15 +65,20 @@ public struct DashboardAPIConfiguration: Sendable {
                 "DASHBOARD_WHATIF_SETTLE_MS", default: 3_600_000, range: -400 * 86_400_000...400 * 86_400_000))
     }
 
-    /// The API over the usage store, with the what-if when the bundle loads.
-    /// - Throws: `ConfigurationError` for a bad URI; `BundleError` for a bundle that does not validate.
+    /// The API over the usage store, with the what-if when the bundle's files are found. The bundle is
+    /// read and validated on the first what-if call (`LazyWhatIf`), not here: parsing it was about half
+    /// of the function's init, which most cold starts (the dashboard's other pages) never use.
+    /// - Throws: `ConfigurationError` for a bad URI.
     public func makeAPI() throws -> MetricsAPI {
         let sink = try MongoUsageSink(configuration: store)
-        var whatIf: RoutingWhatIf?
+        var whatIf: LazyWhatIf?
         if let bundle {
-            whatIf = RoutingWhatIf(
-                bundle: try DashboardBundle.load(bundle, at: WallClock.nowMilliseconds()),
-                maxCallsPerPage: whatIfPageCalls, settleMilliseconds: whatIfSettleMilliseconds)
+            let (pageCalls, settle) = (whatIfPageCalls, whatIfSettleMilliseconds)
+            whatIf = LazyWhatIf { () throws(BundleError) in
+                RoutingWhatIf(
+                    bundle: try DashboardBundle.load(bundle, at: WallClock.nowMilliseconds()),
+                    maxCallsPerPage: pageCalls, settleMilliseconds: settle)
+            }
         }
         let store = CachedMetricsStore(base: MongoMetricsStore(sink: sink), now: { WallClock.nowMilliseconds() })
         return MetricsAPI(store: store, adminKey: adminKey, whatIf: whatIf, timeout: timeout)

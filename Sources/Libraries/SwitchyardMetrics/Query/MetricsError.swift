@@ -21,6 +21,8 @@ public enum MetricsError: FunctionError, Equatable {
     case outOfRange(String)
     /// The answer could not be completed within the API's deadline (a what-if over too much).
     case deadlineExceeded(String)
+    /// The routing bundle the what-if edits could not be loaded (read or validated) when first needed.
+    case bundleUnavailable(String)
 
     public var errorType: String {
         switch self {
@@ -33,6 +35,7 @@ public enum MetricsError: FunctionError, Equatable {
         case .invalidPolicy: "Dashboard.InvalidPolicy"
         case .outOfRange: "Dashboard.OutOfRange"
         case .deadlineExceeded: "Dashboard.DeadlineExceeded"
+        case .bundleUnavailable: "Dashboard.BundleUnavailable"
         }
     }
 
@@ -48,6 +51,7 @@ public enum MetricsError: FunctionError, Equatable {
         case .invalidPolicy(let detail): "policy edit: \(detail.prefix(400))"
         case .outOfRange(let detail): "value out of range: \(detail.prefix(200))"
         case .deadlineExceeded(let detail): "deadline exceeded: \(detail.prefix(300))"
+        case .bundleUnavailable(let detail): "routing bundle unavailable: \(detail.prefix(400))"
         }
     }
 
@@ -58,6 +62,7 @@ public enum MetricsError: FunctionError, Equatable {
         case .unauthorized: 401
         case .notFound: 404
         case .methodNotAllowed: 405
+        case .bundleUnavailable: 500
         case .outOfRange: 422
         case .storeUnavailable: 503
         case .deadlineExceeded: 504
