@@ -228,6 +228,96 @@ class Design:
         return sparse.csr_matrix((self.vals, (self.rows, self.cols)), shape=(self.n, size))
 
 
+# ---------------------------------------------------------------- word-vector prior
+#
+# A linear head over the (scaled) sum of static word vectors is a per-word logit table, which is the shape of
+# the model's hashed word rows: word w adds row(w) = head^T v_w, scaled by count^-alpha like every feature.
+# So a semantic prior costs nothing at inference: the vectors (multilingual-e5-small, each word embedded
+# alone; scripts/lib/word_vectors.py) are projected through a head fitted on the training prompts and the
+# rows are written into the word buckets, times `prior`; the sparse fit then learns the difference from
+# them, and words no training prompt contains keep their prior rows.
+
+WORD_VECTORS = REPO / ".build" / "router-word-vectors"
+
+
+def prompt_words(text: str) -> list[bytes]:
+    """The words the feature scanner hashes (normalised bytes), in order, repeats kept."""
+    out, current = [], bytearray()
+    for b in normalize(text):
+        if is_word(b):
+            current.append(b)
+        elif current:
+            out.append(bytes(current))
+            current = bytearray()
+    if current:
+        out.append(bytes(current))
+    return out
+
+
+def word_bucket(word: bytes, bits: int) -> int:
+    h = FNV_OFFSET
+    for b in word:
+        h = ((h ^ b) * FNV_PRIME) & MASK64
+    return bucket(h, WORD_SEED, bits)
+
+
+_VECTORS: dict = {}
+
+
+def word_vectors(directory: pathlib.Path = WORD_VECTORS) -> tuple[dict[bytes, int], np.ndarray]:
+    """Vocabulary (word bytes -> row) and the centred vectors (float64), from word_vectors.py's cache."""
+    if directory not in _VECTORS:
+        V = np.load(directory / "vectors.npy").astype(np.float64)
+        words = (directory / "words.txt").read_text(encoding="utf-8").split("\n")[:len(V)]
+        assert len(words) == len(V), f"{directory}: {len(words)} words for {len(V)} vectors"
+        _VECTORS[directory] = ({w.encode(): i for i, w in enumerate(words)}, V - V.mean(axis=0))
+    return _VECTORS[directory]
+
+
+def fit_head(X: np.ndarray, y: np.ndarray, classes: int, l2: float) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression (L2 on the weights, not the bias), L-BFGS; deterministic."""
+    from scipy.optimize import minimize
+    n, d = X.shape
+    Y = np.zeros((n, classes))
+    Y[np.arange(n), y] = 1
+
+    def loss(theta):
+        W, b = theta[:d * classes].reshape(d, classes), theta[d * classes:]
+        Z = X @ W + b
+        Z -= Z.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(Z).sum(axis=1))
+        D = (np.exp(Z - lse[:, None]) - Y) / n
+        value = (lse - (Z * Y).sum(axis=1)).mean() + 0.5 * l2 * (W * W).sum()
+        return value, np.concatenate([(X.T @ D + l2 * W).ravel(), D.sum(axis=0)])
+
+    r = minimize(loss, np.zeros(d * classes + classes), jac=True, method="L-BFGS-B", options={"maxiter": 300})
+    return r.x[:d * classes].reshape(d, classes), r.x[d * classes:]
+
+
+def word_prior(records: list[dict], options: dict) -> np.ndarray:
+    """Dense table (one row per bucket) of the prior's word rows, from a head fitted on `records`."""
+    index, V = word_vectors()
+    X = np.zeros((len(records), V.shape[1]))
+    for i, r in enumerate(records):
+        count = len(cached_features(r["text"], options))
+        rows = [index[w] for w in prompt_words(r["text"]) if w in index]
+        if count and rows:
+            X[i] = V[rows].sum(axis=0) * count ** -options["alpha"]
+    y = np.array([CATEGORIES.index(r["category"]) for r in records])
+    d = np.array([DIFFICULTIES.index(r["difficulty"]) for r in records])
+    head_c, _ = fit_head(X, y, len(CATEGORIES), options["prior_l2"])
+    head_d, _ = fit_head(X, d, len(DIFFICULTIES), options["prior_l2"])
+    rows = V @ np.hstack([head_c, head_d]) * options["prior"]
+    table = np.zeros((1 << options["bits"], K))
+    buckets = np.array([word_bucket(w, options["bits"]) for w in index], dtype=np.int64)
+    np.add.at(table, buckets, rows)  # colliding words add up, as their rows would at inference
+    return table
+
+
+def prior_for(records: list[dict], options: dict) -> np.ndarray | None:
+    return word_prior(records, options) if options.get("prior", 0) else None
+
+
 def logits(design: Design, W: np.ndarray, bias: np.ndarray, M: np.ndarray) -> np.ndarray:
     return design.matrix(W.shape[0]) @ W + bias + design.meta @ M
 
@@ -238,13 +328,17 @@ def softmax(Z: np.ndarray) -> np.ndarray:
     return E / E.sum(axis=1, keepdims=True)
 
 
-def fit(design: Design, options: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def fit(design: Design, options: dict,
+        prior: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Full-batch Adam on both heads' cross-entropy plus L2; deterministic (zero init, fixed steps).
     `class_power` weights each prompt's category loss by (mean class size / its class size) ^ power,
-    which trades accuracy on common categories for macro-F1."""
+    which trades accuracy on common categories for macro-F1. `prior` (a dense table, one row per bucket)
+    is added to the fitted weights: the fit learns the difference from it (L2 pulls towards the prior),
+    and buckets the training prompts never reach keep the prior's rows."""
     size = 1 << options["bits"]
     used = np.unique(design.cols)
     full = design.matrix(size)
+    offset = np.asarray(full @ prior, dtype=np.float32) if prior is not None else np.float32(0)
     X = full[:, used].astype(np.float32).tocsr()
     XT = X.T.tocsr()
     W = np.zeros((len(used), K), dtype=np.float32)
@@ -262,7 +356,7 @@ def fit(design: Design, options: dict) -> tuple[np.ndarray, np.ndarray, np.ndarr
     moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
     lr, l2 = options["lr"], options["l2"]
     for step in range(1, options["steps"] + 1):
-        Z = X @ W + bias + meta @ M
+        Z = X @ W + bias + meta @ M + offset
         P = np.concatenate([softmax(Z[:, :c]), softmax(Z[:, c:])], axis=1)
         D = (P - Y) / design.n
         D[:, :c] *= sample
@@ -276,8 +370,8 @@ def fit(design: Design, options: dict) -> tuple[np.ndarray, np.ndarray, np.ndarr
             v *= 0.999
             v += 0.001 * g * g
             p -= np.float32(lr / (1 - 0.9**step)) * m / (np.sqrt(v / np.float32(1 - 0.999**step)) + np.float32(1e-8))
-    dense = np.zeros((size, K))
-    dense[used] = W
+    dense = np.zeros((size, K)) if prior is None else np.array(prior, dtype=np.float64)
+    dense[used] += W
     return dense, bias.astype(np.float64), M.astype(np.float64)
 
 
@@ -439,7 +533,7 @@ def calibrate(Z: np.ndarray, y: np.ndarray) -> float:
 # ngram_bytes: byte n-grams come from the first KB only (words from all 2 KB), which keeps the
 # longest prompts within the latency target.
 DEFAULTS = {"bits": 17, "ngrams": (2, 4), "ngram_bytes": 1024, "words": True, "alpha": 0.4, "l2": 1e-6, "lr": 0.05,
-            "steps": 300, "difficulty_weight": 1.0, "class_power": 0.0, "flags": []}
+            "steps": 300, "difficulty_weight": 1.0, "class_power": 0.0, "flags": [], "prior": 0.0, "prior_l2": 1e-3}
 # router-ngram-3 (train 1,806 prompts, 89 sources; validation 355, 22 sources), validation accuracy /
 # macro-F1 of the train-only fit: L2 1e-5 0.873/0.878; 1e-6 0.896/0.901 (chosen); class weights
 # power 0.5 0.865/0.871, 1.0 0.870/0.878; structure flags 0.868/0.872; n-grams (2,3,5) 0.870/0.877;
@@ -468,7 +562,7 @@ def cross_validate(options: dict, records: list[dict], folds: int = FOLDS) -> tu
     for f in range(folds):
         train_part = [r for r, g in zip(records, fold) if g != f]
         held = [r for r, g in zip(records, fold) if g == f]
-        W, bias, M = fit(Design(train_part, options), options)
+        W, bias, M = fit(Design(train_part, options), options, prior_for(train_part, options))
         Z = logits(Design(held, options), W, bias, M)
         pred[fold == f] = Z[:, :c].argmax(axis=1)
         dpred[fold == f] = Z[:, c:].argmax(axis=1)
@@ -478,7 +572,7 @@ def cross_validate(options: dict, records: list[dict], folds: int = FOLDS) -> tu
 
 
 def evaluate(options, train, validation, quiet=False):
-    W, bias, M = fit(Design(train, options), options)
+    W, bias, M = fit(Design(train, options), options, prior_for(train, options))
     design = Design(validation, options)
     Z = logits(design, W, bias, M)
     c = len(CATEGORIES)
@@ -544,7 +638,8 @@ def train(args) -> None:
         held_out_path.write_bytes(held_out.to_bytes())
         print(f"train-only model (held-out validation): {held_out_path.relative_to(REPO)}")
         # The shipped model: the same settings and temperature, refitted on train and validation.
-        W, bias, M = fit(Design(train_records + validation_records, options), options)
+        everything = train_records + validation_records
+        W, bias, M = fit(Design(everything, options), options, prior_for(everything, options))
         model = Model.from_training(options, W, bias, M, temperature, args.version, args.prune, args.encoding)
         print(f"final model refitted on train + validation ({len(train_records) + len(validation_records)} prompts); "
               "its validation numbers are no longer held-out")
