@@ -6,7 +6,9 @@ import SwitchyardJSON
 import SwitchyardUsage
 
 /// Prices records and writes them through the usage sink, batch by batch, counting what happened;
-/// with `--bulk`, through `UsageBulkLoader` instead (an empty store, plain inserts, the same sums).
+/// with `--bulk`, through `UsageBulkLoader` instead (an empty store, plain inserts, the same sums);
+/// with `--dump DIR`, the bulk loader's documents go to files in DIR for
+/// `scripts/lib/secantus_load.py` (no store is contacted; `MONGODB_URI` is not needed).
 struct SeedWriter {
     let sink: MongoUsageSink
     private var loader: UsageBulkLoader?
@@ -21,14 +23,19 @@ struct SeedWriter {
     init(arguments: SeedArguments) async throws {
         let ratesPath = arguments.options["rates"] ?? "infra/rates.json"
         calculator = CostCalculator(rates: try RatesTable(bytes: try FileReader.read(ratesPath)))
-        var configuration = try MongoUsageConfiguration(environment: .process)
+        let dump = arguments.options["dump"]
+        var environment = Environment.process
+        if dump != nil, environment["MONGODB_URI"] == nil {
+            // Never connected: the dump only needs the sink's documents and index list.
+            environment.values["MONGODB_URI"] = "mongodb://127.0.0.1:9/?directConnection=true"
+        }
+        var configuration = try MongoUsageConfiguration(environment: environment)
         // A bulk loader on a busy machine: one batch's bucket updates may take longer than a
         // function's call should (the defaults suit the usage logger), and a timed-out batch is
         // retried as duplicates, leaving its rollups to the repair. Environment values win.
-        let environment = Environment.process
         // The bulk loader builds every index at the end, one command each: over a large load one
         // build takes minutes on SecantusDB.
-        let bulk = arguments.options["bulk"] != nil
+        let bulk = arguments.options["bulk"] != nil || dump != nil
         if environment["MONGODB_SOCKET_TIMEOUT_MS"] == nil {
             configuration.socketTimeoutMilliseconds = bulk ? 3_600_000 : 300_000
         }
@@ -37,7 +44,12 @@ struct SeedWriter {
         }
         sink = try MongoUsageSink(configuration: configuration)
         batchSize = try arguments.int("batch", 1_000, 1...50_000)
-        if bulk { loader = try await UsageBulkLoader(sink: sink) }
+        if let dump {
+            guard !dump.isEmpty else { throw SeedError("--dump needs a directory") }
+            loader = try UsageBulkLoader(sink: sink, dumpDirectory: dump)
+        } else if bulk {
+            loader = try await UsageBulkLoader(sink: sink)
+        }
     }
 
     /// Validates and prices one record and queues it; writes a batch when enough are queued.

@@ -21,8 +21,14 @@ import SwitchyardMetrics
 /// pays ~1.5 ms per index entry on insert against ~0.4 ms when it builds an index over what is
 /// there (measured here, 10,000 records, 13 indexes: 196 s inserting into them, 56 s inserting
 /// then building), and the raw collection has eleven. Until `finish` returns, reads are unindexed.
+///
+/// `init(sink:dumpDirectory:)` writes the same documents, upserts and index list to files instead
+/// (`BulkLoadFiles`), for `scripts/lib/secantus_load.py` to put into a SecantusDB storage
+/// directory in-process: the wire protocol and the server's one Python thread are what limit the
+/// store path to ~60–300 records/s here.
 public struct UsageBulkLoader {
     let sink: MongoUsageSink
+    private let files: BulkLoadFiles?
     private var delta = RollupDelta()
     private var day: Int64?
     private var ledger: [String: (tenant: String, month: Int64, cost: Int64)] = [:]
@@ -35,6 +41,7 @@ public struct UsageBulkLoader {
     /// - Throws: `Usage.InvalidRecord` when the store already holds usage.
     public init(sink: MongoUsageSink, deadline: ContinuousClock.Instant? = nil) async throws(UsageError) {
         self.sink = sink
+        files = nil
         let existing = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
             try session.connection.find(UsageCollections.raw, filter: [:], options: ["limit": .integer(1)]).count
                 + session.connection.find(UsageCollections.rollups, filter: [:], options: ["limit": .integer(1)]).count
@@ -45,6 +52,14 @@ public struct UsageBulkLoader {
         try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
             try sink.dropSecondaryIndexes(session.connection)
         }
+    }
+
+    /// A loader that writes to files in `dumpDirectory` (an existing, empty directory) and never
+    /// connects to the store.
+    /// - Throws: `Usage.QueueUnavailable` when the directory is not empty or not writable.
+    public init(sink: MongoUsageSink, dumpDirectory: String) throws(UsageError) {
+        self.sink = sink
+        files = try BulkLoadFiles(directory: dumpDirectory, indexes: sink.indexSpecifications())
     }
 
     /// Inserts priced, validated records (in time order) and adds them to the pending buckets.
@@ -63,8 +78,14 @@ public struct UsageBulkLoader {
             insert.append("ah", .integer(document.hash))
             return insert
         }
-        let result = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
-            try session.connection.bulkInsert(UsageCollections.raw, bson, durability: .billing)
+        let result: MongoConnection.BulkResult
+        if let files {
+            try files.insert(UsageCollections.raw, bson)
+            result = MongoConnection.BulkResult()
+        } else {
+            result = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
+                try session.connection.bulkInsert(UsageCollections.raw, bson, durability: .billing)
+            }
         }
         var skipped: Set<Int> = []
         for failure in result.writeErrors {
@@ -100,6 +121,11 @@ public struct UsageBulkLoader {
                 ], upsert: true)
         }
         ledger = [:]
+        if let files {
+            try files.upsert(UsageCollections.ledger, operations)
+            try files.sync()
+            return
+        }
         _ = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
             try session.connection.bulkUpdate(UsageCollections.ledger, operations, durability: .billing)
         }
@@ -133,6 +159,10 @@ public struct UsageBulkLoader {
                 return BSONDocument(document)
             }
             buckets += documents.count
+            if let files {
+                try files.insert(RollupCollections.name(granularity), documents)
+                continue
+            }
             let result = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
                 try session.connection.bulkInsert(RollupCollections.name(granularity), documents, durability: .rollup)
             }
