@@ -221,6 +221,27 @@ final class WhatIfSummaryTests: XCTestCase {
         XCTAssertEqual(warm.totals.calls, 61)
     }
 
+    /// A day mixing summarised and raw tenants reads only the raw tenants' calls: initech's days
+    /// come from summaries, free-demo's day with a late record from records, one read of its own.
+    func testAMixedDayReadsOnlyTheTenantsItReplays() async throws {
+        let edit = #"{"tiers": {"enterprise": {"defaultStrategy": "cheapest"}}}"#
+        var records = records().filter { $0.tenant == "initech" || $0.tenant == "free-demo" }
+        let store = MemoryMetricsStore(records: records)
+        _ = try await run(store, summaries: true, from: start, to: start + 10 * day, edit: edit)
+        records.append(
+            call(
+                "late", at: start + 4 * day + hour, tenant: "free-demo", tier: "basic", category: .chat,
+                model: "gpt-4o-mini", input: 300, output: 40, cost: 80_000))
+        let later = MemoryMetricsStore(records: records)
+        let old = try await store.whatIfSummaries(from: start, to: start + 10 * day, tenant: nil, deadline: .now)
+        try await later.saveWhatIfSummaries(old, deadline: .now)
+        let (warm, rawRead) = try await run(later, summaries: true, from: start, to: start + 10 * day, edit: edit)
+        let (raw, _) = try await run(later, summaries: false, from: start, to: start + 10 * day, edit: edit)
+        assertSame(warm, raw)
+        XCTAssertEqual(rawRead, 3, "free-demo's three answered calls of day 4, not initech's six beside them")
+        XCTAssertGreaterThanOrEqual(warm.summaryCalls ?? 0, 60, "initech's ten days from summaries")
+    }
+
     /// No summary can grow past its bound: more groups than `maxGroups` in a tenant-day, or a long
     /// hint, store the day without groups (replayed from records); the largest summary that keeps
     /// its groups encodes far below MongoDB's 16 MiB document limit.

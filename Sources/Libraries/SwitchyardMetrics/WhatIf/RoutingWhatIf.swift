@@ -228,11 +228,13 @@ struct WhatIfRun {
                 page.tier = nil
                 let tier = filter.tier
                 let fromSummary = Set(planned.keys)
-                try await readRaw(page) { (run: inout WhatIfRun, record) throws(MetricsError) in
-                    builder.add(record)
-                    guard !fromSummary.contains(record.tenant), tier == nil || record.tier == tier else { return }
-                    try run.replay.add(record)
-                    if record.status == .succeeded { run.callsRead += 1 }
+                for page in Self.rawPages(page, day: day, tenants: tenants, fromSummary: fromSummary, prints: prints) {
+                    try await readRaw(page) { (run: inout WhatIfRun, record) throws(MetricsError) in
+                        builder.add(record)
+                        guard !fromSummary.contains(record.tenant), tier == nil || record.tier == tier else { return }
+                        try run.replay.add(record)
+                        if record.status == .succeeded { run.callsRead += 1 }
+                    }
                 }
                 for tenant in tenants where planned[tenant] == nil {
                     let key = WhatIfDayKey(day: day, tenant: tenant)
@@ -244,6 +246,30 @@ struct WhatIfRun {
                 callsRead += try replay.commit(summary, plan, tier: filter.tier)
             }
             day += dayMs
+        }
+    }
+}
+
+extension WhatIfRun {
+    /// What to read of a day some of whose tenants come from summaries: the whole day (`day`) when
+    /// the tenants to replay hold most of its LLM records, else one read per such tenant, so a day
+    /// of many summarised calls and a few raw ones reads only the few. Tenants replay independently
+    /// (spend is per tenant), so reading them one after another decides each call as the day's
+    /// time order does.
+    static func rawPages(
+        _ day: MetricsFilter, day start: Int64, tenants: [String], fromSummary: Set<String>,
+        prints: [WhatIfDayKey: WhatIfFingerprint]
+    ) -> [MetricsFilter] {
+        guard day.tenant == nil, !fromSummary.isEmpty else { return [day] }
+        let raw = tenants.filter { !fromSummary.contains($0) }.sorted()
+        func records(_ tenant: String) -> Int64 { prints[WhatIfDayKey(day: start, tenant: tenant)]?.count ?? 0 }
+        let rawRecords = raw.reduce(Int64(0)) { $0 &+ records($1) }
+        let allRecords = tenants.reduce(Int64(0)) { $0 &+ records($1) }
+        guard rawRecords <= allRecords / 2 else { return [day] }
+        return raw.map { tenant in
+            var page = day
+            page.tenant = tenant
+            return page
         }
     }
 }
