@@ -154,6 +154,28 @@ http {{
     return Proc(["nginx", "-c", conf, "-p", work], log=work / "nginx.log")
 
 
+def stage_server(work: Path, upstream: int, server_bin: Path) -> tuple[dict[str, str], str]:
+    """The server's bundle under `work` (the repo's policy, catalog, rates and classifier, every model
+    pointed at the upstream) and a key file with one enterprise key: its environment and the key."""
+    bundle = work / "bundle"
+    bundle.mkdir()
+    for name in ("policy.json", "catalog.json", "rates.json"):
+        shutil.copy(REPO / "infra" / name, bundle / name)
+    shutil.copytree(REPO / "infra" / "classifier", bundle / "classifier")
+    overlay = json.loads((REPO / "infra" / "local" / "catalog-overlay.json").read_text())
+    for patch in overlay["models"].values():
+        patch["endpoint"] = f"http://127.0.0.1:{upstream}"
+    (bundle / "overlay.json").write_text(json.dumps(overlay))
+    keys = work / "keys.json"
+    key = json.loads(subprocess.run(
+        [server_bin.parent / "switchyard-keys", "--file", keys, "--json", "create", "--tenant", "initech",
+         "--tier", "enterprise", "--rpm", "10000000", "--tpm", "10000000"],
+        check=True, capture_output=True, text=True, timeout=60).stdout)["key"]
+    env = {"SWITCHYARD_BUNDLE_DIR": str(bundle), "SWITCHYARD_CATALOG_OVERLAY": str(bundle / "overlay.json"),
+           "SWITCHYARD_KEYS_FILE": str(keys), "OPENAI_API_KEY": "sk-bench", "ANTHROPIC_API_KEY": "sk-bench"}
+    return env, key
+
+
 def wrk(url: str, key: str, connections: int, seconds: int, work: Path) -> dict:
     script = work / "post.lua"
     script.write_text(LUA % {"body": BODY, "key": key})
@@ -201,20 +223,7 @@ def main() -> int:
         targets = {"nginx-direct": (f"http://127.0.0.1:{up}", "x", None),
                    "nginx-proxy": (f"http://127.0.0.1:{proxy}", "x", None)}
 
-        bundle = work / "bundle"
-        bundle.mkdir()
-        for name in ("policy.json", "catalog.json", "rates.json"):
-            shutil.copy(REPO / "infra" / name, bundle / name)
-        shutil.copytree(REPO / "infra" / "classifier", bundle / "classifier")
-        overlay = json.loads((REPO / "infra" / "local" / "catalog-overlay.json").read_text())
-        for patch in overlay["models"].values():
-            patch["endpoint"] = f"http://127.0.0.1:{up}"
-        (bundle / "overlay.json").write_text(json.dumps(overlay))
-        keys = work / "keys.json"
-        key = json.loads(subprocess.run(
-            [server_bin.parent / "switchyard-keys", "--file", keys, "--json", "create", "--tenant", "initech",
-             "--tier", "enterprise", "--rpm", "10000000", "--tpm", "10000000"],
-            check=True, capture_output=True, text=True).stdout)["key"]
+        common, key = stage_server(work, up, server_bin)
         mongo_port = free_port()
         (work / "mongo").mkdir()
         (work / "mongo.toml").write_text("")
@@ -222,8 +231,6 @@ def main() -> int:
                            "127.0.0.1", "--port", mongo_port, "--storage-path", work / "mongo", "--log-level",
                            "WARNING"], log=work / "mongo.log")
         procs.append(mongo)
-        common = {"SWITCHYARD_BUNDLE_DIR": str(bundle), "SWITCHYARD_CATALOG_OVERLAY": str(bundle / "overlay.json"),
-                  "SWITCHYARD_KEYS_FILE": str(keys), "OPENAI_API_KEY": "sk-bench", "ANTHROPIC_API_KEY": "sk-bench"}
         servers = {}
         # BASELINE_BIN: another switchyard-server binary, run billing off beside this one (a same-run
         # A/B of two builds); BASELINE_ENV / CANDIDATE_ENV: extra variables for each, as JSON.

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_frontdoor import BODY, REPO, Proc, nginx  # noqa: E402
+from bench_frontdoor import BODY, REPO, Proc, nginx, stage_server  # noqa: E402
 
 sys.path.insert(0, str(REPO / "Tests" / "Integration"))
 from servers import free_port, wait_http  # noqa: E402
@@ -44,25 +44,9 @@ def main() -> int:
         up, proxy = free_port(), free_port()
         procs.append(nginx(work, up, proxy))
         wait_http(f"http://127.0.0.1:{up}/", 20)
-        bundle = work / "bundle"
-        bundle.mkdir()
-        for name in ("policy.json", "catalog.json", "rates.json"):
-            (bundle / name).write_bytes((REPO / "infra" / name).read_bytes())
-        subprocess.run(["cp", "-r", str(REPO / "infra" / "classifier"), str(bundle / "classifier")], check=True,
-                       timeout=60)
-        overlay = json.loads((REPO / "infra" / "local" / "catalog-overlay.json").read_text())
-        for patch in overlay["models"].values():
-            patch["endpoint"] = f"http://127.0.0.1:{up}"
-        (bundle / "overlay.json").write_text(json.dumps(overlay))
-        keys = work / "keys.json"
-        key = json.loads(subprocess.run(
-            [server_bin.parent / "switchyard-keys", "--file", keys, "--json", "create", "--tenant", "initech",
-             "--tier", "enterprise", "--rpm", "10000000", "--tpm", "10000000"],
-            check=True, capture_output=True, text=True, timeout=60).stdout)["key"]
+        common, key = stage_server(work, up, server_bin)
         port = free_port()
-        env = {"SWITCHYARD_BUNDLE_DIR": str(bundle), "SWITCHYARD_CATALOG_OVERLAY": str(bundle / "overlay.json"),
-               "SWITCHYARD_KEYS_FILE": str(keys), "OPENAI_API_KEY": "sk-bench", "ANTHROPIC_API_KEY": "sk-bench",
-               "SWITCHYARD_PORT": str(port), "SWITCHYARD_BILLING": "off",
+        env = {**common, "SWITCHYARD_PORT": str(port), "SWITCHYARD_BILLING": "off",
                "SWITCHYARD_USAGE_QUEUE_DIR": str(work / "queue"), **json.loads(os.environ.get("SERVER_ENV", "{}"))}
         server = Proc([server_bin], env=env, log=work / "server.log")
         procs.append(server)
