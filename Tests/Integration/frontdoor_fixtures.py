@@ -88,6 +88,9 @@ def server_environment(bundle: Path, keys_file: Path, mongo_uri: str, queue: Pat
         "SWITCHYARD_USAGE_QUEUE_DIR": str(queue), "OPENAI_API_KEY": OPENAI_KEY, "ANTHROPIC_API_KEY": ANTHROPIC_KEY,
         "LLM_RETRY_BASE_MS": "20", "LLM_COOLDOWN_FAILURES": "1000", "SWITCHYARD_CLIENT_TIMEOUT_MS": "2000",
         "SWITCHYARD_MAX_BODY_BYTES": str(1 << 20),
+        # SecantusDB on 2 loaded CI cores can take longer than the 250 ms default to answer a
+        # reservation (a 503 admission_busy in CI); tests of that refusal set their own bound.
+        "SWITCHYARD_ADMISSION_WAIT_MS": "5000",
     }
     env.update(extra)
     return env

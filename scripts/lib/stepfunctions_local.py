@@ -143,6 +143,14 @@ class Gateway:
                 break
             time.sleep(POLL_SECONDS)
         status, described = self.call(headers, "DescribeExecution", {"executionArn": execution})
+        # moto sets a finished execution's status a moment before its output (backend/execution.py:
+        # exec_status, then output, on the worker's thread): read in between, a SUCCEEDED execution
+        # has no output yet (seen in CI under load), so read again until it has, briefly.
+        settle = time.monotonic() + 5
+        while (status == 200 and described.get("status") == "SUCCEEDED" and "output" not in described
+               and time.monotonic() < settle):
+            time.sleep(POLL_SECONDS)
+            status, described = self.call(headers, "DescribeExecution", {"executionArn": execution})
         if status != 200:
             return self.reply(status, described)
         if timed_out:
