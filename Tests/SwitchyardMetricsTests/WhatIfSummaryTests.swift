@@ -124,6 +124,21 @@ final class WhatIfSummaryTests: XCTestCase {
         return (answer, counting.rawCalls.withLock { $0 })
     }
 
+    /// Ten days' summaries stored for `records`, then `late` arrives: the what-if over the records with
+    /// it, from those summaries (and how many calls it read raw) and from raw records alone.
+    func afterALateRecord(_ records: [UsageRecord], _ late: UsageRecord, edit: String) async throws
+        -> (warm: WhatIfResponse, rawRead: Int, raw: WhatIfResponse)
+    {
+        let store = MemoryMetricsStore(records: records)
+        _ = try await run(store, summaries: true, from: start, to: start + 10 * day, edit: edit)
+        let later = MemoryMetricsStore(records: records + [late])
+        let old = try await store.whatIfSummaries(from: start, to: start + 10 * day, tenant: nil, deadline: .now)
+        try await later.saveWhatIfSummaries(old, deadline: .now)
+        let (warm, rawRead) = try await run(later, summaries: true, from: start, to: start + 10 * day, edit: edit)
+        let (raw, _) = try await run(later, summaries: false, from: start, to: start + 10 * day, edit: edit)
+        return (warm, rawRead, raw)
+    }
+
     /// Counts and moves equal; money within the answer's rounding bound; quality up to the order of
     /// floating-point sums.
     func assertSame(_ a: WhatIfResponse, _ b: WhatIfResponse, file: StaticString = #filePath, line: UInt = #line) {
@@ -204,18 +219,12 @@ final class WhatIfSummaryTests: XCTestCase {
     /// rollups, so the summary no longer matches and that day is replayed from records again.
     func testALateRecordMakesItsDayReplayFromRecords() async throws {
         let edit = #"{"tiers": {"enterprise": {"defaultStrategy": "cheapest"}}}"#
-        var records = records().filter { $0.tenant == "initech" }
-        let store = MemoryMetricsStore(records: records)
-        _ = try await run(store, summaries: true, from: start, to: start + 10 * day, edit: edit)
-        records.append(
+        let (warm, rawRead, raw) = try await afterALateRecord(
+            records().filter { $0.tenant == "initech" },
             call(
                 "late", at: start + 4 * day + hour, tenant: "initech", tier: "enterprise", category: .creative,
-                model: "claude-3-opus", input: 5_000, output: 100, cost: 2_000_000))
-        let later = MemoryMetricsStore(records: records)
-        let old = try await store.whatIfSummaries(from: start, to: start + 10 * day, tenant: nil, deadline: .now)
-        try await later.saveWhatIfSummaries(old, deadline: .now)
-        let (warm, rawRead) = try await run(later, summaries: true, from: start, to: start + 10 * day, edit: edit)
-        let (raw, _) = try await run(later, summaries: false, from: start, to: start + 10 * day, edit: edit)
+                model: "claude-3-opus", input: 5_000, output: 100, cost: 2_000_000),
+            edit: edit)
         assertSame(warm, raw)
         XCTAssertEqual(rawRead, 7, "the late record's day only")
         XCTAssertEqual(warm.totals.calls, 61)
@@ -225,18 +234,12 @@ final class WhatIfSummaryTests: XCTestCase {
     /// come from summaries, free-demo's day with a late record from records, one read of its own.
     func testAMixedDayReadsOnlyTheTenantsItReplays() async throws {
         let edit = #"{"tiers": {"enterprise": {"defaultStrategy": "cheapest"}}}"#
-        var records = records().filter { $0.tenant == "initech" || $0.tenant == "free-demo" }
-        let store = MemoryMetricsStore(records: records)
-        _ = try await run(store, summaries: true, from: start, to: start + 10 * day, edit: edit)
-        records.append(
+        let (warm, rawRead, raw) = try await afterALateRecord(
+            records().filter { $0.tenant == "initech" || $0.tenant == "free-demo" },
             call(
                 "late", at: start + 4 * day + hour, tenant: "free-demo", tier: "basic", category: .chat,
-                model: "gpt-4o-mini", input: 300, output: 40, cost: 80_000))
-        let later = MemoryMetricsStore(records: records)
-        let old = try await store.whatIfSummaries(from: start, to: start + 10 * day, tenant: nil, deadline: .now)
-        try await later.saveWhatIfSummaries(old, deadline: .now)
-        let (warm, rawRead) = try await run(later, summaries: true, from: start, to: start + 10 * day, edit: edit)
-        let (raw, _) = try await run(later, summaries: false, from: start, to: start + 10 * day, edit: edit)
+                model: "gpt-4o-mini", input: 300, output: 40, cost: 80_000),
+            edit: edit)
         assertSame(warm, raw)
         XCTAssertEqual(rawRead, 3, "free-demo's three answered calls of day 4, not initech's six beside them")
         XCTAssertGreaterThanOrEqual(warm.summaryCalls ?? 0, 60, "initech's ten days from summaries")
