@@ -336,7 +336,12 @@ func tests(_ library: String, _ dependencies: [Target.Dependency] = [], exclude:
         exclude: exclude)
 }
 
+/// Test doubles shared by several test targets (one HTTP endpoint stand-in, not one per target).
+let testSupportTarget: Target = .target(
+    name: "SwitchyardTestSupport", dependencies: ["SwitchyardHTTP"], path: "Tests/SwitchyardTestSupport")
+
 let testTargets: [Target] = [
+    testSupportTarget,
     tests("SwitchyardJSON"),
     tests("SwitchyardCore"),
     tests("SwitchyardContract", ["SwitchyardJSON"]),
@@ -349,7 +354,7 @@ let testTargets: [Target] = [
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     tests("SwitchyardHTTP", ["CCurl"]),
-    tests("SwitchyardAWS", ["SwitchyardHTTP", "SwitchyardJSON"]),
+    tests("SwitchyardAWS", ["SwitchyardHTTP", "SwitchyardJSON", "SwitchyardTestSupport"]),
     tests(
         "SwitchyardProviders",
         ["SwitchyardLLMCallerFunction", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardJSON", "CZlib"],
@@ -361,14 +366,16 @@ let testTargets: [Target] = [
             "SwitchyardUsageLoggerFunction", "SwitchyardRouterFunction", "SwitchyardBilling", "SwitchyardJSON",
             "SwitchyardRuntime", "SwitchyardRouting",
         ]),
-    tests("SwitchyardFrontDoor", ["SwitchyardJSON", "SwitchyardUsage", "SwitchyardAWS", "SwitchyardHTTP"]),
+    tests(
+        "SwitchyardFrontDoor",
+        ["SwitchyardJSON", "SwitchyardUsage", "SwitchyardAWS", "SwitchyardHTTP", "SwitchyardTestSupport"]),
     tests(
         "SwitchyardVision",
         [
             "SwitchyardVisionFunction", "SwitchyardONNX", "SwitchyardImageFetch", "SwitchyardJSON", "SwitchyardHTTP",
-            "CZlib",
+            "CZlib", "SwitchyardTestSupport",
         ]),
-    tests("SwitchyardImageFetch", ["SwitchyardAWS", "SwitchyardHTTP"]),
+    tests("SwitchyardImageFetch", ["SwitchyardAWS", "SwitchyardHTTP", "SwitchyardTestSupport"]),
     tests("SwitchyardONNX"),
     tests(
         "SwitchyardRouting",

@@ -2,6 +2,7 @@ import SwitchyardAWS
 import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
+import SwitchyardTestSupport
 import XCTest
 
 /// SQS's awsJson1_0 protocol as the service speaks it (shapes from the SQS API reference).
@@ -15,18 +16,18 @@ final class SQSClientTests: XCTestCase {
     func testSendMessageIsSignedJSON10AndChecksTheBodyDigest() async throws {
         // MD5("hello") = 5d41402abc4b2a76b9719d911017c592 (RFC 1321 test suite style, checked with md5sum).
         let answer = JSON.object(["MessageId": "m-1", "MD5OfMessageBody": "5d41402abc4b2a76b9719d911017c592"])
-        let endpoint = SecretsEndpoint([HTTPResponse(status: 200, body: answer.serialized())])
+        let endpoint = RecordingTransport(answers: [HTTPResponse(status: 200, body: answer.serialized())])
         let client = try SQSClient(environment: environment, transport: endpoint)
         let id = try await client.sendMessage(queueURL: queue, body: "hello", deadline: deadline)
         XCTAssertEqual(id, "m-1")
-        let request = try XCTUnwrap(endpoint.requests.withLock { $0.first })
+        let request = try XCTUnwrap(endpoint.sent.first)
         XCTAssertEqual(request.url, "https://sqs.us-west-2.amazonaws.com/")
         XCTAssertEqual(request.headers["X-Amz-Target"], "AmazonSQS.SendMessage")
         XCTAssertEqual(request.headers["Content-Type"], "application/x-amz-json-1.0")
         XCTAssertTrue(request.headers["Authorization"]!.contains("/us-west-2/sqs/aws4_request"))
         XCTAssertEqual(try JSON.parse(request.body), ["QueueUrl": .string(queue), "MessageBody": "hello"])
 
-        let corrupted = SecretsEndpoint([
+        let corrupted = RecordingTransport(answers: [
             HTTPResponse(status: 200, body: JSON.object(["MessageId": "m-2", "MD5OfMessageBody": "00"]).serialized())
         ])
         let checking = try SQSClient(environment: environment, transport: corrupted)
@@ -55,7 +56,7 @@ final class SQSClientTests: XCTestCase {
                 ]
             ]
         ])
-        let endpoint = SecretsEndpoint([
+        let endpoint = RecordingTransport(answers: [
             HTTPResponse(status: 200, body: received.serialized()),
             HTTPResponse(status: 200, body: JSON.object([:]).serialized()),
             HTTPResponse(
@@ -85,7 +86,7 @@ final class SQSClientTests: XCTestCase {
         } catch {
             XCTAssertEqual(error, .service(service: "sqs", status: 400, code: "QueueDoesNotExist", message: "no queue"))
         }
-        let sent = endpoint.requests.withLock { $0 }
+        let sent = endpoint.sent
         XCTAssertEqual(sent[0].headers["X-Amz-Target"], "AmazonSQS.ReceiveMessage")
         XCTAssertEqual(try JSON.parse(sent[0].body)["VisibilityTimeout"], 30)
         XCTAssertEqual(try JSON.parse(sent[0].body)["WaitTimeSeconds"], 20)

@@ -2,6 +2,7 @@ import SwitchyardAWS
 import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
+import SwitchyardTestSupport
 import XCTest
 
 final class SecretEnvironmentTests: XCTestCase {
@@ -16,7 +17,7 @@ final class SecretEnvironmentTests: XCTestCase {
     }
 
     func testMembersOfEachNamedSecretBecomeVariablesAndTheEnvironmentWins() async throws {
-        let endpoint = SecretsEndpoint([
+        let endpoint = RecordingTransport(answers: [
             answer(#"{"MONGODB_URI": "mongodb+srv://u:p@cluster/db", "SWITCHYARD_DB": "from-secret"}"#),
             answer(#"{"SWITCHYARD_CLASSIFIER_API_KEY": "k-1"}"#),
         ])
@@ -28,16 +29,16 @@ final class SecretEnvironmentTests: XCTestCase {
         XCTAssertEqual(resolved["MONGODB_URI"], "mongodb+srv://u:p@cluster/db")
         XCTAssertEqual(resolved["SWITCHYARD_DB"], "explicit", "a variable the environment sets wins")
         XCTAssertEqual(resolved["SWITCHYARD_CLASSIFIER_API_KEY"], "k-1")
-        let asked = try endpoint.requests.withLock { requests in try requests.map { try JSON.parse($0.body) } }
+        let asked = try endpoint.sent.map { try JSON.parse($0.body) }
         XCTAssertEqual(
             asked, [["SecretId": "arn:aws:secretsmanager:us-east-1:1:secret:mongo"], ["SecretId": "classifier"]])
     }
 
     func testWithoutSecretsNothingIsCalled() async throws {
-        let endpoint = SecretsEndpoint([])
+        let endpoint = RecordingTransport(answers: [])
         let resolved = try await SecretEnvironment.resolve(Environment(base), transport: endpoint, deadline: deadline)
         XCTAssertEqual(resolved.values, base)
-        XCTAssertTrue(endpoint.requests.withLock { $0.isEmpty })
+        XCTAssertTrue(endpoint.sent.isEmpty)
     }
 
     func testASecretCannotSetCredentialsOrRuntimeVariablesAndErrorsHideValues() async {
@@ -50,7 +51,7 @@ final class SecretEnvironmentTests: XCTestCase {
             values["SWITCHYARD_SECRETS"] = "s"
             do {
                 _ = try await SecretEnvironment.resolve(
-                    Environment(values), transport: SecretsEndpoint([answer(document)]), deadline: deadline)
+                    Environment(values), transport: RecordingTransport(answers: [answer(document)]), deadline: deadline)
                 XCTFail("accepted \(bad)")
             } catch {
                 XCTAssertEqual(error.errorType, "Config.Invalid")
@@ -68,7 +69,7 @@ final class SecretEnvironmentTests: XCTestCase {
         ] {
             do {
                 _ = try await SecretEnvironment.resolve(
-                    Environment(values), transport: SecretsEndpoint([response]), deadline: deadline)
+                    Environment(values), transport: RecordingTransport(answers: [response]), deadline: deadline)
                 XCTFail("accepted \(response.status)")
             } catch {
                 XCTAssertEqual(error.errorType, "Config.Invalid")

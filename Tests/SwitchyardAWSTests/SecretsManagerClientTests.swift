@@ -2,31 +2,8 @@ import SwitchyardAWS
 import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
-import Synchronization
+import SwitchyardTestSupport
 import XCTest
-
-/// Secrets Manager's awsJson1.1 protocol as the service speaks it: one canned answer per call,
-/// and every request kept for inspection.
-final class SecretsEndpoint: HTTPTransport {
-    let answers: Mutex<[HTTPResponse]>
-    let requests = Mutex<[HTTPRequest]>([])
-
-    init(_ answers: [HTTPResponse]) { self.answers = Mutex(answers) }
-
-    func send(_ request: HTTPRequest, deadline: ContinuousClock.Instant) async throws(TransportError) -> HTTPResponse {
-        requests.withLock { $0.append(request) }
-        guard let answer = answers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else {
-            throw .connectFailed("no answer")
-        }
-        return answer
-    }
-
-    func stream(_ request: HTTPRequest, deadline: ContinuousClock.Instant, into receiver: some HTTPStreamReceiver)
-        async throws(TransportError) -> HTTPResponseHead
-    {
-        throw .io("not used")
-    }
-}
 
 final class SecretsManagerClientTests: XCTestCase {
     let environment = Environment([
@@ -39,14 +16,14 @@ final class SecretsManagerClientTests: XCTestCase {
         let body = JSON.object([
             "ARN": "arn:aws:secretsmanager:eu-west-1:1:secret:llm", "Name": "llm", "SecretString": .string(secret),
         ]).serialized()
-        let endpoint = SecretsEndpoint([HTTPResponse(status: 200, body: body)])
+        let endpoint = RecordingTransport(answers: [HTTPResponse(status: 200, body: body)])
         let client = try SecretsManagerClient(environment: environment, transport: endpoint)
         let deadline = ContinuousClock.now.advanced(by: .seconds(5))
         let first = try await client.secretValue("llm", field: "OPENAI_API_KEY", deadline: deadline)
         let second = try await client.secretValue("llm", field: "ANTHROPIC_API_KEY", deadline: deadline)
         XCTAssertEqual(first, "sk-live-123")
         XCTAssertEqual(second, "sk-ant-456")
-        let sent = endpoint.requests.withLock { $0 }
+        let sent = endpoint.sent
         XCTAssertEqual(sent.count, 1, "the second read comes from the cache")
         let request = try XCTUnwrap(sent.first)
         XCTAssertEqual(request.url, "https://secretsmanager.eu-west-1.amazonaws.com/")
@@ -60,7 +37,7 @@ final class SecretsManagerClientTests: XCTestCase {
     func testServiceErrorsAreTypedAndEndpointOverridesApply() async throws {
         var env = environment
         env.values["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = "http://127.0.0.1:4566/"
-        let endpoint = SecretsEndpoint([
+        let endpoint = RecordingTransport(answers: [
             HTTPResponse(
                 status: 400,
                 body: Array(
@@ -89,13 +66,13 @@ final class SecretsManagerClientTests: XCTestCase {
         } catch {
             XCTAssertEqual(error.errorType, "AWS.Throttled")
         }
-        XCTAssertEqual(endpoint.requests.withLock { $0.first?.url }, "http://127.0.0.1:4566/")
+        XCTAssertEqual(endpoint.sent.first?.url, "http://127.0.0.1:4566/")
     }
 
     func testMissingCredentialsAreAConfigurationError() {
         XCTAssertThrowsError(
             try SecretsManagerClient(
-                environment: Environment(["AWS_REGION": "us-east-1"]), transport: SecretsEndpoint([]))
+                environment: Environment(["AWS_REGION": "us-east-1"]), transport: RecordingTransport(answers: []))
         ) {
             XCTAssertEqual($0 as? ConfigurationError, .missing(variable: "AWS_ACCESS_KEY_ID"))
         }

@@ -2,6 +2,7 @@ import SwitchyardAWS
 import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
+import SwitchyardTestSupport
 import XCTest
 
 @testable import SwitchyardFrontDoor
@@ -10,7 +11,7 @@ import XCTest
 /// threshold is PUT to the upload prefix and replaced by its `s3://` reference; small bodies and
 /// bodies that are not JSON pass untouched.
 final class BodyOffloadTests: XCTestCase {
-    func offload(_ endpoint: CannedEndpoint, threshold: Int = 100) throws -> BodyOffload {
+    func offload(_ endpoint: RecordingTransport, threshold: Int = 100) throws -> BodyOffload {
         let s3 = S3Client(
             baseURL: "https://s3.eu-west-1.amazonaws.com",
             signer: SigV4Signer(
@@ -42,7 +43,7 @@ final class BodyOffloadTests: XCTestCase {
                 ])
             ]),
         ]).serialized()
-        let endpoint = CannedEndpoint([HTTPResponse(status: 200), HTTPResponse(status: 200)])
+        let endpoint = RecordingTransport(answers: [HTTPResponse(status: 200), HTTPResponse(status: 200)])
         let result = try JSON.parse(try await offload(endpoint).offload(body, deadline: .now + .seconds(5)))
         let sent = endpoint.sent
         XCTAssertEqual(sent.count, 2)
@@ -62,7 +63,7 @@ final class BodyOffloadTests: XCTestCase {
     }
 
     func testSmallAndNonJSONBodiesPassUntouched() async throws {
-        let endpoint = CannedEndpoint([])
+        let endpoint = RecordingTransport(answers: [])
         let small = Array(#"{"messages": [{"role": "user", "content": "hi"}]}"#.utf8)
         let kept = try await offload(endpoint, threshold: 1000).offload(small, deadline: .now + .seconds(5))
         XCTAssertEqual(kept, small)
@@ -75,7 +76,8 @@ final class BodyOffloadTests: XCTestCase {
     func testBadBase64IsAnInvalidRequestAndAFailedUploadIsUnavailable() async throws {
         let bad = JSON.object(["image": .string("data:image/png;base64,@@@@" + String(repeating: "A", count: 200))])
         do {
-            _ = try await offload(CannedEndpoint([])).offload(bad.serialized(), deadline: .now + .seconds(5))
+            _ = try await offload(RecordingTransport(answers: [])).offload(
+                bad.serialized(), deadline: .now + .seconds(5))
             XCTFail("accepted bad base64")
         } catch {
             XCTAssertEqual((error as? FrontDoorError)?.errorType, "FrontDoor.InvalidRequest")
@@ -83,7 +85,8 @@ final class BodyOffloadTests: XCTestCase {
         let good = JSON.object(["image": .string(image([UInt8](repeating: 1, count: 300)))])
         let denied = HTTPResponse(status: 403, body: Array("<Error><Code>AccessDenied</Code></Error>".utf8))
         do {
-            _ = try await offload(CannedEndpoint([denied])).offload(good.serialized(), deadline: .now + .seconds(5))
+            _ = try await offload(RecordingTransport(answers: [denied])).offload(
+                good.serialized(), deadline: .now + .seconds(5))
             XCTFail("an upload S3 refused was ignored")
         } catch {
             XCTAssertEqual((error as? FrontDoorError)?.errorType, "FrontDoor.Unavailable")

@@ -3,32 +3,11 @@ import SwitchyardContract
 import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
+import SwitchyardTestSupport
 import Synchronization
 import XCTest
 
 @testable import SwitchyardFrontDoor
-
-/// An AWS endpoint played by the test: one canned answer per call, every request kept.
-final class CannedEndpoint: HTTPTransport {
-    let answers: Mutex<[HTTPResponse]>
-    let requests = Mutex<[HTTPRequest]>([])
-
-    init(_ answers: [HTTPResponse]) { self.answers = Mutex(answers) }
-
-    func send(_ request: HTTPRequest, deadline: ContinuousClock.Instant) async throws(TransportError) -> HTTPResponse {
-        requests.withLock { $0.append(request) }
-        guard let answer = answers.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else {
-            throw .connectFailed("no answer")
-        }
-        return answer
-    }
-
-    func stream(_ request: HTTPRequest, deadline: ContinuousClock.Instant, into receiver: some HTTPStreamReceiver)
-        async throws(TransportError) -> HTTPResponseHead
-    { throw .io("not used") }
-
-    var sent: [HTTPRequest] { requests.withLock { $0 } }
-}
 
 /// The front door over the Step Functions backend: a whole answer is one StartSyncExecution of the
 /// configured state machine, its LLM outcome becomes the completion, and every way an execution
@@ -50,7 +29,7 @@ final class StepFunctionsBackendTests: XCTestCase {
         queue = MemoryQueue()
     }
 
-    func service(_ endpoint: CannedEndpoint) -> FrontDoorService {
+    func service(_ endpoint: RecordingTransport) -> FrontDoorService {
         let client = StepFunctionsClient(
             endpoint: "https://sync-states.eu-west-1.amazonaws.com",
             signer: SigV4Signer(
@@ -88,13 +67,15 @@ final class StepFunctionsBackendTests: XCTestCase {
 
     func testAWholeAnswerIsOneSignedSyncExecutionOfTheConfiguredStateMachine() async throws {
         // The execution's output must answer the request the front door sends: build it from the sent input.
-        let probe = CannedEndpoint([execution("FAILED", error: "probe")])
+        let probe = RecordingTransport(answers: [execution("FAILED", error: "probe")])
         _ = await post(service(probe), chatBody)
         let sentInput = try XCTUnwrap(JSON.parse(probe.sent[0].body)["input"]?.stringValue)
         let request = try JSON.decode(InferenceRequest.self, from: Array(sentInput.utf8))
         ledger = MemoryLedger()
 
-        let endpoint = CannedEndpoint([execution("SUCCEEDED", output: try await pipelineOutput(for: request))])
+        let endpoint = RecordingTransport(answers: [
+            execution("SUCCEEDED", output: try await pipelineOutput(for: request))
+        ])
         let response = await post(service(endpoint), chatBody)
         XCTAssertEqual(response.status, 200, String(decoding: response.bytes ?? [], as: UTF8.self))
         let body = try JSON.parse(response.bytes ?? [])
@@ -122,7 +103,7 @@ final class StepFunctionsBackendTests: XCTestCase {
     }
 
     func testATimedOutExecutionIsAnOpenAIShaped502() async throws {
-        let response = await post(service(CannedEndpoint([execution("TIMED_OUT")])), chatBody)
+        let response = await post(service(RecordingTransport(answers: [execution("TIMED_OUT")])), chatBody)
         XCTAssertEqual(response.status, 502)
         let error = try XCTUnwrap(JSON.parse(response.bytes ?? [])["error"])
         XCTAssertEqual(error["type"]?.stringValue, "upstream_error")
@@ -131,7 +112,7 @@ final class StepFunctionsBackendTests: XCTestCase {
     }
 
     func testAFailedExecutionNamesItsError() async throws {
-        let endpoint = CannedEndpoint([
+        let endpoint = RecordingTransport(answers: [
             execution("FAILED", error: "Switchyard.UsageNotQueued", cause: "the usage queue refused the records")
         ])
         let response = await post(service(endpoint), chatBody)
@@ -144,7 +125,7 @@ final class StepFunctionsBackendTests: XCTestCase {
             status: 400,
             body: Array(
                 #"{"__type":"com.amazonaws.swf.service.v2.model#StateMachineDoesNotExist","message":"no"}"#.utf8))
-        let response = await post(service(CannedEndpoint([refusal])), chatBody)
+        let response = await post(service(RecordingTransport(answers: [refusal])), chatBody)
         XCTAssertEqual(response.status, 502)
         XCTAssertEqual(try JSON.parse(response.bytes ?? [])["error"]?["code"]?.stringValue, "AWS.ServiceError")
     }
@@ -166,7 +147,7 @@ final class StepFunctionsBackendTests: XCTestCase {
     func testAThrottledStartIsA429WithRetryAfter() async throws {
         let throttled = HTTPResponse(
             status: 400, body: Array(#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.utf8))
-        try assertThrottled(await post(service(CannedEndpoint([throttled])), chatBody))
+        try assertThrottled(await post(service(RecordingTransport(answers: [throttled])), chatBody))
     }
 
     func testTheExecutionLimitIsA429WithRetryAfter() async throws {
@@ -174,11 +155,11 @@ final class StepFunctionsBackendTests: XCTestCase {
             status: 400,
             body: Array(
                 #"{"__type":"com.amazonaws.swf.service.v2.model#ExecutionLimitExceeded","message":"limit"}"#.utf8))
-        try assertThrottled(await post(service(CannedEndpoint([limit])), chatBody))
+        try assertThrottled(await post(service(RecordingTransport(answers: [limit])), chatBody))
     }
 
     func testLambdaThrottlingThatOutlastedTheRetriesIsA429() async throws {
-        let endpoint = CannedEndpoint([
+        let endpoint = RecordingTransport(answers: [
             execution("FAILED", error: "Lambda.TooManyRequestsException", cause: "Rate Exceeded.")
         ])
         try assertThrottled(await post(service(endpoint), chatBody))
@@ -187,7 +168,7 @@ final class StepFunctionsBackendTests: XCTestCase {
     func testAThrottledDetectIsA429Too() async throws {
         let throttled = HTTPResponse(
             status: 429, body: Array(#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.utf8))
-        let response = await service(CannedEndpoint([throttled])).handle(
+        let response = await service(RecordingTransport(answers: [throttled])).handle(
             FrontDoorRequest(
                 method: "POST", path: "/v1/detect",
                 headers: [(name: "Authorization", value: "Bearer \(key.text)")],
@@ -196,14 +177,15 @@ final class StepFunctionsBackendTests: XCTestCase {
     }
 
     func testOutputThatIsNotAPipelineResponseIsA502() async throws {
-        let response = await post(service(CannedEndpoint([execution("SUCCEEDED", output: #"{"route": 7}"#)])), chatBody)
+        let response = await post(
+            service(RecordingTransport(answers: [execution("SUCCEEDED", output: #"{"route": 7}"#)])), chatBody)
         XCTAssertEqual(response.status, 502)
         XCTAssertEqual(
             try JSON.parse(response.bytes ?? [])["error"]?["code"]?.stringValue, "FrontDoor.MalformedPipelineOutput")
     }
 
     func testStreamsStayInProcess() async throws {
-        let endpoint = CannedEndpoint([])
+        let endpoint = RecordingTransport(answers: [])
         let body = #"{"model": "auto", "stream": true, "messages": [{"role": "user", "content": "Capital?"}]}"#
         let response = await post(service(endpoint), body)
         XCTAssertEqual(response.status, 200)
@@ -215,7 +197,7 @@ final class StepFunctionsBackendTests: XCTestCase {
     }
 
     func testAnInputOverExpressLimitIsRefusedWithoutAStart() async throws {
-        let endpoint = CannedEndpoint([])
+        let endpoint = RecordingTransport(answers: [])
         let backend = StepFunctionsBackend(
             local: fake,
             stepFunctions: StepFunctionsClient(

@@ -3,6 +3,7 @@ import SwitchyardAWS
 import SwitchyardContract
 import SwitchyardCore
 import SwitchyardHTTP
+import SwitchyardTestSupport
 import XCTest
 
 @testable import SwitchyardImageFetch

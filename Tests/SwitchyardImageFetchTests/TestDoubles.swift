@@ -5,27 +5,6 @@ import Synchronization
 
 @testable import SwitchyardImageFetch
 
-/// Answers each request with a closure's reply and records what was sent.
-final class RecordingTransport: HTTPTransport {
-    private let state = Mutex<[HTTPRequest]>([])
-    private let answer: @Sendable (HTTPRequest) -> Result<HTTPResponse, TransportError>
-
-    init(_ answer: @escaping @Sendable (HTTPRequest) -> Result<HTTPResponse, TransportError>) { self.answer = answer }
-
-    var sent: [HTTPRequest] { state.withLock { $0 } }
-
-    func send(_ request: HTTPRequest, deadline: ContinuousClock.Instant) async throws(TransportError) -> HTTPResponse {
-        state.withLock { $0.append(request) }
-        return try answer(request).get()
-    }
-
-    func stream(_ request: HTTPRequest, deadline: ContinuousClock.Instant, into receiver: some HTTPStreamReceiver)
-        async throws(TransportError) -> HTTPResponseHead
-    {
-        throw .io("not used")
-    }
-}
-
 /// A resolver whose answers are scripted per call (the last answer repeats), counting calls: a
 /// DNS server that changes its mind between the check and the connection.
 final class ScriptedResolver: HostResolver {

@@ -3,30 +3,8 @@ import SwitchyardContract
 import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardVision
-import Synchronization
 
 @testable import SwitchyardVisionFunction
-
-/// An endpoint stand-in: answers each request with a closure's reply and records requests.
-final class ScriptedTransport: HTTPTransport {
-    private let state = Mutex<[HTTPRequest]>([])
-    private let answer: @Sendable (HTTPRequest) -> Result<HTTPResponse, TransportError>
-
-    init(answer: @escaping @Sendable (HTTPRequest) -> Result<HTTPResponse, TransportError>) { self.answer = answer }
-
-    var requests: [HTTPRequest] { state.withLock { $0 } }
-
-    func send(_ request: HTTPRequest, deadline: ContinuousClock.Instant) async throws(TransportError) -> HTTPResponse {
-        state.withLock { $0.append(request) }
-        return try answer(request).get()
-    }
-
-    func stream(_ request: HTTPRequest, deadline: ContinuousClock.Instant, into receiver: some HTTPStreamReceiver)
-        async throws(TransportError) -> HTTPResponseHead
-    {
-        throw .io("not used")
-    }
-}
 
 /// A bundle directory with a catalog, and the models its detectors name, generated with the
 /// repository's own scripts.

@@ -3,6 +3,7 @@ import SwitchyardContract
 import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
+import SwitchyardTestSupport
 import XCTest
 
 @testable import SwitchyardVision
@@ -12,7 +13,7 @@ final class VisionHandlerTests: XCTestCase {
     /// From when the test runs: XCTest creates every test's instance when the whole run starts.
     var farFuture: ContinuousClock.Instant { .now.advanced(by: .seconds(120)) }
 
-    func handler(_ transport: ScriptedTransport, _ extra: [String: String] = [:]) async throws -> VisionHandler {
+    func handler(_ transport: RecordingTransport, _ extra: [String: String] = [:]) async throws -> VisionHandler {
         try await VisionHandler.make(
             environment: VisionFixtures.environment(bundle: try VisionFixtures.bundle(), extra), transport: transport)
     }
@@ -24,7 +25,7 @@ final class VisionHandlerTests: XCTestCase {
     // MARK: - The plan chooses the backend
 
     func testContainerDetectorGetsTheUInt8TensorAtItsCatalogURL() async throws {
-        let transport = ScriptedTransport { _ in
+        let transport = RecordingTransport { _ in
             .success(HTTPResponse(status: 200, body: VisionFixtures.oneBoxOutput()))
         }
         let handler = try await handler(transport)
@@ -35,8 +36,8 @@ final class VisionHandlerTests: XCTestCase {
         XCTAssertEqual(outcome.status, .succeeded, "\(String(describing: outcome.error))")
         XCTAssertEqual(outcome.model, "yolov8n-container")
         XCTAssertEqual(outcome.provider, .container)
-        let request = try XCTUnwrap(transport.requests.first)
-        XCTAssertEqual(transport.requests.count, 1)
+        let request = try XCTUnwrap(transport.sent.first)
+        XCTAssertEqual(transport.sent.count, 1)
         XCTAssertEqual(request.url, "http://10.0.0.7:8080/invocations")
         XCTAssertNil(request.headers["authorization"])
         XCTAssertEqual(request.headers["content-type"], "application/x-npy")
@@ -71,7 +72,7 @@ final class VisionHandlerTests: XCTestCase {
     }
 
     func testSageMakerDetectorIsSignedForItsEndpoint() async throws {
-        let transport = ScriptedTransport { _ in
+        let transport = RecordingTransport { _ in
             .success(HTTPResponse(status: 200, body: VisionFixtures.oneBoxOutput()))
         }
         let handler = try await handler(transport)
@@ -79,7 +80,7 @@ final class VisionHandlerTests: XCTestCase {
             VisionFixtures.input([try inline(TestImages.gradient(width: 64, height: 64))], plan: ["yolov8n-sagemaker"]),
             invocationID: "inv", deadline: farFuture)
         XCTAssertEqual(outcome.status, .succeeded)
-        let request = try XCTUnwrap(transport.requests.first)
+        let request = try XCTUnwrap(transport.sent.first)
         XCTAssertEqual(request.url, "https://runtime.sagemaker.eu-west-1.amazonaws.com/endpoints/yolo-prod/invocations")
         XCTAssertTrue(request.headers["authorization"]?.contains("/eu-west-1/sagemaker/aws4_request") ?? false)
         XCTAssertEqual(request.headers["x-amz-security-token"], "token")
@@ -91,14 +92,14 @@ final class VisionHandlerTests: XCTestCase {
     /// The in-process detector runs the colour-cell model: the red square is class 0 and every
     /// box lies on it; nothing goes over the network.
     func testInProcessDetectorRunsTheModelHere() async throws {
-        let transport = ScriptedTransport { _ in .failure(.io("no network expected")) }
+        let transport = RecordingTransport { _ in .failure(.io("no network expected")) }
         let handler = try await handler(transport)
         let outcome = await handler.run(
             VisionFixtures.input([try inline(VisionFixtures.redSquare())], plan: ["yolov8n-lambda"]),
             invocationID: "inv",
             deadline: farFuture)
         XCTAssertEqual(outcome.status, .succeeded, "\(String(describing: outcome.error))")
-        XCTAssertEqual(transport.requests.count, 0)
+        XCTAssertEqual(transport.sent.count, 0)
         XCTAssertEqual(outcome.provider, .lambda)
         let detections = try XCTUnwrap(outcome.results.first?.detections)
         XCTAssertFalse(detections.isEmpty)
@@ -119,7 +120,7 @@ final class VisionHandlerTests: XCTestCase {
     /// A JPEG stored sideways with EXIF orientation 6 gives the same detections as the upright
     /// picture: boxes are in the pixels a person sees, without the function turning the image.
     func testRotatedJPEGIsReadThroughItsOrientation() async throws {
-        let handler = try await handler(ScriptedTransport { _ in .failure(.io("unused")) })
+        let handler = try await handler(RecordingTransport { _ in .failure(.io("unused")) })
         let upright = VisionFixtures.redSquare(width: 640, height: 480)
         // Stored turned 90° counter-clockwise; orientation 6 says "turn clockwise to view".
         let stored = EXIFOrientation.apply(8, to: upright)
@@ -146,7 +147,7 @@ final class VisionHandlerTests: XCTestCase {
     // MARK: - Fallback along the plan
 
     func testABackendFailureFallsBackToTheNextDetectorForTheRestOfTheImages() async throws {
-        let transport = ScriptedTransport { _ in .success(HTTPResponse(status: 503, body: Array("busy".utf8))) }
+        let transport = RecordingTransport { _ in .success(HTTPResponse(status: 503, body: Array("busy".utf8))) }
         let handler = try await handler(transport)
         let images = try (0..<3).map { _ in try inline(VisionFixtures.redSquare(width: 320, height: 240)) }
         let outcome = await handler.run(
@@ -155,7 +156,7 @@ final class VisionHandlerTests: XCTestCase {
         XCTAssertEqual(outcome.status, .degraded)
         XCTAssertEqual(outcome.model, "yolov8n-lambda")
         XCTAssertEqual(outcome.results.map(\.model), ["yolov8n-lambda", "yolov8n-lambda", "yolov8n-lambda"])
-        XCTAssertEqual(transport.requests.count, 1)  // the failed endpoint is not asked again
+        XCTAssertEqual(transport.sent.count, 1)  // the failed endpoint is not asked again
         XCTAssertEqual(outcome.usage.map(\.attempt), [0, 1])
         XCTAssertEqual(outcome.usage.map(\.status), [.failed, .fallback])
         XCTAssertEqual(outcome.usage[0].errorType, "Vision.BackendUnavailable")
@@ -166,7 +167,7 @@ final class VisionHandlerTests: XCTestCase {
     }
 
     func testNoDetectorAnsweringIsAFailedOutcomeWithEveryAttemptBilled() async throws {
-        let transport = ScriptedTransport { request in
+        let transport = RecordingTransport { request in
             request.url.contains("sagemaker")
                 ? .failure(.timeout(milliseconds: 5000)) : .success(HTTPResponse(status: 400, body: Array("bad".utf8)))
         }
@@ -185,7 +186,7 @@ final class VisionHandlerTests: XCTestCase {
     }
 
     func testPlanModelsThisFunctionDoesNotRun() async throws {
-        let transport = ScriptedTransport { _ in
+        let transport = RecordingTransport { _ in
             .success(HTTPResponse(status: 200, body: VisionFixtures.oneBoxOutput()))
         }
         let handler = try await handler(transport)
@@ -206,7 +207,7 @@ final class VisionHandlerTests: XCTestCase {
     // MARK: - Requests and images that cannot be served
 
     func testBadInputIsAFailedOutcomeNotALambdaError() async throws {
-        let transport = ScriptedTransport { _ in
+        let transport = RecordingTransport { _ in
             .success(HTTPResponse(status: 200, body: VisionFixtures.oneBoxOutput()))
         }
         let handler = try await handler(transport, ["VISION_MAX_IMAGES": "2"])
@@ -244,12 +245,12 @@ final class VisionHandlerTests: XCTestCase {
             XCTAssertEqual(outcome.status, .failed)
             XCTAssertEqual(outcome.error?.errorType, expected, "\(String(describing: outcome.error))")
         }
-        XCTAssertEqual(transport.requests.count, 0)
+        XCTAssertEqual(transport.sent.count, 0)
     }
 
     /// An image that fails after others were detected still bills the detector calls made.
     func testUsageOfEarlierImagesSurvivesALaterBadImage() async throws {
-        let transport = ScriptedTransport { _ in
+        let transport = RecordingTransport { _ in
             .success(HTTPResponse(status: 200, body: VisionFixtures.oneBoxOutput()))
         }
         let handler = try await handler(transport)
@@ -264,7 +265,7 @@ final class VisionHandlerTests: XCTestCase {
     }
 
     func testBatchItemsAreTheirOwnStep() async throws {
-        let transport = ScriptedTransport { _ in
+        let transport = RecordingTransport { _ in
             .success(HTTPResponse(status: 200, body: VisionFixtures.oneBoxOutput()))
         }
         let handler = try await handler(transport)
@@ -277,7 +278,7 @@ final class VisionHandlerTests: XCTestCase {
     }
 
     func testOutcomeRoundTripsThroughJSON() async throws {
-        let transport = ScriptedTransport { _ in
+        let transport = RecordingTransport { _ in
             .success(HTTPResponse(status: 200, body: VisionFixtures.oneBoxOutput()))
         }
         let handler = try await handler(transport)
@@ -290,7 +291,7 @@ final class VisionHandlerTests: XCTestCase {
     // MARK: - The hosting-sample wire format
 
     func testHostingSampleContract() async throws {
-        let transport = ScriptedTransport { request in
+        let transport = RecordingTransport { request in
             let answer = #"{"boxes": [[10, 20, 30, 40, 0.9, 2], [-5, 0, 5000, 10, 0.5, 0], [1, 1, 2, 2, 0.1, 1]]}"#
             return .success(HTTPResponse(status: 200, body: Array(answer.utf8)))
         }
@@ -302,7 +303,7 @@ final class VisionHandlerTests: XCTestCase {
         let detections = outcome.results[0].detections
         XCTAssertEqual(detections.map(\.classID), [2, 0])  // 0.1 is under the default 0.25
         XCTAssertEqual(detections[1].box, BoundingBox(x1: 0, y1: 0, x2: 100, y2: 10))
-        let request = try XCTUnwrap(transport.requests.first)
+        let request = try XCTUnwrap(transport.sent.first)
         XCTAssertEqual(request.headers["content-type"], "text/csv")
         XCTAssertEqual(try Base64.decode(request.body), jpeg)  // the original JPEG, unchanged
     }
@@ -319,7 +320,7 @@ final class VisionHandlerTests: XCTestCase {
             do {
                 _ = try await VisionHandler.make(
                     environment: VisionFixtures.environment(bundle: try VisionFixtures.bundle(modelFile: file)),
-                    transport: ScriptedTransport { _ in .failure(.io("unused")) })
+                    transport: RecordingTransport { _ in .failure(.io("unused")) })
                 XCTFail("\(file) loaded")
             } catch {
                 XCTAssertEqual((error as? any FunctionError)?.errorType, expected, "\(file): \(error)")
@@ -333,7 +334,7 @@ final class VisionHandlerTests: XCTestCase {
             at: bundle.appendingPathComponent("models"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(
             atPath: try VisionFixtures.cellModel(), toPath: bundle.appendingPathComponent("models/cells.onnx").path)
-        let unused = ScriptedTransport { _ in .failure(.io("unused")) }
+        let unused = RecordingTransport { _ in .failure(.io("unused")) }
         let fromBundle = try await VisionHandler.make(
             environment: VisionFixtures.environment(bundle: bundle), transport: unused)
         XCTAssertNotNil(fromBundle.detectors["yolov8n-lambda"])
@@ -341,7 +342,7 @@ final class VisionHandlerTests: XCTestCase {
         XCTAssertEqual(fromBundle.detectors.inProcessModelBytes, size)
 
         let model = Array(try Data(contentsOf: URL(fileURLWithPath: try VisionFixtures.cellModel())))
-        let s3 = ScriptedTransport { request in
+        let s3 = RecordingTransport { request in
             request.url == "http://127.0.0.1:4566/switchyard-models/yolo/cells.onnx"
                 ? .success(HTTPResponse(status: 200, body: model)) : .success(HTTPResponse(status: 404))
         }
@@ -350,10 +351,10 @@ final class VisionHandlerTests: XCTestCase {
             bundle: try VisionFixtures.bundle(modelFile: "s3://switchyard-models/yolo/cells.onnx"),
             ["AWS_ENDPOINT_URL_S3": "http://127.0.0.1:4566", "VISION_MODEL_CACHE_DIR": cache])
         _ = try await VisionHandler.make(environment: environment, transport: s3)
-        XCTAssertEqual(s3.requests.count, 1)
-        XCTAssertTrue(s3.requests[0].headers["authorization"]?.contains("/s3/aws4_request") ?? false)
+        XCTAssertEqual(s3.sent.count, 1)
+        XCTAssertTrue(s3.sent[0].headers["authorization"]?.contains("/s3/aws4_request") ?? false)
         _ = try await VisionHandler.make(environment: environment, transport: s3)  // a warm /tmp: no second download
-        XCTAssertEqual(s3.requests.count, 1)
+        XCTAssertEqual(s3.sent.count, 1)
     }
 
     func testCatalogEntriesMissingWhatTheirProviderNeeds() async throws {
@@ -362,7 +363,7 @@ final class VisionHandlerTests: XCTestCase {
         do {
             _ = try await VisionHandler.make(
                 environment: VisionFixtures.environment(bundle: try VisionFixtures.bundle(extra: [noEndpoint])),
-                transport: ScriptedTransport { _ in .failure(.io("unused")) })
+                transport: RecordingTransport { _ in .failure(.io("unused")) })
             XCTFail("loaded")
         } catch {
             XCTAssertEqual((error as? any FunctionError)?.errorType, "Config.InvalidDocument")
