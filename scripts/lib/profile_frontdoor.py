@@ -1,10 +1,14 @@
 """Where one request's CPU goes in switchyard-server (scripts/bench-frontdoor-profile).
 
-Runs the server (billing off, the bench's bundle and key) against nginx answering at once, under
-callgrind with collection off; after WARMUP requests turns collection on, sends REQUESTS requests
-one at a time on one keep-alive connection (each answer checked, as the bench checks it), dumps,
-and prints the instructions per request beside the top functions (inclusive and self). Instruction
-counts do not depend on the machine's load, unlike latency.
+Runs the server (billing off, the bench's bundle and key) against nginx answering at once; after
+WARMUP requests, sends REQUESTS requests one at a time on one keep-alive connection (each answer
+checked, as the bench checks it) once per tool in TOOLS:
+- `allocs` (first, always, unless ALLOCS=0): malloc-family calls and bytes per request, counted by
+  scripts/lib/malloc_count.c preloaded into the server, and the server's CPU ms per request. The
+  counts do not depend on the machine's load, unlike latency. (Callgrind cannot run this server:
+  valgrind 3.19 stops at swiftc's DWARF 5, and without debug info its core faults in
+  libdispatch's signal thread; this VM exposes no instruction counter to `perf stat`.)
+- `perf-stat`, `strace`, `strace-tt`, `perf-sched`, `perf-record`: attached to the running server.
 """
 from __future__ import annotations
 
@@ -33,6 +37,30 @@ def post(connection: http.client.HTTPConnection, key: str) -> None:
         raise RuntimeError(f"answered {answer.status}: {body[:300]}")
 
 
+def count_allocations(connection: http.client.HTTPConnection, key: str, server: Proc, requests: int,
+                      counts: Path) -> dict:
+    """Allocations (malloc, calloc, realloc, aligned) and bytes asked for per request, page faults
+    (the heap grown and trimmed again) and CPU ms per request, over `requests` requests; the
+    preloaded counter rewrites `counts` every 20 ms."""
+    def read() -> list[int]:
+        time.sleep(0.1)  # the counter's next write
+        return [int(x) for x in counts.read_text().split()]
+
+    def minor_faults() -> int:
+        return int(open(f"/proc/{server.p.pid}/stat").read().rsplit(")", 1)[1].split()[7])
+
+    before, cpu, faults = read(), server.cpu_seconds(), minor_faults()
+    for _ in range(requests):
+        post(connection, key)
+    cpu, faults = server.cpu_seconds() - cpu, minor_faults() - faults
+    after = read()
+    return {"requests": requests, "allocs_per_request": round((after[0] - before[0]) / requests, 1),
+            "frees_per_request": round((after[1] - before[1]) / requests, 1),
+            "bytes_per_request": round((after[2] - before[2]) / requests),
+            "minor_faults_per_request": round(faults / requests, 2),
+            "cpu_ms_per_request": round(1000 * cpu / requests, 3), "load": round(os.getloadavg()[0], 2)}
+
+
 def main() -> int:
     server_bin = Path(sys.argv[1])
     warmup, requests = int(os.environ.get("WARMUP", "200")), int(os.environ.get("REQUESTS", "500"))
@@ -48,6 +76,12 @@ def main() -> int:
         port = free_port()
         env = {**common, "SWITCHYARD_PORT": str(port), "SWITCHYARD_BILLING": "off",
                "SWITCHYARD_USAGE_QUEUE_DIR": str(work / "queue"), **json.loads(os.environ.get("SERVER_ENV", "{}"))}
+        allocs = os.environ.get("ALLOCS", "1") == "1"
+        if allocs:
+            library = work / "malloc_count.so"
+            subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", str(library),
+                            str(REPO / "scripts" / "lib" / "malloc_count.c"), "-lpthread"], check=True, timeout=120)
+            env |= {"LD_PRELOAD": str(library), "MALLOC_COUNT_FILE": str(work / "malloc-count.txt")}
         server = Proc([server_bin], env=env, log=work / "server.log")
         procs.append(server)
         wait_http(f"http://127.0.0.1:{port}/health", 60)
@@ -55,6 +89,8 @@ def main() -> int:
         for _ in range(warmup):
             post(connection, key)
         pid = str(server.p.pid)
+        if allocs:
+            print(json.dumps(count_allocations(connection, key, server, requests, work / "malloc-count.txt")))
         # Each tool attaches, the same requests run one at a time, the tool is stopped (SIGINT) and
         # reports: per-thread CPU and context switches (perf stat), syscalls (strace -c), samples
         # with call chains (perf record).
@@ -69,7 +105,7 @@ def main() -> int:
             "perf-sched": ["perf", "sched", "record", "-o", str(work / "sched.data"), "-a"],
             "perf-record": ["perf", "record", "-F", "4000", "-g", "-o", str(work / "perf.data"), "-p", pid],
         }
-        for name in os.environ.get("TOOLS", "perf-stat,strace,perf-record").split(","):
+        for name in filter(None, os.environ.get("TOOLS", "perf-stat,strace,perf-record").split(",")):
             log = open(work / f"{name}.txt", "w")
             tool = subprocess.Popen(tools[name], stdout=log, stderr=subprocess.STDOUT)
             time.sleep(1.0)  # attached

@@ -173,6 +173,12 @@ public struct RouterHandler: FunctionHandler {
         let table = router.table
         let profile = try RequestProfile(request, limits: table.policy.limits)
         guard let tier = table.tierName(ofTenant: profile.tenantID) else { throw .unknownTenant(profile.tenantID) }
+        // Warm signals: no child task for the snapshot (a task, two executor enqueues and a
+        // suspension per request, for an answer already in memory).
+        if let fresh = signals.freshSnapshot(tenantID: profile.tenantID) {
+            let classification = await classify(profile, tier: tier, policy: table.policy, deadline: deadline)
+            return try router.decide(profile, classification: classification, signals: fresh)
+        }
         // Spend and health are fetched while the classifier runs, within one budget.
         let signalsDeadline = min(deadline, started.advanced(by: signalsBudget))
         async let snapshot = signals.snapshot(tenantID: profile.tenantID, deadline: signalsDeadline)

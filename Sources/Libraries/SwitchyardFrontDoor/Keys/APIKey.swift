@@ -94,12 +94,18 @@ public struct APIKey: Sendable, Equatable {
         return out
     }
 
+    /// `/dev/urandom`, opened once for the process: every request id reads it, and an open and a
+    /// close per read were two of the request's system calls (docs/frontdoor.md). -1: it could not
+    /// be opened then; `randomBytes` opens it per call instead (and says why it fails).
+    private static let urandom: Int32 = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+
     /// Bytes from the kernel's random source (`/dev/urandom`, which never blocks once seeded).
     static func randomBytes(_ count: Int) throws(FrontDoorError) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
-        let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+        let shared = urandom
+        let fd = shared >= 0 ? shared : open("/dev/urandom", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .internalError("cannot open /dev/urandom (errno \(errno))") }
-        defer { close(fd) }
+        defer { if fd != shared { close(fd) } }
         var filled = 0
         while filled < count {
             let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, count - filled) }

@@ -170,8 +170,8 @@ public final class FrontDoorService: Sendable {
             let digest = APIKey.hash(tenant + "\u{1F}" + key)
             return ("req_" + APIKey.hex(Array(digest.prefix(16))), true)
         }
-        let random = (try? APIKey.randomBytes(12)) ?? []
-        return ("req_" + APIKey.hex(random), false)
+        // No silent fallback: an id without randomness would collide across requests.
+        return ("req_" + APIKey.hex(try APIKey.randomBytes(12)), false)
     }
 
     static func now() -> Int64 { WallClock.nowMilliseconds() }

@@ -101,9 +101,7 @@ extension RoutingSignals {
     /// that outlives the deadline keeps running on its own, so a caching source can still keep
     /// its answer for the next request.
     public func snapshot(tenantID: String, deadline: ContinuousClock.Instant) async -> SignalsSnapshot {
-        if let fresh = fresh(tenantID: tenantID) {
-            return SignalsSnapshot(spend: .value(fresh.spend), health: .value(fresh.health), waitedMs: 0)
-        }
+        if let fresh = freshSnapshot(tenantID: tenantID) { return fresh }
         let started = ContinuousClock.now
         async let spendOutcome = DeadlineRace.run(until: deadline) {
             try await self.monthToDateSpend(tenantID: tenantID)
@@ -112,6 +110,15 @@ extension RoutingSignals {
         let (spend, health) = await (spendOutcome, healthOutcome)
         return SignalsSnapshot(
             spend: spend, health: health, waitedMs: (ContinuousClock.now - started).milliseconds)
+    }
+}
+
+extension RoutingSignals {
+    /// `snapshot`'s answer when the source holds both figures fresh in memory, on the caller's
+    /// thread; nil when it would fetch. Lets a caller skip starting a task for the snapshot.
+    public func freshSnapshot(tenantID: String) -> SignalsSnapshot? {
+        guard let fresh = fresh(tenantID: tenantID) else { return nil }
+        return SignalsSnapshot(spend: .value(fresh.spend), health: .value(fresh.health), waitedMs: 0)
     }
 }
 
