@@ -41,6 +41,18 @@ final class MongoDurabilityTests: XCTestCase {
         XCTAssertTrue(fast.resolvedWriteConcern().contains(#"billing writes {"w":1}"#))
     }
 
+    func testADeadlineBeyondTheServersTimeLimitIsCappedNotRejected() async throws {
+        // 30 days is 2.6e9 ms, past the 32-bit maxTimeMS MongoDB accepts: the invocation's deadline is
+        // not the store's to refuse, so reads and writes go out with the largest limit it takes.
+        let sink = try makeSink()
+        let far = ContinuousClock.now + .seconds(30 * 86_400)
+        _ = try await sink.write([Fixtures.llm("far-deadline").pricedForTest()], deadline: far)
+        let stored = try await sink.withStore(deadline: far) { session throws(MongoFailure) in
+            try session.connection.find(UsageCollections.raw, filter: [:])
+        }
+        XCTAssertEqual(stored.count, 1)
+    }
+
     func testBucketBatchIDsStayBoundedAcrossManyWrites() async throws {
         // Pulls go out once 64 are pending: 16 writes here, each leaving four ids to pull (its
         // minute, hour and day buckets and its ledger month); the 17th write sends them.

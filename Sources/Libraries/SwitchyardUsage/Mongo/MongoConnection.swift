@@ -106,6 +106,10 @@ package final class MongoConnection {
         }
     }
 
+    /// The time left, as the server's `maxTimeMS`: at least 1 ms, and at most what the server accepts
+    /// (a 32-bit count), whatever deadline the invocation brought.
+    private var serverTimeLimit: Int64 { min(Int64(Int32.max), max(1, (deadline - .now).milliseconds)) }
+
     /// Throws (as "unavailable") when one more round trip could end after the deadline.
     private func checkDeadline(connecting: Bool = false) throws(MongoFailure) {
         let remaining = (deadline - .now).milliseconds
@@ -247,7 +251,7 @@ package final class MongoConnection {
     package func find(_ name: String, filter: JSONObject, options: JSONObject = [:]) throws(MongoFailure) -> [JSON] {
         let target = try collection(name)
         var settings = options
-        settings["maxTimeMS"] = .integer(max(1, (deadline - .now).milliseconds))
+        settings["maxTimeMS"] = .integer(serverTimeLimit)
         let (query, bsonSettings) = (filter.bson, settings.bson)
         let cursor = withExtendedLifetime((query, bsonSettings)) {
             mongoc_collection_find_with_opts(target, query.pointer, bsonSettings.pointer, nil)!
@@ -274,7 +278,7 @@ package final class MongoConnection {
         let stages = BSONDocument()
         for (i, stage) in pipeline.enumerated() { stages.append(String(i), stage) }
         let target = try collection(name)
-        let options = BSONDocument(["maxTimeMS": .integer(max(1, (deadline - .now).milliseconds))])
+        let options = BSONDocument(["maxTimeMS": .integer(serverTimeLimit)])
         let cursor = withExtendedLifetime((stages, options)) {
             mongoc_collection_aggregate(target, MONGOC_QUERY_NONE, stages.pointer, options.pointer, nil)!
         }
