@@ -69,9 +69,13 @@ public struct RoutingBundle: Sendable {
         let catalog: Catalog
         let quality: QualityVersion?
         do {
-            try checkCatalogKeys(documents.catalog, source: documents.sources.catalog)
+            // Parsed once here for the key check and `qualityVersion`; a document that does not parse
+            // is reported by `Catalog.parse` itself.
+            let json = try? JSON.parse(documents.catalog)
+            if let json { try checkCatalogKeys(json, source: documents.sources.catalog) }
             catalog = try Catalog.parse(documents.catalog, source: documents.sources.catalog)
-            quality = try qualityVersion(in: documents.catalog, source: documents.sources.catalog)
+            // (`json` is nil only when `Catalog.parse` has thrown: it parses with the same limits.)
+            quality = if let json { try qualityVersion(in: json, source: documents.sources.catalog) } else { nil }
         } catch {
             throw .catalog(error)
         }
@@ -98,18 +102,16 @@ public struct RoutingBundle: Sendable {
     ]
 
     /// The catalog document's `qualityVersion`, which the contract's `Catalog` does not carry.
-    static func qualityVersion(in bytes: [UInt8], source: String) throws(ConfigurationError) -> QualityVersion? {
+    static func qualityVersion(in json: JSON, source: String) throws(ConfigurationError) -> QualityVersion? {
         struct Head: Decodable { var qualityVersion: QualityVersion? }
         do {
-            return try JSON.decode(Head.self, from: bytes).qualityVersion
+            return try JSON.decode(Head.self, from: json).qualityVersion
         } catch {
             throw .invalidDocument(source: source, detail: describeDecodingError(error))
         }
     }
 
-    static func checkCatalogKeys(_ bytes: [UInt8], source: String) throws(ConfigurationError) {
-        // A document that does not parse is reported by `Catalog.parse` itself.
-        guard let json = try? JSON.parse(bytes) else { return }
+    static func checkCatalogKeys(_ json: JSON, source: String) throws(ConfigurationError) {
         if let (path, problem) = KnownKeys.firstUnknown(in: json, known: catalogKeys, maps: []) {
             throw .invalidDocument(source: source, detail: "\(path): \(problem)")
         }

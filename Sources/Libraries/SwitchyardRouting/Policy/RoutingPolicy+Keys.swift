@@ -72,7 +72,7 @@ enum KnownKeys {
         switch json {
         case .object(let object):
             if maps.contains(pattern) {
-                for member in object.members {
+                for member in object.members where member.value.isContainer {
                     let childPath = path.isEmpty ? member.key : "\(path).\(member.key)"
                     if let found = walk(
                         member.value, path: childPath, pattern: "\(pattern).*", known: known, maps: maps)
@@ -84,10 +84,13 @@ enum KnownKeys {
             }
             guard let allowed = known[pattern] else { return nil }
             for member in object.members {
-                let childPath = path.isEmpty ? member.key : "\(path).\(member.key)"
                 guard allowed.contains(member.key) else {
+                    let childPath = path.isEmpty ? member.key : "\(path).\(member.key)"
                     return (childPath, "unknown field; expected one of \(allowed.sorted().joined(separator: ", "))")
                 }
+                // A scalar has no fields to check: no paths to build for it (most members are scalars).
+                guard member.value.isContainer else { continue }
+                let childPath = path.isEmpty ? member.key : "\(path).\(member.key)"
                 let childPattern = pattern.isEmpty ? member.key : "\(pattern).\(member.key)"
                 if let found = walk(member.value, path: childPath, pattern: childPattern, known: known, maps: maps) {
                     return found
@@ -95,7 +98,7 @@ enum KnownKeys {
             }
             return nil
         case .array(let items):
-            for (i, item) in items.enumerated() {
+            for (i, item) in items.enumerated() where item.isContainer {
                 if let found = walk(item, path: "\(path)[\(i)]", pattern: "\(pattern)[*]", known: known, maps: maps) {
                     return found
                 }
@@ -103,6 +106,16 @@ enum KnownKeys {
             return nil
         default:
             return nil
+        }
+    }
+}
+
+extension JSON {
+    /// An object or an array: the only values `KnownKeys.walk` looks inside.
+    fileprivate var isContainer: Bool {
+        switch self {
+        case .object, .array: true
+        default: false
         }
     }
 }
