@@ -16,6 +16,14 @@ no longer measures anything; since router-ngram-2 it is training data, split by 
 fourth of its sources (sorted by name) goes to validation, the rest to train. The held-out test split
 is now test-2.jsonl (build_test2.py), written by someone who wrote none of these prompts.
 
+Retired test splits train the next model (the lead's rule: a split scored once and published no longer
+measures anything). test-2 to test-5 (RETIRED) were each scored once (test-5 for router-ngram-5) and are
+training data since router-ngram-6: their sources (test-N-sources/*.txt, with the ids
+test-N-near-duplicates.txt lists left out, exactly the prompts of test-N.jsonl) are split like
+seen-test-1's, every fourth source of each split (sorted by name) to validation, the rest to train, so
+validation keeps prompts by independent authors. The next honest score is on test-6, which this script
+never reads.
+
 Run: python3 events/routing/corpus/build_corpus.py
 """
 import json
@@ -55,6 +63,25 @@ def parse(path: pathlib.Path) -> list[dict]:
     return records
 
 
+RETIRED = ["test-2", "test-3", "test-4", "test-5"]
+
+
+def retired(split: str) -> list[dict]:
+    """A retired test split's prompts, parsed from its sources as its build script does (test-2 with this
+    file's parser, ids from 000; later splits with build_heldout.py's, ids from 001), near-duplicates out."""
+    from build_heldout import parse as parse_heldout
+    parser = parse if split == "test-2" else parse_heldout
+    records = []
+    for path in sorted((HERE / f"{split}-sources").glob("*.txt")):
+        records += parser(path)
+    excluded = set()
+    for line in (HERE / f"{split}-near-duplicates.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            excluded.add(line.split()[0])
+    assert excluded <= {r["id"] for r in records}, f"{split}: unknown near-duplicate ids"
+    return [r for r in records if r["id"] not in excluded]
+
+
 def main() -> None:
     splits = {"train": [], "validation": []}
     for path in sorted((HERE / "sources").glob("*.txt")):
@@ -65,6 +92,12 @@ def main() -> None:
     to_validation = set(seen_sources[3::4])
     for record in seen:
         splits["validation" if record["source"] in to_validation else "train"].append(record)
+    for split in RETIRED:
+        records = retired(split)
+        names = sorted({r["source"] for r in records})
+        to_validation = set(names[3::4])
+        for record in records:
+            splits["validation" if record["source"] in to_validation else "train"].append(record)
     for name, records in splits.items():
         with open(HERE / f"{name}.jsonl", "w", encoding="utf-8") as out:
             for record in records:
