@@ -45,6 +45,93 @@ final class CachedMetricsStoreTests: XCTestCase {
         { DimensionsResponse(tenants: [], tiers: [], models: []) }
     }
 
+    /// A store whose every rollup read takes at least `delay`: a cold month on a slow store.
+    final class SlowStore: MetricsStore {
+        let base: CountingStore
+        let delay: Duration
+
+        init(_ base: CountingStore, delay: Duration) {
+            self.base = base
+            self.delay = delay
+        }
+
+        func rollupRows(cover: TimeCover, filter: MetricsFilter, latency: Bool, deadline: ContinuousClock.Instant)
+            async throws(MetricsError) -> [RollupRow]
+        {
+            try? await Task.sleep(for: delay)
+            return try await base.rollupRows(cover: cover, filter: filter, latency: latency, deadline: deadline)
+        }
+        func recentRecords(
+            filter: MetricsFilter, activity: ActivityFilter, after cursor: ActivityCursor?, limit: Int,
+            deadline: ContinuousClock.Instant
+        ) async throws(MetricsError) -> [UsageRecord] { [] }
+        func requestRecords(requestID: String, limit: Int, deadline: ContinuousClock.Instant)
+            async throws(MetricsError) -> [UsageRecord]
+        { [] }
+        func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant)
+            async throws(MetricsError) -> [UsageRecord]
+        { [] }
+        func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
+            -> DimensionsResponse
+        { DimensionsResponse(tenants: [], tiers: [], models: []) }
+    }
+
+    /// Ten settled days on a store that takes 200 ms a read, 500 ms per call: each call reads one
+    /// piece (two days), keeps it and stops with `Dashboard.Warming` (the next piece would need
+    /// twice the 200 ms with under 300 left); the fifth call answers, equal to the store, and no
+    /// bucket was read twice. A read without histograms is then answered from the cache.
+    func testAColdRangeIsReadAcrossCallsKeepingEachPiece() async throws {
+        let dayMs: Int64 = 86_400_000
+        let records = (0..<10).map {
+            record("d\($0)", at: day + Int64($0) * dayMs + 3_600_000, latency: 10 + Int64($0))
+        }
+        let counting = CountingStore(MemoryMetricsStore(records: records))
+        let cached = CachedMetricsStore(
+            base: SlowStore(counting, delay: .milliseconds(200)), now: { [day] in day + 11 * dayMs })
+        let filter = MetricsFilter(from: day, to: day + 10 * dayMs)
+        let cover = TimeCover(from: filter.from, to: filter.to)
+        let direct = try await counting.base.rollupRows(
+            cover: cover, filter: filter, latency: true, deadline: .now + .seconds(5))
+        XCTAssertEqual(direct.count, 10)
+
+        var progress: [String] = []
+        var answer: [RollupRow] = []
+        for _ in 0..<8 {
+            let (rows, error) = await attempt(cached, cover, filter)
+            if let error {
+                progress.append("\(error)")
+            } else {
+                answer = rows
+                break
+            }
+        }
+        XCTAssertEqual(
+            progress, [2, 4, 6, 8].map { "\(MetricsError.warming(done: $0, total: 10))" })
+        XCTAssertEqual(sorted(answer), sorted(direct))
+        let asked = counting.asked.withLock { $0 }
+        XCTAssertEqual(asked.sorted(), (0..<10).map { day + Int64($0) * dayMs })
+
+        counting.asked.withLock { $0 = [] }
+        let plain = try await cached.rollupRows(
+            cover: cover, filter: filter, latency: false, deadline: .now + .seconds(5))
+        XCTAssertEqual(plain.map(\.count).reduce(0, +), 10)
+        XCTAssertEqual(counting.asked.withLock { $0 }, [])
+    }
+
+    /// One call with a 500 ms deadline: its rows, or its error.
+    func attempt(_ store: CachedMetricsStore, _ cover: TimeCover, _ filter: MetricsFilter) async
+        -> ([RollupRow], MetricsError?)
+    {
+        do {
+            return (
+                try await store.rollupRows(
+                    cover: cover, filter: filter, latency: true, deadline: .now + .milliseconds(500)), nil
+            )
+        } catch {
+            return ([], error)
+        }
+    }
+
     func record(_ id: String, at time: Int64, latency: Int64) -> UsageRecord {
         UsageRecord(
             requestID: id, step: "llm", invocationID: "inv-\(id)", timestamp: time, tenant: "acme", tier: "basic",

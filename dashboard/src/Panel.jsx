@@ -8,7 +8,12 @@ export function Panel({ id, title, extra, state, empty, children, wide }) {
       </div>
     );
   } else if (state.loading && !state.data) {
-    body = <div className="state loading">Loading…</div>;
+    const p = state.progress;
+    body = (
+      <div className="state loading" data-progress={p ? `${p.done}/${p.total}` : ""}>
+        {p ? `Loading… ${p.done} of ${p.total} buckets read (a cold range takes a few calls)` : "Loading…"}
+      </div>
+    );
   } else if (empty) {
     body = <div className="state empty">No data in this range.</div>;
   } else {

@@ -2,10 +2,28 @@
 // stored, and turns error answers into Error objects that carry the API's errorType.
 
 export class APIError extends Error {
-  constructor(status, errorType, message) {
+  constructor(status, errorType, message, body = null) {
     super(message);
     this.status = status;
     this.errorType = errorType;
+    // Dashboard.Warming carries how far a cold range has been read: { done, total }.
+    this.progress = body && Number.isFinite(body.done) && Number.isFinite(body.total)
+      ? { done: body.done, total: body.total } : null;
+  }
+}
+
+// A cold range is read across successive calls (each keeps what it read); at most this many.
+const MAX_WARMING_CALLS = 40;
+
+// Like `call`, but follows Dashboard.Warming: calls again at once, reporting the progress.
+export async function following(call, onProgress) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (error.errorType !== "Dashboard.Warming" || attempt >= MAX_WARMING_CALLS) throw error;
+      onProgress?.(error.progress);
+    }
   }
 }
 
@@ -25,7 +43,8 @@ async function answer(response) {
     throw new APIError(response.status, "Dashboard.BadAnswer", `not JSON (HTTP ${response.status})`);
   }
   if (!response.ok) {
-    throw new APIError(response.status, body?.errorType ?? "HTTP", body?.errorMessage ?? `HTTP ${response.status}`);
+    throw new APIError(response.status, body?.errorType ?? "HTTP", body?.errorMessage ?? `HTTP ${response.status}`,
+      body);
   }
   return body;
 }

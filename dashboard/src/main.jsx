@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { get } from "./api.js";
+import { following, get } from "./api.js";
 import { clock } from "./format.js";
 import { ActivityPanel } from "./panels/ActivityPanel.jsx";
 import { CostPanel } from "./panels/CostPanel.jsx";
@@ -50,8 +50,9 @@ function App() {
 
   useEffect(() => {
     let live = true;
-    setSummary((s) => ({ ...s, loading: true }));
-    get("/api/summary", { ...filters, costBy })
+    setSummary((s) => ({ ...s, loading: true, progress: null }));
+    following(() => get("/api/summary", { ...filters, costBy }),
+      (progress) => live && setSummary((s) => ({ ...s, progress })))
       .then((data) => {
         if (!live) return;
         setSummary({ loading: false, data, error: null });
@@ -61,9 +62,13 @@ function App() {
     return () => { live = false; };
   }, [filters, costBy, tick]);
 
+  // After the summary: on a cold range both read the same day buckets, and the summary's reading
+  // fills the cache the dimensions are then answered from.
+  const summaryLoaded = updated !== null;
   useEffect(() => {
-    get("/api/dimensions", { from, to }).then(setDimensions).catch(() => {});
-  }, [from, to, tick]);
+    if (!summaryLoaded) return;
+    following(() => get("/api/dimensions", { from, to })).then(setDimensions).catch(() => {});
+  }, [from, to, tick, summaryLoaded]);
 
   const refresh = useCallback(() => {
     setNow(Date.now());
@@ -107,7 +112,11 @@ function App() {
           </label>
           <button onClick={refresh} data-action="refresh">Refresh</button>
           <span className="updated" data-updated={updated ?? ""}>
-            {summary.loading ? "updating…" : updated ? `last updated ${clock(updated)}` : "not loaded"}
+            {summary.loading
+              ? summary.progress
+                ? `reading the range: ${summary.progress.done} of ${summary.progress.total} buckets…`
+                : "updating…"
+              : updated ? `last updated ${clock(updated)}` : "not loaded"}
           </span>
         </div>
         <p className="range">{clock(from)} → {clock(to)} · {new Date(from).toISOString().slice(0, 10)}</p>

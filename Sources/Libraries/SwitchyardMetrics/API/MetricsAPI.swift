@@ -40,9 +40,14 @@ public struct MetricsAPI: Sendable {
             try authorize(request)
             return try await route(request)
         } catch {
-            let body = JSON.object([
+            var fields: JSONObject = [
                 "errorType": .string(error.errorType), "errorMessage": .string(error.errorMessage),
-            ])
+            ]
+            if case .warming(let done, let total) = error {
+                fields["done"] = .integer(Int64(done))
+                fields["total"] = .integer(Int64(total))
+            }
+            let body = JSON.object(fields)
             return APIResponse(status: error.httpStatus, body: body.serialized())
         }
     }

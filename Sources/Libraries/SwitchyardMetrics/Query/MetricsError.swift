@@ -23,6 +23,10 @@ public enum MetricsError: FunctionError, Equatable {
     case deadlineExceeded(String)
     /// The routing bundle the what-if edits could not be loaded (read or validated) when first needed.
     case bundleUnavailable(String)
+    /// A cold range is being read into the rollup cache a piece at a time and the next piece would
+    /// not fit the deadline: `done` of `total` buckets are cached, kept for the next call, which
+    /// continues. Retry at once (the dashboard does, showing the progress).
+    case warming(done: Int, total: Int)
 
     public var errorType: String {
         switch self {
@@ -36,6 +40,7 @@ public enum MetricsError: FunctionError, Equatable {
         case .outOfRange: "Dashboard.OutOfRange"
         case .deadlineExceeded: "Dashboard.DeadlineExceeded"
         case .bundleUnavailable: "Dashboard.BundleUnavailable"
+        case .warming: "Dashboard.Warming"
         }
     }
 
@@ -52,6 +57,8 @@ public enum MetricsError: FunctionError, Equatable {
         case .outOfRange(let detail): "value out of range: \(detail.prefix(200))"
         case .deadlineExceeded(let detail): "deadline exceeded: \(detail.prefix(300))"
         case .bundleUnavailable(let detail): "routing bundle unavailable: \(detail.prefix(400))"
+        case .warming(let done, let total):
+            "reading the range into the cache: \(done) of \(total) buckets so far (kept); retry to continue"
         }
     }
 
@@ -64,7 +71,7 @@ public enum MetricsError: FunctionError, Equatable {
         case .methodNotAllowed: 405
         case .bundleUnavailable: 500
         case .outOfRange: 422
-        case .storeUnavailable: 503
+        case .storeUnavailable, .warming: 503
         case .deadlineExceeded: 504
         }
     }

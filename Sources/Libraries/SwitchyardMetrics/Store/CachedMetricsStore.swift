@@ -46,6 +46,13 @@ public final class CachedMetricsStore: MetricsStore {
         cache = Mutex(State())
     }
 
+    /// Reads what the cache lacks a piece at a time (`pieceBuckets` buckets of one granularity per
+    /// read, settled pieces first) and files each settled piece as soon as it is read, so a cold
+    /// range that does not fit one deadline (a month of day buckets at a million records is tens
+    /// of seconds on SecantusDB) is read across successive calls: when the next piece would not fit
+    /// what is left of the deadline (twice the slowest piece so far), the call stops with
+    /// `Dashboard.Warming` (done and total buckets) and the next call starts where it stopped.
+    /// A read without latency histograms is also answered from entries read with them.
     public func rollupRows(cover: TimeCover, filter: MetricsFilter, latency: Bool, deadline: ContinuousClock.Instant)
         async throws(MetricsError) -> [RollupRow]
     {
@@ -53,6 +60,7 @@ public final class CachedMetricsStore: MetricsStore {
         let settledBefore = time - settle
         var rows: [RollupRow] = []
         var missing: [TimeCover.Segment] = []
+        var total = 0
         cache.withLock { state in
             for segment in cover.segments {
                 let size = segment.granularity.milliseconds
@@ -65,13 +73,17 @@ public final class CachedMetricsStore: MetricsStore {
                     runStart = nil
                 }
                 while start < segment.to {
+                    total += 1
                     let end = min(start + size, segment.to)
-                    let key = Key(
+                    var key = Key(
                         granularity: segment.granularity, start: start, tenant: filter.tenant, tier: filter.tier,
                         latency: latency)
-                    if end == start + size, end <= settledBefore, let entry = state.entries[key],
-                        time - entry.storedAt < ttl
-                    {
+                    var entry = state.entries[key]
+                    if entry == nil && !latency {
+                        key.latency = true
+                        entry = state.entries[key]
+                    }
+                    if end == start + size, end <= settledBefore, let entry, time - entry.storedAt < ttl {
                         closeRun(at: start)
                         rows += entry.rows
                     } else if runStart == nil {
@@ -83,20 +95,75 @@ public final class CachedMetricsStore: MetricsStore {
             }
         }
         guard !missing.isEmpty else { return rows }
-        let fetched = try await base.rollupRows(
-            cover: TimeCover(segments: missing), filter: filter, latency: latency, deadline: deadline)
-        rows += fetched
-        // File the settled buckets just read, empty ones included (an empty bucket is an answer too).
-        var byBucket: [Key: [RollupRow]] = [:]
-        for segment in missing {
-            var start = segment.from
-            while start + segment.granularity.milliseconds <= min(segment.to, settledBefore) {
-                byBucket[
-                    Key(
-                        granularity: segment.granularity, start: start, tenant: filter.tenant, tier: filter.tier,
-                        latency: latency)] = []
-                start += segment.granularity.milliseconds
+        let pieces = Self.pieces(of: missing, settledBefore: settledBefore)
+        var done = total - pieces.reduce(0) { $0 + $1.buckets }
+        var slowest: Duration = .zero
+        for piece in pieces {
+            if slowest > .zero, piece.settled, deadline - ContinuousClock.now < slowest * 2 {
+                throw .warming(done: done, total: total)
             }
+            let started = ContinuousClock.now
+            let fetched = try await base.rollupRows(
+                cover: TimeCover(segments: [piece.segment]), filter: filter, latency: latency, deadline: deadline)
+            slowest = max(slowest, ContinuousClock.now - started)
+            rows += fetched
+            done += piece.buckets
+            if piece.settled { file(piece.segment, fetched, filter: filter, latency: latency, at: time) }
+        }
+        return rows
+    }
+
+    /// Most buckets one read of a cold range asks for: about a second of SecantusDB's decoding at a
+    /// million records a month (~210 day, ~75 hour, ~13 minute buckets per period).
+    static func pieceBuckets(_ granularity: Granularity) -> Int64 {
+        switch granularity {
+        case .minute: 60
+        case .hour: 12
+        case .day: 2
+        }
+    }
+
+    /// `missing` cut into reads of at most `pieceBuckets` buckets; a piece is settled when all its
+    /// buckets are whole and ended before `settledBefore`. Settled pieces first, each group in time order.
+    static func pieces(of missing: [TimeCover.Segment], settledBefore: Int64)
+        -> [(segment: TimeCover.Segment, buckets: Int, settled: Bool)]
+    {
+        var settled: [(segment: TimeCover.Segment, buckets: Int, settled: Bool)] = []
+        var open: [(segment: TimeCover.Segment, buckets: Int, settled: Bool)] = []
+        for segment in missing {
+            let size = segment.granularity.milliseconds
+            // Whole buckets that ended by `settledBefore` end at or before `cut`; the rest is one open piece.
+            let whole = (segment.to - segment.from) / size
+            let ended = max(0, settledBefore - segment.from) / size
+            let cut = segment.from + min(whole, ended) * size
+            var start = segment.from
+            while start < cut {
+                let end = min(cut, start + size * pieceBuckets(segment.granularity))
+                let piece = TimeCover.Segment(granularity: segment.granularity, from: start, to: end)
+                settled.append((piece, Int((end - start) / size), true))
+                start = end
+            }
+            if cut < segment.to {
+                let piece = TimeCover.Segment(granularity: segment.granularity, from: cut, to: segment.to)
+                open.append((piece, Int((segment.to - cut + size - 1) / size), false))
+            }
+        }
+        return settled + open
+    }
+
+    /// Files the buckets of a settled piece just read, empty ones included (an empty bucket is an
+    /// answer too).
+    private func file(
+        _ piece: TimeCover.Segment, _ fetched: [RollupRow], filter: MetricsFilter, latency: Bool, at time: Int64
+    ) {
+        var byBucket: [Key: [RollupRow]] = [:]
+        var start = piece.from
+        while start < piece.to {
+            byBucket[
+                Key(
+                    granularity: piece.granularity, start: start, tenant: filter.tenant, tier: filter.tier,
+                    latency: latency)] = []
+            start += piece.granularity.milliseconds
         }
         for row in fetched {
             let key = Key(
@@ -112,7 +179,6 @@ public final class CachedMetricsStore: MetricsStore {
                 state.entries[key] = (bucketRows, time)
             }
         }
-        return rows
     }
 
     public func recentRecords(
