@@ -108,6 +108,7 @@ final class WhatIfSummaryTests: XCTestCase {
         func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
             async throws(MetricsError)
         { try await base.saveWhatIfSummaries(summaries, deadline: deadline) }
+        var keepsWhatIfSummaries: Bool { true }
         func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
             -> DimensionsResponse
         { DimensionsResponse(tenants: [], tiers: [], models: []) }
@@ -193,6 +194,83 @@ final class WhatIfSummaryTests: XCTestCase {
             assertSame(warmPro, rawPro)
             XCTAssertEqual(Set(warmPro.groups.map(\.tenant)), ["spendy-pro"])
         }
+    }
+
+    /// Forwards to a counting store; a read of raw calls of a day that has no summaries yet (a cold
+    /// day) takes at least 150 ms.
+    final class SlowCallsStore: MetricsStore {
+        let base: CountingStore
+        init(_ base: CountingStore) { self.base = base }
+
+        func rollupRows(cover: TimeCover, filter: MetricsFilter, latency: Bool, deadline: ContinuousClock.Instant)
+            async throws(MetricsError) -> [RollupRow]
+        { try await base.rollupRows(cover: cover, filter: filter, latency: latency, deadline: deadline) }
+        func recentRecords(
+            filter: MetricsFilter, activity: ActivityFilter, after cursor: ActivityCursor?, limit: Int,
+            deadline: ContinuousClock.Instant
+        ) async throws(MetricsError) -> [UsageRecord] { [] }
+        func requestRecords(requestID: String, limit: Int, deadline: ContinuousClock.Instant)
+            async throws(MetricsError) -> [UsageRecord]
+        { [] }
+        func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant)
+            async throws(MetricsError) -> [UsageRecord]
+        {
+            let day = Granularity.day.floor(filter.from)
+            let summaries = try await base.whatIfSummaries(
+                from: day, to: day + 86_400_000, tenant: nil, deadline: deadline)
+            if summaries.isEmpty { try? await Task.sleep(for: .milliseconds(150)) }
+            return try await base.modelCalls(filter: filter, limit: limit, deadline: deadline)
+        }
+        func whatIfSummaries(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
+            async throws(MetricsError) -> [WhatIfDaySummary]
+        { try await base.whatIfSummaries(from: from, to: to, tenant: tenant, deadline: deadline) }
+        func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
+            async throws(MetricsError)
+        { try await base.saveWhatIfSummaries(summaries, deadline: deadline) }
+        var keepsWhatIfSummaries: Bool { true }
+        func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
+            -> DimensionsResponse
+        { DimensionsResponse(tenants: [], tiers: [], models: []) }
+    }
+
+    /// One what-if call with a 400 ms deadline: the answer or the error.
+    func attempt(_ store: any MetricsStore, body: [UInt8]) async throws -> (WhatIfResponse?, MetricsError?) {
+        let whatIf = RoutingWhatIf(bundle: try bundle(), useSummaries: true)
+        do {
+            return (
+                try await whatIf.run(
+                    body: body, store: store, now: start + 31 * day, deadline: .now + .milliseconds(400)),
+                nil
+            )
+        } catch {
+            return (nil, error)
+        }
+    }
+
+    /// Ten cold days whose raw reads take 150 ms each, 400 ms per call: no call can replay them all,
+    /// so each summarises what fits, stores it and answers `Dashboard.Warming` with more tenant-days
+    /// done than the last; a call then answers from the summaries, as the raw replay does.
+    func testAColdRangeIsSummarisedAcrossCalls() async throws {
+        let store = MemoryMetricsStore(records: records())
+        let edit = #"{"tiers": {"enterprise": {"defaultStrategy": "cheapest"}, "pro": {"defaultStrategy": "best"}}}"#
+        let (raw, _) = try await run(store, summaries: false, from: start, to: start + 10 * day, edit: edit)
+        let slow = SlowCallsStore(CountingStore(store))
+        let body = Array(#"{"from": \#(start), "to": \#(start + 10 * day), "policy": \#(edit)}"#.utf8)
+        var progress: [Int] = []
+        var answer: WhatIfResponse?
+        for _ in 0..<20 {
+            let (response, error) = try await attempt(slow, body: body)
+            if let response {
+                answer = response
+                break
+            }
+            guard case .warming(let done, let total)? = error else { return XCTFail("\(String(describing: error))") }
+            XCTAssertEqual(total, 30, "three tenants, ten days")
+            XCTAssertGreaterThan(done, progress.last ?? 0)
+            progress.append(done)
+        }
+        XCTAssertGreaterThan(progress.count, 1, "\(progress)")
+        assertSame(try XCTUnwrap(answer), raw)
     }
 
     /// By hand (see WhatIfPagingTests and test_dashboard_api.py's fixtures): under `cheapest`,

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import { get, post } from "../api.js";
+import { following, get, post } from "../api.js";
 import { Panel } from "../Panel.jsx";
 import { usd } from "../format.js";
 
@@ -35,11 +35,15 @@ export function WhatIfPanel({ filters }) {
     if (strategy !== spec.defaultStrategy) edit.defaultStrategy = strategy;
     const same = JSON.stringify([...downgrade].sort()) === JSON.stringify([...(spec.downgradeModels ?? [])].sort());
     if (!same) edit.downgradeModels = downgrade;
-    setResult({ loading: true, data: null, error: null });
-    post("/api/whatif", {
+    setResult({ loading: true, data: null, error: null, progress: null });
+    const body = {
       from: filters.from, to: filters.to, tenant: filters.tenant || undefined, tier: filters.tier || undefined,
       policy: { tiers: Object.keys(edit).length ? { [tier]: edit } : {}, disableRules: disabled },
-    })
+    };
+    // A range whose days have no stored summaries yet is summarised across calls (each keeps its
+    // days): Dashboard.Warming says how many tenant-days are done, and the run goes on.
+    following(() => post("/api/whatif", body),
+      (progress) => setResult({ loading: true, data: null, error: null, progress }))
       .then((data) => setResult({ loading: false, data, error: null }))
       .catch((error) => setResult({ loading: false, data: null, error }));
   }
@@ -82,6 +86,11 @@ export function WhatIfPanel({ filters }) {
             <button type="submit" disabled={result.loading} data-action="whatif">
               {result.loading ? "Running…" : "Run what-if"}
             </button>
+            {result.loading && result.progress && (
+              <span className="progress" data-whatif-progress={`${result.progress.done}/${result.progress.total}`}>
+                {" "}summarising the range: {result.progress.done} of {result.progress.total} tenant-days
+              </span>
+            )}
           </form>
           <div className="whatif-result" data-whatif-result={r ? "ready" : result.error ? "error" : "none"}>
             {result.error && <div className="state error">Could not run: <code>{result.error.errorType}</code> {result.error.message}</div>}

@@ -23,9 +23,10 @@ public enum MetricsError: FunctionError, Equatable {
     case deadlineExceeded(String)
     /// The routing bundle the what-if edits could not be loaded (read or validated) when first needed.
     case bundleUnavailable(String)
-    /// A cold range is being read into the rollup cache a piece at a time and the next piece would
-    /// not fit the deadline: `done` of `total` buckets are cached, kept for the next call, which
-    /// continues. Retry at once (the dashboard does, showing the progress).
+    /// A cold range is being read a piece at a time and the next piece would not fit the deadline:
+    /// `done` of `total` pieces are kept for the next call, which continues. Retry at once (the
+    /// dashboard does, showing the progress). Pieces are rollup buckets read into the cache, or,
+    /// for the what-if, tenant-days whose summary is stored.
     case warming(done: Int, total: Int)
 
     public var errorType: String {
@@ -58,7 +59,7 @@ public enum MetricsError: FunctionError, Equatable {
         case .deadlineExceeded(let detail): "deadline exceeded: \(detail.prefix(300))"
         case .bundleUnavailable(let detail): "routing bundle unavailable: \(detail.prefix(400))"
         case .warming(let done, let total):
-            "reading the range into the cache: \(done) of \(total) buckets so far (kept); retry to continue"
+            "reading a cold range: \(done) of \(total) pieces read and kept so far; retry to continue"
         }
     }
 

@@ -207,6 +207,8 @@ public final class CachedMetricsStore: MetricsStore {
         try await base.whatIfSummaries(from: from, to: to, tenant: tenant, deadline: deadline)
     }
 
+    public var keepsWhatIfSummaries: Bool { base.keepsWhatIfSummaries }
+
     public func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
         async throws(MetricsError)
     {

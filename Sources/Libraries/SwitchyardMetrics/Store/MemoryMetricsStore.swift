@@ -23,6 +23,8 @@ public struct MemoryMetricsStore: MetricsStore {
         }
     }
 
+    public var keepsWhatIfSummaries: Bool { true }
+
     public func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
         async throws(MetricsError)
     {

@@ -33,6 +33,10 @@ public protocol MetricsStore: Sendable {
     func whatIfSummaries(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
         async throws(MetricsError) -> [WhatIfDaySummary]
 
+    /// Whether `saveWhatIfSummaries` keeps what it is given (a what-if stopped by its deadline then
+    /// answers `Dashboard.Warming`: the next call continues from the days it summarised).
+    var keepsWhatIfSummaries: Bool { get }
+
     /// Stores summaries, replacing those of the same tenant-day. Not part of any billing write.
     func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
         async throws(MetricsError)
@@ -61,4 +65,6 @@ extension MetricsStore {
     public func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
         async throws(MetricsError)
     {}
+
+    public var keepsWhatIfSummaries: Bool { false }
 }

@@ -189,14 +189,27 @@ struct WhatIfRun {
         // a failed write only means the next what-if replays those days from raw records again).
         let store = self.store
         let deadline = self.deadline
-        func keep(_ summaries: [WhatIfDaySummary]) async {
-            guard save, !summaries.isEmpty else { return }
-            try? await store.saveWhatIfSummaries(summaries, deadline: max(deadline, .now + .seconds(2)))
+        /// - Returns: whether summaries were stored.
+        @discardableResult
+        func keep(_ summaries: [WhatIfDaySummary]) async -> Bool {
+            guard save, !summaries.isEmpty else { return false }
+            do {
+                try await store.saveWhatIfSummaries(summaries, deadline: max(deadline, .now + .seconds(2)))
+                return store.keepsWhatIfSummaries
+            } catch {
+                return false
+            }
         }
         do {
             try await replaySettled(from: from, to: to, prints: prints, stored: stored, toSave: &toSave)
         } catch {
-            await keep(toSave)
+            let kept = await keep(toSave)
+            // Stopped by the deadline having summarised days: those are kept, so the next call gets
+            // further. Say how far (tenant-days with a current summary) and ask for that call.
+            if case .deadlineExceeded = error, kept {
+                let current = prints.filter { key, print in stored[key]?.fingerprint == print }.count
+                throw .warming(done: min(prints.count, current + toSave.count), total: prints.count)
+            }
             throw error
         }
         await keep(toSave)
@@ -208,6 +221,9 @@ struct WhatIfRun {
     ) async throws(MetricsError) {
         let dayMs = Granularity.day.milliseconds
         var day = from
+        // The slowest day replayed from raw records so far: another is not started without that
+        // much time left (and a quarter more), so the call ends in time, keeping what it summarised.
+        var slowestRaw: Duration = .zero
         while day < to {
             guard ContinuousClock.now < deadline else { throw stopped(at: day, "no time left") }
             let tenants = prints.keys.filter { $0.day == day }.map(\.tenant)
@@ -220,6 +236,11 @@ struct WhatIfRun {
                 planned[tenant] = (summary, plan)
             }
             if tenants.isEmpty || planned.count < tenants.count {
+                let started = ContinuousClock.now
+                guard slowestRaw == .zero || deadline - started >= slowestRaw * 1.25 else {
+                    throw stopped(at: day, "the next day would not fit")
+                }
+                defer { slowestRaw = max(slowestRaw, ContinuousClock.now - started) }
                 var builder = WhatIfDayBuilder(day: day)
                 var page = filter
                 page.from = day

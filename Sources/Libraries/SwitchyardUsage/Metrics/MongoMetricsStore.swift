@@ -143,23 +143,54 @@ public struct MongoMetricsStore: MetricsStore {
                 UsageCollections.whatIfDays, filter: query, options: ["projection": .object(["_id": .integer(0)])])
         }
         // One that no longer decodes is left out: its day is replayed from raw records and rebuilt.
-        return documents.compactMap { try? JSON.decode(WhatIfDaySummary.self, from: $0) }
+        return documents.compactMap(Self.summary)
     }
+
+    /// A stored summary: its groups packed in `g` (one JSON string), or, as stored before, a
+    /// `groups` array of documents.
+    static func summary(_ document: JSON) -> WhatIfDaySummary? {
+        guard case .object(var object) = document else { return nil }
+        let packed = object["g"]
+        object["g"] = nil
+        guard var summary = try? JSON.decode(WhatIfDaySummary.self, from: JSON.object(object)) else { return nil }
+        if case .string(let text)? = packed {
+            guard let groups = try? JSON.decode([WhatIfCallGroup].self, from: text) else { return nil }
+            summary.groups = groups
+        }
+        return summary
+    }
+
+    public var keepsWhatIfSummaries: Bool { true }
 
     /// Replaces each tenant-day's document. A summary is at most `WhatIfDaySummary.maxGroups` groups
     /// (hints ≤ 1 KiB each), a few MB at worst; one over `maxSummaryBytes` is not stored.
+    ///
+    /// The groups are stored packed, as one JSON string in `g`, not as an array of documents:
+    /// SecantusDB walks every field of a document it reads or writes, and a day's summaries at a
+    /// million records a month are thousands of groups of twenty fields; packed, the same seven
+    /// tenant-days read in 12–24 ms instead of 240–630 ms.
     public func saveWhatIfSummaries(_ summaries: [WhatIfDaySummary], deadline: ContinuousClock.Instant)
         async throws(MetricsError)
     {
         var operations: [MongoConnection.UpdateOne] = []
         for summary in summaries {
-            guard let bytes = try? JSON.encode(summary), bytes.count <= Self.maxSummaryBytes,
-                case .object(let document)? = try? JSON.encodeToJSON(summary)
-            else { continue }
+            var unpacked = summary
+            unpacked.groups = nil
+            guard case .object(var document)? = try? JSON.encodeToJSON(unpacked) else { continue }
+            document["groups"] = nil
+            var size = 0
+            if let groups = summary.groups {
+                guard let packed = try? JSON.encode(groups) else { continue }
+                size = packed.count
+                document["g"] = .string(String(decoding: packed, as: UTF8.self))
+            }
+            guard size <= Self.maxSummaryBytes else { continue }
             // Every top-level field is set whole (an update, not a replacement, is what a bulk
-            // update takes); groups are removed when the day has none to keep.
+            // update takes); an unpacked `groups` of an older summary goes, and `g` too when the
+            // day has no groups to keep.
             var update: JSONObject = ["$set": .object(document)]
-            if summary.groups == nil { update["$unset"] = .object(["groups": .string("")]) }
+            update["$unset"] = .object(
+                summary.groups == nil ? ["groups": .string(""), "g": .string("")] : ["groups": .string("")])
             operations.append(
                 MongoConnection.UpdateOne(
                     filter: ["_id": .string("\(summary.day)\u{1F}\(summary.tenant)")], update: update, upsert: true))
