@@ -300,8 +300,8 @@ struct Replay {
     let router: Router
     let catalog: Catalog
     let calculator: CostCalculator
-    var totals = WhatIfResponse.Totals()
-    var groups: [String: (tenant: String, category: String, totals: WhatIfResponse.Totals, moves: [String: Int64])] =
+    var totals = Sums()
+    var groups: [String: (tenant: String, category: String, totals: Sums, moves: [String: Int64])] =
         [:]
     var spend: [String: (month: Int64, pico: Int64)] = [:]
     var skipped: [String: Int64] = [:]
@@ -401,7 +401,7 @@ struct Replay {
         let whatIfQuality = chosen.flatMap { catalog.model($0)?.quality(for: category) } ?? 0
 
         let key = "\(tenant)\u{1F}\(category.rawValue)"
-        var group = groups[key] ?? (tenant, category.rawValue, WhatIfResponse.Totals(), [:])
+        var group = groups[key] ?? (tenant, category.rawValue, Sums(), [:])
         let changed = chosen != nil && chosen != model
         try Self.count(
             &group.totals, calls: calls, actual: actual, whatIf: whatIf, changed: changed, rejected: chosen == nil)
@@ -418,6 +418,15 @@ struct Replay {
         all.actual += actualQuality * n
         all.whatIf += whatIfQuality * n
         qualitySums[""] = all
+    }
+
+    /// Running totals in pico-USD; `Money` (with its decimal string) is built once, in `response`.
+    struct Sums {
+        var calls: Int64 = 0
+        var changed: Int64 = 0
+        var rejected: Int64 = 0
+        var actual: Int64 = 0
+        var whatIf: Int64 = 0
     }
 
     /// A summary group as the edited policy decides it.
@@ -526,15 +535,15 @@ struct Replay {
     }
 
     static func count(
-        _ totals: inout WhatIfResponse.Totals, calls: Int64, actual: Int64, whatIf: Int64, changed: Bool,
+        _ totals: inout Sums, calls: Int64, actual: Int64, whatIf: Int64, changed: Bool,
         rejected: Bool
     ) throws(MetricsError) {
         totals.calls = try sum(totals.calls, calls)
         if changed { totals.changed = try sum(totals.changed, calls) }
         if rejected { totals.rejected = try sum(totals.rejected, calls) }
-        totals.actual = Money(try sum(totals.actual.picoUSD, actual))
-        totals.whatIf = Money(try sum(totals.whatIf.picoUSD, whatIf))
-        totals.difference = Money(try sum(totals.whatIf.picoUSD, -totals.actual.picoUSD))
+        totals.actual = try sum(totals.actual, actual)
+        totals.whatIf = try sum(totals.whatIf, whatIf)
+        _ = try sum(totals.whatIf, -totals.actual)
     }
 
     static func sum(_ a: Int64, _ b: Int64) throws(MetricsError) -> Int64 {
@@ -546,8 +555,15 @@ struct Replay {
     func response(
         from: Int64, to: Int64, tenant: String?, tier: String?, changes: [String], callsRead: Int64
     ) throws(MetricsError) -> WhatIfResponse {
-        func withQuality(_ totals: WhatIfResponse.Totals, _ key: String) -> WhatIfResponse.Totals {
-            var totals = totals
+        func withQuality(_ sums: Sums, _ key: String) -> WhatIfResponse.Totals {
+            var totals = WhatIfResponse.Totals()
+            totals.calls = sums.calls
+            totals.changed = sums.changed
+            totals.rejected = sums.rejected
+            totals.actual = Money(sums.actual)
+            totals.whatIf = Money(sums.whatIf)
+            // In range: checked on every addition (`count`).
+            totals.difference = Money(sums.whatIf - sums.actual)
             let q = qualitySums[key] ?? (0, 0)
             let n = Double(max(totals.calls, 1))
             totals.actualQuality = q.actual / n
