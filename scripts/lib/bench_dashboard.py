@@ -197,7 +197,12 @@ try:
     reference_server.start()
     try:
         references = {}
+        # REFERENCE_SPANS (e.g. "a day"): replay only those raw (the month raw is minutes at 1M records).
+        wanted = os.environ.get("REFERENCE_SPANS")
         for label, span in [("a day", DAY), ("a week", 7 * DAY), ("the month", days * DAY)]:
+            if wanted and label not in wanted.split(","):
+                print(f"what-if over {label}, raw replay: not run (REFERENCE_SPANS)")
+                continue
             response, ms = whatif(ref_url, span)
             if response.status_code != 200:
                 print(f"what-if over {label}, raw replay: FAILED after {ms:,.0f} ms: {response.status_code} "
@@ -224,7 +229,7 @@ try:
                 break
         warm = []
         body = None
-        for i in range(5):
+        for i in range(int(os.environ.get("WARM_RUNS", "5"))):
             response, ms = whatif(url, span)
             if response.status_code != 200:
                 print(f"what-if over {label}: FAILED after {ms:,.0f} ms: {response.status_code} {response.text[:200]}")
@@ -241,7 +246,8 @@ try:
               f"{body['callsRead']:,} calls, {body.get('summaryCalls', 0):,} from summaries, "
               f"{body['totals']['changed']:,} moved, difference {body['totals']['difference']['usd']} USD; "
               f"rounding bound {body.get('roundingBoundPicoUSD', 0)} pico-USD; "
-              f"{'equals' if agree else 'DIFFERS FROM'} the raw replay")
+              f"{'equals' if agree else 'DIFFERS FROM' if label in references else 'not compared with'} the raw replay;"
+              f" load average {os.getloadavg()[0]:.1f}")
     if os.environ.get("ONLY_WHATIF"):
         sys.exit(0)
 
