@@ -184,45 +184,31 @@ struct WhatIfRun {
         for summary in try await store.whatIfSummaries(from: from, to: to, tenant: filter.tenant, deadline: deadline) {
             stored[WhatIfDayKey(day: summary.day, tenant: summary.tenant)] = summary
         }
-        var toSave: [WhatIfDaySummary] = []
-        // Summaries built on the way are stored also when the deadline stops the run (best effort:
-        // a failed write only means the next what-if replays those days from raw records again).
-        let store = self.store
-        let deadline = self.deadline
-        /// - Returns: whether summaries were stored.
-        @discardableResult
-        func keep(_ summaries: [WhatIfDaySummary]) async -> Bool {
-            guard save, !summaries.isEmpty else { return false }
-            do {
-                try await store.saveWhatIfSummaries(summaries, deadline: max(deadline, .now + .seconds(2)))
-                return store.keepsWhatIfSummaries
-            } catch {
-                return false
-            }
-        }
+        // Each day's summaries are stored as soon as the day is replayed (best effort: a failed
+        // write only means the next what-if replays that day from raw records again), so a run the
+        // deadline stops, even inside a read, keeps every day it finished.
+        var saved = 0
         do {
-            try await replaySettled(from: from, to: to, prints: prints, stored: stored, toSave: &toSave)
+            try await replaySettled(from: from, to: to, prints: prints, stored: stored, save: save, saved: &saved)
         } catch {
-            let kept = await keep(toSave)
             // Stopped by the deadline having summarised days: those are kept, so the next call gets
             // further. Say how far (tenant-days with a current summary) and ask for that call.
-            if case .deadlineExceeded = error, kept {
+            if case .deadlineExceeded = error, saved > 0, store.keepsWhatIfSummaries {
                 let current = prints.filter { key, print in stored[key]?.fingerprint == print }.count
-                throw .warming(done: min(prints.count, current + toSave.count), total: prints.count)
+                throw .warming(done: min(prints.count, current + saved), total: prints.count)
             }
             throw error
         }
-        await keep(toSave)
     }
 
     private mutating func replaySettled(
         from: Int64, to: Int64, prints: [WhatIfDayKey: WhatIfFingerprint], stored: [WhatIfDayKey: WhatIfDaySummary],
-        toSave: inout [WhatIfDaySummary]
+        save: Bool, saved: inout Int
     ) async throws(MetricsError) {
         let dayMs = Granularity.day.milliseconds
         var day = from
-        // The slowest day replayed from raw records so far: another is not started without that
-        // much time left (and a quarter more), so the call ends in time, keeping what it summarised.
+        // The slowest day replayed from raw records so far: another is not started without twice
+        // that much time left (days differ), so the call ends in time, keeping what it summarised.
         var slowestRaw: Duration = .zero
         while day < to {
             guard ContinuousClock.now < deadline else { throw stopped(at: day, "no time left") }
@@ -237,7 +223,7 @@ struct WhatIfRun {
             }
             if tenants.isEmpty || planned.count < tenants.count {
                 let started = ContinuousClock.now
-                guard slowestRaw == .zero || deadline - started >= slowestRaw * 1.25 else {
+                guard slowestRaw == .zero || deadline - started >= slowestRaw * 2 else {
                     throw stopped(at: day, "the next day would not fit")
                 }
                 defer { slowestRaw = max(slowestRaw, ContinuousClock.now - started) }
@@ -257,10 +243,17 @@ struct WhatIfRun {
                         if record.status == .succeeded { run.callsRead += 1 }
                     }
                 }
+                var built: [WhatIfDaySummary] = []
                 for tenant in tenants where planned[tenant] == nil {
                     let key = WhatIfDayKey(day: day, tenant: tenant)
                     guard let print = prints[key], stored[key]?.fingerprint != print else { continue }
-                    toSave.append(builder.summary(of: tenant, fingerprint: print))
+                    built.append(builder.summary(of: tenant, fingerprint: print))
+                }
+                if save && !built.isEmpty {
+                    do {
+                        try await store.saveWhatIfSummaries(built, deadline: max(deadline, .now + .seconds(2)))
+                        saved += built.count
+                    } catch {}
                 }
             }
             for (summary, plan) in planned.values {
