@@ -246,8 +246,14 @@ struct WhatIfRun {
                 var built: [WhatIfDaySummary] = []
                 for tenant in tenants where planned[tenant] == nil {
                     let key = WhatIfDayKey(day: day, tenant: tenant)
-                    guard let print = prints[key], stored[key]?.fingerprint != print else { continue }
-                    built.append(builder.summary(of: tenant, fingerprint: print))
+                    guard let print = prints[key] else { continue }
+                    let summary = builder.summary(of: tenant, fingerprint: print)
+                    // Stored already, unless the stored one has no groups and this one has (a
+                    // larger `maxGroups` now): saving it again would be no progress.
+                    if let old = stored[key], old.fingerprint == print, old.groups != nil || summary.groups == nil {
+                        continue
+                    }
+                    built.append(summary)
                 }
                 if save && !built.isEmpty {
                     do {

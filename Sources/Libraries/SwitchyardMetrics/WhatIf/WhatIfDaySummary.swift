@@ -26,7 +26,11 @@ public struct WhatIfDaySummary: Codable, Sendable, Equatable {
     /// Answered calls the replay cannot use, by tier and reason.
     public var skipped: [WhatIfSkip]
 
-    public static let maxGroups = 2_000
+    /// 10,000: at a million records a month the largest tenant-days need more than 2,000 (the bound
+    /// before), and a tenant-day without groups is replayed from records on every run. Packed (see
+    /// `MongoMetricsStore.saveWhatIfSummaries`) a group without hints is ~300 bytes; a summary over
+    /// `maxSummaryBytes` is not stored.
+    public static let maxGroups = 10_000
     public static let maxHintBytes = 1_024
 
     public init(
