@@ -93,11 +93,14 @@ struct EvalReport {
         }
     }
 
-    /// The trade-off curve: every quality floor shifted by delta, for the learned verdicts and the labels.
-    func curve(_ comparison: PremiumComparison) throws -> [JSON] {
+    /// The trade-off curve: every quality floor shifted by delta (-0.6 to +0.15 in steps of `step`, which
+    /// divides 0.05), for the learned verdicts and the labels.
+    func curve(_ comparison: PremiumComparison, step: Double = 0.05) throws -> [JSON] {
         var curve: [JSON] = []
-        for step in -12...3 {
-            let delta = Double(step) * 0.05
+        let perFive = Int((0.05 / step).rounded())
+        for i in (-12 * perFive)...(3 * perFive) {
+            // Rounded to the decimal a policy file would hold (-0.02, not -0.020000000000000018).
+            let delta = (Double(i) * step * 1e6).rounded() / 1e6
             let shiftedRouter = try shifted(setup.policy, by: delta, bundle: setup.bundle)
             for (name, verdicts) in [("learned", runs.verdictsByName["learned"]!), ("labels", runs.oracleVerdicts)] {
                 let o = comparison.route(verdicts, with: shiftedRouter)

@@ -68,10 +68,12 @@ struct PremiumComparison {
     }
 }
 
-/// The policy with every quality floor (defaults and rules) moved by `delta`, clamped to 0...1.
+/// The policy with every quality floor (defaults and rules) moved by `delta`, clamped to 0...1 and rounded to
+/// six decimals, so a shifted floor equals the decimal written in a policy file (0.88 - 0.02 is 0.86, which
+/// a model of quality 0.86 clears).
 func shifted(_ policy: RoutingPolicy, by delta: Double, bundle: RoutingBundle) throws -> Router {
     var p = policy
-    func move(_ x: Double) -> Double { min(1, max(0, x + delta)) }
+    func move(_ x: Double) -> Double { min(1, max(0, ((x + delta) * 1e6).rounded() / 1e6)) }
     p.defaults.qualityFloor = QualityFloors(
         easy: move(p.defaults.qualityFloor.easy), medium: move(p.defaults.qualityFloor.medium),
         hard: move(p.defaults.qualityFloor.hard))
