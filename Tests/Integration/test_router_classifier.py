@@ -131,7 +131,9 @@ def test_model_of_another_version_is_a_typed_init_error(tmp_path):
 
 def test_uncertain_verdict_takes_the_safe_default(tmp_path):
     bundle = bundle_copy(tmp_path)
-    threshold = json.loads((bundle / "policy.json").read_text())["classifier"]["confidence_threshold"]
+    policy = json.loads((bundle / "policy.json").read_text())
+    threshold = policy["classifier"]["confidence_threshold"]
+    safe_floor = next(r["then"]["qualityFloor"] for r in policy["rules"] if r["name"] == "uncertain-safe-default")
     emulator, process = start_router(tmp_path, bundle)
     try:
         vague = emulator.invoke("router", request("lexcorp-legal", "zebra quantum teapot")).json
@@ -140,7 +142,7 @@ def test_uncertain_verdict_takes_the_safe_default(tmp_path):
         process.stop()
     assert vague["classification"]["confidence"] < threshold
     assert vague["matchedRule"] == "uncertain-safe-default"
-    assert vague["qualityFloor"] == 0.88
+    assert vague["qualityFloor"] == safe_floor
     assert clear["classification"]["confidence"] >= threshold
     assert clear.get("matchedRule") != "uncertain-safe-default"
 

@@ -33,10 +33,10 @@ final class LearnedRoutingTests: XCTestCase {
         XCTAssertEqual(threshold, 0.5)
         let below = try decide(tenant: "lexcorp-legal", .chat, .easy, confidence: threshold - 0.001)
         XCTAssertEqual(below.matchedRule, "uncertain-safe-default")
-        XCTAssertEqual(below.qualityFloor, 0.88)
+        XCTAssertEqual(below.qualityFloor, 0.86)
         let at = try decide(tenant: "lexcorp-legal", .chat, .easy, confidence: threshold)
         XCTAssertNotEqual(at.matchedRule, "uncertain-safe-default")
-        XCTAssertEqual(at.primaryModel, "gpt-4o-mini", "a confident easy chat takes the cheapest model above 0.8")
+        XCTAssertEqual(at.primaryModel, "gpt-4o-mini", "a confident easy chat takes the cheapest model above 0.78")
         XCTAssertGreaterThan(below.estimatedCostPicoUSD, at.estimatedCostPicoUSD, "the safe default costs more")
     }
 
@@ -68,7 +68,7 @@ final class LearnedRoutingTests: XCTestCase {
         XCTAssertEqual(hard.matchedRule, "legal-medical-accuracy")
         XCTAssertEqual(hard.primaryModel, "claude-3-opus")
         XCTAssertNotEqual(easy.primaryModel, "claude-3-opus")
-        XCTAssertGreaterThanOrEqual(quality(easy.primaryModel, .legal), 0.88)
+        XCTAssertGreaterThanOrEqual(quality(easy.primaryModel, .legal), 0.86)
         XCTAssertLessThan(try easy.estimatedCostPicoUSD.multiplied(by: 3), hard.estimatedCostPicoUSD)
     }
 
@@ -78,7 +78,7 @@ final class LearnedRoutingTests: XCTestCase {
         XCTAssertEqual(easy.matchedRule, "enterprise-routine")
         XCTAssertEqual(hard.strategy, .best)
         XCTAssertLessThan(easy.estimatedCostPicoUSD, hard.estimatedCostPicoUSD)
-        XCTAssertGreaterThanOrEqual(quality(easy.primaryModel, .creative), 0.85)
+        XCTAssertGreaterThanOrEqual(quality(easy.primaryModel, .creative), 0.83)
     }
 
     func testHardRequestsInACheapCategoryEscalate() throws {
