@@ -200,13 +200,13 @@ def whatif_records() -> list[dict]:
 
     - initech (enterprise), creative, hard: no rule matches (enterprise-routine is easy/medium only,
       hard-escalate basic/pro only), so the tier's default strategy decides. Today that is `best`:
-      claude-3-opus (creative 0.94), as recorded. Under `cheapest` with the hard floor 0.88 the
+      claude-3-opus (creative 0.94), as recorded. Under `cheapest` with the hard floor 0.86 the
       creative models that qualify are gpt-4o (0.90), gpt-4.1 (0.89), claude-3-5-sonnet (0.93) and
       claude-3-opus; gpt-4.1 ($2 in / $8 out per M) is cheaper than each of them on both prices, so
       every such call moves to gpt-4.1, whatever its token counts.
-    - initech, chat, easy: enterprise-routine already routes it `cheapest` (floor 0.85) to
+    - initech, chat, easy: enterprise-routine already routes it `cheapest` (floor 0.83) to
       gpt-4o-mini (0.85, $0.15 / $0.60); the edit does not touch it.
-    - lexcorp-legal (pro), chat, medium: pro is not edited; cheapest ≥ 0.85 is gpt-4o-mini.
+    - lexcorp-legal (pro), chat, medium: pro is not edited; cheapest ≥ 0.83 is gpt-4o-mini.
     - a failed attempt: not a routing choice, not replayed.
     """
     rows = [("initech", "creative", "hard", "claude-3-opus", 1200, 400),
