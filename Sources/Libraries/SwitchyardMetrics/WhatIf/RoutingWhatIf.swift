@@ -33,13 +33,16 @@ public struct RoutingWhatIf: WhatIfRunner {
     public let pageMilliseconds: Int64
     /// Whether settled days come from (and build) their stored summaries.
     public let useSummaries: Bool
+    /// About how many LLM records one raw read of a settled day holds (a day is read in pieces).
+    public let recordsPerRead: Int
     /// How long after its end a day counts as settled, ms.
     public let settleMilliseconds: Int64
 
     public init(
         bundle: RoutingBundle, maxCallsPerPage: Int = 50_000, pageMilliseconds: Int64 = 86_400_000,
-        useSummaries: Bool = true, settleMilliseconds: Int64 = 3_600_000
+        useSummaries: Bool = true, settleMilliseconds: Int64 = 3_600_000, recordsPerRead: Int = 1_000
     ) {
+        self.recordsPerRead = max(1, recordsPerRead)
         self.bundle = bundle
         calculator = CostCalculator(rates: bundle.rates)
         self.maxCallsPerPage = max(1, maxCallsPerPage)
@@ -79,7 +82,7 @@ public struct RoutingWhatIf: WhatIfRunner {
         var run = WhatIfRun(
             replay: Replay(router: Router(bundle: edited), catalog: bundle.catalog, calculator: calculator),
             store: store, filter: filter, deadline: deadline, maxCallsPerPage: maxCallsPerPage,
-            pageMilliseconds: pageMilliseconds)
+            pageMilliseconds: pageMilliseconds, recordsPerRead: recordsPerRead)
         let firstDay = Granularity.day.ceil(filter.from)
         let lastDay = Granularity.day.floor(filter.to)
         // Whole days that had settled (ended `settleMilliseconds` ago) come from their summaries;
@@ -109,12 +112,17 @@ struct WhatIfRun {
     let deadline: ContinuousClock.Instant
     let maxCallsPerPage: Int
     let pageMilliseconds: Int64
+    /// About how many LLM records one raw read of a settled day holds.
+    let recordsPerRead: Int
     var callsRead: Int64 = 0
+    /// Settled tenant-days this run replayed from records (`day/tenant`), for the deadline message.
+    var rawTenantDays: [String] = []
 
     init(
         replay: Replay, store: any MetricsStore, filter: MetricsFilter, deadline: ContinuousClock.Instant,
-        maxCallsPerPage: Int, pageMilliseconds: Int64
+        maxCallsPerPage: Int, pageMilliseconds: Int64, recordsPerRead: Int = 1_000
     ) {
+        self.recordsPerRead = max(1, recordsPerRead)
         self.replay = replay
         self.store = store
         self.filter = filter
@@ -124,9 +132,11 @@ struct WhatIfRun {
     }
 
     func stopped(at start: Int64, _ detail: String) -> MetricsError {
-        .deadlineExceeded(
+        let raw =
+            rawTenantDays.isEmpty ? "" : "; replayed from records: \(rawTenantDays.prefix(12).joined(separator: ", "))"
+        return .deadlineExceeded(
             "the what-if read \(callsRead) calls, up to \(start) of [\(filter.from), \(filter.to)), "
-                + "before its deadline (\(detail.prefix(120))); narrow the range or a tenant")
+                + "before its deadline (\(detail.prefix(120))\(raw)); narrow the range or a tenant")
     }
 
     /// Replays every answered call of `[from, to)` in `filter` from raw records.
@@ -207,9 +217,12 @@ struct WhatIfRun {
     ) async throws(MetricsError) {
         let dayMs = Granularity.day.milliseconds
         var day = from
-        // The slowest day replayed from raw records so far: another is not started without twice
-        // that much time left (days differ), so the call ends in time, keeping what it summarised.
-        var slowestRaw: Duration = .zero
+        // The slowest raw read so far, per LLM record the day rollups count in it: a day is not
+        // started without its estimate (its records at that rate) and a quarter left, and a day
+        // is read in pieces of about `recordsPerRead` records, each started only when twice its
+        // estimate is left, so every read ends well inside the deadline (and the socket timeout
+        // fitted to it) and a call ends in time, keeping the days it summarised.
+        var perRecord: Duration = .zero
         while day < to {
             guard ContinuousClock.now < deadline else { throw stopped(at: day, "no time left") }
             let tenants = prints.keys.filter { $0.day == day }.map(\.tenant)
@@ -222,11 +235,6 @@ struct WhatIfRun {
                 planned[tenant] = (summary, plan)
             }
             if tenants.isEmpty || planned.count < tenants.count {
-                let started = ContinuousClock.now
-                guard slowestRaw == .zero || deadline - started >= slowestRaw * 2 else {
-                    throw stopped(at: day, "the next day would not fit")
-                }
-                defer { slowestRaw = max(slowestRaw, ContinuousClock.now - started) }
                 var builder = WhatIfDayBuilder(day: day)
                 var page = filter
                 page.from = day
@@ -235,12 +243,35 @@ struct WhatIfRun {
                 page.tier = nil
                 let tier = filter.tier
                 let fromSummary = Set(planned.keys)
-                for page in Self.rawPages(page, day: day, tenants: tenants, fromSummary: fromSummary, prints: prints) {
-                    try await readRaw(page) { (run: inout WhatIfRun, record) throws(MetricsError) in
+                let pages = Self.rawPages(page, day: day, tenants: tenants, fromSummary: fromSummary, prints: prints)
+                let pieces = pages.flatMap {
+                    Self.pieces($0, day: day, tenants: tenants, prints: prints, of: recordsPerRead)
+                }
+                let dayRecords = pieces.reduce(0) { $0 &+ $1.records }
+                for tenant in tenants.sorted() where planned[tenant] == nil {
+                    let count = prints[WhatIfDayKey(day: day, tenant: tenant)]?.count ?? 0
+                    let reason = stored[WhatIfDayKey(day: day, tenant: tenant)] == nil ? "new" : "undecided"
+                    rawTenantDays.append("\(day)/\(tenant) \(count) \(reason)")
+                }
+                guard perRecord == .zero || deadline - .now >= perRecord * dayRecords * 5 / 4 else {
+                    throw stopped(at: day, "the next day would not fit")
+                }
+                for piece in pieces {
+                    let started = ContinuousClock.now
+                    // Four times: the socket timeout is fitted to between a quarter and a half of
+                    // the time left (`MongoConnection.fit`), and a read must end before it.
+                    guard perRecord == .zero || deadline - started >= perRecord * piece.records * 4 else {
+                        throw stopped(at: piece.filter.from, "the rest of the day would not fit")
+                    }
+                    try await readRaw(piece.filter) { (run: inout WhatIfRun, record) throws(MetricsError) in
                         builder.add(record)
                         guard !fromSummary.contains(record.tenant), tier == nil || record.tier == tier else { return }
                         try run.replay.add(record)
                         if record.status == .succeeded { run.callsRead += 1 }
+                    }
+                    // A small piece's time is mostly the round trip: it would overstate the rate.
+                    if piece.records * 2 >= recordsPerRead {
+                        perRecord = max(perRecord, (ContinuousClock.now - started) / piece.records)
                     }
                 }
                 var built: [WhatIfDaySummary] = []
@@ -271,6 +302,30 @@ struct WhatIfRun {
 }
 
 extension WhatIfRun {
+    /// `page` (a day, or one tenant's day) split into equal spans of time of about `recordsPerRead`
+    /// LLM records each, as the day rollups count them, with that count (at least 1 a piece).
+    static func pieces(
+        _ page: MetricsFilter, day: Int64, tenants: [String], prints: [WhatIfDayKey: WhatIfFingerprint],
+        of recordsPerRead: Int
+    ) -> [(filter: MetricsFilter, records: Int)] {
+        func records(_ tenant: String) -> Int64 { max(0, prints[WhatIfDayKey(day: day, tenant: tenant)]?.count ?? 0) }
+        let total = page.tenant.map(records) ?? tenants.reduce(Int64(0)) { $0 &+ records($1) }
+        let per = Int64(max(1, recordsPerRead))
+        // At most one piece a minute; the count is from the rollups, so bounded by the day's records.
+        let count = min(1_440, max(1, (max(0, total) + per - 1) / per))
+        let span = (page.to - page.from + count - 1) / count
+        var pieces: [(filter: MetricsFilter, records: Int)] = []
+        var start = page.from
+        while start < page.to {
+            var piece = page
+            piece.from = start
+            piece.to = min(page.to, start + span)
+            pieces.append((piece, Int(max(1, total / count))))
+            start = piece.to
+        }
+        return pieces
+    }
+
     /// What to read of a day some of whose tenants come from summaries: the whole day (`day`) when
     /// the tenants to replay hold most of its LLM records, else one read per such tenant, so a day
     /// of many summarised calls and a few raw ones reads only the few. Tenants replay independently

@@ -107,8 +107,15 @@ package final class MongoConnection {
     }
 
     /// The time left, as the server's `maxTimeMS`: at least 1 ms, and at most what the server accepts
-    /// (a 32-bit count), whatever deadline the invocation brought.
-    private var serverTimeLimit: Int64 { min(Int64(Int32.max), max(1, (deadline - .now).milliseconds)) }
+    /// (a 32-bit count), whatever deadline the invocation brought. Never past seven eighths of the
+    /// socket timeout either: the server stops a query before the client stops waiting for it, so
+    /// a query the client gave up on does not keep a one-process server (SecantusDB) busy while the
+    /// next ones queue behind it.
+    private var serverTimeLimit: Int64 {
+        let left = (deadline - .now).milliseconds
+        let socket = Int64(effective.socket)
+        return min(Int64(Int32.max), max(1, socket > 0 ? min(left, socket - socket / 8) : left))
+    }
 
     /// Throws (as "unavailable") when one more round trip could end after the deadline.
     private func checkDeadline(connecting: Bool = false) throws(MongoFailure) {
