@@ -82,6 +82,7 @@ final class WhatIfSummaryTests: XCTestCase {
     final class CountingStore: MetricsStore {
         let base: MemoryMetricsStore
         let rawCalls = Mutex<Int>(0)
+        let reads = Mutex<Int>(0)
 
         init(_ base: MemoryMetricsStore) { self.base = base }
 
@@ -100,6 +101,7 @@ final class WhatIfSummaryTests: XCTestCase {
         {
             let calls = try await base.modelCalls(filter: filter, limit: limit, deadline: deadline)
             rawCalls.withLock { $0 += calls.filter { $0.status == .succeeded }.count }
+            reads.withLock { $0 += 1 }
             return calls
         }
         func whatIfSummaries(from: Int64, to: Int64, tenant: String?, deadline: ContinuousClock.Instant)
@@ -115,14 +117,58 @@ final class WhatIfSummaryTests: XCTestCase {
     }
 
     func run(
-        _ store: MemoryMetricsStore, summaries: Bool, from: Int64, to: Int64, edit: String, tier: String? = nil
+        _ store: MemoryMetricsStore, summaries: Bool, from: Int64, to: Int64, edit: String, tier: String? = nil,
+        recordsPerRead: Int = 1_000
     ) async throws -> (WhatIfResponse, rawCalls: Int) {
+        let (answer, rawCalls, _) = try await counted(
+            store, summaries: summaries, from: from, to: to, edit: edit, tier: tier, recordsPerRead: recordsPerRead)
+        return (answer, rawCalls)
+    }
+
+    /// `run`, also saying how many raw reads it made.
+    func counted(
+        _ store: MemoryMetricsStore, summaries: Bool, from: Int64, to: Int64, edit: String, tier: String? = nil,
+        recordsPerRead: Int = 1_000
+    ) async throws -> (WhatIfResponse, rawCalls: Int, reads: Int) {
         let counting = CountingStore(store)
         let tierField = tier.map { #", "tier": "\#($0)""# } ?? ""
         let body = Array(#"{"from": \#(from), "to": \#(to)\#(tierField), "policy": \#(edit)}"#.utf8)
-        let answer = try await RoutingWhatIf(bundle: try bundle(), useSummaries: summaries).run(
+        let whatIf = RoutingWhatIf(bundle: try bundle(), useSummaries: summaries, recordsPerRead: recordsPerRead)
+        let answer = try await whatIf.run(
             body: body, store: counting, now: start + 31 * day, deadline: .now + .seconds(30))
-        return (answer, counting.rawCalls.withLock { $0 })
+        return (answer, counting.rawCalls.withLock { $0 }, counting.reads.withLock { $0 })
+    }
+
+    /// A settled day is read from records in pieces of about `recordsPerRead` LLM records (as the
+    /// day rollups count them), so each read is short enough to end inside the deadline; pieces
+    /// cover the day in time order, so the answer and the summaries built are those of whole days.
+    func testASettledDayIsReadInPiecesGivingTheSameAnswer() async throws {
+        let edit = #"{"tiers": {"enterprise": {"defaultStrategy": "cheapest"}, "pro": {"defaultStrategy": "best"}}}"#
+        let (raw, _) = try await run(
+            MemoryMetricsStore(records: records()), summaries: false, from: start, to: start + 10 * day, edit: edit)
+        let whole = MemoryMetricsStore(records: records())
+        let (wholeAnswer, wholeCalls, wholeReads) = try await counted(
+            whole, summaries: true, from: start, to: start + 10 * day, edit: edit)
+        let pieces = MemoryMetricsStore(records: records())
+        let (piecesAnswer, piecesCalls, piecesReads) = try await counted(
+            pieces, summaries: true, from: start, to: start + 10 * day, edit: edit, recordsPerRead: 3)
+        assertSame(wholeAnswer, raw)
+        assertSame(piecesAnswer, raw)
+        XCTAssertEqual(piecesCalls, wholeCalls, "every answered call read once")
+        XCTAssertEqual(wholeReads, 10, "one read a day")
+        // A day's LLM rows count ~20 records: 7 pieces of about 3.
+        XCTAssertGreaterThanOrEqual(piecesReads, 60, "\(piecesReads) reads")
+        // The summaries built from pieces are those built from whole days: a warm run agrees.
+        let (warm, warmCalls) = try await run(
+            pieces, summaries: true, from: start, to: start + 10 * day, edit: edit, recordsPerRead: 3)
+        assertSame(warm, raw)
+        XCTAssertLessThan(warmCalls, piecesCalls)
+        let a = try await whole.whatIfSummaries(from: start, to: start + 10 * day, tenant: nil, deadline: .now)
+        let b = try await pieces.whatIfSummaries(from: start, to: start + 10 * day, tenant: nil, deadline: .now)
+        XCTAssertEqual(a.count, 30)
+        XCTAssertEqual(
+            a.sorted { ($0.day, $0.tenant) < ($1.day, $1.tenant) },
+            b.sorted { ($0.day, $0.tenant) < ($1.day, $1.tenant) })
     }
 
     /// Ten days' summaries stored for `records`, then `late` arrives: the what-if over the records with
