@@ -250,7 +250,14 @@ struct WhatIfRun {
                 let dayRecords = pieces.reduce(0) { $0 &+ $1.records }
                 for tenant in tenants.sorted() where planned[tenant] == nil {
                     let count = prints[WhatIfDayKey(day: day, tenant: tenant)]?.count ?? 0
-                    let reason = stored[WhatIfDayKey(day: day, tenant: tenant)] == nil ? "new" : "undecided"
+                    let old = stored[WhatIfDayKey(day: day, tenant: tenant)]
+                    // No summary yet; one that no longer matches or has no groups; or one whose
+                    // groups the edited policy does not decide alike.
+                    let reason =
+                        old == nil
+                        ? "new"
+                        : old?.fingerprint != prints[WhatIfDayKey(day: day, tenant: tenant)] || old?.groups == nil
+                            ? "stale" : "undecided"
                     rawTenantDays.append("\(day)/\(tenant) \(count) \(reason)")
                 }
                 guard perRecord == .zero || deadline - .now >= perRecord * dayRecords * 5 / 4 else {
