@@ -78,7 +78,8 @@ final class RouterStrategyTests: XCTestCase {
             tenant: "acme-startup", prompt: book, parameters: GenerationParameters(maxTokens: 100_000))
         // Each model stops at its own limit, which reorders them:
         // claude-3-haiku at 4096: 15 × 250,000 + 4096 × 1,250,000 = 5,123,750,000;
-        // gpt-3.5-turbo at 4096:  15 × 500,000 + 4096 × 1,500,000 = 6,151,500,000 (its 16,385-token window holds 4111);
+        // gpt-3.5-turbo at 4096:  15 × 500,000 + 4096 × 1,500,000 = 6,151,500,000
+        //   (its 16,385-token window holds 4111);
         // gpt-4o-mini at 16384:   15 × 150,000 + 16384 × 600,000 = 9,832,650,000.
         XCTAssertEqual(d.candidate("claude-3-haiku")?.estimatedCostPicoUSD, PicoUSD(5_123_750_000))
         XCTAssertEqual(d.candidate("gpt-3.5-turbo")?.estimatedCostPicoUSD, PicoUSD(6_151_500_000))
