@@ -10,7 +10,7 @@ final class CachedMetricsStoreTests: XCTestCase {
     let minute: Int64 = 60_000
 
     /// Counts the minute/hour/day buckets each read asks the store for.
-    final class CountingStore: MetricsStore {
+    final class CountingStore: StubbedMetricsStore {
         let base: MemoryMetricsStore
         let asked = Mutex<[Int64]>([])
 
@@ -30,23 +30,10 @@ final class CachedMetricsStoreTests: XCTestCase {
             }
             return try await base.rollupRows(cover: cover, filter: filter, latency: latency, deadline: deadline)
         }
-        func recentRecords(
-            filter: MetricsFilter, activity: ActivityFilter, after cursor: ActivityCursor?, limit: Int,
-            deadline: ContinuousClock.Instant
-        ) async throws(MetricsError) -> [UsageRecord] { [] }
-        func requestRecords(requestID: String, limit: Int, deadline: ContinuousClock.Instant)
-            async throws(MetricsError) -> [UsageRecord]
-        { [] }
-        func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant)
-            async throws(MetricsError) -> [UsageRecord]
-        { [] }
-        func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
-            -> DimensionsResponse
-        { DimensionsResponse(tenants: [], tiers: [], models: []) }
     }
 
     /// A store whose every rollup read takes at least `delay`: a cold month on a slow store.
-    final class SlowStore: MetricsStore {
+    final class SlowStore: StubbedMetricsStore {
         let base: CountingStore
         let delay: Duration
 
@@ -61,19 +48,6 @@ final class CachedMetricsStoreTests: XCTestCase {
             try? await Task.sleep(for: delay)
             return try await base.rollupRows(cover: cover, filter: filter, latency: latency, deadline: deadline)
         }
-        func recentRecords(
-            filter: MetricsFilter, activity: ActivityFilter, after cursor: ActivityCursor?, limit: Int,
-            deadline: ContinuousClock.Instant
-        ) async throws(MetricsError) -> [UsageRecord] { [] }
-        func requestRecords(requestID: String, limit: Int, deadline: ContinuousClock.Instant)
-            async throws(MetricsError) -> [UsageRecord]
-        { [] }
-        func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant)
-            async throws(MetricsError) -> [UsageRecord]
-        { [] }
-        func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
-            -> DimensionsResponse
-        { DimensionsResponse(tenants: [], tiers: [], models: []) }
     }
 
     /// Ten settled days on a store that takes 200 ms a read, 500 ms per call: each call reads one

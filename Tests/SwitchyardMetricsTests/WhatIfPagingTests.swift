@@ -38,7 +38,7 @@ final class WhatIfPagingTests: XCTestCase {
     }
 
     /// Counts reads and what each returned; optionally slow.
-    final class CountingStore: MetricsStore {
+    final class CountingStore: StubbedMetricsStore {
         let base: MemoryMetricsStore
         let delay: Duration
         let reads = Mutex<[Int]>([])
@@ -48,16 +48,6 @@ final class WhatIfPagingTests: XCTestCase {
             self.delay = delay
         }
 
-        func rollupRows(cover: TimeCover, filter: MetricsFilter, latency: Bool, deadline: ContinuousClock.Instant)
-            async throws(MetricsError) -> [RollupRow]
-        { [] }
-        func recentRecords(
-            filter: MetricsFilter, activity: ActivityFilter, after cursor: ActivityCursor?, limit: Int,
-            deadline: ContinuousClock.Instant
-        ) async throws(MetricsError) -> [UsageRecord] { [] }
-        func requestRecords(requestID: String, limit: Int, deadline: ContinuousClock.Instant)
-            async throws(MetricsError) -> [UsageRecord]
-        { [] }
         func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant)
             async throws(MetricsError) -> [UsageRecord]
         {
@@ -66,9 +56,6 @@ final class WhatIfPagingTests: XCTestCase {
             reads.withLock { $0.append(calls.count) }
             return calls
         }
-        func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
-            -> DimensionsResponse
-        { DimensionsResponse(tenants: [], tiers: [], models: []) }
     }
 
     func body() -> [UInt8] {

@@ -79,7 +79,7 @@ final class WhatIfSummaryTests: XCTestCase {
     }
 
     /// Forwards to a memory store and counts the answered raw calls it hands out.
-    final class CountingStore: MetricsStore {
+    final class CountingStore: StubbedMetricsStore {
         let base: MemoryMetricsStore
         let rawCalls = Mutex<Int>(0)
         let reads = Mutex<Int>(0)
@@ -89,13 +89,6 @@ final class WhatIfSummaryTests: XCTestCase {
         func rollupRows(cover: TimeCover, filter: MetricsFilter, latency: Bool, deadline: ContinuousClock.Instant)
             async throws(MetricsError) -> [RollupRow]
         { try await base.rollupRows(cover: cover, filter: filter, latency: latency, deadline: deadline) }
-        func recentRecords(
-            filter: MetricsFilter, activity: ActivityFilter, after cursor: ActivityCursor?, limit: Int,
-            deadline: ContinuousClock.Instant
-        ) async throws(MetricsError) -> [UsageRecord] { [] }
-        func requestRecords(requestID: String, limit: Int, deadline: ContinuousClock.Instant)
-            async throws(MetricsError) -> [UsageRecord]
-        { [] }
         func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant)
             async throws(MetricsError) -> [UsageRecord]
         {
@@ -111,9 +104,6 @@ final class WhatIfSummaryTests: XCTestCase {
             async throws(MetricsError)
         { try await base.saveWhatIfSummaries(summaries, deadline: deadline) }
         var keepsWhatIfSummaries: Bool { true }
-        func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
-            -> DimensionsResponse
-        { DimensionsResponse(tenants: [], tiers: [], models: []) }
     }
 
     func run(
@@ -244,20 +234,13 @@ final class WhatIfSummaryTests: XCTestCase {
 
     /// Forwards to a counting store; a read of raw calls of a day that has no summaries yet (a cold
     /// day) takes at least 150 ms.
-    final class SlowCallsStore: MetricsStore {
+    final class SlowCallsStore: StubbedMetricsStore {
         let base: CountingStore
         init(_ base: CountingStore) { self.base = base }
 
         func rollupRows(cover: TimeCover, filter: MetricsFilter, latency: Bool, deadline: ContinuousClock.Instant)
             async throws(MetricsError) -> [RollupRow]
         { try await base.rollupRows(cover: cover, filter: filter, latency: latency, deadline: deadline) }
-        func recentRecords(
-            filter: MetricsFilter, activity: ActivityFilter, after cursor: ActivityCursor?, limit: Int,
-            deadline: ContinuousClock.Instant
-        ) async throws(MetricsError) -> [UsageRecord] { [] }
-        func requestRecords(requestID: String, limit: Int, deadline: ContinuousClock.Instant)
-            async throws(MetricsError) -> [UsageRecord]
-        { [] }
         func modelCalls(filter: MetricsFilter, limit: Int, deadline: ContinuousClock.Instant)
             async throws(MetricsError) -> [UsageRecord]
         {
@@ -274,9 +257,6 @@ final class WhatIfSummaryTests: XCTestCase {
             async throws(MetricsError)
         { try await base.saveWhatIfSummaries(summaries, deadline: deadline) }
         var keepsWhatIfSummaries: Bool { true }
-        func dimensions(from: Int64, to: Int64, deadline: ContinuousClock.Instant) async throws(MetricsError)
-            -> DimensionsResponse
-        { DimensionsResponse(tenants: [], tiers: [], models: []) }
     }
 
     /// One what-if call with a 400 ms deadline: the answer or the error.
