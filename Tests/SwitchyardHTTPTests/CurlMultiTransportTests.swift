@@ -53,36 +53,44 @@ final class CurlMultiTransportTests: XCTestCase {
         XCTAssertTrue(chat.bodyText.contains(#""content":"Echo: one two""#), chat.bodyText)
     }
 
-    /// Many transfers in flight on one loop at once: each gets its own answer.
+    /// Many transfers in flight on one loop at once, each answered after 1 s: each gets its own
+    /// answer, and together they take about 1 s, not 48. (Started 10 ms apart: the fake's listen
+    /// queue holds 5 connections, and a burst past it costs SYN retries of 1, 3 and 7 s.)
     func testManyConcurrentTransfersEachGetTheirOwnAnswer() async throws {
         let count = 48
+        let transport = transport
+        let requests = (0..<count).map {
+            openAIRequest(model: "gpt-fake?fault=slow&delay_ms=1000", prompt: "call \($0)")
+        }
+        let until = deadline(20_000)
+        let started = ContinuousClock.now
         let answers = try await withThrowingTaskGroup(of: (Int, HTTPResponse).self) { group in
             for i in 0..<count {
-                group.addTask {
-                    (
-                        i,
-                        try await self.transport.send(
-                            self.openAIRequest(model: "gpt-fake", prompt: "call \(i)"), deadline: self.deadline())
-                    )
-                }
+                group.addTask { (i, try await transport.send(requests[i], deadline: until)) }
+                try await Task.sleep(for: .milliseconds(10))
             }
             var answers: [Int: HTTPResponse] = [:]
             for try await (i, response) in group { answers[i] = response }
             return answers
         }
+        let elapsed = ContinuousClock.now - started
         XCTAssertEqual(answers.count, count)
         for (i, response) in answers {
             XCTAssertEqual(response.status, 200)
             XCTAssertTrue(
                 response.bodyText.contains(#""content":"Echo: call \#(i)""#), "call \(i): \(response.bodyText)")
         }
+        XCTAssertGreaterThanOrEqual(elapsed, .milliseconds(1000))
+        XCTAssertLessThan(elapsed, .seconds(4), "48 transfers of 1 s each did not run at once")
     }
 
     /// A slow upstream does not hold up the loop: quick calls started after it finish long before it.
     func testSlowTransferDoesNotBlockTheLoop() async throws {
         let start = ContinuousClock.now
-        async let slow = transport.send(
-            openAIRequest(model: "gpt-fake?fault=slow&delay_ms=1500"), deadline: deadline())
+        let transport = transport
+        let slowRequest = openAIRequest(model: "gpt-fake?fault=slow&delay_ms=1500")
+        let until = deadline()
+        async let slow = transport.send(slowRequest, deadline: until)
         try await Task.sleep(for: .milliseconds(100))
         for _ in 0..<5 {
             let quick = try await transport.send(HTTPRequest(url: base + "/health"), deadline: deadline())
@@ -116,12 +124,14 @@ final class CurlMultiTransportTests: XCTestCase {
     func testCallsMadeOnTheLoopRunThere() async throws {
         let loop = Self.group.next()
         let executor = LoopExecutor(loop)
-        let onLoop = try await withTaskExecutorPreference(executor) {
-            let response = try await self.transport.send(
-                HTTPRequest(url: self.base + "/health"), deadline: self.deadline())
-            XCTAssertEqual(response.status, 200)
-            return loop.inEventLoop
+        let transport = transport
+        let request = HTTPRequest(url: base + "/health")
+        let until = deadline()
+        let (status, onLoop) = try await withTaskExecutorPreference(executor) {
+            let response = try await transport.send(request, deadline: until)
+            return (response.status, loop.inEventLoop)
         }
+        XCTAssertEqual(status, 200)
         XCTAssertTrue(onLoop)
     }
 
@@ -171,11 +181,12 @@ final class CurlMultiTransportTests: XCTestCase {
     /// upstream sends nothing; the loop goes on serving others.
     func testCancelledStreamStopsItsTransfer() async throws {
         let start = ContinuousClock.now
+        let transport = transport
+        let request = openAIRequest(model: "gpt-fake?fault=slow&delay_ms=3000", stream: true)
+        let until = deadline()
         let call = Task { () -> TransportError? in
-            do {
-                _ = try await self.transport.stream(
-                    self.openAIRequest(model: "gpt-fake?fault=slow&delay_ms=3000", stream: true),
-                    deadline: self.deadline(), into: Collector())
+            do throws(TransportError) {
+                _ = try await transport.stream(request, deadline: until, into: Collector())
                 return nil
             } catch {
                 return error
@@ -184,7 +195,7 @@ final class CurlMultiTransportTests: XCTestCase {
         try await Task.sleep(for: .milliseconds(200))
         call.cancel()
         let error = await call.value
-        XCTAssertEqual(error, .aborted)
+        XCTAssertEqual(error, TransportError.aborted)
         XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(2000), "the transfer ran on after the cancel")
         let after = try await transport.send(HTTPRequest(url: base + "/health"), deadline: deadline())
         XCTAssertEqual(after.status, 200)

@@ -1,6 +1,7 @@
 import CCurl
 import NIOCore
 import SwitchyardHTTP
+import Synchronization
 
 /// One libcurl multi handle, driven by one SwiftNIO event loop: every call into it runs on that
 /// loop's thread (a `CURLM` must be used from one thread only).
@@ -14,29 +15,6 @@ import SwitchyardHTTP
 /// The multi handle owns the connection cache, so connections are reused across all transfers
 /// of this loop; easy handles are pooled only to save their setup.
 final class CurlMultiLoop: @unchecked Sendable {
-    /// How a transfer ended: libcurl's time to first byte, or the error.
-    typealias Completion = (Result<Duration?, TransportError>) -> Void
-
-    /// A transfer in flight.
-    private final class Active {
-        let handle: CurlEasyHandle
-        let transfer: CurlTransfer
-        let options: CurlRequestOptions
-        let timeoutMs: Int
-        let completion: Completion
-
-        init(
-            handle: CurlEasyHandle, transfer: CurlTransfer, options: CurlRequestOptions, timeoutMs: Int,
-            completion: @escaping Completion
-        ) {
-            self.handle = handle
-            self.transfer = transfer
-            self.options = options
-            self.timeoutMs = timeoutMs
-            self.completion = completion
-        }
-    }
-
     /// A socket curl asked us to watch: what for, and whether its one-shot watch is armed.
     private struct Watched {
         var flags: UInt32
@@ -51,7 +29,7 @@ final class CurlMultiLoop: @unchecked Sendable {
     private let maxIdleHandles: Int
 
     // Loop-confined state.
-    private var active: [UnsafeMutableRawPointer: Active] = [:]
+    private var active: [UnsafeMutableRawPointer: CurlMultiCall] = [:]
     private var idle: [CurlEasyHandle] = []
     private var sockets: [Int32: Watched] = [:]
     /// Sockets curl stopped watching while their one-shot watch had already fired: still in the
@@ -88,51 +66,53 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     // MARK: - Transfers (on the loop)
 
-    /// Adds a transfer and lets curl start it. `completion` runs on the loop exactly once.
-    func start(
-        _ request: HTTPRequest, timeoutMs: Int, transfer: CurlTransfer, completion: @escaping Completion
-    ) {
+    /// Adds a call's transfer and lets curl start it. The call is resumed on the loop exactly once.
+    func start(_ call: CurlMultiCall) {
         loop.assertInEventLoop()
+        if call.cancelled.load(ordering: .relaxed) {
+            call.resume(.failure(.aborted))
+            return
+        }
         let handle = idle.popLast() ?? CurlEasyHandle()
         let h = handle.raw
-        let options = CurlRequestOptions(
-            handle: h, request: request, timeoutMs: timeoutMs, configuration: configuration, transfer: transfer)
+        let request = call.request
+        call.handle = handle
+        call.options = CurlRequestOptions(
+            handle: h, request: request, timeoutMs: call.timeoutMs, configuration: configuration,
+            transfer: call.transfer)
         // Copied: the request's bytes are not kept alive by this frame while the transfer runs.
         request.body.withUnsafeBytes { CurlRequestOptions.setMethod(h, request.method, body: $0, copy: true) }
-        active[h] = Active(
-            handle: handle, transfer: transfer, options: options, timeoutMs: timeoutMs, completion: completion)
+        active[h] = call
         let added = curl_multi_add_handle(multi, h)
         guard added == CURLM_OK else {
             active[h] = nil
-            completion(.failure(.io("curl_multi_add_handle: \(String(cString: curl_multi_strerror(added)))")))
+            call.resume(.failure(.io("curl_multi_add_handle: \(String(cString: curl_multi_strerror(added)))")))
             return
         }
         afterCurl()
     }
 
-    /// Stops a transfer whose caller went away; it ends with `TransportError.aborted`.
-    func cancel(_ transfer: CurlTransfer) {
-        guard let (h, entry) = active.first(where: { $0.value.transfer === transfer }) else { return }
-        finish(h, entry, .failure(.aborted))
+    /// Stops a call whose caller went away; it ends with `TransportError.aborted`.
+    func cancel(_ call: CurlMultiCall) {
+        guard let h = call.handle?.raw, active[h] === call else { return }
+        finish(h, call, .failure(.aborted))
         afterCurl()
     }
 
-    /// Sockets the watcher reported ready.
-    func ready(_ events: [CurlSocketWatcher.Ready]) {
-        for event in events {
-            guard sockets[event.socket] != nil else { continue }  // forgotten since it was reported
-            sockets[event.socket]?.armed = false
-            var mask: Int32 = 0
-            if event.flags & Epoll.in != 0 { mask |= CURL_CSELECT_IN }
-            if event.flags & Epoll.out != 0 { mask |= CURL_CSELECT_OUT }
-            if event.flags & (Epoll.error | Epoll.hangUp) != 0 { mask |= CURL_CSELECT_ERR }
-            var running: Int32 = 0
-            _ = curl_multi_socket_action(multi, event.socket, mask, &running)
-            // curl still wants it and did not change what for: watch it again.
-            if let watched = sockets[event.socket], !watched.armed {
-                sockets[event.socket]?.armed = true
-                _ = watcher.arm(event.socket, owner: owner, flags: watched.flags, added: true)
-            }
+    /// A socket the watcher reported ready.
+    func ready(_ event: CurlSocketWatcher.Ready) {
+        guard sockets[event.socket] != nil else { return }  // forgotten since it was reported
+        sockets[event.socket]?.armed = false
+        var mask: Int32 = 0
+        if event.flags & Epoll.in != 0 { mask |= CURL_CSELECT_IN }
+        if event.flags & Epoll.out != 0 { mask |= CURL_CSELECT_OUT }
+        if event.flags & (Epoll.error | Epoll.hangUp) != 0 { mask |= CURL_CSELECT_ERR }
+        var running: Int32 = 0
+        _ = curl_multi_socket_action(multi, event.socket, mask, &running)
+        // curl still wants it and did not change what for: watch it again.
+        if let watched = sockets[event.socket], !watched.armed {
+            sockets[event.socket]?.armed = true
+            _ = watcher.arm(event.socket, owner: owner, flags: watched.flags, added: true)
         }
         afterCurl()
     }
@@ -161,28 +141,29 @@ final class CurlMultiLoop: @unchecked Sendable {
     private func collectFinished() {
         var left: Int32 = 0
         while let message = curl_multi_info_read(multi, &left) {
-            guard message.pointee.msg == CURLMSG_DONE, let h = message.pointee.easy_handle,
-                let entry = active[h]
+            guard message.pointee.msg == CURLMSG_DONE, let h = message.pointee.easy_handle, let call = active[h]
             else { continue }
             let code = switchyard_curl_msg_result(message)
             if code == CURLE_OK {
-                entry.transfer.deliverHead()
-                finish(h, entry, .success(CurlRequestOptions.timeToFirstByte(h)))
+                call.transfer.deliverHead()
+                finish(h, call, .success(CurlRequestOptions.timeToFirstByte(h)))
             } else {
                 finish(
-                    h, entry,
-                    .failure(CurlRequestOptions.error(for: code, transfer: entry.transfer, timeoutMs: entry.timeoutMs)))
+                    h, call,
+                    .failure(CurlRequestOptions.error(for: code, transfer: call.transfer, timeoutMs: call.timeoutMs)))
             }
         }
     }
 
     private func finish(
-        _ h: UnsafeMutableRawPointer, _ entry: Active, _ result: Result<Duration?, TransportError>
+        _ h: UnsafeMutableRawPointer, _ call: CurlMultiCall, _ result: Result<Duration?, TransportError>
     ) {
         active[h] = nil
         _ = curl_multi_remove_handle(multi, h)
-        if idle.count < maxIdleHandles { idle.append(entry.handle) }
-        entry.completion(result)
+        if let handle = call.handle, idle.count < maxIdleHandles { idle.append(handle) }
+        call.handle = nil
+        call.options = nil
+        call.resume(result)
     }
 
     // MARK: - curl's timer
@@ -254,5 +235,43 @@ final class CurlMultiLoop: @unchecked Sendable {
         } else {
             timerDeadline = .now() + .milliseconds(Int64(milliseconds))
         }
+    }
+}
+
+/// One call of `CurlMultiTransport`: its request and transfer, and the caller's continuation.
+/// Made by the caller, then used only on the loop until it is resumed; the caller reads the
+/// transfer after that.
+final class CurlMultiCall: @unchecked Sendable {
+    let request: HTTPRequest
+    let transfer: CurlTransfer
+    let timeoutMs: Int
+    /// Set when the caller's task is cancelled, possibly before the loop has started the transfer.
+    let cancelled = Atomic<Bool>(false)
+    private var continuation: UnsafeContinuation<Result<Duration?, TransportError>, Never>?
+    // While the transfer runs (on the loop): its handle and the options libcurl reads.
+    var handle: CurlEasyHandle?
+    var options: CurlRequestOptions?
+
+    init(request: HTTPRequest, transfer: CurlTransfer, timeoutMs: Int) {
+        self.request = request
+        self.transfer = transfer
+        self.timeoutMs = timeoutMs
+    }
+
+    /// Starts the transfer on `driver`'s loop (inline when already there) and waits for its end.
+    func run(on driver: CurlMultiLoop) async -> Result<Duration?, TransportError> {
+        await withUnsafeContinuation { continuation in
+            self.continuation = continuation
+            if driver.loop.inEventLoop {
+                driver.start(self)
+            } else {
+                driver.loop.execute { driver.start(self) }
+            }
+        }
+    }
+
+    func resume(_ result: Result<Duration?, TransportError>) {
+        continuation?.resume(returning: result)
+        continuation = nil
     }
 }

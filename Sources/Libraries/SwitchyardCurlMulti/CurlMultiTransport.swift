@@ -45,7 +45,7 @@ public final class CurlMultiTransport: HTTPTransport {
         byLoop = Dictionary(uniqueKeysWithValues: loops.map { (ObjectIdentifier($0.loop), $0) })
         try watcher.start(
             owners: loops.map { driver in
-                { ready in driver.loop.execute { driver.ready(ready) } }
+                { event in driver.loop.execute { driver.ready(event) } }
             })
     }
 
@@ -88,54 +88,18 @@ public final class CurlMultiTransport: HTTPTransport {
         _ request: HTTPRequest, timeoutMs: Int, transfer: CurlTransfer, cancellable: Bool
     ) async throws(TransportError) -> Duration? {
         let driver = driver()
-        let call = Call(request: request, transfer: transfer, timeoutMs: timeoutMs)
+        let call = CurlMultiCall(request: request, transfer: transfer, timeoutMs: timeoutMs)
         let result: Result<Duration?, TransportError>
         if cancellable {
             result = await withTaskCancellationHandler {
                 await call.run(on: driver)
             } onCancel: {
                 call.cancelled.store(true, ordering: .relaxed)
-                driver.loop.execute { driver.cancel(call.transfer) }
+                driver.loop.execute { driver.cancel(call) }
             }
         } else {
             result = await call.run(on: driver)
         }
         return try result.get()
-    }
-}
-
-/// One call's request and transfer, handed to the loop. The transfer is touched only on the loop
-/// while the call waits, and by the caller once the call has resumed.
-private final class Call: @unchecked Sendable {
-    let request: HTTPRequest
-    let transfer: CurlTransfer
-    let timeoutMs: Int
-    /// Set when the caller's task is cancelled, possibly before the loop has started the transfer.
-    let cancelled = Atomic<Bool>(false)
-
-    init(request: HTTPRequest, transfer: CurlTransfer, timeoutMs: Int) {
-        self.request = request
-        self.transfer = transfer
-        self.timeoutMs = timeoutMs
-    }
-
-    func run(on driver: CurlMultiLoop) async -> Result<Duration?, TransportError> {
-        await withUnsafeContinuation { continuation in
-            if driver.loop.inEventLoop {
-                start(on: driver, continuation)
-            } else {
-                driver.loop.execute { self.start(on: driver, continuation) }
-            }
-        }
-    }
-
-    private func start(
-        on driver: CurlMultiLoop, _ continuation: UnsafeContinuation<Result<Duration?, TransportError>, Never>
-    ) {
-        if cancelled.load(ordering: .relaxed) {
-            continuation.resume(returning: .failure(.aborted))
-            return
-        }
-        driver.start(request, timeoutMs: timeoutMs, transfer: transfer) { continuation.resume(returning: $0) }
     }
 }

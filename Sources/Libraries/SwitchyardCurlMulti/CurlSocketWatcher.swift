@@ -23,16 +23,16 @@ final class CurlSocketWatcher: @unchecked Sendable {
 
     private let epoll: Int32
     /// Indexed by the owner number carried in each registration; set once, before the thread starts.
-    private var owners: [([Ready]) -> Void] = []
+    private var owners: [(Ready) -> Void] = []
 
     init() throws(TransportError) {
         epoll = switchyard_epoll_create()
         guard epoll >= 0 else { throw .io("epoll_create1 failed: errno \(errno)") }
     }
 
-    /// Starts the thread. `owners[i]` receives, on the watcher's thread, the ready sockets
-    /// registered by owner `i`; it must hand them to its own loop.
-    func start(owners: [([Ready]) -> Void]) throws(TransportError) {
+    /// Starts the thread. `owners[i]` receives, on the watcher's thread, each ready socket
+    /// registered by owner `i`; it must hand it to its own loop.
+    func start(owners: [(Ready) -> Void]) throws(TransportError) {
         self.owners = owners
         var thread = pthread_t()
         // The thread keeps the watcher alive for the life of the process.
@@ -69,6 +69,7 @@ final class CurlSocketWatcher: @unchecked Sendable {
     }
 
     private func run() -> Never {
+        switchyard_name_thread("curl-sockets")
         let capacity = 64
         var flags = [UInt32](repeating: 0, count: capacity)
         var data = [UInt64](repeating: 0, count: capacity)
@@ -79,15 +80,11 @@ final class CurlSocketWatcher: @unchecked Sendable {
                 }
             }
             guard count > 0 else { continue }  // EINTR
-            // One hand-off per owner per wake-up.
-            var byOwner: [Int: [Ready]] = [:]
             for i in 0..<Int(count) {
                 let owner = Int(data[i] >> 32)
+                guard owner < owners.count else { continue }
                 let socket = Int32(bitPattern: UInt32(truncatingIfNeeded: data[i]))
-                byOwner[owner, default: []].append(Ready(socket: socket, flags: flags[i]))
-            }
-            for (owner, ready) in byOwner where owner < owners.count {
-                owners[owner](ready)
+                owners[owner](Ready(socket: socket, flags: flags[i]))
             }
         }
     }

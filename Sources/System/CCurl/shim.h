@@ -29,6 +29,9 @@ static inline int switchyard_epoll_ctl(int epfd, int op, int fd, unsigned int ev
     ev.data.u64 = data;
     return epoll_ctl(epfd, op, fd, &ev);
 }
+// Names the calling thread (the socket watcher's, so per-thread tools can tell it apart).
+#include <sys/prctl.h>
+static inline void switchyard_name_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
 /// Waits for up to `max` (≤ 64) events; their flags and data go to `events` and `data`.
 static inline int switchyard_epoll_wait(int epfd, unsigned int *events, unsigned long long *data, int max, int timeout) {
     struct epoll_event evs[64];
