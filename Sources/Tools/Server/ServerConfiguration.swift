@@ -19,9 +19,9 @@ import SwitchyardFrontDoor
 /// | `SWITCHYARD_REQUEST_TIMEOUT_MS` | longest a request may run upstream (120000) |
 /// | `SWITCHYARD_THREADS` | event-loop threads (the number of cores) |
 /// | `SWITCHYARD_UPSTREAM_THREADS` | threads for blocking upstream and store calls: most calls in flight (64) |
-/// | `SWITCHYARD_UPSTREAM_CLIENT` | `easy`: provider calls run on the upstream threads, libcurl's blocking easy |
-/// |  | interface; `multi`: on the event loops, libcurl's multi interface (`CurlMultiTransport`); easy while |
-/// |  | multi measures slower on this shared machine (docs/frontdoor.md, "The upstream client on the loop") (easy) |
+/// | `SWITCHYARD_UPSTREAM_CLIENT` | `multi`: provider calls run on the event loops, libcurl's multi interface |
+/// |  | (`CurlMultiTransport`); `easy`: on the upstream threads, libcurl's blocking easy interface, as before |
+/// |  | (docs/frontdoor.md, "The upstream client on the loop") (multi) |
 /// | `SWITCHYARD_VISION` | `on`: load the catalog's detectors at start (a failure stops the start); `off`: no |
 /// |  | detectors, vision steps fail with `Vision.Unavailable` (off) |
 /// | `SWITCHYARD_BATCH_JOBS` | batch jobs run at once; the job API needs `MONGODB_URI`, billing on or off (2) |
@@ -89,7 +89,7 @@ struct ServerConfiguration {
             try environment.int("SWITCHYARD_REQUEST_TIMEOUT_MS", default: 120_000, range: 1000...900_000))
         threads = try environment.int("SWITCHYARD_THREADS", default: System.coreCount, range: 1...256)
         upstreamThreads = try environment.int("SWITCHYARD_UPSTREAM_THREADS", default: 64, range: 1...4096)
-        let upstreamClient = environment.string("SWITCHYARD_UPSTREAM_CLIENT", default: "easy")
+        let upstreamClient = environment.string("SWITCHYARD_UPSTREAM_CLIENT", default: "multi")
         guard upstreamClient == "multi" || upstreamClient == "easy" else {
             throw ConfigurationError.invalid(
                 variable: "SWITCHYARD_UPSTREAM_CLIENT", value: upstreamClient, expected: "multi or easy")
