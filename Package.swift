@@ -119,6 +119,14 @@ let libraryTargets: [Target] = [
         ]),
     // I/O clients
     library("SwitchyardHTTP", ["CCurl", "SwitchyardCore"]),
+    // libcurl's multi interface driven by SwiftNIO event loops: the server's upstream transport.
+    // Its own target so that SwitchyardHTTP, which every function links, stays free of NIO.
+    library(
+        "SwitchyardCurlMulti",
+        [
+            "CCurl", "SwitchyardHTTP", .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
     library("SwitchyardAWS", ["CCrypto", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
     // Reading referenced images with the access policy's checks (DNS answers checked and pinned,
     // S3 allow-lists), for every function that reads images.
@@ -271,7 +279,7 @@ let toolTargets: [Target] = [
         [
             "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction",
             "SwitchyardVisionFunction", "SwitchyardONNX", "SwitchyardDashboardAPIFunction", "SwitchyardMetrics",
-            "SwitchyardRouting", "SwitchyardUsage", "SwitchyardHTTP", "SwitchyardBilling",
+            "SwitchyardRouting", "SwitchyardUsage", "SwitchyardHTTP", "SwitchyardCurlMulti", "SwitchyardBilling",
             "SwitchyardCore", "SwitchyardJSON",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
@@ -359,7 +367,12 @@ let testTargets: [Target] = [
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-    tests("SwitchyardHTTP", ["CCurl"]),
+    tests(
+        "SwitchyardHTTP",
+        [
+            "CCurl", "SwitchyardCurlMulti", .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
     tests("SwitchyardAWS", ["SwitchyardHTTP", "SwitchyardJSON", "SwitchyardTestSupport"]),
     tests(
         "SwitchyardProviders",

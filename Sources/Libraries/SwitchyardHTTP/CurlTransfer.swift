@@ -4,25 +4,27 @@ import CCurl
 ///
 /// Collects the header block, then either buffers the body or hands each chunk to a stream
 /// receiver. Also enforces the response size cap, counting bytes in both modes.
-final class CurlTransfer {
-    private(set) var status = 0
-    private(set) var headers = HTTPHeaders()
-    private(set) var headDelivered = false
-    var body: [UInt8] = []
+package final class CurlTransfer {
+    package private(set) var status = 0
+    package private(set) var headers = HTTPHeaders()
+    package private(set) var headDelivered = false
+    package var body: [UInt8] = []
     private var received = 0
-    let limit: Int
-    private(set) var overLimit = false
-    private(set) var abortedByReceiver = false
+    package let limit: Int
+    package private(set) var overLimit = false
+    package private(set) var abortedByReceiver = false
     private let onHead: ((HTTPResponseHead) -> Void)?
     private let onBody: ((UnsafeRawBufferPointer) -> Bool)?
 
-    init(limit: Int, onHead: ((HTTPResponseHead) -> Void)? = nil, onBody: ((UnsafeRawBufferPointer) -> Bool)? = nil) {
+    package init(
+        limit: Int, onHead: ((HTTPResponseHead) -> Void)? = nil, onBody: ((UnsafeRawBufferPointer) -> Bool)? = nil
+    ) {
         self.limit = limit
         self.onHead = onHead
         self.onBody = onBody
     }
 
-    var head: HTTPResponseHead { HTTPResponseHead(status: status, headers: headers) }
+    package var head: HTTPResponseHead { HTTPResponseHead(status: status, headers: headers) }
 
     /// One header line as libcurl delivers it, CRLF included. Parsed on bytes: this runs for
     /// every header of every response, so it must not go through `Character`s.
@@ -74,7 +76,7 @@ final class CurlTransfer {
         return true
     }
 
-    func deliverHead() {
+    package func deliverHead() {
         guard !headDelivered else { return }
         headDelivered = true
         onHead?(head)
@@ -97,16 +99,17 @@ final class CurlTransfer {
 }
 
 /// C entry points for libcurl; they must not capture context, so they go through user data.
-enum CurlCallbacks {
-    static let write: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
-        pointer, size, count, user in
+package enum CurlCallbacks {
+    /// libcurl's write and header callbacks: (data, size, count, user data) -> bytes taken.
+    package typealias Data = @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int
+
+    package static let write: Data = { pointer, size, count, user in
         let transfer = Unmanaged<CurlTransfer>.fromOpaque(user!).takeUnretainedValue()
         let total = size * count
         return transfer.receiveBody(UnsafeRawBufferPointer(start: pointer, count: total)) ? total : 0
     }
 
-    static let header: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
-        pointer, size, count, user in
+    package static let header: Data = { pointer, size, count, user in
         let transfer = Unmanaged<CurlTransfer>.fromOpaque(user!).takeUnretainedValue()
         let total = size * count
         transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: pointer, count: total))

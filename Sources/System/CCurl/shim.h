@@ -11,4 +11,33 @@ static inline CURLcode switchyard_curl_setopt_xferinfo(CURL *h, int (*f)(void *,
 static inline CURLcode switchyard_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode switchyard_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode switchyard_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
+
+// The multi interface (the server's event-loop transport): curl_multi_setopt is variadic too.
+static inline CURLMcode switchyard_curl_multi_setopt_ptr(CURLM *m, CURLMoption o, const void *v) { return curl_multi_setopt(m, o, v); }
+static inline CURLMcode switchyard_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+static inline CURLMcode switchyard_curl_multi_setopt_socketfunction(CURLM *m, curl_socket_callback f) { return curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, f); }
+static inline CURLMcode switchyard_curl_multi_setopt_timerfunction(CURLM *m, curl_multi_timer_callback f) { return curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, f); }
+// CURLMsg's result sits in a union.
+static inline CURLcode switchyard_curl_msg_result(const CURLMsg *msg) { return msg->data.result; }
+
+// epoll for curl's sockets. `struct epoll_event` is packed on x86-64, so these pass plain values.
+#include <sys/epoll.h>
+static inline int switchyard_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+static inline int switchyard_epoll_ctl(int epfd, int op, int fd, unsigned int events, unsigned long long data) {
+    struct epoll_event ev;
+    ev.events = events;
+    ev.data.u64 = data;
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+// Names the calling thread (the socket watcher's, so per-thread tools can tell it apart).
+#include <sys/prctl.h>
+static inline void switchyard_name_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
+/// Waits for up to `max` (≤ 64) events; their flags and data go to `events` and `data`.
+static inline int switchyard_epoll_wait(int epfd, unsigned int *events, unsigned long long *data, int max, int timeout) {
+    struct epoll_event evs[64];
+    if (max > 64) max = 64;
+    int n = epoll_wait(epfd, evs, max, timeout);
+    for (int i = 0; i < n; i++) { events[i] = evs[i].events; data[i] = evs[i].data.u64; }
+    return n;
+}
 #endif

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SwitchyardCore
+import SwitchyardCurlMulti
 import SwitchyardFrontDoor
 import SwitchyardHTTP
 import SwitchyardIngressFunction
@@ -28,21 +29,26 @@ enum ServerCommand {
             let configuration = try ServerConfiguration(environment: environment)
             let router = try RouterHandler(configuration: RouterConfiguration(environment: environment))
             let pool = BlockingPool(threads: configuration.upstreamThreads)
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
+            // As many kept-alive upstream handles as transfers can run at once: past the transport's
+            // default 8, each extra concurrent call made a new handle and a new connection, and freed
+            // both after one request.
+            let upstream = CurlTransport.Configuration(maxIdleHandles: configuration.upstreamThreads)
+            let transport: any HTTPTransport =
+                configuration.nonBlockingUpstream
+                ? try CurlMultiTransport(group: group, configuration: upstream)
+                : CurlTransport(configuration: upstream)
             let billing = try await ServerBilling.start(
                 configuration, rates: router.bundles.current().router.table.bundle.rates, pool: pool, logger: logger)
-            let backend = InProcessBackend(
-                pipeline: InProcessPipeline(
-                    router: router,
-                    // As many kept-alive upstream handles as transfers can run at once: past the
-                    // transport's default 8, each extra concurrent call made a new handle and a new
-                    // connection, and freed both after one request.
-                    llm: try LLMCallerHandler(
-                        configuration: LLMCallerConfiguration(environment: environment),
-                        transport: CurlTransport(
-                            configuration: .init(maxIdleHandles: configuration.upstreamThreads))),
-                    vision: configuration.vision ? try await VisionHandler.make(environment: environment) : nil,
-                    pool: pool, usage: billing?.frontDoor.queue, enqueueTimeout: configuration.frontDoor.enqueueTimeout,
-                    logger: logger))
+            var pipeline = InProcessPipeline(
+                router: router,
+                llm: try LLMCallerHandler(
+                    configuration: LLMCallerConfiguration(environment: environment), transport: transport),
+                vision: configuration.vision ? try await VisionHandler.make(environment: environment) : nil,
+                pool: pool, usage: billing?.frontDoor.queue, enqueueTimeout: configuration.frontDoor.enqueueTimeout,
+                logger: logger)
+            pipeline.nonBlockingUpstream = configuration.nonBlockingUpstream
+            let backend = InProcessBackend(pipeline: pipeline)
             let gateway = try GatewayMode(environment: environment, arguments: CommandLine.arguments)
             // The key file is the local path; without one the keys are MongoDB's, the store the
             // authorizer reads on AWS, so one `scripts/keys --mongo` serves both.
@@ -64,7 +70,6 @@ enum ServerCommand {
                 keys: keys, backend: gateway?.backend(over: backend) ?? backend, billing: billing?.frontDoor,
                 configuration: configuration.frontDoor, batches: batches, logger: logger)
             let dashboard = try DashboardMount.make(environment: environment)
-            let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
             let server = try await HTTPFrontDoorServer.start(
                 host: configuration.host, port: configuration.port, group: group, limits: configuration.limits
             ) { request in

@@ -19,6 +19,9 @@ import SwitchyardFrontDoor
 /// | `SWITCHYARD_REQUEST_TIMEOUT_MS` | longest a request may run upstream (120000) |
 /// | `SWITCHYARD_THREADS` | event-loop threads (the number of cores) |
 /// | `SWITCHYARD_UPSTREAM_THREADS` | threads for blocking upstream and store calls: most calls in flight (64) |
+/// | `SWITCHYARD_UPSTREAM_CLIENT` | `multi`: provider calls run on the event loops, libcurl's multi interface |
+/// |  | (`CurlMultiTransport`); `easy`: on the upstream threads, libcurl's blocking easy interface, as before |
+/// |  | (docs/frontdoor.md, "The upstream client on the loop") (multi) |
 /// | `SWITCHYARD_VISION` | `on`: load the catalog's detectors at start (a failure stops the start); `off`: no |
 /// |  | detectors, vision steps fail with `Vision.Unavailable` (off) |
 /// | `SWITCHYARD_BATCH_JOBS` | batch jobs run at once; the job API needs `MONGODB_URI`, billing on or off (2) |
@@ -46,6 +49,8 @@ struct ServerConfiguration {
     var frontDoor: FrontDoorConfiguration
     var threads: Int
     var upstreamThreads: Int
+    /// Provider calls on the event loops (libcurl's multi interface), or on the upstream threads.
+    var nonBlockingUpstream: Bool
     var ledgerConnections: Int
     var vision: Bool
     var batchJobs: Int
@@ -84,6 +89,12 @@ struct ServerConfiguration {
             try environment.int("SWITCHYARD_REQUEST_TIMEOUT_MS", default: 120_000, range: 1000...900_000))
         threads = try environment.int("SWITCHYARD_THREADS", default: System.coreCount, range: 1...256)
         upstreamThreads = try environment.int("SWITCHYARD_UPSTREAM_THREADS", default: 64, range: 1...4096)
+        let upstreamClient = environment.string("SWITCHYARD_UPSTREAM_CLIENT", default: "multi")
+        guard upstreamClient == "multi" || upstreamClient == "easy" else {
+            throw ConfigurationError.invalid(
+                variable: "SWITCHYARD_UPSTREAM_CLIENT", value: upstreamClient, expected: "multi or easy")
+        }
+        nonBlockingUpstream = upstreamClient == "multi"
         ledgerConnections = try environment.int("SWITCHYARD_LEDGER_CONNECTIONS", default: 8, range: 1...256)
         let visionText = environment.string("SWITCHYARD_VISION", default: "off")
         guard visionText == "on" || visionText == "off" else {

@@ -52,7 +52,7 @@ public struct InProcessBackend: FrontDoorBackend {
         _ input: LLMStepInput, invocationID: String, deadline: ContinuousClock.Instant,
         onText: (@Sendable (String) -> Void)?
     ) async -> LLMOutcome {
-        await withTaskExecutorPreference(pool) {
+        await withTaskExecutorPreference(pipeline.llmExecutor(for: input)) {
             await llm.call(input, invocationID: invocationID, deadline: deadline, onText: onText)
         }
     }
@@ -63,7 +63,8 @@ public struct InProcessBackend: FrontDoorBackend {
     ) async -> EmbeddingResult {
         let input = EmbeddingStepInput(
             texts: texts, plan: EmbeddingPlan(candidates: candidates), context: context, dimensions: dimensions)
-        let outcome = await withTaskExecutorPreference(pool) {
+        // Embeddings only call providers: they stay on the caller's executor when the transport does not block.
+        let outcome = await withTaskExecutorPreference(pipeline.nonBlockingUpstream ? nil : pool) {
             await llm.embed(input, invocationID: invocationID, deadline: deadline)
         }
         return EmbeddingResult(

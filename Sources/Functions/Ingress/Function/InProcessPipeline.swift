@@ -33,6 +33,10 @@ public struct InProcessPipeline: Sendable {
     public let vision: (any InProcessDetector)?
     /// Where blocking work runs (libcurl transfers, onnxruntime inference; see `BlockingPool`).
     public let pool: BlockingPool
+    /// The llm-caller's transport does not block its thread (the server's `CurlMultiTransport`):
+    /// its calls that do nothing else that blocks stay on the caller's executor (the event loop)
+    /// instead of hopping to `pool` and back. See `llmExecutor(for:)`.
+    public var nonBlockingUpstream = false
     /// The durable usage path; nil when billing is off.
     public let usage: (any UsageQueue)?
     public let enqueueTimeout: Duration
@@ -203,8 +207,21 @@ public struct InProcessPipeline: Sendable {
 
     // MARK: - Steps
 
+    /// Where an llm-caller call runs: `pool`, unless the transport does not block and the call has
+    /// no step that does: image inputs (their fetch resolves DNS and runs a pinned transfer on an
+    /// easy handle) and retrieval (a scan of the chunk store). nil: the caller's executor.
+    public func llmExecutor(for input: LLMStepInput) -> BlockingPool? {
+        guard nonBlockingUpstream, input.retrieval == nil, input.item?.images?.isEmpty != false,
+            input.request?.images?.isEmpty != false,
+            input.request?.messages.allSatisfy({ message in
+                !message.content.contains { if case .image = $0 { true } else { false } }
+            }) != false
+        else { return pool }
+        return nil
+    }
+
     private func callLLM(_ input: LLMStepInput, _ deadline: ContinuousClock.Instant) async -> LLMOutcome {
-        await withTaskExecutorPreference(pool) {
+        await withTaskExecutorPreference(llmExecutor(for: input)) {
             await llm.call(input, invocationID: Self.stepInvocation(input.context.requestID), deadline: deadline)
         }
     }
