@@ -177,7 +177,9 @@ try:
 
     # MARK: - What-if: a day, a week, the month
     print(f"\nload average {os.getloadavg()[0]:.1f} (1 min)")
-    edit_policy = {"tiers": {"enterprise": {"defaultStrategy": "cheapest"}}}
+    # WHATIF_EDIT: another policy edit (JSON), e.g. one that sends basic tenants to their budgets.
+    edit_policy = json.loads(os.environ.get("WHATIF_EDIT", '{"tiers": {"enterprise": {"defaultStrategy": "cheapest"}}}'))
+    print(f"what-if edit: {json.dumps(edit_policy)}")
 
     def whatif(base, span):
         t = time.monotonic()
