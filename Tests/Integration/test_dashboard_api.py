@@ -284,12 +284,15 @@ def test_whatif_over_a_month_reads_it_in_pages_and_matches_the_figure_worked_out
         with mongo.client() as client:
             stored = list(client[server.database]["usage_whatif_days"].find(
                 {"day": {"$gte": MONTH_WHATIF_FROM, "$lt": MONTH_WHATIF_TO}}, {"_id": 0, "day": 1, "tenant": 1,
-                                                                               "g": 1, "groups": 1}))
+                                                                               "g": 1, "groups": 1, "log": 1}))
         tenants = {r["tenant"] for r in month_whatif_records()}
         assert len(stored) == 30 * len(tenants), stored[:3]
         # Groups are stored packed: one JSON string per tenant-day, not an array of documents.
         assert all(isinstance(r["g"], str) and "groups" not in r for r in stored), stored[:1]
         assert sum(g["calls"] for r in stored for g in json.loads(r["g"])) == 180
+        # And its calls one by one, in time order (the call log, one string): 180 in all.
+        assert all(isinstance(r["log"], str) for r in stored), stored[:1]
+        assert sum(len(r["log"].split(" ")) for r in stored if r["log"]) == 180
         warm = ahead.post("/api/whatif", edit)
         assert warm.status_code == 200, warm.text
         warm = warm.json()

@@ -177,7 +177,9 @@ try:
 
     # MARK: - What-if: a day, a week, the month
     print(f"\nload average {os.getloadavg()[0]:.1f} (1 min)")
-    edit_policy = {"tiers": {"enterprise": {"defaultStrategy": "cheapest"}}}
+    # WHATIF_EDIT: another policy edit (JSON), e.g. one that sends basic tenants to their budgets.
+    edit_policy = json.loads(os.environ.get("WHATIF_EDIT", '{"tiers": {"enterprise": {"defaultStrategy": "cheapest"}}}'))
+    print(f"what-if edit: {json.dumps(edit_policy)}")
 
     def whatif(base, span):
         t = time.monotonic()
@@ -243,7 +245,9 @@ try:
         print(f"what-if over {label}: cold runs {', '.join(f'{c} in {m:,.0f} ms' for c, m in cold)} "
               f"({sum(m for _, m in cold):,.0f} ms in all); "
               f"from summaries p50 {statistics.median(warm):,.0f} ms, max {warm[-1]:,.0f} ms; "
-              f"{body['callsRead']:,} calls, {body.get('summaryCalls', 0):,} from summaries, "
+              f"{body['callsRead']:,} calls, {body.get('summaryCalls', 0):,} from summaries' groups, "
+              f"{body.get('logCalls', 0):,} from their call logs, "
+              f"tenant-days from records: {body.get('recordTenantDays') or 'none'}, "
               f"{body['totals']['changed']:,} moved, difference {body['totals']['difference']['usd']} USD; "
               f"rounding bound {body.get('roundingBoundPicoUSD', 0)} pico-USD; "
               f"{'equals' if agree else 'DIFFERS FROM' if label in references else 'not compared with'} the raw replay;"
@@ -283,8 +287,11 @@ try:
             t = time.monotonic()
             while not driver.find_elements("css selector", "[data-whatif-result=ready]") and time.monotonic() - t < 120:
                 time.sleep(0.1)
-            driver.save_screenshot(str(REPO / "docs" / "dashboard.png"))
-            print("screenshot: docs/dashboard.png")
+            # SCREENSHOT: where it goes (docs/dashboard-1m.png for the million-record month).
+            shot = os.environ.get("SCREENSHOT", "docs/dashboard.png")
+            state = driver.find_elements("css selector", "[data-whatif-result=ready]")
+            driver.save_screenshot(str(REPO / shot))
+            print(f"screenshot: {shot} (what-if {'ready' if state else 'NOT ready'})")
         finally:
             driver.quit()
         if renders:

@@ -99,6 +99,8 @@ public struct RoutingWhatIf: WhatIfRunner {
             from: filter.from, to: filter.to, tenant: filter.tenant, tier: filter.tier, changes: changes,
             callsRead: run.callsRead)
         response.summaryCalls = run.replay.summaryCalls
+        response.logCalls = run.replay.logCalls
+        response.recordTenantDays = Array(run.rawTenantDays.prefix(20))
         response.roundingBoundPicoUSD = run.replay.roundingBound
         return response
     }
@@ -227,14 +229,21 @@ struct WhatIfRun {
             guard ContinuousClock.now < deadline else { throw stopped(at: day, "no time left") }
             let tenants = prints.keys.filter { $0.day == day }.map(\.tenant)
             var planned: [String: (WhatIfDaySummary, [Replay.Planned])] = [:]
+            // Current summaries whose groups the edited policy does not decide alike: replayed
+            // call by call from their logs, without reading records.
+            var logged: [String: (WhatIfDaySummary, [WhatIfCallLog.Call])] = [:]
             for tenant in tenants {
                 let key = WhatIfDayKey(day: day, tenant: tenant)
-                guard let summary = stored[key], summary.fingerprint == prints[key], summary.groups != nil,
-                    let plan = try replay.plan(summary, tier: filter.tier)
+                guard let summary = stored[key], summary.fingerprint == prints[key], let groups = summary.groups
                 else { continue }
-                planned[tenant] = (summary, plan)
+                if let plan = try replay.plan(summary, tier: filter.tier) {
+                    planned[tenant] = (summary, plan)
+                } else if let calls = summary.log?.calls(groups: groups) {
+                    logged[tenant] = (summary, calls)
+                }
             }
-            if tenants.isEmpty || planned.count < tenants.count {
+            let fromSummary = Set(planned.keys).union(logged.keys)
+            if tenants.isEmpty || fromSummary.count < tenants.count {
                 var builder = WhatIfDayBuilder(day: day)
                 var page = filter
                 page.from = day
@@ -242,22 +251,22 @@ struct WhatIfRun {
                 // Read every tier: the summary of a tenant-day holds all of them.
                 page.tier = nil
                 let tier = filter.tier
-                let fromSummary = Set(planned.keys)
                 let pages = Self.rawPages(page, day: day, tenants: tenants, fromSummary: fromSummary, prints: prints)
                 let pieces = pages.flatMap {
                     Self.pieces($0, day: day, tenants: tenants, prints: prints, of: recordsPerRead)
                 }
                 let dayRecords = pieces.reduce(0) { $0 &+ $1.records }
-                for tenant in tenants.sorted() where planned[tenant] == nil {
+                for tenant in tenants.sorted() where !fromSummary.contains(tenant) {
                     let count = prints[WhatIfDayKey(day: day, tenant: tenant)]?.count ?? 0
                     let old = stored[WhatIfDayKey(day: day, tenant: tenant)]
                     // No summary yet; one that no longer matches or has no groups; or one whose
-                    // groups the edited policy does not decide alike.
+                    // groups the edited policy does not decide alike and that has no usable log
+                    // (stored before logs, or over `WhatIfCallLog.maxBytes`).
                     let reason =
                         old == nil
                         ? "new"
                         : old?.fingerprint != prints[WhatIfDayKey(day: day, tenant: tenant)] || old?.groups == nil
-                            ? "stale" : "undecided"
+                            ? "stale" : "undecided, no log"
                     rawTenantDays.append("\(day)/\(tenant) \(count) \(reason)")
                 }
                 guard perRecord == .zero || deadline - .now >= perRecord * dayRecords * 5 / 4 else {
@@ -282,13 +291,16 @@ struct WhatIfRun {
                     }
                 }
                 var built: [WhatIfDaySummary] = []
-                for tenant in tenants where planned[tenant] == nil {
+                for tenant in tenants where !fromSummary.contains(tenant) {
                     let key = WhatIfDayKey(day: day, tenant: tenant)
                     guard let print = prints[key] else { continue }
                     let summary = builder.summary(of: tenant, fingerprint: print)
-                    // Stored already, unless the stored one has no groups and this one has (a
-                    // larger `maxGroups` now): saving it again would be no progress.
-                    if let old = stored[key], old.fingerprint == print, old.groups != nil || summary.groups == nil {
+                    // Stored already, unless the stored one has no groups or no usable log and
+                    // this one has (a larger `maxGroups` now, stored before logs, or a log that
+                    // does not add up): saving it again would be no progress.
+                    if let old = stored[key], old.fingerprint == print, old.groups != nil || summary.groups == nil,
+                        summary.log == nil || old.groups.flatMap({ old.log?.calls(groups: $0) }) != nil
+                    {
                         continue
                     }
                     built.append(summary)
@@ -302,6 +314,9 @@ struct WhatIfRun {
             }
             for (summary, plan) in planned.values {
                 callsRead += try replay.commit(summary, plan, tier: filter.tier)
+            }
+            for (summary, calls) in logged.values {
+                callsRead += try replay.replay(summary, log: calls, tier: filter.tier)
             }
             day += dayMs
         }
@@ -377,6 +392,8 @@ struct Replay {
 
     /// Calls decided from day summaries, and the rounding bound of the groups priced from sums.
     var summaryCalls: Int64 = 0
+    /// Calls replayed one by one from day summaries' call logs (not read from raw records).
+    var logCalls: Int64 = 0
     var roundingBound: Int64 = 0
 
     /// The model the edited policy picks for a call with these inputs at `spent` month-to-date
@@ -393,12 +410,13 @@ struct Replay {
             requestedOutputTokens: Int(clamping: max(output, 1)), hints: Self.hints(hints))
         let classification = Classification(
             category: category, difficulty: difficulty, confidence: 1, classifier: "recorded")
+        // `choose` is `decide`'s selection without its document (`decision.llm`'s first candidate).
         guard
-            let decision = try? router.decide(
+            let choice = try? router.choose(
                 profile, classification: classification, signals: SignalsSnapshot(monthToDateSpend: PicoUSD(spent))),
-            decision.rejection == nil
+            choice.role == .llm
         else { return nil }
-        return decision.llm?.candidates.first?.model
+        return choice.model
     }
 
     /// The tenant's what-if spend so far in the month of `time`.
@@ -425,31 +443,63 @@ struct Replay {
             skipped["no tokens recorded", default: 0] += 1
             return
         }
-        guard router.table.tierName(ofTenant: record.tenant) != nil else {
+        try add(
+            tenant: record.tenant, time: record.timestamp, model: model, category: category, difficulty: difficulty,
+            modality: record.modality, hints: record.hints,
+            tokens: TokenCounts(
+                input: tokens.input, cachedInput: tokens.cached, cacheWrite: tokens.cacheWrite, output: tokens.output,
+                reasoning: tokens.reasoning),
+            images: record.images?.count ?? 0, actual: record.cost?.modelPicoUSD ?? 0)
+    }
+
+    /// Replays one answered call: from a raw record (`add(_:)`) or a summary's call log (`replay`).
+    mutating func add(
+        tenant: String, time: Int64, model: ModelID, category: TaskCategory, difficulty: Difficulty,
+        modality: Modality, hints: RoutingHints?, tokens: TokenCounts, images: Int64, actual: Int64
+    ) throws(MetricsError) {
+        guard router.table.tierName(ofTenant: tenant) != nil else {
             skipped["tenant not in policy", default: 0] += 1
             return
         }
-        let spent = spent(record.tenant, at: record.timestamp)
+        let spent = spent(tenant, at: time)
         let chosen = choose(
-            tenant: record.tenant, category: category, difficulty: difficulty, modality: record.modality,
-            images: record.images?.count ?? 0, input: tokens.input, output: tokens.output, hints: record.hints,
-            spent: spent)
-        let actual = record.cost?.modelPicoUSD ?? 0
+            tenant: tenant, category: category, difficulty: difficulty, modality: modality, images: images,
+            input: tokens.input, output: tokens.output, hints: hints, spent: spent)
         var whatIf: Int64 = 0
         if let chosen {
-            whatIf =
-                chosen == model
-                ? actual
-                : try price(
-                    chosen, at: record.timestamp,
-                    tokens: TokenCounts(
-                        input: tokens.input, cachedInput: tokens.cached, cacheWrite: tokens.cacheWrite,
-                        output: tokens.output, reasoning: tokens.reasoning),
-                    images: record.images?.count ?? 0)
+            whatIf = chosen == model ? actual : try price(chosen, at: time, tokens: tokens, images: images)
         }
         try tally(
-            tenant: record.tenant, time: record.timestamp, category: category, model: model, chosen: chosen,
-            calls: 1, actual: actual, whatIf: whatIf, spent: spent)
+            tenant: tenant, time: time, category: category, model: model, chosen: chosen, calls: 1, actual: actual,
+            whatIf: whatIf, spent: spent)
+    }
+
+    /// Replays a tenant-day from its summary's call log, call by call in time order (of `tier`,
+    /// when given), as from its raw records: the rates change only at UTC midnight, so each call is
+    /// priced at the day's start. - Returns: the calls it holds (with the skipped ones).
+    mutating func replay(_ summary: WhatIfDaySummary, log calls: [WhatIfCallLog.Call], tier: String?)
+        throws(MetricsError) -> Int64
+    {
+        guard let groups = summary.groups else { return 0 }
+        var count: Int64 = 0
+        for skip in summary.skipped where tier == nil || skip.tier == tier {
+            skipped[skip.reason, default: 0] += skip.calls
+            count += skip.calls
+        }
+        for call in calls {
+            let group = groups[call.group]
+            guard tier == nil || group.tier == tier else { continue }
+            try add(
+                tenant: summary.tenant, time: summary.day, model: group.model, category: group.category,
+                difficulty: group.difficulty, modality: group.modality, hints: group.hints,
+                tokens: TokenCounts(
+                    input: call.input, cachedInput: call.cached, cacheWrite: call.cacheWrite, output: call.output,
+                    reasoning: call.reasoning),
+                images: call.images, actual: call.cost)
+            count += 1
+            logCalls += 1
+        }
+        return count
     }
 
     /// Adds `calls` calls of one tenant and category that ran on `model` and go to `chosen`.

@@ -25,6 +25,9 @@ public struct WhatIfDaySummary: Codable, Sendable, Equatable {
     public var groups: [WhatIfCallGroup]?
     /// Answered calls the replay cannot use, by tier and reason.
     public var skipped: [WhatIfSkip]
+    /// The grouped calls one by one, in time order, for a day the groups cannot decide (nil when
+    /// there are no groups, or the log would be over `WhatIfCallLog.maxBytes`).
+    public var log: WhatIfCallLog?
 
     /// 10,000: at a million records a month the largest tenant-days need more than 2,000 (the bound
     /// before), and a tenant-day without groups is replayed from records on every run. Packed (see
@@ -34,13 +37,15 @@ public struct WhatIfDaySummary: Codable, Sendable, Equatable {
     public static let maxHintBytes = 1_024
 
     public init(
-        day: Int64, tenant: String, fingerprint: WhatIfFingerprint, groups: [WhatIfCallGroup]?, skipped: [WhatIfSkip]
+        day: Int64, tenant: String, fingerprint: WhatIfFingerprint, groups: [WhatIfCallGroup]?, skipped: [WhatIfSkip],
+        log: WhatIfCallLog? = nil
     ) {
         self.day = day
         self.tenant = tenant
         self.fingerprint = fingerprint
         self.groups = groups
         self.skipped = skipped
+        self.log = log
     }
 
     /// Power-of-two range of a count: 0 for 0, else its bit length (1 → 1, 2–3 → 2, 4–7 → 3 …).
@@ -138,6 +143,8 @@ public struct WhatIfDayBuilder: Sendable {
     var groupsPerTenant: [String: Int] = [:]
     var overflow: Set<String> = []
     var skipped: [String: [WhatIfSkip]] = [:]
+    /// Each tenant's grouped calls in the order added (time order), with their group's key.
+    var calls: [String: [(key: Key, call: WhatIfCallLog.Call)]] = [:]
     public private(set) var tenants: Set<String> = []
 
     public init(day: Int64) { self.day = day }
@@ -167,6 +174,14 @@ public struct WhatIfDayBuilder: Sendable {
             modality: record.modality, hints: record.hints,
             buckets: [input, output, images].map(WhatIfDaySummary.bucket))
         let cost = record.cost?.modelPicoUSD ?? 0
+        // The counts as recorded (`Replay.add` reads them so), the group index filled in later.
+        calls[record.tenant, default: []].append(
+            (
+                key,
+                WhatIfCallLog.Call(
+                    group: 0, input: tokens.input, cached: tokens.cached, cacheWrite: tokens.cacheWrite,
+                    output: tokens.output, reasoning: tokens.reasoning, images: record.images?.count ?? 0, cost: cost)
+            ))
         if var group = groups[key] {
             // Sums of validated counts over one day cannot leave Int64 in practice; a group that
             // would is dropped to a raw replay rather than wrapped.
@@ -220,14 +235,27 @@ public struct WhatIfDayBuilder: Sendable {
 
     /// The summary of `tenant`'s day, stamped with `fingerprint`; groups in a stable order.
     public func summary(of tenant: String, fingerprint: WhatIfFingerprint) -> WhatIfDaySummary {
-        let list: [WhatIfCallGroup]? =
+        let sorted: [(key: Key, group: WhatIfCallGroup)]? =
             overflow.contains(tenant)
             ? nil
-            : groups.filter { $0.key.tenant == tenant }.map { (Self.sortKey($0.key), $0.value) }
-                .sorted { $0.0 < $1.0 }.map(\.1)
+            : groups.filter { $0.key.tenant == tenant }.map { (Self.sortKey($0.key), $0.key, $0.value) }
+                .sorted { $0.0 < $1.0 }.map { ($0.1, $0.2) }
+        var log: WhatIfCallLog?
+        if let sorted {
+            var index: [Key: Int] = [:]
+            for (i, entry) in sorted.enumerated() { index[entry.key] = i }
+            log = WhatIfCallLog(
+                (calls[tenant] ?? []).compactMap { entry in
+                    var call = entry.call
+                    guard let i = index[entry.key] else { return nil }
+                    call.group = i
+                    return call
+                })
+        }
         return WhatIfDaySummary(
-            day: day, tenant: tenant, fingerprint: fingerprint, groups: list,
-            skipped: (skipped[tenant] ?? []).sorted { ($0.tier ?? "", $0.reason) < ($1.tier ?? "", $1.reason) })
+            day: day, tenant: tenant, fingerprint: fingerprint, groups: sorted?.map(\.group),
+            skipped: (skipped[tenant] ?? []).sorted { ($0.tier ?? "", $0.reason) < ($1.tier ?? "", $1.reason) },
+            log: log)
     }
 
     static func sortKey(_ key: Key) -> String {

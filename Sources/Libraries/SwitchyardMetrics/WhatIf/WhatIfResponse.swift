@@ -60,6 +60,13 @@ public struct WhatIfResponse: Codable, Sendable, Equatable {
     /// Of `calls`, those decided from settled days' summaries (`WhatIfDaySummary`) rather than
     /// replayed one by one from raw records.
     public var summaryCalls: Int64?
+    /// Of `calls`, those replayed one by one from settled days' summaries (their call logs, kept
+    /// for tenant-days whose groups the edited policy does not decide alike) rather than from raw
+    /// records; the rest of `calls` came from raw records.
+    public var logCalls: Int64?
+    /// Settled tenant-days replayed from raw records, as `day/tenant records reason` (new, stale,
+    /// or undecided without a usable log), at most 20: what makes a range slow.
+    public var recordTenantDays: [String]?
     /// How far the what-if cost may be from the one-by-one replay: a summary group moved to another
     /// model is priced once from its sums, so its cost is rounded once instead of per call (at most
     /// half a pico-USD per call). 0 when nothing was priced from sums.

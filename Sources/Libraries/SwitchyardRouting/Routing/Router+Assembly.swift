@@ -3,38 +3,25 @@ import SwitchyardContract
 /// Turning selections into the decision document: the plans the next states run, the cost
 /// ceiling, the budget, the usage context and the candidate report.
 extension Router {
-    func assemble(
-        profile: RequestProfile, tenant: RoutingTable.CompiledTenant, plan: Plan, rule: RoutingRule?,
-        strategy: RoutingStrategy, limits: Limits, selection: (primary: Selection, vision: Selection?),
-        retrieval: RetrievalPlan?, classification: Classification, signals: SignalsSnapshot, downgraded: Bool
-    ) throws(RouterError) -> RouteDecision {
+    func assemble(profile: RequestProfile, routed: Routed, signals: SignalsSnapshot) throws(RouterError)
+        -> RouteDecision
+    {
+        let (tenant, plan, rule, strategy, limits, selection, retrieval, classification, downgraded) = (
+            routed.tenant, routed.plan, routed.rule, routed.strategy, routed.limits, routed.selection,
+            routed.retrieval, routed.classification, routed.downgraded
+        )
         let primary = selection.primary
         let latencyCap = limits.latencyCapMs
-        // Totals are sums of at most three in-range estimates and are checked.
-        func sum(_ a: PicoUSD, _ b: PicoUSD) throws(RouterError) -> PicoUSD {
-            do { return try a.adding(b) } catch {
-                throw .promptTooLarge("the estimated cost is beyond the representable range")
-            }
-        }
-        var estimated = primary.evaluated[primary.ranked[0]].totalCost
-        var worst = primary.ranked.map { primary.evaluated[$0].totalCost }.max() ?? .zero
+        let (estimated, ceiling) = try costFigures(routed)
         var candidates: [CandidateReport] = []
         candidates.reserveCapacity(table.models.count)
         let texts = ReportTexts(tier: tenant.tier, rule: rule)
-
-        if let embedding = retrieval?.estimatedCostPicoUSD {
-            // The question's embedding is billed once, before the LLM call and its retries.
-            estimated = try sum(estimated, embedding)
-            worst = try sum(worst, embedding)
-        }
 
         var llm: LLMPlan?
         var vision: VisionPlan?
         var embedding: EmbeddingPlan?
         if let detector = selection.vision {
             vision = visionPlan(detector, profile: profile, latencyCap: latencyCap)
-            estimated = try sum(estimated, detector.evaluated[detector.ranked[0]].totalCost)
-            worst = try sum(worst, detector.ranked.map { detector.evaluated[$0].totalCost }.max() ?? .zero)
             report(detector, category: .detection, texts: texts, into: &candidates)
         }
         report(primary, category: plan.category, texts: texts, into: &candidates)
@@ -61,14 +48,6 @@ extension Router {
                 inline: profile.batchCount <= defaults.batchMaxInlineItems,
                 maxInlineItems: defaults.batchMaxInlineItems, maxInlineResultBytes: defaults.batchMaxInlineResultBytes)
         }
-
-        // The ceiling covers a retry or two on the dearest chosen model, within the hard limits.
-        let scaled = (Double(worst.rawValue) * table.policy.defaults.costCeilingMultiplier).rounded(.up)
-        guard scaled < 9.2e18 else { throw .promptTooLarge("the cost ceiling is beyond the representable range") }
-        var ceiling = PicoUSD(Int64(scaled))
-        if let cap = limits.costCap { ceiling = min(ceiling, cap) }
-        if !downgraded, let remaining = limits.remaining { ceiling = min(ceiling, remaining) }
-        ceiling = max(ceiling, estimated)
 
         let spent = signals.monthToDateSpend
         let budget = BudgetStatus(
@@ -119,6 +98,37 @@ extension Router {
             matchedRule: rule?.name, qualityFloor: limits.floor, qualityFloorRelaxed: primary.relaxed,
             classification: classification, budget: budget, candidates: candidates, explanation: explanation,
             context: context)
+    }
+
+    /// The decision's estimated cost and its ceiling (`decide` and `choose` both check them: a
+    /// figure out of range refuses the request).
+    func costFigures(_ routed: Routed) throws(RouterError) -> (estimated: PicoUSD, ceiling: PicoUSD) {
+        let primary = routed.selection.primary
+        let limits = routed.limits
+        // Totals are sums of at most three in-range estimates and are checked.
+        func sum(_ a: PicoUSD, _ b: PicoUSD) throws(RouterError) -> PicoUSD {
+            do { return try a.adding(b) } catch {
+                throw .promptTooLarge("the estimated cost is beyond the representable range")
+            }
+        }
+        var estimated = primary.evaluated[primary.ranked[0]].totalCost
+        var worst = primary.ranked.map { primary.evaluated[$0].totalCost }.max() ?? .zero
+        if let embedding = routed.retrieval?.estimatedCostPicoUSD {
+            // The question's embedding is billed once, before the LLM call and its retries.
+            estimated = try sum(estimated, embedding)
+            worst = try sum(worst, embedding)
+        }
+        if let detector = routed.selection.vision {
+            estimated = try sum(estimated, detector.evaluated[detector.ranked[0]].totalCost)
+            worst = try sum(worst, detector.ranked.map { detector.evaluated[$0].totalCost }.max() ?? .zero)
+        }
+        // The ceiling covers a retry or two on the dearest chosen model, within the hard limits.
+        let scaled = (Double(worst.rawValue) * table.policy.defaults.costCeilingMultiplier).rounded(.up)
+        guard scaled < 9.2e18 else { throw .promptTooLarge("the cost ceiling is beyond the representable range") }
+        var ceiling = PicoUSD(Int64(scaled))
+        if let cap = limits.costCap { ceiling = min(ceiling, cap) }
+        if !routed.downgraded, let remaining = limits.remaining { ceiling = min(ceiling, remaining) }
+        return (estimated, max(ceiling, estimated))
     }
 
     /// One LLM (or embedding) call as the plan names it: catalog id and limits, the per-call estimate.

@@ -25,6 +25,46 @@ public struct Router: Sendable {
     public func decide(
         _ profile: RequestProfile, classification: Classification, signals: SignalsSnapshot = .none
     ) throws(RouterError) -> RouteDecision {
+        let routed = try route(profile, classification: classification, signals: signals)
+        return try assemble(profile: profile, routed: routed, signals: signals)
+    }
+
+    /// What `decide` chooses, without assembling its document (plans, candidate report,
+    /// explanation): the same selection and the same errors, for callers that read only the
+    /// choice, such as the routing what-if replaying recorded calls (the explanation's strings were
+    /// about half of a decision's time there).
+    /// - Returns: the route, the role of the main selection and its model (the first candidate of
+    ///   the decision's LLM, detector or embedding plan), and whether the tenant was downgraded.
+    /// - Throws: what `decide` throws for the same inputs.
+    public func choose(
+        _ profile: RequestProfile, classification: Classification, signals: SignalsSnapshot = .none
+    ) throws(RouterError) -> RouteChoice {
+        let routed = try route(profile, classification: classification, signals: signals)
+        // The decision's cost figures can refuse it (out of range): checked the same way here.
+        _ = try costFigures(routed)
+        let primary = routed.selection.primary
+        return RouteChoice(
+            route: routed.plan.route, role: routed.plan.role,
+            model: table.ids[primary.evaluated[primary.ranked[0]].model], downgraded: routed.downgraded)
+    }
+
+    /// Everything a decision chose, before its document is assembled.
+    struct Routed {
+        var tenant: RoutingTable.CompiledTenant
+        var plan: Plan
+        var rule: RoutingRule?
+        var strategy: RoutingStrategy
+        var limits: Limits
+        var selection: (primary: Selection, vision: Selection?)
+        var retrieval: RetrievalPlan?
+        var classification: Classification
+        var downgraded: Bool
+    }
+
+    /// The selection `decide` and `choose` share: tenant, plan, rule, strategy, limits, models.
+    func route(
+        _ profile: RequestProfile, classification: Classification, signals: SignalsSnapshot
+    ) throws(RouterError) -> Routed {
         guard let tenant = table.tenants[profile.tenantID] else { throw .unknownTenant(profile.tenantID) }
         let tier = tenant.tier
         let hints = profile.hints
@@ -117,10 +157,9 @@ public struct Router: Sendable {
             limits.remaining = nil
         }
 
-        return try assemble(
-            profile: profile, tenant: tenant, plan: plan, rule: rule, strategy: strategy, limits: limits,
-            selection: selection, retrieval: retrieval, classification: classification, signals: signals,
-            downgraded: downgraded)
+        return Routed(
+            tenant: tenant, plan: plan, rule: rule, strategy: strategy, limits: limits, selection: selection,
+            retrieval: retrieval, classification: classification, downgraded: downgraded)
     }
 
     // MARK: - Plan
@@ -234,4 +273,15 @@ struct Limits {
     case (nil, let b?): b
     case (nil, nil): nil
     }
+}
+
+/// What `Router.choose` returns: the decision's choice without its document.
+public struct RouteChoice: Sendable, Equatable {
+    public var route: Route
+    /// The role of the main selection: an LLM, the detector on the vision path, or an embedding model.
+    public var role: BackendKind
+    /// The main selection's first candidate (the decision's `llm`, `vision` or `embedding` plan's first).
+    public var model: ModelID
+    /// Over budget and downgraded to the tier's downgrade models.
+    public var downgraded: Bool
 }

@@ -178,19 +178,22 @@ public struct MongoMetricsStore: MetricsStore {
             unpacked.groups = nil
             guard case .object(var document)? = try? JSON.encodeToJSON(unpacked) else { continue }
             document["groups"] = nil
-            var size = 0
+            // The call log is one string field already (`WhatIfCallLog`), counted with the groups.
+            var size = summary.log?.text.utf8.count ?? 0
             if let groups = summary.groups {
                 guard let packed = try? JSON.encode(groups) else { continue }
-                size = packed.count
+                size += packed.count
                 document["g"] = .string(String(decoding: packed, as: UTF8.self))
             }
             guard size <= Self.maxSummaryBytes else { continue }
             // Every top-level field is set whole (an update, not a replacement, is what a bulk
-            // update takes); an unpacked `groups` of an older summary goes, and `g` too when the
-            // day has no groups to keep.
+            // update takes); an unpacked `groups` of an older summary goes, `g` too when the day
+            // has no groups to keep, and `log` when it has none (an old log never meets new groups).
             var update: JSONObject = ["$set": .object(document)]
-            update["$unset"] = .object(
-                summary.groups == nil ? ["groups": .string(""), "g": .string("")] : ["groups": .string("")])
+            var unset: JSONObject = ["groups": .string("")]
+            if summary.groups == nil { unset["g"] = .string("") }
+            if summary.log == nil { unset["log"] = .string("") }
+            update["$unset"] = .object(unset)
             operations.append(
                 MongoConnection.UpdateOne(
                     filter: ["_id": .string("\(summary.day)\u{1F}\(summary.tenant)")], update: update, upsert: true))
