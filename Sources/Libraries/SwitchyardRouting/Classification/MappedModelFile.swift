@@ -7,8 +7,8 @@ import SwitchyardCore
 /// after `release()` none of it counts as resident until scoring touches a bucket's page again.
 ///
 /// The file must not change while it is mapped: a file truncated in place makes a later access a
-/// SIGBUS. Lambda's `/var/task` is read-only; `scripts/train-router` writes a new file, and a
-/// classifier file is replaced by renaming over it (a new inode), never rewritten in place.
+/// SIGBUS. Lambda's `/var/task` is read-only; locally, give a retrained model a new file (or rename
+/// over the old one) rather than rewriting the file a running router has mapped.
 final class MappedModelFile: @unchecked Sendable {
     // @unchecked: `bytes` is set once and the mapping is read-only; nothing writes through it.
     let bytes: UnsafeRawBufferPointer
