@@ -7,8 +7,8 @@ import SwitchyardCore
 /// after `release()` none of it counts as resident until scoring touches a bucket's page again.
 ///
 /// The file must not change while it is mapped: a file truncated in place makes a later access a
-/// SIGBUS. Lambda's `/var/task` is read-only; locally, give a retrained model a new file (or rename
-/// over the old one) rather than rewriting the file a running router has mapped.
+/// SIGBUS. Lambda's `/var/task` is read-only; locally, `scripts/train-router` writes a temporary file
+/// and renames it over the model (a new inode), so a running router keeps the pages it mapped.
 final class MappedModelFile: @unchecked Sendable {
     // @unchecked: `bytes` is set once and the mapping is read-only; nothing writes through it.
     let bytes: UnsafeRawBufferPointer
