@@ -34,7 +34,7 @@ func function(_ folder: String, executable: String, library: String?, dependenci
     targets.append(
         .executableTarget(
             name: executable, dependencies: mainDependencies, path: "Sources/Functions/\(folder)/Main",
-            linkerSettings: functionLinkerSettings))
+            linkerSettings: functionLinkerSettings(executable)))
     return targets
 }
 
@@ -46,14 +46,27 @@ func function(_ folder: String, executable: String, library: String?, dependenci
 /// `-no-pie`: a position-independent executable with the Swift runtime linked in carries ~50,000
 /// relative relocations (Swift metadata), which the loader applies at every start; linked at a fixed
 /// address it carries none (the code is PIC either way), and the router's zip is 0.2 MB smaller.
-let functionLinkerSettings: [LinkerSetting] = [
-    .unsafeFlags(
-        [
-            "-Xlinker", "--no-export-dynamic", "-L\(Context.packageDirectory)/.deps/static-cxx",
-            "-Xclang-linker", "-no-pie",
-        ],
-        .when(configuration: .release))
-]
+///
+/// The router's and the ingress's init code is linked contiguously: lld (the toolchain's) places the
+/// functions their init runs first, in the order `scripts/init-order` writes from a callgrind profile of
+/// one cold start (`Sources/Functions/LinkOrder/<target>.order`). Spread over the text, that code made
+/// fault-around and read-ahead map most of it at init; grouped, each one's RSS at init is 4 MiB smaller
+/// (docs/packaging.md, seventh pass). Symbols an order file names that a link lacks are skipped.
+let initOrderedExecutables: Set<String> = ["RouterFunction", "IngressFunction"]
+
+func functionLinkerSettings(_ executable: String) -> [LinkerSetting] {
+    var flags = [
+        "-Xlinker", "--no-export-dynamic", "-L\(Context.packageDirectory)/.deps/static-cxx",
+        "-Xclang-linker", "-no-pie",
+    ]
+    if initOrderedExecutables.contains(executable) {
+        let order = "\(Context.packageDirectory)/Sources/Functions/LinkOrder/\(executable).order"
+        flags += [
+            "-use-ld=lld", "-Xlinker", "--symbol-ordering-file=\(order)", "-Xlinker", "--no-warn-symbol-ordering",
+        ]
+    }
+    return [.unsafeFlags(flags, .when(configuration: .release))]
+}
 
 func tool(_ name: String, folder: String, _ dependencies: [Target.Dependency], swift5: Bool = false) -> Target {
     .executableTarget(

@@ -28,6 +28,7 @@ FUNCTIONS = [f["name"] for f in json.loads((REPO / "infra" / "local" / "function
 # What each function needs in its environment to finish init (no service is contacted at init).
 UNREACHABLE_MONGO = "mongodb://127.0.0.1:9/?directConnection=true"
 INIT_ENV = {
+    "router": {"MONGODB_URI": UNREACHABLE_MONGO},
     "usage-logger": {"MONGODB_URI": UNREACHABLE_MONGO},
     "dashboard-api": {"MONGODB_URI": UNREACHABLE_MONGO},
     # The front door's two (values as infra/local/functions.json gives them; not yet run from a zip here).
@@ -97,19 +98,24 @@ def test_glibc_at_most_2_34(function, tmp_path):
     assert max(versions) <= (2, 34), f"needs GLIBC_{'.'.join(map(str, max(versions)))}"
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
-def test_starts_with_scrubbed_library_path(function, tmp_path, harness):
-    task = unpack(function, tmp_path / "task")
+def start_to_init(harness: Path, function: str, task: Path, cold_starts: int) -> dict:
+    """The harness's report of `cold_starts` starts of the unpacked bootstrap, each to its first GET /next."""
     # What Lambda sets for every function, and what this one needs to finish init.
     env = {"LAMBDA_TASK_ROOT": str(task), "LD_LIBRARY_PATH": str(task / "lib"), "AWS_LAMBDA_FUNCTION_NAME": function,
            "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example",
            "AWS_SESSION_TOKEN": "example", **INIT_ENV.get(function, {})}
     event = REPO / "events" / "echo" / "hello.json"
-    result = subprocess.run([str(harness), str(task / "bootstrap"), "3", "0", str(event), "--init-only",
+    result = subprocess.run([str(harness), str(task / "bootstrap"), str(cold_starts), "0", str(event), "--init-only",
                              *[f"{k}={v}" for k, v in env.items()]], capture_output=True, text=True, timeout=60,
                             env={"PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
-    doc = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_starts_with_scrubbed_library_path(function, tmp_path, harness):
+    task = unpack(function, tmp_path / "task")
+    doc = start_to_init(harness, function, task, 3)
     base = closure.base_sonames()
     # /proc/<pid>/maps names the real file (libstdc++.so.6.0.30) behind the soname symlink (libstdc++.so.6).
     in_base = lambda name: any(name == s or name.startswith(s + ".") for s in base)
@@ -166,3 +172,45 @@ def test_base_list_excludes_what_the_zips_must_carry():
     base = closure.base_sonames()
     assert "libc.so.6" in base and "libstdc++.so.6" in base
     assert not [n for n in base if n.startswith(("libcurl", "libssl", "libcrypto", "libz", "libmongoc", "libicu"))]
+
+
+def test_mongoc_init_builds_no_throwaway_tls_context(tmp_path):
+    # scripts/deps-patches/mongo-c-driver: mongoc_init no longer creates and frees an SSL_CTX (8.2 M instructions
+    # at every cold start under OpenSSL 3). Read from the archive the bootstraps link, since they are stripped.
+    archive = REPO / ".deps" / "sysroot" / "lib" / "libsy_mongoc.a"
+    if not archive.exists():
+        pytest.skip(f"{archive} missing: run scripts/build-deps first")
+    subprocess.run(["ar", "x", str(archive.resolve()), "mongoc-openssl.c.o"], cwd=tmp_path, check=True)
+    listing = subprocess.run(["objdump", "-dr", "mongoc-openssl.c.o"], cwd=tmp_path, check=True,
+                             capture_output=True, text=True).stdout
+    body = listing.split("<_mongoc_openssl_init>:", 1)[1].split("\n\n", 1)[0]
+    calls = [line.split()[-1] for line in body.splitlines() if "R_X86_64_PLT32" in line]
+    # The listing is read right: the OpenSSL start-up calls are there, and a real context is still made elsewhere.
+    assert any(c.startswith("OPENSSL_init_ssl") for c in calls), calls
+    assert "SSL_CTX_new" in listing.split("<_mongoc_openssl_init>:", 1)[1]
+    assert not [c for c in calls if c.startswith(("SSL_CTX_new", "SSL_CTX_free"))], calls
+
+
+# Package.swift links these with their init code first (lld, Sources/Functions/LinkOrder/*.order). Spread over
+# the text, that code made fault-around and read-ahead map most of the text at init: 13.1 MiB (router) and
+# 14.0 MiB (ingress) resident at the first /next from a cold page cache, against 9.1 and 9.9 linked in order
+# (docs/packaging.md, seventh pass; MONGODB_URI set, as on Lambda); 12 MiB sits between the two.
+INIT_ORDERED = {"router": 12 * 1024, "ingress": 12 * 1024}
+
+
+@pytest.mark.parametrize("function", sorted(INIT_ORDERED))
+def test_init_code_is_linked_together(function, tmp_path, harness):
+    task = unpack(function, tmp_path / "task")
+    comment = subprocess.run(["readelf", "-p", ".comment", str(task / "bootstrap")], capture_output=True,
+                             text=True, check=True).stdout
+    assert "Linker: LLD" in comment, f"{function}'s bootstrap was not linked by lld, so not in init order"
+    # Start from a cold page cache, as a new Lambda sandbox does: unzipping left every page cached.
+    fd = os.open(task / "bootstrap", os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    doc = start_to_init(harness, function, task, 1)
+    assert doc["init_rss_kb"] <= INIT_ORDERED[function], (
+        f"{function}: {doc['init_rss_kb'] / 1024:.1f} MB resident at init, over {INIT_ORDERED[function] / 1024:.0f} MB")

@@ -41,6 +41,23 @@ final class SecretEnvironmentTests: XCTestCase {
         XCTAssertTrue(endpoint.sent.isEmpty)
     }
 
+    /// The transport (libcurl's, at init: `curl_global_init`) is made only when a secret is named.
+    func testTheTransportIsMadeOnlyWhenASecretIsNamed() async throws {
+        var made = 0
+        func transport() -> any HTTPTransport {
+            made += 1
+            return RecordingTransport(answers: [answer(#"{"MONGODB_URI": "mongodb://db"}"#)])
+        }
+        _ = try await SecretEnvironment.resolve(Environment(base), transport: transport(), deadline: deadline)
+        XCTAssertEqual(made, 0, "no secret named, no transport")
+        var values = base
+        values["SWITCHYARD_SECRETS"] = "mongo"
+        let resolved = try await SecretEnvironment.resolve(
+            Environment(values), transport: transport(), deadline: deadline)
+        XCTAssertEqual(made, 1)
+        XCTAssertEqual(resolved["MONGODB_URI"], "mongodb://db")
+    }
+
     func testASecretCannotSetCredentialsOrRuntimeVariablesAndErrorsHideValues() async {
         for (document, bad) in [
             (#"{"AWS_SECRET_ACCESS_KEY": "stolen"}"#, "AWS_SECRET_ACCESS_KEY"),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import pathlib
 import struct
 import sys
@@ -488,6 +489,23 @@ class Model:
         return softmax(Z[:, :c] / self.temperature), softmax(Z[:, c:])
 
 
+def write_atomically(path: pathlib.Path, data: bytes) -> None:
+    """Writes `data` to a temporary file beside `path` and renames it over `path` (one directory, so
+    the rename is atomic). A router that mapped the old file keeps the old inode's pages: rewriting the
+    file in place would truncate what it has mapped, and its next access to a cut page is a SIGBUS."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def fnv1a(data: bytes) -> int:
     """FNV-1a 64 over little-endian 64-bit words, then the trailing bytes one at a time."""
     h = FNV_OFFSET
@@ -653,8 +671,7 @@ def train(args) -> None:
     if args.final:
         # Keep the train-only model for honest validation numbers (scripts/eval-router --model).
         held_out_path = REPO / ".build" / "train-router" / f"{args.version}-train-only.bin"
-        held_out_path.parent.mkdir(parents=True, exist_ok=True)
-        held_out_path.write_bytes(held_out.to_bytes())
+        write_atomically(held_out_path, held_out.to_bytes())
         print(f"train-only model (held-out validation): {held_out_path.relative_to(REPO)}")
         # The shipped model: the same settings and temperature, refitted on train and validation.
         everything = train_records + validation_records
@@ -664,8 +681,7 @@ def train(args) -> None:
               "its validation numbers are no longer held-out")
     blob = model.to_bytes()
     out = pathlib.Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(blob)
+    write_atomically(out, blob)
     shipped = Model.read(out)
     print(f"model {out}: {len(blob) / 1024:.0f} KiB, {len(shipped.rows)} rows of {1 << options['bits']} buckets, "
           f"sha256 {hashlib.sha256(blob).hexdigest()[:16]}")

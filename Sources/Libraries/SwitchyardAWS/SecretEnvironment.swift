@@ -17,14 +17,19 @@ import SwitchyardJSON
 public enum SecretEnvironment {
     /// The environment with the members of every secret `SWITCHYARD_SECRETS` names; unchanged
     /// when it names none.
+    ///
+    /// `transport` is made only when there is a secret to read: a `CurlTransport` runs
+    /// `curl_global_init` (OpenSSL's start-up, 2.4 M instructions), which a function that never
+    /// calls out over HTTP should not pay at init.
     /// - Throws: `Config.Invalid` naming the secret (never a value) when it cannot be read, is not
     ///   a JSON object of strings, or has a member name outside the rules.
     public static func resolve(
-        _ environment: Environment, transport: any HTTPTransport, deadline: ContinuousClock.Instant
+        _ environment: Environment, transport: @autoclosure () -> any HTTPTransport,
+        deadline: ContinuousClock.Instant
     ) async throws(ConfigurationError) -> Environment {
         let ids = secretIDs(environment)
         if ids.isEmpty { return environment }
-        let client = try SecretsManagerClient(environment: environment, transport: transport)
+        let client = try SecretsManagerClient(environment: environment, transport: transport())
         var values = environment.values
         for id in ids {
             let text: String

@@ -24,11 +24,11 @@ public struct DashboardAPIHandler: FunctionHandler {
     /// configuration; a variable already set wins (the local stack sets `MONGODB_URI` itself).
     /// - Throws: `Config.Invalid` naming a secret that cannot be read; `ConfigurationError`.
     public static func make(
-        environment: Environment, transport: any HTTPTransport = CurlTransport(),
+        environment: Environment, transport: @autoclosure () -> any HTTPTransport = CurlTransport(),
         secretsTimeout: Duration = .seconds(5)
     ) async throws -> DashboardAPIHandler {
         let resolved = try await SecretEnvironment.resolve(
-            environment, transport: transport, deadline: .now + secretsTimeout)
+            environment, transport: transport(), deadline: .now + secretsTimeout)
         return try DashboardAPIHandler(configuration: DashboardAPIConfiguration(environment: resolved))
     }
 

@@ -51,8 +51,9 @@ public struct NGramClassifier: TaskClassifier {
             switch model.weights {
             case .int8(let file, let offset, let scales):
                 // Int32 cannot overflow: at most 4 features per byte of 64 KiB, each |w| <= 127.
-                file.withUnsafeBytes { raw -> (SIMD16<Float>, Int) in
-                    let table = raw.baseAddress! + offset
+                // `file` owns the mapping; keep it alive across the loads.
+                withExtendedLifetime(file) { () -> (SIMD16<Float>, Int) in
+                    let table = file.bytes.baseAddress! + offset
                     var sum = SIMD16<Int32>()
                     let count = model.features.forEachBucket(bytes) {
                         sum &+= SIMD16<Int32>(

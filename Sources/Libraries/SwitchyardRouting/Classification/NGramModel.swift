@@ -22,8 +22,10 @@ import SwitchyardJSON
 ///     u64               checksum of everything before it: FNV-1a 64 over little-endian 64-bit
 ///                       words, then the remaining bytes one at a time
 ///
-/// Format 2 is scored where it lies: loading reads the file, checks its checksum and sizes and keeps
-/// the bytes, so init does no conversion and the table costs 2 MiB (2^17 buckets) instead of 8.
+/// Format 2 is scored where it lies: loading maps the file read-only (`MappedModelFile`), checks its
+/// checksum and sizes, keeps the mapping and drops its pages from the resident set, so init does no
+/// conversion and copies nothing, and the table (2 MiB at 2^17 buckets) becomes resident page by page
+/// as scoring reads it, shared with the page cache instead of copied into the heap.
 /// Format 1 (router-ngram-1 to -3, kept so evaluations can run them beside a newer model) is widened
 /// at load into a dense f32 table.
 public struct NGramModel: Sendable {
@@ -55,26 +57,32 @@ public struct NGramModel: Sendable {
     let bias: SIMD16<Float>
 
     enum Weights: Sendable {
-        /// Format 2: the file's bytes, the table's rows `stride` bytes apart from `offset`.
-        case int8(file: [UInt8], offset: Int, scales: SIMD16<Float>)
+        /// Format 2: the mapped file, the table's rows `stride` bytes apart from `offset`.
+        case int8(file: MappedModelFile, offset: Int, scales: SIMD16<Float>)
         /// Format 1: f16 rows widened into a dense table.
         case float32([SIMD16<Float>])
     }
 
-    /// Reads and checks a model file.
+    /// Maps and checks a model file: magic, checksum over every byte, header and sizes, as the
+    /// format defines them, before the model exists.
     /// - Throws: `ClassifierModelError` (`Router.InvalidClassifier`).
     public static func load(path: String) throws(ClassifierModelError) -> NGramModel {
-        let bytes: [UInt8]
+        let file: MappedModelFile
         do {
-            bytes = try FileReader.read(path, limit: 32 << 20)
+            file = try MappedModelFile(path: path, limit: 32 << 20)
         } catch {
-            throw .unreadable(path: path, reason: error.errorMessage)
+            throw .unreadable(path: path, reason: error.reason)
         }
+        let model: NGramModel
         do {
-            return try parse(bytes)
+            model = try parse(file)
         } catch {
             throw .corrupt(path: path, detail: error.detail)
         }
+        // The checksum read every page; from here only the buckets scoring reads become resident.
+        // Format 1 keeps no reference, and its mapping goes with `file`.
+        file.release()
+        return model
     }
 
     struct FormatProblem: Error {
@@ -83,7 +91,8 @@ public struct NGramModel: Sendable {
     }
 
     /// Checks the bytes of a model file and builds the model over them.
-    static func parse(_ bytes: [UInt8]) throws(FormatProblem) -> NGramModel {
+    static func parse(_ file: MappedModelFile) throws(FormatProblem) -> NGramModel {
+        let bytes = file.bytes
         guard bytes.count >= 20, Array(bytes[0..<6]) == Array(magic[0..<6]), bytes[7] == 0,
             bytes[6] == 1 || bytes[6] == 2
         else {
@@ -145,7 +154,7 @@ public struct NGramModel: Sendable {
             at = tableStart + tableBytes
             let scales = try readRow(bytes, &at)
             guard (0..<k).allSatisfy({ scales[$0] >= 0 }) else { throw FormatProblem("a weight scale is negative") }
-            weights = .int8(file: bytes, offset: tableStart, scales: scales)
+            weights = .int8(file: file, offset: tableStart, scales: scales)
         } else {
             let expected = headerEnd + 4 * rows + 2 * rows * k + tail
             guard bytes.count == expected else {
@@ -167,7 +176,10 @@ public struct NGramModel: Sendable {
     }
 
     /// Reads 15 finite f32 values at `at` (the caller checked the file's size) and moves past them.
-    static func readRow(_ bytes: [UInt8], _ at: inout Int) throws(FormatProblem) -> SIMD16<Float> {
+    static func readRow(_ bytes: UnsafeRawBufferPointer, _ at: inout Int) throws(FormatProblem) -> SIMD16<Float> {
+        // The callers' size checks keep this inside the body; checked again because the reads below
+        // are unchecked loads from the mapping.
+        guard at >= 0, at + 4 * outputs <= bytes.count - 8 else { throw FormatProblem("a row lies past the end") }
         var row = SIMD16<Float>()
         for j in 0..<outputs {
             row[j] = Float(bitPattern: readU32(bytes, at + 4 * j))
@@ -178,12 +190,14 @@ public struct NGramModel: Sendable {
     }
 
     /// Format 1: scatters the f16 rows into a dense f32 table of `1 << bits` rows.
-    static func widen(_ bytes: [UInt8], rowIDs: Int, rows: Int, bits: Int) throws(FormatProblem) -> [SIMD16<Float>] {
+    static func widen(_ raw: UnsafeRawBufferPointer, rowIDs: Int, rows: Int, bits: Int) throws(FormatProblem)
+        -> [SIMD16<Float>]
+    {
         let k = outputs
         var table = [SIMD16<Float>](repeating: SIMD16<Float>(), count: 1 << bits)
         let weightsStart = rowIDs + 4 * rows
         var outOfOrder = false
-        bytes.withUnsafeBytes { raw in
+        do {
             table.withUnsafeMutableBufferPointer { rowsOut in
                 let tableRows = rowsOut.count
                 rowsOut.withMemoryRebound(to: Float.self) { floats in
@@ -209,19 +223,19 @@ public struct NGramModel: Sendable {
     }
 
     /// FNV-1a 64 over little-endian 64-bit words, then the trailing bytes, of all but the last 8 bytes.
-    static func checksum(_ bytes: [UInt8]) -> UInt64 {
-        let end = bytes.count - 8
+    static func checksum(_ raw: UnsafeRawBufferPointer) -> UInt64 {
         var hash = WordScanner.offsetBasis
-        bytes.withUnsafeBytes { raw in
-            var i = 0
-            while i + 8 <= end {
-                hash = (hash ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self).littleEndian) &* WordScanner.prime
-                i += 8
-            }
-            while i < end {
-                hash = (hash ^ UInt64(raw[i])) &* WordScanner.prime
-                i += 1
-            }
+        guard let base = raw.baseAddress, raw.count >= 8 else { return hash }
+        // A counted loop over the base pointer: written as `while i + 8 <= end` over the buffer it
+        // compiled to 11 instructions a word instead of 2.75 (2.9 M instead of 0.7 M at init).
+        let end = raw.count - 8
+        let words = end / 8
+        for w in 0..<words {
+            let word = base.loadUnaligned(fromByteOffset: w &* 8, as: UInt64.self).littleEndian
+            hash = (hash ^ word) &* WordScanner.prime
+        }
+        for i in (words &* 8)..<end {
+            hash = (hash ^ UInt64(base.load(fromByteOffset: i, as: UInt8.self))) &* WordScanner.prime
         }
         return hash
     }
@@ -240,11 +254,12 @@ public struct NGramModel: Sendable {
         return Float(bitPattern: sign | ((exponent + 112) << 23) | (mantissa << 13))
     }
 
-    @inline(__always) static func readU32(_ b: [UInt8], _ at: Int) -> UInt32 {
-        UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24
+    /// Little-endian loads at offsets the caller has checked against the file's size.
+    @inline(__always) static func readU32(_ b: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
+        b.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian
     }
 
-    @inline(__always) static func readU64(_ b: [UInt8], _ at: Int) -> UInt64 {
-        UInt64(readU32(b, at)) | UInt64(readU32(b, at + 4)) << 32
+    @inline(__always) static func readU64(_ b: UnsafeRawBufferPointer, _ at: Int) -> UInt64 {
+        b.loadUnaligned(fromByteOffset: at, as: UInt64.self).littleEndian
     }
 }

@@ -1,0 +1,56 @@
+import SwitchyardCore
+
+/// A classifier file mapped read-only (`PROT_READ`, `MAP_PRIVATE`) instead of read into the heap.
+///
+/// The router's int8 table is 2 MiB; read into an array it was 2 MiB of anonymous memory at init
+/// beside the same bytes in the page cache. Mapped, the process shares the page cache's copy, and
+/// after `release()` none of it counts as resident until scoring touches a bucket's page again.
+///
+/// The file must not change while it is mapped: a file truncated in place makes a later access a
+/// SIGBUS. Lambda's `/var/task` is read-only; locally, `scripts/train-router` writes a temporary file
+/// and renames it over the model (a new inode), so a running router keeps the pages it mapped.
+final class MappedModelFile: @unchecked Sendable {
+    // @unchecked: `bytes` is set once and the mapping is read-only; nothing writes through it.
+    let bytes: UnsafeRawBufferPointer
+
+    /// Maps the regular file at `path`, refusing files larger than `limit` bytes. An empty file
+    /// maps nothing (`mmap` refuses length 0) and reads as no bytes.
+    /// - Throws: the reason, for `ClassifierModelError.unreadable`.
+    init(path: String, limit: Int) throws(MappingFailure) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw MappingFailure(errno: errno) }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw MappingFailure(errno: errno) }
+        guard status.st_mode & S_IFMT == S_IFREG else { throw MappingFailure(reason: "not a regular file") }
+        guard status.st_size <= limit else { throw MappingFailure(reason: "larger than \(limit) bytes") }
+        let size = Int(status.st_size)
+        if size == 0 {
+            bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            return
+        }
+        guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
+            throw MappingFailure(errno: errno)
+        }
+        bytes = UnsafeRawBufferPointer(start: base, count: size)
+    }
+
+    /// Drops the mapping's pages from this process's resident set (`MADV_DONTNEED`). The mapping
+    /// stays valid: the next access faults the page back in from the page cache, unchanged, because
+    /// a read-only private mapping has no modified pages to lose. Used after the load's checksum pass,
+    /// which touches every page, so that init leaves only the pages scoring touches resident.
+    func release() {
+        guard let base = bytes.baseAddress else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_DONTNEED)
+    }
+
+    deinit {
+        if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+
+    struct MappingFailure: Error {
+        var reason: String
+        init(reason: String) { self.reason = reason }
+        init(errno code: Int32) { reason = String(cString: strerror(code)) }
+    }
+}
