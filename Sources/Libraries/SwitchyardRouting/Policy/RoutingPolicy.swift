@@ -85,9 +85,12 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
                             ? " (version 1 kept models and prices: they moved to catalog.json and rates.json)" : ""))
             }
             try checkKeys(json)
-            policy = try JSON.decode(RoutingPolicy.self, from: json)
+            policy = try RoutingPolicy(json: json)
         } catch let error as PolicyError {
             throw error
+        } catch let error as JSONWalkError {
+            throw PolicyError.invalid(
+                path: Self.pathPart(of: error.description), problem: Self.problemPart(of: error.description))
         } catch {
             throw PolicyError.invalid(
                 path: Self.pathPart(of: describeDecodingError(error)),
