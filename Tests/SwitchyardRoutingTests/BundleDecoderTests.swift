@@ -64,8 +64,6 @@ final class BundleDecoderTests: XCTestCase {
         XCTAssertEqual(walked.retrieval?.rules.map(\.collection), reference.retrieval?.rules.map(\.collection))
         XCTAssertNotNil(walked.retrieval, "the sweep below should reach the retrieval section")
         XCTAssertFalse(walked.rules.isEmpty)
-        // While the library's types were still Decodable: the whole value.
-        XCTAssertEqual(walked, try JSON.decode(RoutingPolicy.self, from: json))
     }
 
     func testShippedCatalogDecodesAsCodableDid() throws {
@@ -82,9 +80,6 @@ final class BundleDecoderTests: XCTestCase {
         XCTAssertEqual(
             try RoutingBundle.qualityVersion(in: json, source: "catalog.json")?.fingerprint,
             try JSON.decode(Reference.CatalogHead.self, from: json).qualityVersion?.fingerprint)
-        // While the library's types were still Decodable: the whole value.
-        struct File: Decodable { var models: [CatalogModel] }
-        XCTAssertEqual(catalog.models, try JSON.decode(File.self, from: json).models)
     }
 
     // MARK: - Every edit of the shipped documents fails (or not) as Codable did
@@ -103,8 +98,6 @@ final class BundleDecoderTests: XCTestCase {
         for edited in Self.edits(of: document, depth: 6) {
             let expected = Self.reference(Reference.Policy.self, edited.json)
             XCTAssertEqual(Self.walked(RoutingPolicy.init(json:), edited.json), expected, edited.what)
-            // While the library's types were still Decodable: their own decode agrees too.
-            XCTAssertEqual(Self.reference(RoutingPolicy.self, edited.json), expected, edited.what)
             compared += 1
             if expected != "ok" { failures += 1 }
         }
@@ -129,13 +122,6 @@ final class BundleDecoderTests: XCTestCase {
             XCTAssertEqual(
                 Self.walked(Self.qualityVersion, edited.json), Self.reference(Reference.CatalogHead.self, edited.json),
                 edited.what)
-            // While the library's types were still Decodable: the same models when both decode.
-            struct File: Decodable { var models: [CatalogModel] }
-            if expected == "ok" {
-                XCTAssertEqual(
-                    try Self.catalogModels(edited.json), try JSON.decode(File.self, from: edited.json).models,
-                    edited.what)
-            }
             compared += 1
             if expected != "ok" { failures += 1 }
         }
@@ -175,8 +161,6 @@ final class BundleDecoderTests: XCTestCase {
             let edited = try XCTUnwrap(Self.replacing(path: Self.steps(path), in: policy, with: value), path)
             XCTAssertEqual(
                 Self.walked(RoutingPolicy.init(json:), edited), Self.reference(Reference.Policy.self, edited), path)
-            XCTAssertEqual(
-                Self.reference(RoutingPolicy.self, edited), Self.reference(Reference.Policy.self, edited), path)
         }
     }
 
