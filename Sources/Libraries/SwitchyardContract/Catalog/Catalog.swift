@@ -50,39 +50,59 @@ public struct Catalog: Sendable {
 
     public func model(_ id: ModelID) -> CatalogModel? { index[id].map { models[$0] } }
 
+    /// The catalog document's own fields (`qualityVersion` is read by the routing bundle).
+    public enum Field: String, CaseIterable, Sendable { case version, models, qualityVersion }
+
     /// Parses `{"version": "...", "models": [...]}`.
     public static func parse(_ bytes: [UInt8], source: String) throws(ConfigurationError) -> Catalog {
-        struct File: Decodable {
-            var version: String
-            var models: [CatalogModel]
-        }
-        let file: File
-        do {
-            file = try JSON.decode(File.self, from: bytes)
-        } catch {
+        let json: JSON
+        do { json = try JSON.parse(bytes) } catch {
             throw .invalidDocument(source: source, detail: describeDecodingError(error))
         }
-        return try Catalog(version: file.version, models: file.models, source: source)
+        return try Catalog(json: json, source: source)
+    }
+
+    /// The catalog of a parsed document, read field by field (no `Decodable`: see `JSONFields`).
+    public init(json: JSON, source: String) throws(ConfigurationError) {
+        let version: String
+        let models: [CatalogModel]
+        do {
+            let f = try JSONFields(json, keys: Field.self)
+            version = try f.required(.version, JSONRead.string)
+            models = try f.required(.models) { j throws(JSONWalkError) in
+                try JSONRead.array(j, CatalogModel.init(json:))
+            }
+        } catch {
+            throw .invalidDocument(source: source, detail: error.description)
+        }
+        try self.init(version: version, models: models, source: source)
     }
 
     /// This catalog with per-model fields replaced from an overlay document
     /// (`{"models": {"<id>": {"endpoint": "...", "region": "..."}}}`), for the local stack.
     /// Only `endpoint`, `region` and `credential` may be overlaid; an unknown id is an error.
     public func applying(overlay bytes: [UInt8], source: String) throws(ConfigurationError) -> Catalog {
-        struct Patch: Decodable {
-            var endpoint: String?
-            var region: String?
-            var credential: String?
-        }
-        struct File: Decodable { var models: [String: Patch] }
-        let file: File
+        // `{"models": {"<id>": {"endpoint": …, "region": …, "credential": …}}}`
+        typealias Patch = (endpoint: String?, region: String?, credential: String?)
+        let patches: [String: Patch]
         do {
-            file = try JSON.decode(File.self, from: bytes)
+            let f = try JSONFields(try JSON.parse(bytes), keys: Field.self)
+            patches = try f.required(.models) { j throws(JSONWalkError) in
+                try JSONRead.map(j) { p throws(JSONWalkError) -> Patch in
+                    let patch = try JSONFields(p, keys: CatalogModel.Field.self)
+                    return (
+                        try patch.optional(.endpoint, JSONRead.string), try patch.optional(.region, JSONRead.string),
+                        try patch.optional(.credential, JSONRead.string)
+                    )
+                }
+            }
+        } catch let error as JSONWalkError {
+            throw .invalidDocument(source: source, detail: error.description)
         } catch {
             throw .invalidDocument(source: source, detail: describeDecodingError(error))
         }
         var models = self.models
-        for (id, patch) in file.models.sorted(by: { $0.key < $1.key }) {
+        for (id, patch) in patches.sorted(by: { $0.key < $1.key }) {
             guard let i = index[ModelID(id)] else {
                 throw .invalidDocument(source: source, detail: "overlay names unknown model \(id.prefix(60))")
             }

@@ -4,7 +4,7 @@
 ///
 /// The catalog is configuration, loaded by each function from its bundle: endpoints, regions and
 /// credential names come from here (and the deployment's environment), never from an event.
-public struct CatalogModel: Codable, Sendable, Equatable {
+public struct CatalogModel: Sendable, Equatable {
     public var id: ModelID
     public var provider: ProviderID
     public var kind: BackendKind
@@ -62,7 +62,7 @@ public struct CatalogModel: Codable, Sendable, Equatable {
 }
 
 /// Latency priors, used until live signals have enough samples for the model.
-public struct LatencyPrior: Codable, Sendable, Equatable {
+public struct LatencyPrior: Sendable, Equatable {
     /// Time to first token; for LLMs the fixed part of a call.
     public var ttftMs: Int?
     /// Median end-to-end latency of a typical call.
@@ -83,7 +83,7 @@ public struct LatencyPrior: Codable, Sendable, Equatable {
 /// How a non-API model's compute is billed: `endpoint` (an always-on instance, amortised per
 /// busy millisecond), `lambda` (the vision function's own GB-seconds) or `fargate` (a task's
 /// vCPU and memory for the call's duration).
-public struct ComputeSpec: Codable, Sendable, Equatable {
+public struct ComputeSpec: Sendable, Equatable {
     public var kind: String
     public var instanceType: String?
     public var milliVCPU: Int64?
@@ -113,7 +113,7 @@ public struct ComputeSpec: Codable, Sendable, Equatable {
 
 /// A detector's model facts (class names and input size come from the model's own metadata
 /// when the function has the model file).
-public struct DetectorSpec: Codable, Sendable, Equatable {
+public struct DetectorSpec: Sendable, Equatable {
     /// Model input side in pixels (640 for YOLOv8).
     public var inputSize: Int?
     /// The `.onnx` file (in-process, required there) or, for remote detectors, the `.onnx` or a

@@ -69,13 +69,11 @@ public struct RoutingBundle: Sendable {
         let catalog: Catalog
         let quality: QualityVersion?
         do {
-            // Parsed once here for the key check and `qualityVersion`; a document that does not parse
-            // is reported by `Catalog.parse` itself.
-            let json = try? JSON.parse(documents.catalog)
-            if let json { try checkCatalogKeys(json, source: documents.sources.catalog) }
-            catalog = try Catalog.parse(documents.catalog, source: documents.sources.catalog)
-            // (`json` is nil only when `Catalog.parse` has thrown: it parses with the same limits.)
-            quality = if let json { try qualityVersion(in: json, source: documents.sources.catalog) } else { nil }
+            // Parsed once for the key check, the catalog and its `qualityVersion`.
+            let json = try parseCatalog(documents.catalog, source: documents.sources.catalog)
+            try checkCatalogKeys(json, source: documents.sources.catalog)
+            catalog = try Catalog(json: json, source: documents.sources.catalog)
+            quality = try qualityVersion(in: json, source: documents.sources.catalog)
         } catch {
             throw .catalog(error)
         }
@@ -87,27 +85,29 @@ public struct RoutingBundle: Sendable {
             policy: policy, catalog: catalog, rates: rates, qualityVersion: quality, pricesAt: pricesAt)
     }
 
-    /// Fields of `catalog.json` (the contract's `CatalogModel`); a misspelt field is an error, not a
-    /// setting silently left out.
+    /// Fields of `catalog.json`, from each type's `Field` (the keys its decoder reads) plus
+    /// `description`; a misspelt field is an error, not a setting silently left out.
     static let catalogKeys: [String: Set<String>] = [
-        "": ["version", "description", "qualityVersion", "models"],
-        "qualityVersion": ["id", "fnv1a64", "description"],
-        "models[*]": [
-            "id", "provider", "kind", "providerModel", "endpoint", "region", "credential", "contextWindow",
-            "maxOutputTokens", "capabilities", "latency", "quality", "tiers", "compute", "detector", "description",
-        ],
-        "models[*].latency": ["ttftMs", "p50Ms", "p95Ms", "outputTokensPerSecond"],
-        "models[*].compute": ["kind", "instanceType", "milliVCPU", "memoryMB", "architecture"],
-        "models[*].detector": ["inputSize", "modelFile", "classNames"],
+        "": Catalog.Field.names(plus: ["description"]),
+        "qualityVersion": QualityVersion.Field.names(plus: ["description"]),
+        "models[*]": CatalogModel.Field.names(plus: ["description"]),
+        "models[*].latency": LatencyPrior.Field.names(),
+        "models[*].compute": ComputeSpec.Field.names(),
+        "models[*].detector": DetectorSpec.Field.names(),
     ]
+
+    static func parseCatalog(_ bytes: [UInt8], source: String) throws(ConfigurationError) -> JSON {
+        do { return try JSON.parse(bytes) } catch {
+            throw .invalidDocument(source: source, detail: describeDecodingError(error))
+        }
+    }
 
     /// The catalog document's `qualityVersion`, which the contract's `Catalog` does not carry.
     static func qualityVersion(in json: JSON, source: String) throws(ConfigurationError) -> QualityVersion? {
-        struct Head: Decodable { var qualityVersion: QualityVersion? }
         do {
-            return try JSON.decode(Head.self, from: json).qualityVersion
+            return try JSONFields(json, keys: Catalog.Field.self).optional(.qualityVersion, QualityVersion.init(json:))
         } catch {
-            throw .invalidDocument(source: source, detail: describeDecodingError(error))
+            throw .invalidDocument(source: source, detail: error.description)
         }
     }
 

@@ -1,7 +1,7 @@
 import SwitchyardContract
 
 /// Policy-wide defaults the strategies fall back on.
-public struct PolicyDefaults: Codable, Sendable, Equatable {
+public struct PolicyDefaults: Sendable, Equatable {
     /// Default quality floor per difficulty, 0...1.
     public var qualityFloor: QualityFloors
     /// Expected output tokens per category (`TaskCategory` raw values) plus `default`: the plan's
@@ -57,7 +57,7 @@ public struct PolicyDefaults: Codable, Sendable, Equatable {
     }
 }
 
-public struct QualityFloors: Codable, Sendable, Equatable {
+public struct QualityFloors: Sendable, Equatable {
     public var easy: Double
     public var medium: Double
     public var hard: Double
@@ -77,7 +77,7 @@ public struct QualityFloors: Codable, Sendable, Equatable {
     }
 }
 
-public struct AttemptTimeout: Codable, Sendable, Equatable {
+public struct AttemptTimeout: Sendable, Equatable {
     public var multiplier: Double
     public var minMs: Int
     public var maxMs: Int
@@ -90,7 +90,7 @@ public struct AttemptTimeout: Codable, Sendable, Equatable {
 }
 
 /// What the vision plan asks of a detector unless the request's hints say otherwise.
-public struct DetectionDefaults: Codable, Sendable, Equatable {
+public struct DetectionDefaults: Sendable, Equatable {
     /// Detections below this confidence are dropped, (0, 1].
     public var confidenceThreshold: Double
     /// NMS IoU threshold, (0, 1].
@@ -106,7 +106,7 @@ public struct DetectionDefaults: Codable, Sendable, Equatable {
 }
 
 /// Limits on what a request may carry; beyond them the router answers with a rejection.
-public struct PolicyLimits: Codable, Sendable, Equatable {
+public struct PolicyLimits: Sendable, Equatable {
     /// UTF-8 bytes of prompt text (all messages, or one batch item).
     public var maxPromptBytes: Int
     public var maxImages: Int
@@ -133,7 +133,7 @@ public struct PolicyLimits: Codable, Sendable, Equatable {
 }
 
 /// Which classifier labels requests.
-public enum ClassifierMode: String, Codable, Sendable, Hashable {
+public enum ClassifierMode: String, Sendable, Hashable {
     /// Keyword heuristics only (microseconds).
     case heuristic
     /// The learned n-gram model (`classifier.learned`, microseconds); below the confidence
@@ -147,7 +147,7 @@ public enum ClassifierMode: String, Codable, Sendable, Hashable {
 }
 
 /// The learned classifier's weights and the version the policy was tuned with.
-public struct LearnedClassifierSettings: Codable, Sendable, Equatable {
+public struct LearnedClassifierSettings: Sendable, Equatable {
     /// Model file, relative to the policy file's folder (`classifier/router-ngram-4.bin`) or absolute.
     public var file: String
     /// The model's own version string; a different file is an init error (`Router.InvalidClassifier`).
@@ -159,7 +159,7 @@ public struct LearnedClassifierSettings: Codable, Sendable, Equatable {
     }
 }
 
-public struct ClassifierSettings: Codable, Sendable, Equatable {
+public struct ClassifierSettings: Sendable, Equatable {
     public var mode: ClassifierMode
     /// Model id sent to the OpenAI-compatible endpoint (`smollm2-135m`).
     public var model: String?
@@ -173,13 +173,6 @@ public struct ClassifierSettings: Codable, Sendable, Equatable {
     public var confidenceThreshold: Double
     /// The learned classifier; required when any tier uses `learned`.
     public var learned: LearnedClassifierSettings?
-
-    enum CodingKeys: String, CodingKey {
-        case mode, model, learned
-        case baseURL = "base_url"
-        case timeoutMs = "timeout_ms"
-        case confidenceThreshold = "confidence_threshold"
-    }
 
     public init(
         mode: ClassifierMode = .heuristic, model: String? = nil, baseURL: String? = nil, timeoutMs: Int = 1500,

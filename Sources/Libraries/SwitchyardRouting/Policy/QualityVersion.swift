@@ -7,15 +7,10 @@ import SwitchyardContract
 /// of every model's quality scores; the bundle recomputes it, so a catalog whose scores were
 /// edited (or a model added) without a new `id` and fingerprint fails at init with
 /// `Router.InvalidBundle`, and the evaluation prints the `id` it was run against.
-public struct QualityVersion: Codable, Sendable, Equatable {
+public struct QualityVersion: Sendable, Equatable {
     public var id: String
     /// `Catalog.qualityFingerprint` of the table this id names, 16 lowercase hex digits.
     public var fingerprint: String
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case fingerprint = "fnv1a64"
-    }
 
     public init(id: String, fingerprint: String) {
         self.id = id

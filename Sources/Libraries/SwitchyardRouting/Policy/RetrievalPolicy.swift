@@ -7,7 +7,7 @@ import SwitchyardContract
 /// `hints.retrieval` names the collection; a rule's `collection` is used when it names none.
 /// A matching rule without a collection, for a request that names none, plans no retrieval.
 /// Only single LLM requests (route `llm`) get a retrieval step.
-public struct RetrievalPolicy: Codable, Sendable, Equatable {
+public struct RetrievalPolicy: Sendable, Equatable {
     /// Embeds the question (catalog id of an embedding model).
     public var embeddingModel: ModelID
     /// The model the collections' chunks were embedded with, when it is not `embeddingModel`.
@@ -36,21 +36,10 @@ public struct RetrievalPolicy: Codable, Sendable, Equatable {
         self.tokensPerSource = tokensPerSource
         self.rules = rules
     }
-
-    enum CodingKeys: String, CodingKey { case embeddingModel, passageModel, topK, tokensPerSource, rules }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        embeddingModel = try c.decode(ModelID.self, forKey: .embeddingModel)
-        passageModel = try c.decodeIfPresent(ModelID.self, forKey: .passageModel)
-        topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? 5
-        tokensPerSource = try c.decodeIfPresent(Int.self, forKey: .tokensPerSource) ?? 320
-        rules = try c.decode([RetrievalRule].self, forKey: .rules)
-    }
 }
 
 /// One retrieval rule: when it applies, and the collection to search when the request names none.
-public struct RetrievalRule: Codable, Sendable, Equatable {
+public struct RetrievalRule: Sendable, Equatable {
     public var name: String
     public var when: RuleCondition
     public var collection: String?

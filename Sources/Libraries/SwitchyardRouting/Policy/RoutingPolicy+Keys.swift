@@ -9,42 +9,26 @@ extension RoutingPolicy {
     /// Every section is camelCase, like the catalog, the rates table and the contract, except
     /// `classifier`, which keeps its snake_case keys until its owner's branch (the learned
     /// classifier) converts them in one go.
+    ///
+    /// Built from each section's `Field` (the keys its decoder reads, RoutingPolicy+JSON), plus the
+    /// keys the format allows and nothing reads (`description`, a tenant's `name`).
     static let knownKeys: [String: Set<String>] = [
-        "": [
-            "version", "policyId", "effectiveFrom", "defaults", "limits", "classifier", "tiers", "tenants", "rules",
-            "description", "retrieval",
-        ],
-        "defaults": [
-            "qualityFloor", "outputTokens", "fallbackCount", "attemptTimeout", "costCeilingMultiplier", "maxErrorRate",
-            "minLatencySamples", "relaxQualityFloor", "batchMaxConcurrency", "batchMaxDetectorConcurrency",
-            "batchMaxInlineItems",
-            "batchMaxInlineResultBytes", "detection",
-        ],
-        "defaults.qualityFloor": ["easy", "medium", "hard"],
-        "defaults.attemptTimeout": ["multiplier", "minMs", "maxMs"],
-        "defaults.detection": ["confidenceThreshold", "iouThreshold", "maxDetections"],
-        "limits": [
-            "maxPromptBytes", "maxImages", "maxImageBytes", "maxBatchItems", "maxOutputTokens", "imageMediaTypes",
-        ],
-        "classifier": ["mode", "model", "base_url", "timeout_ms", "confidence_threshold", "learned"],
-        "classifier.learned": ["file", "version"],
-        "tiers.*": [
-            "models", "monthlyBudgetUSD", "defaultStrategy", "overBudget", "downgradeModels", "classifier",
-            "description",
-        ],
-        "tenants[*]": ["id", "tier", "monthlyBudgetUSD", "name"],
-        "rules[*]": ["name", "when", "then", "description"],
-        "rules[*].when": [
-            "modalities", "categories", "difficulties", "tiers", "tenants", "routes", "tags", "uncertain",
-        ],
-        "rules[*].then": [
-            "strategy", "qualityFloor", "maxLatencyMs", "maxCostUSD", "models", "fallbackCount", "lockStrategy",
-        ],
-        "retrieval": ["embeddingModel", "passageModel", "topK", "rules", "description"],
-        "retrieval.rules[*]": ["name", "when", "collection", "topK", "description"],
-        "retrieval.rules[*].when": [
-            "modalities", "categories", "difficulties", "tiers", "tenants", "routes", "tags", "uncertain",
-        ],
+        "": Field.names(plus: ["description"]),
+        "defaults": PolicyDefaults.Field.names(),
+        "defaults.qualityFloor": QualityFloors.Field.names(),
+        "defaults.attemptTimeout": AttemptTimeout.Field.names(),
+        "defaults.detection": DetectionDefaults.Field.names(),
+        "limits": PolicyLimits.Field.names(),
+        "classifier": ClassifierSettings.Field.names(),
+        "classifier.learned": LearnedClassifierSettings.Field.names(),
+        "tiers.*": TierSpec.Field.names(plus: ["description"]),
+        "tenants[*]": TenantSpec.Field.names(plus: ["name"]),
+        "rules[*]": RoutingRule.Field.names(plus: ["description"]),
+        "rules[*].when": RuleCondition.Field.names(),
+        "rules[*].then": RuleAction.Field.names(),
+        "retrieval": RetrievalPolicy.Field.names(plus: ["description"]),
+        "retrieval.rules[*]": RetrievalRule.Field.names(plus: ["description"]),
+        "retrieval.rules[*].when": RuleCondition.Field.names(),
     ]
 
     /// - Throws: `PolicyError.invalid` naming the first unknown field.

@@ -8,7 +8,7 @@ import SwitchyardJSON
 /// whole; a policy that decodes but contradicts itself (a tier naming an unknown model, a floor
 /// above 1) is rejected with the field's path, because a bad policy found at request time would
 /// fail every request.
-public struct RoutingPolicy: Codable, Sendable, Equatable {
+public struct RoutingPolicy: Sendable, Equatable {
     /// The format version this build reads. Version 2: camelCase keys, budgets and cost caps as
     /// decimal USD strings, and no catalog (models live in `catalog.json`, prices in `rates.json`).
     public static let supportedVersion = 2
@@ -27,11 +27,6 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
     /// Which requests get retrieval before the LLM (none when absent).
     public var retrieval: RetrievalPolicy?
 
-    enum CodingKeys: String, CodingKey {
-        case version, effectiveFrom, defaults, limits, classifier, tiers, tenants, rules, retrieval
-        case policyID = "policyId"
-    }
-
     public init(
         version: Int = RoutingPolicy.supportedVersion, policyID: String, effectiveFrom: String,
         defaults: PolicyDefaults = PolicyDefaults(), limits: PolicyLimits = PolicyLimits(),
@@ -47,26 +42,6 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
         self.tiers = tiers
         self.tenants = tenants
         self.rules = rules
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        // The version is read first so an old or future file fails on it, not on a later field.
-        version = try c.decode(Int.self, forKey: .version)
-        guard version == Self.supportedVersion else {
-            throw PolicyError.invalid(
-                path: "version",
-                problem: "version \(version) is not supported; this router reads version \(Self.supportedVersion)")
-        }
-        policyID = try c.decode(String.self, forKey: .policyID)
-        effectiveFrom = try c.decode(String.self, forKey: .effectiveFrom)
-        defaults = try c.decodeIfPresent(PolicyDefaults.self, forKey: .defaults) ?? PolicyDefaults()
-        limits = try c.decodeIfPresent(PolicyLimits.self, forKey: .limits) ?? PolicyLimits()
-        classifier = try c.decodeIfPresent(ClassifierSettings.self, forKey: .classifier) ?? ClassifierSettings()
-        tiers = try c.decode([String: TierSpec].self, forKey: .tiers)
-        tenants = try c.decode([TenantSpec].self, forKey: .tenants)
-        rules = try c.decodeIfPresent([RoutingRule].self, forKey: .rules) ?? []
-        retrieval = try c.decodeIfPresent(RetrievalPolicy.self, forKey: .retrieval)
     }
 
     /// Parses and validates a policy document on its own (references to catalog models are
@@ -85,9 +60,12 @@ public struct RoutingPolicy: Codable, Sendable, Equatable {
                             ? " (version 1 kept models and prices: they moved to catalog.json and rates.json)" : ""))
             }
             try checkKeys(json)
-            policy = try JSON.decode(RoutingPolicy.self, from: json)
+            policy = try RoutingPolicy(json: json)
         } catch let error as PolicyError {
             throw error
+        } catch let error as JSONWalkError {
+            throw PolicyError.invalid(
+                path: Self.pathPart(of: error.description), problem: Self.problemPart(of: error.description))
         } catch {
             throw PolicyError.invalid(
                 path: Self.pathPart(of: describeDecodingError(error)),

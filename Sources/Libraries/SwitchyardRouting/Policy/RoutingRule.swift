@@ -4,7 +4,7 @@ import SwitchyardContract
 ///
 /// Rules are tried in file order and the first match wins, so specific rules go first. Every
 /// condition field is optional; a present field matches when the request's value is one listed.
-public struct RoutingRule: Codable, Sendable, Equatable {
+public struct RoutingRule: Sendable, Equatable {
     public var name: String
     public var when: RuleCondition
     public var then: RuleAction
@@ -17,14 +17,14 @@ public struct RoutingRule: Codable, Sendable, Equatable {
 }
 
 /// What a request looks like, as far as rules can see (`modalities` in a rule's `when`).
-public enum RequestModality: String, Codable, Sendable, CaseIterable, Hashable {
+public enum RequestModality: String, Sendable, CaseIterable, Hashable {
     case text
     case image
     case imageText = "image+text"
     case batch
 }
 
-public struct RuleCondition: Codable, Sendable, Equatable {
+public struct RuleCondition: Sendable, Equatable {
     public var modalities: [RequestModality]?
     public var categories: [TaskCategory]?
     public var difficulties: [Difficulty]?
@@ -54,7 +54,7 @@ public struct RuleCondition: Codable, Sendable, Equatable {
     }
 }
 
-public struct RuleAction: Codable, Sendable, Equatable {
+public struct RuleAction: Sendable, Equatable {
     /// Strategy to use; a request's `route` hint still wins unless `lockStrategy` is set.
     public var strategy: RoutingStrategy?
     /// Minimum quality for the category, 0...1; replaces the difficulty default.
@@ -70,11 +70,6 @@ public struct RuleAction: Codable, Sendable, Equatable {
     /// Ignore the request's `route` hint.
     public var lockStrategy: Bool?
 
-    enum CodingKeys: String, CodingKey {
-        case strategy, models, qualityFloor, maxLatencyMs, fallbackCount, lockStrategy
-        case maxCost = "maxCostUSD"
-    }
-
     public init(
         strategy: RoutingStrategy? = nil, qualityFloor: Double? = nil, maxLatencyMs: Int? = nil,
         maxCost: PicoUSD? = nil, models: [ModelID]? = nil, fallbackCount: Int? = nil, lockStrategy: Bool? = nil
@@ -86,27 +81,5 @@ public struct RuleAction: Codable, Sendable, Equatable {
         self.models = models
         self.fallbackCount = fallbackCount
         self.lockStrategy = lockStrategy
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        strategy = try c.decodeIfPresent(RoutingStrategy.self, forKey: .strategy)
-        qualityFloor = try c.decodeIfPresent(Double.self, forKey: .qualityFloor)
-        maxLatencyMs = try c.decodeIfPresent(Int.self, forKey: .maxLatencyMs)
-        maxCost = try USDAmount.decodeIfPresent(c, .maxCost)
-        models = try c.decodeIfPresent([ModelID].self, forKey: .models)
-        fallbackCount = try c.decodeIfPresent(Int.self, forKey: .fallbackCount)
-        lockStrategy = try c.decodeIfPresent(Bool.self, forKey: .lockStrategy)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeIfPresent(strategy, forKey: .strategy)
-        try c.encodeIfPresent(qualityFloor, forKey: .qualityFloor)
-        try c.encodeIfPresent(maxLatencyMs, forKey: .maxLatencyMs)
-        try USDAmount.encode(maxCost, &c, .maxCost)
-        try c.encodeIfPresent(models, forKey: .models)
-        try c.encodeIfPresent(fallbackCount, forKey: .fallbackCount)
-        try c.encodeIfPresent(lockStrategy, forKey: .lockStrategy)
     }
 }

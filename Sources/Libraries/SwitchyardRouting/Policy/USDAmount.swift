@@ -4,29 +4,6 @@ import SwitchyardContract
 /// `infra/rates.json`, parsed exactly into `PicoUSD` (at most twelve fraction digits; anything
 /// that would need rounding is refused, never rounded).
 public enum USDAmount {
-    static func decode<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K) throws -> PicoUSD {
-        let text = try c.decode(String.self, forKey: key)
-        guard let amount = PicoUSD(decimal: text) else {
-            throw DecodingError.dataCorrupted(
-                .init(
-                    codingPath: c.codingPath + [key],
-                    debugDescription:
-                        "\"\(text.prefix(40))\" is not a decimal USD amount (digits, at most 12 after the point)"))
-        }
-        return amount
-    }
-
-    static func decodeIfPresent<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K) throws -> PicoUSD? {
-        guard c.contains(key), try !c.decodeNil(forKey: key) else { return nil }
-        return try decode(c, key)
-    }
-
-    static func encode<K: CodingKey>(_ amount: PicoUSD?, _ c: inout KeyedEncodingContainer<K>, _ key: K) throws {
-        if let amount { try c.encode(amount.description, forKey: key) }
-    }
-}
-
-extension USDAmount {
     /// `amount.description` — exact decimal dollars, trailing zeros beyond two decimals dropped
     /// (`0.00005225`, `5.00`) — written into one buffer: the candidate report formats amounts per
     /// model, and the general form's string slicing costs more than the rest of a decision.
