@@ -61,8 +61,8 @@ final class FrontDoorChannelHandler: ChannelInboundHandler {
     private var deadline: NIODeadline?
     private var busy = false
     private var cancelStream: (@Sendable () -> Void)?
-    /// Requests of this connection run on its event loop (see `EventLoopExecutor`).
-    private var executor: EventLoopExecutor?
+    /// The connection's requests, for its worker task (started with the first request).
+    private var mailbox: RequestMailbox?
 
     init(limits: ConnectionLimits, handle: @escaping @Sendable (FrontDoorRequest) async -> FrontDoorResponse) {
         self.limits = limits
@@ -76,6 +76,7 @@ final class FrontDoorChannelHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
+        mailbox?.close()
         cancelStream?()
         cancelStream = nil
         context.fireChannelInactive()
@@ -160,27 +161,46 @@ final class FrontDoorChannelHandler: ChannelInboundHandler {
         write(.error(error, requestID: nil), keepAlive: false, context: context)
     }
 
+    /// Runs the request in the connection's worker task, started with its first request.
+    ///
+    /// Why one task per connection, not per request: NIO's pipelining handler passes on a
+    /// connection's next request only once the previous answer has ended, so its requests run one
+    /// after another anyway, and a task's allocator keeps the slabs its async frames needed until
+    /// the task ends. A task per request malloc'd them again for every request (about 20
+    /// allocations and 90 KB: the router's, llm-caller's and front door's frames) and created
+    /// and destroyed a task; a connection's worker mallocs them for its first request only. The
+    /// worker ends when the connection closes (an idle one after `requestTimeout`).
     private func dispatch(_ request: FrontDoorRequest, keepAlive: Bool, context: ChannelHandlerContext) {
+        if let mailbox {
+            mailbox.put(RequestMailbox.Work(request: request, keepAlive: keepAlive))
+            return
+        }
+        let mailbox = RequestMailbox()
+        self.mailbox = mailbox
+        mailbox.put(RequestMailbox.Work(request: request, keepAlive: keepAlive))
         let handle = self.handle
         let loop = context.eventLoop
-        let executor = self.executor ?? EventLoopExecutor(loop)
-        self.executor = executor
-        let bound = NIOLoopBound((self, context), eventLoop: loop)
-        Task(executorPreference: executor) {
-            let response = await handle(request)
-            // Normally already on the loop (the task's preferred executor); hop only if not.
-            if loop.inEventLoop {
-                let (handler, context) = bound.value
-                handler.write(response, keepAlive: keepAlive, context: context)
-            } else {
-                loop.execute {
-                    let (handler, context) = bound.value
-                    handler.write(response, keepAlive: keepAlive, context: context)
+        let bound = NIOLoopBound((self, context, mailbox), eventLoop: loop)
+        Task(executorPreference: EventLoopExecutor(loop)) {
+            while let work = await RequestMailbox.next(bound, on: loop) {
+                let response = await handle(work.request)
+                // Normally already on the loop (the task's preferred executor); hop only if not.
+                if loop.inEventLoop {
+                    let (handler, context, _) = bound.value
+                    handler.write(response, keepAlive: work.keepAlive, context: context)
+                } else {
+                    loop.execute {
+                        let (handler, context, _) = bound.value
+                        handler.write(response, keepAlive: work.keepAlive, context: context)
+                    }
                 }
             }
         }
     }
 
+    // Not inlined into the request's task closure: its temporaries (headers, head, buffer) would
+    // make that closure's async frame, allocated per request, several KB larger.
+    @inline(never)
     private func write(_ response: FrontDoorResponse, keepAlive: Bool, context: ChannelHandlerContext) {
         guard context.channel.isActive else {
             if case .events(let stream) = response.body { stream.cancel() }
@@ -271,5 +291,61 @@ final class FrontDoorChannelHandler: ChannelInboundHandler {
             return
         }
         context.close(promise: nil)
+    }
+}
+
+/// A connection's requests on their way to its worker task; used on the connection's event loop
+/// only. Holds more than one request only if a client pipelines past NIO's pipelining handler,
+/// which it cannot; a queue all the same, so no request is ever dropped.
+final class RequestMailbox {
+    struct Work: Sendable {
+        var request: FrontDoorRequest
+        var keepAlive: Bool
+    }
+
+    private var pending: [Work] = []
+    private var waiting: UnsafeContinuation<Work?, Never>?
+    private var closed = false
+
+    /// Hands `work` to the waiting worker, or keeps it for its next `next`.
+    func put(_ work: Work) {
+        if let waiting {
+            self.waiting = nil
+            waiting.resume(returning: work)
+        } else {
+            pending.append(work)
+        }
+    }
+
+    /// The connection closed: the worker gets nil once the requests already put are taken.
+    func close() {
+        closed = true
+        if let waiting {
+            self.waiting = nil
+            waiting.resume(returning: nil)
+        }
+    }
+
+    private func take(_ continuation: UnsafeContinuation<Work?, Never>) {
+        if !pending.isEmpty {
+            continuation.resume(returning: pending.removeFirst())
+        } else if closed {
+            continuation.resume(returning: nil)
+        } else {
+            waiting = continuation
+        }
+    }
+
+    /// The next request of the connection, or nil when it has closed; waits on the loop for one.
+    static func next(
+        _ bound: NIOLoopBound<(FrontDoorChannelHandler, ChannelHandlerContext, RequestMailbox)>, on loop: EventLoop
+    ) async -> Work? {
+        await withUnsafeContinuation { continuation in
+            if loop.inEventLoop {
+                bound.value.2.take(continuation)
+            } else {
+                loop.execute { bound.value.2.take(continuation) }
+            }
+        }
     }
 }
