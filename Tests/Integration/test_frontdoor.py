@@ -308,6 +308,32 @@ def test_bad_http_input_gets_typed_errors_and_the_server_keeps_serving(frontdoor
     assert frontdoor.client(key).chat.completions.create(model="auto", messages=PROMPT).choices
 
 
+def test_pipelined_and_kept_alive_requests_are_answered_in_order(frontdoor):
+    """A connection's requests run one after another in its worker task: pipelined requests are
+    each answered, in order; a client that leaves before its answer does not stop the server."""
+    key = frontdoor.key("fd-errors")
+    auth = f"Authorization: Bearer {key}\r\n".encode()
+
+    def chat(text: str, last: bool = False) -> bytes:
+        body = json.dumps({"model": "auto", "messages": [{"role": "user", "content": text}]}).encode()
+        close = b"Connection: close\r\n" if last else b""
+        return (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + auth
+                + close + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    texts = ["alpha one", "bravo two", "charlie three", "delta four"]
+    out = raw_http(frontdoor, b"".join(chat(t, last=i == len(texts) - 1) for i, t in enumerate(texts)), 30)
+    assert out.count(b"HTTP/1.1 200") == len(texts), out[:2000]
+    positions = [out.find(b"Echo: " + t.encode()) for t in texts]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions), positions
+    ids = [line.split(b":", 1)[1].strip() for line in out.split(b"\r\n") if line.lower().startswith(b"x-request-id:")]
+    assert len(ids) == len(texts) and len(set(ids)) == len(texts)
+    # A client gone before its answer, then the server still answers on new connections.
+    port = int(frontdoor.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(chat("echo gone"))
+    assert frontdoor.client(key).chat.completions.create(model="auto", messages=PROMPT).choices
+
+
 def test_client_gone_mid_stream_is_still_billed_once(frontdoor):
     key = frontdoor.key("fd-stream")
     requests.post(frontdoor.fake.url + "/_fake/faults", json={
