@@ -10,6 +10,7 @@ import base64
 import concurrent.futures
 import json
 import math
+import select
 import socket
 import struct
 import time
@@ -305,6 +306,97 @@ def test_bad_http_input_gets_typed_errors_and_the_server_keeps_serving(frontdoor
     assert time.monotonic() - started < 10
     assert slow == b"" or slow.startswith(b"HTTP/1.1 408")
     # Still serving.
+    assert frontdoor.client(key).chat.completions.create(model="auto", messages=PROMPT).choices
+
+
+def test_pipelined_and_kept_alive_requests_are_answered_in_order(frontdoor):
+    """A connection's requests run one after another in its worker task: pipelined requests are
+    each answered, in order; a client that leaves before its answer does not stop the server."""
+    key = frontdoor.key("fd-errors")
+    auth = f"Authorization: Bearer {key}\r\n".encode()
+
+    def chat(text: str, last: bool = False) -> bytes:
+        body = json.dumps({"model": "auto", "messages": [{"role": "user", "content": text}]}).encode()
+        close = b"Connection: close\r\n" if last else b""
+        return (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + auth
+                + close + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+
+    texts = ["alpha one", "bravo two", "charlie three", "delta four"]
+    out = raw_http(frontdoor, b"".join(chat(t, last=i == len(texts) - 1) for i, t in enumerate(texts)), 30)
+    assert out.count(b"HTTP/1.1 200") == len(texts), out[:2000]
+    positions = [out.find(b"Echo: " + t.encode()) for t in texts]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions), positions
+    ids = [line.split(b":", 1)[1].strip() for line in out.split(b"\r\n") if line.lower().startswith(b"x-request-id:")]
+    assert len(ids) == len(texts) and len(set(ids)) == len(texts)
+    # A client gone before its answer, then the server still answers on new connections.
+    port = int(frontdoor.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(chat("echo gone"))
+    assert frontdoor.client(key).chat.completions.create(model="auto", messages=PROMPT).choices
+
+
+def test_a_kept_alive_connection_is_served_after_its_worker_lingered_out(frontdoor):
+    """The worker task of a connection ends after `workerLinger` (1 s) without a request; the
+    connection stays open (client timeout 2 s) and its next request starts a new worker."""
+    key = frontdoor.key("fd-errors")
+    body = json.dumps({"model": "auto", "messages": [{"role": "user", "content": "after linger"}]}).encode()
+    request = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               + f"Authorization: Bearer {key}\r\n".encode() + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    port = int(frontdoor.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        for _ in range(3):
+            s.sendall(request)
+            answer = b""
+            while b"Echo: after linger" not in answer:
+                piece = s.recv(65536)
+                assert piece, answer
+                answer += piece
+            assert answer.startswith(b"HTTP/1.1 200"), answer[:500]
+            time.sleep(1.4)  # past the linger, within the 2 s client timeout
+
+
+def test_connections_past_the_cap_are_refused_and_the_server_keeps_serving(frontdoor):
+    """`ConnectionLimits.maxConnections` (512 by default): the connections past it get an
+    OpenAI-shaped 503 and are closed; once connections close, new ones are served again."""
+    cap, extra = 512, 8
+    key = frontdoor.key("fd-errors")
+    time.sleep(2.5)  # the client timeout (2 s) closes the kept-alive connections of earlier tests
+    port = int(frontdoor.url.rsplit(":", 1)[1])
+    sockets = []
+    try:
+        for _ in range(cap + extra):
+            sockets.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+        deadline = time.monotonic() + 1.0
+        refused = {}
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select([s for s in sockets if s not in refused], [], [], 0.1)
+            for s in readable:
+                out = b""
+                while True:
+                    try:
+                        piece = s.recv(65536)
+                    except ConnectionResetError:
+                        break
+                    if not piece:
+                        break
+                    out += piece
+                refused[s] = out
+        assert len(refused) == extra, len(refused)
+        for out in refused.values():
+            assert out.startswith(b"HTTP/1.1 503"), out[:300]
+            head, _, payload = out.partition(b"\r\n\r\n")
+            assert b"retry-after: 1" in head.lower()
+            error = json.loads(payload)["error"]
+            assert error["type"] == "service_unavailable" and "too many open connections" in error["message"]
+        # The held connections are still served.
+        held = next(s for s in sockets if s not in refused)
+        held.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert held.recv(65536).startswith(b"HTTP/1.1 200")
+    finally:
+        for s in sockets:
+            s.close()
+    # Closed connections leave the count: new ones are served.
+    assert wait_for(lambda: requests.get(frontdoor.url + "/health", timeout=5).status_code == 200, timeout=5)
     assert frontdoor.client(key).chat.completions.create(model="auto", messages=PROMPT).choices
 
 

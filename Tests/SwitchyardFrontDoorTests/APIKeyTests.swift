@@ -21,6 +21,25 @@ final class APIKeyTests: XCTestCase {
             APIKey.hex(APIKey.hash("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
+    func testHashOfEmptyAndLongerInputs() {
+        // FIPS 180-2 test vectors; the second also from a slice of a larger string.
+        XCTAssertEqual(
+            APIKey.hex(APIKey.hash("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        let message = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+        let expected = "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+        XCTAssertEqual(APIKey.hex(APIKey.hash(message)), expected)
+        let wider = "é" + message + "é"
+        XCTAssertEqual(APIKey.hex(APIKey.hash(String(wider.dropFirst().dropLast()))), expected)
+    }
+
+    func testHexOfEveryByte() {
+        let bytes = (0...255).map { UInt8($0) }
+        let expected = bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        XCTAssertEqual(APIKey.hex(bytes), expected)
+        XCTAssertEqual(APIKey.hex([]), "")
+        XCTAssertEqual(APIKey.bytes(hex: APIKey.hex(bytes)), bytes)
+    }
+
     func testConstantTimeEquality() {
         XCTAssertTrue(APIKey.constantTimeEquals([1, 2, 3], [1, 2, 3]))
         XCTAssertFalse(APIKey.constantTimeEquals([1, 2, 3], [1, 2, 4]))

@@ -1,7 +1,10 @@
+import Glibc
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import SwitchyardFrontDoor
+import Synchronization
 
 /// Bounds of one connection: what a client may send and how long it may take.
 struct ConnectionLimits: Sendable {
@@ -13,6 +16,14 @@ struct ConnectionLimits: Sendable {
     /// A request must arrive whole (head and body) within this of its first byte or of the
     /// connection becoming idle; slow-loris clients are cut off with 408.
     var requestTimeout: TimeAmount = .seconds(30)
+    /// How long a connection's worker task waits for the connection's next request before it
+    /// ends (the next request starts a new one). A kept-alive closed-loop client sends its next
+    /// request within microseconds; an idle connection then holds no task and its slabs (~25 KiB).
+    var workerLinger: TimeAmount = .seconds(1)
+    /// Connections open at once; past it a new connection gets a 503 and is closed. Sized so the
+    /// worst case (every connection running a request) stays near 50 MB of RSS: about 40 KiB each
+    /// with its worker, over a ~30 MiB server.
+    var maxConnections = 512
 }
 
 /// The single-process server's HTTP/1.1 listener on SwiftNIO: bounded request parsing, keep-alive
@@ -20,27 +31,81 @@ struct ConnectionLimits: Sendable {
 /// client goes away.
 final class HTTPFrontDoorServer {
     let channel: Channel
+    let connections: ConnectionCounter
     var port: Int { channel.localAddress?.port ?? 0 }
 
-    private init(channel: Channel) { self.channel = channel }
+    private init(channel: Channel, connections: ConnectionCounter) {
+        self.channel = channel
+        self.connections = connections
+    }
 
     static func start(
         host: String, port: Int, group: EventLoopGroup, limits: ConnectionLimits,
         handle: @escaping @Sendable (FrontDoorRequest) async -> FrontDoorResponse
     ) async throws -> HTTPFrontDoorServer {
+        let connections = ConnectionCounter(limit: limits.maxConnections)
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+                guard connections.open() else { return refuseConnection(channel) }
+                channel.closeFuture.whenComplete { _ in connections.closed() }
+                return channel.pipeline
+                    .configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
                     .flatMap { channel.pipeline.addHandler(FrontDoorChannelHandler(limits: limits, handle: handle)) }
             }
             .bind(host: host, port: port)
             .get()
-        return HTTPFrontDoorServer(channel: channel)
+        return HTTPFrontDoorServer(channel: channel, connections: connections)
     }
+
+    /// The 503 a connection past `maxConnections` gets, written before anything is read; the
+    /// bytes are built once.
+    private static let overCapacity: [UInt8] = {
+        let response = FrontDoorResponse.error(
+            .unavailable("too many open connections"), requestID: nil)
+        guard case .bytes(let body) = response.body else { return [] }
+        var head = "HTTP/1.1 \(response.status) Service Unavailable\r\n"
+        for (name, value) in response.headers { head += "\(name): \(value)\r\n" }
+        head += "connection: close\r\ncontent-length: \(body.count)\r\n\r\n"
+        return Array(head.utf8) + body
+    }()
+
+    /// Answers 503 and closes, without an HTTP pipeline (nothing of the request is parsed).
+    private static func refuseConnection(_ channel: Channel) -> EventLoopFuture<Void> {
+        let buffer = channel.allocator.buffer(bytes: overCapacity)
+        channel.writeAndFlush(buffer).whenComplete { _ in channel.close(promise: nil) }
+        return channel.eventLoop.makeSucceededVoidFuture()
+    }
+}
+
+/// Connections open now against the cap, and how many the cap refused; shared by every event loop.
+final class ConnectionCounter: Sendable {
+    let limit: Int
+    private let count = Atomic<Int>(0)
+    private let refusedCount = Atomic<Int>(0)
+
+    init(limit: Int) { self.limit = limit }
+
+    var current: Int { count.load(ordering: .relaxed) }
+    var refused: Int { refusedCount.load(ordering: .relaxed) }
+
+    /// Counts a new connection, or refuses it (counted) when `limit` are open. Refusals are
+    /// logged at the 1st, 2nd, 4th, 8th… so a flood of them writes a few lines, not one each.
+    func open() -> Bool {
+        if count.add(1, ordering: .relaxed).newValue <= limit { return true }
+        count.subtract(1, ordering: .relaxed)
+        let refused = refusedCount.add(1, ordering: .relaxed).newValue
+        if refused & (refused - 1) == 0 {
+            Logger(label: "switchyard.server").warning(
+                "connection refused: \(limit) open (the cap); \(refused) refused since start")
+        }
+        return false
+    }
+
+    func closed() { count.subtract(1, ordering: .relaxed) }
 }
 
 final class FrontDoorChannelHandler: ChannelInboundHandler {
@@ -61,8 +126,8 @@ final class FrontDoorChannelHandler: ChannelInboundHandler {
     private var deadline: NIODeadline?
     private var busy = false
     private var cancelStream: (@Sendable () -> Void)?
-    /// Requests of this connection run on its event loop (see `EventLoopExecutor`).
-    private var executor: EventLoopExecutor?
+    /// The connection's requests, for its worker task (started with the first request).
+    private var mailbox: RequestMailbox?
 
     init(limits: ConnectionLimits, handle: @escaping @Sendable (FrontDoorRequest) async -> FrontDoorResponse) {
         self.limits = limits
@@ -76,6 +141,7 @@ final class FrontDoorChannelHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
+        mailbox?.close()
         cancelStream?()
         cancelStream = nil
         context.fireChannelInactive()
@@ -160,27 +226,47 @@ final class FrontDoorChannelHandler: ChannelInboundHandler {
         write(.error(error, requestID: nil), keepAlive: false, context: context)
     }
 
+    /// Runs the request in the connection's worker task, started with its first request.
+    ///
+    /// Why one task per connection, not per request: NIO's pipelining handler passes on a
+    /// connection's next request only once the previous answer has ended, so its requests run one
+    /// after another anyway, and a task's allocator keeps the slabs its async frames needed until
+    /// the task ends. A task per request malloc'd them again for every request (about 20
+    /// allocations and 90 KB: the router's, llm-caller's and front door's frames) and created
+    /// and destroyed a task; a connection's worker mallocs them once. The worker ends when the
+    /// connection closes or has had no request for `workerLinger` (the next request starts a new
+    /// one), so an idle kept-alive connection holds no task: memory follows active connections.
     private func dispatch(_ request: FrontDoorRequest, keepAlive: Bool, context: ChannelHandlerContext) {
+        if let mailbox, !mailbox.retired {
+            mailbox.put(RequestMailbox.Work(request: request, keepAlive: keepAlive))
+            return
+        }
+        let mailbox = RequestMailbox(loop: context.eventLoop, linger: limits.workerLinger)
+        self.mailbox = mailbox
+        mailbox.put(RequestMailbox.Work(request: request, keepAlive: keepAlive))
         let handle = self.handle
         let loop = context.eventLoop
-        let executor = self.executor ?? EventLoopExecutor(loop)
-        self.executor = executor
-        let bound = NIOLoopBound((self, context), eventLoop: loop)
-        Task(executorPreference: executor) {
-            let response = await handle(request)
-            // Normally already on the loop (the task's preferred executor); hop only if not.
-            if loop.inEventLoop {
-                let (handler, context) = bound.value
-                handler.write(response, keepAlive: keepAlive, context: context)
-            } else {
-                loop.execute {
-                    let (handler, context) = bound.value
-                    handler.write(response, keepAlive: keepAlive, context: context)
+        let bound = NIOLoopBound((self, context, mailbox), eventLoop: loop)
+        Task(executorPreference: EventLoopExecutor(loop)) {
+            while let work = await RequestMailbox.next(bound, on: loop) {
+                let response = await handle(work.request)
+                // Normally already on the loop (the task's preferred executor); hop only if not.
+                if loop.inEventLoop {
+                    let (handler, context, _) = bound.value
+                    handler.write(response, keepAlive: work.keepAlive, context: context)
+                } else {
+                    loop.execute {
+                        let (handler, context, _) = bound.value
+                        handler.write(response, keepAlive: work.keepAlive, context: context)
+                    }
                 }
             }
         }
     }
 
+    // Not inlined into the request's task closure: its temporaries (headers, head, buffer) would
+    // make that closure's async frame, allocated per request, several KB larger.
+    @inline(never)
     private func write(_ response: FrontDoorResponse, keepAlive: Bool, context: ChannelHandlerContext) {
         guard context.channel.isActive else {
             if case .events(let stream) = response.body { stream.cancel() }
@@ -271,5 +357,123 @@ final class FrontDoorChannelHandler: ChannelInboundHandler {
             return
         }
         context.close(promise: nil)
+    }
+}
+
+/// A connection's requests on their way to its worker task; used on the connection's event loop
+/// only. Holds more than one request only if a client pipelines past NIO's pipelining handler,
+/// which it cannot; a queue all the same, so no request is ever dropped.
+final class RequestMailbox {
+    struct Work: Sendable {
+        var request: FrontDoorRequest
+        var keepAlive: Bool
+    }
+
+    private var pending: [Work] = []
+    private var waiting: UnsafeContinuation<Work?, Never>?
+    private var closed = false
+    /// The worker was told to end (idle past `linger`); the connection's next request needs a new one.
+    private(set) var retired = false
+    private let loop: EventLoop
+    private let linger: TimeAmount
+    /// When the waiting worker ends if no request comes; nil while it runs one. Like the
+    /// connection's request timer, one scheduled task moved lazily, not one per request.
+    private var lingerDeadline: NIODeadline?
+    private var lingerTimer: Scheduled<Void>?
+
+    init(loop: EventLoop, linger: TimeAmount) {
+        self.loop = loop
+        self.linger = linger
+    }
+
+    /// Hands `work` to the waiting worker, or keeps it for its next `next`.
+    func put(_ work: Work) {
+        if let waiting {
+            self.waiting = nil
+            lingerDeadline = nil
+            waiting.resume(returning: work)
+        } else {
+            pending.append(work)
+        }
+    }
+
+    /// The connection closed: the worker gets nil once the requests already put are taken.
+    func close() {
+        closed = true
+        lingerTimer?.cancel()
+        lingerTimer = nil
+        if let waiting {
+            self.waiting = nil
+            waiting.resume(returning: nil)
+        }
+    }
+
+    private func take(_ continuation: UnsafeContinuation<Work?, Never>) {
+        if !pending.isEmpty {
+            continuation.resume(returning: pending.removeFirst())
+        } else if closed {
+            continuation.resume(returning: nil)
+        } else {
+            waiting = continuation
+            let deadline = NIODeadline.now() + linger
+            lingerDeadline = deadline
+            if lingerTimer == nil { scheduleLinger(at: deadline) }
+        }
+    }
+
+    private func scheduleLinger(at deadline: NIODeadline) {
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        lingerTimer = loop.scheduleTask(deadline: deadline) {
+            let mailbox = bound.value
+            mailbox.lingerTimer = nil
+            // The worker is running a request: its next wait schedules again.
+            guard let waiting = mailbox.waiting, let deadline = mailbox.lingerDeadline else { return }
+            if deadline > NIODeadline.now() {
+                mailbox.scheduleLinger(at: deadline)
+                return
+            }
+            mailbox.retired = true
+            mailbox.waiting = nil
+            waiting.resume(returning: nil)
+            HeapTrim.shared.soon(on: mailbox.loop)
+        }
+    }
+
+    /// The next request of the connection, or nil when it has closed; waits on the loop for one.
+    static func next(
+        _ bound: NIOLoopBound<(FrontDoorChannelHandler, ChannelHandlerContext, RequestMailbox)>, on loop: EventLoop
+    ) async -> Work? {
+        await withUnsafeContinuation { continuation in
+            if loop.inEventLoop {
+                bound.value.2.take(continuation)
+            } else {
+                loop.execute { bound.value.2.take(continuation) }
+            }
+        }
+    }
+}
+
+/// Gives the pages of freed memory back to the system a second after workers ended, at most once
+/// a second. A finished worker frees its slabs (~25 KiB), but glibc keeps freed memory inside its
+/// heaps mapped (it trims only a heap's top), so without this an idle connection's RSS stayed
+/// where its worker's was. A closed-loop client keeps its worker, and so never causes a trim.
+final class HeapTrim: Sendable {
+    static let shared = HeapTrim()
+    /// glibc's `malloc_trim` (not in the Glibc module: malloc.h is not part of it); nil on a libc
+    /// without it, where nothing is trimmed.
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = dlsym(nil, "malloc_trim").map {
+        unsafeBitCast($0, to: (@convention(c) (Int) -> Int32).self)
+    }
+    private let scheduled = Atomic<Bool>(false)
+
+    func soon(on loop: EventLoop) {
+        guard scheduled.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
+        loop.scheduleTask(in: .seconds(1)) {
+            // Off the event loop: a trim walks every arena's free chunks.
+            Task.detached {
+                self.scheduled.store(false, ordering: .relaxed)
+                _ = Self.mallocTrim?(0)
+            }
+        }
     }
 }

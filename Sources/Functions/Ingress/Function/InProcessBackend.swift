@@ -72,23 +72,30 @@ public struct InProcessBackend: FrontDoorBackend {
             usage: outcome.usage, error: outcome.error)
     }
 
+    // `budget`, `price` and `cost` read the bundle in place (`BundleStore.read`): through `table`
+    // each call copied the whole router (its table and bundle) and destroyed it again.
     public func budget(ofTenant tenant: String) -> (tier: String, budget: PicoUSD)? {
-        let policy = table.policy
-        guard let spec = policy.tenants.first(where: { $0.id == tenant }), let tier = policy.tiers[spec.tier] else {
-            return nil
+        let found: (String, PicoUSD)? = router.bundles.read { router in
+            let policy = router.table.policy
+            guard let spec = policy.tenants.first(where: { $0.id == tenant }), let tier = policy.tiers[spec.tier]
+            else { return nil }
+            return (spec.tier, spec.monthlyBudget ?? tier.monthlyBudget)
         }
-        return (spec.tier, spec.monthlyBudget ?? tier.monthlyBudget)
+        return found.map { (tier: $0.0, budget: $0.1) }
     }
 
     public func price(of model: ModelID) -> ModelList.Price? {
-        guard let rate = table.bundle.rates.model(model.rawValue, at: WallClock.nowMilliseconds()) else { return nil }
+        let now = WallClock.nowMilliseconds()
+        guard let rate = router.bundles.read({ $0.table.bundle.rates.model(model.rawValue, at: now) }) else {
+            return nil
+        }
         return ModelList.Price(
             inputPerMillion: rate.inputPerMillionTokens, cachedInputPerMillion: rate.cachedInputPerMillionTokens,
             outputPerMillion: rate.outputPerMillionTokens, perImage: rate.perImage)
     }
 
     public func cost(of records: [UsageRecord]) -> PicoUSD {
-        let calculator = CostCalculator(rates: table.bundle.rates)
+        let calculator = CostCalculator(rates: router.bundles.read { $0.table.bundle.rates })
         var total = PicoUSD.zero
         for record in records {
             guard let priced = try? record.priced(by: calculator), let cost = priced.cost else { continue }

@@ -30,8 +30,15 @@ public struct APIKey: Sendable, Equatable {
     /// The id of a presented key, or nil when it does not have our shape (checked on lengths and
     /// digits only; no secret-dependent branch beyond the format).
     public static func id(of presented: String) -> String? {
-        let bytes = Array(presented.utf8)
-        let p = Array(prefix.utf8)
+        var presented = presented
+        return presented.withUTF8 { bytes in id(ofUTF8: bytes) }
+    }
+
+    /// `prefix` as bytes, made once (the key check runs on every request).
+    private static let prefixUTF8 = Array(prefix.utf8)
+
+    private static func id(ofUTF8 bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let p = prefixUTF8
         guard bytes.count == p.count + idDigits + 1 + secretDigits, bytes.starts(with: p),
             bytes[p.count + idDigits] == UInt8(ascii: "_")
         else { return nil }
@@ -45,8 +52,9 @@ public struct APIKey: Sendable, Equatable {
     /// SHA-256 of the key's bytes, as stored.
     public static func hash(_ text: String) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
-        let input = Array(text.utf8)
-        input.withUnsafeBufferPointer { i in
+        var text = text
+        // The string's own UTF-8 (contiguous once `withUTF8` has made it so), not a copy of it.
+        text.withUTF8 { i in
             out.withUnsafeMutableBufferPointer { switchyard_sha256(i.baseAddress, i.count, $0.baseAddress) }
         }
         return out
@@ -60,15 +68,17 @@ public struct APIKey: Sendable, Equatable {
         return difference == 0
     }
 
+    /// Lowercase hex digits, written straight into the string's storage (no digit table or byte
+    /// array per call: request ids are made with it on every request).
     public static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xF)])
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            func digit(_ v: UInt8) -> UInt8 { v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "a") - 10 + v }
+            for (i, b) in bytes.enumerated() {
+                out[2 * i] = digit(b >> 4)
+                out[2 * i + 1] = digit(b & 0xF)
+            }
+            return bytes.count * 2
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Bytes of a hex string; nil for odd lengths or other characters.

@@ -29,8 +29,10 @@ public struct ChatCompletionRequest: Sendable, Equatable {
         public static let userBytes = 256
     }
 
-    /// Parses and validates a body.
+    /// Parses and validates a body. Not inlined: the parse's temporaries would otherwise sit in the
+    /// calling endpoint's async frame, which is allocated per request.
     /// - Throws: `FrontDoor.InvalidRequest` naming the parameter.
+    @inline(never)
     public init(body: [UInt8]) throws(FrontDoorError) {
         let json: JSON
         do { json = try JSON.parse(body) } catch {

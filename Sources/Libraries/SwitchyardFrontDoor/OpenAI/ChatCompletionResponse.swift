@@ -2,49 +2,9 @@ import SwitchyardContract
 import SwitchyardJSON
 
 /// Writes the OpenAI-shaped answers: `chat.completion`, `chat.completion.chunk`, the usage block
-/// with the exact cost added, and the routing summary headers every response carries.
+/// with the exact cost added (the completion and usage straight as bytes: `+Bytes.swift`), and the
+/// routing summary headers every response carries.
 public enum ChatCompletionResponse {
-    /// The usage block: OpenAI's fields, plus `cost_usd` (exact decimal dollars) and
-    /// `cost_pico_usd` (the integer the bill is kept in), for every charged attempt of the request.
-    public static func usage(_ tokens: UsageRecord.Tokens?, cost: PicoUSD?) -> JSON {
-        let t = tokens ?? UsageRecord.Tokens(input: 0, output: 0)
-        var members: [(String, JSON)] = [
-            ("prompt_tokens", .integer(t.input)), ("completion_tokens", .integer(t.output)),
-            ("total_tokens", .integer(t.input &+ t.output)),
-            ("prompt_tokens_details", .object(JSONObject([("cached_tokens", .integer(t.cached))]))),
-            ("completion_tokens_details", .object(JSONObject([("reasoning_tokens", .integer(t.reasoning))]))),
-        ]
-        if let cost {
-            members.append(("cost_usd", .string(cost.description)))
-            members.append(("cost_pico_usd", .integer(cost.rawValue)))
-        }
-        return .object(JSONObject(members))
-    }
-
-    /// A whole (non-streamed) completion from the LLM step's answer; `sources` adds the retrieval
-    /// extension (`citations`, `retrieval`) when the step retrieved.
-    public static func completion(
-        id: String, created: Int64, answer: LLMAnswer, usageTokens: UsageRecord.Tokens?, cost: PicoUSD?,
-        sources: LLMOutcome? = nil
-    ) -> JSON {
-        var message: [(String, JSON)] = [("role", "assistant"), ("content", .string(answer.text))]
-        if let calls = answer.toolCalls, !calls.isEmpty {
-            message.append(("tool_calls", .array(calls.map(toolCall))))
-        }
-        let choice = JSONObject([
-            ("index", 0), ("message", .object(JSONObject(message))),
-            ("finish_reason", .string(finishReason(answer.finishReason))), ("logprobs", .null),
-        ])
-        var members: [(String, JSON)] = [
-            ("id", .string(id)), ("object", "chat.completion"), ("created", .integer(created)),
-            ("model", .string(answer.model.rawValue)), ("choices", .array([.object(choice)])),
-            ("usage", usage(usageTokens ?? answer.tokens, cost: cost)),
-            ("system_fingerprint", .null),
-        ]
-        if let sources { members += retrievalMembers(sources) }
-        return .object(JSONObject(members))
-    }
-
     /// The retrieval extension of an outcome: `citations` (`[n]` in the answer is `citations[n - 1]`)
     /// and `retrieval` (what the step searched, and `degraded: true` when it failed and the answer
     /// was made without sources). Empty when retrieval did not run.
@@ -115,17 +75,6 @@ public enum ChatCompletionResponse {
             ]))
     }
 
-    /// The last chunk when `stream_options.include_usage` is set: no choices, the usage block.
-    public static func usageChunk(
-        id: String, created: Int64, model: String, tokens: UsageRecord.Tokens?, cost: PicoUSD?
-    ) -> JSON {
-        .object(
-            JSONObject([
-                ("id", .string(id)), ("object", "chat.completion.chunk"), ("created", .integer(created)),
-                ("model", .string(model)), ("choices", .array([])), ("usage", usage(tokens, cost: cost)),
-            ]))
-    }
-
     /// `data: <json>\n\n`.
     public static func event(_ value: JSON) -> [UInt8] {
         var out = Array("data: ".utf8)
@@ -169,16 +118,14 @@ public enum ChatCompletionResponse {
     public static func routeHeaders(
         requestID: String, decision: RouteDecision, model: ModelID?, fallback: Bool, cost: PicoUSD?
     ) -> [(String, String)] {
-        var headers: [(String, String)] = [
-            ("x-request-id", requestID),
-            (
-                "x-switchyard-route",
-                ([decision.route.rawValue, decision.strategy?.rawValue].compactMap { $0 })
-                    .joined(separator: " ")
-            ),
-            ("x-switchyard-tier", decision.tier),
-            ("x-switchyard-bundle", decision.bundleVersion),
-        ]
+        // At most 10 headers: one allocation, where growing from the first four took four.
+        var headers: [(String, String)] = []
+        headers.reserveCapacity(10)
+        let route = decision.route.rawValue
+        headers.append(("x-request-id", requestID))
+        headers.append(("x-switchyard-route", decision.strategy.map { route + " " + $0.rawValue } ?? route))
+        headers.append(("x-switchyard-tier", decision.tier))
+        headers.append(("x-switchyard-bundle", decision.bundleVersion))
         if let model { headers.append(("x-switchyard-model", model.rawValue)) }
         if let rule = decision.matchedRule { headers.append(("x-switchyard-rule", rule)) }
         if let category = decision.classification?.category {

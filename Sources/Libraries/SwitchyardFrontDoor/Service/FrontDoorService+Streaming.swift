@@ -14,6 +14,7 @@ extension FrontDoorService {
     /// client goes away (`EventStream.cancel`), the call is cancelled, the provider transfer stops
     /// and the partial usage is enqueued; if the provider's stream is cut mid-answer, the client
     /// gets an SSE error event (no `[DONE]`) and the partial usage is billed.
+    @inline(never)  // a synchronous builder: inlined, its temporaries would sit in the caller's async frame
     func stream(
         _ input: LLMStepInput, chat: ChatCompletionRequest, decision: RouteDecision, requestID: String,
         deadline: ContinuousClock.Instant, settleTokens: @escaping @Sendable (Int) -> Void
@@ -66,10 +67,8 @@ extension FrontDoorService {
                 }
                 if chat.includeUsage {
                     continuation.yield(
-                        ChatCompletionResponse.event(
-                            ChatCompletionResponse.usageChunk(
-                                id: id, created: created, model: answer.model.rawValue, tokens: answer.tokens,
-                                cost: cost)))
+                        ChatCompletionResponse.usageChunkEvent(
+                            id: id, created: created, model: answer.model.rawValue, tokens: answer.tokens, cost: cost))
                 }
                 continuation.yield(ChatCompletionResponse.done)
             } else {
