@@ -111,7 +111,10 @@ def frontdoor(tmp_path_factory):
             bundle = write_bundle(root / "bundle", fake.url)
             keys_file = root / "keys.json"
             port = free_port()
-            env = server_environment(bundle, keys_file, mongo.uri, root / "queue", port)
+            # A small connection cap, so the cap test opens few sockets (quick on loaded CI cores)
+            # and SWITCHYARD_MAX_CONNECTIONS is read; no other test here holds more than 16 at once.
+            env = server_environment(bundle, keys_file, mongo.uri, root / "queue", port,
+                                     SWITCHYARD_MAX_CONNECTIONS="64")
             # The key file must exist before the server starts.
             subprocess.run([bin_dir() / "switchyard-keys", "--file", keys_file, "create", "--tenant", "fd-chat",
                             "--tier", "basic"], check=True, capture_output=True, timeout=30)

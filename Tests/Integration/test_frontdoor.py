@@ -356,9 +356,10 @@ def test_a_kept_alive_connection_is_served_after_its_worker_lingered_out(frontdo
 
 
 def test_connections_past_the_cap_are_refused_and_the_server_keeps_serving(frontdoor):
-    """`ConnectionLimits.maxConnections` (512 by default): the connections past it get an
-    OpenAI-shaped 503 and are closed; once connections close, new ones are served again."""
-    cap, extra = 512, 8
+    """`ConnectionLimits.maxConnections` (512 by default; `SWITCHYARD_MAX_CONNECTIONS`, 64 in this
+    fixture): the connections past it get an OpenAI-shaped 503 and are closed; once connections
+    close, new ones are served again."""
+    cap, extra = 64, 8
     key = frontdoor.key("fd-errors")
     time.sleep(2.5)  # the client timeout (2 s) closes the kept-alive connections of earlier tests
     port = int(frontdoor.url.rsplit(":", 1)[1])

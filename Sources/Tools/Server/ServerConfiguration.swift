@@ -16,6 +16,7 @@ import SwitchyardFrontDoor
 /// | `SWITCHYARD_MAX_BODY_BYTES` | largest request body (8 MiB) |
 /// | `SWITCHYARD_MAX_HEADER_BYTES` | largest request head (16 KiB) |
 /// | `SWITCHYARD_CLIENT_TIMEOUT_MS` | a request must arrive whole within this; idle connections close (30000) |
+/// | `SWITCHYARD_MAX_CONNECTIONS` | connections open at once; past it a new one gets 503 and is closed (512) |
 /// | `SWITCHYARD_REQUEST_TIMEOUT_MS` | longest a request may run upstream (120000) |
 /// | `SWITCHYARD_THREADS` | event-loop threads (the number of cores) |
 /// | `SWITCHYARD_UPSTREAM_THREADS` | threads for blocking upstream and store calls: most calls in flight (64) |
@@ -83,7 +84,8 @@ struct ServerConfiguration {
             maxHeaderBytes: try environment.int(
                 "SWITCHYARD_MAX_HEADER_BYTES", default: 16 << 10, range: 1024...(64 << 10)),
             requestTimeout: .milliseconds(
-                Int64(try environment.int("SWITCHYARD_CLIENT_TIMEOUT_MS", default: 30_000, range: 100...3_600_000))))
+                Int64(try environment.int("SWITCHYARD_CLIENT_TIMEOUT_MS", default: 30_000, range: 100...3_600_000))),
+            maxConnections: try environment.int("SWITCHYARD_MAX_CONNECTIONS", default: 512, range: 1...65_536))
         frontDoor = FrontDoorConfiguration()
         frontDoor.requestTimeout = .milliseconds(
             try environment.int("SWITCHYARD_REQUEST_TIMEOUT_MS", default: 120_000, range: 1000...900_000))
