@@ -15,21 +15,14 @@ extension FrontDoorService {
                 chat, http: http, key: key, requestID: requestID, received: received, deadline: deadline)
         }
         let cacheKey = key.tenant + "\u{1F}" + requestID
+        // `once`'s steps without its closure: the chat path keeps its async frames small (below).
         switch await idempotency.claim(cacheKey) {
-        case .replay(let answer):
-            return FrontDoorResponse(
-                status: answer.status, headers: answer.headers + [("x-switchyard-idempotent-replay", "true")],
-                body: .bytes(answer.body))
+        case .replay(let answer): return Self.replay(answer)
         case .run: break
         }
         let response = await admitAndRun(
             chat, http: http, key: key, requestID: requestID, received: received, deadline: deadline)
-        // Refusals that a retry may get past (rate limits, outages) are not remembered.
-        if let body = response.bytes, response.status < 500, response.status != 429 {
-            idempotency.finish(cacheKey, .init(status: response.status, headers: response.headers, body: body))
-        } else {
-            idempotency.abandon(cacheKey)
-        }
+        settle(cacheKey, with: response)
         return response
     }
 
