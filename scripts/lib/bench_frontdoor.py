@@ -209,7 +209,14 @@ def check(url: str, key: str):
 
 def main() -> int:
     seconds = int(os.environ.get("SECONDS_PER_RUN", "10"))
-    levels = [int(c) for c in os.environ.get("CONCURRENCY", "1,16,64").split(",")]
+    # Commas or spaces ("1,64" or "1 64"); anything else is refused with the value, not a traceback.
+    text = os.environ.get("CONCURRENCY", "1,16,64")
+    parts = text.replace(",", " ").split()
+    if not parts or not all(p.isdigit() and 1 <= int(p) <= 4096 for p in parts):
+        print(f"bench-frontdoor: CONCURRENCY={text!r}: expected connection counts 1-4096, e.g. 1,16,64",
+              file=sys.stderr)
+        return 2
+    levels = [int(p) for p in parts]
     server_bin = Path(sys.argv[1])
     litellm = os.environ.get("LITELLM_BIN", "")
     work = REPO / ".build" / "bench-frontdoor"
