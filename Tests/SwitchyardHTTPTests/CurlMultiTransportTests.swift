@@ -31,7 +31,8 @@ final class CurlMultiTransportTests: XCTestCase {
 
     func openAIRequest(model: String, prompt: String = "hello there", stream: Bool = false) -> HTTPRequest {
         let body =
-            #"{"model":"\#(model)","stream":\#(stream),"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"\#(prompt)"}]}"#
+            #"{"model":"\#(model)","stream":\#(stream),"stream_options":{"include_usage":true},"#
+            + #""messages":[{"role":"user","content":"\#(prompt)"}]}"#
         return HTTPRequest(
             method: .post, url: base + "/v1/chat/completions",
             headers: ["Authorization": "Bearer sk-fake-openai", "Content-Type": "application/json"],

@@ -33,7 +33,8 @@ enum CodableBundleReference {
                 throw PolicyError.invalid(
                     path: "version",
                     problem:
-                        "version \(version) is not supported; this router reads version \(RoutingPolicy.supportedVersion)"
+                        "version \(version) is not supported; this router reads version "
+                        + "\(RoutingPolicy.supportedVersion)"
                 )
             }
             policyID = try c.decode(String.self, forKey: .policyID)
