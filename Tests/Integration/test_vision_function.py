@@ -338,6 +338,22 @@ def test_missing_onnxruntime_is_a_typed_init_error(bundle, tmp_path):
     assert doc["errorType"] == "ONNX.LibraryUnavailable"
 
 
+def test_onnxruntime_writes_no_telemetry_store(bundle, endpoint_port, tmp_path):
+    """The wheel's onnxruntime keeps a telemetry store (an SQLite file, fsynced, and a device id) under
+    $XDG_CACHE_HOME when its environment is created, unless ORT_DISABLE_TELEMETRY is set, which the
+    function does before it loads the library."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    emu, process = start_emulator(vision_config(bundle, endpoint_port, XDG_CACHE_HOME=str(cache), HOME=str(cache)),
+                                  tmp_path=tmp_path)
+    try:
+        outcome = detect(emu, [inline(red_square_jpeg())], ["cells-lambda"])
+    finally:
+        process.stop()
+    assert outcome["status"] == "succeeded" and outcome["provider"] == "lambda"
+    assert sorted(str(p.relative_to(cache)) for p in cache.rglob("*")) == []
+
+
 # MARK: - Memory
 
 

@@ -73,6 +73,15 @@ final class ONNXSessionTests: XCTestCase {
         }
     }
 
+    /// onnxruntime reads `ORT_DISABLE_TELEMETRY` when its environment is created; loading the
+    /// library sets it first (Tests/Integration/test_vision_function.py checks that the function then
+    /// writes no telemetry store).
+    func testLoadingTurnsOnnxruntimeTelemetryOff() throws {
+        _ = try runtime()
+        let value = getenv(ONNXRuntime.telemetryVariable).map { String(cString: $0) }
+        XCTAssertEqual(value, "1")
+    }
+
     func testLibraryCandidatesPreferTheExplicitPath() {
         XCTAssertEqual(
             ONNXRuntime.libraryCandidates(

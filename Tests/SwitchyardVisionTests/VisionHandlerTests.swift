@@ -117,6 +117,29 @@ final class VisionHandlerTests: XCTestCase {
         #endif
     }
 
+    /// Init runs no inference unless `VISION_WARMUP` asks for one (a cold request would pay for a
+    /// whole extra run), and the first request of an unwarmed session detects exactly what a
+    /// warmed one does.
+    func testWarmUpIsOptInAndTheFirstRunWithoutItGivesTheSameDetections() async throws {
+        let environment = VisionFixtures.environment(bundle: try VisionFixtures.bundle())
+        XCTAssertFalse(try VisionConfiguration(environment: environment).warmUp)
+        XCTAssertTrue(
+            try VisionConfiguration(
+                environment: VisionFixtures.environment(bundle: try VisionFixtures.bundle(), ["VISION_WARMUP": "true"])
+            ).warmUp)
+        let input = VisionFixtures.input([try inline(VisionFixtures.redSquare())], plan: ["yolov8n-lambda"])
+        var detections: [[Detection]] = []
+        for extra in [[:], ["VISION_WARMUP": "true"]] {
+            let transport = RecordingTransport { _ in .failure(.io("no network expected")) }
+            let made = try await handler(transport, extra)
+            let outcome = await made.run(input, invocationID: "inv", deadline: farFuture)
+            XCTAssertEqual(outcome.status, .succeeded, "\(extra): \(String(describing: outcome.error))")
+            detections.append(try XCTUnwrap(outcome.results.first?.detections))
+        }
+        XCTAssertFalse(detections[0].isEmpty)
+        XCTAssertEqual(detections[0], detections[1])
+    }
+
     /// A JPEG stored sideways with EXIF orientation 6 gives the same detections as the upright
     /// picture: boxes are in the pixels a person sees, without the function turning the image.
     func testRotatedJPEGIsReadThroughItsOrientation() async throws {

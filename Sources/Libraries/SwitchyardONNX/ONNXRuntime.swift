@@ -18,6 +18,13 @@ import Synchronization
 /// 2. `$LAMBDA_TASK_ROOT/lib/libonnxruntime.so` (the deployment zip);
 /// 3. `libonnxruntime.so.1`, then `libonnxruntime.so`, through the dynamic loader's search path;
 /// 4. the wheel inside `.venv/` in the working directory or one of its parents (local runs).
+///
+/// Before the library is opened, onnxruntime's telemetry is turned off in this process
+/// (`ORT_DISABLE_TELEMETRY=1`, unless the process environment sets that variable itself): the
+/// wheel's telemetry otherwise creates an SQLite store under `$XDG_CACHE_HOME` or `~/.cache`,
+/// fsyncs it, writes `/tmp/.ses` and starts a thread while the environment is created: 17.3 M
+/// instructions and 2.8 MB at the vision function's init (docs/packaging.md, ninth pass), and nothing
+/// a function should do on its requests' machine.
 public final class ONNXRuntime: @unchecked Sendable {
     /// onnxruntime's version string, e.g. `1.32.0`.
     public let version: String
@@ -38,6 +45,7 @@ public final class ONNXRuntime: @unchecked Sendable {
     public static func load(environment: Environment) throws(ONNXError) -> ONNXRuntime {
         let result: Result<ONNXRuntime, ONNXError> = shared.withLock { slot in
             if let runtime = slot { return .success(runtime) }
+            disableTelemetry()
             let opened = Result { () throws(ONNXError) in
                 try open(candidates: libraryCandidates(environment: environment))
             }
@@ -45,6 +53,15 @@ public final class ONNXRuntime: @unchecked Sendable {
             return opened
         }
         return try result.get()
+    }
+
+    /// The variable onnxruntime reads when it creates its environment; see the type's documentation.
+    static let telemetryVariable = "ORT_DISABLE_TELEMETRY"
+
+    /// Sets `ORT_DISABLE_TELEMETRY=1` in the process environment, keeping a value already there
+    /// (an explicit choice). Called once, under the load lock, before the library is opened.
+    private static func disableTelemetry() {
+        _ = setenv(telemetryVariable, "1", 0)
     }
 
     private static func open(candidates: [String]) throws(ONNXError) -> ONNXRuntime {

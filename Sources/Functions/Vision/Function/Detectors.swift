@@ -171,9 +171,10 @@ public struct Detectors: Sendable {
         return metadata
     }
 
-    /// One run on a gray image at init: onnxruntime allocates its arena and picks kernels on the
-    /// first run, so the first request does not pay for it; a model that loads but cannot run
-    /// fails here, as an init error.
+    /// One run on a gray image at init (`VISION_WARMUP`, off by default): onnxruntime allocates its
+    /// arena on the first run, so the first request does not pay for it, and a model that loads
+    /// but cannot run fails here, as an init error. Without it the session's own checks at load
+    /// (graph, kernels, the YOLOv8 input/output shapes) still fail a bad model at init.
     private static func warm(_ backend: InProcessBackend, model: ModelID) throws {
         let image = PreparedImage(
             image: RGBImage(width: 64, height: 48, red: 114, green: 114, blue: 114), orientation: 1, format: .png)

@@ -24,7 +24,10 @@ import SwitchyardImageFetch
 /// - `VISION_FETCH_TIMEOUT_MS`: per image fetch. Default 10 000.
 /// - `VISION_MODEL_DIR`: directory for relative model files, before the bundle. Default none.
 /// - `VISION_MODEL_CACHE_DIR`: where `s3://` models are cached. Default `/tmp/switchyard-models`.
-/// - `VISION_WARMUP`: run each in-process model once at init. Default true.
+/// - `VISION_WARMUP`: run each in-process model once at init. Default false: on demand a cold
+///   request pays init and its first invoke, and the warm-up is one whole inference more (one
+///   yolov8n run, ~90 ms of CPU here) to save the first run's extra (arena, ~2 ms); set it for
+///   provisioned concurrency, where init is paid before any request (docs/vision.md).
 /// - `IMAGE_ACCESS_*`: what images may be read (`ImageAccessConfiguration`).
 /// - `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`: SageMaker and
 ///   S3 (required only when the catalog has a SageMaker detector or an image is on S3);
@@ -69,7 +72,7 @@ public struct VisionConfiguration: Sendable {
             try environment.int("VISION_FETCH_TIMEOUT_MS", default: 10_000, range: 1...900_000))
         modelDirectory = environment["VISION_MODEL_DIR"].flatMap { $0.isEmpty ? nil : $0 }
         modelCacheDirectory = environment.string("VISION_MODEL_CACHE_DIR", default: "/tmp/switchyard-models")
-        warmUp = try environment.bool("VISION_WARMUP", default: true)
+        warmUp = try environment.bool("VISION_WARMUP", default: false)
         access = try ImageAccessConfiguration(environment: environment)
         region = try? AWSEndpoint.region(environment)
         credentials = try? AWSCredentials.fromEnvironment(environment)
