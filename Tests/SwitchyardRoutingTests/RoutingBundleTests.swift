@@ -186,6 +186,54 @@ final class RoutingBundleTests: XCTestCase {
             }, path: "rules[2].when.category", mentions: "unknown field")
     }
 
+    /// Every kind of place the key check looks: a section inside a section, an array's items, a
+    /// map's values, an array inside an array's item; and the message lists every allowed field.
+    func testUnknownFieldsAreFoundAtEveryDepth() {
+        assertInvalidPolicy(
+            { json in
+                var defaults = json["defaults"] as! [String: Any]
+                defaults["detection"] = ["confidenceThreshold": 0.3, "iouThreshold": 0.5, "maxDetection": 5]
+                json["defaults"] = defaults
+            }, path: "defaults.detection.maxDetection",
+            mentions: "unknown field; expected one of confidenceThreshold, iouThreshold, maxDetections")
+        assertInvalidPolicy(
+            { json in
+                var tenants = json["tenants"] as! [[String: Any]]
+                tenants[1]["budget"] = 5
+                json["tenants"] = tenants
+            }, path: "tenants[1].budget", mentions: "expected one of id, monthlyBudgetUSD, name, tier")
+        assertInvalidPolicy(
+            { json in
+                var retrieval = json["retrieval"] as! [String: Any]
+                var rules = retrieval["rules"] as! [[String: Any]]
+                rules[0]["when"] = ["tier": ["pro"]]
+                retrieval["rules"] = rules
+                json["retrieval"] = retrieval
+            }, path: "retrieval.rules[0].when.tier", mentions: "unknown field")
+        assertInvalidPolicy(
+            { json in
+                var classifier = json["classifier"] as! [String: Any]
+                classifier["learned"] = ["file": "a.bin", "version": "a", "sha": "0"]
+                json["classifier"] = classifier
+            }, path: "classifier.learned.sha", mentions: "expected one of file, version")
+    }
+
+    /// Values the format keys by data (categories) or that are not the container the format has
+    /// are left to the decoder and validation: the key check does not call them unknown fields.
+    func testTheKeyCheckLeavesDataKeysAndWrongShapesToTheDecoder() {
+        assertInvalidPolicy(
+            { json in
+                var defaults = json["defaults"] as! [String: Any]
+                var tokens = defaults["outputTokens"] as! [String: Any]
+                tokens["poetry"] = "many"
+                defaults["outputTokens"] = tokens
+                json["defaults"] = defaults
+            }, path: "defaults.outputTokens.poetry", mentions: "expected integer")
+        assertInvalidPolicy(
+            { $0["defaults"] = [["qualityFlor": 1]] }, path: "defaults", mentions: "expected object, found array")
+        assertInvalidPolicy({ $0["tenants"] = ["bogus": ["x": 1]] }, path: "tenants", mentions: "expected array")
+    }
+
     func testNotJSONAtAll() {
         XCTAssertThrowsError(try RoutingPolicy.parse(Array("{\"version\": 2,".utf8))) { error in
             XCTAssertEqual((error as? PolicyError)?.errorType, "Router.InvalidPolicy")
@@ -280,6 +328,17 @@ final class RoutingBundleTests: XCTestCase {
             catalog: { json in self.editModel(&json, "gpt-4o") { $0["maxOutputToken"] = 5 } },
             type: "Config.InvalidDocument",
             mentions: "maxOutputToken: unknown field")
+        assertInvalidBundle(
+            catalog: { json in
+                self.editModel(&json, "gpt-4o") { model in
+                    var latency = model["latency"] as! [String: Any]
+                    latency["p99Ms"] = 9000
+                    model["latency"] = latency
+                }
+            }, type: "Config.InvalidDocument", mentions: ".latency.p99Ms: unknown field; expected one of ")
+        assertInvalidBundle(
+            catalog: { $0["qualityVersion"] = ["id": "q", "fnv1a64": "0", "frozen": true] },
+            type: "Config.InvalidDocument", mentions: "qualityVersion.frozen: unknown field")
         assertInvalidBundle(
             catalog: { json in
                 var models = json["models"] as! [[String: Any]]

@@ -35,6 +35,7 @@ public final class CurlTransport: HTTPTransport {
 
     /// libcurl's process-wide setup; must run once before any handle exists.
     package static let globalInit: Void = {
+        _ = OpenSSLStart.once
         _ = curl_global_init(3)  // CURL_GLOBAL_ALL (SSL | WIN32); a compound macro Swift cannot import
     }()
 

@@ -1,6 +1,32 @@
 #ifndef SWITCHYARD_CCURL_SHIM_H
 #define SWITCHYARD_CCURL_SHIM_H
 #include <curl/curl.h>
+#include <openssl/ssl.h>
+#include <stdlib.h>
+
+// OpenSSL's process-wide start, run before libcurl's and libmongoc's own (which ask for more); both
+// choices hold for the process, OpenSSL ignores any later request to load either:
+// - no error-string tables: loading them is ~1.1 M instructions at every cold start, and they only
+//   turn a failure's code into words ("error:0A000086:lib(20)::reason(134)" instead of "SSL
+//   routines::certificate verify failed"; `openssl errstr 0A000086` decodes it, and libcurl's and
+//   libmongoc's certificate-problem texts come from X509_verify_cert_error_string, which needs no
+//   table);
+// - no openssl.cnf unless OPENSSL_CONF names one: the static library's default is the build
+//   machine's /usr/lib/ssl/openssl.cnf (~0.8 M instructions to parse), which Lambda's AL2023 does
+//   not have, so a local run now starts as a Lambda one does.
+// Returns OpenSSL's 1 on success, 0 on failure.
+static inline int switchyard_openssl_init(void) {
+    uint64_t options = OPENSSL_INIT_NO_LOAD_SSL_STRINGS | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS;
+    const char *conf = getenv("OPENSSL_CONF");
+    if (conf == NULL || conf[0] == '\0') options |= OPENSSL_INIT_NO_LOAD_CONFIG;
+    return OPENSSL_init_ssl(options, NULL);
+}
+
+// Whether libssl's error strings are loaded (tests: switchyard_openssl_init leaves them out).
+static inline int switchyard_openssl_error_strings_loaded(void) {
+    // ERR_PACK(ERR_LIB_SSL, 0, SSL_R_CERTIFICATE_VERIFY_FAILED): "certificate verify failed" once loaded.
+    return ERR_reason_error_string(0x0A000086UL) != NULL;
+}
 
 // curl_easy_setopt/getinfo are variadic macros, which Swift cannot call; these typed wrappers can be.
 static inline CURLcode switchyard_curl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }

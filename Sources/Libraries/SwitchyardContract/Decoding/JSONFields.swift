@@ -109,11 +109,3 @@ public enum JSONRead {
         return out
     }
 }
-
-extension CaseIterable where Self: RawRepresentable, Self.RawValue == String {
-    /// Every field name, for an unknown-field check; `extra` adds names the format allows but no
-    /// decoder reads (`description`).
-    @inlinable public static func names(plus extra: Set<String> = []) -> Set<String> {
-        extra.union(allCases.map(\.rawValue))
-    }
-}

@@ -87,14 +87,27 @@ public struct RoutingBundle: Sendable {
 
     /// Fields of `catalog.json`, from each type's `Field` (the keys its decoder reads) plus
     /// `description`; a misspelt field is an error, not a setting silently left out.
-    static let catalogKeys: [String: Set<String>] = [
-        "": Catalog.Field.names(plus: ["description"]),
-        "qualityVersion": QualityVersion.Field.names(plus: ["description"]),
-        "models[*]": CatalogModel.Field.names(plus: ["description"]),
-        "models[*].latency": LatencyPrior.Field.names(),
-        "models[*].compute": ComputeSpec.Field.names(),
-        "models[*].detector": DetectorSpec.Field.names(),
-    ]
+    static let catalogKeys = KeySchema.fields(Catalog.Field.self, plus: ["description"]) {
+        switch $0 {
+        case .qualityVersion: .object(qualityVersionKeys)
+        case .models: .array(catalogModelKeys)
+        case .version: nil
+        }
+    }
+
+    private static let catalogModelKeys = KeySchema.fields(CatalogModel.Field.self, plus: ["description"]) {
+        switch $0 {
+        case .latency: .object(latencyKeys)
+        case .compute: .object(computeKeys)
+        case .detector: .object(detectorKeys)
+        default: nil
+        }
+    }
+
+    private static let qualityVersionKeys = KeySchema.fields(QualityVersion.Field.self, plus: ["description"])
+    private static let latencyKeys = KeySchema.fields(LatencyPrior.Field.self)
+    private static let computeKeys = KeySchema.fields(ComputeSpec.Field.self)
+    private static let detectorKeys = KeySchema.fields(DetectorSpec.Field.self)
 
     static func parseCatalog(_ bytes: [UInt8], source: String) throws(ConfigurationError) -> JSON {
         do { return try JSON.parse(bytes) } catch {
@@ -112,7 +125,7 @@ public struct RoutingBundle: Sendable {
     }
 
     static func checkCatalogKeys(_ json: JSON, source: String) throws(ConfigurationError) {
-        if let (path, problem) = KnownKeys.firstUnknown(in: json, known: catalogKeys, maps: []) {
+        if let (path, problem) = KnownKeys.firstUnknown(in: json, schema: catalogKeys) {
             throw .invalidDocument(source: source, detail: "\(path): \(problem)")
         }
     }

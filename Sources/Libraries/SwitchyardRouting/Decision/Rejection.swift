@@ -50,8 +50,7 @@ extension RoutingTable {
                 "estimated cost $", USDAmount.text(estimated), " > remaining budget $", USDAmount.text(remaining), "")
         case .estimateOutOfRange: "estimated cost beyond the representable range"
         case .belowQualityFloor(let quality, let floor):
-            belowFloorTexts[floor]?[model &* TaskCategory.count &+ category.index]
-                ?? "quality \(quality) < floor \(floor)"
+            belowFloorTexts.text(quality: quality, floor: floor, model: model, category: category)
         case .notExplicitModel: "request named another model; kept as a spare"
         }
     }

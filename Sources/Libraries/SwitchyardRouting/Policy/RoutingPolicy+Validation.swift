@@ -80,7 +80,7 @@ extension RoutingPolicy {
         try positiveUnit(defaults.detection.iouThreshold, "defaults.detection.iouThreshold")
         try within(defaults.detection.maxDetections, 1...10_000, "defaults.detection.maxDetections")
 
-        // Classifier (snake_case paths: the section keeps its keys, see `knownKeys`).
+        // Classifier (snake_case paths: the section keeps its keys, see `keySchema`).
         try unit(classifier.confidenceThreshold, "classifier.confidence_threshold")
         try within(classifier.timeoutMs, 1...60_000, "classifier.timeout_ms")
         let modes = [classifier.mode] + tiers.values.compactMap(\.classifier)

@@ -17,10 +17,9 @@ public struct RoutingTable: Sendable {
     let modelIndex: [ModelID: Int]
     /// `quality[model * TaskCategory.count + category.index]`; negative where unscored.
     let quality: [Double]
-    /// "quality 0.66 < floor 0.8" for every model, category and floor the policy can set (the
-    /// defaults per difficulty and the rules' floors), made once so a candidate report costs a
-    /// lookup rather than formatting two numbers per model: `belowFloorTexts[floor][model * count + category]`.
-    let belowFloorTexts: [Double: [String]]
+    /// "quality 0.66 < floor 0.8" for the floors the policy can set, made on first use per floor
+    /// and category, so a candidate report costs a lookup rather than formatting two numbers per model.
+    let belowFloorTexts: BelowFloorTexts
     let hasVision: [Bool]
     /// Plain-data copies of what the per-model loop reads, so it never retains a `CatalogModel`'s
     /// strings and dictionaries (copying one costs a dozen reference-count operations).
@@ -80,11 +79,7 @@ public struct RoutingTable: Sendable {
         let floors = Set(
             [policy.defaults.qualityFloor.easy, policy.defaults.qualityFloor.medium, policy.defaults.qualityFloor.hard]
                 + policy.rules.compactMap(\.then.qualityFloor))
-        var belowFloorTexts: [Double: [String]] = [:]
-        for floor in floors {
-            belowFloorTexts[floor] = quality.map { $0 >= 0 ? "quality \($0) < floor \(floor)" : "" }
-        }
-        self.belowFloorTexts = belowFloorTexts
+        belowFloorTexts = BelowFloorTexts(floors: floors, quality: quality, modelCount: models.count)
         hasVision = models.map { $0.capabilities.contains(.vision) }
         cores = models.map {
             ModelCore(

@@ -1,4 +1,5 @@
 import CMongoC
+import SwitchyardHTTP
 import SwitchyardJSON
 
 /// One libmongoc client and the few operations the usage store needs.
@@ -12,6 +13,7 @@ import SwitchyardJSON
 /// and a round trip that could not finish in time is not started.
 package final class MongoConnection {
     private static let initialised: Bool = {
+        _ = OpenSSLStart.once
         mongoc_init()
         return true
     }()

@@ -1,0 +1,11 @@
+import CCurl
+
+/// OpenSSL's process-wide start (`switchyard_openssl_init`: no error-string tables, no build
+/// machine's openssl.cnf), run before libcurl's (`CurlTransport.globalInit`) and libmongoc's
+/// (`MongoConnection`) own initialisation, whichever comes first.
+package enum OpenSSLStart {
+    package static let once: Void = {
+        // A failure here (out of memory) fails again, and is reported, at the library's own init.
+        _ = switchyard_openssl_init()
+    }()
+}
