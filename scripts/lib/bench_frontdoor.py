@@ -81,6 +81,21 @@ class Proc:
                 pass
         return total / 1024
 
+    def rss_split_mib(self) -> dict:
+        """The server's RSS split by what backs it (/proc/PID/smaps_rollup): anonymous memory (the
+        heap, stacks) against file-backed pages (the binary, libraries, mapped files). A growth of
+        the anonymous part is the process's own memory; of the file part, pages of a mapped file."""
+        fields = {}
+        try:
+            for line in open(f"/proc/{self.p.pid}/smaps_rollup"):
+                parts = line.split()
+                if len(parts) == 3 and parts[2] == "kB":
+                    fields[parts[0].rstrip(":")] = int(parts[1])
+        except OSError:
+            return {}
+        anon = fields.get("Anonymous", 0)
+        return {"anon_mib": round(anon / 1024, 1), "file_mib": round((fields.get("Rss", 0) - anon) / 1024, 1)}
+
     def cpu_seconds(self) -> float:
         """User + system CPU of the process and its children so far."""
         total = 0
@@ -375,7 +390,8 @@ def soak(target, minutes: int, work: Path, mongo_uri: str) -> int:
             refused = [ms for status, ms in window if status == 503]
             served = [ms for status, ms in window if status == 200]
             print(json.dumps({"minute": minute, "load": round(os.getloadavg()[0], 1),
-                              "rss_mib": round(samples[-1][1], 1), "rps": round(r["rps"], 1),
+                              "rss_mib": round(samples[-1][1], 1), **proc.rss_split_mib(),
+                              "rps": round(r["rps"], 1),
                               "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "failed": r["failed"],
                               "shed": r["shed"], "shed_per_s": round(r["shed"] / 60, 1),
                               "probe_served": len(served), "probe_served_p50_ms": pct(served, 0.5),

@@ -3,4 +3,6 @@
     import Glibc
 #endif
 
+// First, before any thread allocates: the allocator's settings (a re-exec; see MallocTunables).
+if let note = MallocTunables.apply() { fputs(note + "\n", stderr) }
 exit(await ServerCommand.run())
