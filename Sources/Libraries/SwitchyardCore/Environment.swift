@@ -10,9 +10,12 @@ public struct Environment: Sendable {
     /// The current process environment: each entry split at its first `=` byte, both sides decoded
     /// as UTF-8 (invalid bytes repaired, as `String(cString:)` does). Bytes, not `Character`s: this
     /// runs at every cold start (the runtime's settings, then the function's), and splitting by
-    /// grapheme cluster made it 0.24 M of echo's 1.31 M init instructions (0.14 M now).
+    /// grapheme cluster made it 0.24 M of echo's 1.31 M init instructions.
     public static var process: Environment {
-        var values: [String: String] = [:]
+        var count = 0
+        while environ[count] != nil { count += 1 }
+        // Sized once: growing it rehashed every name so far, 0.115 M instructions in echo.
+        var values: [String: String] = Dictionary(minimumCapacity: count)
         var pointer = environ
         while let entry = pointer.pointee {
             let length = strlen(entry)
