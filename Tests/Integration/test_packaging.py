@@ -98,12 +98,12 @@ def test_glibc_at_most_2_34(function, tmp_path):
     assert max(versions) <= (2, 34), f"needs GLIBC_{'.'.join(map(str, max(versions)))}"
 
 
-def start_to_init(harness: Path, function: str, task: Path, cold_starts: int) -> dict:
+def start_to_init(harness: Path, function: str, task: Path, cold_starts: int, extra: dict | None = None) -> dict:
     """The harness's report of `cold_starts` starts of the unpacked bootstrap, each to its first GET /next."""
     # What Lambda sets for every function, and what this one needs to finish init.
     env = {"LAMBDA_TASK_ROOT": str(task), "LD_LIBRARY_PATH": str(task / "lib"), "AWS_LAMBDA_FUNCTION_NAME": function,
            "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example",
-           "AWS_SESSION_TOKEN": "example", **INIT_ENV.get(function, {})}
+           "AWS_SESSION_TOKEN": "example", **INIT_ENV.get(function, {}), **(extra or {})}
     event = REPO / "events" / "echo" / "hello.json"
     result = subprocess.run([str(harness), str(task / "bootstrap"), str(cold_starts), "0", str(event), "--init-only",
                              *[f"{k}={v}" for k, v in env.items()]], capture_output=True, text=True, timeout=60,
@@ -122,6 +122,23 @@ def test_starts_with_scrubbed_library_path(function, tmp_path, harness):
     outside = [p for p in doc["libraries"] if not p.startswith(str(task / "lib") + "/") and not in_base(Path(p).name)]
     assert outside == [], f"{function} mapped shared objects from outside its zip and AL2023's base: {outside}"
     assert doc["shared_libraries"] == len(doc["libraries"]) > 0
+
+
+def test_usage_logger_opens_no_connection_at_init(tmp_path, harness):
+    """The usage store's indexes are created once per deployment (`usage-ingest indexes`) and the first event
+    connects: the usage-logger's init contacts no database. Main's connected at every cold start (hello, five
+    createIndexes, ping)."""
+    import socket
+    task = unpack("usage-logger", tmp_path / "task")
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        listener.settimeout(0.5)
+        uri = f"mongodb://127.0.0.1:{listener.getsockname()[1]}/?directConnection=true"
+        start_to_init(harness, "usage-logger", task, 3, {"MONGODB_URI": uri})
+        with pytest.raises(TimeoutError):
+            connection, _ = listener.accept()
+            connection.close()
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)

@@ -67,7 +67,7 @@ def test_acknowledged_usage_survives_database_crashes(tmp_path):
         "MONGODB_URI": mongo.uri, "SWITCHYARD_DB": database, "USAGE_RATES_FILE": str(REPO / "infra" / "rates.json"),
         "USAGE_WRITE_CONCERN": os.environ.get("USAGE_WRITE_CONCERN", "durable"),
         "USAGE_STORE_ATTEMPTS": "2", "USAGE_STORE_BACKOFF_MS": "100",
-        "MONGODB_SERVER_SELECTION_TIMEOUT_MS": "1000", "USAGE_INIT_CONNECT_MS": "1000",
+        "MONGODB_SERVER_SELECTION_TIMEOUT_MS": "1000",
         # Longer than the function's timeout: a batch is taken over only once its writer is gone.
         "USAGE_REPAIR_GRACE_SECONDS": "8"}
 

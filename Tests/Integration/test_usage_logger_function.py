@@ -1,8 +1,8 @@
 """The usage-logger function through the local Lambda emulator (real bootstrap, real Runtime API
 loop), writing into SecantusDB: its three event shapes (a bare UsageBatch, an SQS event with a
 partial batch answer, a repair request), records it builds itself (Catch failures, orchestration)
-priced independently, typed errors, idempotent re-invocation, the durable write concern logged at
-init, and what happens when MongoDB is down."""
+priced independently, typed errors, idempotent re-invocation, the durable write concern resolved on the
+first write, the unique key checked before it, and what happens when MongoDB is down."""
 from __future__ import annotations
 
 import json
@@ -124,11 +124,34 @@ def test_a_repair_request_reports_what_it_did_and_how_fresh_rollups_are(logger):
     assert out["freshness"]["graceMilliseconds"] == 60_000
 
 
-def test_the_write_concern_is_logged_at_init(logger):
+def test_the_write_concern_is_logged_at_init_and_resolved_on_the_first_write(logger):
     log = logger.process.output()
     assert "usage store configured" in log and "durable (journaled; majority on replica sets)" in log
-    # SecantusDB answers `hello` as a replica set: billing writes wait for a journaled majority.
-    assert '{"w":"majority","j":true' in log, log[-2000:]
+    # Init does not connect; the first event does, and logs what `durable` resolved to.
+    assert logger.invoke("usage-logger", {"action": "repair"}).function_error is None
+    log = logger.process.output()
+    # SecantusDB's handshake answers as a replica set: billing writes wait for a journaled majority.
+    assert "usage store ready" in log and '{"w":"majority","j":true' in log, log[-2000:]
+
+
+def test_a_missing_unique_key_is_created_before_the_first_record_is_written(mongo, tmp_path):
+    """Indexes are created once per deployment, and a cold start only checks them: a store that lost its
+    unique usage key (or never had it) gets it back before the function writes a record."""
+    db = mongo.client()["logger_unique"]
+    db.usage.create_index([("tenant", 1)], name="not_the_key")  # the collection exists, its key does not
+    emulator, process = start_emulator(function_config(mongo.uri, "logger_unique"), tmp_path=tmp_path)
+    try:
+        result = emulator.invoke("usage-logger", event("gpt4o-brief-example.json"))
+        assert result.function_error is None, result.body
+        indexes = db.usage.index_information()
+        assert indexes["usage_key"].get("unique") is True, indexes
+        assert indexes["usage_key"]["key"] == [("requestId", 1), ("step", 1), ("invocationId", 1), ("attempt", 1)]
+        again = emulator.invoke("usage-logger", event("gpt4o-brief-example.json")).json
+        assert again["summary"]["duplicates"] == 1 and again["summary"]["inserted"] == 0
+        assert db.usage.count_documents({"requestId": "req-0001", "step": "llm"}) == 1
+        assert "switchyard.indexes=created" in process.output(), process.output()[-2000:]
+    finally:
+        process.stop()
 
 
 def test_unreachable_store_is_a_retryable_typed_error(tmp_path):

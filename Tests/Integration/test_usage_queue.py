@@ -46,7 +46,7 @@ def logger_function(name: str, uri: str, database: str) -> dict:
             "maxConcurrency": 2,
             "environment": {"MONGODB_URI": uri, "SWITCHYARD_DB": database, "USAGE_RATES_FILE": RATES,
                             "USAGE_STORE_ATTEMPTS": "2", "USAGE_STORE_BACKOFF_MS": "50",
-                            "MONGODB_SERVER_SELECTION_TIMEOUT_MS": "500", "USAGE_INIT_CONNECT_MS": "500"}}
+                            "MONGODB_SERVER_SELECTION_TIMEOUT_MS": "500"}}
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,24 @@ public struct Environment: Sendable {
 
     public init(_ values: [String: String]) { self.values = values }
 
-    /// The current process environment.
+    /// The current process environment: each entry split at its first `=` byte, both sides decoded
+    /// as UTF-8 (invalid bytes repaired, as `String(cString:)` does). Bytes, not `Character`s: this
+    /// runs at every cold start (the runtime's settings, then the function's), and splitting by
+    /// grapheme cluster made it 0.24 M of echo's 1.31 M init instructions.
     public static var process: Environment {
-        var values: [String: String] = [:]
+        var count = 0
+        while environ[count] != nil { count += 1 }
+        // Sized once: growing it rehashed every name so far, 0.115 M instructions in echo.
+        var values: [String: String] = Dictionary(minimumCapacity: count)
         var pointer = environ
         while let entry = pointer.pointee {
-            let pair = String(cString: entry)
-            if let eq = pair.firstIndex(of: "=") {
-                values[String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
+            let length = strlen(entry)
+            entry.withMemoryRebound(to: UInt8.self, capacity: length) { start in
+                let bytes = UnsafeBufferPointer(start: start, count: length)
+                if let eq = bytes.firstIndex(of: UInt8(ascii: "=")) {
+                    values[String(decoding: UnsafeBufferPointer(rebasing: bytes[..<eq]), as: UTF8.self)] = String(
+                        decoding: UnsafeBufferPointer(rebasing: bytes[(eq + 1)...]), as: UTF8.self)
+                }
             }
             pointer += 1
         }

@@ -7,6 +7,7 @@
 //       after 0.5 s, as Step Functions' Retry would, until --retry-seconds pass (then exit 3).
 //   usage-ingest single --count N [--seed S]       one record per write; prints p50/p99 latency
 //   usage-ingest export --count N [--seed S]       priced records as JSON lines (for pymongo runs)
+//   usage-ingest indexes                          creates every usage index (once per deployment: scripts/deploy)
 //   usage-ingest repair [--grace-ms G]             completes unfinished rollups (grace 0 by default)
 //   usage-ingest rebuild --from MS --to MS         recomputes rollups of a range from raw records
 //   usage-ingest cost-bench --expected FILE [--iterations N]   ns per cost computation, each result checked
@@ -22,6 +23,7 @@ switch context.arguments.command {
 case "load": await LoadCommand.run(context)
 case "single": await SingleCommand.run(context)
 case "export": ExportCommand.run(context)
+case "indexes": await IndexesCommand.run(context)
 case "repair": await RollupCommands.repair(context)
 case "rebuild": await RollupCommands.rebuild(context)
 case "cost-bench": CostBenchCommand.run(context)
@@ -29,5 +31,6 @@ case "enqueue": await EnqueueCommand.run(context)
 case "reserve": await ReserveCommand.run(context)
 default:
     fail(
-        "commands: load, single, export, repair, rebuild, cost-bench, enqueue, reserve (see the header of main.swift)")
+        "commands: load, single, export, indexes, repair, rebuild, cost-bench, enqueue, reserve"
+            + " (see the header of main.swift)")
 }

@@ -13,9 +13,6 @@ public struct UsageLoggerConfiguration: Sendable {
     public var maxRecordsPerMessage: Int
     /// Close budget reservations when a request's usage is stored. Env: `USAGE_LEDGER`. Default true.
     public var settleReservations: Bool
-    /// How long init may spend connecting (to log the resolved write concern and create indexes
-    /// before the first event). Env: `USAGE_INIT_CONNECT_MS`. Default 3000; 0 skips it.
-    public var initConnectMilliseconds: Int
 
     public init(environment: Environment) throws(ConfigurationError) {
         store = try MongoUsageConfiguration(environment: environment)
@@ -23,7 +20,6 @@ public struct UsageLoggerConfiguration: Sendable {
             "USAGE_RATES_FILE", default: ConfigLocator.locate("rates.json", environment: environment) ?? "rates.json")
         maxRecordsPerMessage = try environment.int("USAGE_MAX_RECORDS", default: 500, range: 1...10_000)
         settleReservations = try environment.bool("USAGE_LEDGER", default: true)
-        initConnectMilliseconds = try environment.int("USAGE_INIT_CONNECT_MS", default: 3000, range: 0...9000)
     }
 }
 

@@ -32,33 +32,28 @@ public struct UsageLoggerHandler: FunctionHandler {
     let store: MongoUsageSink?
     let ratesPublisher: RatesPublisher?
 
-    /// Builds the handler from configuration: reads and checks the rates file, sets up the store,
-    /// logs the write concern, and (within `initConnectMilliseconds`) connects, so the resolved
-    /// write concern is logged at init and indexes exist before the first event.
+    /// Builds the handler from configuration: reads and checks the rates file, sets up the store
+    /// and logs its configuration. No I/O to the store: the first event connects (it needs the
+    /// connection anyway), learns the topology from the handshake, logs the resolved write concern
+    /// and checks the indexes (`MongoUsageSink.prepare`), which the deployment created
+    /// (`usage-ingest indexes`), so no cold start pays for creating them.
     /// - Throws: `ConfigurationError` / `RatesError` (reported to `/runtime/init/error`).
     public static func make(configuration: UsageLoggerConfiguration, logger: Logger = Logger(label: "usage-logger"))
         async throws -> UsageLoggerHandler
     {
+        // Parsed once: the table is built from it, and the publisher stores the same document.
         let bytes = try FileReader.read(configuration.ratesPath)
-        let rates = try RatesTable(bytes: bytes)
+        let document: JSON
+        do { document = try JSON.parse(bytes) } catch { throw RatesError(field: "(document)", detail: "\(error)") }
+        let rates = try RatesTable(json: document)
         let sink = try MongoUsageSink(configuration: configuration.store, logger: logger)
         logger.info("usage store configured", metadata: ["switchyard.store": "\(configuration.store.summary)"])
-        if configuration.initConnectMilliseconds > 0 {
-            do {
-                try await sink.prepare(deadline: .now + .milliseconds(configuration.initConnectMilliseconds))
-            } catch {
-                // Not fatal: the first event connects (and retries) within its own deadline.
-                logger.warning(
-                    "usage store not reachable at init",
-                    metadata: ["errorType": "\(error.errorType)", "errorMessage": "\(error.errorMessage.prefix(200))"])
-            }
-        }
         return UsageLoggerHandler(
             ingestor: UsageIngestor(
                 calculator: CostCalculator(rates: rates), sink: sink,
                 ledger: configuration.settleReservations ? sink : nil,
                 maxRecordsPerMessage: configuration.maxRecordsPerMessage),
-            store: sink, ratesPublisher: RatesPublisher(sink: sink, document: try? JSON.parse(bytes)))
+            store: sink, ratesPublisher: RatesPublisher(sink: sink, document: document))
     }
 
     /// For tests and other executables that bring their own sink.

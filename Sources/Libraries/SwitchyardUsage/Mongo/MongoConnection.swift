@@ -294,6 +294,24 @@ package final class MongoConnection {
         return try drain(cursor)
     }
 
+    /// Sets `replicaSet` from the `hello` reply libmongoc's handshake got when it selected the
+    /// server for writes: the connection the first write needs anyway, without a `hello` round trip
+    /// of our own (libmongoc handshakes with `isMaster` where a server predates `hello`).
+    package func learnTopology() throws(MongoFailure) {
+        try checkDeadline()
+        var error = bson_error_t()
+        guard let description = mongoc_client_select_server(try connectedClient(), true, nil, &error) else {
+            throw MongoFailure(error)
+        }
+        defer { mongoc_server_description_destroy(description) }
+        guard let hello = mongoc_server_description_hello_response(description) else {
+            throw MongoFailure(
+                domain: MONGOC_ERROR_SERVER_SELECTION.rawValue, code: 0,
+                message: "the selected server has no hello reply")
+        }
+        replicaSet = BSONDocument.json(of: hello)["setName"]?.stringValue != nil
+    }
+
     /// Runs a database command (e.g. `createIndexes`, `ping`, `hello`).
     @discardableResult
     package func command(_ command: JSONObject) throws(MongoFailure) -> JSON {

@@ -34,7 +34,32 @@ extension MongoUsageSink {
         RawTimeIndex(name: "step_status_time", equality: ["step", "status"], timestampDirection: -1),
     ]
 
-    /// Creates the indexes (idempotent; once per process, before the first operation).
+    /// What the first operation of a process found (`prepare`).
+    public enum IndexCheck: Sendable, Equatable {
+        /// Every index of the raw collection was there as specified: nothing was created.
+        case verified
+        /// Something was missing or different: `createIndexes` ran for every collection.
+        case created
+    }
+
+    /// Readies a new connection, once per process, before its first operation: learns the topology
+    /// from the connection's handshake (it decides what `durable` means: majority on a replica set,
+    /// journal only on a standalone server) and checks the indexes with one `listIndexes` of the raw
+    /// collection, creating them all only when that finds one missing or different.
+    ///
+    /// Creating indexes is once per deployment (`usage-ingest indexes`, which `scripts/deploy` runs),
+    /// not per cold start; the check keeps a store nobody prepared correct and fast anyway. It reads
+    /// the raw collection only: `ensureIndexes` creates the raw collection's indexes last, so finding
+    /// them means every earlier `createIndexes` succeeded. Idempotency never rests on this check:
+    /// a raw record's `_id` is its storage key, unique without any secondary index.
+    func prepare(_ connection: MongoConnection) throws(MongoFailure) -> IndexCheck {
+        try connection.learnTopology()
+        if try rawIndexesInPlace(connection) { return .verified }
+        try ensureIndexes(connection)
+        return .created
+    }
+
+    /// Creates every collection's indexes (idempotent), the raw collection's last.
     ///
     /// Raw: unique `{requestId, step, invocationId, attempt}`; the time-range indexes of
     /// `rawTimeIndexes`; sparse `{rb}` so finishing a rollup batch and the repair find claimed
@@ -43,17 +68,47 @@ extension MongoUsageSink {
     /// time range of buckets, which are few), day rollups also `{step, start}` (the what-if's LLM
     /// fingerprints); every extra index costs each bucket insert (an `$inc` of an existing bucket
     /// changes no indexed field). The dashboard's what-if summaries: `{tenant, day}` and `{day}`.
-    func prepare(_ connection: MongoConnection) throws(MongoFailure) {
-        // The topology decides what `durable` means: majority on a replica set, journal only on a
-        // standalone server. Servers before 4.4.2 answer `isMaster` only.
-        let hello: JSON
-        do { hello = try connection.command(["hello": .integer(1)]) } catch  where !error.isUnavailable {
-            hello = try connection.command(["isMaster": .integer(1)])
-        }
-        connection.replicaSet = hello["setName"]?.stringValue != nil
+    func ensureIndexes(_ connection: MongoConnection) throws(MongoFailure) {
         for (collection, indexes) in indexSpecifications() {
             try connection.command(["createIndexes": .string(collection), "indexes": .array(indexes)])
         }
+    }
+
+    /// Whether `listIndexes` of the raw collection shows each of its specified indexes with the
+    /// same key (fields, order, directions) and options (`unique`, `sparse`, `expireAfterSeconds`).
+    /// A missing collection, a reply in more than one batch or an error the server answered counts
+    /// as "not in place" (then `ensureIndexes` runs, and reports any real problem).
+    func rawIndexesInPlace(_ connection: MongoConnection) throws(MongoFailure) -> Bool {
+        guard let wanted = indexSpecifications().first(where: { $0.collection == UsageCollections.raw })?.indexes
+        else { return false }
+        let reply: JSON
+        do {
+            reply = try connection.command(["listIndexes": .string(UsageCollections.raw), "cursor": .object([:])])
+        } catch  where !error.isUnavailable {
+            return false
+        }
+        guard reply["cursor"]?["id"]?.int64Value == 0, let listed = reply["cursor"]?["firstBatch"]?.arrayValue else {
+            return false
+        }
+        var byName: [String: JSON] = [:]
+        for index in listed { if let name = index["name"]?.stringValue { byName[name] = index } }
+        return wanted.allSatisfy { spec in
+            guard let name = spec["name"]?.stringValue, let found = byName[name] else { return false }
+            return Self.sameIndex(spec, found)
+        }
+    }
+
+    /// An index as `createIndexes` was given it against one `listIndexes` lists: numbers compared by
+    /// value (a server may answer 1 as a double), absent flags as false.
+    static func sameIndex(_ spec: JSON, _ found: JSON) -> Bool {
+        guard let wantedKey = spec["key"]?.objectValue, let foundKey = found["key"]?.objectValue,
+            wantedKey.keys == foundKey.keys,
+            zip(wantedKey.members, foundKey.members).allSatisfy({ $0.value.doubleValue == $1.value.doubleValue })
+        else { return false }
+        for flag in ["unique", "sparse"] where (spec[flag]?.boolValue ?? false) != (found[flag]?.boolValue ?? false) {
+            return false
+        }
+        return spec["expireAfterSeconds"]?.doubleValue == found["expireAfterSeconds"]?.doubleValue
     }
 
     /// Every collection's secondary indexes, as `createIndexes` takes them.
@@ -89,15 +144,16 @@ extension MongoUsageSink {
             .object(["key": key([("tenant", 1), ("day", 1)]), "name": "tenant_day"]),
             .object(["key": key([("day", 1)]), "name": "day"]),
         ]
+        // The raw collection last: `rawIndexesInPlace` reads only it (see `prepare`).
         return [
-            (UsageCollections.raw, raw), (UsageCollections.rollups, minute),
+            (UsageCollections.rollups, minute),
             (RollupCollections.name(.hour), coarse),
             // The what-if's fingerprints read one step's day buckets over a range.
             (
                 RollupCollections.name(.day),
                 coarse + [.object(["key": key([("step", 1), ("start", 1)]), "name": "step_start"])]
             ),
-            (UsageCollections.whatIfDays, whatIf),
+            (UsageCollections.whatIfDays, whatIf), (UsageCollections.raw, raw),
         ]
     }
 

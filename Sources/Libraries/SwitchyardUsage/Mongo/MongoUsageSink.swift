@@ -31,7 +31,8 @@ public final class MongoUsageSink: UsageSink {
     struct Session: @unchecked Sendable {
         // Only touched while the mutex is held.
         var connection: MongoConnection
-        var prepared = false
+        /// What the first operation's `prepare` found; nil until then.
+        var indexCheck: IndexCheck?
         var pendingPulls = PendingPulls()
     }
 
@@ -196,20 +197,31 @@ public final class MongoUsageSink: UsageSink {
             inserted: inserted, modified: modified)
     }
 
-    /// Connects and creates the indexes now rather than on the first write (a warm-up, e.g.
-    /// before timing a benchmark, or at init). With retries, like every operation.
+    /// Connects and checks the indexes (creating any that are missing) now rather than on the first
+    /// write (a warm-up, e.g. before timing a benchmark), then pings. With retries, like every operation.
     public func prepare(deadline: ContinuousClock.Instant? = nil) async throws(UsageError) {
         _ = try await withStore(deadline: deadline) { session throws(MongoFailure) in
             try session.connection.command(["ping": .integer(1)])
         }
     }
 
+    /// Creates every index (idempotent): what a deployment runs once (`usage-ingest indexes`), so
+    /// that the functions' first operation only checks them.
+    public func ensureIndexes(deadline: ContinuousClock.Instant? = nil) async throws(UsageError) {
+        try await withStore(deadline: deadline) { session throws(MongoFailure) in
+            try self.ensureIndexes(session.connection)
+        }
+    }
+
+    /// What this process's first operation found of the indexes; nil before it.
+    public func indexCheck() -> IndexCheck? { state.withLock { $0.indexCheck } }
+
     /// The write concern documents in force once connected (`durable` depends on the topology).
     public func resolvedWriteConcern() -> String { state.withLock { $0.connection.concernSummary } }
 
     // MARK: - Store access with retries
 
-    /// Runs `body` with the session, preparing the store once (topology, indexes); retries when
+    /// Runs `body` with the session, preparing the store once (topology, index check); retries when
     /// the store is unreachable (dropping the client so the next attempt reconnects), with
     /// doubling backoff — all within `deadline`.
     /// - Parameter deadline: nil means `operationTimeoutMilliseconds` from now.
@@ -230,12 +242,15 @@ public final class MongoUsageSink: UsageSink {
             let outcome: Result<T, MongoFailure> = state.withLock { session in
                 session.connection.fit(deadline: deadline)
                 do throws(MongoFailure) {
-                    if !session.prepared {
-                        try self.prepare(session.connection)
-                        session.prepared = true
-                        self.logger.info(
-                            "usage store ready",
-                            metadata: ["switchyard.write_concern": "\(session.connection.concernSummary)"])
+                    if session.indexCheck == nil {
+                        let check = try self.prepare(session.connection)
+                        session.indexCheck = check
+                        self.logger.log(
+                            level: check == .verified ? .info : .notice, "usage store ready",
+                            metadata: [
+                                "switchyard.write_concern": "\(session.connection.concernSummary)",
+                                "switchyard.indexes": "\(check == .verified ? "verified" : "created")",
+                            ])
                     }
                     return .success(try body(&session))
                 } catch {
