@@ -2,6 +2,7 @@ import NIOCore
 import NIOPosix
 import SwitchyardCurlMulti
 import SwitchyardNIOHTTPClient
+import Synchronization
 import XCTest
 
 @testable import SwitchyardHTTP
@@ -334,6 +335,40 @@ final class HTTPTransportScenarioTests: XCTestCase {
             XCTAssertEqual(after.status, 200, name)
         }
     }
+
+    /// A task cancelled before its call starts (off the loop, so the cancel and the start race to
+    /// the loop) ends with `aborted`, sends nothing and does not hang.
+    func testCallCancelledBeforeItStartsIsAborted() async throws {
+        for (name, transport) in loopTransports {
+            let request = openAIRequest(model: "gpt-fake", stream: true)
+            for _ in 0..<20 {
+                let until = deadline()
+                let outcome = Outcome()
+                _ = Task {
+                    withUnsafeCurrentTask { $0?.cancel() }
+                    do throws(TransportError) {
+                        _ = try await transport.stream(request, deadline: until, into: Collector())
+                        outcome.value.withLock { $0 = .some(nil) }
+                    } catch {
+                        outcome.value.withLock { $0 = .some(error) }
+                    }
+                }
+                // Polled, not awaited: a call that never resumes must fail the test, not hang it.
+                var waited = 0
+                while outcome.value.withLock({ $0 }) == nil, waited < 500 {
+                    try await Task.sleep(for: .milliseconds(10))
+                    waited += 1
+                }
+                XCTAssertEqual(
+                    outcome.value.withLock { $0 }, .some(.aborted), "\(name): the cancelled call did not end")
+            }
+        }
+    }
+}
+
+/// A call's end as seen from outside its task: nil until it ends, then its error or nil.
+final class Outcome: Sendable {
+    let value = Mutex<TransportError??>(nil)
 }
 
 /// Runs a task's jobs on one event loop, as the server's request tasks run.

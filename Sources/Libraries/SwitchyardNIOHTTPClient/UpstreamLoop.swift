@@ -70,8 +70,12 @@ final class UpstreamLoop: @unchecked Sendable {
         call.finish(result)
     }
 
-    /// A caller went away: its call ends with `aborted`.
-    func cancel(_ call: UpstreamCall) { finish(call, .failure(.aborted)) }
+    /// A caller went away: its call ends with `aborted`. A call not started yet is left to `start`,
+    /// which sees `cancelled` (its continuation may not be stored before then).
+    func cancel(_ call: UpstreamCall) {
+        guard active[ObjectIdentifier(call)] === call else { return }
+        finish(call, .failure(.aborted))
+    }
 
     /// A response arrived whole: the call succeeds and the connection waits for the next.
     func completed(_ call: UpstreamCall, on connection: UpstreamConnection, reusable: Bool) {
