@@ -140,6 +140,14 @@ let libraryTargets: [Target] = [
             "CCurl", "SwitchyardHTTP", .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+    // An HTTP/1.1 client on SwiftNIO's channels for `http://` providers: the server's upstream
+    // transport with no thread beside the event loops (https goes to SwitchyardCurlMulti).
+    library(
+        "SwitchyardNIOHTTPClient",
+        [
+            "SwitchyardHTTP", .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
     library("SwitchyardAWS", ["CCrypto", "SwitchyardHTTP", "SwitchyardCore", "SwitchyardJSON"]),
     // Reading referenced images with the access policy's checks (DNS answers checked and pinned,
     // S3 allow-lists), for every function that reads images.
@@ -292,7 +300,8 @@ let toolTargets: [Target] = [
         [
             "SwitchyardFrontDoor", "SwitchyardRouterFunction", "SwitchyardLLMCallerFunction",
             "SwitchyardVisionFunction", "SwitchyardONNX", "SwitchyardDashboardAPIFunction", "SwitchyardMetrics",
-            "SwitchyardRouting", "SwitchyardUsage", "SwitchyardHTTP", "SwitchyardCurlMulti", "SwitchyardBilling",
+            "SwitchyardRouting", "SwitchyardUsage", "SwitchyardHTTP", "SwitchyardCurlMulti", "SwitchyardNIOHTTPClient",
+            "SwitchyardBilling",
             "SwitchyardCore", "SwitchyardJSON",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
@@ -383,7 +392,8 @@ let testTargets: [Target] = [
     tests(
         "SwitchyardHTTP",
         [
-            "CCurl", "SwitchyardCurlMulti", .product(name: "NIOCore", package: "swift-nio"),
+            "CCurl", "SwitchyardCurlMulti", "SwitchyardNIOHTTPClient", "SwitchyardTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
     tests("SwitchyardAWS", ["SwitchyardHTTP", "SwitchyardJSON", "SwitchyardTestSupport"]),

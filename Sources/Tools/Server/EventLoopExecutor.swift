@@ -7,8 +7,9 @@ import NIOCore
 /// scheduler wake-up: tens of microseconds on a quiet machine, milliseconds on a loaded one — the
 /// front door's added latency was mostly these waits, not computation. Started with this
 /// executor as its preference, the request runs on the loop that read it: routing, JSON and
-/// pricing happen between socket reads, and so does the provider call (`CurlMultiTransport` runs
-/// libcurl's transfers on this loop without blocking it); only blocking work (libmongoc, image
+/// pricing happen between socket reads, and so does the provider call (`NIOHTTPTransport` runs it
+/// on a NIO channel of this loop, `CurlMultiTransport` runs libcurl's transfers on this loop without
+/// blocking it); only blocking work (libmongoc, image
 /// fetches, onnxruntime, or libcurl's easy interface with `SWITCHYARD_UPSTREAM_CLIENT=easy`)
 /// leaves the loop, for the `BlockingPool`, and comes back.
 ///

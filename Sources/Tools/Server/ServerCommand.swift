@@ -7,6 +7,7 @@ import SwitchyardFrontDoor
 import SwitchyardHTTP
 import SwitchyardIngressFunction
 import SwitchyardLLMCallerFunction
+import SwitchyardNIOHTTPClient
 import SwitchyardRouterFunction
 import SwitchyardUsage
 import SwitchyardVisionFunction
@@ -35,9 +36,14 @@ enum ServerCommand {
             // both after one request.
             let upstream = CurlTransport.Configuration(maxIdleHandles: configuration.upstreamThreads)
             let transport: any HTTPTransport =
-                configuration.nonBlockingUpstream
-                ? try CurlMultiTransport(group: group, configuration: upstream)
-                : CurlTransport(configuration: upstream)
+                switch configuration.upstreamClient {
+                case .nio:
+                    try NIOHTTPTransport(
+                        group: group, configuration: .init(maxIdlePerLoop: configuration.upstreamThreads),
+                        fallback: CurlMultiTransport(group: group, configuration: upstream))
+                case .multi: try CurlMultiTransport(group: group, configuration: upstream)
+                case .easy: CurlTransport(configuration: upstream)
+                }
             let billing = try await ServerBilling.start(
                 configuration, rates: router.bundles.current().router.table.bundle.rates, pool: pool, logger: logger)
             var pipeline = InProcessPipeline(

@@ -20,9 +20,11 @@ import SwitchyardFrontDoor
 /// | `SWITCHYARD_REQUEST_TIMEOUT_MS` | longest a request may run upstream (120000) |
 /// | `SWITCHYARD_THREADS` | event-loop threads (the number of cores) |
 /// | `SWITCHYARD_UPSTREAM_THREADS` | threads for blocking upstream and store calls: most calls in flight (64) |
-/// | `SWITCHYARD_UPSTREAM_CLIENT` | `multi`: provider calls run on the event loops, libcurl's multi interface |
-/// |  | (`CurlMultiTransport`); `easy`: on the upstream threads, libcurl's blocking easy interface, as before |
-/// |  | (docs/frontdoor.md, "The upstream client on the loop") (multi) |
+/// | `SWITCHYARD_UPSTREAM_CLIENT` | `nio`: provider calls run on the event loops, `http://` ones on NIO's own |
+/// |  | channels (`NIOHTTPTransport`), `https://` ones with libcurl's multi interface; `multi`: all with |
+/// |  | libcurl's multi interface (`CurlMultiTransport`); `easy`: on the upstream threads, libcurl's blocking |
+/// |  | easy interface (docs/frontdoor.md, "The upstream client on the loop", "http providers on NIO's |
+/// |  | selector") (multi) |
 /// | `SWITCHYARD_VISION` | `on`: load the catalog's detectors at start (a failure stops the start); `off`: no |
 /// |  | detectors, vision steps fail with `Vision.Unavailable` (off) |
 /// | `SWITCHYARD_BATCH_JOBS` | batch jobs run at once; the job API needs `MONGODB_URI`, billing on or off (2) |
@@ -50,8 +52,9 @@ struct ServerConfiguration {
     var frontDoor: FrontDoorConfiguration
     var threads: Int
     var upstreamThreads: Int
-    /// Provider calls on the event loops (libcurl's multi interface), or on the upstream threads.
-    var nonBlockingUpstream: Bool
+    var upstreamClient: UpstreamClient
+    /// Provider calls on the event loops (`multi`, `nio`), or on the upstream threads (`easy`).
+    var nonBlockingUpstream: Bool { upstreamClient != .easy }
     var ledgerConnections: Int
     var vision: Bool
     var batchJobs: Int
@@ -91,12 +94,12 @@ struct ServerConfiguration {
             try environment.int("SWITCHYARD_REQUEST_TIMEOUT_MS", default: 120_000, range: 1000...900_000))
         threads = try environment.int("SWITCHYARD_THREADS", default: System.coreCount, range: 1...256)
         upstreamThreads = try environment.int("SWITCHYARD_UPSTREAM_THREADS", default: 64, range: 1...4096)
-        let upstreamClient = environment.string("SWITCHYARD_UPSTREAM_CLIENT", default: "multi")
-        guard upstreamClient == "multi" || upstreamClient == "easy" else {
+        let upstreamText = environment.string("SWITCHYARD_UPSTREAM_CLIENT", default: "multi")
+        guard let upstreamClient = UpstreamClient(rawValue: upstreamText) else {
             throw ConfigurationError.invalid(
-                variable: "SWITCHYARD_UPSTREAM_CLIENT", value: upstreamClient, expected: "multi or easy")
+                variable: "SWITCHYARD_UPSTREAM_CLIENT", value: upstreamText, expected: "nio, multi or easy")
         }
-        nonBlockingUpstream = upstreamClient == "multi"
+        self.upstreamClient = upstreamClient
         ledgerConnections = try environment.int("SWITCHYARD_LEDGER_CONNECTIONS", default: 8, range: 1...256)
         let visionText = environment.string("SWITCHYARD_VISION", default: "off")
         guard visionText == "on" || visionText == "off" else {
@@ -115,4 +118,14 @@ struct ServerConfiguration {
         admission.storeTimeout = frontDoor.ledgerTimeout
         admission = try admission.validated()
     }
+}
+
+/// The provider calls' HTTP client (`SWITCHYARD_UPSTREAM_CLIENT`).
+enum UpstreamClient: String {
+    /// `http://` on NIO's channels (`NIOHTTPTransport`), `https://` on libcurl's multi interface.
+    case nio
+    /// libcurl's multi interface on the event loops (`CurlMultiTransport`).
+    case multi
+    /// libcurl's easy interface on the upstream threads (`CurlTransport`).
+    case easy
 }
