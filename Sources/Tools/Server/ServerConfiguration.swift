@@ -24,7 +24,7 @@ import SwitchyardFrontDoor
 /// |  | channels (`NIOHTTPTransport`), `https://` ones with libcurl's multi interface; `multi`: all with |
 /// |  | libcurl's multi interface (`CurlMultiTransport`); `easy`: on the upstream threads, libcurl's blocking |
 /// |  | easy interface (docs/frontdoor.md, "The upstream client on the loop", "http providers on NIO's |
-/// |  | selector") (multi) |
+/// |  | selector") (nio) |
 /// | `SWITCHYARD_VISION` | `on`: load the catalog's detectors at start (a failure stops the start); `off`: no |
 /// |  | detectors, vision steps fail with `Vision.Unavailable` (off) |
 /// | `SWITCHYARD_BATCH_JOBS` | batch jobs run at once; the job API needs `MONGODB_URI`, billing on or off (2) |
@@ -94,7 +94,7 @@ struct ServerConfiguration {
             try environment.int("SWITCHYARD_REQUEST_TIMEOUT_MS", default: 120_000, range: 1000...900_000))
         threads = try environment.int("SWITCHYARD_THREADS", default: System.coreCount, range: 1...256)
         upstreamThreads = try environment.int("SWITCHYARD_UPSTREAM_THREADS", default: 64, range: 1...4096)
-        let upstreamText = environment.string("SWITCHYARD_UPSTREAM_CLIENT", default: "multi")
+        let upstreamText = environment.string("SWITCHYARD_UPSTREAM_CLIENT", default: "nio")
         guard let upstreamClient = UpstreamClient(rawValue: upstreamText) else {
             throw ConfigurationError.invalid(
                 variable: "SWITCHYARD_UPSTREAM_CLIENT", value: upstreamText, expected: "nio, multi or easy")
