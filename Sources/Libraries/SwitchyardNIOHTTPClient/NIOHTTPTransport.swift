@@ -73,7 +73,7 @@ public final class NIOHTTPTransport: HTTPTransport {
     public func send(_ request: HTTPRequest, deadline: ContinuousClock.Instant) async throws(TransportError)
         -> HTTPResponse
     {
-        let timeoutMs = try UpstreamTarget.timeoutMilliseconds(request, deadline: deadline)
+        let timeoutMs = try CurlRequestOptions.timeoutMilliseconds(request, deadline: deadline)
         if usesFallback(request) { return try await fallback.send(request, deadline: deadline) }
         let call = UpstreamCall(request: request, timeoutMs: timeoutMs, onHead: nil, onBody: nil)
         try await run(call, cancellable: false).get()
@@ -84,7 +84,7 @@ public final class NIOHTTPTransport: HTTPTransport {
     public func stream(
         _ request: HTTPRequest, deadline: ContinuousClock.Instant, into receiver: some HTTPStreamReceiver
     ) async throws(TransportError) -> HTTPResponseHead {
-        let timeoutMs = try UpstreamTarget.timeoutMilliseconds(request, deadline: deadline)
+        let timeoutMs = try CurlRequestOptions.timeoutMilliseconds(request, deadline: deadline)
         if usesFallback(request) { return try await fallback.stream(request, deadline: deadline, into: receiver) }
         // The receiver is called on the loop, while this task waits for the call to end.
         let call = UpstreamCall(

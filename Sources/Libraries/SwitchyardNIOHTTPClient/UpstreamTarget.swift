@@ -29,11 +29,4 @@ struct UpstreamTarget {
         hostHeader = parsed.hostHeader
         uri = parsed.query.isEmpty ? parsed.path : parsed.path + "?" + parsed.query
     }
-
-    /// Checks the URL's scheme and the time left, as the curl transports do (one definition).
-    static func timeoutMilliseconds(
-        _ request: HTTPRequest, deadline: ContinuousClock.Instant
-    ) throws(TransportError) -> Int {
-        try CurlRequestOptions.timeoutMilliseconds(request, deadline: deadline)
-    }
 }
