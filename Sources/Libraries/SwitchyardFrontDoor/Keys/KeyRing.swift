@@ -7,10 +7,10 @@ import Synchronization
     import Musl
 #endif
 
-/// The key file as the server sees it: read at start, and read again when its modification time
-/// or size changes (checked at most every `checkInterval`), so a key revoked or created with the
-/// key tool takes effect within that interval without a restart. A file that stops parsing is
-/// reported and the last good keys stay.
+/// The key file as the server sees it: read at start, and read again when its identity, size or
+/// modification time changes (checked at most every `checkInterval`), so a key revoked or created
+/// with the key tool takes effect within that interval without a restart. A file that stops
+/// parsing is reported and the last good keys stay.
 public final class KeyRing: Sendable {
     public let path: String
     public let checkInterval: Duration
@@ -20,12 +20,18 @@ public final class KeyRing: Sendable {
         var checkedAt: ContinuousClock.Instant
         var lastError: FrontDoorError?
     }
+    /// The key tool replaces the file by rename, so a new file is a new inode even when a coarse
+    /// file-system clock gives it the old modification time.
     private struct Stamp: Equatable {
+        var device: UInt
+        var inode: UInt
         var seconds: Int
         var nanoseconds: Int
         var size: Int
     }
     private let state: Mutex<State>
+    /// Held while the file is read, so an older read never replaces a newer one.
+    private let reading = Mutex(())
 
     /// Reads the key file.
     /// - Throws: `FrontDoor.Internal` when it cannot be read or parsed.
@@ -40,23 +46,33 @@ public final class KeyRing: Sendable {
     public init(store: KeyStore) {
         path = ""
         checkInterval = .seconds(3600 * 24 * 365)
-        state = Mutex(State(store: store, stamp: Stamp(seconds: 0, nanoseconds: 0, size: 0), checkedAt: .now))
+        state = Mutex(
+            State(
+                store: store, stamp: Stamp(device: 0, inode: 0, seconds: 0, nanoseconds: 0, size: 0), checkedAt: .now))
     }
 
     /// The current keys.
-    /// - Parameter recheck: look at the file now if it was last looked at more than 20 ms ago
-    ///   (a key the ring does not know may have just been created); floods of bad keys still
-    ///   cost at most 50 `stat` calls a second.
+    /// - Parameter recheck: the caller holds a key the ring does not know, which may have been
+    ///   created a moment ago: look at the file now, whenever it was last looked at. That costs one
+    ///   `stat`, and a read only when the file changed, so a flood of made-up keys costs a `stat`
+    ///   each. (A rate limit here once answered 401 for a key created within 20 ms of a routine
+    ///   check.)
     public func current(recheck: Bool = false) -> KeyStore {
+        guard !path.isEmpty else { return state.withLock { $0.store } }
         let now = ContinuousClock.now
-        let interval = recheck ? min(checkInterval, .milliseconds(20)) : checkInterval
-        let due: Stamp? = state.withLock { s in
-            guard !path.isEmpty, now - s.checkedAt >= interval else { return nil }
+        let due = state.withLock { s in
+            guard recheck || now - s.checkedAt >= checkInterval else { return false }
             s.checkedAt = now
-            return s.stamp
+            return true
         }
-        if let previous = due, let stamp = Self.stamp(path), stamp != previous {
-            do {
+        if due { reloadIfChanged() }
+        return state.withLock { $0.store }
+    }
+
+    private func reloadIfChanged() {
+        reading.withLock { _ in
+            guard let stamp = Self.stamp(path), stamp != state.withLock({ $0.stamp }) else { return }
+            do throws(FrontDoorError) {
                 let (store, stamp) = try Self.load(path)
                 state.withLock {
                     $0.store = store
@@ -70,7 +86,6 @@ public final class KeyRing: Sendable {
                 }
             }
         }
-        return state.withLock { $0.store }
     }
 
     /// Why the last reload failed, if it did.
@@ -88,6 +103,8 @@ public final class KeyRing: Sendable {
     private static func stamp(_ path: String) -> Stamp? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
-        return Stamp(seconds: info.st_mtim.tv_sec, nanoseconds: info.st_mtim.tv_nsec, size: Int(info.st_size))
+        return Stamp(
+            device: UInt(info.st_dev), inode: UInt(info.st_ino), seconds: info.st_mtim.tv_sec,
+            nanoseconds: info.st_mtim.tv_nsec, size: Int(info.st_size))
     }
 }
