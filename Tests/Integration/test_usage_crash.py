@@ -59,6 +59,35 @@ def usage_batch(seed: int, index: int, now_ms: int) -> dict:
     return {"records": records}
 
 
+def unconverged(db) -> dict:
+    """What a failed convergence left behind: claims still open (found through the sparse `rb`
+    index and by a collection scan, which must agree), and each minute bucket's shortfall against
+    its raw records, with the raw documents of the short buckets (their `a`/`p`/`rb` bookkeeping)."""
+    claimed = [{k: d.get(k) for k in ("_id", "rb", "rbAt", "p", "a")}
+               for d in db.usage.find({"rb": {"$exists": True}})]
+    scanned = db.usage.count_documents({"rb": {"$exists": True}}, hint={"$natural": 1})
+    raw: dict[tuple, int] = {}
+    for d in db.usage.find({}, {"tenant": 1, "timestamp": 1}):
+        key = (d["tenant"], d["timestamp"] // 60_000 * 60_000)
+        raw[key] = raw.get(key, 0) + 1
+    rolled: dict[tuple, int] = {}
+    for d in db.usage_rollups_minute.find({}, {"tenant": 1, "minute": 1, "count": 1}):
+        key = (d["tenant"], d["minute"])
+        rolled[key] = rolled.get(key, 0) + d.get("count", 0)
+    short = {f"{t}@{m}": (n, rolled.get((t, m), 0)) for (t, m), n in raw.items() if rolled.get((t, m), 0) != n}
+    documents = []
+    for label in short:
+        tenant, minute = label.split("@")
+        for d in db.usage.find({"tenant": tenant, "timestamp": {"$gte": int(minute), "$lt": int(minute) + 60_000}},
+                               {"rb": 1, "a": 1, "p": 1, "h": 1, "ah": 1}):
+            flags = "".join(f for f, on in (("rb", "rb" in d), ("p", "p" in d), ("a", "a" in d),
+                                             ("=", d.get("h") == d.get("ah"))) if on)
+            documents.append(f"{d['_id'].split(chr(31))[0]}/{d['_id'].split(chr(31))[2]}:{flags}")
+    return {"claimedByIndex": claimed, "claimedByScan": scanned, "shortBuckets": short,
+            "ledger": [{k: d.get(k) for k in ("_id", "spent", "b")} for d in db.usage_budget_ledger.find()],
+            "documents": documents}
+
+
 def test_acknowledged_usage_survives_database_crashes(tmp_path):
     mongo = MongoServer(tmp_path / "data").start()
     rng = random.Random(SEED)
@@ -186,6 +215,7 @@ def test_acknowledged_usage_survives_database_crashes(tmp_path):
         summary["seconds"] = round(time.monotonic() - started, 1)
         if not converged():
             record("rollups did not converge")
+            print(json.dumps({"raw": raw_totals(db), "rollups": rollup_totals(db), **unconverged(db)}, default=str))
         assert converged(), (summary, raw_totals(db), rollup_totals(db))
         record("passed")
     finally:

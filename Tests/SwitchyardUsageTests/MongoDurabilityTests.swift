@@ -123,6 +123,34 @@ final class MongoDurabilityTests: XCTestCase {
         XCTAssertEqual(balance.spentPicoUSD, spend.totalPicoUSD, "the ledger takes each batch's cost once")
     }
 
+    /// The same bulk statement run twice: its first run inserted four of five documents, claimed by
+    /// the write's batch, and its answer was lost (the database was killed); the driver's retry of
+    /// the retryable write, on a server that restarted and forgot the first run, finds them as
+    /// duplicates. They were inserted by this write, so the write rolls up all five; counted as
+    /// duplicates, its step 3 released four records that no bucket ever took (CI's crash test:
+    /// raw 600, rollups 596, for good).
+    func testAWriteWhoseStatementRanTwiceRollsUpEveryRecordItInserted() async throws {
+        let sink = try makeSink()
+        let records = (0..<5).map { Fixtures.llm("ran-twice-\($0)").pricedForTest() }
+        let raw = try sink.rawDocuments(records)
+        _ = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
+            try sink.upsertRaw(Array(raw.prefix(4)), claimingNewAs: "batch-ran-twice", session.connection)
+        }
+        let summary = try await sink.write(records, rollups: true, batch: "batch-ran-twice", deadline: deadline)
+        XCTAssertEqual(summary.inserted, 5)
+        XCTAssertEqual(summary.duplicates, 0)
+        let spend = try await sink.monthToDateSpend(tenant: "acme", now: Fixtures.noon)
+        XCTAssertEqual(spend.records, 5)
+        XCTAssertEqual(spend.totalPicoUSD, records.reduce(0) { $0 + $1.cost!.totalPicoUSD })
+        let claimed = try await documents(sink, UsageCollections.raw, ["rb": ["$exists": true]])
+        XCTAssertEqual(claimed.count, 0)
+        // A true duplicate (another write's, already rolled up) is still not counted again.
+        let again = try await sink.write(records, deadline: deadline)
+        XCTAssertEqual(again.duplicates, 5)
+        let after = try await sink.monthToDateSpend(tenant: "acme", now: Fixtures.noon)
+        XCTAssertEqual(after.records, 5)
+    }
+
     /// decisions.md: concurrent requests at a nearly spent tenant overshoot its budget by at most
     /// one request's ceiling. 80 reservations of 30 race from 8 connections against a budget of
     /// 1,000 with 900 already committed: exactly those that see committed < 1,000 are admitted —

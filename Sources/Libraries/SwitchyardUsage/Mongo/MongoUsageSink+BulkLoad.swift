@@ -9,7 +9,8 @@ import SwitchyardMetrics
 /// (`switchyard-seed month --bulk`): raw documents are inserted already rolled up (`a` = their
 /// contribution, `ah` = their hash), and the minute, hour and day buckets and the ledger's month
 /// spend are written once per bucket from the same contributions the write path adds
-/// (`RollupDelta`), so the store ends exactly as if every record had gone through `write`.
+/// (`RollupDelta`), so the store ends exactly as if every record had gone through `write` (raw
+/// documents loaded through the store also carry `lm`, the mark of the call that inserted them).
 ///
 /// Why a second path: the write path upserts each raw record and `$inc`s each bucket under a
 /// guard, which is what makes concurrent, repeated and crashed writes count once; on an empty
@@ -69,6 +70,10 @@ public struct UsageBulkLoader {
     {
         guard !records.isEmpty else { return }
         let documents = try sink.rawDocuments(records)
+        // Marks this call's inserts through the store: a document that a retry of the insert (the
+        // driver's, or `withStore`'s) finds already there, with this mark, was inserted by its
+        // first run and counts; without it, it is a duplicate in the input. Files are not retried.
+        let mark = Int64.random(in: 1...Int64.max)
         let bson = documents.map { document -> BSONDocument in
             let insert = BSONDocument()
             insert.append("_id", .string(document.id))
@@ -76,15 +81,24 @@ public struct UsageBulkLoader {
             insert.append("h", .integer(document.hash))
             insert.append("a", document.contribution.document)
             insert.append("ah", .integer(document.hash))
+            if files == nil { insert.append("lm", .integer(mark)) }
             return insert
         }
         let result: MongoConnection.BulkResult
+        var ours: Set<String> = []
         if let files {
             try files.insert(UsageCollections.raw, bson)
             result = MongoConnection.BulkResult()
         } else {
-            result = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
-                try session.connection.bulkInsert(UsageCollections.raw, bson, durability: .billing)
+            (result, ours) = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
+                let result = try session.connection.bulkInsert(UsageCollections.raw, bson, durability: .billing)
+                let conflicted = result.writeErrors.filter { $0.code == 11000 && documents.indices.contains($0.index) }
+                    .map { JSON.string(documents[$0.index].id) }
+                guard !conflicted.isEmpty else { return (result, []) }
+                let found = try session.connection.find(
+                    UsageCollections.raw, filter: ["_id": .object(["$in": .array(conflicted)]), "lm": .integer(mark)],
+                    options: ["projection": .object(["_id": .integer(1)])])
+                return (result, Set(found.compactMap { $0["_id"]?.stringValue }))
             }
         }
         var skipped: Set<Int> = []
@@ -93,6 +107,14 @@ public struct UsageBulkLoader {
                 throw .storeRejected(detail: "bulk insert: \(failure.message.prefix(300))")
             }
             skipped.insert(failure.index)
+        }
+        // A conflict with this call's own mark is its first run's insert, unless the key came
+        // earlier in this call too (then the earlier one is the insert and this one a duplicate).
+        if !ours.isEmpty {
+            var seen: Set<String> = []
+            for (index, document) in documents.enumerated() where seen.insert(document.id).inserted {
+                if skipped.contains(index) && ours.contains(document.id) { skipped.remove(index) }
+            }
         }
         duplicates += skipped.count
         inserted += documents.count - skipped.count

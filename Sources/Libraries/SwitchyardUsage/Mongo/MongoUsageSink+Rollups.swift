@@ -250,16 +250,38 @@ extension MongoUsageSink {
                 Self.pull($0.batch, from: $0.id)
             }
             touched += level.map(\.id)
-            guard !operations.isEmpty else { continue }
-            let result = try connection.bulkUpdate(
-                RollupCollections.name(granularity), operations, durability: .rollup)
-            // A pull that fails only leaves an id for `$slice` to drop; an increment must not fail.
-            for failure in result.writeErrors where failure.code != 11000 && failure.index < increments {
-                throw MongoFailure(
-                    domain: 0, code: UInt32(clamping: failure.code), message: "rollup bucket: \(failure.message)")
-            }
+            try guardedIncrements(
+                RollupCollections.name(granularity), operations, increments: increments, what: "rollup bucket",
+                connection)
         }
         return touched
+    }
+
+    /// Runs a bulk whose first `increments` operations are guarded upserts (`{_id, b: {$ne: batch}}`)
+    /// and whose rest are pulls. A duplicate-key error on an increment means either "this bucket
+    /// already took the batch" or that another writer inserted the bucket between this upsert's
+    /// match and its insert (MongoDB retries such an upsert itself only when the filter is all
+    /// equalities on the unique key, and `$ne` is not). Once the document exists a second try is
+    /// unambiguous: it applies, or fails again because the batch is there. Only a pull may fail
+    /// otherwise (it leaves an id for `$slice` to drop).
+    private func guardedIncrements(
+        _ collection: String, _ operations: [MongoConnection.UpdateOne], increments: Int, what: String,
+        _ connection: MongoConnection
+    ) throws(MongoFailure) {
+        guard !operations.isEmpty else { return }
+        var result = try connection.bulkUpdate(collection, operations, durability: .rollup)
+        for round in 0..<2 {
+            var again: [MongoConnection.UpdateOne] = []
+            for failure in result.writeErrors where failure.index < increments {
+                guard failure.code == 11000 else {
+                    throw MongoFailure(
+                        domain: 0, code: UInt32(clamping: failure.code), message: "\(what): \(failure.message)")
+                }
+                if round == 0 { again.append(operations[failure.index]) }
+            }
+            if again.isEmpty { return }
+            result = try connection.bulkUpdate(collection, again, durability: .rollup)
+        }
     }
 
     /// The guarded `$inc` of one bucket (its fields and `lh.<index>` counts).
@@ -323,11 +345,8 @@ extension MongoUsageSink {
         }
         let increments = operations.count
         operations += pulls.map { Self.pull($0.batch, from: $0.id) }
-        guard !operations.isEmpty else { return [] }
-        let result = try connection.bulkUpdate(UsageCollections.ledger, operations, durability: .rollup)
-        for failure in result.writeErrors where failure.code != 11000 && failure.index < increments {
-            throw MongoFailure(domain: 0, code: UInt32(clamping: failure.code), message: "ledger: \(failure.message)")
-        }
+        try guardedIncrements(
+            UsageCollections.ledger, operations, increments: increments, what: "ledger", connection)
         return months.keys.sorted()
     }
 

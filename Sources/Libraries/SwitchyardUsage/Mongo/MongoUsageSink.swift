@@ -72,11 +72,19 @@ public final class MongoUsageSink: UsageSink {
     public func write(_ records: [UsageRecord], rollups: Bool, deadline: ContinuousClock.Instant? = nil)
         async throws(UsageError) -> UsageWriteSummary
     {
+        try await write(records, rollups: rollups, batch: nil, deadline: deadline)
+    }
+
+    /// - Parameter batch: the rollup batch id (tests name it to replay a retry); nil draws a new
+    ///   one for each attempt.
+    func write(_ records: [UsageRecord], rollups: Bool, batch named: String?, deadline: ContinuousClock.Instant?)
+        async throws(UsageError) -> UsageWriteSummary
+    {
         guard !records.isEmpty else { return UsageWriteSummary() }
         let documents = try rawDocuments(records)
         let unpriced = records.count { !($0.cost?.unpriced.isEmpty ?? true) }
         return try await withStore(deadline: deadline) { session throws(MongoFailure) in
-            let batch = Self.newBatchID()
+            let batch = named ?? Self.newBatchID()
             let outcome = try self.upsertRaw(documents, claimingNewAs: rollups ? batch : nil, session.connection)
             var summary = outcome.summary
             summary.unpriced = unpriced
@@ -131,7 +139,13 @@ public final class MongoUsageSink: UsageSink {
     /// (`$setOnInsert` of its pending contribution `p`, `ph` and batch `rb`), which saves a round
     /// trip on the common path; a changed document keeps its applied contribution `a`/`ah` and
     /// is rolled up as a delta. Billing durability: acknowledged means journaled (and majority).
-    private func upsertRaw(
+    ///
+    /// A duplicate already claimed by `batch` was inserted by this very write: the same statement
+    /// ran twice (the driver retries a retryable write once after a network error, and a server
+    /// that restarted has forgotten the first run). It counts as inserted, so its contribution is
+    /// applied before step 3 releases it; counted as a duplicate, step 3 would release it with no
+    /// bucket ever taking it (the crash test lost 4 records of one batch that way).
+    func upsertRaw(
         _ documents: [RawDocument], claimingNewAs batch: String?, _ connection: MongoConnection
     ) throws(MongoFailure) -> RawOutcome {
         let now = WallClock.nowMilliseconds()
@@ -176,14 +190,19 @@ public final class MongoUsageSink: UsageSink {
             let stored = try connection.find(
                 UsageCollections.raw,
                 filter: ["_id": .object(["$in": .array(conflicted.map { .string(documents[$0].id) })])],
-                options: ["projection": .object(["h": .integer(1)])])
+                options: ["projection": .object(["h": .integer(1), "rb": .integer(1)])])
             var storedHash: [String: Int64] = [:]
+            var ours: Set<String> = []
             for document in stored {
-                if let id = document["_id"]?.stringValue, let h = document["h"]?.int64Value { storedHash[id] = h }
+                guard let id = document["_id"]?.stringValue else { continue }
+                if let h = document["h"]?.int64Value { storedHash[id] = h }
+                if let batch, document["rb"]?.stringValue == batch { ours.insert(id) }
             }
             pending = []
             for index in conflicted {
-                if storedHash[documents[index].id] == documents[index].hash || round == 2 {
+                if ours.contains(documents[index].id) {
+                    inserted.insert(index)
+                } else if storedHash[documents[index].id] == documents[index].hash || round == 2 {
                     duplicates.insert(index)
                 } else {
                     pending.append(index)
