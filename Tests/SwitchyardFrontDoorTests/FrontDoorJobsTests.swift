@@ -293,4 +293,10 @@ final class FrontDoorJobsTests: XCTestCase {
             XCTAssertEqual(status, 200)
         }
     }
+
+    func testAJobsCostStopsAtTheLargestAmountRatherThanWrap() {
+        XCTAssertEqual(FrontDoorService.jobCost(PicoUSD(40), plus: PicoUSD(2)), PicoUSD(42))
+        XCTAssertEqual(FrontDoorService.jobCost(PicoUSD(Int64.max - 1), plus: PicoUSD(5)), PicoUSD(Int64.max))
+        XCTAssertEqual(FrontDoorService.jobCost(PicoUSD(Int64.min + 1), plus: PicoUSD(-5)), PicoUSD(Int64.min))
+    }
 }

@@ -51,7 +51,8 @@ public struct BodyOffload: Sendable {
         var images: [(path: [JSONPathStep], text: String)] = []
         Self.collect(document, path: [], into: &images)
         guard !images.isEmpty else { return body }
-        let folder = location.prefix + APIKey.hex((try? APIKey.randomBytes(12)) ?? []) + "/"
+        // One folder per request: without randomness every request would share (and overwrite) one.
+        let folder = location.prefix + APIKey.hex(try APIKey.randomBytes(12)) + "/"
         for (index, image) in images.enumerated() {
             let (mediaType, bytes) = try Self.decode(image.text)
             let key = folder + String(index) + "." + (mediaType.split(separator: "/").last.map(String.init) ?? "bin")

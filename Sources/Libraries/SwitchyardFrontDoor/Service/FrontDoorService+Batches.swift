@@ -48,8 +48,7 @@ extension FrontDoorService {
         let create = try BatchCreateRequest(body: http.body, maxItems: batches.maxItems)
         try limiter.admit(key: key.id, limits: key.limits, tokens: 1)
         limiter.settle(key: key.id, estimated: 1, used: 0)
-        let random = (try? APIKey.randomBytes(12)) ?? []
-        guard random.count == 12 else { throw .internalError("no randomness for a job id") }
+        let random = try APIKey.randomBytes(12)
         let size = batches.itemsPerChunk(maxTokens: create.parameters.maxTokens)
         var job = BatchJob(
             id: "batch_" + APIKey.hex(random), tenant: key.tenant, tier: key.tier, createdAtMs: Self.now(),
@@ -161,7 +160,7 @@ extension FrontDoorService {
         job.chunksDone = chunks.filter(\.done).count
         job.succeeded = chunks.reduce(0) { $0 + ($1.done ? $1.succeeded : 0) }
         job.failed = chunks.reduce(0) { $0 + ($1.done ? $1.failed : 0) }
-        job.costPicoUSD = PicoUSD(chunks.reduce(Int64(0)) { $0 &+ ($1.done ? $1.costPicoUSD.rawValue : 0) })
+        job.costPicoUSD = chunks.reduce(PicoUSD(0)) { Self.jobCost($0, plus: $1.done ? $1.costPicoUSD : PicoUSD(0)) }
         job.status = .inProgress
         guard await save(job, batches) else { return }
         for i in chunks.indices where !chunks[i].done {
@@ -171,7 +170,7 @@ extension FrontDoorService {
             job.chunksDone += 1
             job.succeeded += chunk.succeeded
             job.failed += chunk.failed
-            job.costPicoUSD = (try? job.costPicoUSD.adding(chunk.costPicoUSD)) ?? job.costPicoUSD
+            job.costPicoUSD = Self.jobCost(job.costPicoUSD, plus: chunk.costPicoUSD)
             if let stop {
                 // The rest of the job would be refused the same way: its items fail without running.
                 job.status = .failed
@@ -186,6 +185,12 @@ extension FrontDoorService {
         job.status = .completed
         job.completedAtMs = Self.now()
         _ = await save(job, batches)
+    }
+
+    /// A job's cost as its owner sees it (each chunk is billed exactly in the usage store): it
+    /// stops at Int64's 9.2 million dollars rather than wrap.
+    static func jobCost(_ total: PicoUSD, plus chunk: PicoUSD) -> PicoUSD {
+        (try? total.adding(chunk)) ?? PicoUSD(chunk.rawValue < 0 ? Int64.min : Int64.max)
     }
 
     /// One chunk through the pipeline as one inline batch: routed, its ceiling reserved, run.

@@ -75,7 +75,8 @@ extension FrontDoorService {
         } catch {
             throw .unavailable("the usage store did not answer")
         }
-        let remaining = budget.rawValue &- balance.committedPicoUSD
+        let (remaining, overflow) = budget.rawValue.subtractingReportingOverflow(balance.committedPicoUSD)
+        guard !overflow else { throw .internalError("the ledger's committed amount is out of range") }
         let body = JSON.object(
             JSONObject([
                 ("object", "usage"), ("tenant", .string(key.tenant)), ("tier", .string(tier)),

@@ -188,7 +188,9 @@ public struct UsageBulkLoader {
             let result = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
                 try session.connection.bulkInsert(RollupCollections.name(granularity), documents, durability: .rollup)
             }
-            if let failure = result.writeErrors.first {
+            // Each bucket is inserted by this day's flush only (the store started empty, records
+            // come in time order), so one that exists is this insert's first run, retried.
+            if let failure = result.writeErrors.first(where: { $0.code != 11000 }) {
                 throw .storeRejected(detail: "bulk buckets: \(failure.message.prefix(300))")
             }
         }
