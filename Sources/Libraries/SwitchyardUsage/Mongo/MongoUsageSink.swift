@@ -198,6 +198,11 @@ public final class MongoUsageSink: UsageSink {
                 if let h = document["h"]?.int64Value { storedHash[id] = h }
                 if let batch, document["rb"]?.stringValue == batch { ours.insert(id) }
             }
+            if !ours.isEmpty {
+                logger.notice(
+                    "usage write found documents its own batch had claimed: its statement ran twice",
+                    metadata: ["switchyard.documents": "\(ours.count)", "switchyard.batch": "\(batch ?? "")"])
+            }
             pending = []
             for index in conflicted {
                 if ours.contains(documents[index].id) {
