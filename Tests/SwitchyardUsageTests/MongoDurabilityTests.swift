@@ -144,11 +144,22 @@ final class MongoDurabilityTests: XCTestCase {
         XCTAssertEqual(spend.totalPicoUSD, records.reduce(0) { $0 + $1.cost!.totalPicoUSD })
         let claimed = try await documents(sink, UsageCollections.raw, ["rb": ["$exists": true]])
         XCTAssertEqual(claimed.count, 0)
+        // A record repeated within one write whose statement ran twice counts once.
+        let twice = Fixtures.llm("ran-twice-repeated").pricedForTest()
+        let repeated = try sink.rawDocuments([twice])
+        _ = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
+            try sink.upsertRaw(repeated, claimingNewAs: "batch-repeated", session.connection)
+        }
+        let once = try await sink.write([twice, twice], rollups: true, batch: "batch-repeated", deadline: deadline)
+        XCTAssertEqual(once.inserted, 1)
+        XCTAssertEqual(once.duplicates, 1)
+        let withRepeated = try await sink.monthToDateSpend(tenant: "acme", now: Fixtures.noon)
+        XCTAssertEqual(withRepeated.records, 6)
         // A true duplicate (another write's, already rolled up) is still not counted again.
         let again = try await sink.write(records, deadline: deadline)
         XCTAssertEqual(again.duplicates, 5)
         let after = try await sink.monthToDateSpend(tenant: "acme", now: Fixtures.noon)
-        XCTAssertEqual(after.records, 5)
+        XCTAssertEqual(after.records, 6)
     }
 
     /// decisions.md: concurrent requests at a nearly spent tenant overshoot its budget by at most

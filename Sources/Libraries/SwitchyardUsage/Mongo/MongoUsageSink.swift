@@ -203,9 +203,13 @@ public final class MongoUsageSink: UsageSink {
                     "usage write found documents its own batch had claimed: its statement ran twice",
                     metadata: ["switchyard.documents": "\(ours.count)", "switchyard.batch": "\(batch ?? "")"])
             }
+            // A key repeated within this write was inserted by its first occurrence only.
+            let first =
+                ours.isEmpty
+                ? [:] : Dictionary(documents.indices.map { (documents[$0].id, $0) }, uniquingKeysWith: min)
             pending = []
             for index in conflicted {
-                if ours.contains(documents[index].id) {
+                if ours.contains(documents[index].id), first[documents[index].id] == index {
                     inserted.insert(index)
                 } else if storedHash[documents[index].id] == documents[index].hash || round == 2 {
                     duplicates.insert(index)
