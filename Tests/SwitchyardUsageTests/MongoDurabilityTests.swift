@@ -155,11 +155,18 @@ final class MongoDurabilityTests: XCTestCase {
         XCTAssertEqual(once.duplicates, 1)
         let withRepeated = try await sink.monthToDateSpend(tenant: "acme", now: Fixtures.noon)
         XCTAssertEqual(withRepeated.records, 6)
+        // And in a write that ran once: the second occurrence finds the first one's claim.
+        let pair = Fixtures.llm("repeated-once").pricedForTest()
+        let single = try await sink.write([pair, pair], deadline: deadline)
+        XCTAssertEqual(single.inserted, 1)
+        XCTAssertEqual(single.duplicates, 1)
+        let withPair = try await sink.monthToDateSpend(tenant: "acme", now: Fixtures.noon)
+        XCTAssertEqual(withPair.records, 7)
         // A true duplicate (another write's, already rolled up) is still not counted again.
         let again = try await sink.write(records, deadline: deadline)
         XCTAssertEqual(again.duplicates, 5)
         let after = try await sink.monthToDateSpend(tenant: "acme", now: Fixtures.noon)
-        XCTAssertEqual(after.records, 6)
+        XCTAssertEqual(after.records, 7)
     }
 
     /// decisions.md: concurrent requests at a nearly spent tenant overshoot its budget by at most
