@@ -74,16 +74,16 @@ def unconverged(db) -> dict:
     for d in db.usage_rollups_minute.find({}, {"tenant": 1, "minute": 1, "count": 1}):
         key = (d["tenant"], d["minute"])
         rolled[key] = rolled.get(key, 0) + d.get("count", 0)
-    short = {f"{t}@{m}": (n, rolled.get((t, m), 0)) for (t, m), n in raw.items() if rolled.get((t, m), 0) != n}
+    short = {key: (n, rolled.get(key, 0)) for key, n in raw.items() if rolled.get(key, 0) != n}
     documents = []
-    for label in short:
-        tenant, minute = label.split("@")
-        for d in db.usage.find({"tenant": tenant, "timestamp": {"$gte": int(minute), "$lt": int(minute) + 60_000}},
+    for tenant, minute in short:
+        for d in db.usage.find({"tenant": tenant, "timestamp": {"$gte": minute, "$lt": minute + 60_000}},
                                {"rb": 1, "a": 1, "p": 1, "h": 1, "ah": 1}):
             flags = "".join(f for f, on in (("rb", "rb" in d), ("p", "p" in d), ("a", "a" in d),
                                              ("=", d.get("h") == d.get("ah"))) if on)
             documents.append(f"{d['_id'].split(chr(31))[0]}/{d['_id'].split(chr(31))[2]}:{flags}")
-    return {"claimedByIndex": claimed, "claimedByScan": scanned, "shortBuckets": short,
+    return {"claimedByIndex": claimed, "claimedByScan": scanned,
+            "shortBuckets": {f"{t}@{m}": counts for (t, m), counts in short.items()},
             "ledger": [{k: d.get(k) for k in ("_id", "spent", "b")} for d in db.usage_budget_ledger.find()],
             "documents": documents}
 

@@ -108,13 +108,10 @@ public struct UsageBulkLoader {
             }
             skipped.insert(failure.index)
         }
-        // A conflict with this call's own mark is its first run's insert, unless the key came
-        // earlier in this call too (then the earlier one is the insert and this one a duplicate).
+        // A conflict with this call's own mark is its first run's insert.
         if !ours.isEmpty {
-            var seen: Set<String> = []
-            for (index, document) in documents.enumerated() where seen.insert(document.id).inserted {
-                if skipped.contains(index) && ours.contains(document.id) { skipped.remove(index) }
-            }
+            let first = MongoUsageSink.firstIndexByKey(documents)
+            skipped = skipped.filter { !(ours.contains(documents[$0].id) && first[documents[$0].id] == $0) }
         }
         duplicates += skipped.count
         inserted += documents.count - skipped.count

@@ -269,19 +269,27 @@ extension MongoUsageSink {
         _ connection: MongoConnection
     ) throws(MongoFailure) {
         guard !operations.isEmpty else { return }
-        var result = try connection.bulkUpdate(collection, operations, durability: .rollup)
-        for round in 0..<2 {
-            var again: [MongoConnection.UpdateOne] = []
-            for failure in result.writeErrors where failure.index < increments {
-                guard failure.code == 11000 else {
-                    throw MongoFailure(
-                        domain: 0, code: UInt32(clamping: failure.code), message: "\(what): \(failure.message)")
-                }
-                if round == 0 { again.append(operations[failure.index]) }
+        let first = try connection.bulkUpdate(collection, operations, durability: .rollup)
+        let again = try Self.duplicateKeyIncrements(first, increments: increments, what: what).map { operations[$0] }
+        guard !again.isEmpty else { return }
+        let second = try connection.bulkUpdate(collection, again, durability: .rollup)
+        _ = try Self.duplicateKeyIncrements(second, increments: again.count, what: what)
+    }
+
+    /// The increments among a bulk's first `increments` operations that hit a duplicate key; any
+    /// other error of an increment throws.
+    private static func duplicateKeyIncrements(_ result: MongoConnection.BulkResult, increments: Int, what: String)
+        throws(MongoFailure) -> [Int]
+    {
+        var duplicates: [Int] = []
+        for failure in result.writeErrors where failure.index < increments {
+            guard failure.code == 11000 else {
+                throw MongoFailure(
+                    domain: 0, code: UInt32(clamping: failure.code), message: "\(what): \(failure.message)")
             }
-            if again.isEmpty { return }
-            result = try connection.bulkUpdate(collection, again, durability: .rollup)
+            duplicates.append(failure.index)
         }
+        return duplicates
     }
 
     /// The guarded `$inc` of one bucket (its fields and `lh.<index>` counts).

@@ -124,6 +124,12 @@ public final class MongoUsageSink: UsageSink {
         return documents
     }
 
+    /// Each key's first position in `documents`: a key repeated within one call is inserted by its
+    /// first occurrence only, so a later one that finds the call's own insert is a duplicate.
+    static func firstIndexByKey(_ documents: [RawDocument]) -> [String: Int] {
+        Dictionary(documents.indices.map { (documents[$0].id, $0) }, uniquingKeysWith: min)
+    }
+
     /// Which documents a raw upsert inserted, changed, or found identical.
     struct RawOutcome {
         var summary: UsageWriteSummary
@@ -203,10 +209,7 @@ public final class MongoUsageSink: UsageSink {
                     "usage write found documents its own batch had claimed: its statement ran twice",
                     metadata: ["switchyard.documents": "\(ours.count)", "switchyard.batch": "\(batch ?? "")"])
             }
-            // A key repeated within this write was inserted by its first occurrence only.
-            let first =
-                ours.isEmpty
-                ? [:] : Dictionary(documents.indices.map { (documents[$0].id, $0) }, uniquingKeysWith: min)
+            let first = ours.isEmpty ? [:] : Self.firstIndexByKey(documents)
             pending = []
             for index in conflicted {
                 if ours.contains(documents[index].id), first[documents[index].id] == index {
