@@ -3,8 +3,8 @@ import SwitchyardCore
 import SwitchyardRouting
 import XCTest
 
-/// The int8 model file is mapped, not copied into the heap, and its pages are resident only once
-/// scoring reads them (docs/packaging.md, sixth pass). Read from the kernel's own account of this
+/// The int8 model file is mapped, not copied into the heap: its resident pages are the page cache's
+/// (docs/packaging.md, sixth and tenth passes). Read from the kernel's own account of this
 /// process's mappings (`/proc/self/smaps`), so nothing here trusts the loader's word.
 final class NGramModelMappingTests: XCTestCase {
     /// A private copy of the shipped model, so no other test's scoring has touched its pages.
@@ -35,17 +35,18 @@ final class NGramModelMappingTests: XCTestCase {
         return total
     }
 
-    func testTheTableIsMappedAndResidentOnlyOnceScored() throws {
+    func testTheTableIsScoredWhereItIsMapped() throws {
         #if os(Linux)
             let path = try privateModelCopy()
             let size = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
             let classifier = try NGramClassifier.load(path: path, expectedVersion: nil)
             XCTAssertEqual(classifier.model.weightEncoding, "i8")
-            // The load read every byte (the checksum), then gave the pages back.
+            // The load's checksum read every page of the mapping and left them mapped.
             let atLoad = try XCTUnwrap(
                 try residentKilobytes(mapping: path), "the model file should be mapped, not read into the heap")
-            XCTAssertLessThanOrEqual(atLoad, 8, "resident after load")
-            // Scoring a prompt faults in the pages of the buckets it reads, and no more than the file.
+            XCTAssertGreaterThan(atLoad, size / 1024 / 2, "resident after load")
+            XCTAssertLessThanOrEqual(atLoad, (size + 4095) / 4096 * 4)
+            // Scoring reads the mapping: the same verdict as the shared model's, no new mapping.
             let prompt = "Write a Python function that merges two sorted lists, with tests and a docstring."
             let verdict = classifier.classify(ClassificationInput(text: prompt, imageCount: 0, modality: .text))
             XCTAssertEqual(
@@ -53,7 +54,6 @@ final class NGramModelMappingTests: XCTestCase {
                 NGramClassifierTests.classifier.classify(
                     ClassificationInput(text: prompt, imageCount: 0, modality: .text)))
             let scored = try XCTUnwrap(try residentKilobytes(mapping: path))
-            XCTAssertGreaterThan(scored, atLoad, "resident after scoring")
             XCTAssertLessThanOrEqual(scored, (size + 4095) / 4096 * 4)
         #else
             throw XCTSkip("reads /proc/self/smaps")

@@ -11,19 +11,30 @@ import Synchronization
 public enum RuntimeLoop {
     /// Reads `RuntimeConfiguration` from the process environment, builds the handler with
     /// `makeHandler` (init phase) and serves invocations until SIGTERM. Never returns.
-    public static func run<Handler: FunctionHandler>(_ makeHandler: () async throws -> Handler) async -> Never {
+    ///
+    /// `makeHandler` is `@Sendable`, so a closure written in `main.swift` is not isolated to the
+    /// main actor: init runs on the loop's own thread. A main-actor closure ran on another thread
+    /// (on Linux the main queue is drained by a dispatch worker once `main` parks), so every `await`
+    /// in init hopped between two threads on two CPUs, and every page the init wrote for the first
+    /// time then cost a TLB shoot-down to the other CPU (docs/packaging.md, tenth pass).
+    public static func run<Handler: FunctionHandler>(_ makeHandler: @Sendable () async throws -> Handler) async -> Never
+    {
         await runBytes { CodableByteHandler(try await makeHandler()) }
     }
 
     /// As `run`, for a handler that streams its response (Lambda's response streaming mode).
-    public static func runStreaming<Handler: StreamingFunctionHandler>(_ makeHandler: () async throws -> Handler)
+    public static func runStreaming<Handler: StreamingFunctionHandler>(
+        _ makeHandler: @Sendable () async throws -> Handler
+    )
         async -> Never
     {
         await runBytes { CodableStreamingHandler(try await makeHandler()) }
     }
 
     /// As `run`, for a handler that works on raw bytes: a `ByteHandler` or a `StreamingByteHandler`.
-    public static func runBytes<Handler: InvocationHandler>(_ makeHandler: () async throws -> Handler) async -> Never {
+    public static func runBytes<Handler: InvocationHandler>(_ makeHandler: @Sendable () async throws -> Handler) async
+        -> Never
+    {
         // Init is timed from here: the dynamic loader and static initialisers ran before.
         let processStart = ContinuousClock.now
         installTerminationHandler()

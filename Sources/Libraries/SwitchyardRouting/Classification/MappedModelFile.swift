@@ -3,8 +3,11 @@ import SwitchyardCore
 /// A classifier file mapped read-only (`PROT_READ`, `MAP_PRIVATE`) instead of read into the heap.
 ///
 /// The router's int8 table is 2 MiB; read into an array it was 2 MiB of anonymous memory at init
-/// beside the same bytes in the page cache. Mapped, the process shares the page cache's copy, and
-/// after `release()` none of it counts as resident until scoring touches a bucket's page again.
+/// beside the same bytes in the page cache. Mapped, the process shares the page cache's copy: the
+/// load's checksum leaves the pages mapped (resident, but the page cache's, not a second copy), and
+/// scoring reads them without faulting again. Dropping them after the checksum (`MADV_DONTNEED`)
+/// was tried and undone: scoring faulted most of them back within the first invokes, and the
+/// advice flushed the TLB of every other CPU running the process (docs/packaging.md, tenth pass).
 ///
 /// The file must not change while it is mapped: a file truncated in place makes a later access a
 /// SIGBUS. Lambda's `/var/task` is read-only; locally, `scripts/train-router` writes a temporary file
@@ -33,15 +36,6 @@ final class MappedModelFile: @unchecked Sendable {
             throw MappingFailure(errno: errno)
         }
         bytes = UnsafeRawBufferPointer(start: base, count: size)
-    }
-
-    /// Drops the mapping's pages from this process's resident set (`MADV_DONTNEED`). The mapping
-    /// stays valid: the next access faults the page back in from the page cache, unchanged, because
-    /// a read-only private mapping has no modified pages to lose. Used after the load's checksum pass,
-    /// which touches every page, so that init leaves only the pages scoring touches resident.
-    func release() {
-        guard let base = bytes.baseAddress else { return }
-        _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_DONTNEED)
     }
 
     deinit {

@@ -23,9 +23,8 @@ import SwitchyardJSON
 ///                       words, then the remaining bytes one at a time
 ///
 /// Format 2 is scored where it lies: loading maps the file read-only (`MappedModelFile`), checks its
-/// checksum and sizes, keeps the mapping and drops its pages from the resident set, so init does no
-/// conversion and copies nothing, and the table (2 MiB at 2^17 buckets) becomes resident page by page
-/// as scoring reads it, shared with the page cache instead of copied into the heap.
+/// checksum and sizes and keeps the mapping, so init does no conversion and copies nothing, and the
+/// table (2 MiB at 2^17 buckets) is the page cache's pages, not a copy in the heap.
 /// Format 1 (router-ngram-1 to -3, kept so evaluations can run them beside a newer model) is widened
 /// at load into a dense f32 table.
 public struct NGramModel: Sendable {
@@ -79,9 +78,8 @@ public struct NGramModel: Sendable {
         } catch {
             throw .corrupt(path: path, detail: error.detail)
         }
-        // The checksum read every page; from here only the buckets scoring reads become resident.
-        // Format 1 keeps no reference, and its mapping goes with `file`.
-        file.release()
+        // Format 2 keeps the mapping (its pages are the page cache's); format 1 keeps no reference,
+        // and its mapping goes with `file`.
         return model
     }
 
