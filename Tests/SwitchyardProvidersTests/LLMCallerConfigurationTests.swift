@@ -43,6 +43,33 @@ final class LLMCallerConfigurationTests: XCTestCase {
         XCTAssertEqual(local.compute.memoryMB, 512)
     }
 
+    /// The ingress hands over the router's parse of the catalog: used when it is the file this
+    /// configuration would read and no overlay rewrites it, else the file is read as usual.
+    func testAnAlreadyParsedCatalogIsUsedOnlyWhenItIsTheSameFile() throws {
+        try write("catalog.json", catalog())
+        try write("local/catalog-overlay.json", #"{"models":{"gpt-4o-mini":{"endpoint":"http://127.0.0.1:8790"}}}"#)
+        let path = bundle.path + "/catalog.json"
+        // A catalog that differs from the file, so the test can tell which one was used.
+        let parsed = try Catalog.parse(Array(catalog(credential: "OTHER_KEY").utf8), source: "router")
+        let environment = Environment(["SWITCHYARD_BUNDLE_DIR": bundle.path])
+        let shared = try LLMCallerConfiguration(environment: environment, parsed: (path, parsed))
+        XCTAssertEqual(shared.catalog.model("gpt-4o-mini")?.credential, "OTHER_KEY")
+        // Another file: read from disk.
+        let other = try LLMCallerConfiguration(environment: environment, parsed: ("/elsewhere/catalog.json", parsed))
+        XCTAssertNil(other.catalog.model("gpt-4o-mini")?.credential)
+        // An overlay: the file is read and overlaid, the router's parse is not used.
+        let overlaid = try LLMCallerConfiguration(
+            environment: Environment([
+                "SWITCHYARD_BUNDLE_DIR": bundle.path, "SWITCHYARD_CATALOG_OVERLAY": "local/catalog-overlay.json",
+            ]),
+            parsed: (path, parsed))
+        XCTAssertNil(overlaid.catalog.model("gpt-4o-mini")?.credential)
+        XCTAssertEqual(overlaid.catalog.model("gpt-4o-mini")?.endpoint, "http://127.0.0.1:8790")
+        // A shared catalog is checked like a read one.
+        let bad = try Catalog.parse(Array(catalog(credential: "AWS_SECRET_ACCESS_KEY").utf8), source: "router")
+        XCTAssertThrowsError(try LLMCallerConfiguration(environment: environment, parsed: (path, bad)))
+    }
+
     func testBadConfigurationIsATypedInitError() throws {
         try write("catalog.json", catalog())
         func error(_ env: [String: String]) -> String? {

@@ -28,7 +28,8 @@ enum ServerCommand {
         do {
             let environment = Environment.process
             let configuration = try ServerConfiguration(environment: environment)
-            let router = try RouterHandler(configuration: RouterConfiguration(environment: environment))
+            let routerConfiguration = try RouterConfiguration(environment: environment)
+            let router = try RouterHandler(configuration: routerConfiguration)
             let pool = BlockingPool(threads: configuration.upstreamThreads)
             let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.threads)
             // As many kept-alive upstream handles as transfers can run at once: past the transport's
@@ -49,7 +50,10 @@ enum ServerCommand {
             var pipeline = InProcessPipeline(
                 router: router,
                 llm: try LLMCallerHandler(
-                    configuration: LLMCallerConfiguration(environment: environment), transport: transport),
+                    configuration: LLMCallerConfiguration(
+                        environment: environment,
+                        parsed: (routerConfiguration.bundle.catalog, router.bundles.read { $0.table.catalog })),
+                    transport: transport),
                 vision: configuration.vision ? try await VisionHandler.make(environment: environment) : nil,
                 pool: pool, usage: billing?.frontDoor.queue, enqueueTimeout: configuration.frontDoor.enqueueTimeout,
                 logger: logger)

@@ -59,12 +59,18 @@ extension IngressHandler {
                 queueURL: try environment.require("USAGE_QUEUE_URL"))
             billing = FrontDoorBilling(ledger: ledger, queue: queue)
         }
+        // The llm-caller reads the catalog the router just parsed (unless an overlay rewrites it):
+        // parsing it twice was an eighth of the ingress's init.
+        let routerConfiguration = try RouterConfiguration(environment: environment)
+        let router = try RouterHandler(configuration: routerConfiguration)
+        let llmConfiguration = try LLMCallerConfiguration(
+            environment: environment,
+            parsed: (routerConfiguration.bundle.catalog, router.bundles.read { $0.table.catalog }))
         // One request at a time per execution environment: a few threads for blocking calls suffice.
         // No detector in process: whole answers, the vision ones included, run on the state machine.
         let local = InProcessBackend(
             pipeline: InProcessPipeline(
-                router: try RouterHandler(configuration: RouterConfiguration(environment: environment)),
-                llm: try LLMCallerHandler(configuration: LLMCallerConfiguration(environment: environment)),
+                router: router, llm: try LLMCallerHandler(configuration: llmConfiguration),
                 vision: nil, pool: BlockingPool(threads: 4), usage: billing?.queue,
                 enqueueTimeout: configuration.frontDoor.enqueueTimeout, logger: logger))
         let backend = StepFunctionsBackend(

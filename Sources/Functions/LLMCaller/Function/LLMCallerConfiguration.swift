@@ -51,10 +51,21 @@ public struct LLMCallerConfiguration: Sendable {
     /// Reads the environment and loads the catalog through `ConfigLocator`.
     /// - Throws: `Config.*` naming the variable or file.
     public init(environment: Environment) throws(ConfigurationError) {
-        var catalog = try Catalog.parse(
-            try FileReader.read(ConfigLocator.require("catalog.json", environment: environment)),
-            source: "catalog.json")
-        if let overlay = environment["SWITCHYARD_CATALOG_OVERLAY"], !overlay.isEmpty {
+        try self.init(environment: environment, parsed: nil)
+    }
+
+    /// As `init(environment:)`, taking a catalog another part of the same process already parsed
+    /// from `parsed.path` (the ingress's router) when that is the file this configuration reads and
+    /// no overlay rewrites it; otherwise it reads the file itself, as `init(environment:)` does.
+    public init(environment: Environment, parsed: (path: String, catalog: Catalog)?) throws(ConfigurationError) {
+        let path = try ConfigLocator.require("catalog.json", environment: environment)
+        let overlay = environment["SWITCHYARD_CATALOG_OVERLAY"].flatMap { $0.isEmpty ? nil : $0 }
+        if overlay == nil, let parsed, parsed.path == path {
+            try self.init(environment: environment, catalog: parsed.catalog)
+            return
+        }
+        var catalog = try Catalog.parse(try FileReader.read(path), source: "catalog.json")
+        if let overlay {
             guard let path = ConfigLocator.locate(overlay, environment: environment) else {
                 throw .unreadableFile(path: overlay, reason: "SWITCHYARD_CATALOG_OVERLAY names no readable file")
             }
