@@ -45,4 +45,32 @@ final class ImageAccessConfigurationTests: XCTestCase {
         let empty = Environment(["SWITCHYARD_BUNDLE_DIR": FileManager.default.temporaryDirectory.path])
         XCTAssertEqual(try ImageAccessConfiguration(environment: empty).tenants, [:])
     }
+
+    /// Every shape the file can be wrong in is a typed error naming where; other keys are ignored.
+    func testTheTenantsFileIsReadFieldByField() throws {
+        func detail(_ text: String) -> String? {
+            do {
+                _ = try ImageAccessConfiguration.parseTenants(Array(text.utf8), source: "t")
+                return nil
+            } catch {
+                XCTAssertEqual(error.errorType, "Config.InvalidDocument", text)
+                return error.errorMessage
+            }
+        }
+        let good = try ImageAccessConfiguration.parseTenants(
+            Array(
+                #"{"version": "1", "about": "ignored", "tenants": {"b": {"s3": null}, "a": {"s3": ["s3://acme-bucket/y/"]}, "c": {}}}"#
+                    .utf8), source: "t")
+        XCTAssertEqual(good, ["a": [try XCTUnwrap(S3Prefix("s3://acme-bucket/y/"))], "b": [], "c": []])
+        XCTAssertEqual(detail(#"{"tenants": {}}"#)?.contains(#"missing field "version""#), true)
+        XCTAssertEqual(detail(#"{"version": "1"}"#)?.contains(#"missing field "tenants""#), true)
+        XCTAssertEqual(detail(#"{"version": 1, "tenants": {}}"#)?.contains("version"), true)
+        XCTAssertEqual(detail(#"{"version": "1", "tenants": []}"#)?.contains("tenants"), true)
+        XCTAssertEqual(detail(#"{"version": "1", "tenants": {"a": []}}"#)?.contains("a"), true)
+        XCTAssertEqual(detail(#"{"version": "1", "tenants": {"a": {"s3": "s3://x/"}}}"#)?.contains("s3"), true)
+        XCTAssertEqual(detail(#"{"version": "1", "tenants": {"a": {"s3": [7]}}}"#)?.contains("s3"), true)
+        XCTAssertNotNil(detail(#"{"version": "1", "tenants": {"": {"s3": []}}}"#))
+        XCTAssertNotNil(detail("[]"))
+        XCTAssertNotNil(detail("{"))
+    }
 }

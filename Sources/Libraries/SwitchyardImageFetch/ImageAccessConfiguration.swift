@@ -68,27 +68,41 @@ public struct ImageAccessConfiguration: Sendable, Equatable {
         deployment.adding(s3: tenants[tenant] ?? [])
     }
 
-    /// Parses the tenants' file.
+    /// Parses the tenants' file: `{"version": "…", "tenants": {"<id>": {"s3": ["s3://bucket/prefix/"]}}}`
+    /// (other top-level keys, such as `about`, are ignored).
+    ///
+    /// Read field by field, as the bundle's documents are (`JSONFields`): through `Decodable` this
+    /// 346-byte file cost 0.36 M instructions at every cold start of the ingress and the llm-caller,
+    /// most of it Swift instantiating the decoder's generic containers (docs/packaging.md, tenth pass).
     /// - Throws: `Config.InvalidDocument` naming the tenant and entry at fault.
     public static func parseTenants(_ bytes: [UInt8], source: String) throws(ConfigurationError) -> [String: [S3Prefix]]
     {
-        struct Tenant: Decodable { var s3: [String]? }
-        struct File: Decodable {
-            var version: String
-            var tenants: [String: Tenant]
-        }
-        let file: File
-        do { file = try JSON.decode(File.self, from: bytes) } catch {
+        enum Field: String { case version, tenants }
+        enum TenantField: String { case s3 }
+        let listed: [String: [String]]
+        do {
+            let file = try JSONFields(try JSON.parse(bytes), keys: Field.self)
+            _ = try file.required(.version, JSONRead.string)
+            listed = try file.required(.tenants) { tenants throws(JSONWalkError) in
+                try JSONRead.map(tenants) { tenant throws(JSONWalkError) in
+                    try JSONFields(tenant, keys: TenantField.self).optional(.s3) { list throws(JSONWalkError) in
+                        try JSONRead.array(list, JSONRead.string)
+                    } ?? []
+                }
+            }
+        } catch let error as JSONWalkError {
+            throw .invalidDocument(source: source, detail: error.description)
+        } catch {
             throw .invalidDocument(source: source, detail: describeDecodingError(error))
         }
         var tenants: [String: [S3Prefix]] = [:]
-        for (tenant, entry) in file.tenants.sorted(by: { $0.key < $1.key }) {
+        for (tenant, entries) in listed.sorted(by: { $0.key < $1.key }) {
             guard Identifier.isValid(tenant) else {
                 throw .invalidDocument(
                     source: source, detail: "tenant id \(tenant.prefix(60)) is not a valid identifier")
             }
             var prefixes: [S3Prefix] = []
-            for text in entry.s3 ?? [] {
+            for text in entries {
                 guard let prefix = S3Prefix(text) else {
                     throw .invalidDocument(
                         source: source, detail: "tenants.\(tenant).s3: \(text.prefix(80)) is not s3://bucket/prefix")
