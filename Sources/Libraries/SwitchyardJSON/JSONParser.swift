@@ -371,12 +371,73 @@ struct JSONParser: ~Copyable {
         }
         let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
         if isInteger, let value = parseInt64(slice) { return .integer(value) }
+        if let value = Self.exactDouble(slice) { return .double(value) }
         let text = String(decoding: slice, as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
             index = start
             throw error(.invalidNumber)
         }
         return .double(value)
+    }
+
+    /// Powers of ten a `Double` holds exactly (10^22 is the largest).
+    static let exactPowersOfTen: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+        1e19, 1e20, 1e21, 1e22,
+    ]
+
+    /// A number literal the grammar already accepted, converted without `strtod` when that is exact
+    /// (Clinger's fast path): a decimal significand below 2^53 and a power of ten within 10^±22 are
+    /// both exact doubles, so one IEEE multiply or divide rounds once, correctly, to the value
+    /// `strtod` gives. Nil otherwise (more digits, a larger exponent): the caller takes the slow path.
+    /// Most of the configuration's and the providers' decimals (`0.15`, `2.5e-7`) take this path
+    /// instead of a `String` and `strtod` (about 40 instructions instead of 1,000).
+    static func exactDouble(_ literal: UnsafeBufferPointer<UInt8>) -> Double? {
+        var i = 0
+        let negative = literal[0] == UInt8(ascii: "-")
+        if negative { i = 1 }
+        var significand: UInt64 = 0
+        var digits = 0
+        var fractionDigits = 0
+        var inFraction = false
+        while i < literal.count {
+            let b = literal[i]
+            if b == UInt8(ascii: ".") {
+                inFraction = true
+            } else if b &- UInt8(ascii: "0") < 10 {
+                digits += 1
+                // 19 digits always fit in a UInt64; more go to the slow path.
+                guard digits <= 19 else { return nil }
+                significand = significand &* 10 &+ UInt64(b &- UInt8(ascii: "0"))
+                if inFraction { fractionDigits += 1 }
+            } else {
+                break  // "e" or "E"
+            }
+            i += 1
+        }
+        var exponent = 0
+        if i < literal.count {
+            i += 1  // e
+            var negativeExponent = false
+            if literal[i] == UInt8(ascii: "-") || literal[i] == UInt8(ascii: "+") {
+                negativeExponent = literal[i] == UInt8(ascii: "-")
+                i += 1
+            }
+            // More than four exponent digits is far outside the fast path's range (or padded with
+            // zeros, which strtod reads as well).
+            guard literal.count - i <= 4 else { return nil }
+            while i < literal.count {
+                exponent = exponent * 10 + Int(literal[i] &- UInt8(ascii: "0"))
+                i += 1
+            }
+            if negativeExponent { exponent = -exponent }
+        }
+        exponent -= fractionDigits
+        guard significand <= 1 << 53, exponent >= -22, exponent <= 22 else { return nil }
+        let magnitude = Double(significand)
+        let value =
+            exponent >= 0 ? magnitude * exactPowersOfTen[exponent] : magnitude / exactPowersOfTen[-exponent]
+        return negative ? -value : value
     }
 
     /// Exact Int64 parse; nil on overflow (the caller then falls back to Double).
