@@ -102,6 +102,39 @@ final class LearnedRoutingTests: XCTestCase {
 
     // MARK: - Frozen quality table
 
+    /// The fingerprint hashes its bytes as it makes them; the reference formats each score into a
+    /// string first, as the definition reads. Scores across the whole 0...1 range, rounding included.
+    func testTheFingerprintIsItsDefinition() throws {
+        func reference(_ catalog: Catalog) -> String {
+            // FNV-1a 64's published constants.
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            func add(_ text: String) { for b in text.utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 } }
+            for model in catalog.models {
+                add(model.id.rawValue + ":")
+                for (category, score) in model.quality.sorted(by: { $0.key < $1.key }) {
+                    add("\(category)=\(Int((score * 1000).rounded())),")
+                }
+                add(";")
+            }
+            let digits = String(hash, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }
+        let shipped = RoutingFixtures.bundle.catalog
+        XCTAssertEqual(shipped.qualityFingerprint, reference(shipped))
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            var models = shipped.models
+            for i in models.indices {
+                for category in models[i].quality.keys {
+                    models[i].quality[category] = [0, 1, 0.0005, 0.9995, Double.random(in: 0...1, using: &generator)]
+                        .randomElement(using: &generator)!
+                }
+            }
+            let catalog = try Catalog(version: shipped.version, models: models)
+            XCTAssertEqual(catalog.qualityFingerprint, reference(catalog))
+        }
+    }
+
     func testTheCommittedQualityTableMatchesItsVersion() {
         let bundle = RoutingFixtures.bundle
         XCTAssertEqual(bundle.qualityVersion?.fingerprint, bundle.catalog.qualityFingerprint)
