@@ -11,16 +11,42 @@ enum CivilDate {
         return era * 146_097 + doe - 719_468
     }
 
-    /// Epoch milliseconds of UTC midnight, or nil if `text` is not a valid `YYYY-MM-DD` date.
+    /// Epoch milliseconds of UTC midnight, or nil if `text` is not a valid `YYYY-MM-DD` date:
+    /// exactly ten ASCII bytes, digits but for the two hyphens (no sign, no spaces).
+    ///
+    /// Read byte by byte: splitting into substrings and parsing each generically cost ~6,000
+    /// instructions a date, and the rates table has one per price period (docs/packaging.md,
+    /// tenth pass).
     static func epochMilliseconds(_ text: String) -> Int64? {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int64(parts[0]), let month = Int64(parts[1]), let day = Int64(parts[2]),
-            (1...12).contains(month), (1...31).contains(day)
-        else { return nil }
-        let monthDays: [Int64] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        var fields: (year: Int64, month: Int64, day: Int64) = (0, 0, 0)
+        var position = 0
+        for byte in text.utf8 {
+            guard position < 10 else { return nil }
+            if position == 4 || position == 7 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+            } else {
+                let digit = byte &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                if position < 4 {
+                    fields.year = fields.year * 10 + Int64(digit)
+                } else if position < 7 {
+                    fields.month = fields.month * 10 + Int64(digit)
+                } else {
+                    fields.day = fields.day * 10 + Int64(digit)
+                }
+            }
+            position += 1
+        }
+        let (year, month, day) = fields
+        guard position == 10, (1...12).contains(month), (1...31).contains(day) else { return nil }
         let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        guard day <= (month == 2 && !leap ? 28 : monthDays[Int(month - 1)]) else { return nil }
+        let monthDays: Int64 =
+            switch month {
+            case 2: leap ? 29 : 28
+            case 4, 6, 9, 11: 30
+            default: 31
+            }
+        guard day <= monthDays else { return nil }
         return daysSinceEpoch(year: year, month: month, day: day) * 86_400_000
     }
 }
