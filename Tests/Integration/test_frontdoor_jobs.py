@@ -356,8 +356,18 @@ def test_a_job_survives_the_server_being_killed_and_bills_once(stack):
     assert [line["id"] for line in lines] == [f"crash-{i}" for i in range(100)]
     # Billed once: one record per item however many times its chunk started.
     ids = [f"{job['id']}-c{k}" for k in range(3)]
-    stored = wait_for(lambda: (lambda rs: rs if len(rs) >= 103 else None)(
-        list(fd.db().usage.find({"requestId": {"$in": ids}}))), timeout=60)
+    # Wait for every item's record, not for a count: a chunk killed mid-call may leave an attempt's
+    # own record besides its rerun's, so 103 records can be there before the last items' are.
+    everything = {f"batch/crash-{i}/llm" for i in range(100)} | {"router"}
+
+    def complete():
+        found = list(fd.db().usage.find({"requestId": {"$in": ids}}))
+        return found if {rec["step"] for rec in found} >= everything else None
+
+    stored = wait_for(complete, timeout=60)
+    if stored is None:
+        missing = sorted(everything - {rec["step"] for rec in fd.db().usage.find({"requestId": {"$in": ids}})})
+        raise AssertionError(f"no usage record after 60 s for {len(missing)} steps: {missing[:10]}")
     keys = [(rec["requestId"], rec["step"], rec.get("invocationId"), rec.get("attempt", 0)) for rec in stored]
     assert len(keys) == len(set(keys))  # a retried provider attempt is its own record, never a copy
     assert sorted({rec["step"] for rec in stored if rec["step"] != "router"}) == sorted(
