@@ -57,10 +57,10 @@ final class ImageAccessConfigurationTests: XCTestCase {
                 return error.errorMessage
             }
         }
-        let good = try ImageAccessConfiguration.parseTenants(
-            Array(
-                #"{"version": "1", "about": "ignored", "tenants": {"b": {"s3": null}, "a": {"s3": ["s3://acme-bucket/y/"]}, "c": {}}}"#
-                    .utf8), source: "t")
+        let document =
+            #"{"version": "1", "about": "ignored", "#
+            + #""tenants": {"b": {"s3": null}, "a": {"s3": ["s3://acme-bucket/y/"]}, "c": {}}}"#
+        let good = try ImageAccessConfiguration.parseTenants(Array(document.utf8), source: "t")
         XCTAssertEqual(good, ["a": [try XCTUnwrap(S3Prefix("s3://acme-bucket/y/"))], "b": [], "c": []])
         XCTAssertEqual(detail(#"{"tenants": {}}"#)?.contains(#"missing field "version""#), true)
         XCTAssertEqual(detail(#"{"version": "1"}"#)?.contains(#"missing field "tenants""#), true)
