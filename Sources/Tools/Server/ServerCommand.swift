@@ -51,8 +51,7 @@ enum ServerCommand {
                 router: router,
                 llm: try LLMCallerHandler(
                     configuration: LLMCallerConfiguration(
-                        environment: environment,
-                        parsed: (routerConfiguration.bundle.catalog, router.bundles.read { $0.table.catalog })),
+                        environment: environment, parsed: router.parsedCatalog(routerConfiguration)),
                     transport: transport),
                 vision: configuration.vision ? try await VisionHandler.make(environment: environment) : nil,
                 pool: pool, usage: billing?.frontDoor.queue, enqueueTimeout: configuration.frontDoor.enqueueTimeout,

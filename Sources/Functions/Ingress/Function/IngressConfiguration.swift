@@ -64,8 +64,7 @@ extension IngressHandler {
         let routerConfiguration = try RouterConfiguration(environment: environment)
         let router = try RouterHandler(configuration: routerConfiguration)
         let llmConfiguration = try LLMCallerConfiguration(
-            environment: environment,
-            parsed: (routerConfiguration.bundle.catalog, router.bundles.read { $0.table.catalog }))
+            environment: environment, parsed: router.parsedCatalog(routerConfiguration))
         // One request at a time per execution environment: a few threads for blocking calls suffice.
         // No detector in process: whole answers, the vision ones included, run on the state machine.
         let local = InProcessBackend(

@@ -98,6 +98,12 @@ public struct RouterHandler: FunctionHandler {
             architecture: configuration.architecture)
     }
 
+    /// The catalog in force and the file `configuration` read it from: what an llm-caller in the same
+    /// process takes instead of parsing the file again (`LLMCallerConfiguration(environment:parsed:)`).
+    public func parsedCatalog(_ configuration: RouterConfiguration) -> (path: String, catalog: Catalog) {
+        (configuration.bundle.catalog, bundles.read { $0.table.catalog })
+    }
+
     /// A model file named relative to the policy file (both travel together in the zip). The
     /// learned model is loaded at init; a reloaded policy naming another one needs a restart.
     static func resolve(_ file: String, besides policyPath: String) -> String {
