@@ -1,3 +1,5 @@
+import SwitchyardCore
+
 /// What a request asks for; quality scores in the catalog are given per category.
 ///
 /// The raw values are the policy file's and the decision document's spelling, so rules and the
@@ -15,6 +17,15 @@ public enum TaskCategory: String, Codable, Sendable, CaseIterable, Hashable {
     case visionQA = "vision-qa"
     case detection
     case embedding
+
+    /// By length and bytes (`RawValueIndex`): the catalog's quality keys are converted at every
+    /// init, where the synthesized compare against each case in turn was ~0.2 M instructions.
+    public init?(rawValue: String) {
+        guard let category = Self.byRawValue.value(rawValue) else { return nil }
+        self = category
+    }
+
+    private static let byRawValue = RawValueIndex<TaskCategory>()
 
     /// The backend kind that serves this category.
     public var backendKind: BackendKind {

@@ -4,14 +4,17 @@ import SwitchyardJSON
 /// keys its decoder reads, plus any the format allows and nothing reads) and, for a field that
 /// holds objects, their format.
 ///
-/// A key is looked up by binary search in the sorted names, so a check hashes nothing and builds
-/// no path string unless it finds an unknown field (the `Set<String>` tables and per-object paths
-/// it replaced were ~1 M instructions of every init; `Field(rawValue:)` for every member, ~0.4 M).
+/// A key is looked up by binary search in the sorted names, and its value's format is the entry at
+/// the same index, so a check hashes nothing, converts no key to its `Field` and builds no path
+/// string unless it finds an unknown field (the `Set<String>` tables and per-object paths it
+/// replaced were ~1 M instructions of every init; `Field(rawValue:)` for every member, ~0.4 M, and
+/// for every member holding a container, 0.14 M).
 struct KeySchema: Sendable {
     /// Every field name, sorted.
     let names: [String]
-    /// The format of field `key`'s value; nil when it is not checked (scalars, maps of categories).
-    let member: @Sendable (String) -> Member?
+    /// The format of the value of the field named `names[i]`; nil when it is not checked (scalars,
+    /// maps of categories).
+    let members: [Member?]
 
     indirect enum Member: Sendable {
         /// An object of this format.
@@ -23,23 +26,29 @@ struct KeySchema: Sendable {
     }
 
     /// The fields of `Field`, plus `extra`; `member` gives the format of a field's value.
-    static func fields<Field: CaseIterable & RawRepresentable & Sendable>(
-        _: Field.Type, plus extra: [String] = [], member: @escaping @Sendable (Field) -> Member? = { _ in nil }
+    static func fields<Field: CaseIterable & RawRepresentable>(
+        _: Field.Type, plus extra: [String] = [], member: (Field) -> Member? = { _ in nil }
     ) -> KeySchema where Field.RawValue == String {
-        KeySchema(
-            names: (Field.allCases.map(\.rawValue) + extra).sorted(),
-            member: { Field(rawValue: $0).flatMap(member) })
+        sorted(names: Field.allCases.map(\.rawValue) + extra, members: Field.allCases.map(member))
     }
 
-    /// Whether `key` is a field of this object.
-    func allows(_ key: String) -> Bool {
+    /// Not generic, so the sort runs specialized (tuples in the generic form went through runtime
+    /// metadata: 1.8 M instructions more at init). `members` may be shorter than `names`: the rest
+    /// are unchecked.
+    private static func sorted(names: [String], members: [Member?]) -> KeySchema {
+        let order = names.indices.sorted { names[$0] < names[$1] }
+        return KeySchema(names: order.map { names[$0] }, members: order.map { $0 < members.count ? members[$0] : nil })
+    }
+
+    /// Where `key` is in `names`, or nil when it is not a field of this object.
+    func index(of key: String) -> Int? {
         var low = 0
         var high = names.count
         while low < high {
             let mid = (low &+ high) / 2
             if names[mid] < key { low = mid &+ 1 } else { high = mid }
         }
-        return low < names.count && names[low] == key
+        return low < names.count && names[low] == key ? low : nil
     }
 }
 
@@ -56,10 +65,10 @@ enum KnownKeys {
     /// The path is built only on the way out, for the one unknown field found.
     private static func unknown(in object: JSONObject, _ schema: KeySchema) -> (path: String, problem: String)? {
         for member in object.members {
-            guard schema.allows(member.key) else {
+            guard let field = schema.index(of: member.key) else {
                 return (member.key, "unknown field; expected one of \(schema.names.joined(separator: ", "))")
             }
-            guard member.value.isContainer, let format = schema.member(member.key),
+            guard member.value.isContainer, let format = schema.members[field],
                 let (path, problem) = unknown(in: member.value, format)
             else { continue }
             return (path.hasPrefix("[") ? member.key + path : member.key + "." + path, problem)
