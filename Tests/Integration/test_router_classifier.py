@@ -107,12 +107,22 @@ def test_router_agrees_with_the_trainer_on_validation_prompts(tmp_path):
         process.stop()
 
 
-def test_corrupt_model_is_a_typed_init_error(tmp_path):
+def test_corrupt_model_is_refused_by_packaging_and_a_damaged_one_at_init(tmp_path):
+    # A changed weight: the router does not re-read the whole table at init (the zip is checked as a
+    # whole); scripts/package refuses to ship it, by the check it runs on the copy it packs.
     model = bytearray((REPO / "infra" / MODEL_FILE).read_bytes())
     model[len(model) // 3] ^= 0x01
-    doc = init_error(tmp_path, bundle_copy(tmp_path, model=bytes(model)))
+    flipped = tmp_path / "flipped.bin"
+    flipped.write_bytes(bytes(model))
+    check = subprocess.run([sys.executable, "-c", "import pathlib, sys; sys.path.insert(0, 'scripts/lib'); "
+                            "import train_router; train_router.Model.read(pathlib.Path(sys.argv[1]))", str(flipped)],
+                           cwd=REPO, capture_output=True, text=True)
+    assert check.returncode != 0 and "bad checksum" in check.stderr
+    assert "train_router.Model.read" in (REPO / "scripts" / "package").read_text()
+    # Damage the format bounds (a truncated table) is a typed init error.
+    doc = init_error(tmp_path, bundle_copy(tmp_path, model=bytes(model[:-100])))
     assert doc["errorType"] == "Router.InvalidClassifier"
-    assert "checksum" in doc["errorMessage"]
+    assert "header implies" in doc["errorMessage"]
 
 
 def test_missing_model_is_a_typed_init_error(tmp_path):

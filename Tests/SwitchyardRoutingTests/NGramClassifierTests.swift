@@ -79,10 +79,15 @@ final class NGramClassifierTests: XCTestCase {
         return path
     }
 
-    func assertCorrupt(_ bytes: [UInt8], mentions: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertCorrupt(
+        _ bytes: [UInt8], mentions: String, verifyingChecksum: Bool = true, file: StaticString = #filePath,
+        line: UInt = #line
+    ) throws {
         let path = try temporaryFile(bytes)
-        XCTAssertThrowsError(try NGramClassifier.load(path: path, expectedVersion: nil), file: file, line: line) {
-            error in
+        XCTAssertThrowsError(
+            try NGramClassifier.load(path: path, expectedVersion: nil, verifyingChecksum: verifyingChecksum),
+            file: file, line: line
+        ) { error in
             guard case .corrupt(_, let detail)? = error as? ClassifierModelError else {
                 return XCTFail("expected .corrupt, got \(error)", file: file, line: line)
             }
@@ -102,6 +107,28 @@ final class NGramClassifierTests: XCTestCase {
         try assertCorrupt(magic, mentions: "magic")
         try assertCorrupt([], mentions: "magic")
         try assertCorrupt(Array("{\"version\": 1}".utf8), mentions: "magic")
+    }
+
+    /// What the router loads with (the zip is checked as a whole): without the checksum, a changed
+    /// weight loads, and everything the format bounds is still refused.
+    func testWithoutTheChecksumOnlyTheWeightsAreTrusted() throws {
+        let good = try Array(Data(contentsOf: URL(fileURLWithPath: Self.modelPath)))
+        let headerEnd = 12 + (Int(good[8]) | Int(good[9]) << 8 | Int(good[10]) << 16 | Int(good[11]) << 24)
+        let tableStart = (headerEnd + 15) / 16 * 16
+        var flipped = good
+        flipped[tableStart + 16 * 7 + 2] ^= 0x40
+        let loaded = try NGramClassifier.load(
+            path: try temporaryFile(flipped), expectedVersion: nil, verifyingChecksum: false)
+        XCTAssertEqual(loaded.model.version, Self.classifier.model.version)
+        try assertCorrupt(flipped, mentions: "checksum")
+        try assertCorrupt(Array(good.prefix(good.count - 100)), mentions: "header implies", verifyingChecksum: false)
+        var magic = good
+        magic[0] = UInt8(ascii: "X")
+        try assertCorrupt(magic, mentions: "magic", verifyingChecksum: false)
+        try assertCorrupt([], mentions: "magic", verifyingChecksum: false)
+        var header = good
+        header[13] = UInt8(ascii: "!")
+        try assertCorrupt(header, mentions: "header", verifyingChecksum: false)
     }
 
     /// FNV-1a 64 as the file format defines it (64-bit little-endian words, then single bytes),

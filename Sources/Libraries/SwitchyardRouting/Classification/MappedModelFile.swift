@@ -4,8 +4,9 @@ import SwitchyardCore
 ///
 /// The router's int8 table is 2 MiB; read into an array it was 2 MiB of anonymous memory at init
 /// beside the same bytes in the page cache. Mapped, the process shares the page cache's copy: the
-/// load's checksum leaves the pages mapped (resident, but the page cache's, not a second copy), and
-/// scoring reads them without faulting again. Dropping them after the checksum (`MADV_DONTNEED`)
+/// pages the load's checksum (when it is verified) or scoring touched stay mapped (resident, but the
+/// page cache's, not a second copy), and later scoring reads them without faulting again. Dropping
+/// them after the checksum (`MADV_DONTNEED`)
 /// was tried and undone: scoring faulted most of them back within the first invokes, and the
 /// advice flushed the TLB of every other CPU running the process (docs/packaging.md, tenth pass).
 ///

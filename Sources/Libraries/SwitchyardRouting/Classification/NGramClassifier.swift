@@ -12,10 +12,13 @@ public struct NGramClassifier: TaskClassifier {
 
     public init(model: NGramModel) { self.model = model }
 
-    /// Loads a model file and checks it is the version the policy expects.
+    /// Loads a model file and checks it is the version the policy expects (`NGramModel.load` says
+    /// when the checksum may be skipped).
     /// - Throws: `ClassifierModelError` (`Router.InvalidClassifier`).
-    public static func load(path: String, expectedVersion: String?) throws(ClassifierModelError) -> NGramClassifier {
-        let model = try NGramModel.load(path: path)
+    public static func load(path: String, expectedVersion: String?, verifyingChecksum: Bool = true)
+        throws(ClassifierModelError) -> NGramClassifier
+    {
+        let model = try NGramModel.load(path: path, verifyingChecksum: verifyingChecksum)
         if let expectedVersion, model.version != expectedVersion {
             throw .versionMismatch(path: path, expected: expectedVersion, found: model.version)
         }
