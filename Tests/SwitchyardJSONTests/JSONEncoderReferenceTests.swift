@@ -142,6 +142,20 @@ final class JSONEncoderReferenceTests: XCTestCase {
         XCTAssertEqual(try JSON.encodeToJSON(raw), raw)
     }
 
+    func testAReplacedMemberIsWrittenInPlaceAndNothingElseChanges() throws {
+        let leaf = Self.document().leaves[1]
+        let replaced = try JSON.encode(leaf, replacingMember: "mode", with: ["hand": "built"])
+        var expected = try JSON.encodeToJSON(leaf)
+        if case .object(var object) = expected {
+            object["mode"] = ["hand": "built"]
+            expected = .object(object)
+        }
+        XCTAssertEqual(replaced, expected.serialized())
+        XCTAssertEqual(try JSON.encode(leaf, replacingMember: "absent", with: 1), try JSON.encode(leaf))
+        XCTAssertEqual(try JSON.encode([leaf], replacingMember: "mode", with: 1), try JSON.encode([leaf]))
+        XCTAssertEqual(try JSON.encode(Mode.fast, replacingMember: "mode", with: 1), try JSON.encode(Mode.fast))
+    }
+
     func testANonFiniteNumberNamesItsPath() {
         struct Scored: Encodable {
             var items: [Leaf]
@@ -183,6 +197,16 @@ final class JSONEncoderReferenceTests: XCTestCase {
         let pieces: [String] = [
             "a", "Z", " ", "\"", "\\", "\n", "\r", "\t", "\u{0}", "\u{1F}", "\u{7F}", "é", "€", "😀", "/",
         ]
+        // Dense escapes (JSON inside a JSON string, a quote every few bytes) and none at all.
+        let dense = [
+            String(decoding: try JSON.encode(Self.document()), as: UTF8.self), String(repeating: "\"", count: 33),
+            String(repeating: "ab\\", count: 20), String(repeating: "plain text ", count: 9),
+        ]
+        for string in dense {
+            var out: [UInt8] = []
+            JSON.writeString(string, to: &out)
+            XCTAssertEqual(out, referenceQuoted(string))
+        }
         for length in 0..<48 {
             for _ in 0..<40 {
                 let string = (0..<length).map { _ in pieces.randomElement(using: &generator)! }.joined()

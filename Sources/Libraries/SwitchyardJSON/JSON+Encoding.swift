@@ -18,6 +18,24 @@ extension JSON {
         return out
     }
 
+    /// `encode(value)` with the value of its top-level member `key` (the last one, if the object
+    /// holds it more than once) written as `replacement`: for a part the caller builds faster than
+    /// `Codable` does. When `value` is not an object or has no such member, its bytes are
+    /// `encode(value)`'s.
+    public static func encode<T: Encodable>(_ value: T, replacingMember key: String, with replacement: JSON) throws
+        -> [UInt8]
+    {
+        let root = try encodeTree(value)
+        if root.kind == .object, let member = root.members.last(where: { $0.key == key }) {
+            member.node.kind = .value
+            member.node.value = replacement
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        root.write(to: &out)
+        return out
+    }
+
     public static func encodeToJSON<T: Encodable>(_ value: T) throws -> JSON {
         if T.self == JSON.self { return unsafeBitCast(value, to: JSON.self) }
         return try encodeTree(value).json

@@ -12,14 +12,10 @@ extension RouteDecision {
     public func encodedJSON() throws -> [UInt8] {
         var head = self
         head.candidates = []
-        guard case .object(var object) = try JSON.encodeToJSON(head),
-            let slot = object.members.lastIndex(where: { $0.key == "candidates" })
-        else { return try JSON.encode(self) }
         var report: [JSON] = []
         report.reserveCapacity(candidates.count)
         for candidate in candidates { report.append(try candidate.jsonValue) }
-        object.members[slot].value = .array(report)
-        return JSON.object(object).serialized()
+        return try JSON.encode(head, replacingMember: "candidates", with: .array(report))
     }
 }
 
