@@ -75,6 +75,28 @@ func benchmark(_ path: String, budget: Double, rejectManyKeys: Bool) -> Int {
             measure(budget: budget) {
                 reference != nil && (try? JSONDecoder().decode(T.self, from: datas[0])) == reference
             }, nil)
+        // Typed encodes of that value: each side's bytes must equal what it wrote once before timing,
+        // and those two documents must be the same JSON (numbers by value, members in any order).
+        // Foundation's with sorted keys: unsorted, its member order changes from call to call.
+        let sorted = JSONEncoder()
+        sorted.outputFormatting = .sortedKeys
+        guard let reference, let oursOnce = try? JSON.encode(reference),
+            let theirsOnce = try? sorted.encode(reference),
+            let a = try? JSON.parse(oursOnce, limits: wideLimits),
+            let b = try? JSON.parse(Array(theirsOnce), limits: wideLimits), sameDocument(a, b)
+        else {
+            line("switchyard-encode", nil, nil)
+            line("foundation-jsonencoder", nil, nil)
+            return
+        }
+        line("switchyard-encode", measure(budget: budget) { (try? JSON.encode(reference)) == oursOnce }, nil)
+        line(
+            "foundation-jsonencoder",
+            measure(budget: budget) {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                return (try? encoder.encode(reference)) == theirsOnce
+            }, nil)
     }
     switch TypedDocument(fileName: path) {
     case .inferenceRequest: typed(InferenceRequest.self)
@@ -82,4 +104,16 @@ func benchmark(_ path: String, budget: Double, rejectManyKeys: Bool) -> Int {
     case nil: break
     }
     return failures
+}
+
+/// Two encoders' documents of one value: numbers compared by value, members in any order.
+func sameDocument(_ a: JSON, _ b: JSON) -> Bool {
+    switch (a, b) {
+    case (.array(let x), .array(let y)): return x.count == y.count && zip(x, y).allSatisfy(sameDocument)
+    case (.object(let x), .object(let y)):
+        return x.count == y.count && x.members.allSatisfy { m in y[m.key].map { sameDocument(m.value, $0) } ?? false }
+    default:
+        if let x = a.doubleValue, let y = b.doubleValue { return x == y }
+        return a == b
+    }
 }
