@@ -4,7 +4,8 @@
 /// The synthesized `init(rawValue:)` compares the string with every case in turn, each a full
 /// `String` comparison (~640 instructions for `TaskCategory`'s 12 cases, ~1,300 for a 30-field
 /// `Field`); init converts every catalog quality key several times, so an enum on that path
-/// declares `init?(rawValue:)` through this index instead (~60).
+/// declares `init?(rawValue:)` through this index instead (~300 for `TaskCategory`, measured over
+/// the router's init: 333 lookups, 0.21 M instructions before, 0.10 M after).
 ///
 /// The answer is `String` equality's: two ASCII strings are equal exactly when their bytes are, and
 /// anything else (where Unicode equivalence could join different bytes, `"\u{212A}" == "K"`) takes

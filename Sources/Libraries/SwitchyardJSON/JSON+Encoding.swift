@@ -11,11 +11,7 @@
 /// bytes straight from the tree the containers built, without a `JSON` value in between.
 extension JSON {
     public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let root = try encodeTree(value)
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        root.write(to: &out)
-        return out
+        bytes(of: try encodeTree(value))
     }
 
     /// `encode(value)` with the value of its top-level member `key` (the last one, if the object
@@ -27,18 +23,21 @@ extension JSON {
     {
         let root = try encodeTree(value)
         if root.kind == .object, let member = root.members.last(where: { $0.key == key }) {
-            member.node.kind = .value
-            member.node.value = replacement
+            member.node.set(replacement)
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
-        root.write(to: &out)
-        return out
+        return bytes(of: root)
     }
 
     public static func encodeToJSON<T: Encodable>(_ value: T) throws -> JSON {
         if T.self == JSON.self { return unsafeBitCast(value, to: JSON.self) }
         return try encodeTree(value).json
+    }
+
+    private static func bytes(of root: JSONNode) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        root.write(to: &out)
+        return out
     }
 
     private static func encodeTree<T: Encodable>(_ value: T) throws -> JSONNode {
@@ -248,8 +247,8 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     private func child(_ key: Key) -> JSONNode { node.childForKey(key.stringValue) }
 
     /// The encoder of a nested value at `key`, which knows its path.
-    private func nested(_ key: Key) -> JSONValueEncoder {
-        let child = child(key)
+    private func nested(_ key: any CodingKey) -> JSONValueEncoder {
+        let child = node.childForKey(key.stringValue)
         child.parentPath = codingPath
         child.place = .key(key)
         return JSONValueEncoder(storage: child)
@@ -274,12 +273,7 @@ private struct KeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
         nested(key).unkeyedContainer()
     }
 
-    mutating func superEncoder() -> any Encoder {
-        let child = node.childForKey("super")
-        child.parentPath = codingPath
-        child.place = .key(JSONCodingKey(stringValue: "super"))
-        return JSONValueEncoder(storage: child)
-    }
+    mutating func superEncoder() -> any Encoder { nested(JSONCodingKey(stringValue: "super")) }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder { nested(key) }
 }

@@ -32,9 +32,8 @@ struct KeySchema: Sendable {
         sorted(names: Field.allCases.map(\.rawValue) + extra, members: Field.allCases.map(member))
     }
 
-    /// Not generic, so the sort runs specialized (tuples in the generic form went through runtime
-    /// metadata: 1.8 M instructions more at init). `members` may be shorter than `names`: the rest
-    /// are unchecked.
+    /// Not generic, so the sort of the names runs specialized. `members` may be shorter than `names`
+    /// (the `extra` names): the rest are unchecked.
     private static func sorted(names: [String], members: [Member?]) -> KeySchema {
         let order = names.indices.sorted { names[$0] < names[$1] }
         return KeySchema(names: order.map { names[$0] }, members: order.map { $0 < members.count ? members[$0] : nil })
