@@ -226,7 +226,8 @@ final class JSONEncoderReferenceTests: XCTestCase {
                     bytes[position] = UInt8(byte)
                     let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
                     let expected = byte < 0x20 || byte == 0x22 || byte == 0x5C
-                    XCTAssertEqual(JSON.needsEscape(word), expected, "byte \(byte) at \(position) among \(filler)")
+                    XCTAssertEqual(
+                        JSONParser.needsAttention(word), expected, "byte \(byte) at \(position) among \(filler)")
                 }
             }
         }

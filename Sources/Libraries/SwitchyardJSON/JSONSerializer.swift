@@ -76,9 +76,9 @@ extension JSON {
 
     /// Quotes and escapes `string`: `"` and `\\` and the control characters, by their short escape
     /// where JSON has one and `\\u00XX` otherwise; everything else (UTF-8 included) as it is. Runs
-    /// without an escape are found eight bytes at a time and copied whole; a word that holds one is
-    /// read a byte at a time, once (JSON inside a JSON string, a quote every few bytes, costs one
-    /// word test per eight bytes over the byte loop).
+    /// without an escape are found eight bytes at a time (the parser's word test) and copied whole; a
+    /// word that holds one is read a byte at a time, once (JSON inside a JSON string, a quote every
+    /// few bytes, costs one word test per eight bytes over the byte loop).
     static func writeString(_ string: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var string = string
@@ -90,7 +90,7 @@ extension JSON {
             while i < count {
                 let end: Int
                 if count &- i >= 8 {
-                    guard needsEscape(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) else {
+                    guard JSONParser.needsAttention(UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)) else {
                         i &+= 8
                         continue
                     }
@@ -115,20 +115,6 @@ extension JSON {
             }
         }
         out.append(UInt8(ascii: "\""))
-    }
-
-    /// Whether any of the eight bytes is below 0x20, a quote or a backslash. Exact as a yes/no
-    /// (the classic "has a byte less than n" and "has a zero byte" word tests, n ≤ 0x80, so bytes
-    /// of multi-byte UTF-8 sequences never match).
-    @inline(__always) static func needsEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let control = (word &- ones &* 0x20) & ~word & highs
-        let quote = word ^ (ones &* 0x22)
-        let backslash = word ^ (ones &* 0x5C)
-        let quotes = (quote &- ones) & ~quote & highs
-        let backslashes = (backslash &- ones) & ~backslash & highs
-        return control | quotes | backslashes != 0
     }
 
     private static func appendEscape(_ b: UInt8, to out: inout [UInt8]) {
