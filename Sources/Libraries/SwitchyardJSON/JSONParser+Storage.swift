@@ -72,26 +72,20 @@ struct ParseStorage: ~Copyable {
     mutating func popElements(_ count: Int) -> [JSON] {
         let base = valueCount - count
         valueCount = base
-        let source = values + base
-        return [JSON](unsafeUninitializedCapacity: count) { buffer, initialized in
-            buffer.baseAddress!.moveInitialize(from: source, count: count)
-            initialized = count
-        }
+        var elements: [JSON] = []
+        elements.reserveCapacity(count)
+        for i in base..<(base + count) { elements.append((values + i).move()) }
+        return elements
     }
 
     /// Moves the top `count` members into an array of exactly that size.
     mutating func popMembers(_ count: Int) -> [(key: String, value: JSON)] {
         let base = memberCount - count
         memberCount = base
-        let keySource = keys + base
-        let valueSource = memberValues + base
-        return [(key: String, value: JSON)](unsafeUninitializedCapacity: count) { buffer, initialized in
-            let target = buffer.baseAddress!
-            for i in 0..<count {
-                (target + i).initialize(to: (key: (keySource + i).move(), value: (valueSource + i).move()))
-            }
-            initialized = count
-        }
+        var members: [(key: String, value: JSON)] = []
+        members.reserveCapacity(count)
+        for i in base..<(base + count) { members.append((key: (keys + i).move(), value: (memberValues + i).move())) }
+        return members
     }
 
     private mutating func growValues() {
