@@ -67,4 +67,15 @@ final class TextSearchTests: XCTestCase {
             XCTAssertEqual(got?.1, expected?.1, "\(haystack) / \(needle)")
         }
     }
+
+    func testJoinedTextMatchesTheStandardLibrarysJoined() {
+        let samples: [[String]] = [[], [""], ["", ""], ["a"], ["a", "b", "c"], ["é", "", "日本", "e\u{301}"]]
+        for strings in samples {
+            for separator in ["", ", ", "\u{301}", "→"] {
+                XCTAssertEqual(strings.joinedText(separator: separator), strings.joined(separator: separator))
+                XCTAssertEqual(strings[...].joinedText(separator: separator), strings.joined(separator: separator))
+            }
+            XCTAssertEqual(strings.joinedText(), strings.joined())
+        }
+    }
 }

@@ -62,7 +62,7 @@ public struct SigV4Signer: Sendable {
             }
         }
         merged.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        let signedHeaders = merged.map(\.name).joined(separator: ";")
+        let signedHeaders = merged.map(\.name).joinedText(separator: ";")
         var text = method + "\n" + path + "\n" + Self.canonicalQuery(url.query) + "\n"
         for header in merged { text += header.name + ":" + header.value + "\n" }
         text += "\n" + signedHeaders + "\n" + payloadHash
@@ -102,7 +102,7 @@ public struct SigV4Signer: Sendable {
         pairs.sort { a, b in
             a.0 == b.0 ? a.1.utf8.lexicographicallyPrecedes(b.1.utf8) : a.0.utf8.lexicographicallyPrecedes(b.0.utf8)
         }
-        return pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        return pairs.map { "\($0.0)=\($0.1)" }.joinedText(separator: "&")
     }
 
     static func collapseSpaces(_ value: String) -> String {

@@ -29,7 +29,7 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
         case .v4(let v): "\(v >> 24).\(v >> 16 & 0xFF).\(v >> 8 & 0xFF).\(v & 0xFF)"
         case .v6(let b):
             stride(from: 0, to: 16, by: 2).map { String(UInt16(b[$0]) << 8 | UInt16(b[$0 + 1]), radix: 16) }
-                .joined(separator: ":")
+                .joinedText(separator: ":")
         }
     }
 

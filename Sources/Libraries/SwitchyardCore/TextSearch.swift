@@ -71,3 +71,20 @@ extension StringProtocol {
         return copy.withUTF8(body)
     }
 }
+
+extension Sequence<String> {
+    /// The strings with `separator` between them, as the standard library's `joined(separator:)`.
+    /// That one is not specialized for the caller: its first call in a process looks up the
+    /// collection's associated types by name (~0.13 M instructions, in the router's init); this one
+    /// is compiled for the caller's sequence type.
+    @inlinable
+    public func joinedText(separator: String = "") -> String {
+        var result = ""
+        var first = true
+        for element in self {
+            if first { first = false } else { result.append(separator) }
+            result.append(element)
+        }
+        return result
+    }
+}

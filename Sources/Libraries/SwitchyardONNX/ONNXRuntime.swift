@@ -81,7 +81,7 @@ public final class ONNXRuntime: @unchecked Sendable {
             reasons.append(message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         }
         throw .libraryUnavailable(
-            "tried \(candidates.joined(separator: ", ")): \(reasons.last ?? ""); set ONNXRUNTIME_LIBRARY")
+            "tried \(candidates.joinedText(separator: ", ")): \(reasons.last ?? ""); set ONNXRUNTIME_LIBRARY")
     }
 
     /// Where the library is looked for, in order (see the type's documentation).

@@ -1,3 +1,5 @@
+import SwitchyardCore
+
 /// Splits a document into chunks by its structure first — headings, then paragraphs — and only
 /// then by size: paragraphs of one section are packed up to `maxCharacters`; a paragraph longer
 /// than that is cut into windows at sentence or word boundaries that overlap by `overlapCharacters`.
@@ -32,9 +34,9 @@ public struct Chunker: Sendable {
         var section: [String] = []
         var sectionLength = 0
 
-        func heading() -> String? { headings.isEmpty ? nil : headings.map(\.title).joined(separator: " > ") }
+        func heading() -> String? { headings.isEmpty ? nil : headings.map(\.title).joinedText(separator: " > ") }
         func flushSection() {
-            if !section.isEmpty { pieces.append((heading(), section.joined(separator: "\n\n"))) }
+            if !section.isEmpty { pieces.append((heading(), section.joinedText(separator: "\n\n"))) }
             section = []
             sectionLength = 0
         }
@@ -50,7 +52,7 @@ public struct Chunker: Sendable {
             sectionLength += (sectionLength > 0 ? 2 : 0) + length
         }
         func flushParagraph() {
-            let joined = paragraph.map { $0.trimmingSpaces }.filter { !$0.isEmpty }.joined(separator: " ")
+            let joined = paragraph.map { $0.trimmingSpaces }.filter { !$0.isEmpty }.joinedText(separator: " ")
             paragraph = []
             if !joined.isEmpty { add(joined) }
         }

@@ -1,4 +1,5 @@
 import SwitchyardContract
+import SwitchyardCore
 
 /// The system message that puts retrieved chunks into the prompt as numbered sources, and the
 /// citations that say which number is which chunk.
@@ -37,6 +38,6 @@ public enum RetrievalPrompt {
                     index: n, source: chunk.source, position: chunk.position, heading: chunk.heading,
                     score: (hit.score * 10_000).rounded() / 10_000, chunkID: hit.chunk.id))
         }
-        return (lines.joined(separator: "\n"), citations)
+        return (lines.joinedText(separator: "\n"), citations)
     }
 }

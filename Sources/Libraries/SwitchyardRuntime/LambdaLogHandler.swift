@@ -90,12 +90,12 @@ public struct LambdaLogHandler: LogHandler {
         switch value {
         case .string(let s): LogSanitizer.redact(s)
         case .stringConvertible(let c): LogSanitizer.redact(c.description)
-        case .array(let a): "[" + a.map(text).joined(separator: ", ") + "]"
+        case .array(let a): "[" + a.map(text).joinedText(separator: ", ") + "]"
         case .dictionary(let d):
             "["
                 + d.sorted { $0.key < $1.key }.map {
                     "\($0.key): \(LogSanitizer.isSensitive(key: $0.key) ? LogSanitizer.marker : text($0.value))"
-                }.joined(separator: ", ") + "]"
+                }.joinedText(separator: ", ") + "]"
         }
     }
 }

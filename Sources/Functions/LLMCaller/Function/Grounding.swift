@@ -1,4 +1,5 @@
 import SwitchyardContract
+import SwitchyardCore
 
 /// The system message that grounds an answer in a detector's findings (`vision+llm` with
 /// `plan.groundWithDetections`): per image, its size, the class counts and each box, rounded to
@@ -27,7 +28,7 @@ enum Grounding {
                 counts.isEmpty
                 ? "no objects detected"
                 : counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
-                    .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+                    .map { "\($0.value) \($0.key)" }.joinedText(separator: ", ")
             lines.append("Image \(i + 1) (\(image.width)×\(image.height)): \(summary).")
             for d in image.detections.sorted(by: { $0.confidence > $1.confidence }).prefix(maxBoxesPerImage) {
                 lines.append(
@@ -41,7 +42,7 @@ enum Grounding {
         if outcome.results.count > maxImages {
             lines.append("(\(outcome.results.count - maxImages) more images not described)")
         }
-        return lines.joined(separator: "\n")
+        return lines.joinedText(separator: "\n")
     }
 
     /// Whole pixels, rounded half away from zero; non-finite or absurd values print as 0.

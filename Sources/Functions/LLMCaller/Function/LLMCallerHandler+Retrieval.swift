@@ -101,7 +101,7 @@ extension LLMCallerHandler {
         guard let message = request.messages.last(where: { $0.role == .user }) else { return nil }
         let text = message.content.compactMap { part -> String? in
             if case .text(let t) = part { return t } else { return nil }
-        }.joined(separator: "\n")
+        }.joinedText(separator: "\n")
         let trimmed = text.count > 2000 ? String(text.suffix(2000)) : text
         return trimmed.contains(where: { !$0.isWhitespace }) ? trimmed : nil
     }

@@ -46,7 +46,7 @@ struct VisionRun {
             }
         }
         guard !candidates.isEmpty else {
-            let names = input.plan.candidates.map(\.model.rawValue).joined(separator: ", ")
+            let names = input.plan.candidates.map(\.model.rawValue).joinedText(separator: ", ")
             return outcome(
                 .failed, error: VisionError.noDetector("this function runs none of [\(names.prefix(200))]"),
                 started: started)

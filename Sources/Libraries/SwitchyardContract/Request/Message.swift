@@ -1,3 +1,4 @@
+import SwitchyardCore
 import SwitchyardJSON
 
 /// One chat message in OpenAI's shape: a role, content as a string or typed parts, and for tool
@@ -30,7 +31,7 @@ public struct Message: Codable, Sendable, Equatable {
 
     /// All text parts joined with newlines.
     public var text: String {
-        content.compactMap { if case .text(let t) = $0 { t } else { nil } }.joined(separator: "\n")
+        content.compactMap { if case .text(let t) = $0 { t } else { nil } }.joinedText(separator: "\n")
     }
 
     /// The images among the parts.

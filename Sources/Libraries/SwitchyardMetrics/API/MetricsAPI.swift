@@ -168,7 +168,7 @@ public struct MetricsAPI: Sendable {
         let status: UsageStatus? = try parameters["status"].flatMap { text throws(MetricsError) in
             guard !text.isEmpty else { return nil }
             guard let status = UsageStatus(rawValue: text) else {
-                let allowed = UsageStatus.allCases.map(\.rawValue).joined(separator: ", ")
+                let allowed = UsageStatus.allCases.map(\.rawValue).joinedText(separator: ", ")
                 throw .invalidParameter(name: "status", problem: "must be one of \(allowed)")
             }
             return status

@@ -1,4 +1,5 @@
 import SwitchyardContract
+import SwitchyardCore
 
 /// What every metrics query is narrowed by: a time range and, optionally, one tenant and one tier.
 public struct MetricsFilter: Sendable, Equatable {
@@ -112,7 +113,7 @@ public struct QueryParameters: Sendable, Equatable {
     {
         guard let text = values[name], !text.isEmpty else { return fallback }
         guard let value = T(rawValue: text) else {
-            let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")
+            let allowed = T.allCases.map(\.rawValue).joinedText(separator: ", ")
             throw .invalidParameter(name: name, problem: "must be one of \(allowed)")
         }
         return value

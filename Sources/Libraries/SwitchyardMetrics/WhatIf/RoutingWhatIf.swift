@@ -1,5 +1,6 @@
 import SwitchyardBilling
 import SwitchyardContract
+import SwitchyardCore
 import SwitchyardRouting
 
 /// The routing what-if: re-runs the router's pure decision function (`Router.decide`, with an
@@ -135,7 +136,8 @@ struct WhatIfRun {
 
     func stopped(at start: Int64, _ detail: String) -> MetricsError {
         let raw =
-            rawTenantDays.isEmpty ? "" : "; replayed from records: \(rawTenantDays.prefix(12).joined(separator: ", "))"
+            rawTenantDays.isEmpty
+            ? "" : "; replayed from records: \(rawTenantDays.prefix(12).joinedText(separator: ", "))"
         return .deadlineExceeded(
             "the what-if read \(callsRead) calls, up to \(start) of [\(filter.from), \(filter.to)), "
                 + "before its deadline (\(detail.prefix(120))\(raw)); narrow the range or a tenant")

@@ -1,4 +1,5 @@
 import SwitchyardContract
+import SwitchyardCore
 import SwitchyardJSON
 
 /// One tenant's answered LLM calls of one UTC day, grouped by what the router's decision reads,
@@ -263,6 +264,6 @@ public struct WhatIfDayBuilder: Sendable {
         let parts =
             [key.tier ?? "", key.model.rawValue, key.category.rawValue, key.difficulty.rawValue]
             + [key.modality.rawValue] + key.buckets.map { String($0 + 100) } + [hints]
-        return parts.joined(separator: "\u{1F}")
+        return parts.joinedText(separator: "\u{1F}")
     }
 }

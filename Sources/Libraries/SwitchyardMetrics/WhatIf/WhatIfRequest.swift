@@ -1,4 +1,5 @@
 import SwitchyardContract
+import SwitchyardCore
 import SwitchyardJSON
 import SwitchyardRouting
 
@@ -76,7 +77,7 @@ public struct WhatIfRequest: Codable, Sendable, Equatable {
                 spec.defaultStrategy = strategy
             }
             if let models = edit.downgradeModels, models != spec.downgradeModels {
-                let list = models.map(\.rawValue).joined(separator: ", ")
+                let list = models.map(\.rawValue).joinedText(separator: ", ")
                 changes.append("\(name): downgrade models → [\(list)]")
                 spec.downgradeModels = models
             }
@@ -89,7 +90,7 @@ public struct WhatIfRequest: Codable, Sendable, Equatable {
         }
         if !disabled.isEmpty {
             edited.rules.removeAll { disabled.contains($0.name) }
-            changes.append("rules off: \(disabled.sorted().joined(separator: ", "))")
+            changes.append("rules off: \(disabled.sorted().joinedText(separator: ", "))")
         }
         return (edited, changes)
     }

@@ -1,4 +1,5 @@
 import SwitchyardContract
+import SwitchyardCore
 import SwitchyardJSON
 
 /// Who wrote a message. Providers that take the system prompt separately (Anthropic, Bedrock)
@@ -43,7 +44,7 @@ public struct ChatMessage: Sendable, Equatable {
 
     /// All text parts joined; what a provider that takes plain strings receives.
     public var text: String {
-        content.compactMap { if case .text(let t) = $0 { t } else { nil } }.joined(separator: "\n")
+        content.compactMap { if case .text(let t) = $0 { t } else { nil } }.joinedText(separator: "\n")
     }
 
     public var hasImages: Bool { content.contains { if case .image = $0 { true } else { false } } }
@@ -88,7 +89,7 @@ public struct ChatRequest: Sendable, Equatable {
     /// The system prompt: every `.system` message's text, in order.
     public var systemPrompt: String? {
         let parts = messages.filter { $0.role == .system }.map(\.text)
-        return parts.isEmpty ? nil : parts.joined(separator: "\n\n")
+        return parts.isEmpty ? nil : parts.joinedText(separator: "\n\n")
     }
 
     /// The messages other than `.system` ones.

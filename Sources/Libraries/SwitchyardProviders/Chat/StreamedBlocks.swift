@@ -1,4 +1,5 @@
 import SwitchyardContract
+import SwitchyardCore
 import SwitchyardJSON
 
 /// The answer of a stream whose content arrives as indexed blocks (Anthropic Messages, Bedrock
@@ -10,7 +11,7 @@ struct StreamedBlocks {
     /// True once text or a tool call has arrived.
     private(set) var hasOutput = false
 
-    var text: String { parts.joined() }
+    var text: String { parts.joinedText() }
 
     mutating func appendText(_ piece: String) {
         parts.append(piece)

@@ -1,4 +1,5 @@
 import SwitchyardContract
+import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
 import Synchronization
@@ -21,7 +22,7 @@ final class CompatibleTokenizer: Sendable {
             !unsupported.withLock({ $0.contains(target.baseURL) })
         else { return usage }
         let limit = min(deadline, ContinuousClock.now.advanced(by: Self.budget))
-        let promptText = request.messages.map(\.text).joined(separator: "\n")
+        let promptText = request.messages.map(\.text).joinedText(separator: "\n")
         guard let prompt = await count(promptText, target: target, transport: transport, deadline: limit),
             let completion = await count(output, target: target, transport: transport, deadline: limit)
         else { return usage }

@@ -192,7 +192,7 @@ final class OpenAIStreamAccumulator: StreamAccumulator {
         self.model = model
     }
 
-    var text: String { parts.joined() }
+    var text: String { parts.joinedText() }
 
     func consume(_ event: SSEEvent) throws(LLMError) {
         if event.data.count == 6, event.data == Array("[DONE]".utf8) {

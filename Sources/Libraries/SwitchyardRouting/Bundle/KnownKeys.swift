@@ -1,3 +1,4 @@
+import SwitchyardCore
 import SwitchyardJSON
 
 /// What a document's format allows in one kind of object: its fields (a type's `Field` enum, the
@@ -65,7 +66,7 @@ enum KnownKeys {
     private static func unknown(in object: JSONObject, _ schema: KeySchema) -> (path: String, problem: String)? {
         for member in object.members {
             guard let field = schema.index(of: member.key) else {
-                return (member.key, "unknown field; expected one of \(schema.names.joined(separator: ", "))")
+                return (member.key, "unknown field; expected one of \(schema.names.joinedText(separator: ", "))")
             }
             guard member.value.isContainer, let format = schema.members[field],
                 let (path, problem) = unknown(in: member.value, format)

@@ -1,4 +1,5 @@
 import SwitchyardContract
+import SwitchyardCore
 
 /// Semantic checks the decoder cannot make: references between sections, ranges, uniqueness.
 ///
@@ -55,7 +56,7 @@ extension RoutingPolicy {
                 throw fail(
                     "defaults.outputTokens.\(key)",
                     "unknown category; expected one of "
-                        + TaskCategory.allCases.map(\.rawValue).joined(separator: ", ") + " or default"
+                        + TaskCategory.allCases.map(\.rawValue).joinedText(separator: ", ") + " or default"
                 )
             }
             try within(tokens, 1...limits.maxOutputTokens, "defaults.outputTokens.\(key)")

@@ -1,4 +1,5 @@
 import SwitchyardContract
+import SwitchyardCore
 
 /// Turning the contract's `InferenceRequest` into a `RequestProfile`, refusing what the router
 /// cannot route. Every number the client sent is range-checked here, at the boundary, so the
@@ -169,7 +170,7 @@ extension RequestProfile {
         if let mediaType, !limits.imageMediaTypes.contains(mediaType) {
             throw .unsupportedContent(
                 "\(path): media type \"\(mediaType)\" is not accepted; use "
-                    + limits.imageMediaTypes.joined(separator: ", ")
+                    + limits.imageMediaTypes.joinedText(separator: ", ")
             )
         }
     }
@@ -282,7 +283,7 @@ struct TextGatherer {
     mutating func sample(_ text: String) { user.append(text) }
 
     var classifierText: String {
-        let joined = user.count == 1 ? user[0] : user.joined(separator: "\n")
+        let joined = user.count == 1 ? user[0] : user.joinedText(separator: "\n")
         return system.isEmpty ? joined : system + "\n" + joined
     }
 }

@@ -1,4 +1,5 @@
 import SwitchyardContract
+import SwitchyardCore
 
 /// Candidate evaluation and ordering: the part of a decision that runs once per model.
 extension Router {
@@ -319,7 +320,7 @@ extension Router {
                 counts.append((label, 1))
             }
         }
-        let parts = counts.map { "\($0.1) \($0.0)" }.joined(separator: ", ")
+        let parts = counts.map { "\($0.1) \($0.0)" }.joinedText(separator: ", ")
         return "\(evaluated.count) \(role.rawValue) models for \(category.rawValue): "
             + (parts.isEmpty ? "none in the catalog" : parts)
     }

@@ -1,5 +1,6 @@
 import SwitchyardBilling
 import SwitchyardContract
+import SwitchyardCore
 
 /// The bundle compiled for lookups: model indexes, per-tier allow lists, a dense quality matrix
 /// and each model's prices resolved from the rates table. Built once per bundle load
@@ -96,7 +97,7 @@ public struct RoutingTable: Sendable {
                 name: name, spec: spec,
                 allowed: models.map { $0.tiers.contains(name) && (listed?.contains($0.id) ?? true) },
                 downgrade: models.map { downgrade.contains($0.id) },
-                downgradeList: (spec.downgradeModels ?? []).map(\.rawValue).joined(separator: ", "),
+                downgradeList: (spec.downgradeModels ?? []).map(\.rawValue).joinedText(separator: ", "),
                 notInTierText: "not available on the \(name) tier")
         }
         self.tiers = tiers

@@ -154,7 +154,7 @@ extension SignalsSnapshot {
         case .failed(let error): notes.append("model health unavailable (\(String(describing: error).prefix(120)))")
         case .timedOut: notes.append("model health unavailable (no answer within \(waitedMs) ms)")
         }
-        snapshot.note = notes.isEmpty ? nil : notes.joined(separator: "; ")
+        snapshot.note = notes.isEmpty ? nil : notes.joinedText(separator: "; ")
         self = snapshot
     }
 }

@@ -24,7 +24,7 @@ public enum NPYFormat {
 
     /// Magic, version 1.0, header length and the header dictionary, padded to 64 bytes.
     private static func header(descr: String, shape: [Int], payloadBytes: Int) -> [UInt8] {
-        let dims = shape.map(String.init).joined(separator: ", ")
+        let dims = shape.map(String.init).joinedText(separator: ", ")
         let shapeText = shape.count == 1 ? "(\(dims),)" : "(\(dims))"
         var header = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }".utf8)
         // Magic (6) + version (2) + length (2) + header, padded with spaces and ending in \n to 64 bytes.
