@@ -177,7 +177,7 @@ let libraryTargets: [Target] = [
     library(
         "SwitchyardFrontDoor",
         [
-            "CCrypto", "SwitchyardContract", "SwitchyardUsage", "SwitchyardAWS", "SwitchyardCore", "SwitchyardJSON",
+            "SwitchyardContract", "SwitchyardUsage", "SwitchyardAWS", "SwitchyardCore", "SwitchyardJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
 ]

@@ -1,8 +1,12 @@
 import CCrypto
+import SwitchyardHTTP
 
-/// SHA-256 and HMAC-SHA-256 through OpenSSL's libcrypto, the two primitives SigV4 needs (and MD5 for SQS).
+/// SHA-256 and HMAC-SHA-256 through OpenSSL's libcrypto, the two primitives SigV4 needs (and MD5 for SQS),
+/// and the API keys' hash. Each starts OpenSSL the way libcurl's and libmongoc's users do (`OpenSSLStart`)
+/// in case it is first: a digest fetched before it would start OpenSSL with its defaults.
 public enum Digest {
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        _ = OpenSSLStart.once
         var out = [UInt8](repeating: 0, count: 32)
         bytes.withUnsafeBytes { input in
             out.withUnsafeMutableBufferPointer { switchyard_sha256(input.baseAddress, input.count, $0.baseAddress) }
@@ -10,9 +14,19 @@ public enum Digest {
         return out
     }
 
-    public static func sha256(_ string: String) -> [UInt8] { sha256(Array(string.utf8)) }
+    /// SHA-256 of the string's UTF-8, hashed in place (contiguous once `withUTF8` has made it so).
+    public static func sha256(_ string: String) -> [UInt8] {
+        _ = OpenSSLStart.once
+        var out = [UInt8](repeating: 0, count: 32)
+        var string = string
+        string.withUTF8 { input in
+            out.withUnsafeMutableBufferPointer { switchyard_sha256(input.baseAddress, input.count, $0.baseAddress) }
+        }
+        return out
+    }
 
     public static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
+        _ = OpenSSLStart.once
         var out = [UInt8](repeating: 0, count: 32)
         key.withUnsafeBytes { k in
             data.withUnsafeBytes { d in
@@ -30,6 +44,7 @@ public enum Digest {
 
     /// MD5, for SQS's `MD5OfBody` transfer check only (never for security).
     public static func md5(_ bytes: [UInt8]) -> [UInt8] {
+        _ = OpenSSLStart.once
         var out = [UInt8](repeating: 0, count: 16)
         bytes.withUnsafeBytes { input in
             out.withUnsafeMutableBufferPointer { _ = switchyard_md5(input.baseAddress, input.count, $0.baseAddress) }

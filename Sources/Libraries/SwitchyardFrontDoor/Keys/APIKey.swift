@@ -1,4 +1,4 @@
-import CCrypto
+import SwitchyardAWS
 import SwitchyardCore
 
 #if canImport(Glibc)
@@ -50,15 +50,7 @@ public struct APIKey: Sendable, Equatable {
     }
 
     /// SHA-256 of the key's bytes, as stored.
-    public static func hash(_ text: String) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        var text = text
-        // The string's own UTF-8 (contiguous once `withUTF8` has made it so), not a copy of it.
-        text.withUTF8 { i in
-            out.withUnsafeMutableBufferPointer { switchyard_sha256(i.baseAddress, i.count, $0.baseAddress) }
-        }
-        return out
-    }
+    public static func hash(_ text: String) -> [UInt8] { Digest.sha256(text) }
 
     /// Equality whose time depends only on the lengths, never on where the bytes differ.
     public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
