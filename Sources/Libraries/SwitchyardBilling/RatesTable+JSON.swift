@@ -9,10 +9,10 @@ extension RatesTable {
     /// - Throws: `RatesError` (`Billing.InvalidRates`) naming the first offending field.
     public init(json: JSON) throws(RatesError) {
         let reader = FieldReader(root: json)
-        let version = try reader.string(json, "version", at: "")
+        let version = try reader.string(json, "version", at: { "" })
         var models: [ModelRate] = []
         for (i, entry) in try reader.array(json, "models").enumerated() {
-            let at = "models[\(i)]"
+            let at = { "models[\(i)]" }
             models.append(
                 ModelRate(
                     model: try reader.string(entry, "model", at: at),
@@ -23,16 +23,16 @@ extension RatesTable {
                     cacheWritePerMillionTokens: try reader.price(entry, "cacheWritePerMillionTokens", at: at),
                     outputPerMillionTokens: try reader.price(entry, "outputPerMillionTokens", at: at) ?? .zero,
                     perImage: try reader.price(entry, "perImage", at: at) ?? .zero))
-            let hasAnyPrice = ["inputPerMillionTokens", "outputPerMillionTokens", "perImage"].contains {
-                entry[$0] != nil
-            }
-            guard hasAnyPrice else {
-                throw RatesError(field: at, detail: "needs a token price or perImage (write \"0\" for a free model)")
+            guard
+                entry["inputPerMillionTokens"] != nil || entry["outputPerMillionTokens"] != nil
+                    || entry["perImage"] != nil
+            else {
+                throw RatesError(field: at(), detail: "needs a token price or perImage (write \"0\" for a free model)")
             }
         }
         var lambda: [LambdaRate] = []
         for (i, entry) in try reader.array(json, "lambda").enumerated() {
-            let at = "lambda[\(i)]"
+            let at = { "lambda[\(i)]" }
             lambda.append(
                 LambdaRate(
                     architecture: try reader.architecture(entry, at: at),
@@ -42,7 +42,7 @@ extension RatesTable {
         }
         var express: [ExpressWorkflowRate] = []
         for (i, entry) in try reader.array(json, "stepFunctionsExpress").enumerated() {
-            let at = "stepFunctionsExpress[\(i)]"
+            let at = { "stepFunctionsExpress[\(i)]" }
             express.append(
                 ExpressWorkflowRate(
                     effectiveFrom: try reader.date(entry, "effectiveFrom", at: at),
@@ -53,7 +53,7 @@ extension RatesTable {
         }
         var fargate: [FargateRate] = []
         for (i, entry) in try reader.array(json, "fargate").enumerated() {
-            let at = "fargate[\(i)]"
+            let at = { "fargate[\(i)]" }
             fargate.append(
                 FargateRate(
                     architecture: try reader.architecture(entry, at: at),
@@ -63,7 +63,7 @@ extension RatesTable {
         }
         var endpoints: [EndpointRate] = []
         for (i, entry) in try reader.array(json, "endpoints").enumerated() {
-            let at = "endpoints[\(i)]"
+            let at = { "endpoints[\(i)]" }
             endpoints.append(
                 EndpointRate(
                     instanceType: try reader.string(entry, "instanceType", at: at),
@@ -93,55 +93,55 @@ private struct FieldReader {
         return array
     }
 
-    func string(_ object: JSON, _ key: String, at path: String) throws(RatesError) -> String {
+    func string(_ object: JSON, _ key: String, at path: () -> String) throws(RatesError) -> String {
         guard let value = object[key]?.stringValue, !value.isEmpty else {
-            throw RatesError(field: Self.join(path, key), detail: "expected a non-empty string")
+            throw RatesError(field: Self.join(path(), key), detail: "expected a non-empty string")
         }
         return value
     }
 
-    func date(_ object: JSON, _ key: String, at path: String) throws(RatesError) -> Int64 {
+    func date(_ object: JSON, _ key: String, at path: () -> String) throws(RatesError) -> Int64 {
         let text = try string(object, key, at: path)
         guard let ms = CivilDate.epochMilliseconds(text) else {
-            throw RatesError(field: Self.join(path, key), detail: "expected a YYYY-MM-DD date, found \"\(text)\"")
+            throw RatesError(field: Self.join(path(), key), detail: "expected a YYYY-MM-DD date, found \"\(text)\"")
         }
         return ms
     }
 
-    func price(_ object: JSON, _ key: String, at path: String) throws(RatesError) -> PicoUSD? {
+    func price(_ object: JSON, _ key: String, at path: () -> String) throws(RatesError) -> PicoUSD? {
         guard let value = object[key] else { return nil }
         guard let text = value.stringValue else {
             throw RatesError(
-                field: Self.join(path, key),
+                field: Self.join(path(), key),
                 detail: "expected a decimal string such as \"0.20\" (numbers would pass through floating point)")
         }
         guard let price = PicoUSD(decimal: text), price.rawValue >= 0 else {
             throw RatesError(
-                field: Self.join(path, key),
+                field: Self.join(path(), key),
                 detail: "\"\(text)\" is not a non-negative decimal with at most 12 fraction digits")
         }
         return price
     }
 
-    func requiredPrice(_ object: JSON, _ key: String, at path: String) throws(RatesError) -> PicoUSD {
+    func requiredPrice(_ object: JSON, _ key: String, at path: () -> String) throws(RatesError) -> PicoUSD {
         guard let price = try price(object, key, at: path) else {
-            throw RatesError(field: Self.join(path, key), detail: "missing")
+            throw RatesError(field: Self.join(path(), key), detail: "missing")
         }
         return price
     }
 
-    func architecture(_ object: JSON, at path: String) throws(RatesError) -> Architecture {
+    func architecture(_ object: JSON, at path: () -> String) throws(RatesError) -> Architecture {
         let text = try string(object, "architecture", at: path)
         guard let architecture = Architecture(rawValue: text) else {
             throw RatesError(
-                field: Self.join(path, "architecture"), detail: "expected x86_64 or arm64, found \"\(text)\"")
+                field: Self.join(path(), "architecture"), detail: "expected x86_64 or arm64, found \"\(text)\"")
         }
         return architecture
     }
 
-    func positiveInteger(_ object: JSON, _ key: String, at path: String) throws(RatesError) -> Int64 {
+    func positiveInteger(_ object: JSON, _ key: String, at path: () -> String) throws(RatesError) -> Int64 {
         guard let value = object[key]?.int64Value, value > 0 else {
-            throw RatesError(field: Self.join(path, key), detail: "expected a positive integer")
+            throw RatesError(field: Self.join(path(), key), detail: "expected a positive integer")
         }
         return value
     }
