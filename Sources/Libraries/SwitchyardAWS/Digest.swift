@@ -6,22 +6,19 @@ import SwitchyardHTTP
 /// in case it is first: a digest fetched before it would start OpenSSL with its defaults.
 public enum Digest {
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
-        _ = OpenSSLStart.once
-        var out = [UInt8](repeating: 0, count: 32)
-        bytes.withUnsafeBytes { input in
-            out.withUnsafeMutableBufferPointer { switchyard_sha256(input.baseAddress, input.count, $0.baseAddress) }
-        }
-        return out
+        bytes.withUnsafeBytes { sha256($0) }
     }
 
     /// SHA-256 of the string's UTF-8, hashed in place (contiguous once `withUTF8` has made it so).
     public static func sha256(_ string: String) -> [UInt8] {
+        var string = string
+        return string.withUTF8 { sha256(UnsafeRawBufferPointer($0)) }
+    }
+
+    private static func sha256(_ input: UnsafeRawBufferPointer) -> [UInt8] {
         _ = OpenSSLStart.once
         var out = [UInt8](repeating: 0, count: 32)
-        var string = string
-        string.withUTF8 { input in
-            out.withUnsafeMutableBufferPointer { switchyard_sha256(input.baseAddress, input.count, $0.baseAddress) }
-        }
+        out.withUnsafeMutableBufferPointer { switchyard_sha256(input.baseAddress, input.count, $0.baseAddress) }
         return out
     }
 
