@@ -17,13 +17,9 @@ final class FakeProvidersServer {
         process.standardOutput = out
         try process.run()
         // The first line names the port: "fake-providers listening on http://127.0.0.1:PORT".
-        var line = Data()
-        while !line.contains(0x0A) {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty { throw NSError(domain: "FakeProvidersServer", code: 1) }
-            line.append(byte)
+        guard let text = out.fileHandleForReading.readLine() else {
+            throw NSError(domain: "FakeProvidersServer", code: 1)
         }
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let range = text.range(of: "http://") else { throw NSError(domain: "FakeProvidersServer", code: 2) }
         baseURL = String(text[range.lowerBound...])
     }
@@ -36,4 +32,20 @@ final class FakeProvidersServer {
     }
 
     deinit { stop() }
+}
+
+extension FileHandle {
+    /// The next line a child process printed, without its line break; nil once the output ends.
+    /// Byte by byte, so nothing after the line is consumed (the child keeps writing to the pipe).
+    func readLine() -> String? {
+        var line = Data()
+        while true {
+            let byte = readData(ofLength: 1)
+            if byte.isEmpty { return nil }
+            if byte.first == 0x0A {
+                return String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            line.append(byte)
+        }
+    }
 }

@@ -100,19 +100,15 @@ private final class TestTLSServer {
         process.standardError = FileHandle.nullDevice
         try process.run()
         // It prints "ACCEPT 127.0.0.1:PORT" once listening.
-        var text = ""
-        while true {
-            let byte = out.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty { throw CocoaError(.fileReadUnknown) }
-            text += String(decoding: byte, as: UTF8.self)
-            if text.hasSuffix("\n"), let line = text.split(separator: "\n").last, line.hasPrefix("ACCEPT ") {
-                guard let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
-                    throw CocoaError(.fileReadCorruptFile)
-                }
-                self.port = port
-                return
+        while let line = out.fileHandleForReading.readLine() {
+            guard line.hasPrefix("ACCEPT ") else { continue }
+            guard let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
+                throw CocoaError(.fileReadCorruptFile)
             }
+            self.port = port
+            return
         }
+        throw CocoaError(.fileReadUnknown)
     }
 
     func stop() {
