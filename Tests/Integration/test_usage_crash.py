@@ -25,11 +25,16 @@ Each run appends a summary line to .run/usage-crash-runs.jsonl.
 """
 from __future__ import annotations
 
+import collections
+import itertools
 import json
 import os
 import random
+import re
 import threading
 import time
+
+import pytest
 
 from emulator_fixtures import start_emulator
 from mongo_fixtures import MongoServer, raw_totals, rollup_totals
@@ -59,33 +64,62 @@ def usage_batch(seed: int, index: int, now_ms: int) -> dict:
     return {"records": records}
 
 
-def unconverged(db) -> dict:
-    """What a failed convergence left behind: claims still open (found through the sparse `rb`
-    index and by a collection scan, which must agree), and each minute bucket's shortfall against
-    its raw records, with the raw documents of the short buckets (their `a`/`p`/`rb` bookkeeping)."""
-    claimed = [{k: d.get(k) for k in ("_id", "rb", "rbAt", "p", "a")}
-               for d in db.usage.find({"rb": {"$exists": True}})]
+def diagnosis(db, emulator_log: str) -> str:
+    """What a failed convergence left behind, short enough to survive CI's truncated log: open
+    claims found through the sparse `rb` index and by a collection scan (which must agree); per
+    minute bucket, the shortfall against its raw records and the records that account for it (the
+    subsets of one batch whose count and input tokens match), with their bookkeeping; and the
+    logger's notices and warnings."""
+    claimed = collections.Counter(
+        (d.get("rb"), d.get("rbAt")) for d in db.usage.find({"rb": {"$exists": True}}, {"rb": 1, "rbAt": 1}))
     scanned = db.usage.count_documents({"rb": {"$exists": True}}, hint={"$natural": 1})
-    raw: dict[tuple, int] = {}
-    for d in db.usage.find({}, {"tenant": 1, "timestamp": 1}):
-        key = (d["tenant"], d["timestamp"] // 60_000 * 60_000)
-        raw[key] = raw.get(key, 0) + 1
-    rolled: dict[tuple, int] = {}
-    for d in db.usage_rollups_minute.find({}, {"tenant": 1, "minute": 1, "count": 1}):
-        key = (d["tenant"], d["minute"])
-        rolled[key] = rolled.get(key, 0) + d.get("count", 0)
-    short = {key: (n, rolled.get(key, 0)) for key, n in raw.items() if rolled.get(key, 0) != n}
-    documents = []
-    for tenant, minute in short:
-        for d in db.usage.find({"tenant": tenant, "timestamp": {"$gte": minute, "$lt": minute + 60_000}},
-                               {"rb": 1, "a": 1, "p": 1, "h": 1, "ah": 1}):
-            flags = "".join(f for f, on in (("rb", "rb" in d), ("p", "p" in d), ("a", "a" in d),
-                                             ("=", d.get("h") == d.get("ah"))) if on)
-            documents.append(f"{d['_id'].split(chr(31))[0]}/{d['_id'].split(chr(31))[2]}:{flags}")
-    return {"claimedByIndex": claimed, "claimedByScan": scanned,
-            "shortBuckets": {f"{t}@{m}": counts for (t, m), counts in short.items()},
-            "ledger": [{k: d.get(k) for k in ("_id", "spent", "b")} for d in db.usage_budget_ledger.find()],
-            "documents": documents}
+    raw: dict[tuple, list] = {}
+    for d in db.usage.find({}, {"tenant": 1, "timestamp": 1, "tokens": 1, "rb": 1, "a": 1, "p": 1, "h": 1, "ah": 1}):
+        raw.setdefault((d["tenant"], d["timestamp"] // 60_000 * 60_000), []).append(d)
+    rolled: dict[tuple, list[int]] = {}
+    for d in db.usage_rollups_minute.find({}, {"tenant": 1, "minute": 1, "count": 1, "tokensInput": 1}):
+        sums = rolled.setdefault((d["tenant"], d["minute"]), [0, 0])
+        sums[0] += d.get("count", 0)
+        sums[1] += d.get("tokensInput", 0)
+
+    def flags(d: dict) -> str:
+        return "".join(f for f, on in (("rb", "rb" in d), ("p", "p" in d), ("a", "a" in d),
+                                       ("=", d.get("h") == d.get("ah"))) if on) or "-"
+
+    lines = [f"claims: {claimed.total()} by the rb index, {scanned} by a collection scan; "
+             f"(batch, claimed at): documents {dict(claimed.most_common(4))}"]
+    for key, documents in sorted(raw.items()):
+        count, tokens = len(documents), sum(d["tokens"]["input"] for d in documents)
+        have = rolled.get(key, [0, 0])
+        if have == [count, tokens]:
+            continue
+        short = (count - have[0], tokens - have[1])
+        by_request: dict[str, list] = {}
+        for d in documents:
+            by_request.setdefault(d["_id"].split(chr(31))[0], []).append(d)
+        matches = [
+            ", ".join(f"{d['_id'].split(chr(31))[2]}:{flags(d)}" for d in subset)
+            for request, group in by_request.items()
+            for n in range(1, len(group) + 1) for subset in itertools.combinations(group, n)
+            if (n, sum(d["tokens"]["input"] for d in subset)) == short]
+        lines.append(f"bucket {key[0]}@{key[1]}: raw {count} records / {tokens} input tokens, rolled up "
+                     f"{have[0]} / {have[1]}; short by {short}: {matches[:3] or 'no subset of one batch'}")
+    lines.append("ledger: " + str([{k: d.get(k) for k in ("_id", "spent")} for d in db.usage_budget_ledger.find()]))
+    log = emulator_log.splitlines()
+    notices = [line for line in log if re.search(r" (NOTICE|WARNING|CRITICAL) ", line)]
+    lines.append(f"logger notices ({len(notices)}): " + " | ".join(notices[-8:]))
+    # The repair runs every second: a batch it cannot complete fails it pass after pass.
+    failed = [line for line in log if "schedule " in line and " failed with " in line]
+    lines.append(f"scheduled repairs failed: {len(failed)}; last: {failed[-1:] or '-'}")
+    last_error: dict[str, str] = {}
+    for line in log:
+        if '"invocation failed"' in line:
+            entry = json.loads(line)
+            last_error[f"{entry.get('function')} {entry.get('errorType')}"] = entry.get("errorMessage", "")[:200]
+    lines.append(f"failed invocations, last of each kind: {last_error}")
+    errors = [line for line in log if " ERROR " in line and "usage store failed" not in line]
+    lines.append(f"other errors ({len(errors)}): " + " | ".join(e[:300] for e in errors[-4:]))
+    return "\n".join(lines)
 
 
 def test_acknowledged_usage_survives_database_crashes(tmp_path):
@@ -215,8 +249,8 @@ def test_acknowledged_usage_survives_database_crashes(tmp_path):
         summary["seconds"] = round(time.monotonic() - started, 1)
         if not converged():
             record("rollups did not converge")
-            print(json.dumps({"raw": raw_totals(db), "rollups": rollup_totals(db), **unconverged(db)}, default=str))
-        assert converged(), (summary, raw_totals(db), rollup_totals(db))
+            pytest.fail(f"rollups did not converge: {json.dumps(summary)}\nraw {raw_totals(db)}\n"
+                        f"rollups {rollup_totals(db)}\n{diagnosis(db, process.output())}", pytrace=False)
         record("passed")
     finally:
         process.stop()
