@@ -200,7 +200,7 @@ public struct MongoMetricsStore: MetricsStore {
         }
         guard !operations.isEmpty else { return }
         let failed = try await read(deadline) { connection throws(MongoFailure) in
-            try connection.bulkUpdate(UsageCollections.whatIfDays, operations, durability: .rollup).writeErrors.first
+            try connection.bulkUpdate(UsageCollections.whatIfDays, operations, durability: .relaxed).writeErrors.first
         }
         if let failed { throw .storeUnavailable("what-if summary: \(failed.message.prefix(200))") }
     }

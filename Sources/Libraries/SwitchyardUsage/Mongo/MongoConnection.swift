@@ -31,9 +31,9 @@ package final class MongoConnection {
     var deadline: ContinuousClock.Instant = .now
     /// Whether the server is a replica-set member (from `hello`); decides `durable`'s `w`.
     var replicaSet = false
-    /// Billing and rollup write concerns and their `wtimeout` ceiling.
+    /// Billing and relaxed write concerns and their `wtimeout` ceiling.
     let billingConcern: UsageWriteConcern
-    let rollupConcern: UsageWriteConcern
+    let relaxedConcern: UsageWriteConcern
     let writeTimeoutMilliseconds: Int64
 
     struct Timeouts: Equatable {
@@ -43,16 +43,18 @@ package final class MongoConnection {
 
     /// Which write concern a write uses.
     package enum Durability {
-        /// Raw records, rollup claims, reservations: what must survive a crash once acknowledged.
+        /// Raw records, rollup claims, bucket and ledger increments, batch completion, reservations:
+        /// what must survive a crash once acknowledged.
         case billing
-        /// Bucket increments and batch completion: redone by the repair pass from the claims.
-        case rollup
+        /// Writes whose loss is harmless or on the safe side: a reservation's close (it expires), a
+        /// bulk load's buckets (the load is run again), derived caches.
+        case relaxed
     }
 
     /// Parses the URI; connects lazily on the first operation.
     package init(
         uri text: String, database: String, serverSelectionTimeoutMS: Int32, socketTimeoutMS: Int32,
-        billing: UsageWriteConcern = .durable, rollup: UsageWriteConcern = .fast, writeTimeoutMS: Int64 = 10_000
+        billing: UsageWriteConcern = .durable, relaxed: UsageWriteConcern = .fast, writeTimeoutMS: Int64 = 10_000
     ) throws(MongoFailure) {
         _ = Self.initialised
         var error = bson_error_t()
@@ -70,7 +72,7 @@ package final class MongoConnection {
         baseURI = uri
         self.database = database
         billingConcern = billing
-        rollupConcern = rollup
+        relaxedConcern = relaxed
         writeTimeoutMilliseconds = writeTimeoutMS
     }
 
@@ -156,7 +158,7 @@ package final class MongoConnection {
     /// left. Built through libmongoc's write concern API, which checks and encodes the fields as
     /// the server expects them (int32 `w`, `wtimeout`).
     func writeOptions(_ durability: Durability, extra: JSONObject = [:]) -> BSONDocument {
-        let concern = durability == .billing ? billingConcern : rollupConcern
+        let concern = durability == .billing ? billingConcern : relaxedConcern
         let wtimeout = min(writeTimeoutMilliseconds, max(1, (deadline - .now).milliseconds))
         let document = concern.document(replicaSet: replicaSet, writeTimeoutMilliseconds: wtimeout)
         let options = BSONDocument(extra)
@@ -176,9 +178,9 @@ package final class MongoConnection {
     var concernSummary: String {
         let billing = JSON.object(
             billingConcern.document(replicaSet: replicaSet, writeTimeoutMilliseconds: writeTimeoutMilliseconds))
-        let rollup = JSON.object(
-            rollupConcern.document(replicaSet: replicaSet, writeTimeoutMilliseconds: writeTimeoutMilliseconds))
-        return "billing writes \(billing.serializedString), rollup steps \(rollup.serializedString)"
+        let relaxed = JSON.object(
+            relaxedConcern.document(replicaSet: replicaSet, writeTimeoutMilliseconds: writeTimeoutMilliseconds))
+        return "billing writes \(billing.serializedString), relaxed writes \(relaxed.serializedString)"
             + (replicaSet ? " (replica set)" : " (standalone)")
     }
 

@@ -24,7 +24,7 @@ public final class MongoDocuments: Sendable {
                         uri: configuration.uri, database: configuration.database,
                         serverSelectionTimeoutMS: Int32(configuration.serverSelectionTimeoutMilliseconds),
                         socketTimeoutMS: Int32(configuration.socketTimeoutMilliseconds),
-                        billing: configuration.writeConcern, rollup: configuration.rollupWriteConcern,
+                        billing: configuration.writeConcern, relaxed: configuration.relaxedWriteConcern,
                         writeTimeoutMS: Int64(configuration.writeTimeoutMilliseconds))))
         } catch {
             throw .invalid(

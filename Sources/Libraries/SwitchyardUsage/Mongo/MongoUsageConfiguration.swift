@@ -6,14 +6,14 @@ public struct MongoUsageConfiguration: Sendable {
     public var uri: String
     /// Database name. Env: `SWITCHYARD_DB`. Default `switchyard`.
     public var database: String = "switchyard"
-    /// Write concern of billing writes: raw records, rollup claims and budget reservations.
+    /// Write concern of billing writes: raw records, every step of a rollup (claims, bucket and
+    /// ledger increments, batch completion) and budget reservations.
     /// Env: `USAGE_WRITE_CONCERN` (`durable` | `majority` | `fast`). Default `durable`.
     public var writeConcern: UsageWriteConcern = .durable
-    /// Write concern of the rollup bucket increments and batch completion. Default `fast` (`{w: 1}`):
-    /// those steps are redone by the repair pass from the durable claims, so losing them in a crash
-    /// delays rollups but never loses or double-counts a record (docs/usage.md, "Durability").
-    /// Env: `USAGE_ROLLUP_WRITE_CONCERN`.
-    public var rollupWriteConcern: UsageWriteConcern = .fast
+    /// Write concern of writes whose loss is harmless or on the safe side: closing a reservation
+    /// (a lost close holds budget until the reservation expires), a bulk load's buckets, derived
+    /// caches. Env: `USAGE_RELAXED_WRITE_CONCERN`. Default `fast` (`{w: 1}`).
+    public var relaxedWriteConcern: UsageWriteConcern = .fast
     /// Attempts per operation before `Usage.StoreUnavailable`, including the first, within the
     /// caller's deadline. Env: `USAGE_STORE_ATTEMPTS`. Default 3.
     public var maxAttempts: Int = 3
@@ -56,7 +56,14 @@ public struct MongoUsageConfiguration: Sendable {
         uri = try environment.require("MONGODB_URI")
         database = environment.string("SWITCHYARD_DB", default: "switchyard")
         writeConcern = try Self.concern(environment, "USAGE_WRITE_CONCERN", default: .durable)
-        rollupWriteConcern = try Self.concern(environment, "USAGE_ROLLUP_WRITE_CONCERN", default: .fast)
+        relaxedWriteConcern = try Self.concern(environment, "USAGE_RELAXED_WRITE_CONCERN", default: .fast)
+        // Rollup steps used to have their own, weaker write concern; none is safe (docs/usage.md,
+        // "Durability"), so a deployment that still sets it is told rather than ignored.
+        if let old = environment["USAGE_ROLLUP_WRITE_CONCERN"], !old.isEmpty {
+            throw .invalid(
+                variable: "USAGE_ROLLUP_WRITE_CONCERN", value: old,
+                expected: "unset: rollup steps are billing writes (USAGE_WRITE_CONCERN)")
+        }
         maxAttempts = try environment.int("USAGE_STORE_ATTEMPTS", default: 3, range: 1...20)
         backoffMilliseconds = try environment.int("USAGE_STORE_BACKOFF_MS", default: 200, range: 0...60_000)
         serverSelectionTimeoutMilliseconds = try environment.int(
@@ -90,7 +97,7 @@ public struct MongoUsageConfiguration: Sendable {
     /// One line for the init log: where and how durably usage is written (never the URI, which
     /// can carry credentials).
     public var summary: String {
-        "database \(database), billing writes \(writeConcern.summary), rollup steps \(rollupWriteConcern.rawValue)"
+        "database \(database), billing writes \(writeConcern.summary), relaxed writes \(relaxedWriteConcern.rawValue)"
     }
 }
 

@@ -183,7 +183,7 @@ public struct UsageBulkLoader {
                 continue
             }
             let result = try await sink.withStore(deadline: deadline) { session throws(MongoFailure) in
-                try session.connection.bulkInsert(RollupCollections.name(granularity), documents, durability: .rollup)
+                try session.connection.bulkInsert(RollupCollections.name(granularity), documents, durability: .relaxed)
             }
             // Each bucket is inserted by this day's flush only (the store started empty, records
             // come in time order), so one that exists is this insert's first run, retried.

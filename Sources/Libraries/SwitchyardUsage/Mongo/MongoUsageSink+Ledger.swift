@@ -242,7 +242,7 @@ extension MongoUsageSink: BudgetLedger {
                 }
             }
             // A lost close only keeps a reservation open until it expires: the conservative side.
-            let result = try session.connection.bulkUpdate(UsageCollections.ledger, operations, durability: .rollup)
+            let result = try session.connection.bulkUpdate(UsageCollections.ledger, operations, durability: .relaxed)
             return result.modified
         }
     }

@@ -22,8 +22,9 @@ import SwitchyardMetrics
 //               `$pull`s it in the same bulk. Only the owner does this — the writer that claimed
 //               the batch, within its deadline, which is shorter than the repair grace, so no
 //               repair pass can be resuming it — and only after reading that no document is still
-//               claimed by it: step 3 is not journaled, and a crash may have undone it, in which
-//               case the repair will resume the batch and needs its id to apply it only once. A
+//               claimed by it: under `USAGE_WRITE_CONCERN=fast` step 3 is not journaled, and a
+//               crash may have undone it, in which case the repair will resume the batch and
+//               needs its id to apply it only once. A
 //               batch taken over by a repair keeps its id too: two repair passes may resume it at
 //               once. Pulls are gathered and sent once 64 are pending (one check read per 64
 //               writes). `b` thus holds the batches in flight, up to ~64 finished ones awaiting
@@ -32,11 +33,14 @@ import SwitchyardMetrics
 // A crash after any step leaves the documents claimed; `repairRollups` resumes batches older than
 // a grace period (their owner is gone) from step 2, reading every document of the batch, and
 // claims documents with `h ≠ ah` that nobody claimed (a change written just before a crash).
-// Steps 2–4 may use a weaker write concern than the claims: MongoDB's journal and oplog lose only
-// a suffix of writes, so a lost step 3 implies a lost step 4, and the repair redoes what is lost
-// from the durable claims. A duplicate delivery changes nothing (see `upsertRaw`); a changed
-// record is rolled up as the delta between its new and applied contributions; so counts and sums
-// stay exact.
+// Steps 2 and 3 are billing writes, as durable as the claims. With `{w: 1}` a step is acknowledged
+// before it is journaled, and a server that is killed then loses it while the writer goes on: its
+// next step reaches the restarted server (or, on a replica set, the new primary) and persists. A
+// journal loses only a suffix of one server process's writes, not of the writer's sequence, so a
+// lost step 2 under a kept step 3 left a batch released with no bucket holding it — records
+// missing from the rollups for good (the crash test found it, docs/usage.md). A duplicate
+// delivery changes nothing (see `upsertRaw`); a changed record is rolled up as the delta between
+// its new and applied contributions; so counts and sums stay exact.
 
 /// Batch ids to remove from buckets and ledger counters once their batch is finished (step 4).
 struct PendingPulls {
@@ -269,10 +273,10 @@ extension MongoUsageSink {
         _ connection: MongoConnection
     ) throws(MongoFailure) {
         guard !operations.isEmpty else { return }
-        let first = try connection.bulkUpdate(collection, operations, durability: .rollup)
+        let first = try connection.bulkUpdate(collection, operations, durability: .billing)
         let again = try Self.duplicateKeyIncrements(first, increments: increments, what: what).map { operations[$0] }
         guard !again.isEmpty else { return }
-        let second = try connection.bulkUpdate(collection, again, durability: .rollup)
+        let second = try connection.bulkUpdate(collection, again, durability: .billing)
         _ = try Self.duplicateKeyIncrements(second, increments: again.count, what: what)
     }
 
@@ -379,7 +383,7 @@ extension MongoUsageSink {
             update: [
                 "$rename": .object(["p": .string("a"), "ph": .string("ah")]),
                 "$unset": .object(["rb": .string(""), "rbAt": .string("")]),
-            ], durability: .rollup)
+            ], durability: .billing)
     }
 
     /// The contribution of a stored raw document (nil if it does not decode as a usage record).

@@ -13,10 +13,10 @@ import Synchronization
 /// `usage_budget_ledger`. How duplicates and crashes are kept out of the rollups is described in
 /// `MongoUsageSink+Rollups.swift`; the ledger in `MongoUsageSink+Ledger.swift`.
 ///
-/// **Durability.** Raw records and rollup claims are written with `configuration.writeConcern`
-/// (journaled, majority on replica sets, by default): when `write` returns, the records survive a
-/// crash of the database. Bucket increments use `rollupWriteConcern`; a crash that loses them
-/// leaves the durable claims behind, and the repair pass completes them.
+/// **Durability.** Raw records and every rollup step are written with `configuration.writeConcern`
+/// (journaled, majority on replica sets, by default): when `write` returns, the records and
+/// whatever of their rollup was done survive a crash of the database; the durable claims of the
+/// rest are completed by the repair pass.
 ///
 /// **Deadlines.** Every public operation takes a deadline (the invocation's): attempts, backoff,
 /// server selection, socket and `wtimeout` all fit inside it, and an operation that runs out of
@@ -49,7 +49,7 @@ public final class MongoUsageSink: UsageSink {
                 uri: configuration.uri, database: configuration.database,
                 serverSelectionTimeoutMS: Int32(configuration.serverSelectionTimeoutMilliseconds),
                 socketTimeoutMS: Int32(configuration.socketTimeoutMilliseconds),
-                billing: configuration.writeConcern, rollup: configuration.rollupWriteConcern,
+                billing: configuration.writeConcern, relaxed: configuration.relaxedWriteConcern,
                 writeTimeoutMS: Int64(configuration.writeTimeoutMilliseconds))
             state = Mutex(Session(connection: connection))
         } catch {
