@@ -114,7 +114,10 @@ def diagnosis(db, emulator_log: str) -> str:
     last_error: dict[str, str] = {}
     for line in log:
         if '"invocation failed"' in line:
-            entry = json.loads(line)
+            try:
+                entry = json.loads(line)
+            except ValueError:  # a line cut short when the emulator stopped
+                continue
             last_error[f"{entry.get('function')} {entry.get('errorType')}"] = entry.get("errorMessage", "")[:200]
     lines.append(f"failed invocations, last of each kind: {last_error}")
     errors = [line for line in log if " ERROR " in line and "usage store failed" not in line]
