@@ -24,12 +24,12 @@ import SwitchyardMetrics
 //               repair pass can be resuming it — and only after reading that no document is still
 //               claimed by it: under `USAGE_WRITE_CONCERN=fast` step 3 is not journaled, and a
 //               crash may have undone it, in which case the repair will resume the batch and
-//               needs its id to apply it only once. A
-//               batch taken over by a repair keeps its id too: two repair passes may resume it at
-//               once. Pulls are gathered and sent once 64 are pending (one check read per 64
-//               writes). `b` thus holds the batches in flight, up to ~64 finished ones awaiting
-//               their pull, and the few that crashes left to the repair; `$slice` caps it at
-//               `maxBatchIDsPerBucket` regardless, far below the 16 MB document limit.
+//               needs its id to apply it only once. A batch taken over by a repair keeps its id
+//               too: two repair passes may resume it at once. Pulls are gathered and sent once 64
+//               are pending (one check read per 64 writes). `b` thus holds the batches in flight,
+//               up to ~64 finished ones awaiting their pull, and the few that crashes left to the
+//               repair; `$slice` caps it at `maxBatchIDsPerBucket` regardless, far below the
+//               16 MB document limit.
 // A crash after any step leaves the documents claimed; `repairRollups` resumes batches older than
 // a grace period (their owner is gone) from step 2, reading every document of the batch, and
 // claims documents with `h ≠ ah` that nobody claimed (a change written just before a crash).
