@@ -1,4 +1,5 @@
 import CMongoC
+import SwitchyardCore
 import SwitchyardHTTP
 import SwitchyardJSON
 
@@ -49,6 +50,23 @@ package final class MongoConnection {
         /// Writes whose loss is harmless or on the safe side: a reservation's close (it expires), a
         /// bulk load's buckets (the load is run again), derived caches.
         case relaxed
+    }
+
+    /// A connection with the settings of `configuration` (URI, database, timeouts, write concerns);
+    /// what every store built on the usage store's configuration opens.
+    /// - Throws: `Config.Invalid` for a URI libmongoc rejects (the URI itself is never repeated).
+    package static func open(_ configuration: MongoUsageConfiguration) throws(ConfigurationError) -> MongoConnection {
+        do {
+            return try MongoConnection(
+                uri: configuration.uri, database: configuration.database,
+                serverSelectionTimeoutMS: Int32(configuration.serverSelectionTimeoutMilliseconds),
+                socketTimeoutMS: Int32(configuration.socketTimeoutMilliseconds),
+                billing: configuration.writeConcern, relaxed: configuration.relaxedWriteConcern,
+                writeTimeoutMS: Int64(configuration.writeTimeoutMilliseconds))
+        } catch {
+            throw .invalid(
+                variable: "MONGODB_URI", value: "(hidden)", expected: "a MongoDB connection string (\(error.message))")
+        }
     }
 
     /// Parses the URI; connects lazily on the first operation.

@@ -17,19 +17,7 @@ public final class MongoDocuments: Sendable {
     /// - Throws: `Config.Invalid` for a URI libmongoc rejects.
     public init(configuration: MongoUsageConfiguration, collection: String) throws(ConfigurationError) {
         self.collection = collection
-        do {
-            state = Mutex(
-                Box(
-                    connection: try MongoConnection(
-                        uri: configuration.uri, database: configuration.database,
-                        serverSelectionTimeoutMS: Int32(configuration.serverSelectionTimeoutMilliseconds),
-                        socketTimeoutMS: Int32(configuration.socketTimeoutMilliseconds),
-                        billing: configuration.writeConcern, relaxed: configuration.relaxedWriteConcern,
-                        writeTimeoutMS: Int64(configuration.writeTimeoutMilliseconds))))
-        } catch {
-            throw .invalid(
-                variable: "MONGODB_URI", value: "(hidden)", expected: "a MongoDB connection string (\(error.message))")
-        }
+        state = Mutex(Box(connection: try MongoConnection.open(configuration)))
     }
 
     /// Every document matching `filter` (at most `limit`).

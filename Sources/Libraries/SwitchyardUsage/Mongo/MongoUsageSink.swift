@@ -44,18 +44,7 @@ public final class MongoUsageSink: UsageSink {
     {
         self.configuration = configuration
         self.logger = logger
-        do {
-            let connection = try MongoConnection(
-                uri: configuration.uri, database: configuration.database,
-                serverSelectionTimeoutMS: Int32(configuration.serverSelectionTimeoutMilliseconds),
-                socketTimeoutMS: Int32(configuration.socketTimeoutMilliseconds),
-                billing: configuration.writeConcern, relaxed: configuration.relaxedWriteConcern,
-                writeTimeoutMS: Int64(configuration.writeTimeoutMilliseconds))
-            state = Mutex(Session(connection: connection))
-        } catch {
-            throw .invalid(
-                variable: "MONGODB_URI", value: "(hidden)", expected: "a MongoDB connection string (\(error.message))")
-        }
+        state = Mutex(Session(connection: try MongoConnection.open(configuration)))
     }
 
     // MARK: - Writing
